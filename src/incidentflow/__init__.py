@@ -1,0 +1,127 @@
+"""incidentflow: an incident-response runbook as executable, embeddable process rules.
+
+An :class:`Incident` moves declared → mitigating → yellow → green → reported → post_mortem only
+when its :class:`Policy` says it may; every change is an event; subscribers hear of each one.
+"""
+
+from .clock import Clock as Clock
+from .clock import ManualClock as ManualClock
+from .clock import SystemClock as SystemClock
+from .errors import CommandRefused as CommandRefused
+from .errors import DecodeError as DecodeError
+from .errors import IncidentFlowError as IncidentFlowError
+from .errors import InvalidInput as InvalidInput
+from .errors import NotAuthorized as NotAuthorized
+from .errors import PolicyError as PolicyError
+from .errors import ReplayError as ReplayError
+from .errors import RuleViolated as RuleViolated
+from .errors import TransitionBlocked as TransitionBlocked
+from .events import ActionAdded as ActionAdded
+from .events import ActionClosed as ActionClosed
+from .events import ChangeLogged as ChangeLogged
+from .events import ChangeReconciled as ChangeReconciled
+from .events import CustomerVerified as CustomerVerified
+from .events import DebtClosed as DebtClosed
+from .events import DebtOpened as DebtOpened
+from .events import Declared as Declared
+from .events import Event as Event
+from .events import ExperimentConcluded as ExperimentConcluded
+from .events import ExperimentStarted as ExperimentStarted
+from .events import FactorAdded as FactorAdded
+from .events import Linked as Linked
+from .events import NoteAdded as NoteAdded
+from .events import PostMortemScheduled as PostMortemScheduled
+from .events import PriorityChanged as PriorityChanged
+from .events import RecoveryVerified as RecoveryVerified
+from .events import ReportStarted as ReportStarted
+from .events import RoleAssigned as RoleAssigned
+from .events import RoleHandedOff as RoleHandedOff
+from .events import RoleReleased as RoleReleased
+from .events import StateChanged as StateChanged
+from .events import UpdatePosted as UpdatePosted
+from .events import Validated as Validated
+from .events import WhyAnswered as WhyAnswered
+from .incident import Incident as Incident
+from .lifecycle import Edge as Edge
+from .lifecycle import State as State
+from .obligations import Obligation as Obligation
+from .policy import DEFAULT_POLICY as DEFAULT_POLICY
+from .policy import Policy as Policy
+from .policy import PriorityRules as PriorityRules
+from .priorities import Priority as Priority
+from .priorities import triage as triage
+from .records import ActionItem as ActionItem
+from .records import ActionKind as ActionKind
+from .records import ChangeOutcome as ChangeOutcome
+from .records import Experiment as Experiment
+from .records import LinkKind as LinkKind
+from .records import ManualChange as ManualChange
+from .records import TechDebt as TechDebt
+from .records import Unmet as Unmet
+from .records import Verdict as Verdict
+from .records import WhyChain as WhyChain
+from .roles import Role as Role
+from .subscribers import DeliveryFailure as DeliveryFailure
+from .subscribers import Subscribers as Subscribers
+
+__all__ = [
+    "ActionAdded",
+    "ActionClosed",
+    "ActionItem",
+    "ActionKind",
+    "ChangeLogged",
+    "ChangeOutcome",
+    "ChangeReconciled",
+    "Clock",
+    "CommandRefused",
+    "CustomerVerified",
+    "DEFAULT_POLICY",
+    "DebtClosed",
+    "DebtOpened",
+    "Declared",
+    "DecodeError",
+    "DeliveryFailure",
+    "Edge",
+    "Event",
+    "Experiment",
+    "ExperimentConcluded",
+    "ExperimentStarted",
+    "FactorAdded",
+    "Incident",
+    "IncidentFlowError",
+    "InvalidInput",
+    "LinkKind",
+    "Linked",
+    "ManualChange",
+    "ManualClock",
+    "NotAuthorized",
+    "NoteAdded",
+    "Obligation",
+    "Policy",
+    "PolicyError",
+    "PostMortemScheduled",
+    "Priority",
+    "PriorityChanged",
+    "PriorityRules",
+    "RecoveryVerified",
+    "ReplayError",
+    "ReportStarted",
+    "Role",
+    "RoleAssigned",
+    "RoleHandedOff",
+    "RoleReleased",
+    "RuleViolated",
+    "State",
+    "StateChanged",
+    "Subscribers",
+    "SystemClock",
+    "TechDebt",
+    "TransitionBlocked",
+    "Unmet",
+    "UpdatePosted",
+    "Validated",
+    "Verdict",
+    "WhyAnswered",
+    "WhyChain",
+    "triage",
+]

@@ -1,0 +1,494 @@
+"""The runbook's commands, one method each, shared by :class:`~incidentflow.Incident`.
+
+Every command builds one event and hands it to ``record``, which checks it against the policy
+before anything changes.  ``at`` is when the thing happened (it may be back-dated, never before
+the incident began), ``now`` is the stamp (by default the incident's clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import events as ev
+from .errors import InvalidInput
+from .lifecycle import State
+from .priorities import Priority
+from .records import (
+    ActionItem,
+    ActionKind,
+    ChangeOutcome,
+    Experiment,
+    LinkKind,
+    ManualChange,
+    TechDebt,
+    Verdict,
+)
+from .roles import Role
+
+__all__ = ["Commands"]
+
+E = TypeVar("E", bound=ev.Event)
+
+
+class Commands:
+    """The commands of the runbook; each returns the event it recorded."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _state: State
+        _experiments: dict[str, Experiment]
+        _manual_changes: dict[str, ManualChange]
+        _tech_debt: dict[str, TechDebt]
+        _action_items: dict[str, ActionItem]
+
+        def record(self, event: E) -> E: ...
+
+        def _stamp(self, now: datetime | None) -> datetime: ...
+
+    def _times(self, at: datetime | None, now: datetime | None) -> dict[str, datetime]:
+        stamp = self._stamp(now)
+        if at is None:
+            return {"occurred_at": stamp, "recorded_at": stamp}
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            raise InvalidInput(f"at must be a timezone-aware datetime, not {at!r}")
+        return {"occurred_at": at, "recorded_at": stamp}
+
+    @staticmethod
+    def _next_id(prefix: str, taken: Mapping[str, object]) -> str:
+        n = len(taken) + 1
+        while f"{prefix}{n}" in taken:
+            n += 1
+        return f"{prefix}{n}"
+
+    def validate(
+        self,
+        evidence: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.Validated:
+        """Step 1: record that the problem is real, with the evidence."""
+        return self.record(ev.Validated(actor=actor, evidence=evidence, **self._times(at, now)))
+
+    def link(
+        self,
+        kind: LinkKind,
+        url: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.Linked:
+        """Steps 2–4: link the ticket, war room, public channel or announcement."""
+        return self.record(ev.Linked(actor=actor, kind=kind, url=url, **self._times(at, now)))
+
+    def assign(
+        self,
+        role: Role,
+        holder: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.RoleAssigned:
+        """Step 5: give ``holder`` a role (a single-holder role must be free)."""
+        return self.record(
+            ev.RoleAssigned(actor=actor, role=role, holder=holder, **self._times(at, now))
+        )
+
+    def hand_off(
+        self,
+        role: Role,
+        from_holder: str,
+        to_holder: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.RoleHandedOff:
+        """Pass a role from one holder to another in one step, leaving no gap.
+
+        An IC's running experiments pass to the new holder.
+        """
+        return self.record(
+            ev.RoleHandedOff(
+                actor=actor,
+                role=role,
+                from_holder=from_holder,
+                to_holder=to_holder,
+                **self._times(at, now),
+            )
+        )
+
+    def release(
+        self,
+        role: Role,
+        holder: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.RoleReleased:
+        """Take ``holder`` out of a role, where that leaves no required role empty."""
+        return self.record(
+            ev.RoleReleased(actor=actor, role=role, holder=holder, **self._times(at, now))
+        )
+
+    def start_experiment(
+        self,
+        *,
+        hypothesis: str,
+        action: str,
+        expected: str,
+        component: str,
+        owner: str,
+        actor: str,
+        experiment_id: str | None = None,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ExperimentStarted:
+        """Step 6: an IC starts an experiment against one component."""
+        return self.record(
+            ev.ExperimentStarted(
+                actor=actor,
+                experiment_id=experiment_id or self._next_id("E", self._experiments),
+                hypothesis=hypothesis,
+                action=action,
+                expected=expected,
+                component=component,
+                owner=owner,
+                **self._times(at, now),
+            )
+        )
+
+    def conclude_experiment(
+        self,
+        experiment_id: str,
+        *,
+        observed: str,
+        verdict: Verdict,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ExperimentConcluded:
+        """Step 6: record what was observed and whether it confirmed the hypothesis."""
+        return self.record(
+            ev.ExperimentConcluded(
+                actor=actor,
+                experiment_id=experiment_id,
+                observed=observed,
+                verdict=verdict,
+                **self._times(at, now),
+            )
+        )
+
+    def note(
+        self,
+        text: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.NoteAdded:
+        """Step 7: add a timeline note for the post-mortem."""
+        return self.record(ev.NoteAdded(actor=actor, text=text, **self._times(at, now)))
+
+    def post_update(
+        self,
+        message: str,
+        *,
+        actor: str,
+        no_progress: bool = False,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.UpdatePosted:
+        """Step 8: post a stakeholder update; ``no_progress`` for one that reports none."""
+        return self.record(
+            ev.UpdatePosted(
+                actor=actor, message=message, no_progress=no_progress, **self._times(at, now)
+            )
+        )
+
+    def log_change(
+        self,
+        *,
+        what: str,
+        where: str,
+        revert: str,
+        actor: str,
+        made_by: str | None = None,
+        change_id: str | None = None,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ChangeLogged:
+        """Step 9: log a manual change, who made it (default: the actor) and how to revert."""
+        return self.record(
+            ev.ChangeLogged(
+                actor=actor,
+                change_id=change_id or self._next_id("C", self._manual_changes),
+                made_by=actor if made_by is None else made_by,
+                what=what,
+                where=where,
+                revert=revert,
+                **self._times(at, now),
+            )
+        )
+
+    def reconcile_change(
+        self,
+        change_id: str,
+        outcome: ChangeOutcome,
+        *,
+        actor: str,
+        note: str = "",
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ChangeReconciled:
+        """Mark a manual change as reverted or made permanent."""
+        return self.record(
+            ev.ChangeReconciled(
+                actor=actor,
+                change_id=change_id,
+                outcome=outcome,
+                note=note,
+                **self._times(at, now),
+            )
+        )
+
+    def add_why(
+        self,
+        answer: str,
+        *,
+        actor: str,
+        chain: str = "main",
+        root_cause: bool = False,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.WhyAnswered:
+        """Step 10: answer the next "why?" of a Five Whys chain."""
+        return self.record(
+            ev.WhyAnswered(
+                actor=actor,
+                chain=chain,
+                answer=answer,
+                root_cause=root_cause,
+                **self._times(at, now),
+            )
+        )
+
+    def add_factor(
+        self,
+        description: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.FactorAdded:
+        """Add a contributing factor (each necessary, only jointly sufficient)."""
+        return self.record(
+            ev.FactorAdded(actor=actor, description=description, **self._times(at, now))
+        )
+
+    def verify_recovery(
+        self,
+        evidence: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.RecoveryVerified:
+        """Step 11: record that recovery is verified, with the evidence."""
+        return self.record(
+            ev.RecoveryVerified(actor=actor, evidence=evidence, **self._times(at, now))
+        )
+
+    def verify_customer(
+        self,
+        customer: str,
+        evidence: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.CustomerVerified:
+        """Step 13: record that the customer verified the fix."""
+        return self.record(
+            ev.CustomerVerified(
+                actor=actor, customer=customer, evidence=evidence, **self._times(at, now)
+            )
+        )
+
+    def open_debt(
+        self,
+        description: str,
+        *,
+        actor: str,
+        debt_id: str | None = None,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.DebtOpened:
+        """Open a tech-debt item left by the response."""
+        return self.record(
+            ev.DebtOpened(
+                actor=actor,
+                debt_id=debt_id or self._next_id("D", self._tech_debt),
+                description=description,
+                **self._times(at, now),
+            )
+        )
+
+    def close_debt(
+        self,
+        debt_id: str,
+        *,
+        actor: str,
+        note: str = "",
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.DebtClosed:
+        """Close a tech-debt item once it is cleaned up."""
+        return self.record(
+            ev.DebtClosed(actor=actor, debt_id=debt_id, note=note, **self._times(at, now))
+        )
+
+    def start_report(
+        self,
+        *,
+        actor: str,
+        location: str = "",
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ReportStarted:
+        """Step 14: record that the incident report is started, and where."""
+        return self.record(ev.ReportStarted(actor=actor, location=location, **self._times(at, now)))
+
+    def schedule_post_mortem(
+        self,
+        scheduled_for: datetime,
+        invitees: Iterable[str],
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.PostMortemScheduled:
+        """Step 15: schedule the post-mortem meeting and invite people."""
+        if isinstance(invitees, str):
+            raise InvalidInput("invitees must be a collection of names, not one string")
+        return self.record(
+            ev.PostMortemScheduled(
+                actor=actor,
+                scheduled_for=scheduled_for,
+                invitees=tuple(invitees),
+                **self._times(at, now),
+            )
+        )
+
+    def add_action(
+        self,
+        description: str,
+        *,
+        owner: str,
+        due_at: datetime,
+        kind: ActionKind,
+        actor: str,
+        action_id: str | None = None,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ActionAdded:
+        """Add a corrective or preventive action item."""
+        return self.record(
+            ev.ActionAdded(
+                actor=actor,
+                action_id=action_id or self._next_id("A", self._action_items),
+                description=description,
+                owner=owner,
+                due_at=due_at,
+                kind=kind,
+                **self._times(at, now),
+            )
+        )
+
+    def close_action(
+        self,
+        action_id: str,
+        *,
+        actor: str,
+        note: str = "",
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ActionClosed:
+        """Close a done action item."""
+        return self.record(
+            ev.ActionClosed(actor=actor, action_id=action_id, note=note, **self._times(at, now))
+        )
+
+    def change_priority(
+        self,
+        priority: Priority,
+        *,
+        reason: str,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.PriorityChanged:
+        """Raise or lower the priority; the new priority's rules apply from then on."""
+        return self.record(
+            ev.PriorityChanged(
+                actor=actor, priority=priority, reason=reason, **self._times(at, now)
+            )
+        )
+
+    def move(
+        self,
+        target: State,
+        *,
+        message: str,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.StateChanged:
+        """Move along an edge of the lifecycle, if every guard is met.
+
+        ``message`` is what is announced (for yellow and green) or why (dismiss, reopen).
+        """
+        return self.record(
+            ev.StateChanged(
+                actor=actor,
+                source=self._state,
+                target=target,
+                message=message,
+                **self._times(at, now),
+            )
+        )
+
+    def mitigate(self, message: str, **kwargs: Any) -> ev.StateChanged:
+        """Start mitigating: declared → mitigating (see :meth:`move`)."""
+        return self.move(State.MITIGATING, message=message, **kwargs)
+
+    def announce_yellow(self, message: str, **kwargs: Any) -> ev.StateChanged:
+        """Step 12, announce resolved (yellow): mitigating → yellow."""
+        return self.move(State.YELLOW, message=message, **kwargs)
+
+    def announce_green(self, message: str, **kwargs: Any) -> ev.StateChanged:
+        """Step 13, announce resolved (green): yellow → green."""
+        return self.move(State.GREEN, message=message, **kwargs)
+
+    def mark_reported(self, message: str, **kwargs: Any) -> ev.StateChanged:
+        """Green → reported, once the root cause is found and the report started."""
+        return self.move(State.REPORTED, message=message, **kwargs)
+
+    def begin_post_mortem(self, message: str, **kwargs: Any) -> ev.StateChanged:
+        """Reported → post_mortem, once the meeting is scheduled with the roles invited."""
+        return self.move(State.POST_MORTEM, message=message, **kwargs)
+
+    def dismiss(self, reason: str, **kwargs: Any) -> ev.StateChanged:
+        """A false alarm: declared → dismissed."""
+        return self.move(State.DISMISSED, message=reason, **kwargs)
+
+    def reopen(self, reason: str, **kwargs: Any) -> ev.StateChanged:
+        """The recovery did not hold: yellow → mitigating; recovery must be verified again."""
+        return self.move(State.MITIGATING, message=reason, **kwargs)

@@ -1,0 +1,225 @@
+"""The one cattrs converter: every (un)structuring hook of incidentflow is written here.
+
+Strict by design: a string field takes only a string, a boolean only a boolean, a datetime
+only an ISO 8601 string with a UTC offset; unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+from cattrs import Converter
+from cattrs.errors import BaseValidationError, CattrsError, ForbiddenExtraKeysError
+
+from .errors import InvalidInput, PolicyError
+from .roles import Role
+
+__all__ = ["converter", "describe", "format_duration", "parse_duration"]
+
+converter = Converter(forbid_extra_keys=True, detailed_validation=False)
+
+
+def _strict(kind: type[Any]) -> Any:
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is not kind:
+            raise InvalidInput(f"expected {kind.__name__}, got {value!r}")
+        return value
+
+    return structure
+
+
+for _kind in (str, bool, int):
+    converter.register_structure_hook(_kind, _strict(_kind))
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if type(value) is not str:
+        raise InvalidInput(f"expected an ISO 8601 timestamp string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"not an ISO 8601 timestamp: {value!r}") from exc
+    if parsed.utcoffset() is None:
+        raise InvalidInput(f"timestamp {value!r} has no UTC offset (naive datetimes are refused)")
+    return parsed
+
+
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_unstructure_hook(datetime, datetime.isoformat)
+
+_DURATION = re.compile(r"(\d+)([dhms])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read a duration such as ``"30m"``, ``"1h30m"`` or ``"5d"``."""
+    if type(text) is not str or not text or _DURATION.sub("", text):
+        raise InvalidInput(f"not a duration like '30m', '1h30m' or '5d': {text!r}")
+    parts: dict[str, int] = {}
+    for number, unit in _DURATION.findall(text):
+        parts[_UNITS[unit]] = parts.get(_UNITS[unit], 0) + int(number)
+    return timedelta(**parts)
+
+
+def format_duration(value: timedelta) -> str:
+    """Write a duration the way :func:`parse_duration` reads it."""
+    seconds = int(value.total_seconds())
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out) or "0s"
+
+
+converter.register_structure_hook(timedelta, lambda v, _: parse_duration(v))
+converter.register_unstructure_hook(timedelta, format_duration)
+
+
+def _structure_roles(value: Any, _: Any) -> frozenset[Role] | None:
+    if value == "anyone":
+        return None
+    if type(value) is not list:
+        raise InvalidInput(f"expected a list of roles or 'anyone', got {value!r}")
+    return frozenset(_enum_member(Role, v) for v in value)
+
+
+def _enum_member(kind: type[enum.Enum], value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(repr(m.value) for m in kind)
+        raise InvalidInput(f"{value!r} is not one of {names}") from None
+
+
+def _unstructure_roles(value: frozenset[Role] | None) -> Any:
+    if value is None:
+        return "anyone"
+    return sorted(r.value for r in value)
+
+
+_OPTIONAL_ROLES = frozenset[Role] | None
+converter.register_structure_hook_func(lambda t: t == _OPTIONAL_ROLES, _structure_roles)
+converter.register_unstructure_hook_func(lambda t: t == _OPTIONAL_ROLES, _unstructure_roles)
+converter.register_structure_hook_func(
+    lambda t: isinstance(t, type) and issubclass(t, enum.Enum),
+    lambda v, t: _enum_member(t, v),
+)
+
+
+def _structure_frozenset(value: Any, kind: Any) -> frozenset[Any]:
+    if type(value) is not list:
+        raise InvalidInput(f"expected a list, got {value!r}")
+    (member,) = kind.__args__
+    return frozenset(converter.structure(v, member) for v in value)
+
+
+converter.register_structure_hook_func(
+    lambda t: getattr(t, "__origin__", None) is frozenset, _structure_frozenset
+)
+converter.register_unstructure_hook_func(
+    lambda t: getattr(t, "__origin__", None) is frozenset,
+    lambda v: sorted(converter.unstructure(m) for m in v),
+)
+
+
+def _structure_tuple_of_str(value: Any, _: Any) -> tuple[str, ...]:
+    if type(value) is not list or not all(type(v) is str for v in value):
+        raise InvalidInput(f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_tuple_of_str)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line account of a structuring failure, without cattrs' internals."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return f"unknown keys: {', '.join(sorted(exc.extra_fields))} in {exc.cl.__name__}"
+    if isinstance(exc, BaseValidationError):
+        return "; ".join(describe(e) for e in exc.exceptions)
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    return str(exc)
+
+
+# -- policies as TOML -------------------------------------------------------------------------
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def policy_from_toml(text: str, base: Any) -> Any:
+    """Read a policy from TOML, changing only the keys given over ``base``."""
+    from .policy import Policy
+
+    if type(text) is not str:
+        raise PolicyError(f"policy TOML must be text, not {type(text).__name__}")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"policy TOML is malformed: {exc}") from exc
+    unknown = set(data) - {f.name for f in attrs.fields(Policy)}
+    if unknown:
+        raise PolicyError(f"unknown policy keys: {', '.join(sorted(unknown))}")
+    for section in ("priorities", "authorization"):
+        table = data.get(section, {})
+        if not isinstance(table, Mapping):
+            raise PolicyError(f"[{section}] must be a table, not {table!r}")
+        if section == "priorities":
+            for name, rules in table.items():
+                if not isinstance(rules, Mapping):
+                    raise PolicyError(f"[priorities.{name}] must be a table, not {rules!r}")
+    merged = _merge(converter.unstructure(base), data)
+    try:
+        policy: Policy = converter.structure(merged, Policy)
+    except PolicyError:
+        raise
+    except (CattrsError, InvalidInput, AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise PolicyError(f"invalid policy: {describe(exc)}") from exc
+    return policy
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover - closed shape
+
+
+def policy_to_toml(policy: Any) -> str:
+    """Write a whole policy as TOML."""
+    data = converter.unstructure(policy)
+    lines: list[str] = []
+    tables: list[tuple[str, dict[str, Any]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if all(isinstance(v, dict) for v in value.values()):
+                tables.extend((f"{key}.{k}", v) for k, v in value.items())
+            else:
+                tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for name, table in tables:
+        lines.append("")
+        lines.append(f"[{name}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"

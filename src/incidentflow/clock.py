@@ -1,0 +1,75 @@
+"""Where "now" comes from: the caller, or an injectable clock.
+
+The library never reads the wall clock behind your back: every command takes ``now=`` and falls
+back to the incident's clock.  :class:`SystemClock` is the default; :class:`ManualClock` is for
+tests, demos and replays where time must be exact.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything with a ``now()`` that returns a timezone-aware datetime."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The system's UTC time, never going backwards even if the wall clock is stepped back.
+
+    Event stamps must never go backwards within an incident; if NTP steps the wall clock back,
+    this clock holds at the last time it gave until the wall clock catches up.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last = datetime.min.replace(tzinfo=UTC)
+
+    def now(self) -> datetime:
+        """The current UTC time, at least the last time given."""
+        current = datetime.now(UTC)
+        if current < self._last:
+            return self._last
+        self._last = current
+        return current
+
+
+class ManualClock:
+    """A clock that moves only when told to.
+
+    >>> clock = ManualClock(datetime(2026, 3, 1, 14, 0, tzinfo=UTC))
+    >>> clock.advance(minutes=5).isoformat()
+    '2026-03-01T14:05:00+00:00'
+    """
+
+    __slots__ = ("_now",)
+
+    def __init__(self, start: datetime) -> None:
+        if not isinstance(start, datetime) or start.utcoffset() is None:
+            from .errors import InvalidInput
+
+            raise InvalidInput(f"a clock starts at a timezone-aware datetime, not {start!r}")
+        self._now = start
+
+    def now(self) -> datetime:
+        """The time the clock was last set or advanced to."""
+        return self._now
+
+    def advance(self, delta: timedelta | None = None, /, **parts: float) -> datetime:
+        """Move forward by ``delta`` or by ``timedelta(**parts)``; return the new time."""
+        step = delta if delta is not None else timedelta(**parts)
+        if step < timedelta(0):
+            from .errors import InvalidInput
+
+            raise InvalidInput(f"a clock only moves forward, not by {step}")
+        self._now += step
+        return self._now

@@ -1,0 +1,132 @@
+r"""Events to JSON and back, losslessly, with a schema version.
+
+Each event becomes one JSON object: ``schema`` (the format version), ``type`` (the event's tag)
+and its fields, timestamps as ISO 8601 with their UTC offset.  A history is JSON Lines: one
+event per line.  Reading is strict: malformed JSON, duplicate keys, ``NaN``, unknown event
+types or fields, naive timestamps and newer schema versions all raise
+:class:`~incidentflow.errors.DecodeError`, naming the line where there is one.
+
+>>> from datetime import UTC, datetime
+>>> from incidentflow.events import NoteAdded
+>>> t = datetime(2026, 3, 1, 14, 2, tzinfo=UTC)
+>>> line = dumps(NoteAdded(actor="rui", occurred_at=t, recorded_at=t, text="restarted db-1"))
+>>> print(line.replace(',"', ',\n "'))
+{"schema":1,
+ "type":"note_added",
+ "actor":"rui",
+ "occurred_at":"2026-03-01T14:02:00+00:00",
+ "recorded_at":"2026-03-01T14:02:00+00:00",
+ "text":"restarted db-1"}
+>>> loads(line).text
+'restarted db-1'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cattrs.errors import CattrsError
+
+from ._convert import converter, describe
+from .errors import DecodeError, InvalidInput
+from .events import EVENT_TYPES, Event
+
+__all__ = ["SCHEMA_VERSION", "dump_lines", "dumps", "from_dict", "load_lines", "loads", "to_dict"]
+
+SCHEMA_VERSION = 1
+"""The version of the serialized event format this release writes and reads."""
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """The event as a JSON-ready dict with ``schema`` and ``type`` first."""
+    if not isinstance(event, Event) or type(event) not in EVENT_TYPES.values():
+        raise InvalidInput(f"not an incidentflow event: {event!r}")
+    return {"schema": SCHEMA_VERSION, "type": event.type, **converter.unstructure(event)}
+
+
+def from_dict(data: Mapping[str, Any]) -> Event:
+    """Read an event from a dict as :func:`to_dict` writes it."""
+    if not isinstance(data, Mapping):
+        raise DecodeError(f"an event is a JSON object, not {type(data).__name__}")
+    fields = dict(data)
+    schema = fields.pop("schema", None)
+    if type(schema) is not int:
+        raise DecodeError(f"event has no integer schema version: {schema!r}")
+    if schema > SCHEMA_VERSION:
+        raise DecodeError(
+            f"event schema {schema} is newer than this incidentflow reads ({SCHEMA_VERSION}); "
+            "upgrade incidentflow"
+        )
+    if schema < 1:
+        raise DecodeError(f"unknown event schema {schema}")
+    tag = fields.pop("type", None)
+    kind = EVENT_TYPES.get(tag) if type(tag) is str else None
+    if kind is None:
+        raise DecodeError(f"unknown event type {tag!r}")
+    try:
+        return converter.structure(fields, kind)
+    except (CattrsError, InvalidInput, KeyError, TypeError, ValueError) as exc:
+        raise DecodeError(f"bad {tag} event: {describe(exc)}") from exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise DecodeError(f"{name} is not valid JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        dupes = sorted({k for k, _ in pairs if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+        raise DecodeError(f"duplicate keys: {', '.join(dupes)}")
+    return result
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+
+
+def dumps(event: Event) -> str:
+    """One event as one line of compact JSON."""
+    return _ENCODER.encode(to_dict(event))
+
+
+def loads(text: str | bytes) -> Event:
+    """Read one event from JSON text."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"event is not UTF-8: {exc}") from exc
+    if type(text) is not str:
+        raise DecodeError(f"an event is JSON text, not {type(text).__name__}")
+    try:
+        data = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise DecodeError("JSON nested too deeply") from exc
+    return from_dict(data)
+
+
+def dump_lines(events: Iterable[Event]) -> str:
+    """A history as JSON Lines, one event per line, ending with a newline."""
+    return "".join(dumps(e) + "\n" for e in events)
+
+
+def load_lines(lines: str | Iterable[str]) -> list[Event]:
+    """Read a JSON Lines history; blank lines are skipped; errors name the line number."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    events: list[Event] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(loads(line))
+        except DecodeError as exc:
+            raise DecodeError(f"line {number}: {exc}") from exc
+    return events

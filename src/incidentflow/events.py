@@ -1,0 +1,426 @@
+"""Every change to an incident is one of these events.
+
+An event is the fact as it was recorded: who (``actor``), when it happened (``occurred_at``,
+which a Recorder catching up may back-date) and when it was written down (``recorded_at``, the
+stamp that never goes backwards within an incident).  Events are frozen attrs classes; their
+fields are validated on construction, so a malformed event cannot exist.
+
+Each event class names the command that produces it (``command``, the key used by the policy's
+authorization table) and its serialized ``type`` tag.
+
+>>> sorted(EVENT_TYPES)[:3]
+['action_added', 'action_closed', 'change_logged']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from attrs import field, frozen
+
+from .lifecycle import State
+from .priorities import Priority
+from .records import ActionKind, ChangeOutcome, LinkKind, Verdict
+from .roles import Role
+
+__all__ = [
+    "EVENT_TYPES",
+    "ActionAdded",
+    "ActionClosed",
+    "ChangeLogged",
+    "ChangeReconciled",
+    "CustomerVerified",
+    "DebtClosed",
+    "DebtOpened",
+    "Declared",
+    "Event",
+    "ExperimentConcluded",
+    "ExperimentStarted",
+    "FactorAdded",
+    "Linked",
+    "NoteAdded",
+    "PostMortemScheduled",
+    "PriorityChanged",
+    "RecoveryVerified",
+    "ReportStarted",
+    "RoleAssigned",
+    "RoleHandedOff",
+    "RoleReleased",
+    "StateChanged",
+    "UpdatePosted",
+    "Validated",
+    "WhyAnswered",
+]
+
+
+def _text(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a non-blank string."""
+    if type(value) is not str or not value.strip():
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a non-blank string, not {value!r}"
+        )
+
+
+def _optional_text(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a string, which may be empty."""
+    if type(value) is not str:
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a string, not {value!r}"
+        )
+
+
+def _aware(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a timezone-aware datetime."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        from .errors import InvalidInput
+
+        kind = "naive datetime" if isinstance(value, datetime) else type(value).__name__
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a timezone-aware datetime, "
+            f"not a {kind}: {value!r}"
+        )
+
+
+def _member(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
+    """Validate an instance of ``kind`` (an enum or bool), with the library's error."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if type(value) is not kind:
+            from .errors import InvalidInput
+
+            raise InvalidInput(
+                f"{type(instance).__name__}.{attribute.name} must be a {kind.__name__}, "
+                f"not {value!r}"
+            )
+
+    return check
+
+
+def _names(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a non-empty tuple of distinct non-blank strings."""
+    ok = (
+        type(value) is tuple
+        and value
+        and all(type(v) is str and v.strip() for v in value)
+        and len(set(value)) == len(value)
+    )
+    if not ok:
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a non-empty tuple of "
+            f"distinct names, not {value!r}"
+        )
+
+
+_EVENT_TYPES: dict[str, type[Event]] = {}
+
+EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(_EVENT_TYPES)
+"""Every event class, keyed by its serialized ``type`` tag."""
+
+
+@frozen(kw_only=True)
+class Event:
+    """What every event has: the actor, when it happened and when it was recorded."""
+
+    type: ClassVar[str] = ""
+    command: ClassVar[str] = ""
+
+    actor: str = field(validator=_text)
+    occurred_at: datetime = field(validator=_aware)
+    recorded_at: datetime = field(validator=_aware)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.type:
+            _EVENT_TYPES[cls.type] = cls
+
+
+@frozen(kw_only=True)
+class Declared(Event):
+    """The incident is declared: its id, title and first priority.  Always the first event."""
+
+    type: ClassVar[str] = "declared"
+    command: ClassVar[str] = "declare"
+
+    incident_id: str = field(validator=_text)
+    title: str = field(validator=_text)
+    priority: Priority = field(validator=_member(Priority))
+
+
+@frozen(kw_only=True)
+class Validated(Event):
+    """Step 1: the problem is real and its priority confirmed, with the evidence."""
+
+    type: ClassVar[str] = "validated"
+    command: ClassVar[str] = "validate"
+
+    evidence: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class Linked(Event):
+    """Steps 2–4: the ticket, war room, public channel or announcement is linked."""
+
+    type: ClassVar[str] = "linked"
+    command: ClassVar[str] = "link"
+
+    kind: LinkKind = field(validator=_member(LinkKind))
+    url: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class RoleAssigned(Event):
+    """Step 5: someone takes a role."""
+
+    type: ClassVar[str] = "role_assigned"
+    command: ClassVar[str] = "assign"
+
+    role: Role = field(validator=_member(Role))
+    holder: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class RoleHandedOff(Event):
+    """A role passes from one holder to another in one step, leaving no gap."""
+
+    type: ClassVar[str] = "role_handed_off"
+    command: ClassVar[str] = "hand_off"
+
+    role: Role = field(validator=_member(Role))
+    from_holder: str = field(validator=_text)
+    to_holder: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class RoleReleased(Event):
+    """Someone steps out of a role without a successor."""
+
+    type: ClassVar[str] = "role_released"
+    command: ClassVar[str] = "release"
+
+    role: Role = field(validator=_member(Role))
+    holder: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class ExperimentStarted(Event):
+    """Step 6: an IC starts an experiment against one component."""
+
+    type: ClassVar[str] = "experiment_started"
+    command: ClassVar[str] = "start_experiment"
+
+    experiment_id: str = field(validator=_text)
+    hypothesis: str = field(validator=_text)
+    action: str = field(validator=_text)
+    expected: str = field(validator=_text)
+    component: str = field(validator=_text)
+    owner: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class ExperimentConcluded(Event):
+    """Step 6: what was observed, and whether it confirmed the hypothesis."""
+
+    type: ClassVar[str] = "experiment_concluded"
+    command: ClassVar[str] = "conclude_experiment"
+
+    experiment_id: str = field(validator=_text)
+    observed: str = field(validator=_text)
+    verdict: Verdict = field(validator=_member(Verdict))
+
+
+@frozen(kw_only=True)
+class NoteAdded(Event):
+    """Step 7: a timeline note for the post-mortem."""
+
+    type: ClassVar[str] = "note_added"
+    command: ClassVar[str] = "note"
+
+    text: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class UpdatePosted(Event):
+    """Step 8: a stakeholder update; ``no_progress`` marks an update that reports none."""
+
+    type: ClassVar[str] = "update_posted"
+    command: ClassVar[str] = "post_update"
+
+    message: str = field(validator=_text)
+    no_progress: bool = field(default=False, validator=_member(bool))
+
+
+@frozen(kw_only=True)
+class ChangeLogged(Event):
+    """Step 9: a manual change — who made it, what, where, and how to revert it."""
+
+    type: ClassVar[str] = "change_logged"
+    command: ClassVar[str] = "log_change"
+
+    change_id: str = field(validator=_text)
+    made_by: str = field(validator=_text)
+    what: str = field(validator=_text)
+    where: str = field(validator=_text)
+    revert: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class ChangeReconciled(Event):
+    """A manual change is reverted or made permanent."""
+
+    type: ClassVar[str] = "change_reconciled"
+    command: ClassVar[str] = "reconcile_change"
+
+    change_id: str = field(validator=_text)
+    outcome: ChangeOutcome = field(validator=_member(ChangeOutcome))
+    note: str = field(default="", validator=_optional_text)
+
+
+@frozen(kw_only=True)
+class WhyAnswered(Event):
+    """Step 10: one more "why?" answered in a Five Whys chain.
+
+    ``root_cause`` marks the answer as the chain's root cause, which closes the chain.
+    """
+
+    type: ClassVar[str] = "why_answered"
+    command: ClassVar[str] = "add_why"
+
+    chain: str = field(validator=_text)
+    answer: str = field(validator=_text)
+    root_cause: bool = field(default=False, validator=_member(bool))
+
+
+@frozen(kw_only=True)
+class FactorAdded(Event):
+    """A contributing factor: each necessary, but only jointly sufficient."""
+
+    type: ClassVar[str] = "factor_added"
+    command: ClassVar[str] = "add_factor"
+
+    description: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class RecoveryVerified(Event):
+    """Step 11: recovery is verified, with the evidence."""
+
+    type: ClassVar[str] = "recovery_verified"
+    command: ClassVar[str] = "verify_recovery"
+
+    evidence: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class CustomerVerified(Event):
+    """Step 13: the customer verified the fix."""
+
+    type: ClassVar[str] = "customer_verified"
+    command: ClassVar[str] = "verify_customer"
+
+    customer: str = field(validator=_text)
+    evidence: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class DebtOpened(Event):
+    """Tech debt the response left behind, to clean up before green."""
+
+    type: ClassVar[str] = "debt_opened"
+    command: ClassVar[str] = "open_debt"
+
+    debt_id: str = field(validator=_text)
+    description: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class DebtClosed(Event):
+    """A tech-debt item is cleaned up."""
+
+    type: ClassVar[str] = "debt_closed"
+    command: ClassVar[str] = "close_debt"
+
+    debt_id: str = field(validator=_text)
+    note: str = field(default="", validator=_optional_text)
+
+
+@frozen(kw_only=True)
+class ReportStarted(Event):
+    """Step 14: the incident report is started; ``location`` says where it lives."""
+
+    type: ClassVar[str] = "report_started"
+    command: ClassVar[str] = "start_report"
+
+    location: str = field(default="", validator=_optional_text)
+
+
+@frozen(kw_only=True)
+class PostMortemScheduled(Event):
+    """Step 15: the post-mortem meeting is scheduled and people are invited."""
+
+    type: ClassVar[str] = "post_mortem_scheduled"
+    command: ClassVar[str] = "schedule_post_mortem"
+
+    scheduled_for: datetime = field(validator=_aware)
+    invitees: tuple[str, ...] = field(validator=_names)
+
+
+@frozen(kw_only=True)
+class ActionAdded(Event):
+    """An action item with an owner, a due time and a kind (corrective or preventive)."""
+
+    type: ClassVar[str] = "action_added"
+    command: ClassVar[str] = "add_action"
+
+    action_id: str = field(validator=_text)
+    description: str = field(validator=_text)
+    owner: str = field(validator=_text)
+    due_at: datetime = field(validator=_aware)
+    kind: ActionKind = field(validator=_member(ActionKind))
+
+
+@frozen(kw_only=True)
+class ActionClosed(Event):
+    """An action item is done."""
+
+    type: ClassVar[str] = "action_closed"
+    command: ClassVar[str] = "close_action"
+
+    action_id: str = field(validator=_text)
+    note: str = field(default="", validator=_optional_text)
+
+
+@frozen(kw_only=True)
+class PriorityChanged(Event):
+    """The priority is raised or lowered; the new priority's rules apply from then on."""
+
+    type: ClassVar[str] = "priority_changed"
+    command: ClassVar[str] = "change_priority"
+
+    priority: Priority = field(validator=_member(Priority))
+    reason: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class StateChanged(Event):
+    """The incident moves along an edge of the lifecycle.
+
+    The announcements of steps 12 and 13 are the moves to yellow and green; ``message`` is
+    what was announced (or why the incident was dismissed or reopened).  Its authorization key
+    is the edge's trigger, e.g. ``announce_yellow``.
+    """
+
+    type: ClassVar[str] = "state_changed"
+    command: ClassVar[str] = "move"
+
+    source: State = field(validator=_member(State))
+    target: State = field(validator=_member(State))
+    message: str = field(validator=_text)

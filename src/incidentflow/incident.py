@@ -1,0 +1,522 @@
+"""The incident: a guarded fold of its events, and the commands that add to it.
+
+Data flows one way.  A command method builds an event; the policy checks it against every
+guard, record rule and authorization rule; only when nothing is unmet is the event folded into
+the incident and appended to its log; then subscribers hear of it.  A refused command raises
+a :class:`~incidentflow.errors.CommandRefused` naming every unmet rule and changes nothing.
+
+>>> from datetime import UTC, datetime
+>>> from incidentflow import ManualClock, Priority, Role, State
+>>> clock = ManualClock(datetime(2026, 3, 1, 14, 0, tzinfo=UTC))
+>>> incident = Incident.declare("INC-7", "Database is down", Priority.P2,
+...                             actor="ana", clock=clock)
+>>> incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana").type
+'role_assigned'
+>>> [u.rule for u in incident.unmet(State.MITIGATING)]
+['validated', 'required_links']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import events as ev
+from ._commands import Commands
+from ._fold import FOLD
+from .clock import Clock, SystemClock
+from .errors import (
+    CommandRefused,
+    InvalidInput,
+    NotAuthorized,
+    ReplayError,
+    RuleViolated,
+    TransitionBlocked,
+)
+from .lifecycle import State, edges_from
+from .policy import COMMAND_STATES, DEFAULT_POLICY, Policy
+from .priorities import Priority
+from .records import (
+    ActionItem,
+    Experiment,
+    LinkKind,
+    ManualChange,
+    TechDebt,
+    Unmet,
+    WhyChain,
+)
+from .roles import Role
+from .subscribers import Subscribers
+
+if TYPE_CHECKING:
+    from .obligations import Obligation
+
+__all__ = ["Incident"]
+
+E = TypeVar("E", bound=ev.Event)
+
+
+def _aware(value: object, name: str) -> datetime:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidInput(f"{name} must be a timezone-aware datetime, not {value!r}")
+    return value
+
+
+class Incident(Commands):
+    """One incident: its state, what was recorded, and the commands that move it on.
+
+    Build one with :meth:`declare` or rebuild one with :meth:`replay`; never by hand.  Every
+    attribute is read-only; only commands change an incident.  Each command takes the
+    ``actor`` issuing it, ``at`` (when it happened, which may be back-dated but never before
+    the incident began) and ``now`` (the stamp; by default the incident's clock), and returns
+    the event it recorded.
+    """
+
+    __slots__ = (
+        "_action_items",
+        "_clock",
+        "_customer_verification",
+        "_declared",
+        "_events",
+        "_experiments",
+        "_factors",
+        "_links",
+        "_manual_changes",
+        "_notes",
+        "_policy",
+        "_post_mortem",
+        "_priority",
+        "_recovery",
+        "_report",
+        "_roles",
+        "_state",
+        "_subscribers",
+        "_tech_debt",
+        "_updates",
+        "_validation",
+        "_why_chains",
+    )
+
+    def __init__(
+        self,
+        *,
+        policy: Policy = DEFAULT_POLICY,
+        clock: Clock | None = None,
+        subscribers: Subscribers | None = None,
+    ) -> None:
+        if not isinstance(policy, Policy):
+            raise InvalidInput(f"policy must be a Policy, not {policy!r}")
+        self._policy = policy
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._subscribers = subscribers if subscribers is not None else Subscribers()
+        self._events: list[ev.Event] = []
+        self._declared: ev.Declared | None = None
+        self._state = State.DECLARED
+        self._priority = Priority.P3
+        self._validation: ev.Validated | None = None
+        self._links: dict[LinkKind, ev.Linked] = {}
+        self._roles: dict[Role, tuple[str, ...]] = {}
+        self._experiments: dict[str, Experiment] = {}
+        self._notes: list[ev.NoteAdded] = []
+        self._updates: list[ev.UpdatePosted] = []
+        self._manual_changes: dict[str, ManualChange] = {}
+        self._why_chains: dict[str, WhyChain] = {}
+        self._factors: list[ev.FactorAdded] = []
+        self._recovery: ev.RecoveryVerified | None = None
+        self._customer_verification: ev.CustomerVerified | None = None
+        self._tech_debt: dict[str, TechDebt] = {}
+        self._report: ev.ReportStarted | None = None
+        self._post_mortem: ev.PostMortemScheduled | None = None
+        self._action_items: dict[str, ActionItem] = {}
+
+    # -- building ------------------------------------------------------------------------
+
+    @classmethod
+    def declare(
+        cls,
+        incident_id: str,
+        title: str,
+        priority: Priority,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+        policy: Policy = DEFAULT_POLICY,
+        clock: Clock | None = None,
+        subscribers: Subscribers | None = None,
+    ) -> Incident:
+        """Declare a new incident; ``at`` is when it began (default: ``now``)."""
+        incident = cls(policy=policy, clock=clock, subscribers=subscribers)
+        stamp = incident._stamp(now)
+        incident._commit(
+            ev.Declared(
+                actor=actor,
+                occurred_at=stamp if at is None else _aware(at, "at"),
+                recorded_at=stamp,
+                incident_id=incident_id,
+                title=title,
+                priority=priority,
+            )
+        )
+        return incident
+
+    @classmethod
+    def replay(
+        cls,
+        events: Iterable[ev.Event],
+        *,
+        policy: Policy = DEFAULT_POLICY,
+        clock: Clock | None = None,
+        subscribers: Subscribers | None = None,
+    ) -> Incident:
+        """Rebuild an incident from its events, checking every rule on the way.
+
+        Subscribers are not told of replayed events.  A history that breaks a rule raises
+        :class:`~incidentflow.errors.ReplayError` with the index of the first bad event.
+        """
+        incident = cls(policy=policy, clock=clock, subscribers=subscribers)
+        unmet_of = policy.unmet
+        fold = FOLD
+        log = incident._events
+        for index, event in enumerate(events):
+            kind = type(event)
+            if kind not in fold:
+                raise ReplayError(
+                    index=index, rules=("event_type",), detail=f"not an event: {event!r}"
+                )
+            unmet = unmet_of(incident, event)
+            if unmet:
+                raise ReplayError(
+                    index=index,
+                    rules=tuple(u.rule for u in unmet),
+                    detail="; ".join(u.detail for u in unmet),
+                )
+            fold[kind](incident, event)
+            log.append(event)
+        if not log:
+            raise ReplayError(index=0, rules=("declared_first",), detail="the history is empty")
+        return incident
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The incident's id, as declared."""
+        return self._declaration.incident_id
+
+    @property
+    def title(self) -> str:
+        """The incident's title, as declared."""
+        return self._declaration.title
+
+    @property
+    def declared_by(self) -> str:
+        """Who declared the incident."""
+        return self._declaration.actor
+
+    @property
+    def began_at(self) -> datetime:
+        """When the incident began: its declaration's ``occurred_at``."""
+        return self._declaration.occurred_at
+
+    @property
+    def declared_at(self) -> datetime:
+        """When the incident was declared: its declaration's ``recorded_at``."""
+        return self._declaration.recorded_at
+
+    @property
+    def _declaration(self) -> ev.Declared:
+        if self._declared is None:
+            raise InvalidInput("the incident has not been declared")
+        return self._declared
+
+    @property
+    def state(self) -> State:
+        """Where the incident is in its lifecycle."""
+        return self._state
+
+    @property
+    def priority(self) -> Priority:
+        """The current priority."""
+        return self._priority
+
+    @property
+    def policy(self) -> Policy:
+        """The policy whose rules this incident follows."""
+        return self._policy
+
+    @property
+    def clock(self) -> Clock:
+        """The clock commands read when no ``now`` is given."""
+        return self._clock
+
+    @property
+    def subscribers(self) -> Subscribers:
+        """Who hears of this incident's events."""
+        return self._subscribers
+
+    @property
+    def history(self) -> Sequence[ev.Event]:
+        """Every event, in the order recorded (a read-only view)."""
+        return _View(self._events)
+
+    @property
+    def version(self) -> int:
+        """How many events the incident has."""
+        return len(self._events)
+
+    @property
+    def validation(self) -> ev.Validated | None:
+        """The validation of step 1, once recorded."""
+        return self._validation
+
+    @property
+    def links(self) -> Mapping[LinkKind, ev.Linked]:
+        """The latest link of each kind."""
+        return MappingProxyType(self._links)
+
+    @property
+    def roles(self) -> Mapping[Role, tuple[str, ...]]:
+        """The holders of each role, in the order they took it; unfilled roles are absent."""
+        return MappingProxyType(self._roles)
+
+    def holders(self, role: Role) -> tuple[str, ...]:
+        """Who holds ``role`` now."""
+        return self._roles.get(role, ())
+
+    def roles_of(self, person: str) -> frozenset[Role]:
+        """The roles ``person`` holds now."""
+        return frozenset(r for r, hs in self._roles.items() if person in hs)
+
+    @property
+    def experiments(self) -> Mapping[str, Experiment]:
+        """Every experiment, by id, in the order started."""
+        return MappingProxyType(self._experiments)
+
+    @property
+    def running_experiments(self) -> tuple[Experiment, ...]:
+        """The experiments not yet concluded."""
+        return tuple(e for e in self._experiments.values() if e.verdict is None)
+
+    @property
+    def notes(self) -> tuple[ev.NoteAdded, ...]:
+        """The timeline notes of step 7."""
+        return tuple(self._notes)
+
+    @property
+    def updates(self) -> tuple[ev.UpdatePosted, ...]:
+        """The stakeholder updates of step 8."""
+        return tuple(self._updates)
+
+    @property
+    def manual_changes(self) -> Mapping[str, ManualChange]:
+        """The manual changes of step 9, by id."""
+        return MappingProxyType(self._manual_changes)
+
+    @property
+    def why_chains(self) -> Mapping[str, WhyChain]:
+        """The Five Whys chains of step 10, by chain id."""
+        return MappingProxyType(self._why_chains)
+
+    @property
+    def factors(self) -> tuple[ev.FactorAdded, ...]:
+        """The contributing factors."""
+        return tuple(self._factors)
+
+    @property
+    def recovery(self) -> ev.RecoveryVerified | None:
+        """The recovery verification of step 11, cleared when the incident is reopened."""
+        return self._recovery
+
+    @property
+    def customer_verification(self) -> ev.CustomerVerified | None:
+        """The customer's verification of the fix (step 13)."""
+        return self._customer_verification
+
+    @property
+    def tech_debt(self) -> Mapping[str, TechDebt]:
+        """The tech-debt items, by id."""
+        return MappingProxyType(self._tech_debt)
+
+    @property
+    def report(self) -> ev.ReportStarted | None:
+        """The start of the incident report (step 14)."""
+        return self._report
+
+    @property
+    def post_mortem(self) -> ev.PostMortemScheduled | None:
+        """The latest scheduling of the post-mortem meeting (step 15)."""
+        return self._post_mortem
+
+    @property
+    def action_items(self) -> Mapping[str, ActionItem]:
+        """The action items, by id."""
+        return MappingProxyType(self._action_items)
+
+    def when_entered(self, state: State) -> datetime | None:
+        """When the incident last entered ``state`` (``began_at`` for declared), or ``None``."""
+        if state is State.DECLARED:
+            return self.began_at
+        for event in reversed(self._events):
+            if isinstance(event, ev.StateChanged) and event.target is state:
+                return event.occurred_at
+        return None
+
+    # -- asking before acting ------------------------------------------------------------
+
+    def unmet(self, target: State, *, actor: str | None = None) -> tuple[Unmet, ...]:
+        """Every rule that blocks a move to ``target`` now; empty when the move may go.
+
+        With ``actor``, whether that person may issue the move is checked too.  Never raises
+        for an unreachable target: the missing edge is reported as the ``lifecycle_edge`` rule.
+        """
+        if not isinstance(target, State):
+            raise InvalidInput(f"target must be a State, not {target!r}")
+        found = list(self._policy.guards_unmet(self, target))
+        if actor is not None:
+            command = next((e.trigger for e in edges_from(self._state) if e.target is target), None)
+            if command is not None and not self._policy.authorized(self, actor, command):
+                found.insert(0, Unmet("authorized", f"{actor} may not {command}"))
+        return tuple(found)
+
+    def can_move(self, target: State, *, actor: str | None = None) -> bool:
+        """Whether a move to ``target`` would be accepted now."""
+        return not self.unmet(target, actor=actor)
+
+    def next_states(self) -> tuple[State, ...]:
+        """The states reachable in one move from here, guards or not."""
+        return tuple(e.target for e in edges_from(self._state))
+
+    def allowed_commands(self, actor: str | None = None) -> frozenset[str]:
+        """The commands the state allows now (and, with ``actor``, that they may issue).
+
+        Moves are included by trigger name when their guards are met.  Rules about a
+        command's own arguments (an unknown id, a role already held) are not considered.
+        """
+        policy = self._policy
+        names = {c for c, states in COMMAND_STATES.items() if self._state in states}
+        names.update(
+            e.trigger for e in edges_from(self._state) if not policy.guards_unmet(self, e.target)
+        )
+        if actor is not None:
+            names = {n for n in names if policy.authorized(self, actor, n)}
+        return frozenset(names)
+
+    def due(self, now: datetime | None = None) -> tuple[Obligation, ...]:
+        """What is owed on this incident at ``now``, soonest first (see :mod:`.obligations`)."""
+        from .obligations import obligations
+
+        return obligations(self, self._stamp(now))
+
+    # -- the pipeline ----------------------------------------------------------------------
+
+    def record(self, event: E) -> E:
+        """Check ``event`` against every rule, apply it, tell subscribers, and return it.
+
+        The command methods all end here; use it directly to apply an event built elsewhere.
+        """
+        if type(event) not in FOLD:
+            raise InvalidInput(f"not an incidentflow event: {event!r}")
+        self._commit(event)
+        return event
+
+    def _commit(self, event: ev.Event) -> None:
+        unmet = self._policy.unmet(self, event)
+        if unmet:
+            raise self._refusal(event, unmet)
+        FOLD[type(event)](self, event)
+        self._events.append(event)
+        self._subscribers.publish(self, event)
+
+    def _refusal(self, event: ev.Event, unmet: tuple[Unmet, ...]) -> CommandRefused:
+        identity = self._declared.incident_id if self._declared else _declared_id(event)
+        command = self._policy.command_of(self, event)
+        common: dict[str, Any] = {
+            "incident_id": identity,
+            "state": self._state.value,
+            "command": command,
+            "unmet": unmet,
+        }
+        if any(u.rule == "authorized" for u in unmet):
+            return NotAuthorized(**common)
+        if isinstance(event, ev.StateChanged):
+            return TransitionBlocked(target=event.target.value, **common)
+        return RuleViolated(**common)
+
+    def _stamp(self, now: datetime | None) -> datetime:
+        if now is None:
+            return _aware(self._clock.now(), "the clock's now()")
+        return _aware(now, "now")
+
+    # -- equality --------------------------------------------------------------------------
+
+    def _snapshot(self) -> tuple[object, ...]:
+        return (
+            self._declared,
+            self._state,
+            self._priority,
+            self._validation,
+            self._links,
+            self._roles,
+            self._experiments,
+            self._notes,
+            self._updates,
+            self._manual_changes,
+            self._why_chains,
+            self._factors,
+            self._recovery,
+            self._customer_verification,
+            self._tech_debt,
+            self._report,
+            self._post_mortem,
+            self._action_items,
+            self._events,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Incident):
+            return NotImplemented
+        return self._snapshot() == other._snapshot()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: commands change it
+
+    def __repr__(self) -> str:
+        name = self._declared.incident_id if self._declared else "(undeclared)"
+        return (
+            f"<Incident {name} {self._priority.value} {self._state.value}, "
+            f"{len(self._events)} events>"
+        )
+
+
+def _declared_id(event: ev.Event) -> str:
+    return event.incident_id if isinstance(event, ev.Declared) else "(undeclared)"
+
+
+class _View(Sequence[ev.Event]):
+    """A read-only window on an incident's event log."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[ev.Event]) -> None:
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        item = self._items[index]
+        return tuple(item) if isinstance(index, slice) else item
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _View):
+            return self._items == other._items
+        if isinstance(other, Sequence):
+            return list(self._items) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<history of {len(self._items)} events>"

@@ -1,0 +1,122 @@
+"""What is owed on an incident at a given time: updates, verifications, reports, actions.
+
+``obligations(incident, now)`` (or ``incident.due(now)``) lists each open duty with who owes
+it — the holders of the roles the policy allows to discharge it — and, where the runbook sets
+a pace, when it falls due.  The stakeholder-update cadence comes from the priority's
+``update_every`` and counts from the last update (or the declaration when none was posted yet).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from .lifecycle import State
+from .roles import Role
+
+if TYPE_CHECKING:
+    from .incident import Incident
+
+__all__ = ["Obligation", "obligations"]
+
+
+@frozen(kw_only=True)
+class Obligation:
+    """One duty owed on an incident.
+
+    ``due_at`` is ``None`` for a duty without a deadline; ``overdue`` is whether ``due_at``
+    had passed at the time asked.  ``owners`` are the people holding ``roles``.
+    """
+
+    kind: str
+    incident_id: str
+    description: str
+    command: str
+    roles: frozenset[Role]
+    owners: tuple[str, ...]
+    due_at: datetime | None = None
+    overdue: bool = False
+
+
+def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
+    """Every duty open on ``incident`` at ``now``: overdue first, then by due time."""
+    policy = incident.policy
+    found: list[Obligation] = []
+
+    def owe(
+        kind: str,
+        command: str,
+        description: str,
+        due_at: datetime | None = None,
+        owners: tuple[str, ...] | None = None,
+    ) -> None:
+        roles = policy.allowed_roles(command) or frozenset()
+        if owners is None:
+            owners = tuple(
+                dict.fromkeys(
+                    h for r in sorted(roles, key=lambda r: r.value) for h in incident.holders(r)
+                )
+            )
+        found.append(
+            Obligation(
+                kind=kind,
+                incident_id=incident.id,
+                description=description,
+                command=command,
+                roles=roles,
+                owners=owners,
+                due_at=due_at,
+                overdue=due_at is not None and due_at < now,
+            )
+        )
+
+    state = incident.state
+    rules = policy.rules_for(incident.priority)
+    if state.active:
+        since = max([incident.declared_at, *(u.occurred_at for u in incident.updates)])
+        owe(
+            "stakeholder_update",
+            "post_update",
+            f"update stakeholders every {int(rules.update_every.total_seconds() // 60)} "
+            "minutes, even with no progress",
+            since + rules.update_every,
+        )
+    if state is State.MITIGATING and incident.recovery is None:
+        owe("recovery_verification", "verify_recovery", "verify recovery (step 11)")
+    if (
+        state is State.YELLOW
+        and rules.customer_verification
+        and (incident.customer_verification is None)
+    ):
+        owe("customer_verification", "verify_customer", "get the customer to verify the fix")
+    if state in (State.MITIGATING, State.YELLOW):
+        for debt in incident.tech_debt.values():
+            if debt.open:
+                owe("tech_debt", "close_debt", f"clean up tech debt {debt.id}: {debt.description}")
+    if state is not State.DISMISSED:
+        for change in incident.manual_changes.values():
+            if not change.reconciled and state is not State.DECLARED:
+                owe(
+                    "manual_change",
+                    "reconcile_change",
+                    f"revert or make permanent change {change.id}: {change.what}",
+                )
+    green_at = incident.when_entered(State.GREEN)
+    if state is State.GREEN and incident.report is None:
+        owe("report", "start_report", "start the incident report (step 14)")
+    if state in (State.GREEN, State.REPORTED) and incident.post_mortem is None:
+        due = green_at + policy.post_mortem_within if green_at is not None else None
+        owe("post_mortem", "schedule_post_mortem", "schedule the post-mortem (step 15)", due)
+    for item in incident.action_items.values():
+        if item.open:
+            owe(
+                "action_item",
+                "close_action",
+                f"{item.kind.value} action {item.id}: {item.description}",
+                item.due_at,
+                (item.owner,),
+            )
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return tuple(sorted(found, key=lambda o: (not o.overdue, o.due_at or far, o.kind)))

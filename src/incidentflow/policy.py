@@ -1,0 +1,712 @@
+"""The process rules: guards on each move, record rules, authorization, per-priority data.
+
+A :class:`Policy` is plain data (an attrs class, loadable from TOML) plus the checks that read
+it.  The checks are pure: they look at an incident and a proposed event and return every
+:class:`~incidentflow.records.Unmet` rule, never changing anything.  The incident calls
+:meth:`Policy.unmet` before it folds an event in, so a refused command leaves no trace.
+
+Every rule has a name; :data:`RULES` documents them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from attrs import field, frozen
+
+from . import events as ev
+from .errors import PolicyError
+from .lifecycle import EDGES, State, edge
+from .priorities import Priority
+from .records import LinkKind, Unmet
+from .roles import Role
+
+if TYPE_CHECKING:
+    from .incident import Incident
+
+__all__ = [
+    "COMMANDS",
+    "COMMAND_STATES",
+    "DEFAULT_POLICY",
+    "RULES",
+    "Policy",
+    "PriorityRules",
+]
+
+_ALL = frozenset(State)
+_NOT_DISMISSED = _ALL - {State.DISMISSED}
+_ACTIVE = frozenset({State.DECLARED, State.MITIGATING, State.YELLOW})
+
+COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
+    {
+        "validate": frozenset({State.DECLARED}),
+        "link": _NOT_DISMISSED,
+        "assign": _NOT_DISMISSED,
+        "hand_off": _NOT_DISMISSED,
+        "release": _NOT_DISMISSED,
+        "start_experiment": frozenset({State.DECLARED, State.MITIGATING}),
+        "conclude_experiment": frozenset({State.DECLARED, State.MITIGATING}),
+        "note": _ALL,
+        "post_update": _ACTIVE | {State.GREEN},
+        "log_change": _ACTIVE,
+        "reconcile_change": _NOT_DISMISSED,
+        "add_why": _NOT_DISMISSED,
+        "add_factor": _NOT_DISMISSED,
+        "verify_recovery": frozenset({State.MITIGATING}),
+        "verify_customer": frozenset({State.YELLOW}),
+        "open_debt": frozenset({State.MITIGATING, State.YELLOW}),
+        "close_debt": frozenset({State.MITIGATING, State.YELLOW}),
+        "start_report": frozenset({State.GREEN}),
+        "schedule_post_mortem": frozenset({State.GREEN, State.REPORTED}),
+        "add_action": _NOT_DISMISSED,
+        "close_action": _NOT_DISMISSED,
+        "change_priority": _ACTIVE,
+    }
+)
+"""The states in which each (non-move) command may be issued."""
+
+_TRIGGERS = tuple(dict.fromkeys(e.trigger for e in EDGES.values()))
+
+COMMANDS: tuple[str, ...] = (*COMMAND_STATES, *_TRIGGERS)
+"""Every command an incident accepts after ``declare``: the keys of the authorization table."""
+
+_LEADERS = frozenset({Role.LEAD, Role.INCIDENT_COMMANDER})
+_IC = Role.INCIDENT_COMMANDER
+
+_DEFAULT_AUTHORIZATION: dict[str, frozenset[Role] | None] = {
+    "validate": _LEADERS,
+    "link": None,
+    "assign": _LEADERS,
+    "hand_off": _LEADERS,
+    "release": _LEADERS,
+    "start_experiment": frozenset({_IC}),
+    "conclude_experiment": _LEADERS,
+    "note": None,
+    "post_update": frozenset({Role.COMMUNICATOR, _IC}),
+    "log_change": None,
+    "reconcile_change": _LEADERS | {Role.RECORDER},
+    "add_why": _LEADERS | {Role.RECORDER},
+    "add_factor": _LEADERS | {Role.RECORDER},
+    "verify_recovery": _LEADERS,
+    "verify_customer": _LEADERS | {Role.COMMUNICATOR},
+    "open_debt": _LEADERS | {Role.RECORDER},
+    "close_debt": _LEADERS | {Role.RECORDER},
+    "start_report": frozenset({Role.LEAD, Role.RECORDER}),
+    "schedule_post_mortem": frozenset({Role.LEAD, Role.COMMUNICATOR}),
+    "add_action": _LEADERS | {Role.RECORDER},
+    "close_action": _LEADERS | {Role.RECORDER},
+    "change_priority": _LEADERS,
+    **dict.fromkeys(_TRIGGERS, _LEADERS),
+}
+
+_ALL_LINKS = frozenset({LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT})
+_ALL_ROLES = frozenset(Role)
+
+
+@frozen(kw_only=True)
+class PriorityRules:
+    """What the process asks of an incident of one priority.
+
+    ``required_links`` and ``required_roles`` must be in place before mitigation starts, and
+    the required roles stay filled from then on.  ``update_every`` is the stakeholder-update
+    cadence.  ``customer_verification`` says whether green waits for the customer.
+    ``invite_roles`` are the roles whose holders the post-mortem must invite.
+    """
+
+    required_links: frozenset[LinkKind]
+    required_roles: frozenset[Role]
+    update_every: timedelta
+    customer_verification: bool = True
+    invite_roles: frozenset[Role] = field(default=_ALL_ROLES)
+
+    def __attrs_post_init__(self) -> None:
+        if self.update_every <= timedelta(0):
+            raise PolicyError(f"update_every must be positive, not {self.update_every}")
+
+
+def _major(minutes: int) -> PriorityRules:
+    return PriorityRules(
+        required_links=_ALL_LINKS,
+        required_roles=_ALL_ROLES,
+        update_every=timedelta(minutes=minutes),
+    )
+
+
+def _minor(minutes: int, *, customer_verification: bool) -> PriorityRules:
+    return PriorityRules(
+        required_links=frozenset({LinkKind.TICKET}),
+        required_roles=frozenset({_IC}),
+        update_every=timedelta(minutes=minutes),
+        customer_verification=customer_verification,
+        invite_roles=frozenset({_IC}),
+    )
+
+
+def _default_priorities() -> dict[Priority, PriorityRules]:
+    return {
+        Priority.P0: _major(15),
+        Priority.P1: _major(30),
+        Priority.P2: _minor(45, customer_verification=True),
+        Priority.P3: _minor(45, customer_verification=False),
+    }
+
+
+def _check_priorities(instance: Any, attribute: Any, value: Mapping[Priority, Any]) -> None:
+    missing = set(Priority) - set(value)
+    if missing:
+        names = ", ".join(sorted(p.value for p in missing))
+        raise PolicyError(f"the policy has no rules for {names}")
+
+
+def _check_authorization(
+    instance: Any, attribute: Any, value: Mapping[str, frozenset[Role] | None]
+) -> None:
+    empty = [name for name, roles in value.items() if roles is not None and not roles]
+    if empty:
+        raise PolicyError(
+            f"authorization leaves nobody able to issue: {', '.join(sorted(empty))} "
+            "(use no entry, or all roles, instead of an empty list)"
+        )
+
+
+def _complete(table: Mapping[str, frozenset[Role] | None]) -> dict[str, frozenset[Role] | None]:
+    """Every command in the table, in COMMANDS order; a missing one means anyone."""
+    if not isinstance(table, Mapping):
+        raise PolicyError(f"authorization must be a mapping, not {table!r}")
+    unknown = set(table) - set(COMMANDS)
+    if unknown:
+        raise PolicyError(f"authorization names unknown commands: {', '.join(sorted(unknown))}")
+    return {command: table.get(command) for command in COMMANDS}
+
+
+def _check_depth(instance: Any, attribute: Any, value: int) -> None:
+    if type(value) is not int or value < 1:
+        raise PolicyError(f"whys_depth must be a whole number of at least 1, not {value!r}")
+
+
+@frozen(kw_only=True)
+class Policy:
+    """The runbook's rules as data, plus the checks that read them.
+
+    ``priorities`` holds a :class:`PriorityRules` for each priority.  ``authorization`` maps a
+    command (see :data:`COMMANDS`) to the roles allowed to issue it; a command missing from the
+    table, or mapped to ``None``, may be issued by anyone (the table is completed with
+    ``None`` for every command it leaves out).  With ``open_when_unstaffed`` (the
+    default), a command whose allowed roles nobody holds yet may be issued by anyone, so a
+    just-declared incident can be staffed.  ``whys_depth`` is how deep a Five Whys chain must
+    go to count as a root cause.  ``post_mortem_within`` is how soon after green the
+    post-mortem should be scheduled.
+
+    >>> DEFAULT_POLICY.rules_for(Priority.P1).update_every
+    datetime.timedelta(seconds=1800)
+    """
+
+    priorities: Mapping[Priority, PriorityRules] = field(
+        factory=_default_priorities, validator=_check_priorities
+    )
+    authorization: Mapping[str, frozenset[Role] | None] = field(
+        factory=lambda: dict(_DEFAULT_AUTHORIZATION),
+        validator=_check_authorization,
+        converter=_complete,
+    )
+    whys_depth: int = field(default=5, validator=_check_depth)
+    open_when_unstaffed: bool = True
+    post_mortem_within: timedelta = timedelta(days=5)
+
+    @classmethod
+    def permissive(cls) -> Policy:
+        """A preset for small teams: anyone may issue any command.
+
+        Every priority needs only a ticket and an Incident Commander before mitigation.
+
+        The lifecycle's other guards (validation, verified recovery, the Five Whys, ...) stay.
+        """
+        rules = {
+            p: attrs.evolve(
+                r,
+                required_links=frozenset({LinkKind.TICKET}),
+                required_roles=frozenset({_IC}),
+                invite_roles=frozenset({_IC}),
+            )
+            for p, r in _default_priorities().items()
+        }
+        return cls(priorities=rules, authorization={})
+
+    @classmethod
+    def from_toml(cls, text: str, *, base: Policy | None = None) -> Policy:
+        """Read a policy from TOML text, over ``base`` (the default policy when omitted).
+
+        Only the keys given change; an unknown key or a bad value raises
+        :class:`~incidentflow.errors.PolicyError` naming where it is.
+        """
+        from ._convert import policy_from_toml
+
+        policy: Policy = policy_from_toml(text, base if base is not None else DEFAULT_POLICY)
+        return policy
+
+    @classmethod
+    def load(cls, path: str | Path, *, base: Policy | None = None) -> Policy:
+        """Read a policy from a TOML file (see :meth:`from_toml`)."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"cannot read policy file {path}: {exc}") from exc
+        return cls.from_toml(text, base=base)
+
+    def to_toml(self) -> str:
+        """The whole policy as TOML text that :meth:`from_toml` reads back equal."""
+        from ._convert import policy_to_toml
+
+        return policy_to_toml(self)
+
+    def rules_for(self, priority: Priority) -> PriorityRules:
+        """The rules for incidents of ``priority``."""
+        return self.priorities[priority]
+
+    def allowed_roles(self, command: str) -> frozenset[Role] | None:
+        """The roles allowed to issue ``command``, or ``None`` when anyone may."""
+        return self.authorization.get(command)
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def command_of(self, incident: Incident, event: ev.Event) -> str:
+        """The authorization key of ``event``: its command, or the trigger of a move."""
+        if isinstance(event, ev.StateChanged):
+            found = edge(event.source, event.target)
+            return found.trigger if found is not None else "move"
+        return event.command
+
+    def authorized(self, incident: Incident, actor: str, command: str) -> bool:
+        """Whether ``actor`` may issue ``command`` on ``incident`` now."""
+        allowed = self.allowed_roles(command)
+        if allowed is None:
+            return True
+        roles = incident.roles
+        if any(actor in roles.get(role, ()) for role in allowed):
+            return True
+        return self.open_when_unstaffed and not any(roles.get(role) for role in allowed)
+
+    def unmet(self, incident: Incident, event: ev.Event) -> tuple[Unmet, ...]:
+        """Every rule ``event`` fails on ``incident``; empty when it may be applied."""
+        if isinstance(event, ev.Declared):
+            if incident.history:
+                return (Unmet("declared_once", "the incident is already declared"),)
+            return ()
+        if not incident.history:
+            return (Unmet("declared_first", "the first event must declare the incident"),)
+        found: list[Unmet] = []
+        command = self.command_of(incident, event)
+        state = incident.state
+        if not isinstance(event, ev.StateChanged) and state not in COMMAND_STATES[command]:
+            found.append(
+                Unmet("state_allows_command", f"{command} is not allowed while {state.value}")
+            )
+        if not self.authorized(incident, event.actor, command) and not _own_role(event):
+            allowed = self.allowed_roles(command) or frozenset()
+            names = " or ".join(sorted(r.value for r in allowed))
+            found.append(Unmet("authorized", f"{event.actor} must hold {names} to {command}"))
+        found.extend(_timing(incident, event))
+        check = _RECORD_RULES.get(type(event))
+        if check is not None:
+            found.extend(check(self, incident, event))
+        return tuple(found)
+
+    def guards_unmet(self, incident: Incident, target: State) -> tuple[Unmet, ...]:
+        """The unmet guards for moving ``incident`` to ``target`` now (the edge included)."""
+        found = edge(incident.state, target)
+        if found is None:
+            return (
+                Unmet(
+                    "lifecycle_edge",
+                    f"the lifecycle has no edge from {incident.state.value} to {target.value}",
+                ),
+            )
+        return tuple(
+            Unmet(name, GUARDS[name].explain(incident, self))
+            for name in found.guards
+            if not GUARDS[name].test(incident, self)
+        )
+
+
+def _own_role(event: ev.Event) -> bool:
+    """A holder may always hand off or release their own role."""
+    if isinstance(event, ev.RoleHandedOff):
+        return event.actor == event.from_holder
+    if isinstance(event, ev.RoleReleased):
+        return event.actor == event.holder
+    return False
+
+
+def _timing(incident: Incident, event: ev.Event) -> Iterable[Unmet]:
+    last = incident.history[-1].recorded_at
+    if event.recorded_at < last:
+        yield Unmet(
+            "stamps_in_order",
+            f"recorded at {event.recorded_at.isoformat()}, before the last event's stamp "
+            f"{last.isoformat()}",
+        )
+    if event.occurred_at > event.recorded_at:
+        yield Unmet(
+            "not_in_future",
+            f"occurred at {event.occurred_at.isoformat()}, after it was recorded "
+            f"({event.recorded_at.isoformat()})",
+        )
+    began = incident.began_at
+    if event.occurred_at < began:
+        yield Unmet(
+            "not_before_start",
+            f"occurred at {event.occurred_at.isoformat()}, before the incident began "
+            f"({began.isoformat()})",
+        )
+
+
+# -- guards -----------------------------------------------------------------------------------
+
+
+@frozen
+class Guard:
+    """A named guard on a lifecycle edge: a pure test and an explanation when it fails."""
+
+    name: str
+    description: str
+    test: Callable[[Incident, Policy], bool]
+    explain: Callable[[Incident, Policy], str]
+
+
+def _static(text: str) -> Callable[[Incident, Policy], str]:
+    return lambda incident, policy: text
+
+
+def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
+    required = policy.rules_for(incident.priority).required_links
+    return sorted((k for k in required if k not in incident.links), key=lambda k: k.value)
+
+
+def _missing_roles(incident: Incident, policy: Policy) -> list[Role]:
+    required = policy.rules_for(incident.priority).required_roles
+    return sorted((r for r in required if not incident.roles.get(r)), key=lambda r: r.value)
+
+
+def _uninvited(incident: Incident, policy: Policy) -> list[str]:
+    meeting = incident.post_mortem
+    invited = set(meeting.invitees) if meeting is not None else set()
+    wanted = policy.rules_for(incident.priority).invite_roles
+    return sorted({h for r in wanted for h in incident.roles.get(r, ()) if h not in invited})
+
+
+def _root_cause_found(incident: Incident, policy: Policy) -> bool:
+    return any(c.root_cause and c.depth >= policy.whys_depth for c in incident.why_chains.values())
+
+
+def _customer_verified(incident: Incident, policy: Policy) -> bool:
+    if not policy.rules_for(incident.priority).customer_verification:
+        return True
+    return incident.customer_verification is not None
+
+
+GUARDS: Mapping[str, Guard] = MappingProxyType(
+    {
+        g.name: g
+        for g in (
+            Guard(
+                "validated",
+                "The problem is validated and its priority confirmed (step 1).",
+                lambda i, p: i.validation is not None,
+                _static("the problem has not been validated"),
+            ),
+            Guard(
+                "required_links",
+                "The links the priority requires (ticket; for P0/P1 also war room and "
+                "announcement) are in place (steps 2–4).",
+                lambda i, p: not _missing_links(i, p),
+                lambda i, p: "missing " + ", ".join(k.value for k in _missing_links(i, p)),
+            ),
+            Guard(
+                "required_roles",
+                "The roles the priority requires (all four for P0/P1, an IC for P2/P3) are "
+                "filled (step 5).",
+                lambda i, p: not _missing_roles(i, p),
+                lambda i, p: "no " + ", ".join(r.value for r in _missing_roles(i, p)),
+            ),
+            Guard(
+                "recovery_verified",
+                "Recovery is verified with evidence since mitigation last began (step 11).",
+                lambda i, p: i.recovery is not None,
+                _static("recovery has not been verified"),
+            ),
+            Guard(
+                "experiments_concluded",
+                "No experiment is still running.",
+                lambda i, p: not i.running_experiments,
+                lambda i, p: "still running: " + ", ".join(e.id for e in i.running_experiments),
+            ),
+            Guard(
+                "customer_verified",
+                "The customer verified the fix, where the priority asks for it (step 13).",
+                _customer_verified,
+                _static("the customer has not verified the fix"),
+            ),
+            Guard(
+                "tech_debt_closed",
+                "Every tech-debt item is cleaned up (step 13).",
+                lambda i, p: not any(d.open for d in i.tech_debt.values()),
+                lambda i, p: (
+                    "still open: " + ", ".join(d.id for d in i.tech_debt.values() if d.open)
+                ),
+            ),
+            Guard(
+                "changes_reconciled",
+                "Every manual change is reverted or made permanent (step 9).",
+                lambda i, p: all(c.reconciled for c in i.manual_changes.values()),
+                lambda i, p: (
+                    "not reconciled: "
+                    + ", ".join(c.id for c in i.manual_changes.values() if not c.reconciled)
+                ),
+            ),
+            Guard(
+                "root_cause_found",
+                "A Five Whys chain reached a root cause at the policy's depth (step 10).",
+                _root_cause_found,
+                lambda i, p: f"no Five Whys chain reached a root cause at depth {p.whys_depth}",
+            ),
+            Guard(
+                "report_started",
+                "The incident report is started (step 14).",
+                lambda i, p: i.report is not None,
+                _static("the incident report has not been started"),
+            ),
+            Guard(
+                "post_mortem_scheduled",
+                "The post-mortem meeting is scheduled (step 15).",
+                lambda i, p: i.post_mortem is not None,
+                _static("the post-mortem has not been scheduled"),
+            ),
+            Guard(
+                "roles_invited",
+                "Everyone holding a role the priority invites is invited to the post-mortem.",
+                lambda i, p: i.post_mortem is not None and not _uninvited(i, p),
+                lambda i, p: "not invited: " + (", ".join(_uninvited(i, p)) or "anyone"),
+            ),
+        )
+    }
+)
+"""Every guard of the lifecycle, by name."""
+
+
+# -- record rules -----------------------------------------------------------------------------
+
+_RecordRule = Callable[[Policy, "Incident", Any], Iterable[Unmet]]
+
+
+def _required_after_declared(
+    policy: Policy, incident: Incident, priority: Priority, roles: Mapping[Role, tuple[str, ...]]
+) -> Iterable[Unmet]:
+    if incident.state in (State.DECLARED, State.DISMISSED):
+        return
+    required = policy.rules_for(priority).required_roles
+    empty = sorted(r.value for r in required if not roles.get(r))
+    if empty:
+        yield Unmet(
+            "required_roles_filled",
+            f"{priority.value} needs {', '.join(empty)} filled once mitigation has begun",
+        )
+
+
+def _validated(policy: Policy, incident: Incident, event: ev.Validated) -> Iterable[Unmet]:
+    if incident.validation is not None:
+        yield Unmet("validated_once", "the problem is already validated")
+
+
+def _assigned(policy: Policy, incident: Incident, event: ev.RoleAssigned) -> Iterable[Unmet]:
+    holders = incident.roles.get(event.role, ())
+    if event.holder in holders:
+        yield Unmet("not_already_holder", f"{event.holder} already holds {event.role.value}")
+    elif event.role.single_holder and holders:
+        yield Unmet(
+            "single_holder",
+            f"{event.role.value} is held by {holders[0]}; hand it off instead",
+        )
+
+
+def _handed_off(policy: Policy, incident: Incident, event: ev.RoleHandedOff) -> Iterable[Unmet]:
+    holders = incident.roles.get(event.role, ())
+    if event.from_holder not in holders:
+        yield Unmet("holds_role", f"{event.from_holder} does not hold {event.role.value}")
+    if event.to_holder in holders:
+        yield Unmet("not_already_holder", f"{event.to_holder} already holds {event.role.value}")
+
+
+def _released(policy: Policy, incident: Incident, event: ev.RoleReleased) -> Iterable[Unmet]:
+    holders = incident.roles.get(event.role, ())
+    if event.holder not in holders:
+        yield Unmet("holds_role", f"{event.holder} does not hold {event.role.value}")
+        return
+    owned = [
+        e.id
+        for e in incident.running_experiments
+        if event.role is Role.INCIDENT_COMMANDER and e.owner == event.holder
+    ]
+    if owned:
+        yield Unmet(
+            "experiments_owned",
+            f"{event.holder} owns running experiments {', '.join(owned)}; hand off instead",
+        )
+    after = dict(incident.roles)
+    after[event.role] = tuple(h for h in holders if h != event.holder)
+    yield from _required_after_declared(policy, incident, incident.priority, after)
+
+
+def _unique(kind: str, known: Mapping[str, Any], key: str) -> Iterable[Unmet]:
+    if key in known:
+        yield Unmet("unique_id", f"{kind} {key} already exists")
+
+
+def _experiment_started(
+    policy: Policy, incident: Incident, event: ev.ExperimentStarted
+) -> Iterable[Unmet]:
+    yield from _unique("experiment", incident.experiments, event.experiment_id)
+    if event.owner not in incident.roles.get(Role.INCIDENT_COMMANDER, ()):
+        yield Unmet("owner_is_commander", f"{event.owner} is not an incident commander")
+    for running in incident.running_experiments:
+        if running.component == event.component:
+            yield Unmet(
+                "component_free",
+                f"experiment {running.id} is already running against {event.component}",
+            )
+
+
+def _still_open(
+    kind: str, known: Mapping[str, Any], key: str, is_open: Callable[[Any], bool]
+) -> Iterable[Unmet]:
+    if key not in known:
+        yield Unmet("known_id", f"no {kind} {key}")
+    elif not is_open(known[key]):
+        yield Unmet("still_open", f"{kind} {key} is already closed")
+
+
+def _experiment_concluded(
+    policy: Policy, incident: Incident, event: ev.ExperimentConcluded
+) -> Iterable[Unmet]:
+    return _still_open("experiment", incident.experiments, event.experiment_id, lambda e: e.running)
+
+
+def _change_logged(policy: Policy, incident: Incident, event: ev.ChangeLogged) -> Iterable[Unmet]:
+    return _unique("manual change", incident.manual_changes, event.change_id)
+
+
+def _change_reconciled(
+    policy: Policy, incident: Incident, event: ev.ChangeReconciled
+) -> Iterable[Unmet]:
+    return _still_open(
+        "manual change", incident.manual_changes, event.change_id, lambda c: not c.reconciled
+    )
+
+
+def _why_answered(policy: Policy, incident: Incident, event: ev.WhyAnswered) -> Iterable[Unmet]:
+    chain = incident.why_chains.get(event.chain)
+    if chain is not None and chain.root_cause:
+        yield Unmet("chain_open", f"chain {event.chain} already reached its root cause")
+
+
+def _debt_opened(policy: Policy, incident: Incident, event: ev.DebtOpened) -> Iterable[Unmet]:
+    return _unique("tech-debt item", incident.tech_debt, event.debt_id)
+
+
+def _debt_closed(policy: Policy, incident: Incident, event: ev.DebtClosed) -> Iterable[Unmet]:
+    return _still_open("tech-debt item", incident.tech_debt, event.debt_id, lambda d: d.open)
+
+
+def _report_started(policy: Policy, incident: Incident, event: ev.ReportStarted) -> Iterable[Unmet]:
+    if incident.report is not None:
+        yield Unmet("report_once", "the incident report is already started")
+
+
+def _action_added(policy: Policy, incident: Incident, event: ev.ActionAdded) -> Iterable[Unmet]:
+    return _unique("action item", incident.action_items, event.action_id)
+
+
+def _action_closed(policy: Policy, incident: Incident, event: ev.ActionClosed) -> Iterable[Unmet]:
+    return _still_open("action item", incident.action_items, event.action_id, lambda a: a.open)
+
+
+def _priority_changed(
+    policy: Policy, incident: Incident, event: ev.PriorityChanged
+) -> Iterable[Unmet]:
+    if event.priority is incident.priority:
+        yield Unmet("priority_differs", f"the incident is already {event.priority.value}")
+        return
+    yield from _required_after_declared(policy, incident, event.priority, incident.roles)
+
+
+def _state_changed(policy: Policy, incident: Incident, event: ev.StateChanged) -> Iterable[Unmet]:
+    if event.source is not incident.state:
+        yield Unmet(
+            "from_current_state",
+            f"the move starts from {event.source.value} but the incident is {incident.state.value}",
+        )
+        return
+    yield from policy.guards_unmet(incident, event.target)
+
+
+_RECORD_RULES: dict[type[ev.Event], _RecordRule] = {
+    ev.Validated: _validated,
+    ev.RoleAssigned: _assigned,
+    ev.RoleHandedOff: _handed_off,
+    ev.RoleReleased: _released,
+    ev.ExperimentStarted: _experiment_started,
+    ev.ExperimentConcluded: _experiment_concluded,
+    ev.ChangeLogged: _change_logged,
+    ev.ChangeReconciled: _change_reconciled,
+    ev.WhyAnswered: _why_answered,
+    ev.DebtOpened: _debt_opened,
+    ev.DebtClosed: _debt_closed,
+    ev.ReportStarted: _report_started,
+    ev.ActionAdded: _action_added,
+    ev.ActionClosed: _action_closed,
+    ev.PriorityChanged: _priority_changed,
+    ev.StateChanged: _state_changed,
+}
+
+RULES: Mapping[str, str] = MappingProxyType(
+    {
+        "declared_first": "The first event of an incident declares it.",
+        "declared_once": "An incident is declared once.",
+        "state_allows_command": "The command is allowed in the incident's current state "
+        "(see COMMAND_STATES).",
+        "authorized": "The actor holds a role the policy allows to issue the command (or "
+        "nobody holds such a role yet, or the actor hands off or releases their own role).",
+        "stamps_in_order": "An event's recorded_at is never before the previous event's.",
+        "not_in_future": "What happened is never later than when it was recorded.",
+        "not_before_start": "Nothing happens before the incident began (its declaration's "
+        "occurred_at).",
+        "validated_once": "The problem is validated once.",
+        "not_already_holder": "A person is not given a role they already hold.",
+        "single_holder": "Communicator, Recorder and Lead have one holder at a time; a "
+        "change of holder is a hand-off.",
+        "holds_role": "Only a current holder hands off or releases a role.",
+        "experiments_owned": "An IC who owns running experiments hands off rather than "
+        "releases the role.",
+        "required_roles_filled": "Once mitigation has begun, the priority's required roles "
+        "are always filled (for P0/P1, all four).",
+        "unique_id": "Experiment, change, tech-debt and action ids are unique within an incident.",
+        "owner_is_commander": "An experiment is owned by a current Incident Commander.",
+        "component_free": "Two running experiments never target the same component.",
+        "known_id": "A conclusion, reconciliation or closing names an existing item.",
+        "still_open": "An item is concluded, reconciled or closed once.",
+        "chain_open": "A Five Whys chain takes no more answers after its root cause.",
+        "report_once": "The incident report is started once.",
+        "priority_differs": "A priority change changes the priority.",
+        "from_current_state": "A move starts from the incident's current state.",
+        "lifecycle_edge": "A move follows an edge of the lifecycle.",
+        **{name: guard.description for name, guard in GUARDS.items()},
+    }
+)
+"""Every named rule, guard or record rule, with what it means."""
+
+DEFAULT_POLICY = Policy()
+"""The runbook's rules with the documented defaults."""

@@ -1,0 +1,164 @@
+"""Frozen records an incident keeps, and the small vocabularies they use.
+
+Events (see :mod:`incidentflow.events`) are the facts as they were recorded; the records here
+are what those facts add up to for things with a life of their own — an experiment that runs
+and is concluded, a manual change that is later reverted or made permanent, a Five Whys chain,
+a tech-debt item, an action item.  All are frozen: the incident replaces a record with
+``attrs.evolve`` when a later event changes it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from attrs import frozen
+
+__all__ = [
+    "ActionItem",
+    "ActionKind",
+    "ChangeOutcome",
+    "Experiment",
+    "LinkKind",
+    "ManualChange",
+    "TechDebt",
+    "Unmet",
+    "Verdict",
+    "WhyChain",
+]
+
+
+class LinkKind(enum.Enum):
+    """Where the response lives (runbook steps 2–4)."""
+
+    TICKET = "ticket"
+    """The ticket on the incident-management board (step 2)."""
+    WAR_ROOM = "war_room"
+    """The chat war room for the responders (step 3)."""
+    PUBLIC_CHANNEL = "public_channel"
+    """The public channel stakeholders follow (step 3)."""
+    ANNOUNCEMENT = "announcement"
+    """The announcement in the outage channel (step 4)."""
+
+
+class Verdict(enum.Enum):
+    """How an experiment's observed result compares with its expectation (step 6)."""
+
+    CONFIRMED = "confirmed"
+    REFUTED = "refuted"
+    INCONCLUSIVE = "inconclusive"
+
+
+class ChangeOutcome(enum.Enum):
+    """How a manual change (step 9) is reconciled once the incident settles."""
+
+    REVERTED = "reverted"
+    PERMANENT = "permanent"
+
+
+class ActionKind(enum.Enum):
+    """The two kinds of RCA recommendation."""
+
+    CORRECTIVE = "corrective"
+    PREVENTIVE = "preventive"
+
+
+@frozen
+class Unmet:
+    """A rule that a command or a transition did not meet, with a human explanation."""
+
+    rule: str
+    detail: str
+
+
+@frozen(kw_only=True)
+class Experiment:
+    """One turn of the experimental method: hypothesis, action, expected and observed result.
+
+    ``verdict`` is ``None`` while the experiment is running.
+    """
+
+    id: str
+    hypothesis: str
+    action: str
+    expected: str
+    component: str
+    owner: str
+    started_at: datetime
+    observed: str | None = None
+    verdict: Verdict | None = None
+    concluded_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the experiment has not been concluded yet."""
+        return self.verdict is None
+
+
+@frozen(kw_only=True)
+class ManualChange:
+    """A manual change to a system (step 9): who did what, where, and how to revert it."""
+
+    id: str
+    by: str
+    what: str
+    where: str
+    revert: str
+    at: datetime
+    outcome: ChangeOutcome | None = None
+    reconciled_at: datetime | None = None
+
+    @property
+    def reconciled(self) -> bool:
+        """Whether the change has been reverted or made permanent."""
+        return self.outcome is not None
+
+
+@frozen(kw_only=True)
+class WhyChain:
+    """One Five Whys chain (step 10); ``answers[i]`` answers the (i+1)-th "why?".
+
+    An incident may hold several chains: causes are each necessary but only jointly
+    sufficient.  A chain is closed once its last answer is marked the root cause.
+    """
+
+    id: str
+    answers: tuple[str, ...]
+    root_cause: bool = False
+
+    @property
+    def depth(self) -> int:
+        """How many whys the chain has asked."""
+        return len(self.answers)
+
+
+@frozen(kw_only=True)
+class TechDebt:
+    """Tech debt left by the response, to clean up before green (step 13)."""
+
+    id: str
+    description: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether the item still needs cleaning up."""
+        return self.closed_at is None
+
+
+@frozen(kw_only=True)
+class ActionItem:
+    """A corrective or preventive action with an owner and a due time."""
+
+    id: str
+    description: str
+    owner: str
+    due_at: datetime
+    kind: ActionKind
+    closed_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether the action is still to be done."""
+        return self.closed_at is None

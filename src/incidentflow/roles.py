@@ -1,0 +1,55 @@
+"""The four focus roles of an incident response."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Role"]
+
+
+class Role(enum.Enum):
+    """A focus role from the runbook.
+
+    Communicator, Recorder and Lead each have one holder at a time; the Lead coordinates
+    *several* Incident Commanders, so that role may have many holders.
+
+    >>> Role.LEAD.single_holder, Role.INCIDENT_COMMANDER.single_holder
+    (True, False)
+    """
+
+    COMMUNICATOR = "communicator"
+    RECORDER = "recorder"
+    LEAD = "lead"
+    INCIDENT_COMMANDER = "incident_commander"
+
+    @property
+    def single_holder(self) -> bool:
+        """Whether at most one person may hold the role at a time."""
+        return self is not Role.INCIDENT_COMMANDER
+
+    @property
+    def title(self) -> str:
+        """The role's name as the runbook writes it."""
+        return _TITLES[self]
+
+    @property
+    def duty(self) -> str:
+        """What the runbook asks of the role."""
+        return _DUTIES[self]
+
+
+_TITLES = {
+    Role.COMMUNICATOR: "Communicator",
+    Role.RECORDER: "Recorder",
+    Role.LEAD: "Lead",
+    Role.INCIDENT_COMMANDER: "IC (Incident Commander)",
+}
+
+_DUTIES = {
+    Role.COMMUNICATOR: "Provides updates, including those of no progress, to the stakeholders.",
+    Role.RECORDER: "Logs what is tried and did not work, creating an incident document.",
+    Role.LEAD: "Works with the communicator and team to coordinate different ICs to determine "
+    "the root cause.",
+    Role.INCIDENT_COMMANDER: "Coordinates with the lead and other ICs to ensure that "
+    "experiments do not interfere with other efforts.",
+}

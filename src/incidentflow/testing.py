@@ -1,0 +1,255 @@
+"""Hypothesis strategies for property-testing code that embeds incidentflow.
+
+Needs the ``testing`` extra (``pip install 'incidentflow[testing]'``).  The strategies build
+only valid values: events whose fields pass validation, policies that load, and incidents
+reached by random walks of accepted commands — so an embedder's automation can be tested
+against every shape of incident the rules allow.
+
+>>> from hypothesis import given
+>>> @given(incidents())
+... def test_my_bot_never_crashes(incident):
+...     assert incident.history[0].type == "declared"
+>>> test_my_bot_never_crashes()
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, get_type_hints
+
+import attrs
+from hypothesis import strategies as st
+
+from .clock import ManualClock
+from .errors import CommandRefused
+from .events import EVENT_TYPES, Event
+from .incident import Incident
+from .lifecycle import EDGES, State
+from .policy import COMMANDS, DEFAULT_POLICY, Policy, PriorityRules
+from .priorities import Priority
+from .records import ActionKind, ChangeOutcome, LinkKind, Verdict
+from .roles import Role
+
+__all__ = [
+    "actors",
+    "aware_datetimes",
+    "events",
+    "incidents",
+    "policies",
+    "texts",
+]
+
+
+def aware_datetimes(
+    *, min_value: datetime = datetime(2000, 1, 1), max_value: datetime = datetime(2100, 1, 1)
+) -> st.SearchStrategy[datetime]:
+    """Timezone-aware datetimes, in UTC and in fixed offsets from -12h to +14h."""
+    offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(
+        lambda m: timezone(timedelta(minutes=m))
+    )
+    return st.datetimes(
+        min_value=min_value.replace(tzinfo=None),
+        max_value=max_value.replace(tzinfo=None),
+        timezones=st.one_of(st.just(UTC), offsets),
+    )
+
+
+def texts(*, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Non-blank text, any Unicode, including characters that need escaping."""
+    return st.text(min_size=1, max_size=max_size).filter(lambda s: s.strip() != "")
+
+
+def actors() -> st.SearchStrategy[str]:
+    """Plausible people's handles."""
+    return st.sampled_from(["ana", "bo", "cy", "di", "eli", "fay", "gus", "hal"])
+
+
+def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
+    if kind is datetime:
+        return aware_datetimes()
+    if kind is bool:
+        return st.booleans()
+    if kind == tuple[str, ...]:
+        return st.lists(texts(max_size=12), min_size=1, max_size=5, unique=True).map(tuple)
+    if isinstance(kind, type) and kind in (
+        Priority,
+        Role,
+        State,
+        LinkKind,
+        Verdict,
+        ChangeOutcome,
+        ActionKind,
+    ):
+        return st.sampled_from(list(kind))
+    if name in ("note", "location"):
+        return st.one_of(st.just(""), texts())
+    return texts()
+
+
+def events(*types: type[Event]) -> st.SearchStrategy[Event]:
+    """Any event (or any of ``types``), each field drawn from the values it accepts."""
+    chosen = types or tuple(EVENT_TYPES.values())
+
+    def build(kind: type[Event]) -> st.SearchStrategy[Event]:
+        hints = get_type_hints(kind)
+        names = [f.name for f in attrs.fields(kind)]
+        return st.builds(kind, **{n: _field_strategy(n, hints[n]) for n in names})
+
+    return st.one_of([build(k) for k in chosen])
+
+
+def policies() -> st.SearchStrategy[Policy]:
+    """Valid policies: random per-priority rules, authorization and Five Whys depth."""
+    role_sets = st.frozensets(st.sampled_from(list(Role)), min_size=1)
+    rules = st.builds(
+        PriorityRules,
+        required_links=st.frozensets(st.sampled_from(list(LinkKind))),
+        required_roles=st.frozensets(st.sampled_from(list(Role))),
+        update_every=st.integers(min_value=1, max_value=120).map(lambda m: timedelta(minutes=m)),
+        customer_verification=st.booleans(),
+        invite_roles=st.frozensets(st.sampled_from(list(Role))),
+    )
+    return st.builds(
+        Policy,
+        priorities=st.fixed_dictionaries(dict.fromkeys(Priority, rules)),
+        authorization=st.dictionaries(st.sampled_from(COMMANDS), st.one_of(st.none(), role_sets)),
+        whys_depth=st.integers(min_value=1, max_value=7),
+        open_when_unstaffed=st.booleans(),
+        post_mortem_within=st.integers(min_value=1, max_value=14).map(lambda d: timedelta(days=d)),
+    )
+
+
+_STEPS = st.sampled_from(
+    [
+        "validate", "link", "assign", "hand_off", "release", "start_experiment",
+        "conclude_experiment", "note", "post_update", "log_change", "reconcile_change",
+        "add_why", "add_root_cause", "add_factor", "verify_recovery", "verify_customer",
+        "open_debt", "close_debt", "start_report", "schedule_post_mortem", "add_action",
+        "close_action", "change_priority", "move",
+    ]
+)  # fmt: skip
+
+
+def _attempt(incident: Incident, step: str, draw: Any) -> None:
+    """Issue one random command as a random actor; refusals are ignored."""
+    people = ["ana", "bo", "cy", "di"]
+    actor = draw(st.sampled_from(people))
+
+    def pick(items: Any) -> str:
+        choice: str = draw(st.sampled_from(sorted(items) or ["none"]))
+        return choice
+
+    args: dict[str, Any] = {"actor": actor}
+    calls: dict[str, Any] = {
+        "validate": lambda: incident.validate("seen on dashboards", **args),
+        "link": lambda: incident.link(draw(st.sampled_from(list(LinkKind))), "https://x", **args),
+        "assign": lambda: incident.assign(
+            draw(st.sampled_from(list(Role))), draw(st.sampled_from(people)), **args
+        ),
+        "hand_off": lambda: incident.hand_off(
+            (role := draw(st.sampled_from(list(Role)))),
+            pick(incident.holders(role)),
+            draw(st.sampled_from(people)),
+            **args,
+        ),
+        "release": lambda: incident.release(
+            (role := draw(st.sampled_from(list(Role)))), pick(incident.holders(role)), **args
+        ),
+        "start_experiment": lambda: incident.start_experiment(
+            hypothesis="h", action="a", expected="e",
+            component=draw(st.sampled_from(["db", "api", "dns"])),
+            owner=pick(incident.holders(Role.INCIDENT_COMMANDER)), **args,
+        ),
+        "conclude_experiment": lambda: incident.conclude_experiment(
+            pick(incident.experiments), observed="o",
+            verdict=draw(st.sampled_from(list(Verdict))), **args,
+        ),
+        "note": lambda: incident.note("a note", **args),
+        "post_update": lambda: incident.post_update(
+            "an update", no_progress=draw(st.booleans()), **args
+        ),
+        "log_change": lambda: incident.log_change(what="w", where="x", revert="r", **args),
+        "reconcile_change": lambda: incident.reconcile_change(
+            pick(incident.manual_changes), draw(st.sampled_from(list(ChangeOutcome))), **args
+        ),
+        "add_why": lambda: incident.add_why("because", **args),
+        "add_root_cause": lambda: incident.add_why("the root", root_cause=True, **args),
+        "add_factor": lambda: incident.add_factor("a factor", **args),
+        "verify_recovery": lambda: incident.verify_recovery("graphs", **args),
+        "verify_customer": lambda: incident.verify_customer("acme", "works", **args),
+        "open_debt": lambda: incident.open_debt("temporary fix", **args),
+        "close_debt": lambda: incident.close_debt(pick(incident.tech_debt), **args),
+        "start_report": lambda: incident.start_report(**args),
+        "schedule_post_mortem": lambda: incident.schedule_post_mortem(
+            incident.clock.now() + timedelta(days=1), people, **args
+        ),
+        "add_action": lambda: incident.add_action(
+            "fix it", owner="bo", due_at=incident.clock.now() + timedelta(days=7),
+            kind=draw(st.sampled_from(list(ActionKind))), **args,
+        ),
+        "close_action": lambda: incident.close_action(pick(incident.action_items), **args),
+        "change_priority": lambda: incident.change_priority(
+            draw(st.sampled_from(list(Priority))), reason="impact changed", **args
+        ),
+        "move": lambda: incident.move(
+            draw(st.sampled_from([e.target for e in EDGES.values()])), message="moving", **args
+        ),
+    }  # fmt: skip
+    with contextlib.suppress(CommandRefused):
+        calls[step]()
+
+
+_WHYS = range(1, 8)
+
+
+def _script(incident: Incident) -> list[Any]:
+    """The runbook's happy path, one call per step, for the walk to make progress."""
+    later = incident.clock.now() + timedelta(days=30)
+    lead = "ana"
+    steps: list[Any] = [
+        lambda: incident.assign(Role.LEAD, "ana", actor=lead),
+        lambda: incident.assign(Role.INCIDENT_COMMANDER, "bo", actor=lead),
+        lambda: incident.assign(Role.COMMUNICATOR, "cy", actor=lead),
+        lambda: incident.assign(Role.RECORDER, "di", actor=lead),
+        lambda: incident.validate("seen on dashboards", actor=lead),
+        *(lambda k=k: incident.link(k, f"https://x.test/{k.value}", actor=lead) for k in LinkKind),
+        lambda: incident.move(State.MITIGATING, message="mitigating", actor=lead),
+        lambda: incident.verify_recovery("error rate back to normal", actor=lead),
+        lambda: incident.move(State.YELLOW, message="resolved (yellow)", actor=lead),
+        lambda: incident.verify_customer("acme", "deploys work again", actor=lead),
+        lambda: incident.move(State.GREEN, message="resolved (green)", actor=lead),
+        *(lambda n=n: incident.add_why(f"why {n}", root_cause=n == 7, actor=lead) for n in _WHYS),
+        lambda: incident.start_report(actor=lead),
+        lambda: incident.move(State.REPORTED, message="reported", actor=lead),
+        lambda: incident.schedule_post_mortem(later, ["ana", "bo", "cy", "di"], actor=lead),
+        lambda: incident.move(State.POST_MORTEM, message="post-mortem", actor=lead),
+    ]  # fmt: skip
+    return steps
+
+
+@st.composite
+def incidents(draw: Any, *, policy: Policy = DEFAULT_POLICY, max_steps: int = 60) -> Incident:
+    """Incidents reached by a random walk of commands under ``policy``.
+
+    The walk follows the runbook's happy path to a random point, with random commands by
+    random actors in between; refused commands are skipped, so every drawn incident is one the
+    rules allow.
+    """
+    clock = ManualClock(draw(aware_datetimes(min_value=datetime(2020, 1, 1))))
+    priority = draw(st.sampled_from(list(Priority)))
+    incident = Incident.declare("INC-1", "a drawn incident", priority, actor="ana", policy=policy,
+                                clock=clock)  # fmt: skip
+    script = _script(incident)
+    progress = draw(st.integers(min_value=0, max_value=len(script)))
+    noise = iter(draw(st.lists(_STEPS, max_size=max_steps)))
+    for planned in script[:progress]:
+        for step in noise:
+            clock.advance(minutes=draw(st.integers(min_value=0, max_value=20)))
+            _attempt(incident, step, draw)
+            if draw(st.booleans()):
+                break
+        clock.advance(minutes=draw(st.integers(min_value=0, max_value=20)))
+        with contextlib.suppress(CommandRefused):
+            planned()
+    return incident
