@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from . import events as ev
-from .errors import InvalidInput
-from .lifecycle import State
+from .errors import InvalidInput, TransitionBlocked
+from .lifecycle import EDGES, State, edges_from
 from .priorities import Priority
 from .records import (
     ActionItem,
@@ -23,6 +23,7 @@ from .records import (
     LinkKind,
     ManualChange,
     TechDebt,
+    Unmet,
     Verdict,
 )
 from .roles import Role
@@ -47,6 +48,10 @@ class Commands:
         def record(self, event: E) -> E: ...
 
         def _stamp(self, now: datetime | None) -> datetime: ...
+
+        def _blocked(
+            self, command: str, target: State, unmet: tuple[Unmet, ...]
+        ) -> TransitionBlocked: ...
 
     def _times(self, at: datetime | None, now: datetime | None) -> dict[str, datetime]:
         stamp = self._stamp(now)
@@ -465,30 +470,72 @@ class Commands:
             )
         )
 
-    def mitigate(self, message: str, **kwargs: Any) -> ev.StateChanged:
-        """Start mitigating: declared → mitigating (see :meth:`move`)."""
-        return self.move(State.MITIGATING, message=message, **kwargs)
+    def trigger(
+        self,
+        name: str,
+        message: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.StateChanged:
+        """Move along the edge called ``name`` (e.g. ``"announce_yellow"``) from the current state.
 
-    def announce_yellow(self, message: str, **kwargs: Any) -> ev.StateChanged:
+        Unlike :meth:`move`, which names the target, this names the edge: ``mitigate`` from
+        yellow is refused (that move is ``reopen``) rather than taken.
+        """
+        found = next((e for e in edges_from(self._state) if e.trigger == name), None)
+        if found is None:
+            sources = sorted({e.source.value for e in EDGES.values() if e.trigger == name})
+            if not sources:
+                triggers = ", ".join(dict.fromkeys(e.trigger for e in EDGES.values()))
+                raise InvalidInput(f"no lifecycle edge is called {name!r}; one of: {triggers}")
+            detail = f"{name} leads from {' or '.join(sources)}, not from {self._state.value}"
+            raise self._blocked(name, _TARGETS[name], (Unmet("lifecycle_edge", detail),))
+        return self.move(found.target, message=message, actor=actor, at=at, now=now)
+
+    def mitigate(
+        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+    ) -> ev.StateChanged:
+        """Start mitigating: declared → mitigating."""
+        return self.trigger("mitigate", message, actor=actor, at=at, now=now)
+
+    def announce_yellow(
+        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+    ) -> ev.StateChanged:
         """Step 12, announce resolved (yellow): mitigating → yellow."""
-        return self.move(State.YELLOW, message=message, **kwargs)
+        return self.trigger("announce_yellow", message, actor=actor, at=at, now=now)
 
-    def announce_green(self, message: str, **kwargs: Any) -> ev.StateChanged:
+    def announce_green(
+        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+    ) -> ev.StateChanged:
         """Step 13, announce resolved (green): yellow → green."""
-        return self.move(State.GREEN, message=message, **kwargs)
+        return self.trigger("announce_green", message, actor=actor, at=at, now=now)
 
-    def mark_reported(self, message: str, **kwargs: Any) -> ev.StateChanged:
+    def mark_reported(
+        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+    ) -> ev.StateChanged:
         """Green → reported, once the root cause is found and the report started."""
-        return self.move(State.REPORTED, message=message, **kwargs)
+        return self.trigger(_REPORT, message, actor=actor, at=at, now=now)
 
-    def begin_post_mortem(self, message: str, **kwargs: Any) -> ev.StateChanged:
+    def begin_post_mortem(
+        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+    ) -> ev.StateChanged:
         """Reported → post_mortem, once the meeting is scheduled with the roles invited."""
-        return self.move(State.POST_MORTEM, message=message, **kwargs)
+        return self.trigger("begin_post_mortem", message, actor=actor, at=at, now=now)
 
-    def dismiss(self, reason: str, **kwargs: Any) -> ev.StateChanged:
+    def dismiss(
+        self, reason: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+    ) -> ev.StateChanged:
         """A false alarm: declared → dismissed."""
-        return self.move(State.DISMISSED, message=reason, **kwargs)
+        return self.trigger("dismiss", reason, actor=actor, at=at, now=now)
 
-    def reopen(self, reason: str, **kwargs: Any) -> ev.StateChanged:
+    def reopen(
+        self, reason: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+    ) -> ev.StateChanged:
         """The recovery did not hold: yellow → mitigating; recovery must be verified again."""
-        return self.move(State.MITIGATING, message=reason, **kwargs)
+        return self.trigger("reopen", reason, actor=actor, at=at, now=now)
+
+
+_TARGETS = {e.trigger: e.target for e in EDGES.values()}
+_REPORT = next(e.trigger for e in EDGES.values() if e.target is State.REPORTED)

@@ -42,9 +42,9 @@ def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
 def _handed_off(i: Incident, e: ev.RoleHandedOff) -> None:
     i._roles[e.role] = tuple(e.to_holder if h == e.from_holder else h for h in i._roles[e.role])
     if e.role is Role.INCIDENT_COMMANDER:
-        for key, experiment in i._experiments.items():
-            if experiment.running and experiment.owner == e.from_holder:
-                i._experiments[key] = attrs.evolve(experiment, owner=e.to_holder)
+        for key, experiment in i._running.items():
+            if experiment.owner == e.from_holder:
+                i._experiments[key] = i._running[key] = attrs.evolve(experiment, owner=e.to_holder)
 
 
 def _released(i: Incident, e: ev.RoleReleased) -> None:
@@ -56,7 +56,7 @@ def _released(i: Incident, e: ev.RoleReleased) -> None:
 
 
 def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:
-    i._experiments[e.experiment_id] = Experiment(
+    i._experiments[e.experiment_id] = i._running[e.experiment_id] = Experiment(
         id=e.experiment_id,
         hypothesis=e.hypothesis,
         action=e.action,
@@ -68,6 +68,7 @@ def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:
 
 
 def _experiment_concluded(i: Incident, e: ev.ExperimentConcluded) -> None:
+    del i._running[e.experiment_id]
     i._experiments[e.experiment_id] = attrs.evolve(
         i._experiments[e.experiment_id],
         observed=e.observed,

@@ -73,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(mermaid())
         return EXIT_OK
-    _parser().print_help()
+    _parser().print_help(sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -24,7 +24,8 @@ types or fields, naive timestamps and newer schema versions all raise
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from cattrs.errors import CattrsError
@@ -39,6 +40,11 @@ SCHEMA_VERSION = 1
 """The version of the serialized event format this release writes and reads."""
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+# Each event class's structuring hook, looked up once rather than dispatched for every event.
+_STRUCTURE: Mapping[type[Event], Callable[[dict[str, Any], type[Event]], Event]] = MappingProxyType(
+    {kind: converter.get_structure_hook(kind) for kind in EVENT_TYPES.values()}
+)
 
 
 def to_dict(event: Event) -> dict[str, Any]:
@@ -64,10 +70,15 @@ def from_dict(data: Mapping[str, Any]) -> Event:
     if schema < 1:
         raise DecodeError(f"unknown event schema {schema}")
     tag = fields.pop("type", None)
+    if tag is None:
+        raise DecodeError("event has no type")
     kind = EVENT_TYPES.get(tag) if type(tag) is str else None
     if kind is None:
         raise DecodeError(f"unknown event type {tag!r}")
+    structure = _STRUCTURE.get(kind)
     try:
+        if structure is not None:
+            return structure(fields, kind)
         return converter.structure(fields, kind)
     except (CattrsError, InvalidInput, KeyError, TypeError, ValueError) as exc:
         raise DecodeError(f"bad {tag} event: {describe(exc)}") from exc
@@ -87,6 +98,25 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _decode(text: str) -> Any:
+    """JSON text to Python, as ``_DECODER.decode`` reads it.
+
+    The usual line is one bare object: scanning it directly skips the decoder's Python wrapper
+    (two whitespace matches and a call).  Anything else -- surrounding whitespace, trailing data,
+    malformed input -- goes to ``decode`` itself, so results and errors are the same.
+    """
+    if text[:1] == "{":
+        try:
+            data, end = _SCAN(text, 0)
+        except StopIteration:
+            pass  # ``decode`` says where the value is missing
+        else:
+            if end == len(text):
+                return data
+    return _DECODER.decode(text)
 
 
 def dumps(event: Event) -> str:
@@ -104,11 +134,15 @@ def loads(text: str | bytes) -> Event:
     if type(text) is not str:
         raise DecodeError(f"an event is JSON text, not {type(text).__name__}")
     try:
-        data = _DECODER.decode(text)
+        data = _decode(text)
     except json.JSONDecodeError as exc:
         raise DecodeError(f"malformed JSON: {exc}") from exc
     except RecursionError as exc:
         raise DecodeError("JSON nested too deeply") from exc
+    except DecodeError:
+        raise
+    except ValueError as exc:  # e.g. an integer literal longer than sys.get_int_max_str_digits()
+        raise DecodeError(f"malformed JSON: {exc}") from exc
     return from_dict(data)
 
 
@@ -120,7 +154,9 @@ def dump_lines(events: Iterable[Event]) -> str:
 def load_lines(lines: str | Iterable[str]) -> list[Event]:
     """Read a JSON Lines history; blank lines are skipped; errors name the line number."""
     if isinstance(lines, str):
-        lines = lines.splitlines()
+        # Only "\n" ends a JSON Lines record: splitlines() would also split inside strings
+        # holding U+2028, U+2029 or U+0085, which JSON leaves unescaped.
+        lines = lines.split("\n")
     events: list[Event] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

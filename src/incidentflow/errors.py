@@ -21,6 +21,7 @@ as they were.  Every refusal carries *all* the unmet rules, not just the first o
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from .records import Unmet
 
@@ -77,6 +78,18 @@ class CommandRefused(IncidentFlowError):
         """The names of the unmet rules, in order."""
         return tuple(u.rule for u in self.unmet)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors need help to pickle (task queues, multiprocessing).
+        return (_rebuild, (type(self), self._arguments()))
+
+    def _arguments(self) -> dict[str, Any]:
+        return {
+            "incident_id": self.incident_id,
+            "state": self.state,
+            "command": self.command,
+            "unmet": self.unmet,
+        }
+
 
 class NotAuthorized(CommandRefused):
     """The actor holds none of the roles the policy allows to issue this command."""
@@ -97,6 +110,9 @@ class TransitionBlocked(CommandRefused):
         self.target = target
         super().__init__(incident_id=incident_id, state=state, command=command, unmet=unmet)
 
+    def _arguments(self) -> dict[str, Any]:
+        return {**super()._arguments(), "target": self.target}
+
 
 class RuleViolated(CommandRefused):
     """The command would break an invariant or a record rule (e.g. a second Lead)."""
@@ -110,3 +126,13 @@ class ReplayError(IncidentFlowError):
         self.rules = rules
         self.detail = detail
         super().__init__(f"event {index} breaks {', '.join(rules)}: {detail}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild,
+            (type(self), {"index": self.index, "rules": self.rules, "detail": self.detail}),
+        )
+
+
+def _rebuild(kind: type[Exception], arguments: dict[str, Any]) -> Exception:
+    return kind(**arguments)

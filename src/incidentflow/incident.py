@@ -91,6 +91,7 @@ class Incident(Commands):
         "_recovery",
         "_report",
         "_roles",
+        "_running",
         "_state",
         "_subscribers",
         "_tech_debt",
@@ -119,6 +120,9 @@ class Incident(Commands):
         self._links: dict[LinkKind, ev.Linked] = {}
         self._roles: dict[Role, tuple[str, ...]] = {}
         self._experiments: dict[str, Experiment] = {}
+        # The running experiments, by id, in the order started: an index over _experiments
+        # kept by the fold, so rules about running experiments do not scan every experiment.
+        self._running: dict[str, Experiment] = {}
         self._notes: list[ev.NoteAdded] = []
         self._updates: list[ev.UpdatePosted] = []
         self._manual_changes: dict[str, ManualChange] = {}
@@ -298,7 +302,7 @@ class Incident(Commands):
     @property
     def running_experiments(self) -> tuple[Experiment, ...]:
         """The experiments not yet concluded."""
-        return tuple(e for e in self._experiments.values() if e.verdict is None)
+        return tuple(self._running.values())
 
     @property
     def notes(self) -> tuple[ev.NoteAdded, ...]:
@@ -378,7 +382,7 @@ class Incident(Commands):
         if actor is not None:
             command = next((e.trigger for e in edges_from(self._state) if e.target is target), None)
             if command is not None and not self._policy.authorized(self, actor, command):
-                found.insert(0, Unmet("authorized", f"{actor} may not {command}"))
+                found.insert(0, self._policy.refusal_for(actor, command))
         return tuple(found)
 
     def can_move(self, target: State, *, actor: str | None = None) -> bool:
@@ -445,6 +449,15 @@ class Incident(Commands):
             return TransitionBlocked(target=event.target.value, **common)
         return RuleViolated(**common)
 
+    def _blocked(self, command: str, target: State, unmet: tuple[Unmet, ...]) -> TransitionBlocked:
+        return TransitionBlocked(
+            incident_id=self.id,
+            state=self._state.value,
+            command=command,
+            target=target.value,
+            unmet=unmet,
+        )
+
     def _stamp(self, now: datetime | None) -> datetime:
         if now is None:
             return _aware(self._clock.now(), "the clock's now()")
@@ -486,7 +499,7 @@ class Incident(Commands):
         name = self._declared.incident_id if self._declared else "(undeclared)"
         return (
             f"<Incident {name} {self._priority.value} {self._state.value}, "
-            f"{len(self._events)} events>"
+            f"{len(self._events)} event{'' if len(self._events) == 1 else 's'}>"
         )
 
 

@@ -14,7 +14,6 @@ from the same definition, so the picture cannot drift from the rules.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -22,10 +21,12 @@ from typing import Any
 from attrs import frozen
 from transitions import Machine
 
+from ._vocabulary import Vocabulary
+
 __all__ = ["EDGES", "Edge", "State", "edge", "edges_from", "markdown_table", "mermaid"]
 
 
-class State(enum.Enum):
+class State(Vocabulary):
     """Where an incident is in its life."""
 
     DECLARED = "declared"
@@ -185,5 +186,24 @@ def mermaid(*, title: str = "Incident lifecycle") -> str:
         show_conditions=True,
         title=title,
     )
-    text: str = canvas.get_graph().draw(None)  # type: ignore[attr-defined]
-    return text.rstrip() + "\n"
+    drawn: str = canvas.get_graph().draw(None)  # type: ignore[attr-defined]
+    return _tidy(drawn, title)
+
+
+def _tidy(drawn: str, title: str) -> str:
+    """Make transitions' output a clean, static diagram.
+
+    transitions draws one *model's* graph, so it highlights the model's current state; a
+    lifecycle has none.  Its front matter also lacks the ``title:`` key Mermaid expects.
+    """
+    lines: list[str] = []
+    for line in drawn.splitlines():
+        stripped = line.strip()
+        if stripped == title:
+            line = f"title: {title}"
+        elif stripped.startswith(("classDef ", "Class ")):
+            continue
+        if stripped or (lines and lines[-1]):
+            lines.append(line.rstrip())
+    lines.extend(f"  {s.value} --> [*]" for s in State if s.terminal)
+    return "\n".join(lines).rstrip() + "\n"

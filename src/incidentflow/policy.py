@@ -184,6 +184,11 @@ def _complete(table: Mapping[str, frozenset[Role] | None]) -> dict[str, frozense
     return {command: table.get(command) for command in COMMANDS}
 
 
+def _positive(instance: Any, attribute: Any, value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise PolicyError(f"{attribute.name} must be a positive duration, not {value!r}")
+
+
 def _check_depth(instance: Any, attribute: Any, value: int) -> None:
     if type(value) is not int or value < 1:
         raise PolicyError(f"whys_depth must be a whole number of at least 1, not {value!r}")
@@ -216,7 +221,14 @@ class Policy:
     )
     whys_depth: int = field(default=5, validator=_check_depth)
     open_when_unstaffed: bool = True
-    post_mortem_within: timedelta = timedelta(days=5)
+    post_mortem_within: timedelta = field(default=timedelta(days=5), validator=_positive)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.open_when_unstaffed and self.authorization.get("assign") is not None:
+            raise PolicyError(
+                "with open_when_unstaffed off, assign must be open to anyone (assign = "
+                '"anyone"): otherwise nobody could staff a just-declared incident'
+            )
 
     @classmethod
     def permissive(cls) -> Policy:
@@ -286,18 +298,34 @@ class Policy:
         allowed = self.allowed_roles(command)
         if allowed is None:
             return True
-        roles = incident.roles
-        if any(actor in roles.get(role, ()) for role in allowed):
-            return True
+        roles = incident._roles  # not the ``roles`` view: this runs for every event
+        for role in allowed:
+            if actor in roles.get(role, ()):
+                return True
         return self.open_when_unstaffed and not any(roles.get(role) for role in allowed)
+
+    def refusal_for(self, actor: str, command: str) -> Unmet:
+        """The ``authorized`` rule as unmet by ``actor`` for ``command``."""
+        allowed = self.allowed_roles(command) or frozenset()
+        names = " or ".join(sorted(r.value for r in allowed))
+        return Unmet("authorized", f"{actor} must hold {names} to {command}")
 
     def unmet(self, incident: Incident, event: ev.Event) -> tuple[Unmet, ...]:
         """Every rule ``event`` fails on ``incident``; empty when it may be applied."""
         if isinstance(event, ev.Declared):
-            if incident.history:
-                return (Unmet("declared_once", "the incident is already declared"),)
-            return ()
-        if not incident.history:
+            declared: list[Unmet] = []
+            if incident.version:
+                declared.append(Unmet("declared_once", "the incident is already declared"))
+            if event.occurred_at > event.recorded_at:
+                declared.append(
+                    Unmet(
+                        "not_in_future",
+                        f"began at {event.occurred_at.isoformat()}, after it was declared "
+                        f"({event.recorded_at.isoformat()})",
+                    )
+                )
+            return tuple(declared)
+        if not incident.version:
             return (Unmet("declared_first", "the first event must declare the incident"),)
         found: list[Unmet] = []
         command = self.command_of(incident, event)
@@ -306,10 +334,8 @@ class Policy:
             found.append(
                 Unmet("state_allows_command", f"{command} is not allowed while {state.value}")
             )
-        if not self.authorized(incident, event.actor, command) and not _own_role(event):
-            allowed = self.allowed_roles(command) or frozenset()
-            names = " or ".join(sorted(r.value for r in allowed))
-            found.append(Unmet("authorized", f"{event.actor} must hold {names} to {command}"))
+        if not self.authorized(incident, event.actor, command) and not _own_role(incident, event):
+            found.append(self.refusal_for(event.actor, command))
         found.extend(_timing(incident, event))
         check = _RECORD_RULES.get(type(event))
         if check is not None:
@@ -333,36 +359,49 @@ class Policy:
         )
 
 
-def _own_role(event: ev.Event) -> bool:
-    """A holder may always hand off or release their own role."""
+def _own_role(incident: Incident, event: ev.Event) -> bool:
+    """A holder may always hand off or release their own role (one they hold now)."""
     if isinstance(event, ev.RoleHandedOff):
-        return event.actor == event.from_holder
+        return event.actor == event.from_holder and event.actor in incident.holders(event.role)
     if isinstance(event, ev.RoleReleased):
-        return event.actor == event.holder
+        return event.actor == event.holder and event.actor in incident.holders(event.role)
     return False
 
 
-def _timing(incident: Incident, event: ev.Event) -> Iterable[Unmet]:
-    last = incident.history[-1].recorded_at
-    if event.recorded_at < last:
-        yield Unmet(
-            "stamps_in_order",
-            f"recorded at {event.recorded_at.isoformat()}, before the last event's stamp "
-            f"{last.isoformat()}",
-        )
-    if event.occurred_at > event.recorded_at:
-        yield Unmet(
-            "not_in_future",
-            f"occurred at {event.occurred_at.isoformat()}, after it was recorded "
-            f"({event.recorded_at.isoformat()})",
-        )
+def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
+    # Runs for every event: reads the log itself (``history`` would build a view) and returns
+    # at once when, as almost always, every stamp is in order.
+    recorded, occurred = event.recorded_at, event.occurred_at
+    last = incident._events[-1].recorded_at
     began = incident.began_at
-    if event.occurred_at < began:
-        yield Unmet(
-            "not_before_start",
-            f"occurred at {event.occurred_at.isoformat()}, before the incident began "
-            f"({began.isoformat()})",
+    if not (recorded < last or occurred > recorded or occurred < began):
+        return []
+    found: list[Unmet] = []
+    if recorded < last:
+        found.append(
+            Unmet(
+                "stamps_in_order",
+                f"recorded at {recorded.isoformat()}, before the last event's stamp "
+                f"{last.isoformat()}",
+            )
         )
+    if occurred > recorded:
+        found.append(
+            Unmet(
+                "not_in_future",
+                f"occurred at {occurred.isoformat()}, after it was recorded "
+                f"({recorded.isoformat()})",
+            )
+        )
+    if occurred < began:
+        found.append(
+            Unmet(
+                "not_before_start",
+                f"occurred at {occurred.isoformat()}, before the incident began "
+                f"({began.isoformat()})",
+            )
+        )
+    return found
 
 
 # -- guards -----------------------------------------------------------------------------------
@@ -676,6 +715,7 @@ RULES: Mapping[str, str] = MappingProxyType(
     {
         "declared_first": "The first event of an incident declares it.",
         "declared_once": "An incident is declared once.",
+        "event_type": "A replayed history holds only incidentflow events.",
         "state_allows_command": "The command is allowed in the incident's current state "
         "(see COMMAND_STATES).",
         "authorized": "The actor holds a role the policy allows to issue the command (or "

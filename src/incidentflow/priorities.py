@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import enum
+import functools
+
+from ._vocabulary import Vocabulary
 
 __all__ = ["Priority", "triage"]
 
 
-class Priority(enum.Enum):
+@functools.total_ordering
+class Priority(Vocabulary):
     """How bad an incident is, from P0 (critical) to P3 (low impact).
 
     >>> Priority.P1.title

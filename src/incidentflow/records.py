@@ -9,10 +9,11 @@ a tech-debt item, an action item.  All are frozen: the incident replaces a recor
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from attrs import frozen
+
+from ._vocabulary import Vocabulary
 
 __all__ = [
     "ActionItem",
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-class LinkKind(enum.Enum):
+class LinkKind(Vocabulary):
     """Where the response lives (runbook steps 2–4)."""
 
     TICKET = "ticket"
@@ -41,7 +42,7 @@ class LinkKind(enum.Enum):
     """The announcement in the outage channel (step 4)."""
 
 
-class Verdict(enum.Enum):
+class Verdict(Vocabulary):
     """How an experiment's observed result compares with its expectation (step 6)."""
 
     CONFIRMED = "confirmed"
@@ -49,14 +50,14 @@ class Verdict(enum.Enum):
     INCONCLUSIVE = "inconclusive"
 
 
-class ChangeOutcome(enum.Enum):
+class ChangeOutcome(Vocabulary):
     """How a manual change (step 9) is reconciled once the incident settles."""
 
     REVERTED = "reverted"
     PERMANENT = "permanent"
 
 
-class ActionKind(enum.Enum):
+class ActionKind(Vocabulary):
     """The two kinds of RCA recommendation."""
 
     CORRECTIVE = "corrective"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
+
+from ._vocabulary import Vocabulary
 
 __all__ = ["Role"]
 
 
-class Role(enum.Enum):
+class Role(Vocabulary):
     """A focus role from the runbook.
 
     Communicator, Recorder and Lead each have one holder at a time; the Lead coordinates
@@ -15,12 +17,18 @@ class Role(enum.Enum):
 
     >>> Role.LEAD.single_holder, Role.INCIDENT_COMMANDER.single_holder
     (True, False)
+    >>> Role.parse("IC")
+    <Role.INCIDENT_COMMANDER: 'incident_commander'>
     """
 
     COMMUNICATOR = "communicator"
     RECORDER = "recorder"
     LEAD = "lead"
     INCIDENT_COMMANDER = "incident_commander"
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, Role]:
+        return {"ic": cls.INCIDENT_COMMANDER, "commander": cls.INCIDENT_COMMANDER}
 
     @property
     def single_holder(self) -> bool:

@@ -90,13 +90,19 @@ def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
 def events(*types: type[Event]) -> st.SearchStrategy[Event]:
     """Any event (or any of ``types``), each field drawn from the values it accepts."""
     chosen = types or tuple(EVENT_TYPES.values())
+    return st.one_of([_event_strategy(k) for k in chosen])
 
-    def build(kind: type[Event]) -> st.SearchStrategy[Event]:
+
+_BUILT: dict[str, st.SearchStrategy[Event]] = {}
+
+
+def _event_strategy(kind: type[Event]) -> st.SearchStrategy[Event]:
+    """One event class's strategy, built once: reading type hints is slow."""
+    if kind.type not in _BUILT:
         hints = get_type_hints(kind)
         names = [f.name for f in attrs.fields(kind)]
-        return st.builds(kind, **{n: _field_strategy(n, hints[n]) for n in names})
-
-    return st.one_of([build(k) for k in chosen])
+        _BUILT[kind.type] = st.builds(kind, **{n: _field_strategy(n, hints[n]) for n in names})
+    return _BUILT[kind.type]
 
 
 def policies() -> st.SearchStrategy[Policy]:
@@ -110,14 +116,23 @@ def policies() -> st.SearchStrategy[Policy]:
         customer_verification=st.booleans(),
         invite_roles=st.frozensets(st.sampled_from(list(Role))),
     )
-    return st.builds(
-        Policy,
-        priorities=st.fixed_dictionaries(dict.fromkeys(Priority, rules)),
-        authorization=st.dictionaries(st.sampled_from(COMMANDS), st.one_of(st.none(), role_sets)),
-        whys_depth=st.integers(min_value=1, max_value=7),
-        open_when_unstaffed=st.booleans(),
-        post_mortem_within=st.integers(min_value=1, max_value=14).map(lambda d: timedelta(days=d)),
-    )
+
+    def build(open_when_unstaffed: bool) -> st.SearchStrategy[Policy]:
+        table = st.dictionaries(st.sampled_from(COMMANDS), st.one_of(st.none(), role_sets))
+        if not open_when_unstaffed:  # then assign must stay open to anyone (see Policy)
+            table = table.map(lambda t: {**t, "assign": None})
+        return st.builds(
+            Policy,
+            priorities=st.fixed_dictionaries(dict.fromkeys(Priority, rules)),
+            authorization=table,
+            whys_depth=st.integers(min_value=1, max_value=7),
+            open_when_unstaffed=st.just(open_when_unstaffed),
+            post_mortem_within=st.integers(min_value=1, max_value=14).map(
+                lambda d: timedelta(days=d)
+            ),
+        )
+
+    return st.booleans().flatmap(build)
 
 
 _STEPS = st.sampled_from(

@@ -1,0 +1,164 @@
+"""Regenerate the sections of the docs that are drawn from the code.
+
+Each generated section sits between two marker comments::
+
+    <!-- BEGIN GENERATED: name -->
+    ...
+    <!-- END GENERATED: name -->
+
+Run ``python docs/_generate.py`` from the repository root to rewrite them in place;
+``tests/test_docs.py`` fails whenever a section differs from what the code produces now.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+
+from incidentflow import DEFAULT_POLICY, Priority, State, lifecycle
+from incidentflow.policy import COMMAND_STATES, COMMANDS, GUARDS, RULES
+
+DOCS = Path(__file__).resolve().parent
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    header = tuple(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+def _code(names: Iterable[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names) or "—"
+
+
+def _duration(value: timedelta) -> str:
+    seconds, out = int(value.total_seconds()), ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        out += f"{count}{unit}" if count else ""
+    return out or "0s"
+
+
+def lifecycle_table() -> str:
+    """Every edge of the lifecycle with its guards."""
+    return lifecycle.markdown_table() + "\n"
+
+
+def lifecycle_diagram() -> str:
+    """The lifecycle as a Mermaid state diagram, drawn by transitions."""
+    return "```mermaid\n" + lifecycle.mermaid() + "```\n"
+
+
+def rules() -> str:
+    """Every named rule, and the edges whose guard it is."""
+    guarded = {
+        name: [e.trigger for e in lifecycle.EDGES.values() if name in e.guards] for name in GUARDS
+    }
+    rows = ((f"`{name}`", _code(guarded.get(name, ())), meaning) for name, meaning in RULES.items())
+    return _table(("rule", "guard of", "meaning"), rows)
+
+
+def priorities() -> str:
+    """What the default policy asks of each priority."""
+    rows = []
+    for priority in Priority:
+        r = DEFAULT_POLICY.rules_for(priority)
+        rows.append(
+            (
+                f"{priority.value} ({priority.title})",
+                _code(sorted(k.value for k in r.required_links)),
+                _code(sorted(role.value for role in r.required_roles)),
+                f"`{_duration(r.update_every)}`",
+                "yes" if r.customer_verification else "no",
+                _code(sorted(role.value for role in r.invite_roles)),
+            )
+        )
+    header = (
+        "priority",
+        "required_links",
+        "required_roles",
+        "update_every",
+        "customer_verification",
+        "invite_roles",
+    )
+    return _table(header, rows)
+
+
+def authorization() -> str:
+    """Who may issue each command under the default policy."""
+    rows = []
+    for command in COMMANDS:
+        allowed = DEFAULT_POLICY.allowed_roles(command)
+        who = "anyone" if allowed is None else _code(sorted(r.value for r in allowed))
+        rows.append((f"`{command}`", who))
+    return _table(("command", "allowed roles"), rows)
+
+
+def command_states() -> str:
+    """The states in which each non-move command may be issued."""
+    rows = (
+        (f"`{command}`", ", ".join(s.value for s in State if s in states))
+        for command, states in COMMAND_STATES.items()
+    )
+    return _table(("command", "allowed while"), rows)
+
+
+SECTIONS: dict[str, dict[str, Callable[[], str]]] = {
+    "concepts.md": {
+        "lifecycle-table": lifecycle_table,
+        "lifecycle-diagram": lifecycle_diagram,
+    },
+    "policy.md": {
+        "rules": rules,
+        "priorities": priorities,
+        "authorization": authorization,
+        "command-states": command_states,
+    },
+}
+"""For each file under ``docs/``, the generated sections it holds and their generators."""
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(<!-- BEGIN GENERATED: {re.escape(name)} -->\n)(.*?)(<!-- END GENERATED: "
+        rf"{re.escape(name)} -->)",
+        re.DOTALL,
+    )
+
+
+def section(text: str, name: str) -> str:
+    """The current body of section ``name`` in ``text``; ``KeyError`` when it is missing."""
+    found = _pattern(name).search(text)
+    if found is None:
+        raise KeyError(f"no generated section {name!r}")
+    return found.group(2)
+
+
+def render(filename: str, text: str) -> str:
+    """``text`` (the contents of ``docs/filename``) with every generated section redrawn."""
+    for name, generate in SECTIONS[filename].items():
+        found = _pattern(name).search(text)
+        if found is None:
+            raise KeyError(f"docs/{filename} has no generated section {name!r}")
+        text = text[: found.start(2)] + generate() + text[found.end(2) :]
+    return text
+
+
+def main() -> int:
+    """Rewrite every generated section in place; print the files that changed."""
+    for filename in SECTIONS:
+        path = DOCS / filename
+        old = path.read_text(encoding="utf-8")
+        new = render(filename, old)
+        if new != old:
+            path.write_text(new, encoding="utf-8")
+            print(f"rewrote {path.relative_to(DOCS.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,719 @@
+"""An independent expectation of the default policy, for the property tests to check against.
+
+Written from the specification of the runbook's rules, not from the implementation: nothing
+here imports or calls ``incidentflow.policy`` (its guards, rules, command states or checks) or
+``incidentflow.lifecycle``'s edge table.  It uses only the public vocabulary — the enums, the
+event classes (plain frozen data) and the exception classes — and keeps its own plain-Python
+picture of an incident.
+
+:class:`Model` predicts, for any event offered to an incident, every rule it breaks and the
+exception the library must raise; :func:`observe` projects a real incident onto the same
+picture so the two can be compared; :func:`check_invariants` states the rules that must hold
+of any incident the library ever lets exist.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+import incidentflow.events as ev
+from incidentflow import (
+    CommandRefused,
+    Incident,
+    LinkKind,
+    NotAuthorized,
+    Priority,
+    Role,
+    RuleViolated,
+    State,
+    TransitionBlocked,
+    codec,
+)
+
+# -- the specification, as plain data -------------------------------------------------------
+
+IC, LEAD, COMMUNICATOR, RECORDER = (
+    Role.INCIDENT_COMMANDER,
+    Role.LEAD,
+    Role.COMMUNICATOR,
+    Role.RECORDER,
+)
+S = State
+WHYS_DEPTH = 5
+MAJOR = frozenset({Priority.P0, Priority.P1})
+SINGLE_HOLDER = frozenset({COMMUNICATOR, RECORDER, LEAD})
+PAST_DECLARED = frozenset({S.MITIGATING, S.YELLOW, S.GREEN, S.REPORTED, S.POST_MORTEM})
+
+# (source, target) -> (trigger, guards)
+EDGES: dict[tuple[State, State], tuple[str, tuple[str, ...]]] = {
+    (S.DECLARED, S.MITIGATING): ("mitigate", ("validated", "required_links", "required_roles")),
+    (S.MITIGATING, S.YELLOW): ("announce_yellow", ("recovery_verified", "experiments_concluded")),
+    (S.YELLOW, S.GREEN): (
+        "announce_green",
+        ("customer_verified", "tech_debt_closed", "changes_reconciled"),
+    ),
+    (S.GREEN, S.REPORTED): ("report", ("root_cause_found", "report_started")),
+    (S.REPORTED, S.POST_MORTEM): (
+        "begin_post_mortem",
+        ("post_mortem_scheduled", "roles_invited"),
+    ),
+    (S.DECLARED, S.DISMISSED): ("dismiss", ()),
+    (S.YELLOW, S.MITIGATING): ("reopen", ()),
+}
+GUARD_NAMES = frozenset(g for _, guards in EDGES.values() for g in guards)
+
+_LEADERS = frozenset({IC, LEAD})
+_KEEPERS = _LEADERS | {RECORDER}
+ANYONE = None
+AUTHORIZED: dict[str, frozenset[Role] | None] = {
+    "validate": _LEADERS,
+    "link": ANYONE,
+    "assign": _LEADERS,
+    "hand_off": _LEADERS,
+    "release": _LEADERS,
+    "start_experiment": frozenset({IC}),
+    "conclude_experiment": _LEADERS,
+    "note": ANYONE,
+    "post_update": frozenset({COMMUNICATOR, IC}),
+    "log_change": ANYONE,
+    "reconcile_change": _KEEPERS,
+    "add_why": _KEEPERS,
+    "add_factor": _KEEPERS,
+    "open_debt": _KEEPERS,
+    "close_debt": _KEEPERS,
+    "add_action": _KEEPERS,
+    "close_action": _KEEPERS,
+    "verify_recovery": _LEADERS,
+    "verify_customer": frozenset({COMMUNICATOR, IC, LEAD}),
+    "start_report": frozenset({LEAD, RECORDER}),
+    "schedule_post_mortem": frozenset({LEAD, COMMUNICATOR}),
+    "change_priority": _LEADERS,
+    **{trigger: _LEADERS for trigger, _ in EDGES.values()},
+}
+
+_EVERYWHERE = frozenset(State)
+_LIVE = _EVERYWHERE - {S.DISMISSED}
+WHERE: dict[str, frozenset[State]] = {
+    "validate": frozenset({S.DECLARED}),
+    "link": _LIVE,
+    "assign": _LIVE,
+    "hand_off": _LIVE,
+    "release": _LIVE,
+    "reconcile_change": _LIVE,
+    "add_why": _LIVE,
+    "add_factor": _LIVE,
+    "add_action": _LIVE,
+    "close_action": _LIVE,
+    "start_experiment": frozenset({S.DECLARED, S.MITIGATING}),
+    "conclude_experiment": frozenset({S.DECLARED, S.MITIGATING}),
+    "note": _EVERYWHERE,
+    "post_update": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW, S.GREEN}),
+    "log_change": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW}),
+    "verify_recovery": frozenset({S.MITIGATING}),
+    "verify_customer": frozenset({S.YELLOW}),
+    "open_debt": frozenset({S.MITIGATING, S.YELLOW}),
+    "close_debt": frozenset({S.MITIGATING, S.YELLOW}),
+    "start_report": frozenset({S.GREEN}),
+    "schedule_post_mortem": frozenset({S.GREEN, S.REPORTED}),
+    "change_priority": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW}),
+}
+
+COMMAND_OF: dict[type[ev.Event], str] = {
+    ev.Validated: "validate",
+    ev.Linked: "link",
+    ev.RoleAssigned: "assign",
+    ev.RoleHandedOff: "hand_off",
+    ev.RoleReleased: "release",
+    ev.ExperimentStarted: "start_experiment",
+    ev.ExperimentConcluded: "conclude_experiment",
+    ev.NoteAdded: "note",
+    ev.UpdatePosted: "post_update",
+    ev.ChangeLogged: "log_change",
+    ev.ChangeReconciled: "reconcile_change",
+    ev.WhyAnswered: "add_why",
+    ev.FactorAdded: "add_factor",
+    ev.RecoveryVerified: "verify_recovery",
+    ev.CustomerVerified: "verify_customer",
+    ev.DebtOpened: "open_debt",
+    ev.DebtClosed: "close_debt",
+    ev.ReportStarted: "start_report",
+    ev.PostMortemScheduled: "schedule_post_mortem",
+    ev.ActionAdded: "add_action",
+    ev.ActionClosed: "close_action",
+    ev.PriorityChanged: "change_priority",
+}
+
+
+def required_links(priority: Priority) -> frozenset[LinkKind]:
+    """Ticket, war room and announcement for P0/P1; a ticket for P2/P3."""
+    if priority in MAJOR:
+        return frozenset({LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT})
+    return frozenset({LinkKind.TICKET})
+
+
+def required_roles(priority: Priority) -> frozenset[Role]:
+    """All four roles for P0/P1; an Incident Commander for P2/P3."""
+    return frozenset(Role) if priority in MAJOR else frozenset({IC})
+
+
+def invited_roles(priority: Priority) -> frozenset[Role]:
+    """The roles whose holders the post-mortem must invite."""
+    return frozenset(Role) if priority in MAJOR else frozenset({IC})
+
+
+def needs_customer(priority: Priority) -> bool:
+    """Green waits for the customer's verification except at P3."""
+    return priority is not Priority.P3
+
+
+# -- the model -------------------------------------------------------------------------------
+
+
+@dataclass
+class Experiment:
+    """What the model remembers of an experiment."""
+
+    component: str
+    owner: str
+    running: bool = True
+
+
+@dataclass
+class Model:
+    """The expected state of one incident and what any next event would do to it."""
+
+    incident_id: str
+    priority: Priority
+    began_at: datetime
+    last_stamp: datetime
+    state: State = S.DECLARED
+    roles: dict[Role, list[str]] = field(default_factory=dict)
+    links: set[LinkKind] = field(default_factory=set)
+    validated: bool = False
+    experiments: dict[str, Experiment] = field(default_factory=dict)
+    changes: dict[str, bool] = field(default_factory=dict)  # id -> reconciled
+    whys: dict[str, tuple[int, bool]] = field(default_factory=dict)  # chain -> (depth, root)
+    debts: dict[str, bool] = field(default_factory=dict)  # id -> open
+    actions: dict[str, bool] = field(default_factory=dict)  # id -> open
+    report: bool = False
+    invitees: frozenset[str] | None = None
+    customer_verified: bool = False
+    recovery_verified: bool = False
+    states_entered: list[State] = field(default_factory=lambda: [S.DECLARED])
+
+    # -- building -------------------------------------------------------------------------
+
+    @classmethod
+    def declare(cls, event: ev.Declared) -> Model:
+        """The model of an incident just declared by ``event``."""
+        return cls(
+            incident_id=event.incident_id,
+            priority=event.priority,
+            began_at=event.occurred_at,
+            last_stamp=event.recorded_at,
+        )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def holders(self, role: Role) -> list[str]:
+        """Who holds ``role``."""
+        return self.roles.get(role, [])
+
+    def may(self, actor: str, command: str) -> bool:
+        """Whether ``actor`` may issue ``command`` (open when nobody holds an allowed role)."""
+        allowed = AUTHORIZED[command]
+        if allowed is None:
+            return True
+        if any(actor in self.holders(r) for r in allowed):
+            return True
+        return not any(self.holders(r) for r in allowed)
+
+    def guard_met(self, name: str) -> bool:
+        """Whether the guard called ``name`` holds now."""
+        p = self.priority
+        if name == "validated":
+            return self.validated
+        if name == "required_links":
+            return required_links(p) <= self.links
+        if name == "required_roles":
+            return all(self.holders(r) for r in required_roles(p))
+        if name == "recovery_verified":
+            return self.recovery_verified
+        if name == "experiments_concluded":
+            return not any(x.running for x in self.experiments.values())
+        if name == "customer_verified":
+            return self.customer_verified or not needs_customer(p)
+        if name == "tech_debt_closed":
+            return not any(self.debts.values())
+        if name == "changes_reconciled":
+            return all(self.changes.values())
+        if name == "root_cause_found":
+            return any(root and depth >= WHYS_DEPTH for depth, root in self.whys.values())
+        if name == "report_started":
+            return self.report
+        if name == "post_mortem_scheduled":
+            return self.invitees is not None
+        if name == "roles_invited":
+            if self.invitees is None:
+                return False
+            wanted = {h for r in invited_roles(p) for h in self.holders(r)}
+            return wanted <= self.invitees
+        raise AssertionError(f"unknown guard {name}")
+
+    def unmet_guards(self, target: State) -> list[str]:
+        """The guards a move to ``target`` fails, or ``lifecycle_edge`` when there is no edge."""
+        found = EDGES.get((self.state, target))
+        if found is None:
+            return ["lifecycle_edge"]
+        return [g for g in found[1] if not self.guard_met(g)]
+
+    def _required_filled(self, priority: Priority, roles: dict[Role, list[str]]) -> list[str]:
+        if self.state not in PAST_DECLARED:
+            return []
+        if all(roles.get(r) for r in required_roles(priority)):
+            return []
+        return ["required_roles_filled"]
+
+    def _own_role(self, event: ev.Event) -> bool:
+        if isinstance(event, ev.RoleHandedOff):
+            return event.actor == event.from_holder and event.actor in self.holders(event.role)
+        if isinstance(event, ev.RoleReleased):
+            return event.actor == event.holder and event.actor in self.holders(event.role)
+        return False
+
+    def _timing(self, event: ev.Event) -> list[str]:
+        found = []
+        if event.recorded_at < self.last_stamp:
+            found.append("stamps_in_order")
+        if event.occurred_at > event.recorded_at:
+            found.append("not_in_future")
+        if event.occurred_at < self.began_at:
+            found.append("not_before_start")
+        return found
+
+    def unmet(self, event: ev.Event) -> list[str]:
+        """Every rule ``event`` would break if offered now; empty when it would be accepted."""
+        if isinstance(event, ev.Declared):
+            found = ["declared_once"]
+            if event.occurred_at > event.recorded_at:
+                found.append("not_in_future")
+            return found
+        if isinstance(event, ev.StateChanged):
+            return self._move_unmet(event)
+        command = COMMAND_OF[type(event)]
+        found = []
+        if self.state not in WHERE[command]:
+            found.append("state_allows_command")
+        if not self.may(event.actor, command) and not self._own_role(event):
+            found.append("authorized")
+        found += self._timing(event)
+        found += self._record_rules(event)
+        return found
+
+    def _move_unmet(self, event: ev.StateChanged) -> list[str]:
+        found = []
+        edge = EDGES.get((event.source, event.target))
+        if edge is not None and not self.may(event.actor, edge[0]):
+            found.append("authorized")
+        found += self._timing(event)
+        if event.source is not self.state:
+            found.append("from_current_state")
+        else:
+            found += self.unmet_guards(event.target)
+        return found
+
+    def _record_rules(self, e: ev.Event) -> list[str]:
+        found: list[str] = []
+        if isinstance(e, ev.Validated):
+            if self.validated:
+                found.append("validated_once")
+        elif isinstance(e, ev.RoleAssigned):
+            holders = self.holders(e.role)
+            if e.holder in holders:
+                found.append("not_already_holder")
+            elif e.role in SINGLE_HOLDER and holders:
+                found.append("single_holder")
+        elif isinstance(e, ev.RoleHandedOff):
+            holders = self.holders(e.role)
+            if e.from_holder not in holders:
+                found.append("holds_role")
+            if e.to_holder in holders:
+                found.append("not_already_holder")
+        elif isinstance(e, ev.RoleReleased):
+            holders = self.holders(e.role)
+            if e.holder not in holders:
+                return ["holds_role"]
+            if e.role is IC and any(
+                x.running and x.owner == e.holder for x in self.experiments.values()
+            ):
+                found.append("experiments_owned")
+            after = {**self.roles, e.role: [h for h in holders if h != e.holder]}
+            found += self._required_filled(self.priority, after)
+        elif isinstance(e, ev.ExperimentStarted):
+            if e.experiment_id in self.experiments:
+                found.append("unique_id")
+            if e.owner not in self.holders(IC):
+                found.append("owner_is_commander")
+            if any(x.running and x.component == e.component for x in self.experiments.values()):
+                found.append("component_free")
+        elif isinstance(e, ev.ExperimentConcluded):
+            found += _known_open(
+                self.experiments.get(e.experiment_id),
+                lambda x: x.running,
+            )
+        elif isinstance(e, ev.ChangeLogged):
+            if e.change_id in self.changes:
+                found.append("unique_id")
+        elif isinstance(e, ev.ChangeReconciled):
+            found += _known_open(self.changes.get(e.change_id), lambda done: not done)
+        elif isinstance(e, ev.WhyAnswered):
+            if self.whys.get(e.chain, (0, False))[1]:
+                found.append("chain_open")
+        elif isinstance(e, ev.DebtOpened):
+            if e.debt_id in self.debts:
+                found.append("unique_id")
+        elif isinstance(e, ev.DebtClosed):
+            found += _known_open(self.debts.get(e.debt_id), lambda still: still)
+        elif isinstance(e, ev.ReportStarted):
+            if self.report:
+                found.append("report_once")
+        elif isinstance(e, ev.ActionAdded):
+            if e.action_id in self.actions:
+                found.append("unique_id")
+        elif isinstance(e, ev.ActionClosed):
+            found += _known_open(self.actions.get(e.action_id), lambda still: still)
+        elif isinstance(e, ev.PriorityChanged):
+            if e.priority is self.priority:
+                found.append("priority_differs")
+            else:
+                found += self._required_filled(e.priority, self.roles)
+        return found
+
+    def refusal(self, event: ev.Event) -> type[CommandRefused] | None:
+        """The exception the library must raise for ``event``, or ``None`` to accept it."""
+        rules = self.unmet(event)
+        if not rules:
+            return None
+        if "authorized" in rules:
+            return NotAuthorized
+        if isinstance(event, ev.StateChanged):
+            return TransitionBlocked
+        return RuleViolated
+
+    # -- changing -------------------------------------------------------------------------
+
+    def apply(self, e: ev.Event) -> None:
+        """Fold an accepted event into the model."""
+        self.last_stamp = e.recorded_at
+        if isinstance(e, ev.Validated):
+            self.validated = True
+        elif isinstance(e, ev.Linked):
+            self.links.add(e.kind)
+        elif isinstance(e, ev.RoleAssigned):
+            self.roles[e.role] = [*self.holders(e.role), e.holder]
+        elif isinstance(e, ev.RoleHandedOff):
+            self.roles[e.role] = [
+                e.to_holder if h == e.from_holder else h for h in self.roles[e.role]
+            ]
+            if e.role is IC:
+                for x in self.experiments.values():
+                    if x.running and x.owner == e.from_holder:
+                        x.owner = e.to_holder
+        elif isinstance(e, ev.RoleReleased):
+            self.roles[e.role] = [h for h in self.roles[e.role] if h != e.holder]
+            if not self.roles[e.role]:
+                del self.roles[e.role]
+        elif isinstance(e, ev.ExperimentStarted):
+            self.experiments[e.experiment_id] = Experiment(e.component, e.owner)
+        elif isinstance(e, ev.ExperimentConcluded):
+            self.experiments[e.experiment_id].running = False
+        elif isinstance(e, ev.ChangeLogged):
+            self.changes[e.change_id] = False
+        elif isinstance(e, ev.ChangeReconciled):
+            self.changes[e.change_id] = True
+        elif isinstance(e, ev.WhyAnswered):
+            depth, _ = self.whys.get(e.chain, (0, False))
+            self.whys[e.chain] = (depth + 1, e.root_cause)
+        elif isinstance(e, ev.RecoveryVerified):
+            self.recovery_verified = True
+        elif isinstance(e, ev.CustomerVerified):
+            self.customer_verified = True
+        elif isinstance(e, ev.DebtOpened):
+            self.debts[e.debt_id] = True
+        elif isinstance(e, ev.DebtClosed):
+            self.debts[e.debt_id] = False
+        elif isinstance(e, ev.ReportStarted):
+            self.report = True
+        elif isinstance(e, ev.PostMortemScheduled):
+            self.invitees = frozenset(e.invitees)
+        elif isinstance(e, ev.ActionAdded):
+            self.actions[e.action_id] = True
+        elif isinstance(e, ev.ActionClosed):
+            self.actions[e.action_id] = False
+        elif isinstance(e, ev.PriorityChanged):
+            self.priority = e.priority
+        elif isinstance(e, ev.StateChanged):
+            if (e.source, e.target) == (S.YELLOW, S.MITIGATING):
+                self.recovery_verified = False
+            self.state = e.target
+            self.states_entered.append(e.target)
+
+    def copy(self) -> Model:
+        """An independent copy: containers copied, their plain values shared."""
+        return Model(
+            incident_id=self.incident_id,
+            priority=self.priority,
+            began_at=self.began_at,
+            last_stamp=self.last_stamp,
+            state=self.state,
+            roles={r: list(hs) for r, hs in self.roles.items()},
+            links=set(self.links),
+            validated=self.validated,
+            experiments={
+                k: Experiment(x.component, x.owner, x.running) for k, x in self.experiments.items()
+            },
+            changes=dict(self.changes),
+            whys=dict(self.whys),
+            debts=dict(self.debts),
+            actions=dict(self.actions),
+            report=self.report,
+            invitees=self.invitees,
+            customer_verified=self.customer_verified,
+            recovery_verified=self.recovery_verified,
+            states_entered=list(self.states_entered),
+        )
+
+    # -- comparing --------------------------------------------------------------------------
+
+    def observe(self) -> Picture:
+        """The model's picture of the incident, comparable with :func:`observe`."""
+        return Picture(
+            state=self.state,
+            priority=self.priority,
+            validated=self.validated,
+            links=frozenset(self.links),
+            roles=tuple((r, frozenset(self.holders(r))) for r in Role),
+            experiments=frozenset(
+                (k, x.component, x.owner, x.running) for k, x in self.experiments.items()
+            ),
+            changes=frozenset(self.changes.items()),
+            whys=frozenset((k, d, root) for k, (d, root) in self.whys.items()),
+            debts=frozenset(self.debts.items()),
+            actions=frozenset(self.actions.items()),
+            report=self.report,
+            invitees=self.invitees,
+            customer_verified=self.customer_verified,
+            recovery_verified=self.recovery_verified,
+        )
+
+
+def _known_open(item: Any, is_open: Any) -> list[str]:
+    if item is None:
+        return ["known_id"]
+    if not is_open(item):
+        return ["still_open"]
+    return []
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Everything about an incident that any rule can read, in plain hashable values."""
+
+    state: State
+    priority: Priority
+    validated: bool
+    links: frozenset[LinkKind]
+    roles: tuple[tuple[Role, frozenset[str]], ...]
+    experiments: frozenset[tuple[str, str, str, bool]]
+    changes: frozenset[tuple[str, bool]]
+    whys: frozenset[tuple[str, int, bool]]
+    debts: frozenset[tuple[str, bool]]
+    actions: frozenset[tuple[str, bool]]
+    report: bool
+    invitees: frozenset[str] | None
+    customer_verified: bool
+    recovery_verified: bool
+
+
+def observe(incident: Incident) -> Picture:
+    """The library incident's picture, read through its public views only."""
+    meeting = incident.post_mortem
+    return Picture(
+        state=incident.state,
+        priority=incident.priority,
+        validated=incident.validation is not None,
+        links=frozenset(incident.links),
+        roles=tuple((r, frozenset(incident.holders(r))) for r in Role),
+        experiments=frozenset(
+            (k, x.component, x.owner, x.verdict is None) for k, x in incident.experiments.items()
+        ),
+        changes=frozenset((k, c.outcome is not None) for k, c in incident.manual_changes.items()),
+        whys=frozenset((k, len(c.answers), c.root_cause) for k, c in incident.why_chains.items()),
+        debts=frozenset((k, d.closed_at is None) for k, d in incident.tech_debt.items()),
+        actions=frozenset((k, a.closed_at is None) for k, a in incident.action_items.items()),
+        report=incident.report is not None,
+        invitees=frozenset(meeting.invitees) if meeting is not None else None,
+        customer_verified=incident.customer_verification is not None,
+        recovery_verified=incident.recovery is not None,
+    )
+
+
+def replay_expectation(events: Sequence[ev.Event]) -> tuple[Model | None, int | None, list[str]]:
+    """What replaying ``events`` should do: the model, or the first bad index and its rules."""
+    if not events:
+        return None, 0, ["declared_first"]
+    first = events[0]
+    if not isinstance(first, ev.Declared):
+        return None, 0, ["declared_first"]
+    if first.occurred_at > first.recorded_at:
+        return None, 0, ["not_in_future"]
+    model = Model.declare(first)
+    for index, event in enumerate(events[1:], start=1):
+        rules = model.unmet(event)
+        if rules:
+            return model, index, rules
+        model.apply(event)
+    return model, None, []
+
+
+# -- invariants ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _field_names(kind: type[ev.Event]) -> tuple[str, ...]:
+    return tuple(f.name for f in attrs.fields(kind))
+
+
+def _datetimes(event: ev.Event) -> Iterable[datetime]:
+    values = (getattr(event, name) for name in _field_names(type(event)))
+    return (v for v in values if isinstance(v, datetime))
+
+
+def check_invariants(
+    incident: Incident,
+    *,
+    previous: Sequence[ev.Event] | None = None,
+    replay: bool = True,
+    round_trip: bool = True,
+) -> None:
+    """Assert every rule that must hold of any incident the library lets exist.
+
+    ``previous`` is an earlier copy of the history, which must be a prefix of the current one.
+    ``replay`` also replays the history and compares; ``round_trip`` does the same with the
+    history written and read back through the codec.
+    """
+    history = list(incident.history)
+    assert history, "an incident always has its declaration"
+    assert isinstance(history[0], ev.Declared), "the first event declares the incident"
+    assert not any(isinstance(e, ev.Declared) for e in history[1:]), "declared once"
+    assert len(history) == incident.version
+
+    # The log is append-only.
+    if previous is not None:
+        assert list(previous) == history[: len(previous)], "the history was rewritten"
+
+    # Roles: single-holder roles have at most one holder; nobody holds a role twice.
+    for role in Role:
+        holders = incident.holders(role)
+        assert len(holders) == len(set(holders)), f"{role} held twice by one person"
+        if role in SINGLE_HOLDER:
+            assert len(holders) <= 1, f"{role} has holders {holders}"
+    if incident.state in PAST_DECLARED:
+        for role in required_roles(incident.priority):
+            assert incident.holders(role), f"{incident.priority} past declared without {role}"
+
+    # The state only ever moved along edges, starting from declared.
+    state = S.DECLARED
+    for event in history:
+        if isinstance(event, ev.StateChanged):
+            assert event.source is state, f"a move from {event.source} while {state}"
+            assert (event.source, event.target) in EDGES, f"no edge {event.source}->{event.target}"
+            state = event.target
+    assert incident.state is state
+
+    # Time: stamps never go backwards; nothing happens before the start or after its stamp.
+    began = history[0].occurred_at
+    assert incident.began_at == began
+    for before, after in itertools.pairwise(history):
+        assert before.recorded_at <= after.recorded_at, "stamps went backwards"
+    for event in history:
+        assert began <= event.occurred_at <= event.recorded_at, f"bad times on {event}"
+        for value in _datetimes(event):
+            assert value.utcoffset() is not None, f"naive datetime in {event}"
+
+    # Experiments: running ones target distinct components and are owned by current ICs.
+    running = [x for x in incident.experiments.values() if x.verdict is None]
+    assert len({x.component for x in running}) == len(running), "two experiments share a component"
+    for x in running:
+        assert x.owner in incident.holders(IC), f"{x.id} is owned by {x.owner}, not an IC"
+
+    # What a guard required once stays true while the incident stays past that edge.
+    if incident.state in PAST_DECLARED:
+        assert incident.validation is not None
+    if incident.state in {S.YELLOW, S.GREEN, S.REPORTED, S.POST_MORTEM}:
+        assert incident.recovery is not None
+        assert not running
+    if incident.state in {S.GREEN, S.REPORTED, S.POST_MORTEM}:
+        assert incident.customer_verification is not None or not needs_customer(incident.priority)
+        assert not any(d.closed_at is None for d in incident.tech_debt.values())
+        assert all(c.outcome is not None for c in incident.manual_changes.values())
+    if incident.state in {S.REPORTED, S.POST_MORTEM}:
+        assert incident.report is not None
+        assert any(
+            c.root_cause and len(c.answers) >= WHYS_DEPTH for c in incident.why_chains.values()
+        )
+    if incident.state is S.POST_MORTEM:
+        assert incident.post_mortem is not None
+
+    if replay:
+        assert Incident.replay(history) == incident, "replaying the history differs"
+    if round_trip:
+        text = codec.dump_lines(history)
+        assert Incident.replay(codec.load_lines(text)) == incident, "the codec round trip differs"
+
+
+# -- driving the library ---------------------------------------------------------------------
+
+_SHORTCUTS = {
+    (S.DECLARED, S.MITIGATING): "mitigate",
+    (S.MITIGATING, S.YELLOW): "announce_yellow",
+    (S.YELLOW, S.GREEN): "announce_green",
+    (S.GREEN, S.REPORTED): "mark_reported",
+    (S.REPORTED, S.POST_MORTEM): "begin_post_mortem",
+    (S.DECLARED, S.DISMISSED): "dismiss",
+    (S.YELLOW, S.MITIGATING): "reopen",
+}
+_AS_EVENT = object()
+
+
+def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any = _AS_EVENT) -> Any:
+    """Issue, through the command API, the command that should record ``event``; return its result.
+
+    A move whose ``source`` is not the incident's state is offered with ``record()``, the only
+    way to build one.  ``at`` defaults to ``None`` when the event happened when recorded (the
+    command's own default) and to its ``occurred_at`` otherwise; ``now`` defaults to its
+    ``recorded_at``.  Either may be overridden, e.g. with a naive datetime.
+    """
+    if at is _AS_EVENT:
+        at = None if event.occurred_at == event.recorded_at else event.occurred_at
+    if now is _AS_EVENT:
+        now = event.recorded_at
+    times = {"actor": event.actor, "at": at, "now": now}
+    if isinstance(event, ev.StateChanged):
+        if event.source is not incident.state:  # a stale move: only record() can offer it
+            return incident.record(event)
+        shortcut = _SHORTCUTS.get((event.source, event.target))
+        if shortcut is not None:
+            return getattr(incident, shortcut)(event.message, **times)
+        return incident.move(event.target, message=event.message, **times)
+    fields = attrs.asdict(event, recurse=False)
+    for name in ("actor", "occurred_at", "recorded_at"):
+        del fields[name]
+    return getattr(incident, COMMAND_OF[type(event)])(**fields, **times)

@@ -1,0 +1,459 @@
+"""The codec: events to JSON and back, losslessly, and strict about everything else."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import incidentflow.events as ev
+from incidentflow import DecodeError, Event, Incident, IncidentFlowError, InvalidInput
+from incidentflow.codec import (
+    SCHEMA_VERSION,
+    dump_lines,
+    dumps,
+    from_dict,
+    load_lines,
+    loads,
+    to_dict,
+)
+from incidentflow.testing import events, incidents
+
+AT = datetime(2026, 3, 1, 14, 2, tzinfo=UTC)
+NOTE = ev.NoteAdded(actor="rui", occurred_at=AT, recorded_at=AT, text="restarted db-1")
+LINE = dumps(NOTE)
+
+
+def _stamps(event: Event) -> dict[str, str]:
+    """Every timestamp field written out in full: offset and microseconds included."""
+    return {
+        f.name: getattr(event, f.name).isoformat()
+        for f in attrs.fields(type(event))
+        if isinstance(getattr(event, f.name), datetime)
+    }
+
+
+def _note_dict(**changes: Any) -> dict[str, Any]:
+    data = to_dict(NOTE)
+    data.update(changes)
+    return data
+
+
+def _without(key: str) -> dict[str, Any]:
+    data = to_dict(NOTE)
+    del data[key]
+    return data
+
+
+def _line(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+# -- round trips -------------------------------------------------------------------------
+
+
+@given(events())
+def test_dict_round_trip(event: Event) -> None:
+    """from_dict(to_dict(e)) == e for every event."""
+    decoded = from_dict(to_dict(event))
+    assert event == decoded
+    assert type(event) is type(decoded)
+
+
+@given(events())
+def test_text_round_trip_is_lossless(event: Event) -> None:
+    """loads(dumps(e)) == e, with every UTC offset and microsecond kept as written."""
+    line = dumps(event)
+    decoded = loads(line)
+    assert event == decoded
+    assert _stamps(event) == _stamps(decoded)
+    assert line == dumps(decoded)
+
+
+@given(events())
+def test_bytes_round_trip(event: Event) -> None:
+    """loads also reads the UTF-8 bytes of a line."""
+    assert event == loads(dumps(event).encode("utf-8"))
+
+
+@given(events())
+def test_dumps_is_one_line(event: Event) -> None:
+    """A dumped event never contains a line break, whatever its text holds."""
+    assert "\n" not in dumps(event)
+    assert "\r" not in dumps(event)
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [timedelta(0), timedelta(hours=-12), timedelta(hours=14), timedelta(hours=5, minutes=45)],
+)
+def test_offsets_and_microseconds_survive(offset: timedelta) -> None:
+    """A timestamp in any offset, with microseconds, is written and read back exactly."""
+    at = datetime(2026, 3, 1, 14, 2, 3, 456789, tzinfo=timezone(offset))
+    event = attrs.evolve(NOTE, occurred_at=at)
+    decoded = loads(dumps(event))
+    assert offset == decoded.occurred_at.utcoffset()
+    assert 456789 == decoded.occurred_at.microsecond
+    assert at.isoformat() == to_dict(event)["occurred_at"]
+
+
+def test_documented_line_format() -> None:
+    """A line is compact JSON: schema, type, then the fields, timestamps in ISO 8601."""
+    expected = (
+        '{"schema":1,"type":"note_added","actor":"rui",'
+        '"occurred_at":"2026-03-01T14:02:00+00:00",'
+        '"recorded_at":"2026-03-01T14:02:00+00:00","text":"restarted db-1"}'
+    )
+    assert expected == LINE
+
+
+def test_non_ascii_is_written_as_is() -> None:
+    """Non-ASCII text is written as UTF-8 characters, not \\u escapes."""
+    event = attrs.evolve(NOTE, text="café ☕ 東京")
+    assert '"text":"café ☕ 東京"' in dumps(event)
+
+
+@given(events())
+def test_schema_version_and_type_come_first(event: Event) -> None:
+    """Every dict starts with the schema version and the event's type tag."""
+    data = to_dict(event)
+    assert ["schema", "type"] == list(data)[:2]
+    assert (SCHEMA_VERSION, event.type) == (data["schema"], data["type"])
+
+
+def test_schema_version_is_one() -> None:
+    """This release writes schema 1."""
+    assert 1 == SCHEMA_VERSION
+
+
+@given(events())
+def test_to_dict_is_json_ready(event: Event) -> None:
+    """to_dict returns only JSON types, so any JSON library can write it."""
+    data = to_dict(event)
+    assert data == json.loads(json.dumps(data))
+
+
+def test_from_dict_leaves_its_input_alone() -> None:
+    """from_dict does not consume or change the dict it is given."""
+    data = to_dict(NOTE)
+    before = dict(data)
+    from_dict(data)
+    assert before == data
+
+
+@pytest.mark.parametrize(
+    "value", [None, "note", 3, to_dict(NOTE)], ids=["None", "str", "int", "dict"]
+)
+def test_to_dict_refuses_non_events(value: Any) -> None:
+    """to_dict of something that is not an event raises InvalidInput (not DecodeError)."""
+    with pytest.raises(InvalidInput) as info:
+        to_dict(value)
+    assert not isinstance(info.value, DecodeError)
+
+
+def test_to_dict_refuses_the_abstract_event() -> None:
+    """The untagged base Event cannot be written, since it could not be read back."""
+    with pytest.raises(InvalidInput):
+        to_dict(Event(actor="ana", occurred_at=AT, recorded_at=AT))
+
+
+# -- histories ---------------------------------------------------------------------------
+
+
+@settings(max_examples=50)
+@given(incidents())
+def test_history_round_trip(incident: Incident) -> None:
+    """A whole history survives dump_lines/load_lines, one line per event, and replays."""
+    text = dump_lines(incident.history)
+    assert text.endswith("\n")
+    assert len(incident.history) == text.count("\n")
+    loaded = load_lines(text)
+    assert list(incident.history) == loaded
+    assert [_stamps(e) for e in incident.history] == [_stamps(e) for e in loaded]
+    assert list(incident.history) == list(Incident.replay(loaded).history)
+
+
+@given(st.lists(events(), max_size=8))
+def test_event_list_round_trip(history: list[Event]) -> None:
+    """Any list of events, whatever Unicode their text holds, survives JSON Lines."""
+    assert history == load_lines(dump_lines(history))
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c"])
+def test_unicode_line_separators_inside_text_do_not_split_lines(separator: str) -> None:
+    """Only "\\n" ends a record: Unicode line separators inside a string are just text."""
+    event = attrs.evolve(NOTE, text=f"before{separator}after")
+    assert [event, NOTE] == load_lines(dump_lines([event, NOTE]))
+
+
+def test_empty_history() -> None:
+    """No events dump to the empty string, which loads as no events."""
+    assert "" == dump_lines([])
+    assert [] == load_lines("")
+
+
+def test_blank_lines_are_skipped() -> None:
+    """Blank and whitespace-only lines between events are ignored."""
+    text = f"\n{LINE}\n\n   \n\t\n{LINE}\n\n"
+    assert [NOTE, NOTE] == load_lines(text)
+
+
+def test_crlf_line_endings_are_read() -> None:
+    """A history written with Windows line endings reads the same."""
+    assert [NOTE, NOTE] == load_lines(f"{LINE}\r\n{LINE}\r\n")
+
+
+def test_load_lines_reads_a_file_like_iterable() -> None:
+    """load_lines takes any iterable of lines, such as an open file."""
+    stream = io.StringIO(dump_lines([NOTE, NOTE]))
+    assert [NOTE, NOTE] == load_lines(stream)
+
+
+def test_load_lines_reads_a_list_of_lines() -> None:
+    """load_lines takes a list of lines without newlines."""
+    assert [NOTE] == load_lines(["", LINE, "  "])
+
+
+# -- strict decoding ---------------------------------------------------------------------
+
+BAD_LINES: dict[str, tuple[str | bytes, str]] = {
+    "malformed JSON": ("{not json}", "malformed JSON"),
+    "truncated line": (LINE[:-7], "malformed JSON"),
+    "empty text": ("", "malformed JSON"),
+    "trailing garbage": (LINE + "x", "malformed JSON"),
+    "two objects on a line": (LINE + LINE, "malformed JSON"),
+    "duplicate keys": (LINE[:-1] + ',"text":"again"}', "duplicate keys: text"),
+    "duplicate schema": ('{"schema":1,"schema":1}', "duplicate keys: schema"),
+    "NaN": (LINE.replace('"restarted db-1"', "NaN"), "NaN"),
+    "Infinity": (LINE.replace('"restarted db-1"', "Infinity"), "Infinity"),
+    "-Infinity": (LINE.replace('"restarted db-1"', "-Infinity"), "-Infinity"),
+    "unknown type": (_line(_note_dict(type="note_deleted")), "unknown event type 'note_deleted'"),
+    "missing type": (_line(_without("type")), "event has no type"),
+    "non-string type": (_line(_note_dict(type=["note_added"])), "event type"),
+    "newer schema": (_line(_note_dict(schema=SCHEMA_VERSION + 1)), "upgrade"),
+    "newer schema, unknown type": (_line(_note_dict(schema=99, type="future")), "upgrade"),
+    "schema 0": (_line(_note_dict(schema=0)), "schema"),
+    "negative schema": (_line(_note_dict(schema=-1)), "schema"),
+    "string schema": (_line(_note_dict(schema="1")), "schema"),
+    "float schema": (_line(_note_dict(schema=1.0)), "schema"),
+    "bool schema": (_line(_note_dict(schema=True)), "schema"),
+    "missing schema": (_line(_without("schema")), "schema"),
+    "unknown extra field": (_line(_note_dict(colour="red")), "unknown keys: colour"),
+    "missing field": (_line(_without("text")), "missing key 'text'"),
+    "missing actor": (_line(_without("actor")), "missing key 'actor'"),
+    "int for string": (_line(_note_dict(text=5)), "expected str"),
+    "list for string": (_line(_note_dict(text=["restarted"])), "expected str"),
+    "null for string": (_line(_note_dict(actor=None)), "expected str"),
+    "blank string": (_line(_note_dict(text="  ")), "non-blank"),
+    "naive timestamp": (_line(_note_dict(occurred_at="2026-03-01T14:02:00")), "no UTC offset"),
+    "non-ISO timestamp": (_line(_note_dict(occurred_at="1 March 2026, 2pm")), "ISO 8601"),
+    "epoch timestamp": (_line(_note_dict(recorded_at=1772373720)), "ISO 8601"),
+    "list": ("[1, 2]", "JSON object"),
+    "number": ("42", "JSON object"),
+    "string": ('"note_added"', "JSON object"),
+    "null": ("null", "JSON object"),
+    "deeply nested list": ("[" * 100_000 + "]" * 100_000, "nested"),
+    "deeply nested object": ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested"),
+    "deeply nested field": (
+        LINE.replace('"restarted db-1"', "[" * 100_000 + "]" * 100_000),
+        "nested",
+    ),
+    "huge integer": ('{"schema":' + "9" * 5000 + "}", "malformed JSON"),
+    "bytes not UTF-8": (b'{"schema":1,"text":"\xff\xfe"}', "UTF-8"),
+    "bytes in Latin-1": (LINE.replace("db-1", "café").encode("latin-1"), "UTF-8"),
+}
+
+# Field-type errors for the other field kinds, each on an event that has such a field.
+UPDATE = ev.UpdatePosted(actor="cy", occurred_at=AT, recorded_at=AT, message="mitigated")
+DECLARED = ev.Declared(
+    actor="ana",
+    occurred_at=AT,
+    recorded_at=AT,
+    incident_id="INC-1",
+    title="Database is down",
+    priority=ev.Priority.P1,
+)
+SCHEDULED = ev.PostMortemScheduled(
+    actor="cy",
+    occurred_at=AT,
+    recorded_at=AT,
+    scheduled_for=AT + timedelta(days=2),
+    invitees=("ana", "bo"),
+)
+
+
+def _changed(event: Event, **changes: Any) -> str:
+    data = to_dict(event)
+    data.update(changes)
+    return _line(data)
+
+
+BAD_LINES.update(
+    {
+        "string for bool": (_changed(UPDATE, no_progress="true"), "expected bool"),
+        "int for bool": (_changed(UPDATE, no_progress=1), "expected bool"),
+        "null for bool": (_changed(UPDATE, no_progress=None), "expected bool"),
+        "unknown enum value": (_changed(DECLARED, priority="P9"), "'P9' is not one of"),
+        "enum by name": (_changed(DECLARED, priority="Priority.P1"), "is not one of"),
+        "int for enum": (_changed(DECLARED, priority=1), "is not one of"),
+        "list for enum": (_changed(DECLARED, priority=["P1"]), "is not one of"),
+        "string for list": (_changed(SCHEDULED, invitees="ana"), "list of strings"),
+        "ints in list": (_changed(SCHEDULED, invitees=[1, 2]), "list of strings"),
+        "empty invitees": (_changed(SCHEDULED, invitees=[]), "non-empty tuple"),
+        "duplicate invitees": (_changed(SCHEDULED, invitees=["ana", "ana"]), "distinct"),
+    }
+)
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_LINES.values(), ids=list(BAD_LINES))
+def test_loads_refuses(text: str | bytes, message: str) -> None:
+    """Each malformed line raises DecodeError saying what is wrong."""
+    with pytest.raises(DecodeError) as info:
+        loads(text)
+    assert message in str(info.value)
+
+
+# Every bad line that is text and not blank (blank lines are skipped by load_lines).
+BAD_TEXT_LINES = {k: t for k, (t, _) in BAD_LINES.items() if isinstance(t, str) and t.strip()}
+
+
+@pytest.mark.parametrize("text", BAD_TEXT_LINES.values(), ids=list(BAD_TEXT_LINES))
+def test_load_lines_names_the_line(text: str) -> None:
+    """In a history, a bad line raises DecodeError naming its 1-based line number."""
+    history = f"{LINE}\n\n{LINE}\n{text}\n{LINE}\n"
+    with pytest.raises(DecodeError) as info:
+        load_lines(history)
+    assert str(info.value).startswith("line 4: ")
+    assert isinstance(info.value.__cause__, DecodeError)
+
+
+def test_load_lines_counts_lines_of_a_list() -> None:
+    """Line numbers count every item of an iterable, blank ones included."""
+    with pytest.raises(DecodeError, match=r"^line 3: "):
+        load_lines([LINE, "", "{}"])
+
+
+def test_loads_refuses_non_text() -> None:
+    """loads takes str or bytes only."""
+    with pytest.raises(DecodeError, match="JSON text"):
+        loads(42)  # type: ignore[arg-type]
+
+
+def test_from_dict_refuses_non_mappings() -> None:
+    """from_dict of a list raises DecodeError, not a TypeError from inside."""
+    with pytest.raises(DecodeError, match="JSON object"):
+        from_dict([("schema", 1)])  # type: ignore[arg-type]
+
+
+def test_decode_errors_are_input_errors() -> None:
+    """DecodeError is InvalidInput, an IncidentFlowError and a ValueError, chained to its cause."""
+    with pytest.raises(DecodeError) as info:
+        loads(LINE[:-1])
+    assert isinstance(info.value, InvalidInput)
+    assert isinstance(info.value, IncidentFlowError)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value.__cause__, json.JSONDecodeError)
+
+
+# -- fuzzing -----------------------------------------------------------------------------
+
+_EVENTS = events()  # built once: events() reads every class's type hints
+_JSON_CHARS = st.sampled_from(list('{}[]":,.-+0123456789eEtrufalsn \\/T'))
+
+
+@st.composite
+def mutated_lines(draw: st.DrawFn) -> str:
+    """A valid dumps() line with a few characters flipped, inserted or deleted."""
+    chars = list(dumps(draw(_EVENTS)))
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        op = draw(st.sampled_from(["flip", "insert", "delete"]))
+        char = draw(st.one_of(_JSON_CHARS, st.characters()))
+        if op == "insert":
+            chars.insert(draw(st.integers(min_value=0, max_value=len(chars))), char)
+        elif chars:
+            at = draw(st.integers(min_value=0, max_value=len(chars) - 1))
+            if op == "delete":
+                del chars[at]
+            else:
+                chars[at] = char
+    return "".join(chars)
+
+
+def _decode_or_refuse(text: str | bytes) -> Event | None:
+    """Decode, allowing only DecodeError; a decoded event must round-trip again."""
+    try:
+        event = loads(text)
+    except DecodeError:
+        return None
+    assert isinstance(event, Event)
+    assert event == loads(dumps(event))
+    return event
+
+
+@given(mutated_lines())
+def test_mutated_lines_decode_or_raise_decode_error(text: str) -> None:
+    """A corrupted line never raises anything but DecodeError."""
+    _decode_or_refuse(text)
+
+
+@given(events(), st.data())
+def test_every_truncation_is_refused(event: Event, data: st.DataObject) -> None:
+    """Any proper prefix of a line is refused with DecodeError."""
+    line = dumps(event)
+    cut = data.draw(st.integers(min_value=0, max_value=len(line) - 1))
+    with pytest.raises(DecodeError):
+        loads(line[:cut])
+
+
+@given(st.text())
+def test_arbitrary_text_decodes_or_raises_decode_error(text: str) -> None:
+    """Arbitrary text never raises anything but DecodeError."""
+    _decode_or_refuse(text)
+
+
+@given(st.binary())
+def test_arbitrary_bytes_decode_or_raise_decode_error(data: bytes) -> None:
+    """Arbitrary bytes never raise anything but DecodeError."""
+    _decode_or_refuse(data)
+
+
+@given(st.lists(st.one_of(mutated_lines(), st.text()), max_size=5))
+def test_arbitrary_histories_load_or_raise_decode_error(lines: list[str]) -> None:
+    """load_lines on corrupted histories raises only DecodeError."""
+    try:
+        loaded = load_lines("\n".join(lines))
+    except DecodeError as exc:
+        message = str(exc)
+        loaded = []
+    else:
+        message = "line "
+    assert message.startswith("line ")
+    assert all(isinstance(e, Event) for e in loaded)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(events(), st.data())
+def test_any_field_value_decodes_or_raises_decode_error(event: Event, data: st.DataObject) -> None:
+    """Replacing any key's value with any JSON-like value raises only DecodeError."""
+    fields = to_dict(event)
+    key = data.draw(st.sampled_from(sorted(fields)))
+    fields[key] = data.draw(_JSON_VALUES)
+    try:
+        decoded = from_dict(fields)
+    except DecodeError:
+        return
+    assert isinstance(decoded, Event)

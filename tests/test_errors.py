@@ -1,0 +1,218 @@
+"""The error tree: one root, honest builtin bases, refusals that carry every unmet rule."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import incidentflow.errors as errors
+import incidentflow.events as ev
+from incidentflow import (
+    CommandRefused,
+    DecodeError,
+    Incident,
+    IncidentFlowError,
+    InvalidInput,
+    ManualClock,
+    NotAuthorized,
+    PolicyError,
+    Priority,
+    ReplayError,
+    Role,
+    RuleViolated,
+    State,
+    TransitionBlocked,
+    Unmet,
+)
+from incidentflow.policy import RULES
+
+ERRORS = [getattr(errors, name) for name in errors.__all__]
+
+# The tree, written out by hand: each error and the library error it directly extends.
+EXPECTED_PARENTS = {
+    PolicyError: IncidentFlowError,
+    InvalidInput: IncidentFlowError,
+    DecodeError: InvalidInput,
+    CommandRefused: IncidentFlowError,
+    NotAuthorized: CommandRefused,
+    TransitionBlocked: CommandRefused,
+    RuleViolated: CommandRefused,
+    ReplayError: IncidentFlowError,
+}
+
+UNMET = (
+    Unmet("validated", "the problem has not been validated"),
+    Unmet("required_links", "missing ticket"),
+    Unmet("required_roles", "no lead"),
+)
+
+
+def _library_parent(kind: type[BaseException]) -> type[BaseException]:
+    (parent,) = [b for b in kind.__bases__ if issubclass(b, IncidentFlowError)]
+    return parent
+
+
+@pytest.mark.parametrize("kind", ERRORS, ids=lambda k: k.__name__)
+def test_every_error_is_an_incidentflow_error(kind: type[Exception]) -> None:
+    """Catching IncidentFlowError catches every error the library raises on purpose."""
+    assert issubclass(kind, IncidentFlowError)
+
+
+def test_tree_is_as_documented() -> None:
+    """Each error extends the library error the tree says it does."""
+    assert set(EXPECTED_PARENTS) | {IncidentFlowError} == set(ERRORS)
+    assert EXPECTED_PARENTS == {k: _library_parent(k) for k in EXPECTED_PARENTS}
+
+
+def test_docstring_draws_the_real_tree() -> None:
+    """The tree drawn in errors.py's docstring matches the class hierarchy."""
+    drawn: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for line in (errors.__doc__ or "").splitlines():
+        match = re.search(r"[A-Z][A-Za-z]+", line)
+        if not match or match.group() not in errors.__all__:
+            continue
+        if set(line[: match.start()]) - set(" │├└─"):
+            continue  # prose mentioning an error, not a line of the tree
+        depth, name = match.start(), match.group()
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            drawn[name] = stack[-1][1]
+        stack.append((depth, name))
+    expected = {k.__name__: v.__name__ for k, v in EXPECTED_PARENTS.items()}
+    assert expected == drawn
+
+
+@pytest.mark.parametrize("kind", [PolicyError, InvalidInput, DecodeError], ids=lambda k: k.__name__)
+def test_input_errors_are_value_errors(kind: type[Exception]) -> None:
+    """Bad definitions and bad values are also ValueErrors, as Python code expects."""
+    assert issubclass(kind, ValueError)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        IncidentFlowError,
+        CommandRefused,
+        NotAuthorized,
+        TransitionBlocked,
+        RuleViolated,
+        ReplayError,
+    ],
+    ids=lambda k: k.__name__,
+)
+def test_refusals_are_not_value_errors(kind: type[Exception]) -> None:
+    """A refusal of a well-formed command is not a bad value, so it is not a ValueError."""
+    assert not issubclass(kind, ValueError)
+
+
+def test_decode_error_is_invalid_input() -> None:
+    """Code catching InvalidInput also catches undecodable events."""
+    assert issubclass(DecodeError, InvalidInput)
+
+
+@pytest.mark.parametrize(
+    "kind", [CommandRefused, NotAuthorized, RuleViolated], ids=lambda k: k.__name__
+)
+def test_command_refused_lists_every_unmet_rule(kind: type[CommandRefused]) -> None:
+    """The message names the incident, state, command and every unmet rule with its detail."""
+    error = kind(incident_id="INC-7", state="declared", command="mitigate", unmet=UNMET)
+    message = str(error)
+    assert message.startswith("INC-7 (declared): mitigate refused")
+    for u in UNMET:
+        assert f"{u.rule}: {u.detail}" in message
+    positions = [message.index(u.rule) for u in UNMET]
+    assert sorted(positions) == positions
+
+
+@pytest.mark.parametrize(
+    "kind", [CommandRefused, NotAuthorized, RuleViolated], ids=lambda k: k.__name__
+)
+def test_command_refused_carries_its_parts(kind: type[CommandRefused]) -> None:
+    """A refusal keeps the incident id, state, command, unmet rules and their names."""
+    error = kind(incident_id="INC-7", state="declared", command="mitigate", unmet=UNMET)
+    assert ("INC-7", "declared", "mitigate") == (error.incident_id, error.state, error.command)
+    assert UNMET == error.unmet
+    assert ("validated", "required_links", "required_roles") == error.rules
+
+
+def test_transition_blocked_carries_its_target() -> None:
+    """A blocked transition also says where it was going."""
+    error = TransitionBlocked(
+        incident_id="INC-7", state="declared", command="mitigate", target="mitigating", unmet=UNMET
+    )
+    assert "mitigating" == error.target
+    assert ("validated", "required_links", "required_roles") == error.rules
+    assert "required_roles: no lead" in str(error)
+
+
+def test_replay_error_carries_index_rules_and_detail() -> None:
+    """A replay error names the 0-based index of the bad event, its rules and the detail."""
+    error = ReplayError(index=3, rules=("declared_once", "authorized"), detail="already declared")
+    assert (3, ("declared_once", "authorized"), "already declared") == (
+        error.index,
+        error.rules,
+        error.detail,
+    )
+    assert "event 3 breaks declared_once, authorized: already declared" == str(error)
+
+
+# -- as the incident raises them ---------------------------------------------------------
+
+
+def test_blocked_move_lists_all_guards(clock: ManualClock) -> None:
+    """Mitigating a fresh P1 incident is blocked by all three of its guards at once."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    with pytest.raises(TransitionBlocked) as info:
+        incident.mitigate("go", actor="ana")
+    error = info.value
+    assert ("validated", "required_links", "required_roles") == error.rules
+    assert ("INC-1", "declared", "mitigating") == (error.incident_id, error.state, error.target)
+    assert all(rule in RULES for rule in error.rules)
+
+
+def test_not_authorized_names_the_actor(clock: ManualClock) -> None:
+    """A command by someone without an allowed role says who and which roles."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    with pytest.raises(NotAuthorized) as info:
+        incident.validate("seen on dashboards", actor="zed")
+    assert ("authorized",) == info.value.rules
+    assert "zed" in str(info.value)
+
+
+def test_rule_violated_for_a_second_lead(clock: ManualClock) -> None:
+    """Assigning a second Lead breaks single_holder."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    incident.assign(Role.LEAD, "ana", actor="ana")
+    with pytest.raises(RuleViolated) as info:
+        incident.assign(Role.LEAD, "bo", actor="ana")
+    assert ("single_holder",) == info.value.rules
+
+
+def test_replay_error_points_at_the_bad_event(clock: ManualClock) -> None:
+    """Replaying a history with a second declaration fails at index 1 with declared_once."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    first = incident.history[0]
+    with pytest.raises(ReplayError) as info:
+        Incident.replay([first, first])
+    assert (1, ("declared_once",)) == (info.value.index, info.value.rules)
+
+
+def test_replay_of_a_history_not_starting_with_declared(clock: ManualClock) -> None:
+    """A history that does not begin with Declared fails at index 0."""
+    now = clock.now()
+    note = ev.NoteAdded(actor="ana", occurred_at=now, recorded_at=now, text="t")
+    with pytest.raises(ReplayError) as info:
+        Incident.replay([note])
+    assert (0, ("declared_first",)) == (info.value.index, info.value.rules)
+
+
+def test_refused_move_to_a_non_neighbour(clock: ManualClock) -> None:
+    """Moving along a non-edge is a TransitionBlocked naming the lifecycle_edge rule."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    with pytest.raises(TransitionBlocked) as info:
+        incident.move(State.GREEN, message="skip ahead", actor="ana")
+    assert "lifecycle_edge" in info.value.rules

@@ -1,0 +1,310 @@
+"""Events: one class per fact, each tagged, named after its command, validated and frozen."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, get_type_hints
+
+import attrs
+import pytest
+
+import incidentflow.events as ev
+from incidentflow import (
+    ActionKind,
+    ChangeOutcome,
+    Incident,
+    IncidentFlowError,
+    InvalidInput,
+    LinkKind,
+    Priority,
+    Role,
+    State,
+    Verdict,
+)
+from incidentflow.policy import COMMAND_STATES
+
+AT = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+KINDS = list(ev.EVENT_TYPES.values())
+ENUMS: tuple[type[enum.Enum], ...] = (
+    Priority,
+    Role,
+    State,
+    LinkKind,
+    Verdict,
+    ChangeOutcome,
+    ActionKind,
+)
+OPTIONAL_TEXT = {"note", "location"}  # the only string fields that may be empty
+
+
+def _hints(kind: type[ev.Event]) -> dict[str, Any]:
+    return get_type_hints(kind)
+
+
+def _sample(name: str, hint: Any) -> Any:
+    """A valid value for a field of type ``hint``."""
+    if hint is datetime:
+        return AT
+    if hint is bool:
+        return False
+    if hint == tuple[str, ...]:
+        return ("ana", "bo")
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return next(iter(hint))
+    return f"some {name}"
+
+
+def _valid_kwargs(kind: type[ev.Event]) -> dict[str, Any]:
+    hints = _hints(kind)
+    return {f.name: _sample(f.name, hints[f.name]) for f in attrs.fields(kind)}
+
+
+def _fields_of(hint_test: Any) -> list[tuple[type[ev.Event], str]]:
+    """Every (event class, field name) whose type hint passes ``hint_test``."""
+    return [
+        (kind, f.name)
+        for kind in KINDS
+        for f in attrs.fields(kind)
+        if hint_test(f.name, _hints(kind)[f.name])
+    ]
+
+
+def _ids(cases: list[tuple[type[ev.Event], str]]) -> list[str]:
+    return [f"{kind.__name__}.{name}" for kind, name in cases]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+DATETIME_FIELDS = _fields_of(lambda _, h: h is datetime)
+TEXT_FIELDS = _fields_of(lambda n, h: h is str and n not in OPTIONAL_TEXT)
+OPTIONAL_TEXT_FIELDS = _fields_of(lambda n, h: h is str and n in OPTIONAL_TEXT)
+ENUM_FIELDS = _fields_of(lambda _, h: isinstance(h, type) and issubclass(h, enum.Enum))
+BOOL_FIELDS = _fields_of(lambda _, h: h is bool)
+
+
+def _refused(kind: type[ev.Event], name: str, value: Any) -> InvalidInput:
+    kwargs = _valid_kwargs(kind)
+    kwargs[name] = value
+    with pytest.raises(InvalidInput) as info:
+        kind(**kwargs)
+    return info.value
+
+
+# -- the catalogue -----------------------------------------------------------------------
+
+
+def test_every_event_class_is_registered() -> None:
+    """EVENT_TYPES holds every concrete event class that events.py exports, and nothing else."""
+    exported = {
+        getattr(ev, name)
+        for name in ev.__all__
+        if isinstance(getattr(ev, name), type) and getattr(ev, name) is not ev.Event
+    }
+    assert exported == set(KINDS)
+    assert 24 == len(KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_type_tag_is_the_snake_case_class_name(kind: type[ev.Event]) -> None:
+    """Each class's tag is its name in snake_case, and EVENT_TYPES is keyed by it."""
+    assert _snake(kind.__name__) == kind.type
+    assert kind is ev.EVENT_TYPES[kind.type]
+
+
+def test_type_tags_are_unique() -> None:
+    """No two event classes share a tag."""
+    tags = [kind.type for kind in KINDS]
+    assert sorted(set(tags)) == sorted(tags)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_every_event_names_its_command(kind: type[ev.Event]) -> None:
+    """Each event names a command the incident offers as a method."""
+    assert kind.command != ""
+    assert callable(getattr(Incident, kind.command))
+
+
+def test_commands_are_unique_and_authorizable() -> None:
+    """Every event but Declared and StateChanged maps one-to-one onto a policy command."""
+    ordinary = [k.command for k in KINDS if k not in (ev.Declared, ev.StateChanged)]
+    assert sorted(COMMAND_STATES) == sorted(ordinary)
+    assert ("declare", "move") == (ev.Declared.command, ev.StateChanged.command)
+
+
+def test_base_event_is_not_registered() -> None:
+    """The abstract Event has no tag and is not decodable."""
+    assert "" == ev.Event.type
+    assert ev.Event not in set(KINDS)
+
+
+def test_event_types_is_read_only() -> None:
+    """EVENT_TYPES cannot be changed by callers."""
+    with pytest.raises(TypeError):
+        ev.EVENT_TYPES["rogue"] = ev.NoteAdded  # type: ignore[index]
+
+
+# -- construction ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_valid_fields_build_an_event(kind: type[ev.Event]) -> None:
+    """Every event class accepts well-formed values and keeps them."""
+    kwargs = _valid_kwargs(kind)
+    event = kind(**kwargs)
+    assert kwargs == attrs.asdict(event, recurse=False)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_fields_are_keyword_only(kind: type[ev.Event]) -> None:
+    """Events are built by keyword only, so fields cannot be swapped by position."""
+    with pytest.raises(TypeError):
+        kind("ana", AT, AT)
+
+
+def test_defaults() -> None:
+    """Optional flags default to False and optional notes to the empty string."""
+    base = {"actor": "ana", "occurred_at": AT, "recorded_at": AT}
+    assert ev.UpdatePosted(**base, message="m").no_progress is False
+    assert ev.WhyAnswered(**base, chain="c", answer="a").root_cause is False
+    assert "" == ev.ChangeReconciled(**base, change_id="c", outcome=ChangeOutcome.REVERTED).note
+    assert "" == ev.DebtClosed(**base, debt_id="d").note
+    assert "" == ev.ActionClosed(**base, action_id="a").note
+    assert "" == ev.ReportStarted(**base).location
+
+
+@pytest.mark.parametrize(
+    "offset", [timedelta(0), timedelta(hours=-12), timedelta(hours=14), timedelta(minutes=330)]
+)
+def test_any_utc_offset_is_accepted(offset: timedelta) -> None:
+    """Aware datetimes in any fixed offset are valid and kept as given."""
+    at = datetime(2026, 3, 1, 14, 0, 0, 123456, tzinfo=timezone(offset))
+    event = ev.NoteAdded(actor="ana", occurred_at=at, recorded_at=at, text="t")
+    assert offset == event.occurred_at.utcoffset()
+
+
+# -- validation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "name"), DATETIME_FIELDS, ids=_ids(DATETIME_FIELDS))
+def test_naive_datetime_is_refused(kind: type[ev.Event], name: str) -> None:
+    """A naive datetime in any timestamp field raises InvalidInput naming the field."""
+    error = _refused(kind, name, datetime(2026, 3, 1, 14, 0))
+    assert f"{kind.__name__}.{name}" in str(error)
+    assert "naive" in str(error)
+
+
+@pytest.mark.parametrize(("kind", "name"), DATETIME_FIELDS, ids=_ids(DATETIME_FIELDS))
+@pytest.mark.parametrize("value", ["2026-03-01T14:00:00+00:00", 1772373600, None], ids=repr)
+def test_non_datetime_timestamp_is_refused(kind: type[ev.Event], name: str, value: Any) -> None:
+    """An ISO string, an epoch number or None is not a datetime."""
+    _refused(kind, name, value)
+
+
+@pytest.mark.parametrize(("kind", "name"), TEXT_FIELDS, ids=_ids(TEXT_FIELDS))
+@pytest.mark.parametrize("value", ["", " ", "\t\n", "\u3000"], ids=repr)
+def test_blank_text_is_refused(kind: type[ev.Event], name: str, value: str) -> None:
+    """Required text fields refuse empty and whitespace-only strings."""
+    error = _refused(kind, name, value)
+    assert f"{kind.__name__}.{name}" in str(error)
+
+
+@pytest.mark.parametrize(("kind", "name"), TEXT_FIELDS, ids=_ids(TEXT_FIELDS))
+@pytest.mark.parametrize("value", [None, 7, b"bytes", ["x"]], ids=repr)
+def test_non_string_text_is_refused(kind: type[ev.Event], name: str, value: Any) -> None:
+    """Required text fields refuse anything but a str."""
+    _refused(kind, name, value)
+
+
+@pytest.mark.parametrize(("kind", "name"), OPTIONAL_TEXT_FIELDS, ids=_ids(OPTIONAL_TEXT_FIELDS))
+def test_optional_text_may_be_empty_but_must_be_text(kind: type[ev.Event], name: str) -> None:
+    """note and location accept "" but still refuse non-strings."""
+    kwargs = _valid_kwargs(kind)
+    kwargs[name] = ""
+    assert "" == getattr(kind(**kwargs), name)
+    _refused(kind, name, None)
+    _refused(kind, name, 0)
+
+
+def test_a_str_subclass_is_refused() -> None:
+    """Text must be exactly str, so an event always serializes as plain JSON strings."""
+
+    class Handle(str):
+        pass
+
+    _refused(ev.NoteAdded, "actor", Handle("ana"))
+
+
+@pytest.mark.parametrize(("kind", "name"), ENUM_FIELDS, ids=_ids(ENUM_FIELDS))
+def test_wrong_enum_type_is_refused(kind: type[ev.Event], name: str) -> None:
+    """An enum field refuses its member's value as a string and members of other enums."""
+    hint = _hints(kind)[name]
+    member = next(iter(hint))
+    _refused(kind, name, member.value)
+    other = next(e for e in ENUMS if e is not hint)
+    error = _refused(kind, name, next(iter(other)))
+    assert hint.__name__ in str(error)
+
+
+@pytest.mark.parametrize(("kind", "name"), BOOL_FIELDS, ids=_ids(BOOL_FIELDS))
+@pytest.mark.parametrize("value", [0, 1, None, "true", "false"], ids=repr)
+def test_non_bool_flag_is_refused(kind: type[ev.Event], name: str, value: Any) -> None:
+    """Flags take only True or False, not 0/1, None or strings."""
+    _refused(kind, name, value)
+
+
+@pytest.mark.parametrize(
+    "invitees",
+    [(), ("ana", "ana"), ("ana", ""), ("ana", " "), ["ana"], "ana", ("ana", 1), None],
+    ids=repr,
+)
+def test_bad_invitees_are_refused(invitees: Any) -> None:
+    """Invitees are a non-empty tuple of distinct, non-blank names."""
+    _refused(ev.PostMortemScheduled, "invitees", invitees)
+
+
+def test_validation_errors_are_library_and_value_errors() -> None:
+    """A malformed event raises InvalidInput, which is an IncidentFlowError and a ValueError."""
+    error = _refused(ev.NoteAdded, "text", "")
+    assert isinstance(error, IncidentFlowError)
+    assert isinstance(error, ValueError)
+
+
+def test_valid_field_values_pass_for_every_enum_member() -> None:
+    """Every member of an enum field's enum is accepted."""
+    for kind, name in ENUM_FIELDS:
+        hint = _hints(kind)[name]
+        for member in hint:
+            kwargs = _valid_kwargs(kind)
+            kwargs[name] = member
+            assert member is getattr(kind(**kwargs), name)
+
+
+# -- immutability ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_events_are_frozen(kind: type[ev.Event]) -> None:
+    """Assigning to any field of any event raises FrozenInstanceError."""
+    event = kind(**_valid_kwargs(kind))
+    for f in attrs.fields(kind):
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(event, f.name, getattr(event, f.name))
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_equal_events_hash_equal(kind: type[ev.Event]) -> None:
+    """Events compare and hash by value, so they can be deduplicated and used as keys."""
+    a, b = kind(**_valid_kwargs(kind)), kind(**_valid_kwargs(kind))
+    assert a == b
+    assert hash(a) == hash(b)
+
+
+def test_evolve_revalidates() -> None:
+    """attrs.evolve runs the validators again, so a bad copy cannot be made."""
+    event = ev.NoteAdded(actor="ana", occurred_at=AT, recorded_at=AT, text="t")
+    with pytest.raises(InvalidInput):
+        attrs.evolve(event, occurred_at=AT.replace(tzinfo=None))

@@ -1,0 +1,471 @@
+"""An exhaustive, bounded exploration of the process: every command sequence, every state.
+
+From a freshly declared P1 incident and a freshly declared P3 one, a breadth-first search tries
+every command of a fixed alphabet of abstract commands (:data:`ALPHABET`: staffing, validating,
+linking, experiments, manual changes, tech debt, verifications, the Five Whys, the report, the
+post-mortem, priority changes and every kind of move — many issued by someone without the role,
+in the wrong state, or at a bad time) in every state it reaches, until no new state appears.
+Every command is offered both to the library and to the independent model of
+``tests/model.py``; they must agree on acceptance, on the exact list of unmet rules and on the
+exception class, and a refused command must leave the incident exactly as it was.  Every reached
+state is checked against the model's picture and every invariant, and compared with a replay of
+its own history.
+
+Why deduplicating states keeps the search exhaustive.  Two incidents with the same fingerprint
+(:func:`fingerprint`) have the same future: every rule of the policy reads only the state, the
+priority, whether the problem is validated, the links, the role holders, the experiments (id,
+component, whether running, and the owner of a running one), the ids and open-ness of manual
+changes, tech debt and action items, the Five Whys chains (root cause or not, depth up to the
+policy's 5), whether the report is started, the post-mortem's invitees, the two verifications
+and the times.  Times cannot tell two representatives apart: each command is stamped one minute
+after the last event and happens when stamped, and the two deliberate timing probes are placed
+relative to the start and the last stamp, so every timing rule comes out the same.  Nothing
+else — notes and updates, who issued past commands, timestamps, the order of holders, depth
+beyond five, who owned a finished experiment — is read by any rule.  So every command has the
+same outcome (accepted or not, the same unmet rules, the same next fingerprint) from every
+incident with a given fingerprint, and exploring one representative explores them all: the
+search visits every state reachable by any sequence of the alphabet, however long, and tries
+every command there.  Equal fingerprints are the relation a bisimulation needs; the model check
+at every state would catch a library that let any other detail matter.
+
+Timestamps are kept out of the fingerprint (each path reaches a state at its own time), which is
+what keeps the state space finite; a fixed one-minute step per command keeps the stamps simple.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import incidentflow.events as ev
+from incidentflow import (
+    ChangeOutcome,
+    CommandRefused,
+    Incident,
+    LinkKind,
+    Priority,
+    Role,
+    State,
+    Verdict,
+    codec,
+)
+from model import (
+    EDGES,
+    GUARD_NAMES,
+    WHYS_DEPTH,
+    Model,
+    Picture,
+    check_invariants,
+    issue,
+    observe,
+)
+
+T0 = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+MEETING = T0 + timedelta(days=3)
+EVERYONE = ("ana", "bo", "cy", "di", "eli")
+IC = Role.INCIDENT_COMMANDER
+
+Build = Callable[[Model], ev.Event]
+
+
+def _next(model: Model) -> dict[str, datetime]:
+    """One minute after the last stamp, happening when stamped."""
+    stamp = model.last_stamp + MINUTE
+    return {"occurred_at": stamp, "recorded_at": stamp}
+
+
+def _assign(role: Role, holder: str, *, by: str) -> Build:
+    return lambda m: ev.RoleAssigned(actor=by, role=role, holder=holder, **_next(m))
+
+
+def _hand_off(role: Role, giver: str, taker: str, *, by: str) -> Build:
+    return lambda m: ev.RoleHandedOff(
+        actor=by, role=role, from_holder=giver, to_holder=taker, **_next(m)
+    )
+
+
+def _release(role: Role, holder: str, *, by: str) -> Build:
+    return lambda m: ev.RoleReleased(actor=by, role=role, holder=holder, **_next(m))
+
+
+def _link(kind: LinkKind) -> Build:
+    return lambda m: ev.Linked(
+        actor="cy", kind=kind, url=f"https://x.test/{kind.value}", **_next(m)
+    )
+
+
+def _experiment(experiment_id: str, owner: str, *, by: str) -> Build:
+    return lambda m: ev.ExperimentStarted(
+        actor=by,
+        experiment_id=experiment_id,
+        hypothesis="the token expired",
+        action="refresh the token",
+        expected="connections succeed",
+        component="db",
+        owner=owner,
+        **_next(m),
+    )
+
+
+def _why(*, root_cause: bool) -> Build:
+    return lambda m: ev.WhyAnswered(
+        actor="di", chain="main", answer="because", root_cause=root_cause, **_next(m)
+    )
+
+
+def _schedule(invitees: tuple[str, ...]) -> Build:
+    return lambda m: ev.PostMortemScheduled(
+        actor="cy", scheduled_for=MEETING, invitees=invitees, **_next(m)
+    )
+
+
+def _priority(priority: Priority) -> Build:
+    return lambda m: ev.PriorityChanged(
+        actor="ana", priority=priority, reason="impact changed", **_next(m)
+    )
+
+
+def _move(target: State | Callable[[Model], State], *, by: str) -> Build:
+    def build(m: Model) -> ev.StateChanged:
+        goal = target if isinstance(target, State) else target(m)
+        return ev.StateChanged(actor=by, source=m.state, target=goal, message="moving", **_next(m))
+
+    return build
+
+
+_HAPPY_PATH = {
+    State.DECLARED: State.MITIGATING,
+    State.MITIGATING: State.YELLOW,
+    State.YELLOW: State.GREEN,
+    State.GREEN: State.REPORTED,
+    State.REPORTED: State.POST_MORTEM,
+}
+
+
+def _onwards(model: Model) -> State:
+    """The next state on the runbook's path; from a terminal state, mitigating (no edge)."""
+    return _HAPPY_PATH.get(model.state, State.MITIGATING)
+
+
+# Roles meant for: ana the Lead, bo the IC, cy the Communicator, di the Recorder; eli never
+# holds one for long.  A command with several steps is one abstract command (all or nothing).
+ALPHABET: dict[str, tuple[Build, ...]] = {
+    "assign Lead to ana, by ana": (_assign(Role.LEAD, "ana", by="ana"),),
+    "assign IC to bo, by ana": (_assign(IC, "bo", by="ana"),),
+    "assign Communicator to cy, by ana": (_assign(Role.COMMUNICATOR, "cy", by="ana"),),
+    "assign Recorder to di, by ana": (_assign(Role.RECORDER, "di", by="ana"),),
+    "assign Lead to eli, by eli": (_assign(Role.LEAD, "eli", by="eli"),),
+    "IC bo hands off to eli, who hands back": (
+        _hand_off(IC, "bo", "eli", by="bo"),
+        _hand_off(IC, "eli", "bo", by="eli"),
+    ),
+    "hand off Lead from eli to cy, by eli": (_hand_off(Role.LEAD, "eli", "cy", by="eli"),),
+    "release IC bo, by bo": (_release(IC, "bo", by="bo"),),
+    "release Communicator cy, by cy": (_release(Role.COMMUNICATOR, "cy", by="cy"),),
+    "validate, by ana": (lambda m: ev.Validated(actor="ana", evidence="errors", **_next(m)),),
+    "validate, by eli": (lambda m: ev.Validated(actor="eli", evidence="errors", **_next(m)),),
+    "link the ticket": (_link(LinkKind.TICKET),),
+    "link ticket, war room and announcement": (
+        _link(LinkKind.TICKET),
+        _link(LinkKind.WAR_ROOM),
+        _link(LinkKind.ANNOUNCEMENT),
+    ),
+    "start experiment E1 on db, owned by bo, by bo": (_experiment("E1", "bo", by="bo"),),
+    "start experiment E2 on db, owned by cy, by bo": (_experiment("E2", "cy", by="bo"),),
+    "conclude experiment E1, by ana": (
+        lambda m: ev.ExperimentConcluded(
+            actor="ana", experiment_id="E1", observed="ok", verdict=Verdict.CONFIRMED, **_next(m)
+        ),
+    ),
+    "log manual change C1, by eli": (
+        lambda m: ev.ChangeLogged(
+            actor="eli",
+            change_id="C1",
+            made_by="eli",
+            what="restarted the primary",
+            where="db-1",
+            revert="none needed",
+            **_next(m),
+        ),
+    ),
+    "reconcile change C1, by di": (
+        lambda m: ev.ChangeReconciled(
+            actor="di", change_id="C1", outcome=ChangeOutcome.PERMANENT, **_next(m)
+        ),
+    ),
+    "open tech debt D1, by di": (
+        lambda m: ev.DebtOpened(actor="di", debt_id="D1", description="pinned", **_next(m)),
+    ),
+    "close tech debt D1, by di": (lambda m: ev.DebtClosed(actor="di", debt_id="D1", **_next(m)),),
+    "verify recovery, by bo": (
+        lambda m: ev.RecoveryVerified(actor="bo", evidence="graphs", **_next(m)),
+    ),
+    "verify with the customer, by cy": (
+        lambda m: ev.CustomerVerified(actor="cy", customer="acme", evidence="ok", **_next(m)),
+    ),
+    "answer the Five Whys, by di": (
+        *(_why(root_cause=False) for _ in range(WHYS_DEPTH - 1)),
+        _why(root_cause=True),
+    ),
+    "start the report, by di": (lambda m: ev.ReportStarted(actor="di", **_next(m)),),
+    "schedule the post-mortem inviting everyone, by cy": (_schedule(EVERYONE),),
+    "schedule the post-mortem inviting only ana, by cy": (_schedule(("ana",)),),
+    "lower the priority to P3, by ana": (_priority(Priority.P3),),
+    "raise the priority to P1, by ana": (_priority(Priority.P1),),
+    "move on along the runbook, by ana": (_move(_onwards, by="ana"),),
+    "reopen (move to mitigating), by ana": (_move(State.MITIGATING, by="ana"),),
+    "dismiss, by ana": (_move(State.DISMISSED, by="ana"),),
+    "reopen, by eli": (_move(State.MITIGATING, by="eli"),),
+    "dismiss, by eli": (_move(State.DISMISSED, by="eli"),),
+    "record a stale declared -> mitigating move, by ana": (
+        lambda m: ev.StateChanged(
+            actor="ana",
+            source=State.DECLARED,
+            target=State.MITIGATING,
+            message="stale",
+            **_next(m),
+        ),
+    ),
+    "note back-dated to before the start, by eli": (
+        lambda m: ev.NoteAdded(
+            actor="eli",
+            text="late",
+            occurred_at=m.began_at - MINUTE,
+            recorded_at=m.last_stamp + MINUTE,
+        ),
+    ),
+    "note dated after its stamp, by eli": (
+        lambda m: ev.NoteAdded(
+            actor="eli",
+            text="premonition",
+            occurred_at=m.last_stamp + 2 * MINUTE,
+            recorded_at=m.last_stamp + MINUTE,
+        ),
+    ),
+    "note stamped before the last event, by eli": (
+        lambda m: ev.NoteAdded(
+            actor="eli",
+            text="clock skew",
+            occurred_at=m.last_stamp - MINUTE,
+            recorded_at=m.last_stamp - MINUTE,
+        ),
+    ),
+}
+
+
+def fingerprint(picture: Picture) -> Picture:
+    """The picture without what no rule reads: finished experiments' owners, whys past five."""
+    return dataclasses.replace(
+        picture,
+        experiments=frozenset(
+            (key, component, owner if running else "", running)
+            for key, component, owner, running in picture.experiments
+        ),
+        whys=frozenset(
+            (chain, min(depth, WHYS_DEPTH), root) for chain, depth, root in picture.whys
+        ),
+    )
+
+
+def _fork(incident: Incident) -> Incident:
+    """A copy of ``incident`` that shares its immutable records (far cheaper than a replay).
+
+    Relies on ``Incident`` keeping its state in slots holding immutable values, dicts and lists;
+    every state the search reaches is compared with a replay of its own history, which proves
+    each fork exact.
+    """
+    twin = object.__new__(Incident)
+    for name in Incident.__slots__:
+        value = getattr(incident, name)
+        if type(value) in (dict, list):
+            value = type(value)(value)
+        setattr(twin, name, value)
+    return twin
+
+
+@dataclasses.dataclass
+class Coverage:
+    """What the search saw."""
+
+    states: dict[Priority, set[State]] = dataclasses.field(default_factory=dict)
+    taken: set[tuple[State, State]] = dataclasses.field(default_factory=set)
+    refused: set[tuple[State, State]] = dataclasses.field(default_factory=set)
+    guards_met: set[str] = dataclasses.field(default_factory=set)
+    guards_unmet: set[str] = dataclasses.field(default_factory=set)
+    rules: set[str] = dataclasses.field(default_factory=set)
+    errors: set[str] = dataclasses.field(default_factory=set)
+    distinct_states: int = 0
+    transitions: int = 0
+    accepted: int = 0
+    events_offered: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    roots: dict[Priority, Picture] = dataclasses.field(default_factory=dict)
+    seen: set[Picture] = dataclasses.field(default_factory=set)
+
+    def summary(self) -> str:
+        """One line for the record."""
+        return (
+            f"{self.distinct_states} distinct states, {self.transitions} transitions "
+            f"({self.accepted} accepted, {self.events_offered} events offered), "
+            f"depth {self.depth}, {self.seconds:.1f} s"
+        )
+
+
+def _offer(work: Incident, model: Model, event: ev.Event, coverage: Coverage) -> bool:
+    """Offer ``event`` to the library and the model; assert they agree; apply it if accepted."""
+    coverage.events_offered += 1
+    expected = model.unmet(event)
+    error = model.refusal(event)
+    moving = isinstance(event, ev.StateChanged) and event.source is model.state
+    edge = (event.source, event.target) if isinstance(event, ev.StateChanged) else None
+    refusal: CommandRefused | None = None
+    try:
+        recorded = issue(work, event)
+    except CommandRefused as exc:
+        refusal = exc
+    if refusal is not None:
+        assert expected, f"the library refused {event}: {refusal}"
+        assert error is type(refusal), f"{event}: {type(refusal).__name__}, expected {error}"
+        assert sorted(expected) == sorted(refusal.rules), f"{event}: {refusal}"
+        coverage.rules.update(refusal.rules)
+        coverage.errors.add(type(refusal).__name__)
+        if moving and edge in EDGES:
+            coverage.refused.add(edge)
+            coverage.guards_unmet.update(GUARD_NAMES.intersection(refusal.rules))
+        return False
+    assert not expected, f"the library accepted {event}; the model expected {expected}"
+    assert recorded == event
+    assert codec.loads(codec.dumps(recorded)) == recorded
+    if edge is not None:
+        coverage.taken.add(edge)
+        coverage.guards_met.update(EDGES[edge][1])
+    model.apply(event)
+    return True
+
+
+def _check_state(incident: Incident, model: Model, coverage: Coverage) -> None:
+    picture = observe(incident)
+    assert model.observe() == picture, "the model and the library disagree"
+    check_invariants(incident, replay=True, round_trip=False)
+    coverage.states.setdefault(picture.priority, set()).add(picture.state)
+
+
+def explore(priorities: Iterable[Priority]) -> Coverage:
+    """Search every sequence of :data:`ALPHABET` from a fresh incident of each priority."""
+    started = time.perf_counter()
+    coverage = Coverage()
+    queue: deque[tuple[Incident, Model, int]] = deque()
+    for priority in priorities:
+        root = Incident.declare("INC-1", "Database is down", priority, actor="ana", now=T0)
+        model = Model.declare(root.history[0])  # type: ignore[arg-type]
+        key = fingerprint(model.observe())
+        coverage.roots[priority] = key
+        if key not in coverage.seen:
+            coverage.seen.add(key)
+            queue.append((root, model, 0))
+    while queue:
+        incident, model, depth = queue.popleft()
+        _check_state(incident, model, coverage)
+        coverage.depth = max(coverage.depth, depth)
+        work = _fork(incident)
+        for name, steps in ALPHABET.items():
+            coverage.transitions += 1
+            after = model.copy()
+            accepted = [_offer(work, after, build(after), coverage) for build in steps[:1]]
+            for build in steps[1:]:
+                if not accepted[-1]:
+                    break
+                accepted.append(_offer(work, after, build(after), coverage))
+            if not accepted[-1]:
+                assert len(accepted) == 1, f"{name} was only partly accepted"
+                assert work == incident, f"a refused {name} left a trace"
+                continue
+            coverage.accepted += 1
+            key = fingerprint(after.observe())
+            if key not in coverage.seen:
+                coverage.seen.add(key)
+                queue.append((work, after, depth + 1))
+            work = _fork(incident)
+    coverage.distinct_states = len(coverage.seen)
+    coverage.seconds = time.perf_counter() - started
+    return coverage
+
+
+@pytest.fixture(scope="module")
+def coverage() -> Coverage:
+    """The search from a fresh P1 incident and a fresh P3 one, run once for the module."""
+    found = explore([Priority.P1, Priority.P3])
+    print(f"\nexploration: {found.summary()}")
+    return found
+
+
+def test_library_and_model_agree_everywhere(coverage: Coverage) -> None:
+    """The search ran to the end: at every reached state the library and model agreed."""
+    assert coverage.distinct_states == len(coverage.seen) > 1000
+    assert coverage.transitions == coverage.distinct_states * len(ALPHABET)
+
+
+def test_every_state_is_reached_at_p1_and_p3(coverage: Coverage) -> None:
+    """Every state is reached from a fresh incident, at P1 and at P3."""
+    assert set(State) == coverage.states[Priority.P1]
+    assert set(State) == coverage.states[Priority.P3]
+
+
+def test_every_edge_is_taken_and_refused(coverage: Coverage) -> None:
+    """Every lifecycle edge is taken somewhere and refused somewhere else."""
+    assert set(EDGES) == coverage.taken
+    assert set(EDGES) == coverage.refused
+
+
+def test_every_guard_is_met_and_unmet(coverage: Coverage) -> None:
+    """Every guard is met on some accepted move and unmet in some refusal."""
+    assert GUARD_NAMES == coverage.guards_met
+    assert GUARD_NAMES == coverage.guards_unmet
+
+
+def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> None:
+    """The alphabet breaks every authorization, state, timing and record rule it can reach."""
+    expected = GUARD_NAMES | {
+        "authorized",
+        "state_allows_command",
+        "lifecycle_edge",
+        "from_current_state",
+        "stamps_in_order",
+        "not_in_future",
+        "not_before_start",
+        "validated_once",
+        "not_already_holder",
+        "single_holder",
+        "holds_role",
+        "experiments_owned",
+        "required_roles_filled",
+        "unique_id",
+        "owner_is_commander",
+        "component_free",
+        "known_id",
+        "still_open",
+        "chain_open",
+        "report_once",
+        "priority_differs",
+    }
+    assert expected == coverage.rules
+    assert {"NotAuthorized", "TransitionBlocked", "RuleViolated"} == coverage.errors
+
+
+def test_a_fresh_p3_incident_is_explored_too(coverage: Coverage) -> None:
+    """The fresh P3 incident is searched too, and reaches post-mortem without the customer."""
+    assert coverage.roots[Priority.P3] in coverage.seen
+    p3_done = [
+        key
+        for key in coverage.seen
+        if key.priority is Priority.P3 and key.state is State.POST_MORTEM
+    ]
+    assert p3_done
+    assert any(not key.customer_verified for key in p3_done)

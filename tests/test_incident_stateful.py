@@ -1,0 +1,882 @@
+"""The incident as a state machine, checked command by command against an independent model.
+
+A Hypothesis ``RuleBasedStateMachine`` issues random commands — valid and invalid, by people with
+and without roles, back-dated, in the future, before the start, with stamps going backwards,
+naive times, at every priority — and after each one compares the library with the model of
+``tests/model.py`` (written from the specification, not from the implementation): the same
+acceptance, the same unmet rules, the same exception; a refusal leaves the incident exactly as it
+was.  Invariants, written independently too, are checked after every step.  Further properties
+cover refusals of arbitrary events, reachability of every state and tampered histories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+import incidentflow.events as ev
+from incidentflow import (
+    ActionKind,
+    ChangeOutcome,
+    CommandRefused,
+    Incident,
+    InvalidInput,
+    LinkKind,
+    ManualClock,
+    NotAuthorized,
+    Priority,
+    ReplayError,
+    Role,
+    State,
+    TransitionBlocked,
+    Verdict,
+    codec,
+)
+from incidentflow.testing import events, incidents
+from model import (
+    IC,
+    Model,
+    check_invariants,
+    issue,
+    needs_customer,
+    observe,
+    replay_expectation,
+    required_links,
+    required_roles,
+)
+
+PEOPLE = ("ana", "bo", "cy", "di", "eli")
+people = st.sampled_from(PEOPLE)
+roles = st.sampled_from(list(Role))
+priorities = st.sampled_from(list(Priority))
+states = st.sampled_from(list(State))
+MINUTE = timedelta(minutes=1)
+ZONES = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
+
+# When a command is issued: minutes after the last stamp (negative goes back), how ``at``
+# relates to it, and the UTC offset ``now`` is written in.
+times = st.tuples(
+    st.sampled_from([1, 1, 1, 0, 2, 20, 90, -1, -45]),
+    st.sampled_from(
+        [
+            "default",
+            "default",
+            "default",
+            "now",
+            "back",
+            "far_back",
+            "future",
+            "start",
+            "before_start",
+            "elsewhere",
+        ]
+    ),
+    st.sampled_from(ZONES),
+)
+Times = tuple[int, str, timezone]
+Build = Callable[[dict[str, datetime]], ev.Event]
+
+# Who takes each role when the walk towards post-mortem needs it filled.
+DEFAULT_HOLDER = {Role.LEAD: "ana", IC: "bo", Role.COMMUNICATOR: "cy", Role.RECORDER: "di"}
+
+
+def someone_who_may(model: Model, command: str) -> str:
+    """A person the model says may issue ``command`` now."""
+    holders = [h for r in Role for h in model.holders(r)]
+    return next(p for p in [*PEOPLE, *holders] if model.may(p, command))
+
+
+def towards_post_mortem(model: Model) -> Build:
+    """The next command of the runbook's path from where the model is (a note when done)."""
+
+    def by(command: str) -> str:
+        return someone_who_may(model, command)
+
+    def move(target: State) -> Build:
+        trigger = {
+            State.MITIGATING: "mitigate",
+            State.YELLOW: "announce_yellow",
+            State.GREEN: "announce_green",
+            State.REPORTED: "report",
+            State.POST_MORTEM: "begin_post_mortem",
+        }[target]
+        return lambda t: ev.StateChanged(
+            actor=by(trigger), source=model.state, target=target, message="onwards", **t
+        )
+
+    p, state = model.priority, model.state
+    if state is State.DECLARED:
+        if not model.validated:
+            return lambda t: ev.Validated(actor=by("validate"), evidence="real", **t)
+        empty = [
+            r for r in sorted(required_roles(p), key=lambda r: r.value) if not model.holders(r)
+        ]
+        if empty:
+            role = empty[0]
+            return lambda t: ev.RoleAssigned(
+                actor=by("assign"), role=role, holder=DEFAULT_HOLDER[role], **t
+            )
+        missing = sorted(required_links(p) - model.links, key=lambda k: k.value)
+        if missing:
+            return lambda t: ev.Linked(actor="eli", kind=missing[0], url="https://x.test", **t)
+        return move(State.MITIGATING)
+    if state is State.MITIGATING:
+        running = [k for k, x in model.experiments.items() if x.running]
+        if running:
+            return lambda t: ev.ExperimentConcluded(
+                actor=by("conclude_experiment"),
+                experiment_id=running[0],
+                observed="as expected",
+                verdict=Verdict.CONFIRMED,
+                **t,
+            )
+        if not model.recovery_verified:
+            return lambda t: ev.RecoveryVerified(actor=by("verify_recovery"), evidence="ok", **t)
+        return move(State.YELLOW)
+    if state is State.YELLOW:
+        if needs_customer(p) and not model.customer_verified:
+            return lambda t: ev.CustomerVerified(
+                actor=by("verify_customer"), customer="acme", evidence="ok", **t
+            )
+        debts = [k for k, still_open in model.debts.items() if still_open]
+        if debts:
+            return lambda t: ev.DebtClosed(actor=by("close_debt"), debt_id=debts[0], **t)
+        changes = [k for k, reconciled in model.changes.items() if not reconciled]
+        if changes:
+            return lambda t: ev.ChangeReconciled(
+                actor=by("reconcile_change"),
+                change_id=changes[0],
+                outcome=ChangeOutcome.REVERTED,
+                **t,
+            )
+        return move(State.GREEN)
+    if state is State.GREEN:
+        if not model.guard_met("root_cause_found"):
+            chain = next(
+                (c for c, (_, root) in model.whys.items() if not root), f"chain{len(model.whys)}"
+            )
+            deep_enough = model.whys.get(chain, (0, False))[0] + 1 >= 5
+            return lambda t: ev.WhyAnswered(
+                actor=by("add_why"), chain=chain, answer="because", root_cause=deep_enough, **t
+            )
+        if not model.report:
+            return lambda t: ev.ReportStarted(actor=by("start_report"), **t)
+        return move(State.REPORTED)
+    if state is State.REPORTED:
+        if not model.guard_met("roles_invited"):
+            invitees = tuple(sorted({"ana", *(h for r in Role for h in model.holders(r))}))
+            return lambda t: ev.PostMortemScheduled(
+                actor=by("schedule_post_mortem"),
+                scheduled_for=model.last_stamp + timedelta(days=2),
+                invitees=invitees,
+                **t,
+            )
+        return move(State.POST_MORTEM)
+    return lambda t: ev.NoteAdded(actor="eli", text="after the fact", **t)
+
+
+class IncidentMachine(RuleBasedStateMachine):
+    """Random commands on one incident, each compared with the model."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.model: Model | None = None
+        self.heard: list[ev.Event] = []
+        self.previous: list[ev.Event] = []
+        self.checked = 0
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def incident_model(self) -> Model:
+        assert self.model is not None
+        return self.model
+
+    def when(self, timing: Times) -> tuple[dict[str, datetime], Any, datetime]:
+        """The event's times for ``timing``, the ``at`` to pass, and ``now``."""
+        minutes, at_kind, zone = timing
+        model = self.incident_model
+        now = (model.last_stamp + minutes * MINUTE).astimezone(zone)
+        began = model.began_at
+        occurred = {
+            "default": now,
+            "now": now,
+            "back": now - 3 * MINUTE,
+            "far_back": now - timedelta(hours=3),
+            "future": now + 2 * MINUTE,
+            "start": began,
+            "before_start": began - timedelta(seconds=1),
+            "elsewhere": now.astimezone(ZONES[1]),
+        }[at_kind]
+        at = None if at_kind == "default" else occurred
+        return {"occurred_at": occurred, "recorded_at": now}, at, now
+
+    def attempt(self, build: Build, timing: Times = (1, "default", UTC)) -> None:
+        """Build the event the command should record, issue the command, compare."""
+        stamps, at, now = self.when(timing)
+        self.offer(build(stamps), at=at, now=now)
+
+    def offer(self, event: ev.Event, *, at: Any = None, now: Any = None, raw: bool = False) -> None:
+        """Issue ``event``'s command (or ``record`` it when ``raw``); assert the model agrees."""
+        model = self.incident_model
+        incident = self.incident
+        before = list(incident.history)
+        heard = len(self.heard)
+        expected = model.unmet(event)
+        error = model.refusal(event)
+        refusal: CommandRefused | None = None
+        try:
+            recorded = incident.record(event) if raw else issue(incident, event, at=at, now=now)
+        except CommandRefused as exc:
+            refusal = exc
+        if refusal is not None:
+            assert expected, f"refused, the model expected acceptance: {refusal}"
+            assert error is type(refusal), f"{type(refusal).__name__}, expected {error}"
+            assert sorted(expected) == sorted(refusal.rules), str(refusal)
+            assert refusal.incident_id == "INC-1"
+            assert refusal.state == model.state.value
+            if isinstance(refusal, TransitionBlocked):
+                assert isinstance(event, ev.StateChanged)
+                assert refusal.target == event.target.value
+            self.assert_unchanged(before, heard)
+            return
+        assert not expected, f"accepted, the model expected {expected}"
+        assert recorded == event
+        assert list(incident.history) == [*before, event]
+        assert self.heard[heard:] == [event], "subscribers hear each accepted event once"
+        model.apply(event)
+
+    def assert_unchanged(self, before: list[ev.Event], heard: int) -> None:
+        """The incident is exactly as it was: same history, version, state; nobody told."""
+        incident = self.incident
+        assert list(incident.history) == before
+        assert len(before) == incident.version
+        assert Incident.replay(before) == incident
+        assert heard == len(self.heard), "subscribers heard of a refused command"
+
+    # -- declaring ------------------------------------------------------------------------
+
+    @initialize(
+        priority=priorities,
+        declarer=people,
+        began=st.sampled_from([0, 0, 5, 90]),
+        head_start=st.sampled_from([0, 0, 0, 3, 8, 15, 25, 40]),
+    )
+    def declare(self, priority: Priority, declarer: str, began: int, head_start: int) -> None:
+        """Declare, then follow the runbook ``head_start`` steps, so runs start all along it."""
+        now = self.clock.now()
+        at = now - began * MINUTE
+        expected = ev.Declared(
+            actor=declarer,
+            occurred_at=at,
+            recorded_at=now,
+            incident_id="INC-1",
+            title="Database is down",
+            priority=priority,
+        )
+        self.incident = Incident.declare(
+            "INC-1",
+            "Database is down",
+            priority,
+            actor=declarer,
+            at=at if began else None,
+            now=now,
+            clock=self.clock,
+        )
+        assert [expected] == list(self.incident.history)
+        self.model = Model.declare(expected)
+        self.incident.subscribers.subscribe(lambda incident, event: self.heard.append(event))
+        for _ in range(head_start):
+            self.attempt(towards_post_mortem(self.model))
+
+    # -- commands -------------------------------------------------------------------------
+
+    @rule(actor=people, timing=times)
+    def validate(self, actor: str, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.Validated(actor=actor, evidence="errors on dashboards", **t), timing
+        )
+
+    @rule(actor=people, kind=st.sampled_from(list(LinkKind)), timing=times)
+    def link(self, actor: str, kind: LinkKind, timing: Times) -> None:
+        self.attempt(lambda t: ev.Linked(actor=actor, kind=kind, url="https://x.test", **t), timing)
+
+    @rule(actor=people, role=roles, holder=people, timing=times)
+    def assign(self, actor: str, role: Role, holder: str, timing: Times) -> None:
+        self.attempt(lambda t: ev.RoleAssigned(actor=actor, role=role, holder=holder, **t), timing)
+
+    @rule(data=st.data(), actor=people, role=roles, taker=people, timing=times)
+    def hand_off(self, data: Any, actor: str, role: Role, taker: str, timing: Times) -> None:
+        giver = data.draw(st.sampled_from([*self.incident_model.holders(role), *PEOPLE]))
+        self.attempt(
+            lambda t: ev.RoleHandedOff(
+                actor=actor, role=role, from_holder=giver, to_holder=taker, **t
+            ),
+            timing,
+        )
+
+    @rule(data=st.data(), actor=people, role=roles, timing=times)
+    def release(self, data: Any, actor: str, role: Role, timing: Times) -> None:
+        holder = data.draw(st.sampled_from([*self.incident_model.holders(role), *PEOPLE]))
+        if data.draw(st.booleans()):
+            actor = holder  # releasing oneself
+        self.attempt(lambda t: ev.RoleReleased(actor=actor, role=role, holder=holder, **t), timing)
+
+    @rule(
+        actor=people,
+        owner=people,
+        key=st.sampled_from(["E1", "E2", "E3"]),
+        component=st.sampled_from(["db", "api"]),
+        timing=times,
+    )
+    def start_experiment(
+        self, actor: str, owner: str, key: str, component: str, timing: Times
+    ) -> None:
+        self.attempt(
+            lambda t: ev.ExperimentStarted(
+                actor=actor,
+                experiment_id=key,
+                hypothesis="the token expired",
+                action="refresh it",
+                expected="connections succeed",
+                component=component,
+                owner=owner,
+                **t,
+            ),
+            timing,
+        )
+
+    @rule(
+        actor=people,
+        key=st.sampled_from(["E1", "E2", "E3", "E9"]),
+        verdict=st.sampled_from(list(Verdict)),
+        timing=times,
+    )
+    def conclude_experiment(self, actor: str, key: str, verdict: Verdict, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.ExperimentConcluded(
+                actor=actor, experiment_id=key, observed="it did", verdict=verdict, **t
+            ),
+            timing,
+        )
+
+    @rule(actor=people, timing=times)
+    def note(self, actor: str, timing: Times) -> None:
+        self.attempt(lambda t: ev.NoteAdded(actor=actor, text="tried a restart", **t), timing)
+
+    @rule(actor=people, no_progress=st.booleans(), timing=times)
+    def post_update(self, actor: str, no_progress: bool, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.UpdatePosted(
+                actor=actor, message="still on it", no_progress=no_progress, **t
+            ),
+            timing,
+        )
+
+    @rule(actor=people, maker=people, key=st.sampled_from(["C1", "C2"]), timing=times)
+    def log_change(self, actor: str, maker: str, key: str, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.ChangeLogged(
+                actor=actor,
+                change_id=key,
+                made_by=maker,
+                what="restarted the primary",
+                where="db-1",
+                revert="restart again",
+                **t,
+            ),
+            timing,
+        )
+
+    @rule(
+        actor=people,
+        key=st.sampled_from(["C1", "C2", "C9"]),
+        outcome=st.sampled_from(list(ChangeOutcome)),
+        timing=times,
+    )
+    def reconcile_change(self, actor: str, key: str, outcome: ChangeOutcome, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.ChangeReconciled(actor=actor, change_id=key, outcome=outcome, **t),
+            timing,
+        )
+
+    @rule(
+        actor=people,
+        chain=st.sampled_from(["main", "main", "other"]),
+        root_cause=st.booleans(),
+        timing=times,
+    )
+    def add_why(self, actor: str, chain: str, root_cause: bool, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.WhyAnswered(
+                actor=actor, chain=chain, answer="because", root_cause=root_cause, **t
+            ),
+            timing,
+        )
+
+    @rule(actor=people, timing=times)
+    def add_factor(self, actor: str, timing: Times) -> None:
+        self.attempt(lambda t: ev.FactorAdded(actor=actor, description="no alert", **t), timing)
+
+    @rule(actor=people, timing=times)
+    def verify_recovery(self, actor: str, timing: Times) -> None:
+        self.attempt(lambda t: ev.RecoveryVerified(actor=actor, evidence="graphs", **t), timing)
+
+    @rule(actor=people, timing=times)
+    def verify_customer(self, actor: str, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.CustomerVerified(actor=actor, customer="acme", evidence="ok", **t),
+            timing,
+        )
+
+    @rule(actor=people, key=st.sampled_from(["D1", "D2"]), timing=times)
+    def open_debt(self, actor: str, key: str, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.DebtOpened(actor=actor, debt_id=key, description="pinned", **t), timing
+        )
+
+    @rule(actor=people, key=st.sampled_from(["D1", "D2", "D9"]), timing=times)
+    def close_debt(self, actor: str, key: str, timing: Times) -> None:
+        self.attempt(lambda t: ev.DebtClosed(actor=actor, debt_id=key, **t), timing)
+
+    @rule(actor=people, timing=times)
+    def start_report(self, actor: str, timing: Times) -> None:
+        self.attempt(lambda t: ev.ReportStarted(actor=actor, location="docs/rca", **t), timing)
+
+    @rule(
+        actor=people,
+        invitees=st.lists(people, min_size=1, unique=True).map(tuple),
+        timing=times,
+    )
+    def schedule_post_mortem(self, actor: str, invitees: tuple[str, ...], timing: Times) -> None:
+        meeting = self.incident_model.last_stamp + timedelta(days=2)
+        self.attempt(
+            lambda t: ev.PostMortemScheduled(
+                actor=actor, scheduled_for=meeting, invitees=invitees, **t
+            ),
+            timing,
+        )
+
+    @rule(
+        actor=people,
+        owner=people,
+        key=st.sampled_from(["A1", "A2"]),
+        kind=st.sampled_from(list(ActionKind)),
+        timing=times,
+    )
+    def add_action(self, actor: str, owner: str, key: str, kind: ActionKind, timing: Times) -> None:
+        due = self.incident_model.last_stamp + timedelta(days=14)
+        self.attempt(
+            lambda t: ev.ActionAdded(
+                actor=actor,
+                action_id=key,
+                description="add an alert",
+                owner=owner,
+                due_at=due,
+                kind=kind,
+                **t,
+            ),
+            timing,
+        )
+
+    @rule(actor=people, key=st.sampled_from(["A1", "A2", "A9"]), timing=times)
+    def close_action(self, actor: str, key: str, timing: Times) -> None:
+        self.attempt(lambda t: ev.ActionClosed(actor=actor, action_id=key, **t), timing)
+
+    @rule(actor=people, priority=priorities, timing=times)
+    def change_priority(self, actor: str, priority: Priority, timing: Times) -> None:
+        self.attempt(
+            lambda t: ev.PriorityChanged(actor=actor, priority=priority, reason="impact", **t),
+            timing,
+        )
+
+    @rule(actor=people, goal=states, timing=times)
+    def move(self, actor: str, goal: State, timing: Times) -> None:
+        source = self.incident_model.state
+        self.attempt(
+            lambda t: ev.StateChanged(
+                actor=actor, source=source, target=goal, message="moving", **t
+            ),
+            timing,
+        )
+
+    @rule(actor=people, source=states, goal=states, timing=times)
+    def record_a_move(self, actor: str, source: State, goal: State, timing: Times) -> None:
+        """A hand-built move, possibly from a state the incident is not in."""
+        stamps, _, _ = self.when(timing)
+        event = ev.StateChanged(actor=actor, source=source, target=goal, message="x", **stamps)
+        self.offer(event, raw=True)
+
+    @rule(event=events())
+    def record_any_event(self, event: ev.Event) -> None:
+        """Any well-formed event at all, recorded directly."""
+        self.offer(event, raw=True)
+
+    @rule(
+        which=st.sampled_from(["at", "now"]),
+        command=st.sampled_from(["validate", "note", "assign", "move"]),
+    )
+    def naive_time(self, which: str, command: str) -> None:
+        """A naive ``at`` or ``now`` is bad input, refused before any rule is checked."""
+        model = self.incident_model
+        stamps = {"occurred_at": model.last_stamp, "recorded_at": model.last_stamp}
+        event = {
+            "validate": lambda: ev.Validated(actor="ana", evidence="e", **stamps),
+            "note": lambda: ev.NoteAdded(actor="ana", text="n", **stamps),
+            "assign": lambda: ev.RoleAssigned(actor="ana", role=IC, holder="bo", **stamps),
+            "move": lambda: ev.StateChanged(
+                actor="ana",
+                source=model.state,
+                target=State.MITIGATING,
+                message="m",
+                **stamps,
+            ),
+        }[command]()
+        naive = model.last_stamp.replace(tzinfo=None)
+        times_given = {"at": naive} if which == "at" else {"now": naive}
+        before, heard = list(self.incident.history), len(self.heard)
+        with pytest.raises(InvalidInput):
+            issue(self.incident, event, **times_given)
+        self.assert_unchanged(before, heard)
+
+    @rule(steps=st.integers(1, 8))
+    def towards_post_mortem(self, steps: int) -> None:
+        """The next steps of the runbook, so that runs reach the later states too."""
+        for _ in range(steps):
+            self.attempt(towards_post_mortem(self.incident_model))
+
+    # -- invariants -----------------------------------------------------------------------
+
+    @invariant()
+    def rules_hold(self) -> None:
+        if self.model is None:  # not declared yet
+            return
+        check_invariants(self.incident, previous=self.previous, replay=True, round_trip=False)
+        new = list(self.incident.history)[len(self.previous) :]
+        assert new == codec.load_lines(codec.dump_lines(new))
+        self.previous = list(self.incident.history)
+
+    @invariant()
+    def model_agrees(self) -> None:
+        if self.model is None:  # not declared yet
+            return
+        model = self.model
+        assert model.observe() == observe(self.incident)
+        assert model.last_stamp == self.incident.history[-1].recorded_at
+        assert model.began_at == self.incident.began_at
+
+    def teardown(self) -> None:
+        if self.model is not None:
+            text = codec.dump_lines(self.incident.history)
+            assert Incident.replay(codec.load_lines(text)) == self.incident
+
+
+def test_random_commands_follow_the_model(clock: ManualClock) -> None:
+    """Random commands: library and model agree on each; every invariant holds throughout."""
+    run_state_machine_as_test(
+        lambda: IncidentMachine(ManualClock(clock.now())),
+        settings=settings(stateful_step_count=50, suppress_health_check=[HealthCheck.too_slow]),
+    )
+
+
+# -- other properties ------------------------------------------------------------------------
+
+
+@given(incidents(), events())
+def test_a_refused_event_leaves_no_trace(incident: Incident, event: ev.Event) -> None:
+    """Recording any event appends exactly it, or is refused as the model says, changing nothing."""
+    model, index, rules = replay_expectation(list(incident.history))
+    assert (index, rules) == (None, [])
+    assert model is not None
+    before = list(incident.history)
+    heard: list[ev.Event] = []
+    incident.subscribers.subscribe(lambda _, e: heard.append(e))
+    expected = model.unmet(event)
+    refusal: CommandRefused | None = None
+    try:
+        incident.record(event)
+    except CommandRefused as exc:
+        refusal = exc
+    if refusal is not None:
+        assert sorted(expected) == sorted(refusal.rules)
+        assert model.refusal(event) is type(refusal)
+        assert before == list(incident.history)
+        assert Incident.replay(before) == incident
+        assert [] == heard
+        return
+    assert [] == expected
+    assert [*before, event] == list(incident.history)
+    assert [event] == heard
+    model.apply(event)
+    assert model.observe() == observe(incident)
+
+
+def _walk(incident: Incident, model: Model, *, until: State, clock: ManualClock) -> list[State]:
+    """Follow the runbook until ``until``, checking each step against the model."""
+    seen = [incident.state]
+    for _ in range(60):
+        if incident.state is until:
+            return seen
+        event = towards_post_mortem(model)(
+            {"occurred_at": clock.advance(minutes=1), "recorded_at": clock.now()}
+        )
+        assert [] == model.unmet(event)
+        assert event == issue(incident, event)
+        model.apply(event)
+        assert model.observe() == observe(incident)
+        check_invariants(incident)
+        seen.append(incident.state)
+    raise AssertionError(f"did not reach {until}: stuck at {incident.state}")
+
+
+@pytest.mark.parametrize("priority", list(Priority))
+def test_every_state_is_reachable(priority: Priority, clock: ManualClock) -> None:
+    """From a fresh incident of any priority every state is reached, a reopen on the way."""
+    seen: set[State] = set()
+    dismissed = Incident.declare("INC-1", "False alarm", priority, actor="ana", clock=clock)
+    clock.advance(minutes=1)
+    dismissed.dismiss("a false alarm", actor="ana")
+    seen.add(dismissed.state)
+
+    incident = Incident.declare("INC-2", "Database is down", priority, actor="ana", clock=clock)
+    model = Model.declare(incident.history[0])  # type: ignore[arg-type]
+    seen.update(_walk(incident, model, until=State.YELLOW, clock=clock))
+    clock.advance(minutes=1)
+    reopened = incident.reopen("the errors are back", actor="bo")
+    model.apply(reopened)
+    assert incident.recovery is None
+    assert ["recovery_verified"] == [u.rule for u in incident.unmet(State.YELLOW)]
+    seen.update(_walk(incident, model, until=State.POST_MORTEM, clock=clock))
+    assert set(State) == seen
+
+
+def test_only_a_holder_may_release_or_hand_off_their_own_role(clock: ManualClock) -> None:
+    """Naming oneself gives no right over a role one does not hold: the refusal is NotAuthorized."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    incident.assign(Role.LEAD, "ana", actor="ana")
+    incident.assign(Role.RECORDER, "di", actor="ana")
+    with pytest.raises(NotAuthorized) as released:
+        incident.release(Role.LEAD, "eli", actor="eli")
+    assert ("authorized", "holds_role") == released.value.rules
+    with pytest.raises(NotAuthorized) as handed:
+        incident.hand_off(Role.LEAD, "eli", "cy", actor="eli")
+    assert ("authorized", "holds_role") == handed.value.rules
+    incident.release(Role.RECORDER, "di", actor="di")  # a holder releases their own role
+    assert () == incident.holders(Role.RECORDER)
+
+
+# -- tampered histories ----------------------------------------------------------------------
+
+
+def rich_history(*, step: timedelta) -> list[ev.Event]:
+    """A P1 incident from declaration to post-mortem, with side trips; ``step`` between stamps."""
+    start = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    clock = ManualClock(start)
+
+    def tick() -> None:
+        clock.advance(step)
+
+    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    tick()
+    incident.assign(Role.LEAD, "ana", actor="ana")
+    tick()
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    tick()
+    incident.assign(Role.COMMUNICATOR, "cy", actor="ana")
+    tick()
+    incident.assign(Role.RECORDER, "di", actor="ana")
+    tick()
+    incident.validate("primary refuses connections", actor="ana")
+    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
+        tick()
+        incident.link(kind, f"https://x.test/{kind.value}", actor="cy")
+    tick()
+    incident.mitigate("mitigating", actor="ana")
+    tick()
+    incident.start_experiment(
+        hypothesis="token expired",
+        action="refresh",
+        expected="connections succeed",
+        component="db",
+        owner="bo",
+        actor="bo",
+        experiment_id="E1",
+    )
+    tick()
+    incident.log_change(
+        what="restart", where="db-1", revert="none", actor="bo", change_id="C1", at=clock.now()
+    )
+    tick()
+    incident.hand_off(Role.INCIDENT_COMMANDER, "bo", "eli", actor="bo")
+    tick()
+    incident.conclude_experiment("E1", observed="ok", verdict=Verdict.CONFIRMED, actor="eli")
+    tick()
+    incident.open_debt("pinned a version", actor="di", debt_id="D1")
+    tick()
+    incident.verify_recovery("graphs", actor="eli")
+    tick()
+    incident.announce_yellow("resolved (yellow)", actor="ana")
+    tick()
+    incident.reopen("errors are back", actor="ana")
+    tick()
+    incident.verify_recovery("graphs again", actor="eli")
+    tick()
+    incident.announce_yellow("resolved (yellow) again", actor="ana")
+    tick()
+    incident.verify_customer("acme", "deploys work", actor="cy")
+    tick()
+    incident.close_debt("D1", actor="di")
+    tick()
+    incident.reconcile_change("C1", ChangeOutcome.PERMANENT, actor="di")
+    tick()
+    incident.announce_green("resolved (green)", actor="ana")
+    for n in range(5):
+        tick()
+        incident.add_why(f"why {n}", actor="di", root_cause=n == 4)
+    tick()
+    incident.start_report(actor="di", location="docs/rca")
+    tick()
+    incident.mark_reported("report started", actor="ana")
+    tick()
+    incident.schedule_post_mortem(start + timedelta(days=2), ["ana", "eli", "cy", "di"], actor="cy")
+    tick()
+    incident.begin_post_mortem("scheduled", actor="ana")
+    return list(incident.history)
+
+
+HISTORIES = {
+    "stamped a minute apart": rich_history(step=MINUTE),
+    "all stamped at once": rich_history(step=timedelta(0)),
+}
+
+
+def check_replay(history: list[ev.Event]) -> ReplayError | None:
+    """Replay ``history``; assert the library fails exactly where and why the model says."""
+    model, index, rules = replay_expectation(history)
+    if index is None:
+        assert model is not None
+        assert model.observe() == observe(Incident.replay(history))
+        return None
+    with pytest.raises(ReplayError) as failure:
+        Incident.replay(history)
+    assert index == failure.value.index
+    assert sorted(rules) == sorted(failure.value.rules)
+    return failure.value
+
+
+@pytest.mark.parametrize("name", list(HISTORIES))
+def test_the_untampered_history_replays(name: str) -> None:
+    """The rich history replays to an incident in post-mortem, directly and through the codec."""
+    history = HISTORIES[name]
+    incident = Incident.replay(history)
+    assert State.POST_MORTEM is incident.state
+    check_invariants(incident)
+    assert check_replay(history) is None
+
+
+@pytest.mark.parametrize("name", list(HISTORIES))
+@given(data=st.data())
+def test_a_history_with_two_events_swapped_fails_where_the_model_says(name: str, data: Any) -> None:
+    """Swapping two events is refused at the first event that then breaks a rule."""
+    history = list(HISTORIES[name])
+    i = data.draw(st.integers(0, len(history) - 2))
+    j = data.draw(st.integers(i + 1, len(history) - 1))
+    history[i], history[j] = history[j], history[i]
+    check_replay(history)
+
+
+@pytest.mark.parametrize("name", list(HISTORIES))
+@given(data=st.data())
+def test_a_history_with_an_event_deleted_fails_where_the_model_says(name: str, data: Any) -> None:
+    """Deleting an event is refused where the model finds a rule broken, if anywhere."""
+    history = list(HISTORIES[name])
+    del history[data.draw(st.integers(0, len(history) - 1))]
+    check_replay(history)
+
+
+@pytest.mark.parametrize("name", list(HISTORIES))
+@given(data=st.data())
+def test_a_history_with_an_event_duplicated_fails_where_the_model_says(
+    name: str, data: Any
+) -> None:
+    """Repeating an event, anywhere later, is refused where the model finds a rule broken."""
+    history = list(HISTORIES[name])
+    i = data.draw(st.integers(0, len(history) - 1))
+    j = data.draw(st.integers(i + 1, len(history)))
+    history.insert(j, history[i])
+    check_replay(history)
+
+
+def _index(history: list[ev.Event], kind: type[ev.Event], n: int = 0) -> int:
+    return [k for k, e in enumerate(history) if isinstance(e, kind)][n]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "rules"),
+    [
+        ("delete the validation", ["validated"]),
+        ("delete the recovery verified after the reopen", ["recovery_verified"]),
+        ("delete the report start", ["report_started"]),
+        ("duplicate the declaration", ["declared_once"]),
+        ("duplicate the report start", ["report_once"]),
+        ("duplicate the move to mitigating", ["from_current_state"]),
+        ("swap the declaration with the next event", ["declared_first"]),
+        ("swap the root cause with the first why", ["chain_open"]),
+    ],
+)
+def test_tampering_is_named_by_index_and_rule(tamper: str, rules: list[str]) -> None:
+    """Typical tampering of an all-at-once history fails with the index and rule expected."""
+    history = list(HISTORIES["all stamped at once"])
+    whys = [k for k, e in enumerate(history) if isinstance(e, ev.WhyAnswered)]
+    moves = [k for k, e in enumerate(history) if isinstance(e, ev.StateChanged)]
+    if tamper == "delete the validation":
+        del history[_index(history, ev.Validated)]
+        bad = moves[0] - 1
+    elif tamper == "delete the recovery verified after the reopen":
+        del history[_index(history, ev.RecoveryVerified, 1)]
+        bad = moves[3] - 1
+    elif tamper == "delete the report start":
+        del history[_index(history, ev.ReportStarted)]
+        bad = moves[5] - 1
+    elif tamper == "duplicate the declaration":
+        history.insert(3, history[0])
+        bad = 3
+    elif tamper == "duplicate the report start":
+        k = _index(history, ev.ReportStarted)
+        history.insert(k + 1, history[k])
+        bad = k + 1
+    elif tamper == "duplicate the move to mitigating":
+        history.insert(moves[0] + 1, history[moves[0]])
+        bad = moves[0] + 1
+    elif tamper == "swap the declaration with the next event":
+        history[0], history[1] = history[1], history[0]
+        bad = 0
+    else:
+        history[whys[0]], history[whys[-1]] = history[whys[-1]], history[whys[0]]
+        bad = whys[1]
+    failure = check_replay(history)
+    assert failure is not None
+    assert (bad, rules) == (failure.index, list(failure.rules))
+
+
+def test_a_tampered_stamp_order_is_caught() -> None:
+    """Swapping two events stamped a minute apart breaks the order of stamps at the later one."""
+    history = list(HISTORIES["stamped a minute apart"])
+    k = _index(history, ev.Validated)
+    history[k], history[k + 1] = history[k + 1], history[k]
+    failure = check_replay(history)
+    assert failure is not None
+    assert (k + 1, ("stamps_in_order",)) == (failure.index, failure.rules)

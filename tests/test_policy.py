@@ -1,0 +1,506 @@
+"""The policy: defaults, TOML, presets, custom rules, and the documentation of every rule."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import given
+
+from incidentflow import (
+    DEFAULT_POLICY,
+    ChangeOutcome,
+    CommandRefused,
+    Incident,
+    LinkKind,
+    ManualClock,
+    NotAuthorized,
+    Policy,
+    PolicyError,
+    Priority,
+    ReplayError,
+    Role,
+    State,
+    StateChanged,
+    Verdict,
+)
+from incidentflow import incident as incident_module
+from incidentflow import policy as policy_module
+from incidentflow.lifecycle import EDGES
+from incidentflow.policy import COMMAND_STATES, COMMANDS, GUARDS, RULES
+from incidentflow.testing import policies
+
+START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+ALL_ROLES = frozenset(Role)
+MAJOR_LINKS = frozenset({LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT})
+IC = frozenset({Role.INCIDENT_COMMANDER})
+
+
+# -- defaults --------------------------------------------------------------------------------
+
+
+def test_default_update_cadences_sit_in_the_runbooks_window() -> None:
+    """P0 every 15, P1 every 30, P2 and P3 every 45 minutes: all within the 15–45 window."""
+    cadences = {p: DEFAULT_POLICY.rules_for(p).update_every for p in Priority}
+    minutes = timedelta(minutes=1)
+    assert {
+        Priority.P0: 15 * minutes,
+        Priority.P1: 30 * minutes,
+        Priority.P2: 45 * minutes,
+        Priority.P3: 45 * minutes,
+    } == cadences
+    assert all(15 * minutes <= c <= 45 * minutes for c in cadences.values())
+
+
+def test_default_links_roles_and_verification_per_priority() -> None:
+    """Major incidents need every role and the war room; minor ones a ticket and an IC."""
+    expected = {
+        Priority.P0: (MAJOR_LINKS, ALL_ROLES, True, ALL_ROLES),
+        Priority.P1: (MAJOR_LINKS, ALL_ROLES, True, ALL_ROLES),
+        Priority.P2: (frozenset({LinkKind.TICKET}), IC, True, IC),
+        Priority.P3: (frozenset({LinkKind.TICKET}), IC, False, IC),
+    }
+    actual = {
+        p: (r.required_links, r.required_roles, r.customer_verification, r.invite_roles)
+        for p, r in DEFAULT_POLICY.priorities.items()
+    }
+    assert expected == actual
+
+
+def test_default_scalars() -> None:
+    """Five whys, open when unstaffed, post-mortem within five days."""
+    assert (5, True, timedelta(days=5)) == (
+        DEFAULT_POLICY.whys_depth,
+        DEFAULT_POLICY.open_when_unstaffed,
+        DEFAULT_POLICY.post_mortem_within,
+    )
+    assert Policy() == DEFAULT_POLICY
+
+
+def test_default_authorization_follows_the_roles() -> None:
+    """Updates are the Communicator's (or an IC's); experiments an IC's; notes anyone's."""
+    auth = DEFAULT_POLICY.authorization
+    assert frozenset({Role.COMMUNICATOR, Role.INCIDENT_COMMANDER}) == auth["post_update"]
+    assert auth["start_experiment"] == IC
+    assert None is auth["note"]
+    assert frozenset({Role.LEAD, Role.INCIDENT_COMMANDER}) == auth["announce_green"]
+    assert list(COMMANDS) == list(auth)
+
+
+def test_authorization_table_is_completed_with_anyone() -> None:
+    """A command missing from the table may be issued by anyone."""
+    policy = Policy(authorization={"mitigate": frozenset({Role.LEAD})})
+    assert frozenset({Role.LEAD}) == policy.allowed_roles("mitigate")
+    assert None is policy.allowed_roles("validate")
+    assert set(COMMANDS) == set(policy.authorization)
+
+
+# -- TOML ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "policy", [DEFAULT_POLICY, Policy.permissive()], ids=["default", "permissive"]
+)
+def test_toml_round_trip(policy: Policy) -> None:
+    """to_toml then from_toml gives back an equal policy."""
+    assert policy == Policy.from_toml(policy.to_toml())
+
+
+@given(policies())
+def test_toml_round_trip_of_any_policy(policy: Policy) -> None:
+    """Every valid policy survives a TOML round trip, over any base."""
+    text = policy.to_toml()
+    assert policy == Policy.from_toml(text)
+    assert policy == Policy.from_toml(text, base=Policy.permissive())
+
+
+def test_partial_toml_changes_only_the_given_keys() -> None:
+    """A TOML file with three keys changes those three and nothing else."""
+    text = """
+whys_depth = 3
+
+[priorities.P1]
+update_every = "20m"
+
+[authorization]
+mitigate = ["communicator", "incident_commander", "lead"]
+"""
+    policy = Policy.from_toml(text)
+    p1 = attrs.evolve(DEFAULT_POLICY.rules_for(Priority.P1), update_every=timedelta(minutes=20))
+    expected = attrs.evolve(
+        DEFAULT_POLICY,
+        whys_depth=3,
+        priorities={**DEFAULT_POLICY.priorities, Priority.P1: p1},
+        authorization={**DEFAULT_POLICY.authorization, "mitigate": ALL_ROLES - {Role.RECORDER}},
+    )
+    assert expected == policy
+
+
+def test_partial_toml_applies_over_a_given_base() -> None:
+    """With base=, the keys not given come from the base, not the default."""
+    policy = Policy.from_toml("whys_depth = 4", base=Policy.permissive())
+    assert attrs.evolve(Policy.permissive(), whys_depth=4) == policy
+
+
+def test_empty_toml_is_the_base() -> None:
+    """No keys, no changes."""
+    assert Policy.from_toml("") == DEFAULT_POLICY
+
+
+def test_anyone_in_toml_opens_a_command() -> None:
+    """The word "anyone" lets everybody issue a command."""
+    policy = Policy.from_toml('[authorization]\nvalidate = "anyone"')
+    assert None is policy.allowed_roles("validate")
+
+
+def test_durations_are_read_in_parts() -> None:
+    """Durations combine days, hours, minutes and seconds."""
+    policy = Policy.from_toml(
+        'post_mortem_within = "1d12h"\n[priorities.P0]\nupdate_every = "1h30m"'
+    )
+    assert timedelta(days=1, hours=12) == policy.post_mortem_within
+    assert timedelta(minutes=90) == policy.rules_for(Priority.P0).update_every
+
+
+BAD_TOML = {
+    "unknown top-level key": ("colour = 'red'", "colour"),
+    "unknown key in a priority": ("[priorities.P1]\nbogus = 1", "bogus"),
+    "unknown priority": ("[priorities.P5]\nupdate_every = '30m'", "P5"),
+    "bad duration": ("[priorities.P1]\nupdate_every = '30 minutes'", "30 minutes"),
+    "duration as a number": ("post_mortem_within = 5", "duration"),
+    "zero duration": ("[priorities.P1]\nupdate_every = '0m'", "update_every"),
+    "bad role name": ("[priorities.P1]\nrequired_roles = ['boss']", "boss"),
+    "bad role in authorization": ("[authorization]\nmitigate = ['boss']", "boss"),
+    "bad link kind": ("[priorities.P1]\nrequired_links = ['pager']", "pager"),
+    "unknown command": ("[authorization]\nfly = ['lead']", "fly"),
+    "empty role list": ("[authorization]\nmitigate = []", "mitigate"),
+    "roles as a word": ("[authorization]\nmitigate = 'everyone'", "everyone"),
+    "whys_depth 0": ("whys_depth = 0", "whys_depth"),
+    "whys_depth as string": ("whys_depth = '5'", "'5'"),
+    "whys_depth as bool": ("whys_depth = true", "True"),
+    "flag as string": ("open_when_unstaffed = 'yes'", "yes"),
+    "malformed TOML": ("whys_depth = = 3", "malformed"),
+    "priorities not a table": ("priorities = 5", "[priorities]"),
+    "authorization not a table": ("authorization = 'x'", "[authorization]"),
+    "a priority not a table": ("[priorities]\nP1 = 3", "[priorities.P1]"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TOML))
+def test_bad_toml_is_a_policy_error_naming_the_culprit(name: str) -> None:
+    """Every mistake in a policy file is a PolicyError (a ValueError) naming what is wrong."""
+    text, culprit = BAD_TOML[name]
+    with pytest.raises(PolicyError) as info:
+        Policy.from_toml(text)
+    assert isinstance(info.value, ValueError)
+    assert culprit in str(info.value)
+
+
+def test_toml_must_be_text() -> None:
+    """Bytes are not TOML text."""
+    with pytest.raises(PolicyError, match="text"):
+        Policy.from_toml(b"whys_depth = 3")  # type: ignore[arg-type]
+
+
+BAD_POLICIES: dict[str, Callable[[], object]] = {
+    "whys_depth 0": lambda: Policy(whys_depth=0),
+    "whys_depth float": lambda: Policy(whys_depth=5.0),  # type: ignore[arg-type]
+    "whys_depth bool": lambda: Policy(whys_depth=True),
+    "a priority missing": lambda: Policy(
+        priorities={p: r for p, r in DEFAULT_POLICY.priorities.items() if p is not Priority.P3}
+    ),
+    "unknown command": lambda: Policy(authorization={"fly": None}),
+    "empty role set": lambda: Policy(authorization={"mitigate": frozenset()}),
+    "authorization not a mapping": lambda: Policy(authorization=["mitigate"]),  # type: ignore[arg-type]
+    "negative cadence": lambda: attrs.evolve(
+        DEFAULT_POLICY.rules_for(Priority.P1), update_every=timedelta(minutes=-5)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_POLICIES))
+def test_bad_policy_built_in_python_is_a_policy_error(name: str) -> None:
+    """The same checks hold for policies built in code."""
+    with pytest.raises(PolicyError):
+        BAD_POLICIES[name]()
+
+
+def test_load_reads_a_file(tmp_path: Path) -> None:
+    """Policy.load reads TOML from a path, as str or Path."""
+    path = tmp_path / "policy.toml"
+    path.write_text('whys_depth = 3\n[priorities.P2]\nupdate_every = "15m"\n', encoding="utf-8")
+    policy = Policy.load(path)
+    assert policy == Policy.load(str(path))
+    assert policy.whys_depth == 3
+    assert timedelta(minutes=15) == policy.rules_for(Priority.P2).update_every
+
+
+def test_load_round_trips_a_written_policy(tmp_path: Path) -> None:
+    """A policy written with to_toml loads back equal."""
+    path = tmp_path / "policy.toml"
+    path.write_text(Policy.permissive().to_toml(), encoding="utf-8")
+    assert Policy.permissive() == Policy.load(path)
+
+
+def test_load_of_a_missing_file_is_a_policy_error(tmp_path: Path) -> None:
+    """A missing file is a PolicyError naming the path, chained to the OSError."""
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(PolicyError, match=r"nowhere\.toml") as info:
+        Policy.load(path)
+    assert isinstance(info.value.__cause__, OSError)
+
+
+def test_load_of_a_non_utf8_file_is_a_policy_error(tmp_path: Path) -> None:
+    """A file that is not UTF-8 is a PolicyError."""
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b"# caf\xe9\nwhys_depth = 3\n")
+    with pytest.raises(PolicyError, match=r"latin1\.toml"):
+        Policy.load(path)
+
+
+# -- presets and custom policies ------------------------------------------------------------
+
+
+def _staffed(policy: Policy, clock: ManualClock, priority: Priority = Priority.P1) -> Incident:
+    incident = Incident.declare("INC-1", "t", priority, actor="ana", policy=policy, clock=clock)
+    for role, holder in (
+        (Role.LEAD, "ana"),
+        (Role.INCIDENT_COMMANDER, "bo"),
+        (Role.COMMUNICATOR, "cy"),
+        (Role.RECORDER, "di"),
+    ):
+        incident.assign(role, holder, actor="ana")
+    incident.validate("seen", actor="bo")
+    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
+        incident.link(kind, "https://x", actor="cy")
+    return incident
+
+
+def test_permissive_lets_anyone_issue_any_command(clock: ManualClock) -> None:
+    """Under the permissive preset a stranger may issue whatever the state allows."""
+    incident = _staffed(Policy.permissive(), clock)
+    assert incident.allowed_commands() == incident.allowed_commands("stranger")
+    assert all(roles is None for roles in Policy.permissive().authorization.values())
+    incident.mitigate("go", actor="stranger")
+    incident.verify_recovery("fine", actor="stranger")
+    assert incident.state == State.MITIGATING
+
+
+def test_permissive_needs_only_a_ticket_and_an_ic(clock: ManualClock) -> None:
+    """A permissive P1 mitigates with a ticket and an IC; its other guards stay."""
+    incident = Incident.declare(
+        "INC-1", "t", Priority.P1, actor="ana", policy=Policy.permissive(), clock=clock
+    )
+    assert tuple(u.rule for u in incident.unmet(State.MITIGATING)) == (
+        "validated",
+        "required_links",
+        "required_roles",
+    )
+    assert incident.unmet(State.MITIGATING)[1].detail == "missing ticket"
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="eli")
+    incident.validate("seen", actor="eli")
+    incident.link(LinkKind.TICKET, "https://x", actor="eli")
+    incident.mitigate("go", actor="eli")
+    assert incident.state == State.MITIGATING
+
+
+def test_a_shallower_whys_depth_finds_the_root_cause_sooner(clock: ManualClock) -> None:
+    """With whys_depth 3, three answers ending in a root cause meet root_cause_found."""
+    shallow = Policy.from_toml("whys_depth = 3")
+    incident = _staffed(shallow, clock)
+    for n in range(1, 4):
+        incident.add_why(f"why {n}", root_cause=n == 3, actor="di")
+    assert GUARDS["root_cause_found"].test(incident, shallow)
+    assert not GUARDS["root_cause_found"].test(incident, DEFAULT_POLICY)
+
+
+def test_a_custom_cadence_sets_the_update_due_time(clock: ManualClock) -> None:
+    """With a P1 cadence of 20 minutes, the first update is due 20 minutes after declaring."""
+    policy = Policy.from_toml('[priorities.P1]\nupdate_every = "20m"')
+    incident = _staffed(policy, clock)
+    [update] = [o for o in incident.due() if o.kind == "stakeholder_update"]
+    assert START + timedelta(minutes=20) == update.due_at
+    assert update.description == "update stakeholders every 20 minutes, even with no progress"
+
+
+def test_communicators_may_move_state_when_the_policy_says_so(clock: ManualClock) -> None:
+    """Allowing communicators to mitigate lets cy start mitigation; by default cy may not."""
+    custom = Policy.from_toml('[authorization]\nmitigate = ["communicator", "lead"]')
+    strict = _staffed(DEFAULT_POLICY, ManualClock(START))
+    with pytest.raises(NotAuthorized):
+        strict.mitigate("go", actor="cy")
+    incident = _staffed(custom, clock)
+    incident.mitigate("go", actor="cy")
+    assert incident.state == State.MITIGATING
+    with pytest.raises(NotAuthorized):
+        incident.announce_yellow("too soon, and not cy's call", actor="cy")
+
+
+def test_closed_when_unstaffed_requires_open_staffing() -> None:
+    """A policy that closes unstaffed commands but restricts assign is refused at definition."""
+    with pytest.raises(PolicyError, match="nobody could staff"):
+        attrs.evolve(DEFAULT_POLICY, open_when_unstaffed=False)
+
+
+def test_closed_when_unstaffed_keeps_other_commands_closed(clock: ManualClock) -> None:
+    """With open_when_unstaffed off and assign open, other commands need a role holder."""
+    policy = Policy.from_toml('open_when_unstaffed = false\n[authorization]\nassign = "anyone"')
+    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", policy=policy, clock=clock)
+    with pytest.raises(NotAuthorized):
+        incident.validate("seen", actor="ana")
+    incident.assign(Role.LEAD, "ana", actor="ana")
+    incident.validate("seen", actor="ana")
+    assert incident.validation is not None
+
+
+def test_replay_under_a_stricter_policy_fails(clock: ManualClock) -> None:
+    """A history valid under one policy is checked against the policy it is replayed under."""
+    incident = Incident.declare("INC-3", "t", Priority.P3, actor="ana", clock=clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    incident.validate("seen", actor="bo")
+    incident.link(LinkKind.TICKET, "https://x", actor="bo")
+    incident.mitigate("go", actor="bo")
+    stricter = Policy.from_toml('[priorities.P3]\nrequired_links = ["ticket", "war_room"]')
+    with pytest.raises(ReplayError) as info:
+        Incident.replay(incident.history, policy=stricter)
+    assert (info.value.index, info.value.rules) == (4, ("required_links",))
+
+
+# -- every rule is documented ----------------------------------------------------------------
+
+
+def test_every_edge_guard_is_a_documented_guard() -> None:
+    """Each guard named on a lifecycle edge has a GUARDS entry and a RULES description."""
+    named = {g for e in EDGES.values() for g in e.guards}
+    assert named == set(GUARDS)
+    assert all(RULES[name] == GUARDS[name].description for name in GUARDS)
+
+
+def test_command_tables_agree() -> None:
+    """COMMANDS is COMMAND_STATES' keys plus every edge trigger, each once."""
+    triggers = {e.trigger for e in EDGES.values()}
+    assert set(COMMAND_STATES) | triggers == set(COMMANDS)
+    assert len(set(COMMANDS)) == len(COMMANDS)
+
+
+def test_every_rule_named_in_the_source_is_documented() -> None:
+    """Every rule name the policy or the incident can report has a RULES entry, and no more."""
+    pattern = re.compile(r'(?:Unmet\(\s*|rules=\()"(\w+)"')
+    named: set[str] = set()
+    for module in (policy_module, incident_module):
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        named.update(pattern.findall(source))
+    assert named | set(GUARDS) == set(RULES)
+
+
+def _refusal_rules(clock: ManualClock) -> set[str]:
+    """Provoke every kind of refusal on real incidents; collect the rule names reported."""
+    found: set[str] = set()
+
+    def attempt(command: Callable[[], object]) -> None:
+        try:
+            command()
+        except CommandRefused as exc:
+            found.update(exc.rules)
+        except ReplayError as exc:
+            found.update(exc.rules)
+        else:  # pragma: no cover - each attempt is one the rules refuse
+            raise AssertionError("expected a refusal")
+
+    i = Incident.declare("INC-1", "t", Priority.P1, actor="ana", clock=clock, at=START)
+    attempt(lambda: i.mitigate("go", actor="ana"))  # validated, required_links, required_roles
+    attempt(lambda: i.verify_recovery("x", actor="ana"))  # state_allows_command
+    attempt(lambda: i.note("x", actor="ana", at=START - timedelta(minutes=1)))  # not_before_start
+    attempt(lambda: i.note("x", actor="ana", at=START + timedelta(minutes=1)))  # not_in_future
+    attempt(lambda: i.record(i.history[0]))  # declared_once
+    attempt(lambda: Incident.replay([]))  # declared_first
+    attempt(lambda: Incident.replay([i.history[0], object()]))  # event_type
+    i.assign(Role.LEAD, "ana", actor="ana")
+    attempt(lambda: i.assign(Role.LEAD, "bo", actor="ana"))  # single_holder
+    attempt(lambda: i.assign(Role.LEAD, "ana", actor="ana"))  # not_already_holder
+    attempt(lambda: i.release(Role.RECORDER, "bo", actor="ana"))  # holds_role
+    attempt(lambda: i.validate("x", actor="eli"))  # authorized
+    i.validate("seen", actor="ana")
+    attempt(lambda: i.validate("again", actor="ana"))  # validated_once
+    attempt(lambda: i.change_priority(Priority.P1, reason="r", actor="ana"))  # priority_differs
+    for role, holder in (
+        (Role.INCIDENT_COMMANDER, "bo"),
+        (Role.COMMUNICATOR, "cy"),
+        (Role.RECORDER, "di"),
+    ):
+        i.assign(role, holder, actor="ana")
+    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
+        i.link(kind, "https://x", actor="ana")
+    clock.advance(minutes=10)
+    i.mitigate("go", actor="ana")
+    attempt(lambda: i.note("x", actor="ana", now=START))  # stamps_in_order
+    attempt(lambda: i.dismiss("no", actor="ana"))  # lifecycle_edge
+    attempt(
+        lambda: i.record(
+            StateChanged(
+                actor="ana",
+                occurred_at=clock.now(),
+                recorded_at=clock.now(),
+                source=State.DECLARED,
+                target=State.MITIGATING,
+                message="again",
+            )
+        )
+    )  # from_current_state
+    attempt(lambda: i.release(Role.LEAD, "ana", actor="ana"))  # required_roles_filled
+    i.start_experiment(
+        hypothesis="h", action="a", expected="e", component="db", owner="bo", actor="bo"
+    )
+    attempt(
+        lambda: i.start_experiment(
+            hypothesis="h", action="a", expected="e", component="db", owner="cy", actor="bo"
+        )
+    )  # owner, component
+    attempt(
+        lambda: i.start_experiment(
+            experiment_id="E1",
+            hypothesis="h",
+            action="a",
+            expected="e",
+            component="api",
+            owner="bo",
+            actor="bo",
+        )
+    )  # unique_id
+    attempt(lambda: i.release(Role.INCIDENT_COMMANDER, "bo", actor="bo"))  # experiments_owned
+    attempt(lambda: i.announce_yellow("y", actor="ana"))  # recovery, experiments_concluded
+    i.conclude_experiment("E1", observed="o", verdict=Verdict.CONFIRMED, actor="bo")
+    attempt(
+        lambda: i.conclude_experiment("E1", observed="o", verdict=Verdict.CONFIRMED, actor="bo")
+    )  # still_open
+    attempt(lambda: i.close_debt("D9", actor="bo"))  # known_id
+    i.log_change(what="w", where="x", revert="r", actor="bo")
+    i.open_debt("d", actor="bo")
+    i.verify_recovery("fine", actor="bo")
+    i.announce_yellow("y", actor="ana")
+    attempt(lambda: i.announce_green("g", actor="ana"))  # customer, debt, changes
+    i.verify_customer("Acme", "works", actor="cy")
+    i.close_debt("D1", actor="bo")
+    i.reconcile_change("C1", ChangeOutcome.PERMANENT, actor="bo")
+    i.announce_green("g", actor="ana")
+    i.add_why("the root", root_cause=True, actor="di")
+    attempt(lambda: i.add_why("more", actor="di"))  # chain_open
+    attempt(lambda: i.mark_reported("r", actor="ana"))  # root_cause_found, report_started
+    i.start_report(actor="di")
+    attempt(lambda: i.start_report(actor="di"))  # report_once
+    for n in range(5):
+        i.add_why(f"why {n}", chain="deep", root_cause=n == 4, actor="di")
+    i.mark_reported("r", actor="ana")
+    attempt(lambda: i.begin_post_mortem("p", actor="ana"))  # scheduled, invited
+    return found
+
+
+def test_every_rule_a_refusal_reports_is_documented(clock: ManualClock) -> None:
+    """Provoking every refusal reports exactly the rules RULES documents."""
+    found = _refusal_rules(clock)
+    assert set() == found - set(RULES)
+    assert set(RULES) == found
