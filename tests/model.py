@@ -4,7 +4,8 @@ Written from the specification of the runbook's rules, not from the implementati
 here imports or calls ``incidentflow.policy`` (its guards, rules, command states or checks) or
 ``incidentflow.lifecycle``'s edge table.  It uses only the public vocabulary — the enums, the
 event classes (plain frozen data) and the exception classes — and keeps its own plain-Python
-picture of an incident.
+picture of an incident.  (The invariants also replay histories and run them through the codec;
+that is what they check, not how they decide.)
 
 :class:`Model` predicts, for any event offered to an incident, every rule it breaks and the
 exception the library must raise; :func:`observe` projects a real incident onto the same
@@ -206,7 +207,6 @@ class Model:
     invitees: frozenset[str] | None = None
     customer_verified: bool = False
     recovery_verified: bool = False
-    states_entered: list[State] = field(default_factory=lambda: [S.DECLARED])
 
     # -- building -------------------------------------------------------------------------
 
@@ -318,6 +318,10 @@ class Model:
         return found
 
     def _move_unmet(self, event: ev.StateChanged) -> list[str]:
+        # Where the specification is silent, the library's documented reading: a move that is
+        # no edge names no command, so there is nobody to authorize (only ``lifecycle_edge``);
+        # a move from a state the incident is not in is refused for that alone, its guards
+        # (which read the current state) unasked.
         found = []
         edge = EDGES.get((event.source, event.target))
         if edge is not None and not self.may(event.actor, edge[0]):
@@ -349,7 +353,7 @@ class Model:
         elif isinstance(e, ev.RoleReleased):
             holders = self.holders(e.role)
             if e.holder not in holders:
-                return ["holds_role"]
+                return ["holds_role"]  # releasing nothing can empty no role nor orphan work
             if e.role is IC and any(
                 x.running and x.owner == e.holder for x in self.experiments.values()
             ):
@@ -391,21 +395,14 @@ class Model:
             found += _known_open(self.actions.get(e.action_id), lambda still: still)
         elif isinstance(e, ev.PriorityChanged):
             if e.priority is self.priority:
-                found.append("priority_differs")
+                found.append("priority_differs")  # and so nothing else changes
             else:
                 found += self._required_filled(e.priority, self.roles)
         return found
 
     def refusal(self, event: ev.Event) -> type[CommandRefused] | None:
         """The exception the library must raise for ``event``, or ``None`` to accept it."""
-        rules = self.unmet(event)
-        if not rules:
-            return None
-        if "authorized" in rules:
-            return NotAuthorized
-        if isinstance(event, ev.StateChanged):
-            return TransitionBlocked
-        return RuleViolated
+        return refusal_for(event, self.unmet(event))
 
     # -- changing -------------------------------------------------------------------------
 
@@ -463,7 +460,6 @@ class Model:
             if (e.source, e.target) == (S.YELLOW, S.MITIGATING):
                 self.recovery_verified = False
             self.state = e.target
-            self.states_entered.append(e.target)
 
     def copy(self) -> Model:
         """An independent copy: containers copied, their plain values shared."""
@@ -487,7 +483,6 @@ class Model:
             invitees=self.invitees,
             customer_verified=self.customer_verified,
             recovery_verified=self.recovery_verified,
-            states_entered=list(self.states_entered),
         )
 
     # -- comparing --------------------------------------------------------------------------
@@ -512,6 +507,17 @@ class Model:
             customer_verified=self.customer_verified,
             recovery_verified=self.recovery_verified,
         )
+
+
+def refusal_for(event: ev.Event, rules: Sequence[str]) -> type[CommandRefused] | None:
+    """The exception refusing ``event`` for unmet ``rules`` must be (``None`` when none)."""
+    if not rules:
+        return None
+    if "authorized" in rules:
+        return NotAuthorized
+    if isinstance(event, ev.StateChanged):
+        return TransitionBlocked
+    return RuleViolated
 
 
 def _known_open(item: Any, is_open: Any) -> list[str]:
@@ -691,6 +697,7 @@ _SHORTCUTS = {
     (S.YELLOW, S.MITIGATING): "reopen",
 }
 _AS_EVENT = object()
+_BASE_FIELDS = frozenset({"actor", "occurred_at", "recorded_at"})
 
 
 def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any = _AS_EVENT) -> Any:
@@ -713,7 +720,5 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
         if shortcut is not None:
             return getattr(incident, shortcut)(event.message, **times)
         return incident.move(event.target, message=event.message, **times)
-    fields = attrs.asdict(event, recurse=False)
-    for name in ("actor", "occurred_at", "recorded_at"):
-        del fields[name]
+    fields = {n: getattr(event, n) for n in _field_names(type(event)) if n not in _BASE_FIELDS}
     return getattr(incident, COMMAND_OF[type(event)])(**fields, **times)

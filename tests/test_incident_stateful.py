@@ -46,7 +46,9 @@ from incidentflow import (
 )
 from incidentflow.testing import events, incidents
 from model import (
+    EDGES,
     IC,
+    WHYS_DEPTH,
     Model,
     check_invariants,
     issue,
@@ -68,9 +70,12 @@ ZONES = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours
 # When a command is issued: minutes after the last stamp (negative goes back), how ``at``
 # relates to it, and the UTC offset ``now`` is written in.
 times = st.tuples(
-    st.sampled_from([1, 1, 1, 0, 2, 20, 90, -1, -45]),
+    st.sampled_from([1, 1, 1, 1, 1, 0, 2, 20, 90, -1, -45]),
     st.sampled_from(
         [
+            "default",
+            "default",
+            "default",
             "default",
             "default",
             "default",
@@ -98,6 +103,21 @@ def someone_who_may(model: Model, command: str) -> str:
     return next(p for p in [*PEOPLE, *holders] if model.may(p, command))
 
 
+DETOURS = ("reopen", "hand over", "shallow root cause", "partial invite")
+ONWARDS = {
+    State.DECLARED: State.MITIGATING,
+    State.MITIGATING: State.YELLOW,
+    State.YELLOW: State.GREEN,
+    State.GREEN: State.REPORTED,
+    State.REPORTED: State.POST_MORTEM,
+}
+
+
+def trigger(model: Model, target: State) -> str:
+    """The command that moves the model's incident to ``target`` (by the model's edges)."""
+    return EDGES[(model.state, target)][0]
+
+
 def towards_post_mortem(model: Model) -> Build:
     """The next command of the runbook's path from where the model is (a note when done)."""
 
@@ -105,15 +125,12 @@ def towards_post_mortem(model: Model) -> Build:
         return someone_who_may(model, command)
 
     def move(target: State) -> Build:
-        trigger = {
-            State.MITIGATING: "mitigate",
-            State.YELLOW: "announce_yellow",
-            State.GREEN: "announce_green",
-            State.REPORTED: "report",
-            State.POST_MORTEM: "begin_post_mortem",
-        }[target]
         return lambda t: ev.StateChanged(
-            actor=by(trigger), source=model.state, target=target, message="onwards", **t
+            actor=by(trigger(model, target)),
+            source=model.state,
+            target=target,
+            message="onwards",
+            **t,
         )
 
     p, state = model.priority, model.state
@@ -133,7 +150,35 @@ def towards_post_mortem(model: Model) -> Build:
             return lambda t: ev.Linked(actor="eli", kind=missing[0], url="https://x.test", **t)
         return move(State.MITIGATING)
     if state is State.MITIGATING:
+        commander = model.holders(IC)[0]
         running = [k for k, x in model.experiments.items() if x.running]
+        if not model.experiments:
+            return lambda t: ev.ExperimentStarted(
+                actor=commander,
+                experiment_id="walk-E",
+                hypothesis="the token expired",
+                action="refresh it",
+                expected="connections succeed",
+                component="db",
+                owner=commander,
+                **t,
+            )
+        if "walk-C" not in model.changes:
+            return lambda t: ev.ChangeLogged(
+                actor=commander,
+                change_id="walk-C",
+                made_by=commander,
+                what="restarted the primary",
+                where="db-1",
+                revert="restart again",
+                **t,
+            )
+        if "walk-D" not in model.debts:
+            return lambda t: ev.DebtOpened(
+                actor=by("open_debt"), debt_id="walk-D", description="pinned a version", **t
+            )
+        if not model.recovery_verified:
+            return lambda t: ev.RecoveryVerified(actor=by("verify_recovery"), evidence="ok", **t)
         if running:
             return lambda t: ev.ExperimentConcluded(
                 actor=by("conclude_experiment"),
@@ -142,8 +187,6 @@ def towards_post_mortem(model: Model) -> Build:
                 verdict=Verdict.CONFIRMED,
                 **t,
             )
-        if not model.recovery_verified:
-            return lambda t: ev.RecoveryVerified(actor=by("verify_recovery"), evidence="ok", **t)
         return move(State.YELLOW)
     if state is State.YELLOW:
         if needs_customer(p) and not model.customer_verified:
@@ -167,7 +210,7 @@ def towards_post_mortem(model: Model) -> Build:
             chain = next(
                 (c for c, (_, root) in model.whys.items() if not root), f"chain{len(model.whys)}"
             )
-            deep_enough = model.whys.get(chain, (0, False))[0] + 1 >= 5
+            deep_enough = model.whys.get(chain, (0, False))[0] + 1 >= WHYS_DEPTH
             return lambda t: ev.WhyAnswered(
                 actor=by("add_why"), chain=chain, answer="because", root_cause=deep_enough, **t
             )
@@ -196,7 +239,7 @@ class IncidentMachine(RuleBasedStateMachine):
         self.model: Model | None = None
         self.heard: list[ev.Event] = []
         self.previous: list[ev.Event] = []
-        self.checked = 0
+        self.detoured: set[str] = set()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -274,9 +317,23 @@ class IncidentMachine(RuleBasedStateMachine):
         declarer=people,
         began=st.sampled_from([0, 0, 5, 90]),
         head_start=st.sampled_from([0, 0, 0, 3, 8, 15, 25, 40]),
+        eager=st.booleans(),
+        detours=st.frozensets(st.sampled_from(DETOURS)),
     )
-    def declare(self, priority: Priority, declarer: str, began: int, head_start: int) -> None:
-        """Declare, then follow the runbook ``head_start`` steps, so runs start all along it."""
+    def declare(
+        self,
+        priority: Priority,
+        declarer: str,
+        began: int,
+        head_start: int,
+        eager: bool,
+        detours: frozenset[str],
+    ) -> None:
+        """Declare, then follow the runbook ``head_start`` steps, so runs start all along it.
+
+        An ``eager`` walk tries to move on before each step, probing every guard on the way;
+        ``detours`` are setbacks the walk takes once each (see :meth:`walk`).
+        """
         now = self.clock.now()
         at = now - began * MINUTE
         expected = ev.Declared(
@@ -299,28 +356,46 @@ class IncidentMachine(RuleBasedStateMachine):
         assert [expected] == list(self.incident.history)
         self.model = Model.declare(expected)
         self.incident.subscribers.subscribe(lambda incident, event: self.heard.append(event))
-        for _ in range(head_start):
-            self.attempt(towards_post_mortem(self.model))
+        self.walk(head_start, eager=eager, detours=detours)
 
     # -- commands -------------------------------------------------------------------------
+    # Each draws its actor (and any person it names) half the time from those for whom the
+    # command makes sense — people the model says may issue it, current holders — so that
+    # accepted commands are common; the other half from everyone.
 
-    @rule(actor=people, timing=times)
-    def validate(self, actor: str, timing: Times) -> None:
-        self.attempt(
-            lambda t: ev.Validated(actor=actor, evidence="errors on dashboards", **t), timing
+    def pick(self, data: Any, likely: list[str]) -> str:
+        """Someone from ``likely`` half the time (when there is anyone), else anyone."""
+        if likely and data.draw(st.booleans()):
+            return data.draw(st.sampled_from(likely))
+        return data.draw(people)
+
+    def actor(self, data: Any, command: str) -> str:
+        """Who issues ``command``: often someone the model says may, else anyone."""
+        model = self.incident_model
+        holders = [h for r in Role for h in model.holders(r)]
+        return self.pick(
+            data, [p for p in dict.fromkeys([*PEOPLE, *holders]) if model.may(p, command)]
         )
 
-    @rule(actor=people, kind=st.sampled_from(list(LinkKind)), timing=times)
-    def link(self, actor: str, kind: LinkKind, timing: Times) -> None:
+    @rule(data=st.data(), timing=times)
+    def validate(self, data: Any, timing: Times) -> None:
+        actor = self.actor(data, "validate")
+        self.attempt(lambda t: ev.Validated(actor=actor, evidence="errors on graphs", **t), timing)
+
+    @rule(data=st.data(), kind=st.sampled_from(list(LinkKind)), timing=times)
+    def link(self, data: Any, kind: LinkKind, timing: Times) -> None:
+        actor = self.actor(data, "link")
         self.attempt(lambda t: ev.Linked(actor=actor, kind=kind, url="https://x.test", **t), timing)
 
-    @rule(actor=people, role=roles, holder=people, timing=times)
-    def assign(self, actor: str, role: Role, holder: str, timing: Times) -> None:
+    @rule(data=st.data(), role=roles, holder=people, timing=times)
+    def assign(self, data: Any, role: Role, holder: str, timing: Times) -> None:
+        actor = self.actor(data, "assign")
         self.attempt(lambda t: ev.RoleAssigned(actor=actor, role=role, holder=holder, **t), timing)
 
-    @rule(data=st.data(), actor=people, role=roles, taker=people, timing=times)
-    def hand_off(self, data: Any, actor: str, role: Role, taker: str, timing: Times) -> None:
-        giver = data.draw(st.sampled_from([*self.incident_model.holders(role), *PEOPLE]))
+    @rule(data=st.data(), role=roles, taker=people, timing=times)
+    def hand_off(self, data: Any, role: Role, taker: str, timing: Times) -> None:
+        giver = self.pick(data, list(self.incident_model.holders(role)))
+        actor = giver if data.draw(st.booleans()) else self.actor(data, "hand_off")
         self.attempt(
             lambda t: ev.RoleHandedOff(
                 actor=actor, role=role, from_holder=giver, to_holder=taker, **t
@@ -328,23 +403,21 @@ class IncidentMachine(RuleBasedStateMachine):
             timing,
         )
 
-    @rule(data=st.data(), actor=people, role=roles, timing=times)
-    def release(self, data: Any, actor: str, role: Role, timing: Times) -> None:
-        holder = data.draw(st.sampled_from([*self.incident_model.holders(role), *PEOPLE]))
-        if data.draw(st.booleans()):
-            actor = holder  # releasing oneself
+    @rule(data=st.data(), role=roles, timing=times)
+    def release(self, data: Any, role: Role, timing: Times) -> None:
+        holder = self.pick(data, list(self.incident_model.holders(role)))
+        actor = holder if data.draw(st.booleans()) else self.actor(data, "release")
         self.attempt(lambda t: ev.RoleReleased(actor=actor, role=role, holder=holder, **t), timing)
 
     @rule(
-        actor=people,
-        owner=people,
+        data=st.data(),
         key=st.sampled_from(["E1", "E2", "E3"]),
         component=st.sampled_from(["db", "api"]),
         timing=times,
     )
-    def start_experiment(
-        self, actor: str, owner: str, key: str, component: str, timing: Times
-    ) -> None:
+    def start_experiment(self, data: Any, key: str, component: str, timing: Times) -> None:
+        actor = self.actor(data, "start_experiment")
+        owner = self.pick(data, list(self.incident_model.holders(IC)))
         self.attempt(
             lambda t: ev.ExperimentStarted(
                 actor=actor,
@@ -360,12 +433,13 @@ class IncidentMachine(RuleBasedStateMachine):
         )
 
     @rule(
-        actor=people,
+        data=st.data(),
         key=st.sampled_from(["E1", "E2", "E3", "E9"]),
         verdict=st.sampled_from(list(Verdict)),
         timing=times,
     )
-    def conclude_experiment(self, actor: str, key: str, verdict: Verdict, timing: Times) -> None:
+    def conclude_experiment(self, data: Any, key: str, verdict: Verdict, timing: Times) -> None:
+        actor = self.actor(data, "conclude_experiment")
         self.attempt(
             lambda t: ev.ExperimentConcluded(
                 actor=actor, experiment_id=key, observed="it did", verdict=verdict, **t
@@ -373,12 +447,14 @@ class IncidentMachine(RuleBasedStateMachine):
             timing,
         )
 
-    @rule(actor=people, timing=times)
-    def note(self, actor: str, timing: Times) -> None:
+    @rule(data=st.data(), timing=times)
+    def note(self, data: Any, timing: Times) -> None:
+        actor = self.actor(data, "note")
         self.attempt(lambda t: ev.NoteAdded(actor=actor, text="tried a restart", **t), timing)
 
-    @rule(actor=people, no_progress=st.booleans(), timing=times)
-    def post_update(self, actor: str, no_progress: bool, timing: Times) -> None:
+    @rule(data=st.data(), no_progress=st.booleans(), timing=times)
+    def post_update(self, data: Any, no_progress: bool, timing: Times) -> None:
+        actor = self.actor(data, "post_update")
         self.attempt(
             lambda t: ev.UpdatePosted(
                 actor=actor, message="still on it", no_progress=no_progress, **t
@@ -386,8 +462,9 @@ class IncidentMachine(RuleBasedStateMachine):
             timing,
         )
 
-    @rule(actor=people, maker=people, key=st.sampled_from(["C1", "C2"]), timing=times)
-    def log_change(self, actor: str, maker: str, key: str, timing: Times) -> None:
+    @rule(data=st.data(), maker=people, key=st.sampled_from(["C1", "C2"]), timing=times)
+    def log_change(self, data: Any, maker: str, key: str, timing: Times) -> None:
+        actor = self.actor(data, "log_change")
         self.attempt(
             lambda t: ev.ChangeLogged(
                 actor=actor,
@@ -402,24 +479,26 @@ class IncidentMachine(RuleBasedStateMachine):
         )
 
     @rule(
-        actor=people,
+        data=st.data(),
         key=st.sampled_from(["C1", "C2", "C9"]),
         outcome=st.sampled_from(list(ChangeOutcome)),
         timing=times,
     )
-    def reconcile_change(self, actor: str, key: str, outcome: ChangeOutcome, timing: Times) -> None:
+    def reconcile_change(self, data: Any, key: str, outcome: ChangeOutcome, timing: Times) -> None:
+        actor = self.actor(data, "reconcile_change")
         self.attempt(
             lambda t: ev.ChangeReconciled(actor=actor, change_id=key, outcome=outcome, **t),
             timing,
         )
 
     @rule(
-        actor=people,
+        data=st.data(),
         chain=st.sampled_from(["main", "main", "other"]),
         root_cause=st.booleans(),
         timing=times,
     )
-    def add_why(self, actor: str, chain: str, root_cause: bool, timing: Times) -> None:
+    def add_why(self, data: Any, chain: str, root_cause: bool, timing: Times) -> None:
+        actor = self.actor(data, "add_why")
         self.attempt(
             lambda t: ev.WhyAnswered(
                 actor=actor, chain=chain, answer="because", root_cause=root_cause, **t
@@ -427,41 +506,48 @@ class IncidentMachine(RuleBasedStateMachine):
             timing,
         )
 
-    @rule(actor=people, timing=times)
-    def add_factor(self, actor: str, timing: Times) -> None:
+    @rule(data=st.data(), timing=times)
+    def add_factor(self, data: Any, timing: Times) -> None:
+        actor = self.actor(data, "add_factor")
         self.attempt(lambda t: ev.FactorAdded(actor=actor, description="no alert", **t), timing)
 
-    @rule(actor=people, timing=times)
-    def verify_recovery(self, actor: str, timing: Times) -> None:
+    @rule(data=st.data(), timing=times)
+    def verify_recovery(self, data: Any, timing: Times) -> None:
+        actor = self.actor(data, "verify_recovery")
         self.attempt(lambda t: ev.RecoveryVerified(actor=actor, evidence="graphs", **t), timing)
 
-    @rule(actor=people, timing=times)
-    def verify_customer(self, actor: str, timing: Times) -> None:
+    @rule(data=st.data(), timing=times)
+    def verify_customer(self, data: Any, timing: Times) -> None:
+        actor = self.actor(data, "verify_customer")
         self.attempt(
             lambda t: ev.CustomerVerified(actor=actor, customer="acme", evidence="ok", **t),
             timing,
         )
 
-    @rule(actor=people, key=st.sampled_from(["D1", "D2"]), timing=times)
-    def open_debt(self, actor: str, key: str, timing: Times) -> None:
+    @rule(data=st.data(), key=st.sampled_from(["D1", "D2"]), timing=times)
+    def open_debt(self, data: Any, key: str, timing: Times) -> None:
+        actor = self.actor(data, "open_debt")
         self.attempt(
             lambda t: ev.DebtOpened(actor=actor, debt_id=key, description="pinned", **t), timing
         )
 
-    @rule(actor=people, key=st.sampled_from(["D1", "D2", "D9"]), timing=times)
-    def close_debt(self, actor: str, key: str, timing: Times) -> None:
+    @rule(data=st.data(), key=st.sampled_from(["D1", "D2", "D9"]), timing=times)
+    def close_debt(self, data: Any, key: str, timing: Times) -> None:
+        actor = self.actor(data, "close_debt")
         self.attempt(lambda t: ev.DebtClosed(actor=actor, debt_id=key, **t), timing)
 
-    @rule(actor=people, timing=times)
-    def start_report(self, actor: str, timing: Times) -> None:
+    @rule(data=st.data(), timing=times)
+    def start_report(self, data: Any, timing: Times) -> None:
+        actor = self.actor(data, "start_report")
         self.attempt(lambda t: ev.ReportStarted(actor=actor, location="docs/rca", **t), timing)
 
     @rule(
-        actor=people,
+        data=st.data(),
         invitees=st.lists(people, min_size=1, unique=True).map(tuple),
         timing=times,
     )
-    def schedule_post_mortem(self, actor: str, invitees: tuple[str, ...], timing: Times) -> None:
+    def schedule_post_mortem(self, data: Any, invitees: tuple[str, ...], timing: Times) -> None:
+        actor = self.actor(data, "schedule_post_mortem")
         meeting = self.incident_model.last_stamp + timedelta(days=2)
         self.attempt(
             lambda t: ev.PostMortemScheduled(
@@ -471,13 +557,14 @@ class IncidentMachine(RuleBasedStateMachine):
         )
 
     @rule(
-        actor=people,
+        data=st.data(),
         owner=people,
         key=st.sampled_from(["A1", "A2"]),
         kind=st.sampled_from(list(ActionKind)),
         timing=times,
     )
-    def add_action(self, actor: str, owner: str, key: str, kind: ActionKind, timing: Times) -> None:
+    def add_action(self, data: Any, owner: str, key: str, kind: ActionKind, timing: Times) -> None:
+        actor = self.actor(data, "add_action")
         due = self.incident_model.last_stamp + timedelta(days=14)
         self.attempt(
             lambda t: ev.ActionAdded(
@@ -492,20 +579,25 @@ class IncidentMachine(RuleBasedStateMachine):
             timing,
         )
 
-    @rule(actor=people, key=st.sampled_from(["A1", "A2", "A9"]), timing=times)
-    def close_action(self, actor: str, key: str, timing: Times) -> None:
+    @rule(data=st.data(), key=st.sampled_from(["A1", "A2", "A9"]), timing=times)
+    def close_action(self, data: Any, key: str, timing: Times) -> None:
+        actor = self.actor(data, "close_action")
         self.attempt(lambda t: ev.ActionClosed(actor=actor, action_id=key, **t), timing)
 
-    @rule(actor=people, priority=priorities, timing=times)
-    def change_priority(self, actor: str, priority: Priority, timing: Times) -> None:
+    @rule(data=st.data(), priority=priorities, timing=times)
+    def change_priority(self, data: Any, priority: Priority, timing: Times) -> None:
+        actor = self.actor(data, "change_priority")
         self.attempt(
             lambda t: ev.PriorityChanged(actor=actor, priority=priority, reason="impact", **t),
             timing,
         )
 
-    @rule(actor=people, goal=states, timing=times)
-    def move(self, actor: str, goal: State, timing: Times) -> None:
-        source = self.incident_model.state
+    @rule(data=st.data(), goal=states, timing=times)
+    def move(self, data: Any, goal: State, timing: Times) -> None:
+        model = self.incident_model
+        source = model.state
+        edge = EDGES.get((source, goal))
+        actor = self.actor(data, edge[0]) if edge is not None else data.draw(people)
         self.attempt(
             lambda t: ev.StateChanged(
                 actor=actor, source=source, target=goal, message="moving", **t
@@ -552,11 +644,89 @@ class IncidentMachine(RuleBasedStateMachine):
             issue(self.incident, event, **times_given)
         self.assert_unchanged(before, heard)
 
-    @rule(steps=st.integers(1, 8))
-    def towards_post_mortem(self, steps: int) -> None:
-        """The next steps of the runbook, so that runs reach the later states too."""
+    def walk(self, steps: int, *, eager: bool, detours: frozenset[str] = frozenset()) -> None:
+        """Take ``steps`` steps of the runbook; when ``eager``, first try to move on each time.
+
+        Each of ``detours`` happens once when its moment comes: a ``reopen`` just before green,
+        a ``hand over`` of the IC role while its holder owns a running experiment, a ``shallow
+        root cause`` named one why too early, a ``partial invite`` to the post-mortem.
+        """
         for _ in range(steps):
-            self.attempt(towards_post_mortem(self.incident_model))
+            model = self.incident_model
+            state = model.state
+            if eager:
+                self.push_on()
+                if model.state is not state:
+                    continue  # moved on: the next step starts from the new state
+            detour = self.detour(detours - self.detoured)
+            if detour is not None:
+                self.attempt(detour)
+                continue
+            self.attempt(towards_post_mortem(model))
+
+    def detour(self, detours: frozenset[str]) -> Build | None:
+        """The first of ``detours`` whose moment has come, marked as taken."""
+        model = self.incident_model
+        if (
+            "reopen" in detours
+            and model.state is State.YELLOW
+            and not model.unmet_guards(State.GREEN)
+        ):  # the errors come back just before green
+            self.detoured.add("reopen")
+            actor = someone_who_may(model, "reopen")
+            return lambda t: ev.StateChanged(
+                actor=actor, source=State.YELLOW, target=State.MITIGATING, message="back", **t
+            )
+        chains = [
+            c for c, (depth, root) in model.whys.items() if depth == WHYS_DEPTH - 2 and not root
+        ]
+        if "shallow root cause" in detours and model.state is State.GREEN and chains:
+            self.detoured.add("shallow root cause")
+            actor = someone_who_may(model, "add_why")
+            chain = chains[0]
+            return lambda t: ev.WhyAnswered(
+                actor=actor, chain=chain, answer="that's it", root_cause=True, **t
+            )
+        if "partial invite" in detours and model.state is State.REPORTED:
+            self.detoured.add("partial invite")
+            actor = someone_who_may(model, "schedule_post_mortem")
+            meeting = model.last_stamp + timedelta(days=1)
+            return lambda t: ev.PostMortemScheduled(
+                actor=actor, scheduled_for=meeting, invitees=("eli",), **t
+            )
+        owners = [x.owner for x in model.experiments.values() if x.running]
+        if "hand over" in detours and owners:
+            self.detoured.add("hand over")
+            fresh = next(p for p in PEOPLE if p not in model.holders(IC))
+            giver = owners[0]
+            return lambda t: ev.RoleHandedOff(
+                actor=giver, role=IC, from_holder=giver, to_holder=fresh, **t
+            )
+        return None
+
+    @rule(
+        steps=st.integers(1, 8),
+        eager=st.booleans(),
+        detours=st.frozensets(st.sampled_from(DETOURS)),
+    )
+    def towards_post_mortem(self, steps: int, eager: bool, detours: frozenset[str]) -> None:
+        """The next steps of the runbook, so that runs reach the later states too."""
+        self.walk(steps, eager=eager, detours=detours)
+
+    @rule(timing=times)
+    def push_on(self, timing: Times = (1, "default", UTC)) -> None:
+        """Someone allowed to tries the runbook's next move now, whether or not it is due."""
+        model = self.incident_model
+        target = ONWARDS.get(model.state)
+        if target is None:
+            return
+        actor = someone_who_may(model, trigger(model, target))
+        self.attempt(
+            lambda t: ev.StateChanged(
+                actor=actor, source=model.state, target=target, message="onwards", **t
+            ),
+            timing,
+        )
 
     # -- invariants -----------------------------------------------------------------------
 

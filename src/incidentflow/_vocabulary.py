@@ -17,6 +17,10 @@ class Vocabulary(enum.Enum):
     :class:`~incidentflow.errors.InvalidInput` listing the accepted values.
     """
 
+    # Members are singletons compared by identity, so the identity hash is exact, and it is
+    # computed in C: Enum's own __hash__ is Python code, run on every dict and set lookup.
+    __hash__ = object.__hash__
+
     @classmethod
     def parse(cls, text: Any) -> Self:
         """The member ``text`` names."""

@@ -22,6 +22,9 @@ class Clock(Protocol):
         ...
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 class SystemClock:
     """The system's UTC time, never going backwards even if the wall clock is stepped back.
 
@@ -32,7 +35,7 @@ class SystemClock:
     __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._last = datetime.min.replace(tzinfo=UTC)
+        self._last = _EARLIEST
 
     def now(self) -> datetime:
         """The current UTC time, at least the last time given."""

@@ -423,12 +423,14 @@ def _static(text: str) -> Callable[[Incident, Policy], str]:
 
 def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
     required = policy.rules_for(incident.priority).required_links
-    return sorted((k for k in required if k not in incident.links), key=lambda k: k.value)
+    missing = [k for k in required if k not in incident.links]
+    return sorted(missing, key=lambda k: k.value) if missing else missing
 
 
 def _missing_roles(incident: Incident, policy: Policy) -> list[Role]:
     required = policy.rules_for(incident.priority).required_roles
-    return sorted((r for r in required if not incident.roles.get(r)), key=lambda r: r.value)
+    missing = [r for r in required if not incident.roles.get(r)]
+    return sorted(missing, key=lambda r: r.value) if missing else missing
 
 
 def _uninvited(incident: Incident, policy: Policy) -> list[str]:

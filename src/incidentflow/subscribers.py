@@ -68,7 +68,7 @@ class Subscribers:
 
     def __init__(self) -> None:
         self._entries: list[tuple[Subscriber, Callable[[DeliveryFailure], object]]] = []
-        self._queue: deque[tuple[Incident, Event]] = deque()
+        self._queue: deque[tuple[Incident, Event]] | None = None  # made on first delivery
         self._delivering = False
 
     def __len__(self) -> int:
@@ -98,13 +98,16 @@ class Subscribers:
         """Tell every subscriber of ``event``, in order, isolating their failures."""
         if not self._entries:
             return
-        self._queue.append((incident, event))
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        queue.append((incident, event))
         if self._delivering:
             return
         self._delivering = True
         try:
-            while self._queue:
-                current, item = self._queue.popleft()
+            while queue:
+                current, item = queue.popleft()
                 for subscriber, on_error in tuple(self._entries):
                     try:
                         subscriber(current, item)
