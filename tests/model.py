@@ -60,7 +60,7 @@ EDGES: dict[tuple[State, State], tuple[str, tuple[str, ...]]] = {
         "announce_green",
         ("customer_verified", "tech_debt_closed", "changes_reconciled"),
     ),
-    (S.GREEN, S.REPORTED): ("report", ("root_cause_found", "report_started")),
+    (S.GREEN, S.REPORTED): ("mark_reported", ("root_cause_found", "report_started")),
     (S.REPORTED, S.POST_MORTEM): (
         "begin_post_mortem",
         ("post_mortem_scheduled", "roles_invited"),
@@ -107,11 +107,11 @@ WHERE: dict[str, frozenset[State]] = {
     "assign": _LIVE,
     "hand_off": _LIVE,
     "release": _LIVE,
-    "reconcile_change": _LIVE,
+    "reconcile_change": _EVERYWHERE,
     "add_why": _LIVE,
     "add_factor": _LIVE,
     "add_action": _LIVE,
-    "close_action": _LIVE,
+    "close_action": _EVERYWHERE,
     "start_experiment": frozenset({S.DECLARED, S.MITIGATING}),
     "conclude_experiment": frozenset({S.DECLARED, S.MITIGATING}),
     "note": _EVERYWHERE,
@@ -203,6 +203,7 @@ class Model:
     whys: dict[str, tuple[int, bool]] = field(default_factory=dict)  # chain -> (depth, root)
     debts: dict[str, bool] = field(default_factory=dict)  # id -> open
     actions: dict[str, bool] = field(default_factory=dict)  # id -> open
+    action_owners: dict[str, str] = field(default_factory=dict)  # id -> owner
     report: bool = False
     invitees: frozenset[str] | None = None
     customer_verified: bool = False
@@ -286,6 +287,8 @@ class Model:
             return event.actor == event.from_holder and event.actor in self.holders(event.role)
         if isinstance(event, ev.RoleReleased):
             return event.actor == event.holder and event.actor in self.holders(event.role)
+        if isinstance(event, ev.ActionClosed):  # an action item's owner may close it
+            return self.action_owners.get(event.action_id) == event.actor
         return False
 
     def _timing(self, event: ev.Event) -> list[str]:
@@ -452,6 +455,7 @@ class Model:
             self.invitees = frozenset(e.invitees)
         elif isinstance(e, ev.ActionAdded):
             self.actions[e.action_id] = True
+            self.action_owners[e.action_id] = e.owner
         elif isinstance(e, ev.ActionClosed):
             self.actions[e.action_id] = False
         elif isinstance(e, ev.PriorityChanged):
@@ -479,6 +483,7 @@ class Model:
             whys=dict(self.whys),
             debts=dict(self.debts),
             actions=dict(self.actions),
+            action_owners=dict(self.action_owners),
             report=self.report,
             invitees=self.invitees,
             customer_verified=self.customer_verified,
@@ -501,7 +506,9 @@ class Model:
             changes=frozenset(self.changes.items()),
             whys=frozenset((k, d, root) for k, (d, root) in self.whys.items()),
             debts=frozenset(self.debts.items()),
-            actions=frozenset(self.actions.items()),
+            actions=frozenset(
+                (k, self.action_owners[k], still) for k, still in self.actions.items()
+            ),
             report=self.report,
             invitees=self.invitees,
             customer_verified=self.customer_verified,
@@ -541,7 +548,7 @@ class Picture:
     changes: frozenset[tuple[str, bool]]
     whys: frozenset[tuple[str, int, bool]]
     debts: frozenset[tuple[str, bool]]
-    actions: frozenset[tuple[str, bool]]
+    actions: frozenset[tuple[str, str, bool]]
     report: bool
     invitees: frozenset[str] | None
     customer_verified: bool
@@ -563,7 +570,9 @@ def observe(incident: Incident) -> Picture:
         changes=frozenset((k, c.outcome is not None) for k, c in incident.manual_changes.items()),
         whys=frozenset((k, len(c.answers), c.root_cause) for k, c in incident.why_chains.items()),
         debts=frozenset((k, d.closed_at is None) for k, d in incident.tech_debt.items()),
-        actions=frozenset((k, a.closed_at is None) for k, a in incident.action_items.items()),
+        actions=frozenset(
+            (k, a.owner, a.closed_at is None) for k, a in incident.action_items.items()
+        ),
         report=incident.report is not None,
         invitees=frozenset(meeting.invitees) if meeting is not None else None,
         customer_verified=incident.customer_verification is not None,

@@ -836,7 +836,7 @@ def test_allowed_commands_when_dismissed_and_in_yellow(clock: ManualClock) -> No
     """A dismissed incident takes only notes; yellow allows the customer's verification."""
     incident = Incident.declare("INC-9", "t", Priority.P3, actor="ana", clock=clock)
     incident.dismiss("false alarm", actor="ana")
-    assert {"note"} == incident.allowed_commands()
+    assert {"note", "reconcile_change", "close_action"} == incident.allowed_commands()
     yellow = yellow_p1(ManualClock(START))
     assert "verify_customer" in yellow.allowed_commands("cy")
     assert {"reopen", "verify_recovery"}.isdisjoint(yellow.allowed_commands("cy"))
@@ -972,3 +972,34 @@ def test_trigger_by_unknown_name_is_bad_input(clock: ManualClock) -> None:
     incident = mitigating_p1(clock)
     with pytest.raises(InvalidInput, match="announce_yellow"):
         incident.trigger("launch", "go", actor="ana")
+
+
+def test_an_action_items_owner_may_close_it_without_a_role(clock: ManualClock) -> None:
+    """Whoever owns an action item may close it; anyone else still needs a role."""
+    incident = mitigating_p1(clock)
+    item = incident.add_action(
+        "alert on refresh-job failures",
+        owner="zed",
+        due_at=clock.now() + timedelta(days=7),
+        kind=ActionKind.PREVENTIVE,
+        actor="ana",
+    )
+    refusal = refused(incident, lambda: incident.close_action(item.action_id, actor="yan"))
+    assert isinstance(refusal, NotAuthorized)
+    incident.close_action(item.action_id, actor="zed")
+    assert incident.action_items[item.action_id].closed_at is not None
+
+
+def test_a_dismissed_false_alarm_can_still_settle_its_changes_and_actions(
+    clock: ManualClock,
+) -> None:
+    """A change logged while validating can be reverted after the alarm is dismissed."""
+    incident = Incident.declare("INC-9", "Alert storm", Priority.P2, actor="ana", clock=clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    change = incident.log_change(
+        what="silenced the alert", where="pager", revert="unsilence", actor="ana"
+    )
+    incident.dismiss("false alarm", actor="ana")
+    assert ["manual_change"] == [o.kind for o in incident.due()]
+    incident.reconcile_change(change.change_id, ChangeOutcome.REVERTED, actor="ana")
+    assert () == incident.due()

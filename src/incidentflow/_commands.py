@@ -516,7 +516,7 @@ class Commands:
         self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
     ) -> ev.StateChanged:
         """Green → reported, once the root cause is found and the report started."""
-        return self.trigger(_REPORT, message, actor=actor, at=at, now=now)
+        return self.trigger("mark_reported", message, actor=actor, at=at, now=now)
 
     def begin_post_mortem(
         self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
@@ -538,4 +538,3 @@ class Commands:
 
 
 _TARGETS = {e.trigger: e.target for e in EDGES.values()}
-_REPORT = next(e.trigger for e in EDGES.values() if e.target is State.REPORTED)

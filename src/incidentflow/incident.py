@@ -283,7 +283,11 @@ class Incident(Commands):
 
     @property
     def roles(self) -> Mapping[Role, tuple[str, ...]]:
-        """The holders of each role, in the order they took it; unfilled roles are absent."""
+        """The holders of each role; unfilled roles are absent.
+
+        Holders are in the order they took the role; a hand-off puts the new holder in the
+        old one's place.
+        """
         return MappingProxyType(self._roles)
 
     def holders(self, role: Role) -> tuple[str, ...]:

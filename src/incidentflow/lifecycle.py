@@ -103,7 +103,7 @@ _DEFINITION: tuple[dict[str, Any], ...] = (
         "conditions": ["customer_verified", "tech_debt_closed", "changes_reconciled"],
     },
     {
-        "trigger": "report",
+        "trigger": "mark_reported",
         "source": State.GREEN,
         "dest": State.REPORTED,
         "conditions": ["root_cause_found", "report_started"],

@@ -95,14 +95,13 @@ def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
         for debt in incident.tech_debt.values():
             if debt.open:
                 owe("tech_debt", "close_debt", f"clean up tech debt {debt.id}: {debt.description}")
-    if state is not State.DISMISSED:
-        for change in incident.manual_changes.values():
-            if not change.reconciled and state is not State.DECLARED:
-                owe(
-                    "manual_change",
-                    "reconcile_change",
-                    f"revert or make permanent change {change.id}: {change.what}",
-                )
+    for change in incident.manual_changes.values():
+        if not change.reconciled:
+            owe(
+                "manual_change",
+                "reconcile_change",
+                f"revert or make permanent change {change.id}: {change.what}",
+            )
     green_at = incident.when_entered(State.GREEN)
     if state is State.GREEN and incident.report is None:
         owe("report", "start_report", "start the incident report (step 14)")

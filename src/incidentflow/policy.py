@@ -54,7 +54,7 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
         "note": _ALL,
         "post_update": _ACTIVE | {State.GREEN},
         "log_change": _ACTIVE,
-        "reconcile_change": _NOT_DISMISSED,
+        "reconcile_change": _ALL,
         "add_why": _NOT_DISMISSED,
         "add_factor": _NOT_DISMISSED,
         "verify_recovery": frozenset({State.MITIGATING}),
@@ -64,7 +64,7 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
         "start_report": frozenset({State.GREEN}),
         "schedule_post_mortem": frozenset({State.GREEN, State.REPORTED}),
         "add_action": _NOT_DISMISSED,
-        "close_action": _NOT_DISMISSED,
+        "close_action": _ALL,
         "change_priority": _ACTIVE,
     }
 )
@@ -360,11 +360,17 @@ class Policy:
 
 
 def _own_role(incident: Incident, event: ev.Event) -> bool:
-    """A holder may always hand off or release their own role (one they hold now)."""
+    """Whether the event acts on what is the actor's own, whatever the table says.
+
+    A role held now may be handed off or released; an owned action item may be closed.
+    """
     if isinstance(event, ev.RoleHandedOff):
         return event.actor == event.from_holder and event.actor in incident.holders(event.role)
     if isinstance(event, ev.RoleReleased):
         return event.actor == event.holder and event.actor in incident.holders(event.role)
+    if isinstance(event, ev.ActionClosed):
+        item = incident.action_items.get(event.action_id)
+        return item is not None and item.owner == event.actor
     return False
 
 
@@ -721,7 +727,8 @@ RULES: Mapping[str, str] = MappingProxyType(
         "state_allows_command": "The command is allowed in the incident's current state "
         "(see COMMAND_STATES).",
         "authorized": "The actor holds a role the policy allows to issue the command (or "
-        "nobody holds such a role yet, or the actor hands off or releases their own role).",
+        "nobody holds such a role yet, or the actor hands off or releases their own role, or "
+        "closes an action item they own).",
         "stamps_in_order": "An event's recorded_at is never before the previous event's.",
         "not_in_future": "What happened is never later than when it was recorded.",
         "not_before_start": "Nothing happens before the incident began (its declaration's "
