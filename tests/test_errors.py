@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 
 import pytest
@@ -216,3 +217,37 @@ def test_refused_move_to_a_non_neighbour(clock: ManualClock) -> None:
     with pytest.raises(TransitionBlocked) as info:
         incident.move(State.GREEN, message="skip ahead", actor="ana")
     assert "lifecycle_edge" in info.value.rules
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuleViolated(
+            incident_id="INC-1",
+            state="mitigating",
+            command="assign",
+            unmet=(Unmet("single_holder", "lead is held by ana"),),
+        ),
+        NotAuthorized(
+            incident_id="INC-1",
+            state="declared",
+            command="post_update",
+            unmet=(Unmet("authorized", "di must hold communicator"),),
+        ),
+        TransitionBlocked(
+            incident_id="INC-1",
+            state="declared",
+            command="mitigate",
+            target="mitigating",
+            unmet=(Unmet("validated", "not validated"), Unmet("required_links", "no ticket")),
+        ),
+        ReplayError(index=4, rules=("stamps_in_order",), detail="recorded before event 3"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_errors_survive_pickling(error: Exception) -> None:
+    """Refusals and replay errors cross process boundaries whole (task queues, workers)."""
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(error) is type(copy)
+    assert str(error) == str(copy)
+    assert vars(error) == vars(copy)

@@ -1003,3 +1003,29 @@ def test_a_dismissed_false_alarm_can_still_settle_its_changes_and_actions(
     assert ["manual_change"] == [o.kind for o in incident.due()]
     incident.reconcile_change(change.change_id, ChangeOutcome.REVERTED, actor="ana")
     assert () == incident.due()
+
+
+def test_declaration_facts_and_when_states_were_entered(clock: ManualClock) -> None:
+    """declared_by, began_at and when_entered read the recorded history."""
+    incident = mitigating_p1(clock)
+    assert "ana" == incident.declared_by
+    assert incident.began_at == incident.when_entered(State.DECLARED)
+    assert incident.history[-1].occurred_at == incident.when_entered(State.MITIGATING)
+    assert None is incident.when_entered(State.GREEN)
+
+
+def test_history_is_a_read_only_sequence_view(clock: ManualClock) -> None:
+    """history compares equal to a list of the same events, slices to tuples, and says its size."""
+    incident = mitigating_p1(clock)
+    events_now = list(incident.history)
+    assert events_now == incident.history
+    assert tuple(events_now[:2]) == incident.history[:2]
+    assert f"<history of {len(events_now)} events>" == repr(incident.history)
+    assert not hasattr(incident.history, "append")
+
+
+def test_generated_ids_skip_ids_already_taken(clock: ManualClock) -> None:
+    """An automatic id never collides with one given explicitly."""
+    incident = mitigating_p1(clock)
+    incident.log_change(what="a", where="b", revert="c", actor="ana", change_id="C2")
+    assert "C3" == incident.log_change(what="d", where="e", revert="f", actor="ana").change_id

@@ -504,3 +504,12 @@ def test_every_rule_a_refusal_reports_is_documented(clock: ManualClock) -> None:
     found = _refusal_rules(clock)
     assert set() == found - set(RULES)
     assert set(RULES) == found
+
+
+def test_post_mortem_within_must_be_positive() -> None:
+    """A policy built in Python with a zero or negative deadline is refused too."""
+    from datetime import timedelta
+
+    for bad in (timedelta(0), timedelta(days=-1)):
+        with pytest.raises(PolicyError, match="post_mortem_within must be a positive duration"):
+            Policy(post_mortem_within=bad)
