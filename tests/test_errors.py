@@ -40,6 +40,11 @@ EXPECTED_PARENTS = {
     TransitionBlocked: CommandRefused,
     RuleViolated: CommandRefused,
     ReplayError: IncidentFlowError,
+    errors.StoreError: IncidentFlowError,
+    errors.Conflict: errors.StoreError,
+    errors.NotFound: errors.StoreError,
+    errors.Tampered: errors.StoreError,
+    errors.StoreUnavailable: errors.StoreError,
 }
 
 UNMET = (
@@ -242,6 +247,9 @@ def test_refused_move_to_a_non_neighbour(clock: ManualClock) -> None:
             unmet=(Unmet("validated", "not validated"), Unmet("required_links", "no ticket")),
         ),
         ReplayError(index=4, rules=("stamps_in_order",), detail="recorded before event 3"),
+        errors.Conflict(incident_id="INC-1", expected=2, actual=3),
+        errors.NotFound(incident_id="INC-9"),
+        errors.Tampered(incident_id="INC-1", version=2, reason="changed: bad hash"),
     ],
     ids=lambda e: type(e).__name__,
 )

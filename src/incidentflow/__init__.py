@@ -8,13 +8,18 @@ from .clock import Clock as Clock
 from .clock import ManualClock as ManualClock
 from .clock import SystemClock as SystemClock
 from .errors import CommandRefused as CommandRefused
+from .errors import Conflict as Conflict
 from .errors import DecodeError as DecodeError
 from .errors import IncidentFlowError as IncidentFlowError
 from .errors import InvalidInput as InvalidInput
 from .errors import NotAuthorized as NotAuthorized
+from .errors import NotFound as NotFound
 from .errors import PolicyError as PolicyError
 from .errors import ReplayError as ReplayError
 from .errors import RuleViolated as RuleViolated
+from .errors import StoreError as StoreError
+from .errors import StoreUnavailable as StoreUnavailable
+from .errors import Tampered as Tampered
 from .errors import TransitionBlocked as TransitionBlocked
 from .events import ActionAdded as ActionAdded
 from .events import ActionClosed as ActionClosed
@@ -74,6 +79,7 @@ __all__ = [
     "ChangeReconciled",
     "Clock",
     "CommandRefused",
+    "Conflict",
     "CustomerVerified",
     "DEFAULT_POLICY",
     "DebtClosed",
@@ -95,6 +101,7 @@ __all__ = [
     "ManualChange",
     "ManualClock",
     "NotAuthorized",
+    "NotFound",
     "NoteAdded",
     "Obligation",
     "Policy",
@@ -113,8 +120,11 @@ __all__ = [
     "RuleViolated",
     "State",
     "StateChanged",
+    "StoreError",
+    "StoreUnavailable",
     "Subscribers",
     "SystemClock",
+    "Tampered",
     "TechDebt",
     "TransitionBlocked",
     "Unmet",

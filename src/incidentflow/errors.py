@@ -12,7 +12,13 @@ The tree, by *when* an error happens::
     │   ├── NotAuthorized             the actor holds none of the roles allowed to issue it
     │   ├── TransitionBlocked         a state change whose guards are unmet (or not an edge)
     │   └── RuleViolated              the command would break an invariant
-    └── ReplayError                   a recorded history breaks a rule at a given event index
+    ├── ReplayError                   a recorded history breaks a rule at a given event index
+    └── StoreError                    a store cannot do what was asked of it
+        ├── Conflict                  another writer appended first (expected vs actual version)
+        ├── NotFound (KeyError)       no incident with that id is stored
+        ├── Tampered                  stored events were changed behind the library's back
+        └── StoreUnavailable          the database cannot be opened or written (read-only,
+                                      full, locked past the timeout, not a database, newer)
 
 A refused command never leaves a trace: the incident's state, records and event log are exactly
 as they were.  Every refusal carries *all* the unmet rules, not just the first one found.
@@ -27,13 +33,18 @@ from .records import Unmet
 
 __all__ = [
     "CommandRefused",
+    "Conflict",
     "DecodeError",
     "IncidentFlowError",
     "InvalidInput",
     "NotAuthorized",
+    "NotFound",
     "PolicyError",
     "ReplayError",
     "RuleViolated",
+    "StoreError",
+    "StoreUnavailable",
+    "Tampered",
     "TransitionBlocked",
 ]
 
@@ -132,6 +143,79 @@ class ReplayError(IncidentFlowError):
             _rebuild,
             (type(self), {"index": self.index, "rules": self.rules, "detail": self.detail}),
         )
+
+
+class StoreError(IncidentFlowError):
+    """Root of storage problems: a store cannot do what was asked of it."""
+
+
+class Conflict(StoreError):
+    """Optimistic-concurrency conflict: the incident is not at the version the writer expected.
+
+    Another writer appended first; nothing was written.  Reload the incident and retry.
+    """
+
+    def __init__(self, *, incident_id: str, expected: int, actual: int) -> None:
+        self.incident_id = incident_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{incident_id}: expected version {expected} but the store holds version {actual}; "
+            "reload the incident and retry"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild,
+            (
+                type(self),
+                {"incident_id": self.incident_id, "expected": self.expected, "actual": self.actual},
+            ),
+        )
+
+
+class NotFound(StoreError, KeyError):
+    """No incident with this id is stored."""
+
+    def __init__(self, *, incident_id: str) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"no incident {incident_id!r} in the store")
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ would quote the message like a repr.
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), {"incident_id": self.incident_id}))
+
+
+class Tampered(StoreError):
+    """Stored data was changed behind the library's back.
+
+    ``version`` is the 1-based version of the first bad event; ``reason`` says what is wrong.
+    """
+
+    def __init__(self, *, incident_id: str, version: int, reason: str) -> None:
+        self.incident_id = incident_id
+        self.version = version
+        self.reason = reason
+        super().__init__(f"{incident_id}: event {version} was tampered with: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild,
+            (
+                type(self),
+                {"incident_id": self.incident_id, "version": self.version, "reason": self.reason},
+            ),
+        )
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be opened or written: read-only, full, locked, not a database, newer.
+
+    Raised from the underlying ``sqlite3`` error, which is its ``__cause__``.
+    """
 
 
 def _rebuild(kind: type[Exception], arguments: dict[str, Any]) -> Exception:

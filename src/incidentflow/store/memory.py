@@ -1,0 +1,120 @@
+"""A store in memory: for tests, demos and embedders that persist elsewhere.
+
+It behaves exactly as :class:`~incidentflow.store.SQLiteStore` does (same checks, same hash
+chain, same errors) but keeps nothing once the object is gone.  It is thread-safe; there is no
+reopening it.
+
+>>> from incidentflow import Incident, ManualClock, Priority
+>>> from datetime import UTC, datetime
+>>> clock = ManualClock(datetime(2026, 3, 1, 14, 0, tzinfo=UTC))
+>>> incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+>>> store = InMemoryStore()
+>>> store.append("INC-1", incident.history, expected_version=0)
+1
+>>> store.load("INC-1") == incident
+True
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+
+from incidentflow.errors import Conflict, StoreUnavailable
+from incidentflow.events import Event
+from incidentflow.lifecycle import State
+from incidentflow.priorities import Priority
+
+from ._base import (
+    IncidentSummary,
+    Store,
+    _chain_rows,
+    _matches,
+    _order,
+    _Row,
+    _summarize,
+    genesis_hash,
+)
+
+__all__ = ["InMemoryStore"]
+
+
+class InMemoryStore(Store):
+    """A thread-safe store held in memory; everything is lost when it is dropped."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._events: dict[str, list[_Row]] = {}
+        self._summaries: dict[str, IncidentSummary] = {}
+        self._log: list[tuple[int, str, int, str, str]] = []
+        self._closed = False
+
+    def close(self) -> None:
+        """Forget nothing, but refuse further use, as a closed database would."""
+        with self._lock:
+            self._closed = True
+
+    def _open(self) -> None:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+
+    def _append(
+        self, incident_id: str, events: list[Event], lines: list[str], expected_version: int
+    ) -> int:
+        with self._lock:
+            self._open()
+            rows = self._events.get(incident_id, [])
+            actual = len(rows)
+            if actual != expected_version:
+                raise Conflict(incident_id=incident_id, expected=expected_version, actual=actual)
+            head = rows[-1].hash if rows else genesis_hash(incident_id)
+            new = [
+                _Row(actual + offset + 1, line, previous, digest)
+                for offset, (line, (previous, digest)) in enumerate(
+                    zip(lines, _chain_rows(head, lines), strict=True)
+                )
+            ]
+            version = actual + len(new)
+            summary = _summarize(incident_id, self._summaries.get(incident_id), events, version)
+            self._events[incident_id] = [*rows, *new]
+            self._summaries[incident_id] = summary
+            for row in new:
+                self._log.append((len(self._log) + 1, incident_id, row.version, row.line, row.hash))
+            return version
+
+    def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:
+        with self._lock:
+            self._open()
+            summary = self._summaries.get(incident_id)
+            rows = list(self._events.get(incident_id, []))
+            return rows, None if summary is None else summary.version
+
+    def _version(self, incident_id: str) -> int:
+        with self._lock:
+            self._open()
+            return len(self._events.get(incident_id, []))
+
+    def _ids(self) -> list[str]:
+        with self._lock:
+            self._open()
+            return sorted(self._events.keys() | self._summaries.keys())
+
+    def _select(
+        self,
+        state: State | None,
+        priority: Priority | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[IncidentSummary]:
+        with self._lock:
+            self._open()
+            summaries = list(self._summaries.values())
+        chosen = [s for s in summaries if _matches(s, state, priority, since, until)]
+        return sorted(chosen, key=_order)
+
+    def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:
+        with self._lock:
+            self._open()
+            log = self._log[after:]
+        return iter(log)

@@ -1,0 +1,376 @@
+"""The store's behaviour, written once and run against every implementation."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from incidentflow import (
+    Conflict,
+    Declared,
+    Incident,
+    InvalidInput,
+    ManualClock,
+    NoteAdded,
+    NotFound,
+    Priority,
+    Role,
+    State,
+    StoreError,
+)
+from incidentflow.store import InMemoryStore, SQLiteStore, Store, StoredEvent
+from incidentflow.testing import incidents
+
+START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+
+
+def _make(kind: str, tmp_path: Path) -> Store:
+    if kind == "memory":
+        return InMemoryStore()
+    return SQLiteStore(tmp_path / "incidents.db")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store implementation, empty, closed afterwards."""
+    made = _make(request.param, tmp_path)
+    yield made
+    made.close()
+
+
+def _incident(
+    incident_id: str = "INC-1", priority: Priority = Priority.P1, at: datetime = START
+) -> Incident:
+    clock = ManualClock(at)
+    incident = Incident.declare(incident_id, "Database is down", priority, actor="ana", clock=clock)
+    incident.assign(Role.LEAD, "ana", actor="ana")
+    clock.advance(minutes=1)
+    incident.note("restarted db-1", actor="ana")
+    return incident
+
+
+def _saved(store: Store, incident: Incident) -> Incident:
+    store.append(incident.id, incident.history, expected_version=0)
+    return incident
+
+
+# -- append and versions -------------------------------------------------------------------
+
+
+def test_append_returns_the_new_version(store: Store) -> None:
+    """Creating an incident with three events makes it version 3."""
+    incident = _incident()
+    assert 3 == store.append("INC-1", incident.history, expected_version=0)
+
+
+def test_append_continues_from_the_expected_version(store: Store) -> None:
+    """Events appended at the current version extend the incident."""
+    incident = _saved(store, _incident())
+    event = incident.note("more", actor="ana")
+    assert (4, 4) == (store.append("INC-1", [event], expected_version=3), store.version("INC-1"))
+
+
+def test_version_of_an_unknown_incident_is_zero(store: Store) -> None:
+    """An incident never stored has version 0."""
+    assert 0 == store.version("INC-404")
+
+
+@pytest.mark.parametrize("expected", [0, 2, 4])
+def test_wrong_expected_version_conflicts_and_writes_nothing(store: Store, expected: int) -> None:
+    """A stale or future expected version raises Conflict carrying both versions."""
+    incident = _saved(store, _incident())
+    event = incident.note("more", actor="ana")
+    batch = incident.history if expected == 0 else [event]
+    with pytest.raises(Conflict) as caught:
+        store.append("INC-1", batch, expected_version=expected)
+    error = caught.value
+    assert (expected, 3, "INC-1", 3) == (
+        error.expected,
+        error.actual,
+        error.incident_id,
+        store.version("INC-1"),
+    )
+    assert "reload" in str(error)
+
+
+def test_conflict_on_an_unknown_incident_reports_version_zero(store: Store) -> None:
+    """Appending at version 2 to an unknown incident conflicts with actual version 0."""
+    incident = _incident()
+    with pytest.raises(Conflict) as caught:
+        store.append("INC-1", incident.history[2:], expected_version=2)
+    assert (2, 0) == (caught.value.expected, caught.value.actual)
+
+
+def test_a_batch_with_a_bad_item_writes_nothing(store: Store) -> None:
+    """A batch whose last item is not an event is refused whole."""
+    incident = _saved(store, _incident())
+    event = incident.note("more", actor="ana")
+    with pytest.raises(InvalidInput):
+        store.append("INC-1", [event, "not an event"], expected_version=3)  # type: ignore[list-item]
+    assert (3, 3) == (store.version("INC-1"), len(list(store.read_all())))
+
+
+def test_create_needs_a_declaration_first(store: Store) -> None:
+    """A new incident must start with its Declared event."""
+    incident = _incident()
+    with pytest.raises(InvalidInput):
+        store.append("INC-1", incident.history[1:], expected_version=0)
+    assert 0 == store.version("INC-1")
+
+
+def test_create_needs_the_declaration_of_the_same_id(store: Store) -> None:
+    """A Declared of another incident cannot create this one."""
+    incident = _incident("INC-2")
+    with pytest.raises(InvalidInput):
+        store.append("INC-1", incident.history, expected_version=0)
+    assert [] == store.incidents()
+
+
+def test_declared_is_refused_after_version_one(store: Store) -> None:
+    """A second Declared, anywhere after version 1, is refused."""
+    incident = _saved(store, _incident())
+    with pytest.raises(InvalidInput):
+        store.append("INC-1", [incident.history[0]], expected_version=3)
+    assert 3 == store.version("INC-1")
+
+
+@pytest.mark.parametrize(
+    ("incident_id", "events", "version"),
+    [
+        (1, None, 0),
+        ("", None, 0),
+        ("INC-1", [], 0),
+        ("INC-1", "declared", 0),
+        ("INC-1", None, -1),
+        ("INC-1", None, True),
+        ("INC-1", None, 0.0),
+        ("INC-1", [object()], 0),
+    ],
+)
+def test_bad_append_arguments_are_invalid_input(
+    store: Store, incident_id: Any, events: Any, version: Any
+) -> None:
+    """Non-str ids, empty or non-event batches, negative, float or bool versions are refused."""
+    batch = _incident().history if events is None else events
+    with pytest.raises(InvalidInput):
+        store.append(incident_id, batch, expected_version=version)
+    assert [] == list(store.read_all())
+
+
+# -- load and events -------------------------------------------------------------------------
+
+
+def test_load_equals_the_incident_saved(store: Store) -> None:
+    """Loading gives back an incident equal to the one the events came from."""
+    incident = _saved(store, _incident())
+    assert incident == store.load("INC-1")
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(incident=incidents(max_steps=20))
+def test_load_equals_any_drawn_incident(tmp_path: Path, incident: Incident) -> None:
+    """Any incident the rules allow survives a round trip through each store."""
+    for kind in ("memory", "sqlite"):
+        path = tmp_path / "drawn.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with InMemoryStore() if kind == "memory" else SQLiteStore(path) as store:
+            store.append(incident.id, incident.history, expected_version=0)
+            assert (incident, list(incident.history)) == (
+                store.load(incident.id),
+                store.events(incident.id),
+            )
+
+
+def test_load_of_an_unknown_incident_is_not_found(store: Store) -> None:
+    """Loading an unknown id raises NotFound, which is also a KeyError and a StoreError."""
+    with pytest.raises(NotFound) as caught:
+        store.load("INC-404")
+    assert ("INC-404", True, True) == (
+        caught.value.incident_id,
+        isinstance(caught.value, KeyError),
+        isinstance(caught.value, StoreError),
+    )
+    assert "no incident 'INC-404' in the store" == str(caught.value)
+
+
+def test_events_of_an_unknown_incident_is_not_found(store: Store) -> None:
+    """events() of an unknown id raises NotFound."""
+    with pytest.raises(NotFound):
+        store.events("INC-404")
+
+
+def test_loaded_incident_can_carry_on(store: Store) -> None:
+    """A loaded incident takes new commands whose events append at its version."""
+    _saved(store, _incident())
+    clock = ManualClock(START + timedelta(minutes=5))
+    loaded = store.load("INC-1", clock=clock)
+    event = loaded.note("still on it", actor="ana")
+    assert 4 == store.append("INC-1", [event], expected_version=3)
+    assert loaded == store.load("INC-1")
+
+
+# -- incidents() -------------------------------------------------------------------------------
+
+
+def _three(store: Store) -> None:
+    _saved(store, _incident("INC-B", Priority.P2, START + timedelta(hours=1)))
+    _saved(store, _incident("INC-A", Priority.P1, START + timedelta(hours=1)))
+    _saved(store, _incident("INC-C", Priority.P1, START))
+
+
+def test_incidents_are_ordered_by_declaration_then_id(store: Store) -> None:
+    """Summaries come by declared_at, ties broken by id."""
+    _three(store)
+    assert ["INC-C", "INC-A", "INC-B"] == [s.incident_id for s in store.incidents()]
+
+
+def test_incidents_filter_by_priority_and_state(store: Store) -> None:
+    """priority= and state= keep only the matching incidents."""
+    _three(store)
+    assert ["INC-C", "INC-A"] == [s.incident_id for s in store.incidents(priority=Priority.P1)]
+    assert [] == store.incidents(state=State.MITIGATING)
+    assert 3 == len(store.incidents(state=State.DECLARED))
+
+
+def test_incidents_filter_by_since_and_until(store: Store) -> None:
+    """since is inclusive and until exclusive, in any time zone."""
+    _three(store)
+    later = (START + timedelta(hours=1)).astimezone(datetime.now().astimezone().tzinfo)
+    assert ["INC-A", "INC-B"] == [s.incident_id for s in store.incidents(since=later)]
+    assert ["INC-C"] == [s.incident_id for s in store.incidents(until=later)]
+
+
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_incidents_refuse_naive_datetimes(store: Store, name: str) -> None:
+    """A naive since or until raises InvalidInput."""
+    with pytest.raises(InvalidInput):
+        store.incidents(**{name: datetime(2026, 3, 1)})
+
+
+def test_incidents_refuse_a_state_that_is_not_a_state(store: Store) -> None:
+    """state='declared' (a str) is refused rather than silently matching nothing."""
+    with pytest.raises(InvalidInput):
+        store.incidents(state="declared")  # type: ignore[arg-type]
+
+
+def test_summary_follows_state_and_priority(store: Store) -> None:
+    """The summary's priority, state, updated_at and version follow appended events."""
+    clock = ManualClock(START)
+    incident = Incident.declare("INC-1", "Checkout slow", Priority.P3, actor="ana", clock=clock)
+    store.append("INC-1", incident.history, expected_version=0)
+    clock.advance(minutes=3)
+    changed = incident.change_priority(Priority.P2, reason="more customers", actor="ana")
+    dismissed = incident.dismiss("not an outage", actor="ana")
+    store.append("INC-1", [changed, dismissed], expected_version=1)
+    (summary,) = store.incidents()
+    expected = ("Checkout slow", Priority.P2, State.DISMISSED, START, START, 3)
+    assert expected == (
+        summary.title,
+        summary.priority,
+        summary.state,
+        summary.began_at,
+        summary.declared_at,
+        summary.version,
+    )
+    assert START + timedelta(minutes=3) == summary.updated_at
+
+
+# -- read_all ----------------------------------------------------------------------------------
+
+
+def test_read_all_is_in_global_append_order(store: Store) -> None:
+    """read_all yields every event by position, interleaving incidents as appended."""
+    one, two = _incident("INC-1"), _incident("INC-2")
+    store.append("INC-1", one.history[:1], expected_version=0)
+    store.append("INC-2", two.history, expected_version=0)
+    store.append("INC-1", one.history[1:], expected_version=1)
+    stored = list(store.read_all())
+    expected = [("INC-1", 1)] + [("INC-2", v) for v in (1, 2, 3)] + [("INC-1", 2), ("INC-1", 3)]
+    assert expected == [(s.incident_id, s.version) for s in stored]
+    assert list(range(1, 7)) == [s.position for s in stored]
+    assert [*two.history] == [s.event for s in stored[1:4]]
+
+
+def test_read_all_after_skips_earlier_positions(store: Store) -> None:
+    """after=n yields only positions greater than n."""
+    _saved(store, _incident())
+    assert [3] == [s.position for s in store.read_all(after=2)]
+    assert [] == list(store.read_all(after=3))
+
+
+def test_stored_event_hashes_form_a_chain(store: Store) -> None:
+    """Each stored hash is sha256 of the previous hash and the stored line."""
+    import hashlib
+
+    from incidentflow import codec
+
+    incident = _saved(store, _incident())
+    previous = hashlib.sha256(b"incidentflow:INC-1").hexdigest()
+    expected = []
+    for event in incident.history:
+        previous = hashlib.sha256((previous + codec.dumps(event)).encode()).hexdigest()
+        expected.append(previous)
+    assert expected == [s.hash for s in store.read_all()]
+
+
+@pytest.mark.parametrize("after", [-1, True, "0"])
+def test_read_all_refuses_a_bad_after(store: Store, after: Any) -> None:
+    """after must be a non-negative int."""
+    with pytest.raises(InvalidInput):
+        store.read_all(after=after)
+
+
+# -- verify, threads, lifetime -------------------------------------------------------------
+
+
+def test_verify_finds_nothing_wrong_in_a_good_store(store: Store) -> None:
+    """verify() of a store written only through append is empty, per incident and overall."""
+    _three(store)
+    assert ([], []) == (store.verify(), store.verify("INC-A"))
+
+
+def test_two_threads_append_to_different_incidents(store: Store) -> None:
+    """Appends from two threads to different incidents both land."""
+    errors: list[BaseException] = []
+
+    def write(incident_id: str) -> None:
+        try:
+            incident = _incident(incident_id)
+            for index, event in enumerate(incident.history):
+                store.append(incident_id, [event], expected_version=index)
+        except BaseException as exc:  # pragma: no cover - reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(f"INC-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert ([], 3, 3) == (errors, store.version("INC-1"), store.version("INC-2"))
+
+
+def test_context_manager_closes_the_store(tmp_path: Path) -> None:
+    """Leaving a with block closes the store; using it afterwards raises a StoreError."""
+    for kind in ("memory", "sqlite"):
+        with _make(kind, tmp_path) as store:
+            _saved(store, _incident())
+        with pytest.raises(StoreError):
+            store.version("INC-1")
+
+
+def test_stored_event_is_a_frozen_record() -> None:
+    """StoredEvent is immutable."""
+    stored = StoredEvent(
+        position=1, incident_id="INC-1", version=1, event=_incident().history[0], hash="x"
+    )
+    with pytest.raises(AttributeError):
+        stored.position = 2  # type: ignore[misc]
+    assert isinstance(stored.event, Declared)
+    assert not isinstance(stored.event, NoteAdded)

@@ -1,0 +1,173 @@
+"""What only the SQLite store does: its file, schema, pragmas, triggers and settings."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from incidentflow import Incident, ManualClock, Priority, Role, StoreUnavailable
+from incidentflow.store import DEFAULT_PATH, ENVIRONMENT_VARIABLE, SQLiteStore, open_store
+
+START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+
+
+def _incident(incident_id: str = "INC-1") -> Incident:
+    clock = ManualClock(START)
+    incident = Incident.declare(
+        incident_id, "Database is down", Priority.P1, actor="ana", clock=clock
+    )
+    incident.assign(Role.LEAD, "ana", actor="ana")
+    return incident
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def test_file_is_created_with_schema_and_user_version(tmp_path: Path) -> None:
+    """A new store creates its file with both tables and user_version 1."""
+    path = tmp_path / "new.db"
+    SQLiteStore(path).close()
+    raw = _raw(path)
+    tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert ({"events", "incidents"}, 1) == (
+        tables - {"sqlite_sequence"},
+        raw.execute("PRAGMA user_version").fetchone()[0],
+    )
+    raw.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A database with a newer user_version raises StoreUnavailable naming the cause."""
+    path = tmp_path / "newer.db"
+    raw = _raw(path)
+    raw.execute("PRAGMA user_version = 2")
+    raw.close()
+    with pytest.raises(StoreUnavailable, match="newer incidentflow"):
+        SQLiteStore(path)
+
+
+def test_a_file_that_is_not_a_database_is_unavailable(tmp_path: Path) -> None:
+    """A text file is refused with StoreUnavailable chained from sqlite3's error."""
+    path = tmp_path / "notes.db"
+    path.write_text("this is not a database, just some notes\n" * 100)
+    with pytest.raises(StoreUnavailable) as caught:
+        SQLiteStore(path)
+    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+
+
+def test_a_read_only_store_refuses_appends_and_loses_nothing(tmp_path: Path) -> None:
+    """Appending through a read-only connection raises StoreUnavailable; the data stays."""
+    path = tmp_path / "ro.db"
+    incident = _incident()
+    with SQLiteStore(path) as store:
+        store.append("INC-1", incident.history[:1], expected_version=0)
+    with SQLiteStore(path, read_only=True) as store:
+        with pytest.raises(StoreUnavailable) as caught:
+            store.append("INC-1", incident.history[1:], expected_version=1)
+        assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+        assert (1, []) == (store.version("INC-1"), store.verify())
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE events SET line = 'x'", "DELETE FROM events WHERE version = 1"]
+)
+def test_triggers_refuse_update_and_delete(tmp_path: Path, statement: str) -> None:
+    """The database itself refuses to change or remove a stored event."""
+    path = tmp_path / "s.db"
+    with SQLiteStore(path) as store:
+        store.append("INC-1", _incident().history, expected_version=0)
+    raw = _raw(path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        raw.execute(statement)
+    raw.close()
+    with SQLiteStore(path) as store:
+        assert (2, []) == (store.version("INC-1"), store.verify())
+
+
+def test_pragmas_are_in_effect(tmp_path: Path) -> None:
+    """The store's connection runs in WAL mode with synchronous=FULL and foreign keys on."""
+    with SQLiteStore(tmp_path / "p.db") as store:
+        connection = store._connection()
+        pragmas = [
+            connection.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "foreign_keys")
+        ]
+    assert ["wal", 2, 1] == pragmas
+
+
+def test_open_store_uses_the_path_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An explicit path wins over the environment variable."""
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "env.db"))
+    with open_store(tmp_path / "given.db") as store:
+        assert str(tmp_path / "given.db") == store.path
+    assert (True, False) == ((tmp_path / "given.db").exists(), (tmp_path / "env.db").exists())
+
+
+def test_open_store_uses_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a path, INCIDENTFLOW_DB names the file."""
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "env.db"))
+    with open_store() as store:
+        assert str(tmp_path / "env.db") == store.path
+    assert (tmp_path / "env.db").exists()
+
+
+def test_open_store_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With neither, the store is ./incidents.db."""
+    monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with open_store() as store:
+        assert "incidents.db" == store.path == DEFAULT_PATH
+    assert (tmp_path / "incidents.db").exists()
+
+
+def test_reopening_sees_everything(tmp_path: Path) -> None:
+    """A second store object on the same file loads what the first wrote."""
+    incident = _incident()
+    with SQLiteStore(tmp_path / "r.db") as first:
+        first.append("INC-1", incident.history, expected_version=0)
+    with SQLiteStore(tmp_path / "r.db") as second:
+        assert (incident, 2, 1) == (
+            second.load("INC-1"),
+            second.version("INC-1"),
+            len(second.incidents()),
+        )
+
+
+def test_each_thread_gets_its_own_connection(tmp_path: Path) -> None:
+    """Two threads use two different connections, and both appends land."""
+    store = SQLiteStore(tmp_path / "t.db")
+    seen: dict[str, sqlite3.Connection] = {}
+
+    def write(incident_id: str) -> None:
+        store.append(incident_id, _incident(incident_id).history, expected_version=0)
+        seen[incident_id] = store._connection()
+
+    threads = [threading.Thread(target=write, args=(f"INC-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen["INC-1"] is not seen["INC-2"]
+    assert (2, 2) == (store.version("INC-1"), store.version("INC-2"))
+    store.close()
+
+
+def test_a_closed_store_is_unavailable(tmp_path: Path) -> None:
+    """After close(), calls raise StoreUnavailable."""
+    store = SQLiteStore(tmp_path / "c.db")
+    store.close()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        store.incidents()
+
+
+def test_a_missing_read_only_file_is_unavailable(tmp_path: Path) -> None:
+    """Opening a file that does not exist read-only raises StoreUnavailable."""
+    with pytest.raises(StoreUnavailable):
+        SQLiteStore(tmp_path / "absent.db", read_only=True)
