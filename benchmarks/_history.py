@@ -371,3 +371,86 @@ def open_incident_events(number: int) -> list[ev.Event]:
     w = _Writer(random.Random(number))
     _open(w, f"INC-{number}", Priority.P1)
     return w.events
+
+
+def stored_incident(number: int) -> list[ev.Event]:
+    """A whole P1 incident of 50 events, as a store keeps many: opened, worked, closed.
+
+    The opening (10 events), 23 timeline notes and stakeholder updates (some back-dated), an
+    experiment, a manual change logged and reconciled, a chain of Five Whys, and the close
+    through yellow, green and the report to the post-mortem (8 events).
+    """
+    rng = random.Random(number)
+    w = _Writer(rng)
+    incident_id = f"INC-{number}"
+    _open(w, incident_id, Priority.P1)
+    component = rng.choice(_COMPONENTS)
+    w.add(
+        ev.ExperimentStarted,
+        actor="bo",
+        experiment_id="E1",
+        hypothesis=f"the connection pool of {component} is too small",
+        action=f"raise the pool size of {component} to 80",
+        expected="error rate below 0.1% within 5 minutes",
+        component=component,
+        owner="bo",
+    )
+    w.add(
+        ev.ChangeLogged,
+        actor="bo",
+        change_id="C1",
+        made_by="bo",
+        what=f"raised max_connections on {component}",
+        where=component,
+        revert="set max_connections back to 50",
+    )
+    for n in range(23):
+        c = rng.choice(_COMPONENTS)
+        if n % 4 == 3:
+            w.add(
+                ev.UpdatePosted,
+                actor="cy",
+                message=rng.choice(_UPDATES).format(c=c),
+                no_progress=rng.random() < 0.2,
+            )
+        else:
+            w.add(
+                ev.NoteAdded,
+                backdate=rng.random() < 0.1,
+                actor=rng.choice(("ana", "bo", "di")),
+                text=rng.choice(_NOTES).format(c=c),
+            )
+    w.add(
+        ev.ExperimentConcluded,
+        actor="bo",
+        experiment_id="E1",
+        observed="error rate below 0.1% after 3 minutes",
+        verdict=Verdict.CONFIRMED,
+    )
+    w.add(
+        ev.ChangeReconciled,
+        actor="di",
+        change_id="C1",
+        outcome=ChangeOutcome.PERMANENT,
+        note="",
+    )
+    for answer in _WHYS:
+        w.add(
+            ev.WhyAnswered, actor="di", chain="main", answer=answer, root_cause=answer == _WHYS[-1]
+        )
+    w.add(ev.RecoveryVerified, actor="ana", evidence="dashboards green for an hour")
+    _move(w, State.MITIGATING, State.YELLOW, "resolved (yellow)")
+    w.add(ev.CustomerVerified, actor="ana", customer="acme", evidence="logins work again")
+    _move(w, State.YELLOW, State.GREEN, "resolved (green)")
+    w.add(ev.ReportStarted, actor="di", location=f"docs/rca/{incident_id}.md")
+    _move(w, State.GREEN, State.REPORTED, "report started")
+    w.add(
+        ev.PostMortemScheduled,
+        actor="ana",
+        scheduled_for=START + timedelta(days=30),
+        invitees=("ana", "bo", "cy", "di"),
+    )
+    _move(w, State.REPORTED, State.POST_MORTEM, "post-mortem scheduled")
+    if len(w.events) != 50:  # pragma: no cover - the script above is fixed
+        raise AssertionError(f"built {len(w.events)} events, wanted 50")
+    return w.events

@@ -3,6 +3,7 @@
     python benchmarks/run.py            # the full run (a few minutes)
     python benchmarks/run.py --quick    # a smoke run at small sizes (a few seconds)
     python benchmarks/run.py --json results.json
+    python benchmarks/run.py --only durable_append load_many help_startup
 
 Every benchmark compares incidentflow with a baseline measured in the same run, on the same
 machine, in the same process, so the figures are ratios, never absolute times.  Each
@@ -18,17 +19,17 @@ import gc
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from _history import START, long_incident, small_incident
+from _measure import FULL, QUICK, Result, Sizes, median, seconds, timings
+from _store import bench_durable_append, bench_help_startup, bench_load_many
 from transitions import Machine
 
 import incidentflow
@@ -44,77 +45,6 @@ from incidentflow import (
     codec,
 )
 from incidentflow.events import Event
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """How big each benchmark is."""
-
-    replay_events: int
-    small_incidents: int
-    lifecycles: int
-    open_incidents: int
-    repeat: int
-
-
-FULL = Sizes(
-    replay_events=1_000_000,
-    small_incidents=100_000,
-    lifecycles=2_000,
-    open_incidents=10_000,
-    repeat=3,
-)
-QUICK = Sizes(
-    replay_events=20_000,
-    small_incidents=2_000,
-    lifecycles=100,
-    open_incidents=500,
-    repeat=3,
-)
-
-
-@dataclass
-class Result:
-    """One benchmark's outcome: the ratio to its baseline, the goal, and the figures behind it."""
-
-    name: str
-    title: str
-    ratio: float
-    meaning: str  # what the ratio is, e.g. "incidentflow / json.loads"
-    goal: str
-    passed: bool
-    figures: dict[str, Any] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
-
-    def report(self) -> str:
-        verdict = "PASS" if self.passed else "MISS"
-        body = "\n".join(f"  {line}" for line in self.lines)
-        return (
-            f"{self.title}\n{body}\n"
-            f"[{self.name}] ratio {self.ratio:.2f}x {self.meaning} (goal: {self.goal}) {verdict}"
-        )
-
-
-def timings(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
-    """Seconds per run of each callable, ``repeat`` rounds, interleaved; results discarded."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            gc.collect()
-            begin = time.perf_counter()
-            result = run()
-            elapsed = time.perf_counter() - begin
-            del result
-            times[name].append(elapsed)
-    return times
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def seconds(value: float) -> str:
-    return f"{value:.3f} s" if value >= 0.1 else f"{value * 1000:.2f} ms"
 
 
 @cache
@@ -571,6 +501,9 @@ BENCHMARKS: dict[str, Callable[[Sizes], Result]] = {
     "per_incident": bench_per_incident,
     "lifecycle": bench_lifecycle,
     "memory": bench_memory,
+    "durable_append": bench_durable_append,
+    "load_many": bench_load_many,
+    "help_startup": bench_help_startup,
 }
 
 
@@ -580,7 +513,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--repeat", type=int, help="rounds per measurement (default 3)")
     parser.add_argument(
-        "--only", action="append", choices=sorted(BENCHMARKS), help="run only these"
+        "--only",
+        action="extend",
+        nargs="+",
+        choices=sorted(BENCHMARKS),
+        metavar="NAME",
+        help=f"run only these ({', '.join(BENCHMARKS)})",
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL

@@ -13,7 +13,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["replay", "per_incident", "lifecycle", "memory"]
+BENCHMARKS = [
+    "replay",
+    "per_incident",
+    "lifecycle",
+    "memory",
+    "durable_append",
+    "load_many",
+    "help_startup",
+]
 RATIO_LINE = re.compile(r"^\[(\w+)\] ratio \d+\.\d+x .+ \(goal: .+\) (?:PASS|MISS)$", re.MULTILINE)
 
 

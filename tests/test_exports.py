@@ -72,7 +72,12 @@ def test_all_has_no_duplicates() -> None:
 
 
 def test_all_is_complete() -> None:
-    """Every public, non-module name in the package namespace is in __all__ (and vice versa)."""
+    """Every public, non-module name in the package namespace is in __all__ (and vice versa).
+
+    Names load on first use, so every exported name is fetched first.
+    """
+    for name in incidentflow.__all__:
+        getattr(incidentflow, name)
     members = {
         name
         for name, value in vars(incidentflow).items()
@@ -218,3 +223,21 @@ def test_core_import_is_light() -> None:
 def test_light_import_check_can_see_heavy_modules() -> None:
     """The subprocess check does notice a heavy module when one is imported."""
     assert ["argparse", "incidentflow.cli"] == _imported_after("import incidentflow.cli")
+
+
+def test_every_exported_name_has_a_source_module() -> None:
+    """The lazy-import table and __all__ name the same things."""
+    assert set(incidentflow.__all__) == set(incidentflow._SOURCES)
+
+
+def test_importing_the_package_loads_nothing_until_a_name_is_used() -> None:
+    """`import incidentflow` alone loads neither transitions nor attrs (the CLI starts fast)."""
+    code = (
+        "import sys, incidentflow; "
+        "print(sorted(m for m in ('transitions', 'attrs', 'incidentflow.incident') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "[]" == result.stdout.strip()

@@ -25,6 +25,7 @@ from incidentflow import (
     Priority,
     ReplayError,
     Role,
+    RoleAssigned,
     RuleViolated,
     State,
     StateChanged,
@@ -1029,3 +1030,19 @@ def test_generated_ids_skip_ids_already_taken(clock: ManualClock) -> None:
     incident = mitigating_p1(clock)
     incident.log_change(what="a", where="b", revert="c", actor="ana", change_id="C2")
     assert "C3" == incident.log_change(what="d", where="e", revert="f", actor="ana").change_id
+
+
+def test_replay_error_carries_every_unmet_rule_with_its_detail(clock: ManualClock) -> None:
+    """A detail containing '; ' stays whole: the rules travel as Unmet records, not text."""
+    incident = mitigating_p1(clock)
+    forged = RoleAssigned(
+        actor="zed",
+        occurred_at=clock.now(),
+        recorded_at=clock.now(),
+        role=Role.LEAD,
+        holder="zed",
+    )
+    with pytest.raises(ReplayError) as info:
+        Incident.replay([*incident.history, forged])
+    assert ("authorized", "single_holder") == info.value.rules
+    assert info.value.unmet[1].detail.endswith("; hand it off instead")

@@ -4,70 +4,157 @@ An :class:`Incident` moves declared → mitigating → yellow → green → repo
 when its :class:`Policy` says it may; every change is an event; subscribers hear of each one.
 """
 
-from .clock import Clock as Clock
-from .clock import ManualClock as ManualClock
-from .clock import SystemClock as SystemClock
-from .errors import CommandRefused as CommandRefused
-from .errors import Conflict as Conflict
-from .errors import DecodeError as DecodeError
-from .errors import IncidentFlowError as IncidentFlowError
-from .errors import InvalidInput as InvalidInput
-from .errors import NotAuthorized as NotAuthorized
-from .errors import NotFound as NotFound
-from .errors import PolicyError as PolicyError
-from .errors import ReplayError as ReplayError
-from .errors import RuleViolated as RuleViolated
-from .errors import StoreError as StoreError
-from .errors import StoreUnavailable as StoreUnavailable
-from .errors import Tampered as Tampered
-from .errors import TransitionBlocked as TransitionBlocked
-from .events import ActionAdded as ActionAdded
-from .events import ActionClosed as ActionClosed
-from .events import ChangeLogged as ChangeLogged
-from .events import ChangeReconciled as ChangeReconciled
-from .events import CustomerVerified as CustomerVerified
-from .events import DebtClosed as DebtClosed
-from .events import DebtOpened as DebtOpened
-from .events import Declared as Declared
-from .events import Event as Event
-from .events import ExperimentConcluded as ExperimentConcluded
-from .events import ExperimentStarted as ExperimentStarted
-from .events import FactorAdded as FactorAdded
-from .events import Linked as Linked
-from .events import NoteAdded as NoteAdded
-from .events import PostMortemScheduled as PostMortemScheduled
-from .events import PriorityChanged as PriorityChanged
-from .events import RecoveryVerified as RecoveryVerified
-from .events import ReportStarted as ReportStarted
-from .events import RoleAssigned as RoleAssigned
-from .events import RoleHandedOff as RoleHandedOff
-from .events import RoleReleased as RoleReleased
-from .events import StateChanged as StateChanged
-from .events import UpdatePosted as UpdatePosted
-from .events import Validated as Validated
-from .events import WhyAnswered as WhyAnswered
-from .incident import Incident as Incident
-from .lifecycle import Edge as Edge
-from .lifecycle import State as State
-from .obligations import Obligation as Obligation
-from .policy import DEFAULT_POLICY as DEFAULT_POLICY
-from .policy import Policy as Policy
-from .policy import PriorityRules as PriorityRules
-from .priorities import Priority as Priority
-from .priorities import triage as triage
-from .records import ActionItem as ActionItem
-from .records import ActionKind as ActionKind
-from .records import ChangeOutcome as ChangeOutcome
-from .records import Experiment as Experiment
-from .records import LinkKind as LinkKind
-from .records import ManualChange as ManualChange
-from .records import TechDebt as TechDebt
-from .records import Unmet as Unmet
-from .records import Verdict as Verdict
-from .records import WhyChain as WhyChain
-from .roles import Role as Role
-from .subscribers import DeliveryFailure as DeliveryFailure
-from .subscribers import Subscribers as Subscribers
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from .clock import Clock as Clock
+    from .clock import ManualClock as ManualClock
+    from .clock import SystemClock as SystemClock
+    from .errors import CommandRefused as CommandRefused
+    from .errors import Conflict as Conflict
+    from .errors import DecodeError as DecodeError
+    from .errors import IncidentFlowError as IncidentFlowError
+    from .errors import InvalidInput as InvalidInput
+    from .errors import NotAuthorized as NotAuthorized
+    from .errors import NotFound as NotFound
+    from .errors import PolicyError as PolicyError
+    from .errors import ReplayError as ReplayError
+    from .errors import RuleViolated as RuleViolated
+    from .errors import StoreError as StoreError
+    from .errors import StoreUnavailable as StoreUnavailable
+    from .errors import Tampered as Tampered
+    from .errors import TransitionBlocked as TransitionBlocked
+    from .events import ActionAdded as ActionAdded
+    from .events import ActionClosed as ActionClosed
+    from .events import ChangeLogged as ChangeLogged
+    from .events import ChangeReconciled as ChangeReconciled
+    from .events import CustomerVerified as CustomerVerified
+    from .events import DebtClosed as DebtClosed
+    from .events import DebtOpened as DebtOpened
+    from .events import Declared as Declared
+    from .events import Event as Event
+    from .events import ExperimentConcluded as ExperimentConcluded
+    from .events import ExperimentStarted as ExperimentStarted
+    from .events import FactorAdded as FactorAdded
+    from .events import Linked as Linked
+    from .events import NoteAdded as NoteAdded
+    from .events import PostMortemScheduled as PostMortemScheduled
+    from .events import PriorityChanged as PriorityChanged
+    from .events import RecoveryVerified as RecoveryVerified
+    from .events import ReportStarted as ReportStarted
+    from .events import RoleAssigned as RoleAssigned
+    from .events import RoleHandedOff as RoleHandedOff
+    from .events import RoleReleased as RoleReleased
+    from .events import StateChanged as StateChanged
+    from .events import UpdatePosted as UpdatePosted
+    from .events import Validated as Validated
+    from .events import WhyAnswered as WhyAnswered
+    from .incident import Incident as Incident
+    from .lifecycle import Edge as Edge
+    from .lifecycle import State as State
+    from .obligations import Obligation as Obligation
+    from .policy import DEFAULT_POLICY as DEFAULT_POLICY
+    from .policy import Policy as Policy
+    from .policy import PriorityRules as PriorityRules
+    from .priorities import Priority as Priority
+    from .priorities import triage as triage
+    from .records import ActionItem as ActionItem
+    from .records import ActionKind as ActionKind
+    from .records import ChangeOutcome as ChangeOutcome
+    from .records import Experiment as Experiment
+    from .records import LinkKind as LinkKind
+    from .records import ManualChange as ManualChange
+    from .records import TechDebt as TechDebt
+    from .records import Unmet as Unmet
+    from .records import Verdict as Verdict
+    from .records import WhyChain as WhyChain
+    from .roles import Role as Role
+    from .subscribers import DeliveryFailure as DeliveryFailure
+    from .subscribers import Subscribers as Subscribers
+
+# Where each public name lives.  Names are imported on first use (PEP 562), so that
+# `import incidentflow` (and the command line's start-up) costs only what is used.
+_SOURCES: dict[str, str] = {
+    "Clock": ".clock",
+    "ManualClock": ".clock",
+    "SystemClock": ".clock",
+    "CommandRefused": ".errors",
+    "Conflict": ".errors",
+    "DecodeError": ".errors",
+    "IncidentFlowError": ".errors",
+    "InvalidInput": ".errors",
+    "NotAuthorized": ".errors",
+    "NotFound": ".errors",
+    "PolicyError": ".errors",
+    "ReplayError": ".errors",
+    "RuleViolated": ".errors",
+    "StoreError": ".errors",
+    "StoreUnavailable": ".errors",
+    "Tampered": ".errors",
+    "TransitionBlocked": ".errors",
+    "ActionAdded": ".events",
+    "ActionClosed": ".events",
+    "ChangeLogged": ".events",
+    "ChangeReconciled": ".events",
+    "CustomerVerified": ".events",
+    "DebtClosed": ".events",
+    "DebtOpened": ".events",
+    "Declared": ".events",
+    "Event": ".events",
+    "ExperimentConcluded": ".events",
+    "ExperimentStarted": ".events",
+    "FactorAdded": ".events",
+    "Linked": ".events",
+    "NoteAdded": ".events",
+    "PostMortemScheduled": ".events",
+    "PriorityChanged": ".events",
+    "RecoveryVerified": ".events",
+    "ReportStarted": ".events",
+    "RoleAssigned": ".events",
+    "RoleHandedOff": ".events",
+    "RoleReleased": ".events",
+    "StateChanged": ".events",
+    "UpdatePosted": ".events",
+    "Validated": ".events",
+    "WhyAnswered": ".events",
+    "Incident": ".incident",
+    "Edge": ".lifecycle",
+    "State": ".lifecycle",
+    "Obligation": ".obligations",
+    "DEFAULT_POLICY": ".policy",
+    "Policy": ".policy",
+    "PriorityRules": ".policy",
+    "Priority": ".priorities",
+    "triage": ".priorities",
+    "ActionItem": ".records",
+    "ActionKind": ".records",
+    "ChangeOutcome": ".records",
+    "Experiment": ".records",
+    "LinkKind": ".records",
+    "ManualChange": ".records",
+    "TechDebt": ".records",
+    "Unmet": ".records",
+    "Verdict": ".records",
+    "WhyChain": ".records",
+    "Role": ".roles",
+    "DeliveryFailure": ".subscribers",
+    "Subscribers": ".subscribers",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module 'incidentflow' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(source, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ActionAdded",

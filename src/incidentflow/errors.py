@@ -130,18 +130,38 @@ class RuleViolated(CommandRefused):
 
 
 class ReplayError(IncidentFlowError):
-    """A recorded history breaks a rule; ``index`` is the 0-based position of the bad event."""
+    """A recorded history breaks a rule; ``index`` is the 0-based position of the bad event.
 
-    def __init__(self, *, index: int, rules: tuple[str, ...], detail: str) -> None:
+    ``unmet`` holds every rule the event failed, with its detail, where the rules were checked
+    (empty for a history that is empty or holds something other than events).
+    """
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        rules: tuple[str, ...],
+        detail: str,
+        unmet: tuple[Unmet, ...] = (),
+    ) -> None:
         self.index = index
         self.rules = rules
         self.detail = detail
+        self.unmet = unmet
         super().__init__(f"event {index} breaks {', '.join(rules)}: {detail}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _rebuild,
-            (type(self), {"index": self.index, "rules": self.rules, "detail": self.detail}),
+            (
+                type(self),
+                {
+                    "index": self.index,
+                    "rules": self.rules,
+                    "detail": self.detail,
+                    "unmet": self.unmet,
+                },
+            ),
         )
 
 

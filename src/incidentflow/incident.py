@@ -196,6 +196,7 @@ class Incident(Commands):
                     index=index,
                     rules=tuple(u.rule for u in unmet),
                     detail="; ".join(u.detail for u in unmet),
+                    unmet=unmet,
                 )
             fold[kind](incident, event)
             log.append(event)

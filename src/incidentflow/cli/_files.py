@@ -1,0 +1,171 @@
+"""The commands that move histories in and out: export, import, validate, and the demo."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from incidentflow import codec
+from incidentflow.errors import DecodeError, ReplayError
+from incidentflow.events import Declared, Event
+from incidentflow.incident import Incident
+from incidentflow.policy import Policy
+from incidentflow.store import open_store
+
+from ._main import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, EXIT_STORE, Failure, Options
+
+__all__ = ["demo", "export", "import_", "validate"]
+
+Numbered = list[tuple[int, Event]]
+"""Events with the 1-based line each was read from."""
+
+
+def export(options: Options) -> int:
+    """Write the events of the given incidents (default: all) as JSON Lines."""
+    args = options.args
+    with open_store(options.db) as store:
+        ids = list(args.incidents) or [s.incident_id for s in store.incidents()]
+        histories = [store.events(incident_id) for incident_id in ids]
+    text = "".join(codec.dump_lines(events) for events in histories)
+    count = sum(len(events) for events in histories)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot write {args.output}: {exc}") from exc
+    print(f"Wrote {count} events of {len(ids)} incidents to {args.output}")
+    return EXIT_OK
+
+
+def _read(source: str) -> Numbered:
+    """The events of a JSON Lines file (``-`` for stdin), strictly, with their line numbers."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot read {source}: {exc}") from exc
+    numbered: Numbered = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            numbered.append((number, codec.loads(line)))
+        except DecodeError as exc:
+            raise DecodeError(f"line {number}: {exc}") from exc
+    return numbered
+
+
+def _group(numbered: Numbered) -> list[tuple[str, Numbered]]:
+    """Split a history into incidents: each ``Declared`` starts the next one."""
+    groups: list[tuple[str, Numbered]] = []
+    for number, event in numbered:
+        if isinstance(event, Declared) or not groups:
+            name = event.incident_id if isinstance(event, Declared) else "?"
+            groups.append((name, []))
+        groups[-1][1].append((number, event))
+    return groups
+
+
+def _split(error: ReplayError) -> list[tuple[str, str]]:
+    if error.unmet:
+        return [(u.rule, u.detail) for u in error.unmet]
+    return [(", ".join(error.rules), error.detail)]
+
+
+def _check(groups: Iterable[tuple[str, Numbered]], policy: Policy) -> list[tuple[str, Incident]]:
+    """Replay every incident; the first rule broken is exit 5 naming its line and index."""
+    replayed: list[tuple[str, Incident]] = []
+    seen: dict[str, int] = {}
+    for incident_id, numbered in groups:
+        if incident_id in seen:
+            line = numbered[0][0]
+            raise Failure(
+                EXIT_STORE,
+                "ReplayError",
+                f"line {line} (incident {incident_id}, event index 0): declared_once: "
+                f"{incident_id} is already declared on line {seen[incident_id]}",
+                [("declared_once", f"{incident_id} is declared twice")],
+                list_unmet=False,
+            )
+        seen[incident_id] = numbered[0][0]
+        try:
+            incident = Incident.replay([event for _, event in numbered], policy=policy)
+        except ReplayError as exc:
+            line = numbered[exc.index][0]
+            where = f"line {line} (incident {incident_id}, event index {exc.index})"
+            broken = _split(exc)
+            raise Failure(
+                EXIT_STORE,
+                "ReplayError",
+                "\n".join(f"{where}: {rule}: {detail}" for rule, detail in broken),
+                broken,
+                list_unmet=False,
+            ) from exc
+        replayed.append((incident_id, incident))
+    return replayed
+
+
+def validate(options: Options) -> int:
+    """Replay a JSON Lines history and report the first rule it breaks; write nothing."""
+    numbered = _read(options.args.file)
+    replayed = _check(_group(numbered), options.policy)
+    if options.json:
+        import json
+
+        print(json.dumps({"ok": True, "events": len(numbered), "incidents": len(replayed)}))
+    else:
+        print(f"ok: {len(numbered)} events, {len(replayed)} incidents")
+    return EXIT_OK
+
+
+def import_(options: Options) -> int:
+    """Check a whole JSON Lines file against the rules and the store, then store it."""
+    numbered = _read(options.args.file)
+    replayed = _check(_group(numbered), options.policy)
+    with open_store(options.db) as store:
+        existing = [incident_id for incident_id, _ in replayed if store.version(incident_id)]
+        if existing:
+            raise Failure(
+                EXIT_CONFLICT,
+                "Conflict",
+                f"already in the store, nothing imported: {', '.join(existing)}",
+            )
+        for incident_id, incident in replayed:
+            store.append(incident_id, list(incident.history), expected_version=0)
+    ids = [incident_id for incident_id, _ in replayed]
+    if options.json:
+        import json
+
+        print(json.dumps({"imported": ids, "events": len(numbered)}, ensure_ascii=False))
+    else:
+        print(f"imported {len(numbered)} events of {len(ids)} incidents: {', '.join(ids)}")
+    return EXIT_OK
+
+
+def demo(options: Options) -> int:
+    """Narrate the scripted P1, then save it to ``--db`` or to a throwaway store."""
+    from incidentflow.demo import run_demo
+
+    args = options.args
+    incident = run_demo()
+    if args.events is not None:
+        try:
+            Path(args.events).write_text(codec.dump_lines(incident.history), encoding="utf-8")
+        except OSError as exc:
+            raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot write {args.events}: {exc}") from exc
+        print(f"Wrote {incident.version} events to {args.events}")
+    if options.db is not None:
+        with open_store(options.db) as store:
+            store.append(incident.id, list(incident.history), expected_version=0)
+        print(f"Saved {incident.id} to {options.db}")
+        return EXIT_OK
+    with (
+        tempfile.TemporaryDirectory(prefix="incidentflow-demo-") as directory,
+        open_store(Path(directory) / "demo.db") as store,
+    ):
+        store.append(incident.id, list(incident.history), expected_version=0)
+    print(f"Saved {incident.id} to a throwaway store (give --db PATH to keep it)")
+    return EXIT_OK

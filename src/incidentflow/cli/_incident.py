@@ -1,0 +1,173 @@
+"""The incident commands: load, issue the core command as ``--actor``, append, retry on conflict."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+
+from incidentflow import codec
+from incidentflow.errors import Conflict
+from incidentflow.events import Event
+from incidentflow.incident import Incident
+from incidentflow.priorities import Priority
+from incidentflow.records import ActionKind, ChangeOutcome, LinkKind, Verdict
+from incidentflow.roles import Role
+from incidentflow.store import Store, open_store
+
+from ._main import EXIT_OK, Options, parse_time
+from ._parser import MOVES
+
+__all__ = ["RETRIES", "run"]
+
+RETRIES = 5
+"""How many times a command is retried after a :class:`Conflict` before exit 3."""
+
+Command = Callable[[Incident, argparse.Namespace, str, datetime | None], Event]
+
+
+def _moves() -> dict[str, Command]:
+    def move(trigger: str) -> Command:
+        def issue(i: Incident, a: argparse.Namespace, actor: str, at: datetime | None) -> Event:
+            method: Callable[..., Event] = getattr(i, trigger)
+            return method(a.message, actor=actor, at=at)
+
+        return issue
+
+    return {name: move(trigger) for name, trigger in MOVES.items()}
+
+
+COMMANDS: dict[str, Command] = {
+    "confirm": lambda i, a, actor, at: i.validate(a.evidence, actor=actor, at=at),
+    "link": lambda i, a, actor, at: i.link(LinkKind.parse(a.kind), a.url, actor=actor, at=at),
+    "assign": lambda i, a, actor, at: i.assign(Role.parse(a.role), a.person, actor=actor, at=at),
+    "hand-off": lambda i, a, actor, at: i.hand_off(
+        Role.parse(a.role), a.from_person, a.to_person, actor=actor, at=at
+    ),
+    "release": lambda i, a, actor, at: i.release(Role.parse(a.role), a.person, actor=actor, at=at),
+    "update": lambda i, a, actor, at: i.post_update(
+        a.message, no_progress=a.no_progress, actor=actor, at=at
+    ),
+    "note": lambda i, a, actor, at: i.note(a.text, actor=actor, at=at),
+    "why": lambda i, a, actor, at: i.add_why(
+        a.answer, chain=a.chain, root_cause=a.root_cause, actor=actor, at=at
+    ),
+    "factor": lambda i, a, actor, at: i.add_factor(a.description, actor=actor, at=at),
+    "verify-recovery": lambda i, a, actor, at: i.verify_recovery(a.evidence, actor=actor, at=at),
+    "verify-customer": lambda i, a, actor, at: i.verify_customer(
+        a.customer, a.evidence, actor=actor, at=at
+    ),
+    "report": lambda i, a, actor, at: i.start_report(location=a.location, actor=actor, at=at),
+    "schedule": lambda i, a, actor, at: i.schedule_post_mortem(
+        parse_time(a.scheduled_for, "--for"), a.invite, actor=actor, at=at
+    ),
+    "priority": lambda i, a, actor, at: i.change_priority(
+        Priority.parse(a.new_priority), reason=a.reason, actor=actor, at=at
+    ),
+    "experiment start": lambda i, a, actor, at: i.start_experiment(
+        hypothesis=a.hypothesis,
+        action=a.action,
+        expected=a.expected,
+        component=a.component,
+        owner=a.owner,
+        experiment_id=a.record_id,
+        actor=actor,
+        at=at,
+    ),
+    "experiment conclude": lambda i, a, actor, at: i.conclude_experiment(
+        a.record_id, observed=a.observed, verdict=Verdict.parse(a.verdict), actor=actor, at=at
+    ),
+    "change log": lambda i, a, actor, at: i.log_change(
+        what=a.what,
+        where=a.where,
+        revert=a.revert,
+        made_by=a.made_by,
+        change_id=a.record_id,
+        actor=actor,
+        at=at,
+    ),
+    "change reconcile": lambda i, a, actor, at: i.reconcile_change(
+        a.record_id, ChangeOutcome.parse(a.outcome), note=a.note, actor=actor, at=at
+    ),
+    "debt open": lambda i, a, actor, at: i.open_debt(
+        a.description, debt_id=a.record_id, actor=actor, at=at
+    ),
+    "debt close": lambda i, a, actor, at: i.close_debt(
+        a.record_id, note=a.note, actor=actor, at=at
+    ),
+    "action add": lambda i, a, actor, at: i.add_action(
+        a.description,
+        owner=a.owner,
+        due_at=parse_time(a.due, "--due"),
+        kind=ActionKind.parse(a.kind),
+        action_id=a.record_id,
+        actor=actor,
+        at=at,
+    ),
+    "action close": lambda i, a, actor, at: i.close_action(
+        a.record_id, note=a.note, actor=actor, at=at
+    ),
+    **_moves(),
+}
+"""Handler name → the core command it issues on the loaded incident."""
+
+_IDS = ("experiment_id", "change_id", "debt_id", "action_id")
+
+
+def run(handler: str, options: Options) -> int:
+    """Run the incident command ``handler``; print what was recorded."""
+    args = options.args
+    actor = options.actor
+    at = options.at
+    policy = options.policy
+    with open_store(options.db) as store:
+        if handler == "declare":
+            incident = Incident.declare(
+                args.incident,
+                args.title,
+                Priority.parse(args.priority),
+                actor=actor,
+                at=at,
+                policy=policy,
+            )
+            store.append(args.incident, list(incident.history), expected_version=0)
+            event = incident.history[0]
+        else:
+            incident, event = _issue(store, COMMANDS[handler], options, actor, at)
+    _print(options, incident, event)
+    return EXIT_OK
+
+
+def _issue(
+    store: Store, command: Command, options: Options, actor: str, at: datetime | None
+) -> tuple[Incident, Event]:
+    """Load, issue, append at the loaded version; on a conflict reload and try again."""
+    incident_id = options.args.incident
+    policy = options.policy
+    for attempt in range(RETRIES + 1):
+        incident = store.load(incident_id, policy=policy)
+        version = incident.version
+        event = command(incident, options.args, actor, at)
+        try:
+            store.append(incident_id, [event], expected_version=version)
+        except Conflict:
+            if attempt == RETRIES:
+                raise
+            continue
+        return incident, event
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _print(options: Options, incident: Incident, event: Event) -> None:
+    if options.json:
+        json.dump([codec.to_dict(event)], sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    ids = [f"{getattr(event, name)}" for name in _IDS if hasattr(event, name)]
+    recorded = f"{event.type} {ids[0]}" if ids else event.type
+    print(
+        f"{incident.id}: recorded {recorded} by {event.actor} "
+        f"(version {incident.version}, state {incident.state.value})"
+    )

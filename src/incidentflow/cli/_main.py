@@ -1,0 +1,181 @@
+"""The entry point: parse, resolve the global options, dispatch, and map errors to exit codes.
+
+Module top-levels import only the standard library's light modules; the core, the store and
+the codec are imported when a command runs, so ``incidentflow --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._parser import build_parser
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from incidentflow.policy import Policy
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CONFLICT",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_STORE",
+    "Failure",
+    "Options",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_CONFLICT = 3
+EXIT_NOT_FOUND = 4
+EXIT_STORE = 5
+
+
+class Failure(Exception):
+    """A command's own failure: an exit code, a kind, a message and the lines that explain it."""
+
+    def __init__(
+        self,
+        code: int,
+        kind: str,
+        message: str,
+        unmet: Sequence[tuple[str, str]] = (),
+        *,
+        list_unmet: bool = True,
+    ) -> None:
+        self.code = code
+        self.list_unmet = list_unmet
+        self.kind = kind
+        self.message = message
+        self.unmet = tuple(unmet)
+        super().__init__(message)
+
+
+class Options:
+    """The global options, resolved lazily: each is checked only by the commands that need it."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.json: bool = bool(getattr(args, "json", False))
+        self.db: str | None = getattr(args, "db", None)
+
+    @property
+    def actor(self) -> str:
+        """``--actor``, else ``$INCIDENTFLOW_ACTOR``, else ``$USER``; exit 2 when none."""
+        actor = self.args.actor or os.environ.get("INCIDENTFLOW_ACTOR") or os.environ.get("USER")
+        if not actor or not actor.strip():
+            raise Failure(
+                EXIT_BAD_INPUT,
+                "InvalidInput",
+                "who are you? give --actor NAME or set INCIDENTFLOW_ACTOR",
+            )
+        return str(actor)
+
+    @property
+    def at(self) -> datetime | None:
+        """``--at`` as an aware datetime, or None for now."""
+        return None if self.args.at is None else parse_time(self.args.at, "--at")
+
+    @property
+    def policy(self) -> Policy:
+        """``--policy FILE`` loaded, else the default policy."""
+        from incidentflow.policy import DEFAULT_POLICY, Policy
+
+        if self.args.policy is None:
+            return DEFAULT_POLICY
+        return Policy.load(self.args.policy)
+
+
+def parse_time(text: str, name: str) -> datetime:
+    """An ISO 8601 time with a UTC offset; a naive or malformed one is bad input."""
+    from datetime import datetime
+
+    from incidentflow.errors import InvalidInput
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{name}: {text!r} is not an ISO 8601 time") from exc
+    if moment.utcoffset() is None:
+        raise InvalidInput(
+            f"{name}: {text!r} has no UTC offset; write e.g. 2026-03-01T14:02:00+00:00"
+        )
+    return moment
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # A bare `incidentflow` or a group without its subcommand (`incidentflow debt`).
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    options = Options(args)
+    try:
+        return _dispatch(handler, options)
+    except BrokenPipeError:  # the reader went away (e.g. piped into `head`): stop quietly
+        sys.stderr.close()
+        return EXIT_OK
+    except Failure as failure:
+        return _report(options, failure)
+    except Exception as exc:
+        translated = _translate(exc)
+        if translated is None:
+            raise
+        return _report(options, translated)
+
+
+def _dispatch(handler: str, options: Options) -> int:
+    from . import _incident, _reading
+
+    if handler in _reading.HANDLERS:
+        return _reading.HANDLERS[handler](options)
+    return _incident.run(handler, options)
+
+
+def _translate(exc: Exception) -> Failure | None:
+    """The failure an error of the library (or of a file) stands for; None for a bug."""
+    from incidentflow import errors
+
+    kind = type(exc).__name__
+    if isinstance(exc, errors.CommandRefused):
+        head = f"{exc.incident_id} ({exc.state}): {exc.command} refused ({kind})"
+        return Failure(EXIT_REFUSED, kind, head, [(u.rule, u.detail) for u in exc.unmet])
+    if isinstance(exc, errors.InvalidInput | errors.PolicyError):
+        return Failure(EXIT_BAD_INPUT, kind, str(exc))
+    if isinstance(exc, errors.Conflict):
+        return Failure(EXIT_CONFLICT, kind, str(exc))
+    if isinstance(exc, errors.NotFound):
+        return Failure(EXIT_NOT_FOUND, kind, str(exc))
+    if isinstance(exc, errors.StoreError | errors.ReplayError):
+        return Failure(EXIT_STORE, kind, str(exc))
+    if isinstance(exc, OSError):
+        return Failure(EXIT_BAD_INPUT, kind, str(exc))
+    return None
+
+
+def _report(options: Options, failure: Failure) -> int:
+    if options.json:
+        import json
+
+        document: dict[str, Any] = {
+            "error": failure.kind,
+            "message": failure.message,
+            "unmet": [{"rule": rule, "detail": detail} for rule, detail in failure.unmet],
+        }
+        print(json.dumps(document, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"incidentflow: {failure.message}", file=sys.stderr)
+        for rule, detail in failure.unmet if failure.list_unmet else ():
+            print(f"  {rule}: {detail}", file=sys.stderr)
+    return failure.code

@@ -1,0 +1,238 @@
+"""The read-only commands: status, timeline, list, due, verify and diagram."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from incidentflow import codec
+from incidentflow.incident import Incident
+from incidentflow.lifecycle import State, mermaid
+from incidentflow.obligations import Obligation
+from incidentflow.priorities import Priority
+from incidentflow.store import open_store
+
+from . import _files
+from ._main import EXIT_OK, EXIT_STORE, Failure, Options, parse_time
+
+__all__ = ["HANDLERS"]
+
+
+def _emit(document: Any) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _obligation(item: Obligation) -> dict[str, Any]:
+    return {
+        "incident": item.incident_id,
+        "kind": item.kind,
+        "description": item.description,
+        "command": item.command,
+        "owners": list(item.owners),
+        "roles": sorted(r.value for r in item.roles),
+        "due_at": _time(item.due_at),
+        "overdue": item.overdue,
+    }
+
+
+def _owed_by(item: Obligation) -> str:
+    if item.owners:
+        return ", ".join(item.owners)
+    roles = ", ".join(sorted(r.value for r in item.roles))
+    return f"no one holds {roles}" if roles else "anyone"
+
+
+def _due_line(item: Obligation, *, with_incident: bool) -> str:
+    marker = "OVERDUE " if item.overdue else ""
+    due = f" — due {item.due_at:%Y-%m-%d %H:%M %Z}" if item.due_at else ""
+    where = f"{item.incident_id}  " if with_incident else ""
+    return f"{marker}{where}{item.description} (owed by {_owed_by(item)}){due}"
+
+
+def status(options: Options) -> int:
+    """An incident at a glance: who, where, what blocks each next move, what is due."""
+    with open_store(options.db) as store:
+        incident = store.load(options.args.incident, policy=options.policy)
+    due = incident.due(options.at)
+    blocks = {target: incident.unmet(target) for target in incident.next_states()}
+    if options.json:
+        _emit(
+            {
+                "id": incident.id,
+                "title": incident.title,
+                "priority": incident.priority.value,
+                "state": incident.state.value,
+                "version": incident.version,
+                "began_at": _time(incident.began_at),
+                "roles": {r.value: list(h) for r, h in incident.roles.items()},
+                "links": {k.value: link.url for k, link in incident.links.items()},
+                "next": {
+                    t.value: [{"rule": u.rule, "detail": u.detail} for u in unmet]
+                    for t, unmet in blocks.items()
+                },
+                "due": [_obligation(item) for item in due],
+            }
+        )
+        return EXIT_OK
+    print(f"{incident.id}  {incident.title}")
+    print(f"  priority  {incident.priority.value}    state  {incident.state.value}")
+    print(f"  began     {incident.began_at.isoformat()}    version {incident.version}")
+    print("Roles:")
+    for role, holders in incident.roles.items():
+        print(f"  {role.value:<20} {', '.join(holders) or '-'}")
+    if not incident.roles:
+        print("  (none)")
+    print("Links:")
+    for kind, link in incident.links.items():
+        print(f"  {kind.value:<20} {link.url}")
+    if not incident.links:
+        print("  (none)")
+    print("Next moves:")
+    for target, unmet in blocks.items():
+        print(f"  → {target.value}: {'blocked by' if unmet else 'ready'}")
+        for u in unmet:
+            print(f"      {u.rule}: {u.detail}")
+    if not blocks:
+        print("  (none: the incident is closed)")
+    print("Due:")
+    for item in due:
+        print(f"  {_due_line(item, with_incident=False)}")
+    if not due:
+        print("  (nothing)")
+    return EXIT_OK
+
+
+_SKIP = {"schema", "type", "actor", "occurred_at", "recorded_at"}
+
+
+def timeline(options: Options) -> int:
+    """Every event, one line each, in the order things happened."""
+    with open_store(options.db) as store:
+        events = store.events(options.args.incident)
+    ordered = sorted(events, key=lambda e: e.occurred_at)
+    if options.json:
+        _emit([codec.to_dict(e) for e in ordered])
+        return EXIT_OK
+    for event in ordered:
+        fields = {k: v for k, v in codec.to_dict(event).items() if k not in _SKIP}
+        what = "  ".join(f"{k}={_show(v)}" for k, v in fields.items())
+        late = ""
+        if event.recorded_at != event.occurred_at:
+            late = f"  (recorded {event.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z)"
+        stamp = event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{stamp}Z  {event.actor:<10} {event.type:<22} {what}{late}")
+    return EXIT_OK
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False) if (" " in value or not value) else value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def list_incidents(options: Options) -> int:
+    """The stored incidents, by declaration time, filtered."""
+    args = options.args
+    state = None if args.state is None else State.parse(args.state)
+    priority = None if args.priority is None else Priority.parse(args.priority)
+    since = None if args.since is None else parse_time(args.since, "--since")
+    until = None if args.until is None else parse_time(args.until, "--until")
+    with open_store(options.db) as store:
+        found = store.incidents(state=state, priority=priority, since=since, until=until)
+    if options.json:
+        _emit(
+            [
+                {
+                    "id": s.incident_id,
+                    "title": s.title,
+                    "priority": s.priority.value,
+                    "state": s.state.value,
+                    "began_at": _time(s.began_at),
+                    "declared_at": _time(s.declared_at),
+                    "updated_at": _time(s.updated_at),
+                    "version": s.version,
+                }
+                for s in found
+            ]
+        )
+        return EXIT_OK
+    for s in found:
+        print(
+            f"{s.incident_id:<12} {s.priority.value:<3} {s.state.value:<12} "
+            f"{s.declared_at.astimezone(UTC):%Y-%m-%d %H:%M}Z  {s.title}"
+        )
+    if not found:
+        print("no incidents")
+    return EXIT_OK
+
+
+def due(options: Options) -> int:
+    """What is owed across every incident, overdue first.
+
+    Closed incidents (post-mortem, dismissed) still owe their open action items and any
+    manual change not yet reconciled.
+    """
+    now = options.at or datetime.now(UTC)
+    policy = options.policy
+    items: list[Obligation] = []
+    with open_store(options.db) as store:
+        for summary in store.incidents():
+            incident: Incident = store.load(summary.incident_id, policy=policy)
+            items.extend(incident.due(now))
+    far = datetime.max.replace(tzinfo=UTC)
+    items.sort(key=lambda o: (not o.overdue, o.due_at or far, o.incident_id, o.kind))
+    if options.json:
+        _emit([_obligation(item) for item in items])
+        return EXIT_OK
+    for item in items:
+        print(_due_line(item, with_incident=True))
+    if not items:
+        print("nothing is due")
+    return EXIT_OK
+
+
+def verify(options: Options) -> int:
+    """Check the hash chains; exit 5 listing each break."""
+    with open_store(options.db) as store:
+        breaks = store.verify(options.args.incident)
+    if not breaks:
+        if options.json:
+            _emit({"ok": True, "breaks": []})
+        else:
+            print("chain ok")
+        return EXIT_OK
+    raise Failure(
+        EXIT_STORE,
+        "Tampered",
+        f"the chain is broken in {len(breaks)} incident(s)",
+        [(f"{b.incident_id} event {b.version}", b.reason) for b in breaks],
+    )
+
+
+def diagram(options: Options) -> int:
+    """The lifecycle as a Mermaid state diagram."""
+    sys.stdout.write(mermaid())
+    return EXIT_OK
+
+
+HANDLERS: dict[str, Callable[[Options], int]] = {
+    "status": status,
+    "timeline": timeline,
+    "list": list_incidents,
+    "due": due,
+    "verify": verify,
+    "diagram": diagram,
+    "export": _files.export,
+    "import": _files.import_,
+    "validate": _files.validate,
+    "demo": _files.demo,
+}
+"""Handler name → the function that runs it."""
