@@ -241,3 +241,8 @@ def test_importing_the_package_loads_nothing_until_a_name_is_used() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "[]" == result.stdout.strip()
+
+
+def test_dir_lists_every_exported_name_before_it_is_loaded() -> None:
+    """dir(incidentflow) offers every exported name, loaded or not (for completion)."""
+    assert set(incidentflow.__all__) <= set(dir(incidentflow))
