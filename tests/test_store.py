@@ -374,3 +374,57 @@ def test_stored_event_is_a_frozen_record() -> None:
         stored.position = 2  # type: ignore[misc]
     assert isinstance(stored.event, Declared)
     assert not isinstance(stored.event, NoteAdded)
+
+
+def test_append_many_writes_every_batch_in_one_go(store: Store) -> None:
+    """Several incidents' batches land together, each at its own new version."""
+    first, second = _incident("INC-1"), _incident("INC-2", Priority.P3)
+    versions = store.append_many(
+        [("INC-1", list(first.history), 0), ("INC-2", list(second.history), 0)]
+    )
+    assert [first.version, second.version] == versions
+    assert list(first.history) == store.events("INC-1")
+    assert list(second.history) == store.events("INC-2")
+    assert [] == store.append_many([])
+
+
+def test_append_many_is_all_or_nothing_on_a_conflict(store: Store) -> None:
+    """A conflict on the second incident leaves the first unwritten too."""
+    first, second = _incident("INC-1"), _incident("INC-2")
+    store.append("INC-2", list(second.history), expected_version=0)
+    with pytest.raises(Conflict) as info:
+        store.append_many([("INC-1", list(first.history), 0), ("INC-2", list(second.history), 0)])
+    assert ("INC-2", 0, second.version) == (
+        info.value.incident_id,
+        info.value.expected,
+        info.value.actual,
+    )
+    assert 0 == store.version("INC-1")
+    assert second.version == store.version("INC-2")
+
+
+@pytest.mark.parametrize(
+    "batches",
+    [
+        "INC-1",
+        [("INC-1",)],
+        [["INC-1", [], 0]],
+        [("INC-1", [], 0)],
+        [("INC-1", "events", 0)],
+        [("INC-1", [], True)],
+    ],
+    ids=["text", "short tuple", "list item", "empty batch", "text events", "bool version"],
+)
+def test_append_many_refuses_malformed_batches(store: Store, batches: Any) -> None:
+    """Anything but a sequence of (id, events, version) tuples is InvalidInput; nothing written."""
+    with pytest.raises(InvalidInput):
+        store.append_many(batches)
+    assert [] == store.incidents()
+
+
+def test_append_many_refuses_one_incident_twice(store: Store) -> None:
+    """Naming an incident twice in one call is InvalidInput; nothing is written."""
+    incident = _incident("INC-1")
+    with pytest.raises(InvalidInput, match="more than once"):
+        store.append_many([("INC-1", list(incident.history), 0)] * 2)
+    assert 0 == store.version("INC-1")

@@ -171,3 +171,25 @@ def test_a_missing_read_only_file_is_unavailable(tmp_path: Path) -> None:
     """Opening a file that does not exist read-only raises StoreUnavailable."""
     with pytest.raises(StoreUnavailable):
         SQLiteStore(tmp_path / "absent.db", read_only=True)
+
+
+def test_a_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
+    """When the database cannot grow, append raises StoreUnavailable and keeps what it had."""
+    store = SQLiteStore(tmp_path / "full.db")
+    incident = _incident()
+    store.append("INC-1", list(incident.history), expected_version=0)
+    before = store.events("INC-1")
+    # Cap the database at its current size on the store's own connection: the next write that
+    # needs a new page fails exactly as a full disk does (SQLITE_FULL).
+    connection = store._connection()
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")
+    big = [
+        incident.note("x" * 4000, actor="ana") for _ in range(20)
+    ]  # each note needs pages of its own
+    with pytest.raises(StoreUnavailable, match="full"):
+        store.append("INC-1", big, expected_version=len(before))
+    assert len(before) == store.version("INC-1")
+    assert before == store.events("INC-1")
+    assert [] == store.verify()
+    store.close()

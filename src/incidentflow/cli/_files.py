@@ -133,8 +133,10 @@ def import_(options: Options) -> int:
                 "Conflict",
                 f"already in the store, nothing imported: {', '.join(existing)}",
             )
-        for incident_id, incident in replayed:
-            store.append(incident_id, list(incident.history), expected_version=0)
+        # One transaction for the whole file: a writer racing us on any id writes nothing.
+        store.append_many(
+            [(incident_id, list(incident.history), 0) for incident_id, incident in replayed]
+        )
     ids = [incident_id for incident_id, _ in replayed]
     if options.json:
         import json

@@ -125,6 +125,22 @@ def _check_moment(value: object, name: str) -> datetime | None:
     return value
 
 
+class _Batch(NamedTuple):
+    """One incident's checked, encoded batch, ready for an implementation to store."""
+
+    incident_id: str
+    events: list[Event]
+    lines: list[str]
+    expected_version: int
+
+
+def _prepare(incident_id: object, events: object, expected_version: object) -> _Batch:
+    checked_id = _check_id(incident_id)
+    version = _check_count(expected_version, "expected_version")
+    batch = _check_batch(checked_id, events, version)
+    return _Batch(checked_id, batch, [codec.dumps(event) for event in batch], version)
+
+
 def _check_batch(incident_id: str, events: object, expected_version: int) -> list[Event]:
     """The batch as a list, after every check that needs no storage."""
     if isinstance(events, str | bytes) or not isinstance(events, Sequence):
@@ -247,11 +263,33 @@ class Store(abc.ABC):
         :class:`~incidentflow.errors.InvalidInput` for a malformed batch; the rules are not
         re-checked here (that is the :class:`Incident`'s job).
         """
-        incident_id = _check_id(incident_id)
-        expected_version = _check_count(expected_version, "expected_version")
-        batch = _check_batch(incident_id, events, expected_version)
-        lines = [codec.dumps(event) for event in batch]
-        return self._append(incident_id, batch, lines, expected_version)
+        return self._append_all([_prepare(incident_id, events, expected_version)])[0]
+
+    def append_many(self, batches: Sequence[tuple[str, Sequence[Event], int]]) -> list[int]:
+        """Append several incidents' batches in one transaction: all of them, or none.
+
+        Each item is ``(incident_id, events, expected_version)``, as for :meth:`append`; an
+        incident may appear once.  A conflict on any of them writes nothing.  Returns the new
+        versions, in order.
+        """
+        given: object = batches  # checked at run time for callers without a type checker
+        if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+            raise InvalidInput(
+                f"batches must be a sequence of (id, events, version), not {batches!r}"
+            )
+        prepared: list[_Batch] = []
+        for item in batches:
+            if not isinstance(item, tuple) or len(item) != 3:
+                raise InvalidInput(
+                    f"each batch is (incident_id, events, expected_version), not {item!r}"
+                )
+            prepared.append(_prepare(*item))
+        ids = [b.incident_id for b in prepared]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("append_many names an incident more than once")
+        if not prepared:
+            return []
+        return self._append_all(prepared)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -371,10 +409,8 @@ class Store(abc.ABC):
     # -- what an implementation provides ---------------------------------------------------
 
     @abc.abstractmethod
-    def _append(
-        self, incident_id: str, events: list[Event], lines: list[str], expected_version: int
-    ) -> int:
-        """Atomically check the version and store the encoded batch and the new summary."""
+    def _append_all(self, batches: list[_Batch]) -> list[int]:
+        """Atomically check every version, then store every encoded batch and summary."""
 
     @abc.abstractmethod
     def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:

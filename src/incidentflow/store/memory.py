@@ -29,6 +29,7 @@ from incidentflow.priorities import Priority
 from ._base import (
     IncidentSummary,
     Store,
+    _Batch,
     _chain_rows,
     _matches,
     _order,
@@ -59,29 +60,39 @@ class InMemoryStore(Store):
         if self._closed:
             raise StoreUnavailable("the store is closed")
 
-    def _append(
-        self, incident_id: str, events: list[Event], lines: list[str], expected_version: int
-    ) -> int:
+    def _append_all(self, batches: list[_Batch]) -> list[int]:
         with self._lock:
             self._open()
-            rows = self._events.get(incident_id, [])
-            actual = len(rows)
-            if actual != expected_version:
-                raise Conflict(incident_id=incident_id, expected=expected_version, actual=actual)
-            head = rows[-1].hash if rows else genesis_hash(incident_id)
-            new = [
-                _Row(actual + offset + 1, line, previous, digest)
-                for offset, (line, (previous, digest)) in enumerate(
-                    zip(lines, _chain_rows(head, lines), strict=True)
-                )
-            ]
-            version = actual + len(new)
-            summary = _summarize(incident_id, self._summaries.get(incident_id), events, version)
-            self._events[incident_id] = [*rows, *new]
-            self._summaries[incident_id] = summary
-            for row in new:
-                self._log.append((len(self._log) + 1, incident_id, row.version, row.line, row.hash))
-            return version
+            for batch in batches:  # every version is checked before anything is written
+                actual = len(self._events.get(batch.incident_id, []))
+                if actual != batch.expected_version:
+                    raise Conflict(
+                        incident_id=batch.incident_id,
+                        expected=batch.expected_version,
+                        actual=actual,
+                    )
+            return [self._store(*batch) for batch in batches]
+
+    def _store(
+        self, incident_id: str, events: list[Event], lines: list[str], expected_version: int
+    ) -> int:
+        """Write one checked batch; the caller holds the lock."""
+        rows = self._events.get(incident_id, [])
+        actual = len(rows)
+        head = rows[-1].hash if rows else genesis_hash(incident_id)
+        new = [
+            _Row(actual + offset + 1, line, previous, digest)
+            for offset, (line, (previous, digest)) in enumerate(
+                zip(lines, _chain_rows(head, lines), strict=True)
+            )
+        ]
+        version = actual + len(new)
+        summary = _summarize(incident_id, self._summaries.get(incident_id), events, version)
+        self._events[incident_id] = [*rows, *new]
+        self._summaries[incident_id] = summary
+        for row in new:
+            self._log.append((len(self._log) + 1, incident_id, row.version, row.line, row.hash))
+        return version
 
     def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:
         with self._lock:

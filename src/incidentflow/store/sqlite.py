@@ -40,6 +40,7 @@ from ._base import (
     ENVIRONMENT_VARIABLE,
     IncidentSummary,
     Store,
+    _Batch,
     _chain_rows,
     _Row,
     _summarize,
@@ -221,54 +222,64 @@ class SQLiteStore(Store):
 
     # -- the interface -----------------------------------------------------------------------
 
-    def _append(
-        self, incident_id: str, events: list[Event], lines: list[str], expected_version: int
-    ) -> int:
+    def _append_all(self, batches: list[_Batch]) -> list[int]:
         connection = self._connection()
         with _translated(self._path):
             connection.execute("BEGIN IMMEDIATE")
+            current = batches[0]
             try:
-                head = connection.execute(
-                    "SELECT version, hash FROM events WHERE incident_id = ? "
-                    "ORDER BY version DESC LIMIT 1",
-                    (incident_id,),
-                ).fetchone()
-                actual, previous = (0, genesis_hash(incident_id)) if head is None else head
-                if actual != expected_version:
-                    raise Conflict(
-                        incident_id=incident_id, expected=expected_version, actual=actual
-                    )
-                before = _one_summary(connection, incident_id)
-                version = actual + len(lines)
-                summary = _summarize(incident_id, before, events, version)
-                connection.executemany(
-                    "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (incident_id, actual + offset + 1, line, prev_hash, digest)
-                        for offset, (line, (prev_hash, digest)) in enumerate(
-                            zip(lines, _chain_rows(previous, lines), strict=True)
-                        )
-                    ],
-                )
-                connection.execute(
-                    f"INSERT OR REPLACE INTO incidents ({_SUMMARY_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    _summary_row(summary),
-                )
+                versions = []
+                for current in batches:
+                    versions.append(self._insert(connection, *current))
                 connection.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
                 _rollback(connection)
                 # A racing writer got past the version check; BEGIN IMMEDIATE should prevent it.
                 raise Conflict(
-                    incident_id=incident_id,
-                    expected=expected_version,
-                    actual=self._version(incident_id),
+                    incident_id=current.incident_id,
+                    expected=current.expected_version,
+                    actual=self._version(current.incident_id),
                 ) from exc
             except BaseException:
                 _rollback(connection)
                 raise
-            return version
+            return versions
+
+    def _insert(
+        self,
+        connection: sqlite3.Connection,
+        incident_id: str,
+        events: list[Event],
+        lines: list[str],
+        expected_version: int,
+    ) -> int:
+        """Check one batch's version and insert it, inside the caller's transaction."""
+        head = connection.execute(
+            "SELECT version, hash FROM events WHERE incident_id = ? ORDER BY version DESC LIMIT 1",
+            (incident_id,),
+        ).fetchone()
+        actual, previous = (0, genesis_hash(incident_id)) if head is None else head
+        if actual != expected_version:
+            raise Conflict(incident_id=incident_id, expected=expected_version, actual=actual)
+        before = _one_summary(connection, incident_id)
+        version = actual + len(lines)
+        summary = _summarize(incident_id, before, events, version)
+        connection.executemany(
+            "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (incident_id, actual + offset + 1, line, prev_hash, digest)
+                for offset, (line, (prev_hash, digest)) in enumerate(
+                    zip(lines, _chain_rows(previous, lines), strict=True)
+                )
+            ],
+        )
+        connection.execute(
+            f"INSERT OR REPLACE INTO incidents ({_SUMMARY_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _summary_row(summary),
+        )
+        return version
 
     def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:
         connection = self._connection()
