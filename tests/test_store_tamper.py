@@ -187,7 +187,7 @@ def _assert_only_broken(
 ) -> Tampered:
     """verify() names exactly ``broken`` at ``version``; load raises; the others are clean.
 
-    ``kind`` is a word the break's reason must contain (changed, missing, reordered).
+    ``kind`` is a word the break's reason must contain (changed, missing, reordered, inserted).
     """
     with SQLiteStore(path) as store:
         breaks = store.verify()
@@ -344,7 +344,7 @@ def test_an_inserted_row_is_reported_at_its_version(
     path, incidents = built
     with _attacker(path) as connection:
         _insert_at(connection, "INC-1", 3, _forged_note(START + timedelta(minutes=1)))
-    _assert_only_broken(path, incidents, "INC-1", 3)
+    _assert_only_broken(path, incidents, "INC-1", 3, "inserted")
 
 
 def test_an_inserted_row_with_its_own_hash_right_is_still_reported_at_its_version(
@@ -363,7 +363,7 @@ def test_an_inserted_row_with_its_own_hash_right_is_still_reported_at_its_versio
             "UPDATE events SET hash = ? WHERE incident_id = 'INC-1' AND version = 3",
             (_link(prev, line),),
         )
-    _assert_only_broken(path, incidents, "INC-1", 3)
+    _assert_only_broken(path, incidents, "INC-1", 3, "inserted")
 
 
 def test_a_changed_hash_is_reported_at_its_version(

@@ -210,6 +210,9 @@ def _find_break(incident_id: str, rows: Sequence[_Row], recorded: int | None) ->
             if row.version < expected:
                 return broken(expected, f"inserted: a second event claims version {row.version}")
             if any(later.version == expected for later in rows[index + 1 :]):
+                if recorded is not None and recorded < len(rows):
+                    # More rows than the store ever wrote: one was slipped in here.
+                    return broken(expected, f"inserted: event {expected} was added later")
                 return broken(expected, f"reordered: event {expected} is stored out of order")
             return broken(expected, f"missing: event {expected} was removed")
         previous = hashes[-1]
