@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from . import events as ev
+from .clock import require_aware
 from .errors import InvalidInput, TransitionBlocked
 from .lifecycle import EDGES, State, edges_from
 from .priorities import Priority
@@ -57,9 +58,7 @@ class Commands:
         stamp = self._stamp(now)
         if at is None:
             return {"occurred_at": stamp, "recorded_at": stamp}
-        if not isinstance(at, datetime) or at.utcoffset() is None:
-            raise InvalidInput(f"at must be a timezone-aware datetime, not {at!r}")
-        return {"occurred_at": at, "recorded_at": stamp}
+        return {"occurred_at": require_aware(at, "at"), "recorded_at": stamp}
 
     @staticmethod
     def _next_id(prefix: str, taken: Mapping[str, object]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "require_aware"]
 
 
 @runtime_checkable
@@ -20,6 +20,19 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware."""
         ...
+
+
+def require_aware(value: object, name: str) -> datetime:
+    """Return ``value`` if it is a timezone-aware datetime; else raise ``InvalidInput``.
+
+    >>> require_aware(datetime(2026, 3, 1, tzinfo=UTC), "at").year
+    2026
+    """
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        from .errors import InvalidInput
+
+        raise InvalidInput(f"{name} must be a timezone-aware datetime, not {value!r}")
+    return value
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -57,11 +70,7 @@ class ManualClock:
     __slots__ = ("_now",)
 
     def __init__(self, start: datetime) -> None:
-        if not isinstance(start, datetime) or start.utcoffset() is None:
-            from .errors import InvalidInput
-
-            raise InvalidInput(f"a clock starts at a timezone-aware datetime, not {start!r}")
-        self._now = start
+        self._now = require_aware(start, "a clock's start")
 
     def now(self) -> datetime:
         """The time the clock was last set or advanced to."""

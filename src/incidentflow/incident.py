@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import events as ev
 from ._commands import Commands
 from ._fold import FOLD
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, require_aware
 from .errors import (
     CommandRefused,
     InvalidInput,
@@ -56,12 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["Incident"]
 
 E = TypeVar("E", bound=ev.Event)
-
-
-def _aware(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidInput(f"{name} must be a timezone-aware datetime, not {value!r}")
-    return value
 
 
 class Incident(Commands):
@@ -157,7 +151,7 @@ class Incident(Commands):
         incident._commit(
             ev.Declared(
                 actor=actor,
-                occurred_at=stamp if at is None else _aware(at, "at"),
+                occurred_at=stamp if at is None else require_aware(at, "at"),
                 recorded_at=stamp,
                 incident_id=incident_id,
                 title=title,
@@ -465,8 +459,8 @@ class Incident(Commands):
 
     def _stamp(self, now: datetime | None) -> datetime:
         if now is None:
-            return _aware(self._clock.now(), "the clock's now()")
-        return _aware(now, "now")
+            return require_aware(self._clock.now(), "the clock's now()")
+        return require_aware(now, "now")
 
     # -- equality --------------------------------------------------------------------------
 

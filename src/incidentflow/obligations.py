@@ -102,10 +102,10 @@ def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
                 "reconcile_change",
                 f"revert or make permanent change {change.id}: {change.what}",
             )
-    green_at = incident.when_entered(State.GREEN)
     if state is State.GREEN and incident.report is None:
         owe("report", "start_report", "start the incident report (step 14)")
     if state in (State.GREEN, State.REPORTED) and incident.post_mortem is None:
+        green_at = incident.when_entered(State.GREEN)  # scans the log: only when needed
         due = green_at + policy.post_mortem_within if green_at is not None else None
         owe("post_mortem", "schedule_post_mortem", "schedule the post-mortem (step 15)", due)
     for item in incident.action_items.values():
