@@ -30,6 +30,7 @@ from typing import Any
 from _history import START, long_incident, small_incident
 from _measure import FULL, QUICK, Result, Sizes, median, seconds, timings
 from _store import bench_durable_append, bench_help_startup, bench_load_many
+from stats import bench_stats
 from transitions import Machine
 
 import incidentflow
@@ -504,6 +505,7 @@ BENCHMARKS: dict[str, Callable[[Sizes], Result]] = {
     "durable_append": bench_durable_append,
     "load_many": bench_load_many,
     "help_startup": bench_help_startup,
+    "stats": bench_stats,
 }
 
 

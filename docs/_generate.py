@@ -75,6 +75,7 @@ def priorities() -> str:
                 f"`{_duration(r.update_every)}`",
                 "yes" if r.customer_verification else "no",
                 _code(sorted(role.value for role in r.invite_roles)),
+                f"`{_duration(r.post_mortem_within)}`",
             )
         )
     header = (
@@ -84,6 +85,7 @@ def priorities() -> str:
         "update_every",
         "customer_verification",
         "invite_roles",
+        "post_mortem_within",
     )
     return _table(header, rows)
 

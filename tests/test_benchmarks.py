@@ -21,6 +21,7 @@ BENCHMARKS = [
     "durable_append",
     "load_many",
     "help_startup",
+    "stats",
 ]
 RATIO_LINE = re.compile(r"^\[(\w+)\] ratio \d+\.\d+x .+ \(goal: .+\) (?:PASS|MISS)$", re.MULTILINE)
 

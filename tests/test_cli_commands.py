@@ -105,7 +105,7 @@ def test_a_whole_p1_walk_uses_every_incident_command(cli: CLI) -> None:
     cli.ok("debt", "close", "INC-7", "D1", "--note", "job redeployed", actor="bo")
     cli.ok("change", "reconcile", "INC-7", "C1", "reverted", "--note", "revoked", actor="bo")
     assert "state green" in cli.ok("green", "INC-7", "Resolved (green)")
-    cli.ok("report", "INC-7", "--location", "https://docs.example.com/rca", actor="di")
+    cli.ok("start-report", "INC-7", "--location", "https://docs.example.com/rca", actor="di")
     out = cli.ok("action", "add", "INC-7", "alert on job failures", "--owner", "bo",
                  "--due", "2030-03-08T17:00:00+00:00", "--kind", "preventive")  # fmt: skip
     assert "action_added A1" in out

@@ -52,7 +52,11 @@ SUBCOMMANDS = [
     ["debt"],
     ["debt", "open"],
     ["debt", "close"],
+    ["start-report"],
     ["report"],
+    ["agenda"],
+    ["stats"],
+    ["chart"],
     ["schedule"],
     ["action"],
     ["action", "add"],
@@ -224,7 +228,7 @@ def test_a_p1_walked_from_the_terminal_to_post_mortem(shell: Shell, tmp_path: Pa
     assert "changes_reconciled" in refused
     shell.ok("change", "reconcile", INC, "C1", "permanent", "--note", "keep it", actor=IC)
     assert "green" in shell.ok("green", INC, "resolved (green)")
-    shell.ok("report", INC, "--location", "https://docs.example/rca/7", actor=RECORDER)
+    shell.ok("start-report", INC, "--location", "https://docs.example/rca/7", actor=RECORDER)
     assert "reported" in shell.ok("mark-reported", INC, "report started")
     meeting = datetime.now(UTC) + timedelta(days=2)
     invites = [arg for person in (LEAD, IC, COMMUNICATOR, RECORDER) for arg in ("--invite", person)]

@@ -23,6 +23,7 @@ from incidentflow.codec import (
     loads,
     to_dict,
 )
+from incidentflow.records import FishboneCategory
 from incidentflow.testing import events, incidents
 
 AT = datetime(2026, 3, 1, 14, 2, tzinfo=UTC)
@@ -457,3 +458,48 @@ def test_any_field_value_decodes_or_raises_decode_error(event: Event, data: st.D
     except DecodeError:
         return
     assert isinstance(decoded, Event)
+
+
+def test_lines_written_before_impact_and_category_still_read() -> None:
+    """A validation without impact and a factor without category (older lines) decode."""
+    stamp = "2026-03-01T14:00:00+00:00"
+    validated = loads(
+        json.dumps(
+            {
+                "schema": 1,
+                "type": "validated",
+                "actor": "bo",
+                "occurred_at": stamp,
+                "recorded_at": stamp,
+                "evidence": "errors",
+            }
+        )
+    )
+    factor = loads(
+        json.dumps(
+            {
+                "schema": 1,
+                "type": "factor_added",
+                "actor": "di",
+                "occurred_at": stamp,
+                "recorded_at": stamp,
+                "description": "no alert",
+            }
+        )
+    )
+    assert isinstance(validated, ev.Validated)
+    assert "" == validated.impact
+    assert isinstance(factor, ev.FactorAdded)
+    assert None is factor.category
+
+
+@pytest.mark.parametrize("category", [None, "measurement"])
+def test_factor_category_round_trips(category: str | None) -> None:
+    """A factor's category is written as its value (or null) and read back the same."""
+    stamp = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    member = None if category is None else FishboneCategory(category)
+    factor = ev.FactorAdded(
+        actor="di", occurred_at=stamp, recorded_at=stamp, description="x", category=member
+    )
+    assert category == json.loads(dumps(factor))["category"]
+    assert factor == loads(dumps(factor))

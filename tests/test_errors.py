@@ -40,6 +40,8 @@ EXPECTED_PARENTS = {
     TransitionBlocked: CommandRefused,
     RuleViolated: CommandRefused,
     ReplayError: IncidentFlowError,
+    errors.NotReady: IncidentFlowError,
+    errors.MissingExtra: IncidentFlowError,
     errors.StoreError: IncidentFlowError,
     errors.Conflict: errors.StoreError,
     errors.NotFound: errors.StoreError,

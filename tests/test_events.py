@@ -14,6 +14,7 @@ import incidentflow.events as ev
 from incidentflow import (
     ActionKind,
     ChangeOutcome,
+    FishboneCategory,
     Incident,
     IncidentFlowError,
     InvalidInput,
@@ -35,8 +36,9 @@ ENUMS: tuple[type[enum.Enum], ...] = (
     Verdict,
     ChangeOutcome,
     ActionKind,
+    FishboneCategory,
 )
-OPTIONAL_TEXT = {"note", "location"}  # the only string fields that may be empty
+OPTIONAL_TEXT = {"note", "location", "impact"}  # the only string fields that may be empty
 
 
 def _hints(kind: type[ev.Event]) -> dict[str, Any]:
@@ -53,6 +55,8 @@ def _sample(name: str, hint: Any) -> Any:
         return ("ana", "bo")
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return next(iter(hint))
+    if hint == FishboneCategory | None:
+        return FishboneCategory.PROCESS
     return f"some {name}"
 
 
@@ -308,3 +312,18 @@ def test_evolve_revalidates() -> None:
     event = ev.NoteAdded(actor="ana", occurred_at=AT, recorded_at=AT, text="t")
     with pytest.raises(InvalidInput):
         attrs.evolve(event, occurred_at=AT.replace(tzinfo=None))
+
+
+def test_factor_category_is_optional_but_typed() -> None:
+    """A factor's fishbone category may be absent; when given it must be a FishboneCategory."""
+    base = _valid_kwargs(ev.FactorAdded)
+    assert None is ev.FactorAdded(**{**base, "category": None}).category
+    error = _refused(ev.FactorAdded, "category", "process")
+    assert "FishboneCategory" in str(error)
+    _refused(ev.FactorAdded, "category", Priority.P1)
+
+
+def test_validation_impact_defaults_to_not_assessed() -> None:
+    """A validation recorded without an impact keeps an empty impact, not a made-up one."""
+    base = {k: v for k, v in _valid_kwargs(ev.Validated).items() if k != "impact"}
+    assert "" == ev.Validated(**base).impact

@@ -1046,3 +1046,13 @@ def test_replay_error_carries_every_unmet_rule_with_its_detail(clock: ManualCloc
         Incident.replay([*incident.history, forged])
     assert ("authorized", "single_holder") == info.value.rules
     assert info.value.unmet[1].detail.endswith("; hand it off instead")
+
+
+def test_history_iterates_in_order_both_ways(clock: ManualClock) -> None:
+    """The history view iterates its events in recorded order, and reversed in reverse."""
+    incident = Incident.declare("INC-9", "Slow", Priority.P3, actor="ana", clock=clock)
+    incident.note("first", actor="ana")
+    incident.note("second", actor="ana")
+    events = [incident.history[i] for i in range(len(incident.history))]
+    assert events == list(incident.history)
+    assert events[::-1] == list(reversed(incident.history))

@@ -254,13 +254,13 @@ def test_open_tech_debt_and_unreconciled_changes_are_owed(clock: ManualClock) ->
 
 
 def test_green_owes_the_report_and_the_post_mortem(clock: ManualClock) -> None:
-    """Green at 15:00 owes the report (no deadline) and the post-mortem by 15:00 five days on."""
+    """Green at 15:00 owes the report (no deadline) and a P1 post-mortem by 15:00 three days on."""
     incident = green_p1(clock)
     assert at(15) == incident.when_entered(State.GREEN)
     owed = incident.due(at(16))
     assert kinds(owed) == ["post_mortem", "report"]
     post_mortem, report = owed
-    assert ("schedule_post_mortem", ("cy", "ana"), at(15, day=6), False) == (
+    assert ("schedule_post_mortem", ("cy", "ana"), at(15, day=4), False) == (
         post_mortem.command,
         post_mortem.owners,
         post_mortem.due_at,
@@ -270,21 +270,43 @@ def test_green_owes_the_report_and_the_post_mortem(clock: ManualClock) -> None:
 
 
 def test_post_mortem_becomes_overdue_and_is_discharged_by_scheduling(clock: ManualClock) -> None:
-    """Reported but unscheduled past the deadline is overdue; scheduling clears it."""
+    """Reported but unscheduled past the deadline is overdue; scheduling makes it a meeting."""
     incident = green_p1(clock)
     incident.start_report(actor="di")
     for n in range(5):
         incident.add_why(f"why {n}", root_cause=n == 4, actor="di")
     incident.mark_reported("reported", actor="ana")
-    late = at(15, 1, day=6)
+    late = at(15, 1, day=4)
     assert [(o.kind, o.overdue) for o in incident.due(late)] == [("post_mortem", True)]
     incident.schedule_post_mortem(at(10, day=9), ["ana", "bo", "cy", "di"], actor="cy")
-    assert incident.due(late) == ()
+    (meeting,) = incident.due(late)
+    assert ("post_mortem_meeting", True, at(15, day=4)) == (
+        meeting.kind,
+        meeting.overdue,
+        meeting.due_at,
+    )
+    assert meeting.description.endswith("after the deadline")
+    assert incident.due(at(10, 1, day=9)) == ()
+
+
+def test_a_meeting_in_time_is_owed_until_it_is_held(clock: ManualClock) -> None:
+    """A post-mortem booked before the deadline is owed, not overdue, until its hour comes."""
+    incident = green_p1(clock)
+    incident.start_report(actor="di")
+    for n in range(5):
+        incident.add_why(f"why {n}", root_cause=n == 4, actor="di")
+    incident.mark_reported("reported", actor="ana")
+    incident.schedule_post_mortem(at(10, day=3), ["ana", "bo", "cy", "di"], actor="cy")
+    incident.begin_post_mortem("meeting booked", actor="ana")
+    (meeting,) = incident.due(at(9, day=3))
+    assert ("post_mortem_meeting", False) == (meeting.kind, meeting.overdue)
+    assert "after the deadline" not in meeting.description
+    assert incident.due(at(10, day=3)) == ()
 
 
 def test_post_mortem_deadline_follows_the_policy(clock: ManualClock) -> None:
-    """With post_mortem_within 2d, green at 15:00 on the 1st owes it by 15:00 on the 3rd."""
-    policy = Policy.from_toml('post_mortem_within = "2d"')
+    """With P1's post_mortem_within 2d, green at 15:00 on the 1st owes it by 15:00 on the 3rd."""
+    policy = Policy.from_toml('[priorities.P1]\npost_mortem_within = "2d"')
     incident = green_p1(clock, policy=policy)
     assert at(15, day=3) == only(incident, "post_mortem", at(16)).due_at
 

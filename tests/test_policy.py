@@ -72,13 +72,16 @@ def test_default_links_roles_and_verification_per_priority() -> None:
 
 
 def test_default_scalars() -> None:
-    """Five whys, open when unstaffed, post-mortem within five days."""
-    assert (5, True, timedelta(days=5)) == (
-        DEFAULT_POLICY.whys_depth,
-        DEFAULT_POLICY.open_when_unstaffed,
-        DEFAULT_POLICY.post_mortem_within,
-    )
+    """Five whys and open when unstaffed."""
+    assert (5, True) == (DEFAULT_POLICY.whys_depth, DEFAULT_POLICY.open_when_unstaffed)
     assert Policy() == DEFAULT_POLICY
+
+
+def test_default_post_mortem_deadlines_tighten_with_priority() -> None:
+    """The post-mortem meeting is owed within 2, 3, 5 and 10 days of green for P0 to P3."""
+    expected = {Priority.P0: 2, Priority.P1: 3, Priority.P2: 5, Priority.P3: 10}
+    actual = {p: DEFAULT_POLICY.rules_for(p).post_mortem_within.days for p in Priority}
+    assert expected == actual
 
 
 def test_default_authorization_follows_the_roles() -> None:
@@ -160,9 +163,9 @@ def test_anyone_in_toml_opens_a_command() -> None:
 def test_durations_are_read_in_parts() -> None:
     """Durations combine days, hours, minutes and seconds."""
     policy = Policy.from_toml(
-        'post_mortem_within = "1d12h"\n[priorities.P0]\nupdate_every = "1h30m"'
+        '[priorities.P0]\npost_mortem_within = "1d12h"\nupdate_every = "1h30m"'
     )
-    assert timedelta(days=1, hours=12) == policy.post_mortem_within
+    assert timedelta(days=1, hours=12) == policy.rules_for(Priority.P0).post_mortem_within
     assert timedelta(minutes=90) == policy.rules_for(Priority.P0).update_every
 
 
@@ -171,7 +174,7 @@ BAD_TOML = {
     "unknown key in a priority": ("[priorities.P1]\nbogus = 1", "bogus"),
     "unknown priority": ("[priorities.P5]\nupdate_every = '30m'", "P5"),
     "bad duration": ("[priorities.P1]\nupdate_every = '30 minutes'", "30 minutes"),
-    "duration as a number": ("post_mortem_within = 5", "duration"),
+    "duration as a number": ("[priorities.P2]\npost_mortem_within = 5", "duration"),
     "zero duration": ("[priorities.P1]\nupdate_every = '0m'", "update_every"),
     "bad role name": ("[priorities.P1]\nrequired_roles = ['boss']", "boss"),
     "bad role in authorization": ("[authorization]\nmitigate = ['boss']", "boss"),
@@ -507,9 +510,11 @@ def test_every_rule_a_refusal_reports_is_documented(clock: ManualClock) -> None:
 
 
 def test_post_mortem_within_must_be_positive() -> None:
-    """A policy built in Python with a zero or negative deadline is refused too."""
+    """Priority rules built in Python with a zero or negative duration are refused too."""
     from datetime import timedelta
 
-    for bad in (timedelta(0), timedelta(days=-1)):
-        with pytest.raises(PolicyError, match="post_mortem_within must be a positive duration"):
-            Policy(post_mortem_within=bad)
+    rules = DEFAULT_POLICY.rules_for(Priority.P1)
+    for name in ("post_mortem_within", "update_every"):
+        for bad in (timedelta(0), timedelta(days=-1)):
+            with pytest.raises(PolicyError, match=f"{name} must be a positive duration"):
+                attrs.evolve(rules, **{name: bad})

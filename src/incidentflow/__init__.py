@@ -16,8 +16,10 @@ if _typing.TYPE_CHECKING:
     from .errors import DecodeError as DecodeError
     from .errors import IncidentFlowError as IncidentFlowError
     from .errors import InvalidInput as InvalidInput
+    from .errors import MissingExtra as MissingExtra
     from .errors import NotAuthorized as NotAuthorized
     from .errors import NotFound as NotFound
+    from .errors import NotReady as NotReady
     from .errors import PolicyError as PolicyError
     from .errors import ReplayError as ReplayError
     from .errors import RuleViolated as RuleViolated
@@ -63,6 +65,7 @@ if _typing.TYPE_CHECKING:
     from .records import ActionKind as ActionKind
     from .records import ChangeOutcome as ChangeOutcome
     from .records import Experiment as Experiment
+    from .records import FishboneCategory as FishboneCategory
     from .records import LinkKind as LinkKind
     from .records import ManualChange as ManualChange
     from .records import TechDebt as TechDebt
@@ -84,8 +87,10 @@ _SOURCES: dict[str, str] = {
     "DecodeError": ".errors",
     "IncidentFlowError": ".errors",
     "InvalidInput": ".errors",
+    "MissingExtra": ".errors",
     "NotAuthorized": ".errors",
     "NotFound": ".errors",
+    "NotReady": ".errors",
     "PolicyError": ".errors",
     "ReplayError": ".errors",
     "RuleViolated": ".errors",
@@ -131,6 +136,7 @@ _SOURCES: dict[str, str] = {
     "ActionKind": ".records",
     "ChangeOutcome": ".records",
     "Experiment": ".records",
+    "FishboneCategory": ".records",
     "LinkKind": ".records",
     "ManualChange": ".records",
     "TechDebt": ".records",
@@ -180,6 +186,7 @@ __all__ = [
     "ExperimentConcluded",
     "ExperimentStarted",
     "FactorAdded",
+    "FishboneCategory",
     "Incident",
     "IncidentFlowError",
     "InvalidInput",
@@ -187,8 +194,10 @@ __all__ = [
     "Linked",
     "ManualChange",
     "ManualClock",
+    "MissingExtra",
     "NotAuthorized",
     "NotFound",
+    "NotReady",
     "NoteAdded",
     "Obligation",
     "Policy",

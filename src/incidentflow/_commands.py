@@ -21,6 +21,7 @@ from .records import (
     ActionKind,
     ChangeOutcome,
     Experiment,
+    FishboneCategory,
     LinkKind,
     ManualChange,
     TechDebt,
@@ -71,12 +72,15 @@ class Commands:
         self,
         evidence: str,
         *,
+        impact: str = "",
         actor: str,
         at: datetime | None = None,
         now: datetime | None = None,
     ) -> ev.Validated:
-        """Step 1: record that the problem is real, with the evidence."""
-        return self.record(ev.Validated(actor=actor, evidence=evidence, **self._times(at, now)))
+        """Step 1: record that the problem is real, with the evidence and its impact."""
+        return self.record(
+            ev.Validated(actor=actor, evidence=evidence, impact=impact, **self._times(at, now))
+        )
 
     def link(
         self,
@@ -288,13 +292,19 @@ class Commands:
         self,
         description: str,
         *,
+        category: FishboneCategory | None = None,
         actor: str,
         at: datetime | None = None,
         now: datetime | None = None,
     ) -> ev.FactorAdded:
-        """Add a contributing factor (each necessary, only jointly sufficient)."""
+        """Add a contributing factor (each necessary, only jointly sufficient).
+
+        ``category`` places it on the fishbone diagram.
+        """
         return self.record(
-            ev.FactorAdded(actor=actor, description=description, **self._times(at, now))
+            ev.FactorAdded(
+                actor=actor, description=description, category=category, **self._times(at, now)
+            )
         )
 
     def verify_recovery(

@@ -150,6 +150,16 @@ converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structur
 # goes to the hook cattrs generated, so every error reads exactly as it would without it.
 
 
+def _optional_enum(hint: Any) -> type[enum.Enum] | None:
+    """The enum of an ``Enum | None`` hint, else ``None``."""
+    members = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
+    if len(members) == 1 and len(hint.__args__) == 2:
+        (member,) = members
+        if isinstance(member, type) and issubclass(member, enum.Enum):
+            return member
+    return None
+
+
 def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
     """A structuring hook for the event class ``kind``, in front of the generated one."""
     generated: Callable[[Any, Any], Any] = converter.get_structure_hook(kind)
@@ -176,6 +186,10 @@ def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
         elif isinstance(hint, type) and issubclass(hint, enum.Enum):
             namespace[f"enum{number}"] = hint
             arguments.append(f"{f.name}=enum{number}(o[{f.name!r}])")
+        elif (member := _optional_enum(hint)) is not None:
+            namespace[f"enum{number}"] = member
+            values.append(f"{value} = o[{f.name!r}]")
+            arguments.append(f"{f.name}=None if {value} is None else enum{number}({value})")
         elif hint in (str, bool):  # checked by the class's validators, exactly as by the hooks
             arguments.append(f"{f.name}=o[{f.name!r}]")
         else:  # pragma: no cover - every event field is one of the types above

@@ -17,7 +17,7 @@ from .events import Event
 from .incident import Incident
 from .lifecycle import State, edge
 from .priorities import triage
-from .records import ActionKind, ChangeOutcome, LinkKind, Verdict
+from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
 from .roles import Role
 
 __all__ = ["FIVE_WHYS", "run_demo"]
@@ -96,7 +96,8 @@ def run_demo(write: Callable[[str], object] = print, *, start: datetime = _START
     step(0, "cy is Communicator", lambda: incident.assign(Role.COMMUNICATOR, "cy", actor="ana"))
     step(0, "di is Recorder", lambda: incident.assign(Role.RECORDER, "di", actor="ana"))
     step(1, "validated: a P1", lambda: incident.validate(
-        "primary refuses connections; checkout and deploys fail", actor="bo"))  # fmt: skip
+        "primary refuses connections; checkout and deploys fail", actor="bo",
+        impact="every customer: checkout and deploys fail"))  # fmt: skip
     for kind, url in (
         (LinkKind.TICKET, "https://tickets.example.com/IM-1042"),
         (LinkKind.WAR_ROOM, "https://chat.example.com/inc-1042-war-room"),
@@ -188,7 +189,11 @@ def run_demo(write: Callable[[str], object] = print, *, start: datetime = _START
     step(
         1,
         "contributing factor",
-        lambda: incident.add_factor("no alert on the refresh job's failures", actor="di"),
+        lambda: incident.add_factor(
+            "no alert on the refresh job's failures",
+            category=FishboneCategory.MEASUREMENT,
+            actor="di",
+        ),
     )
     step(
         1,

@@ -13,6 +13,9 @@ The tree, by *when* an error happens::
     │   ├── TransitionBlocked         a state change whose guards are unmet (or not an edge)
     │   └── RuleViolated              the command would break an invariant
     ├── ReplayError                   a recorded history breaks a rule at a given event index
+    ├── NotReady                      a document or chart asks for something not recorded yet
+    │                                 (an invitation before the post-mortem is scheduled)
+    ├── MissingExtra (ImportError)    an optional part needs a package that is not installed
     └── StoreError                    a store cannot do what was asked of it
         ├── Conflict                  another writer appended first (expected vs actual version)
         ├── NotFound (KeyError)       no incident with that id is stored
@@ -37,8 +40,10 @@ __all__ = [
     "DecodeError",
     "IncidentFlowError",
     "InvalidInput",
+    "MissingExtra",
     "NotAuthorized",
     "NotFound",
+    "NotReady",
     "PolicyError",
     "ReplayError",
     "RuleViolated",
@@ -162,6 +167,35 @@ class ReplayError(IncidentFlowError):
                     "unmet": self.unmet,
                 },
             ),
+        )
+
+
+class NotReady(IncidentFlowError):
+    """The incident has not recorded what was asked for yet.
+
+    For example a calendar invitation before the post-mortem is scheduled.
+    """
+
+
+class MissingExtra(IncidentFlowError, ImportError):
+    """An optional part needs a package that is not installed; the message names the extra.
+
+    ``extra`` is the name to install, as in ``pip install 'incidentflow[charts]'``.
+    """
+
+    def __init__(self, *, extra: str, package: str, feature: str) -> None:
+        self.extra = extra
+        self.package = package
+        self.feature = feature
+        super().__init__(
+            f"{feature} needs {package}, which is not installed: "
+            f"pip install 'incidentflow[{extra}]'"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild,
+            (type(self), {"extra": self.extra, "package": self.package, "feature": self.feature}),
         )
 
 

@@ -23,7 +23,7 @@ from attrs import field, frozen
 
 from .lifecycle import State
 from .priorities import Priority
-from .records import ActionKind, ChangeOutcome, LinkKind, Verdict
+from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
 from .roles import Role
 
 __all__ = [
@@ -103,6 +103,17 @@ def _member(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
     return check
 
 
+def _optional_member(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
+    """Validate ``None`` or an instance of ``kind``, with the library's error."""
+    check = _member(kind)
+
+    def optional(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None:
+            check(instance, attribute, value)
+
+    return optional
+
+
 def _names(instance: Any, attribute: Any, value: Any) -> None:
     """Validate a non-empty tuple of distinct non-blank strings."""
     ok = (
@@ -157,12 +168,16 @@ class Declared(Event):
 
 @frozen(kw_only=True)
 class Validated(Event):
-    """Step 1: the problem is real and its priority confirmed, with the evidence."""
+    """Step 1: the problem is real and its priority confirmed, with the evidence.
+
+    ``impact`` says who or what is affected and how (empty when not assessed yet).
+    """
 
     type: ClassVar[str] = "validated"
     command: ClassVar[str] = "validate"
 
     evidence: str = field(validator=_text)
+    impact: str = field(default="", validator=_optional_text)
 
 
 @frozen(kw_only=True)
@@ -301,12 +316,18 @@ class WhyAnswered(Event):
 
 @frozen(kw_only=True)
 class FactorAdded(Event):
-    """A contributing factor: each necessary, but only jointly sufficient."""
+    """A contributing factor: each necessary, but only jointly sufficient.
+
+    ``category`` places it on the fishbone diagram (``None`` when not categorized).
+    """
 
     type: ClassVar[str] = "factor_added"
     command: ClassVar[str] = "add_factor"
 
     description: str = field(validator=_text)
+    category: FishboneCategory | None = field(
+        default=None, validator=_optional_member(FishboneCategory)
+    )
 
 
 @frozen(kw_only=True)

@@ -18,7 +18,7 @@ a :class:`~incidentflow.errors.CommandRefused` naming every unmet rule and chang
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -520,6 +520,12 @@ class _View(Sequence[ev.Event]):
     def __getitem__(self, index: Any) -> Any:
         item = self._items[index]
         return tuple(item) if isinstance(index, slice) else item
+
+    def __iter__(self) -> Iterator[ev.Event]:
+        return iter(self._items)
+
+    def __reversed__(self) -> Iterator[ev.Event]:
+        return reversed(self._items)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, _View):

@@ -4,6 +4,9 @@
 it — the holders of the roles the policy allows to discharge it — and, where the runbook sets
 a pace, when it falls due.  The stakeholder-update cadence comes from the priority's
 ``update_every`` and counts from the last update (or the declaration when none was posted yet).
+The post-mortem meeting must be held within the priority's ``post_mortem_within`` of green:
+it is owed, with that deadline, from green until it is scheduled, and then until the time it
+is scheduled for.
 """
 
 from __future__ import annotations
@@ -104,10 +107,34 @@ def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
             )
     if state is State.GREEN and incident.report is None:
         owe("report", "start_report", "start the incident report (step 14)")
-    if state in (State.GREEN, State.REPORTED) and incident.post_mortem is None:
+    meeting = incident.post_mortem
+    owed = state in (State.GREEN, State.REPORTED) and meeting is None
+    pending = (
+        state in (State.GREEN, State.REPORTED, State.POST_MORTEM)
+        and meeting is not None
+        and meeting.scheduled_for > now
+    )
+    if owed or pending:
         green_at = incident.when_entered(State.GREEN)  # scans the log: only when needed
-        due = green_at + policy.post_mortem_within if green_at is not None else None
-        owe("post_mortem", "schedule_post_mortem", "schedule the post-mortem (step 15)", due)
+        deadline = green_at + rules.post_mortem_within if green_at is not None else None
+        by = f" by {deadline:%Y-%m-%d %H:%M %Z}" if deadline is not None else ""
+        if meeting is None:
+            owe(
+                "post_mortem",
+                "schedule_post_mortem",
+                f"schedule the post-mortem (step 15) and hold it{by}",
+                deadline,
+            )
+        else:
+            late = deadline is not None and meeting.scheduled_for > deadline
+            owe(
+                "post_mortem_meeting",
+                "schedule_post_mortem",
+                f"hold the post-mortem meeting{by}: scheduled for "
+                f"{meeting.scheduled_for:%Y-%m-%d %H:%M %Z}"
+                + (", after the deadline" if late else ""),
+                deadline,
+            )
     for item in incident.action_items.values():
         if item.open:
             owe(

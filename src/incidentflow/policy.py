@@ -108,6 +108,11 @@ _ALL_LINKS = frozenset({LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMEN
 _ALL_ROLES = frozenset(Role)
 
 
+def _positive(instance: Any, attribute: Any, value: timedelta) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise PolicyError(f"{attribute.name} must be a positive duration, not {value!r}")
+
+
 @frozen(kw_only=True)
 class PriorityRules:
     """What the process asks of an incident of one priority.
@@ -116,43 +121,44 @@ class PriorityRules:
     the required roles stay filled from then on.  ``update_every`` is the stakeholder-update
     cadence.  ``customer_verification`` says whether green waits for the customer.
     ``invite_roles`` are the roles whose holders the post-mortem must invite.
+    ``post_mortem_within`` is the deadline, counted from green, to hold the post-mortem
+    meeting; it is shown by :meth:`~incidentflow.Incident.due`.
     """
 
     required_links: frozenset[LinkKind]
     required_roles: frozenset[Role]
-    update_every: timedelta
+    update_every: timedelta = field(validator=_positive)
     customer_verification: bool = True
     invite_roles: frozenset[Role] = field(default=_ALL_ROLES)
-
-    def __attrs_post_init__(self) -> None:
-        if self.update_every <= timedelta(0):
-            raise PolicyError(f"update_every must be positive, not {self.update_every}")
+    post_mortem_within: timedelta = field(default=timedelta(days=5), validator=_positive)
 
 
-def _major(minutes: int) -> PriorityRules:
+def _major(minutes: int, *, days: int) -> PriorityRules:
     return PriorityRules(
         required_links=_ALL_LINKS,
         required_roles=_ALL_ROLES,
         update_every=timedelta(minutes=minutes),
+        post_mortem_within=timedelta(days=days),
     )
 
 
-def _minor(minutes: int, *, customer_verification: bool) -> PriorityRules:
+def _minor(minutes: int, *, days: int, customer_verification: bool) -> PriorityRules:
     return PriorityRules(
         required_links=frozenset({LinkKind.TICKET}),
         required_roles=frozenset({_IC}),
         update_every=timedelta(minutes=minutes),
         customer_verification=customer_verification,
         invite_roles=frozenset({_IC}),
+        post_mortem_within=timedelta(days=days),
     )
 
 
 def _default_priorities() -> dict[Priority, PriorityRules]:
     return {
-        Priority.P0: _major(15),
-        Priority.P1: _major(30),
-        Priority.P2: _minor(45, customer_verification=True),
-        Priority.P3: _minor(45, customer_verification=False),
+        Priority.P0: _major(15, days=2),
+        Priority.P1: _major(30, days=3),
+        Priority.P2: _minor(45, days=5, customer_verification=True),
+        Priority.P3: _minor(45, days=10, customer_verification=False),
     }
 
 
@@ -184,11 +190,6 @@ def _complete(table: Mapping[str, frozenset[Role] | None]) -> dict[str, frozense
     return {command: table.get(command) for command in COMMANDS}
 
 
-def _positive(instance: Any, attribute: Any, value: timedelta) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise PolicyError(f"{attribute.name} must be a positive duration, not {value!r}")
-
-
 def _check_depth(instance: Any, attribute: Any, value: int) -> None:
     if type(value) is not int or value < 1:
         raise PolicyError(f"whys_depth must be a whole number of at least 1, not {value!r}")
@@ -204,8 +205,7 @@ class Policy:
     ``None`` for every command it leaves out).  With ``open_when_unstaffed`` (the
     default), a command whose allowed roles nobody holds yet may be issued by anyone, so a
     just-declared incident can be staffed.  ``whys_depth`` is how deep a Five Whys chain must
-    go to count as a root cause.  ``post_mortem_within`` is how soon after green the
-    post-mortem should be scheduled.
+    go to count as a root cause.
 
     >>> DEFAULT_POLICY.rules_for(Priority.P1).update_every
     datetime.timedelta(seconds=1800)
@@ -221,7 +221,6 @@ class Policy:
     )
     whys_depth: int = field(default=5, validator=_check_depth)
     open_when_unstaffed: bool = True
-    post_mortem_within: timedelta = field(default=timedelta(days=5), validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         if not self.open_when_unstaffed and self.authorization.get("assign") is not None:

@@ -20,6 +20,7 @@ __all__ = [
     "ActionKind",
     "ChangeOutcome",
     "Experiment",
+    "FishboneCategory",
     "LinkKind",
     "ManualChange",
     "TechDebt",
@@ -55,6 +56,26 @@ class ChangeOutcome(Vocabulary):
 
     REVERTED = "reverted"
     PERMANENT = "permanent"
+
+
+class FishboneCategory(Vocabulary):
+    """The bone of the fishbone (Ishikawa) diagram a contributing factor belongs to.
+
+    The classic six categories, in the words a software team uses for them.
+    """
+
+    PEOPLE = "people"
+    """Who was involved: skills, staffing, hand-offs, fatigue."""
+    PROCESS = "process"
+    """How the work is done: procedures, reviews, runbooks."""
+    TECHNOLOGY = "technology"
+    """The machines: software, hardware, configuration, tools."""
+    MATERIALS = "materials"
+    """What goes in: data, dependencies, third-party inputs."""
+    MEASUREMENT = "measurement"
+    """How we know: monitoring, alerts, metrics, tests."""
+    ENVIRONMENT = "environment"
+    """Where it runs: load, network, region, time of day."""
 
 
 class ActionKind(Vocabulary):

@@ -28,7 +28,7 @@ from .incident import Incident
 from .lifecycle import EDGES, State
 from .policy import COMMANDS, DEFAULT_POLICY, Policy, PriorityRules
 from .priorities import Priority
-from .records import ActionKind, ChangeOutcome, LinkKind, Verdict
+from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
 from .roles import Role
 
 __all__ = [
@@ -82,7 +82,9 @@ def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
         ActionKind,
     ):
         return st.sampled_from(list(kind))
-    if name in ("note", "location"):
+    if kind == FishboneCategory | None:
+        return st.one_of(st.none(), st.sampled_from(list(FishboneCategory)))
+    if name in ("note", "location", "impact"):
         return st.one_of(st.just(""), texts())
     return texts()
 
@@ -115,6 +117,7 @@ def policies() -> st.SearchStrategy[Policy]:
         update_every=st.integers(min_value=1, max_value=120).map(lambda m: timedelta(minutes=m)),
         customer_verification=st.booleans(),
         invite_roles=st.frozensets(st.sampled_from(list(Role))),
+        post_mortem_within=st.integers(min_value=1, max_value=14).map(lambda d: timedelta(days=d)),
     )
 
     def build(open_when_unstaffed: bool) -> st.SearchStrategy[Policy]:
@@ -127,9 +130,6 @@ def policies() -> st.SearchStrategy[Policy]:
             authorization=table,
             whys_depth=st.integers(min_value=1, max_value=7),
             open_when_unstaffed=st.just(open_when_unstaffed),
-            post_mortem_within=st.integers(min_value=1, max_value=14).map(
-                lambda d: timedelta(days=d)
-            ),
         )
 
     return st.booleans().flatmap(build)
@@ -157,7 +157,9 @@ def _attempt(incident: Incident, step: str, draw: Any) -> None:
 
     args: dict[str, Any] = {"actor": actor}
     calls: dict[str, Any] = {
-        "validate": lambda: incident.validate("seen on dashboards", **args),
+        "validate": lambda: incident.validate(
+            "seen on dashboards", impact="customers cannot deploy", **args
+        ),
         "link": lambda: incident.link(draw(st.sampled_from(list(LinkKind))), "https://x", **args),
         "assign": lambda: incident.assign(
             draw(st.sampled_from(list(Role))), draw(st.sampled_from(people)), **args
@@ -190,7 +192,9 @@ def _attempt(incident: Incident, step: str, draw: Any) -> None:
         ),
         "add_why": lambda: incident.add_why("because", **args),
         "add_root_cause": lambda: incident.add_why("the root", root_cause=True, **args),
-        "add_factor": lambda: incident.add_factor("a factor", **args),
+        "add_factor": lambda: incident.add_factor(
+            "a factor", category=draw(st.sampled_from(list(FishboneCategory))), **args
+        ),
         "verify_recovery": lambda: incident.verify_recovery("graphs", **args),
         "verify_customer": lambda: incident.verify_customer("acme", "works", **args),
         "open_debt": lambda: incident.open_debt("temporary fix", **args),

@@ -13,10 +13,11 @@ from incidentflow.errors import Conflict
 from incidentflow.events import Event
 from incidentflow.incident import Incident
 from incidentflow.priorities import Priority
-from incidentflow.records import ActionKind, ChangeOutcome, LinkKind, Verdict
+from incidentflow.records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
 from incidentflow.roles import Role
 from incidentflow.store import Store, open_store
 
+from ._documents import compose_and_post
 from ._main import EXIT_OK, Options, parse_time
 from ._parser import MOVES
 
@@ -40,7 +41,7 @@ def _moves() -> dict[str, Command]:
 
 
 COMMANDS: dict[str, Command] = {
-    "confirm": lambda i, a, actor, at: i.validate(a.evidence, actor=actor, at=at),
+    "confirm": lambda i, a, actor, at: i.validate(a.evidence, impact=a.impact, actor=actor, at=at),
     "link": lambda i, a, actor, at: i.link(LinkKind.parse(a.kind), a.url, actor=actor, at=at),
     "assign": lambda i, a, actor, at: i.assign(Role.parse(a.role), a.person, actor=actor, at=at),
     "hand-off": lambda i, a, actor, at: i.hand_off(
@@ -54,12 +55,18 @@ COMMANDS: dict[str, Command] = {
     "why": lambda i, a, actor, at: i.add_why(
         a.answer, chain=a.chain, root_cause=a.root_cause, actor=actor, at=at
     ),
-    "factor": lambda i, a, actor, at: i.add_factor(a.description, actor=actor, at=at),
+    "factor": lambda i, a, actor, at: i.add_factor(
+        a.description,
+        category=None if a.category is None else FishboneCategory.parse(a.category),
+        actor=actor,
+        at=at,
+    ),
     "verify-recovery": lambda i, a, actor, at: i.verify_recovery(a.evidence, actor=actor, at=at),
     "verify-customer": lambda i, a, actor, at: i.verify_customer(
         a.customer, a.evidence, actor=actor, at=at
     ),
-    "report": lambda i, a, actor, at: i.start_report(location=a.location, actor=actor, at=at),
+    "update --post": compose_and_post,
+    "start-report": lambda i, a, actor, at: i.start_report(location=a.location, actor=actor, at=at),
     "schedule": lambda i, a, actor, at: i.schedule_post_mortem(
         parse_time(a.scheduled_for, "--for"), a.invite, actor=actor, at=at
     ),

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_CONFLICT",
+    "EXIT_MISSING_EXTRA",
     "EXIT_NOT_FOUND",
     "EXIT_OK",
     "EXIT_REFUSED",
@@ -37,6 +38,7 @@ EXIT_BAD_INPUT = 2
 EXIT_CONFLICT = 3
 EXIT_NOT_FOUND = 4
 EXIT_STORE = 5
+EXIT_MISSING_EXTRA = 6
 
 
 class Failure(Exception):
@@ -136,11 +138,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(handler: str, options: Options) -> int:
-    from . import _incident, _reading
+    from . import _documents, _incident, _reading
 
+    if handler == "update":
+        handler = _update_handler(options.args)
     if handler in _reading.HANDLERS:
         return _reading.HANDLERS[handler](options)
+    if handler in _documents.HANDLERS:
+        return _documents.HANDLERS[handler](options)
     return _incident.run(handler, options)
+
+
+def _update_handler(args: argparse.Namespace) -> str:
+    """``update`` posts MESSAGE, drafts an update, or (``--post``) posts the draft."""
+    if args.message is not None and (args.post or args.slack):
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            "give a MESSAGE to post it, or no MESSAGE to draft one (--slack, --post)",
+        )
+    if args.message is not None:
+        return "update"
+    if args.post and args.slack:
+        raise Failure(EXIT_BAD_INPUT, "InvalidInput", "--slack prints a draft; --post posts it")
+    return "update --post" if args.post else "draft-update"
 
 
 def _translate(exc: Exception) -> Failure | None:
@@ -155,8 +176,10 @@ def _translate(exc: Exception) -> Failure | None:
         return Failure(EXIT_BAD_INPUT, kind, str(exc))
     if isinstance(exc, errors.Conflict):
         return Failure(EXIT_CONFLICT, kind, str(exc))
-    if isinstance(exc, errors.NotFound):
+    if isinstance(exc, errors.NotFound | errors.NotReady):
         return Failure(EXIT_NOT_FOUND, kind, str(exc))
+    if isinstance(exc, errors.MissingExtra):
+        return Failure(EXIT_MISSING_EXTRA, kind, str(exc))
     if isinstance(exc, errors.StoreError | errors.ReplayError):
         return Failure(EXIT_STORE, kind, str(exc))
     if isinstance(exc, OSError):

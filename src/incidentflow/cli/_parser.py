@@ -15,8 +15,10 @@ exit codes:
   1  refused by a rule (NotAuthorized, TransitionBlocked, RuleViolated)
   2  bad input or usage (a malformed value or file, a naive --at, a bad policy)
   3  conflict (another writer kept getting there first; the incident already exists)
-  4  not found (no such incident in the store)
+  4  not found (no such incident in the store, or not recorded yet: an invitation
+     before the post-mortem is scheduled)
   5  store problem (tampered, unavailable, or a history that breaks the rules)
+  6  an optional part is not installed (pip install 'incidentflow[charts]' or [calendar])
 
 environment:
   INCIDENTFLOW_DB     the SQLite store when --db is not given (default ./incidents.db)
@@ -144,6 +146,7 @@ def _incident_commands(commands: _Commands) -> None:
         )
     )
     p.add_argument("--evidence", required=True, help="what shows the problem is real")
+    p.add_argument("--impact", default="", help="who or what is affected, and how")
     p = _incident(
         add(
             "link",
@@ -188,13 +191,21 @@ def _incident_commands(commands: _Commands) -> None:
     p = _incident(
         add(
             "update",
-            "post a stakeholder update",
-            'incidentflow update INC-7 "Database outage; next update in 30 minutes"',
+            "post a stakeholder update, or draft one from the record (no MESSAGE)",
+            'incidentflow update INC-7 "Database outage; next update in 30 minutes"\n'
+            "  incidentflow update INC-7            # draft: state, impact, what is tried, "
+            "what changed\n"
+            "  incidentflow update INC-7 --slack    # the draft as Slack Block Kit JSON\n"
+            "  incidentflow update INC-7 --post     # post the draft as the update",
             handler="update",
         )
     )
-    p.add_argument("message", metavar="MESSAGE")
+    p.add_argument(
+        "message", metavar="MESSAGE", nargs="?", help="the update; without it, print a draft"
+    )
     p.add_argument("--no-progress", action="store_true", help="an update without progress")
+    p.add_argument("--post", action="store_true", help="post the drafted update")
+    p.add_argument("--slack", action="store_true", help="print the draft as Slack Block Kit JSON")
     p = _incident(
         add(
             "note",
@@ -219,11 +230,16 @@ def _incident_commands(commands: _Commands) -> None:
         add(
             "factor",
             "record a contributing factor",
-            'incidentflow factor INC-7 "no alert on the refresh job"',
+            'incidentflow factor INC-7 "no alert on the refresh job" --category measurement',
             handler="factor",
         )
     )
     p.add_argument("description", metavar="DESCRIPTION")
+    p.add_argument(
+        "--category",
+        help="its fishbone category: people, process, technology, materials, measurement "
+        "or environment",
+    )
     p = _incident(
         add(
             "verify-recovery",
@@ -245,10 +261,10 @@ def _incident_commands(commands: _Commands) -> None:
     p.add_argument("--evidence", required=True)
     p = _incident(
         add(
-            "report",
+            "start-report",
             "start the incident report (step 14)",
-            "incidentflow report INC-7 --location https://docs.example.com/rca/INC-7",
-            handler="report",
+            "incidentflow start-report INC-7 --location https://docs.example.com/rca/INC-7",
+            handler="start-report",
         )
     )
     p.add_argument("--location", default="", metavar="URL", help="where the report lives")
@@ -461,6 +477,7 @@ def _read_commands(commands: _Commands) -> None:
         handler="verify",
     )
     p.add_argument("incident", nargs="?", metavar="INCIDENT", help="default: every incident")
+    _document_commands(commands)
     add(
         "diagram",
         "print the lifecycle as a Mermaid state diagram",
@@ -474,6 +491,68 @@ def _read_commands(commands: _Commands) -> None:
         handler="demo",
     )
     p.add_argument("--events", metavar="FILE", help="also write the events to FILE as JSON Lines")
+
+
+def _document_commands(commands: _Commands) -> None:
+    add = commands.add
+    p = _incident(
+        add(
+            "report",
+            "write the RCA document from what the incident recorded (Markdown, or --html)",
+            "incidentflow report INC-7 --output rca.md --confidential 'Internal'",
+            handler="report",
+        )
+    )
+    p.add_argument("--html", action="store_true", help="a self-contained HTML page")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--author", help="the author or team (default: the Recorders)")
+    p.add_argument("--confidential", metavar="NOTE", help="a confidentiality note")
+    p.add_argument(
+        "--gaps", action="store_true", help="only list what reviewers still have to fill in"
+    )
+    p = _incident(
+        add(
+            "agenda",
+            "the RCA meeting agenda, fitted to --length minutes (80 to 145)",
+            "incidentflow agenda INC-7 --length 120 --ics post-mortem.ics",
+            handler="agenda",
+        )
+    )
+    p.add_argument("--length", default="90", metavar="MIN", help="meeting minutes (default 90)")
+    p.add_argument("--markdown", action="store_true", help="Markdown instead of plain text")
+    p.add_argument("--start", metavar="TIME", help="default: when the post-mortem is scheduled")
+    p.add_argument("--ics", metavar="FILE", help="also write a calendar invitation (.ics)")
+    p.add_argument("--organizer", metavar="EMAIL", help="the invitation's organizer")
+    p = add(
+        "stats",
+        "time to mitigate, yellow, green, report and post-mortem; time in state; update "
+        "cadence; overdue actions — per priority, median and p90",
+        "incidentflow stats --since 2026-01-01T00:00:00+00:00 --measure 'mtta=began..validated'",
+        handler="stats",
+    )
+    p.add_argument("--state", help="only incidents in this state")
+    p.add_argument("--priority", help="only incidents of this priority")
+    p.add_argument("--since", metavar="TIME", help="declared at or after TIME")
+    p.add_argument("--until", metavar="TIME", help="declared before TIME")
+    p.add_argument(
+        "--measure",
+        action="append",
+        default=[],
+        metavar="NAME=START..END",
+        help="a measure between two milestones (repeatable; replaces the default measures)",
+    )
+    p.add_argument(
+        "--chart", metavar="FILE", help="also draw the first measure by priority (.svg or .png)"
+    )
+    p = _incident(
+        add(
+            "chart",
+            "draw an incident's timeline: states as bands; updates, experiments, changes as marks",
+            "incidentflow chart INC-7 --output inc-7.svg",
+            handler="chart",
+        )
+    )
+    p.add_argument("--output", required=True, metavar="FILE", help="an .svg or .png file")
 
 
 MOVES = {name: trigger for name, (trigger, _, _) in _MOVES.items()}

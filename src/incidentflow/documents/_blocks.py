@@ -1,0 +1,249 @@
+r"""The blocks a generated document is made of, and their Markdown and HTML renderings.
+
+A document is a sequence of :class:`Section` objects, each a sequence of blocks: paragraphs,
+sub-headings, lists, tables and the explicit "Nothing recorded" of a part the record leaves
+empty.  Every line is a tuple of :class:`Span` objects.  A *typed* span holds what people
+typed and is escaped for the format it is written in (see :mod:`._markup`); the library's own
+words are fixed strings, refused if they hold a markup character, and written as they are.
+One structure, two renderers: Markdown and HTML cannot say different things.
+
+>>> section = Section("notes", (Span("Notes", typed=False),), (Paragraph((Span("*hi*"),)),))
+>>> print(section.markdown())
+## Notes
+<BLANKLINE>
+\*hi\*
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from attrs import field, frozen
+
+from incidentflow.errors import InvalidInput
+
+from . import _markup
+
+__all__ = [
+    "Block",
+    "BulletList",
+    "NothingRecorded",
+    "NumberedList",
+    "Paragraph",
+    "Section",
+    "Span",
+    "Subheading",
+    "Table",
+    "Text",
+    "page",
+]
+
+# The library's own words are written into a document as they are, so they must not hold
+# anything either format would read as markup or that would break a line.
+_UNSAFE_OURS = frozenset("<>&\\`|\n\r\t")
+
+
+def _check_ours(instance: Span, attribute: object, value: str) -> None:
+    if not instance.typed and _UNSAFE_OURS.intersection(value):
+        raise InvalidInput(f"the library's own text must not hold markup characters: {value!r}")
+
+
+# -- the structure ---------------------------------------------------------------------------
+
+
+@frozen
+class Span:
+    """A run of text: ``typed`` (people's words, escaped for each format) or the library's.
+
+    ``strong`` marks the library's own labels, rendered in bold.
+    """
+
+    text: str = field(validator=_check_ours)
+    typed: bool = True
+    strong: bool = False
+
+    def markdown(self) -> str:
+        """The span as Markdown."""
+        if self.typed:
+            return _markup.markdown(self.text)
+        return f"**{self.text}**" if self.strong else self.text
+
+    def html(self) -> str:
+        """The span as HTML."""
+        if self.typed:
+            return _markup.html(self.text)
+        return f"<strong>{self.text}</strong>" if self.strong else self.text
+
+
+Text = tuple[Span, ...]
+"""A line of a document: spans joined as they are."""
+
+
+@frozen
+class Paragraph:
+    """A paragraph of text."""
+
+    spans: Text
+
+
+@frozen
+class Subheading:
+    """A sub-section's heading (level 3), in the library's words."""
+
+    text: str
+
+
+@frozen
+class BulletList:
+    """An unordered list, one line per item."""
+
+    items: tuple[Text, ...]
+
+
+@frozen
+class NumberedList:
+    """An ordered list, numbered from 1, one line per item."""
+
+    items: tuple[Text, ...]
+
+
+@frozen
+class Table:
+    """A table: the library's column headings and one row of cells per item."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Text, ...], ...]
+
+
+@frozen
+class NothingRecorded:
+    """The explicit "Nothing recorded" of a part the record does not fill: a :class:`Gap`."""
+
+    what: str
+
+
+Block = Paragraph | Subheading | BulletList | NumberedList | Table | NothingRecorded
+"""Anything a section holds."""
+
+
+@frozen
+class Section:
+    """One part of a document: its key, its title, its blocks and its heading level.
+
+    A title is spans like any line, so it may hold typed text (an incident's title, say).
+    """
+
+    key: str
+    title: Text
+    blocks: tuple[Block, ...]
+    level: int = 2
+
+    @property
+    def heading(self) -> str:
+        """The section's heading as plain text."""
+        return "".join(span.text for span in self.title)
+
+    def markdown(self) -> str:
+        """The section as Markdown, ending in a newline."""
+        title = "".join(span.markdown() for span in self.title)
+        parts = [f"{'#' * self.level} {title}", *(_block_markdown(b) for b in self.blocks)]
+        return "\n\n".join(parts) + "\n"
+
+    def html(self) -> str:
+        """The section as an HTML ``<section>`` element."""
+        title = "".join(span.html() for span in self.title)
+        tag = f"h{self.level}"
+        lines = [f'<section id="{self.key}">', f"<{tag}>{title}</{tag}>"]
+        lines.extend(_block_html(b) for b in self.blocks)
+        lines.append("</section>")
+        return "\n".join(lines)
+
+
+def page(title: str, sections: Iterable[Section]) -> str:
+    """A self-contained HTML page titled ``title`` (typed text) holding ``sections``."""
+    body = "\n".join(section.html() for section in sections)
+    return _PAGE.format(title=_markup.html(title), style=_STYLE, body=body)
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def _line_markdown(text: Text) -> str:
+    return "".join(span.markdown() for span in text)
+
+
+def _line_html(text: Text) -> str:
+    return "".join(span.html() for span in text)
+
+
+def _block_markdown(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return _line_markdown(block.spans)
+    if isinstance(block, Subheading):
+        return f"### {block.text}"
+    if isinstance(block, BulletList):
+        return "\n".join(f"- {_line_markdown(item)}" for item in block.items)
+    if isinstance(block, NumberedList):
+        return "\n".join(
+            f"{n}. {_line_markdown(item)}" for n, item in enumerate(block.items, start=1)
+        )
+    if isinstance(block, Table):
+        lines = [
+            "| " + " | ".join(block.columns) + " |",
+            "|" + "|".join(" --- " for _ in block.columns) + "|",
+        ]
+        lines.extend("| " + " | ".join(_line_markdown(c) for c in row) + " |" for row in block.rows)
+        return "\n".join(lines)
+    return f"*Nothing recorded: {block.what}.*"
+
+
+def _block_html(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return f"<p>{_line_html(block.spans)}</p>"
+    if isinstance(block, Subheading):
+        return f"<h3>{block.text}</h3>"
+    if isinstance(block, BulletList | NumberedList):
+        tag = "ul" if isinstance(block, BulletList) else "ol"
+        items = "".join(f"\n<li>{_line_html(item)}</li>" for item in block.items)
+        return f"<{tag}>{items}\n</{tag}>"
+    if isinstance(block, Table):
+        head = "".join(f"<th>{column}</th>" for column in block.columns)
+        rows = "".join(
+            "\n<tr>" + "".join(f"<td>{_line_html(cell)}</td>" for cell in row) + "</tr>"
+            for row in block.rows
+        )
+        return f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>{rows}\n</tbody>\n</table>"
+    return f'<p class="nothing">Nothing recorded: {block.what}.</p>'
+
+
+_STYLE = """\
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.5;
+       color: #1b1b1b; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { border-bottom: 2px solid #1b1b1b; padding-bottom: .25rem; }
+h2 { margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+.nothing { color: #8a4b00; font-style: italic; }
+@media print { body { max-width: none; margin: 0; } h2 { break-after: avoid; } }"""
+
+_PAGE = """\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="generator" content="incidentflow">
+<title>{title}</title>
+<style>
+{style}
+</style>
+</head>
+<body>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""

@@ -1,0 +1,105 @@
+"""One plain-English line for each kind of event, for timelines and "what changed" lists.
+
+The line holds what people typed as it was typed: a document escapes the whole line for its
+format (see :mod:`._markup`) before placing it.
+
+>>> from datetime import UTC, datetime
+>>> from incidentflow.events import UpdatePosted
+>>> t = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+>>> describe(UpdatePosted(actor="cy", occurred_at=t, recorded_at=t, message="Still down."))
+'cy updated stakeholders: Still down.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from incidentflow import events as ev
+
+__all__ = ["describe"]
+
+
+def _moment(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M %Z}"
+
+
+_LINES: dict[type[ev.Event], Callable[[Any], str]] = {
+    ev.Declared: lambda e: (
+        f"{e.actor} declared {e.priority.value} incident {e.incident_id}: {e.title}"
+    ),
+    ev.Validated: lambda e: (
+        f"{e.actor} validated the problem: {e.evidence}"
+        + (f" (impact: {e.impact})" if e.impact else "")
+    ),
+    ev.Linked: lambda e: f"{e.actor} linked the {e.kind.value.replace('_', ' ')}: {e.url}",
+    ev.RoleAssigned: lambda e: f"{e.actor} assigned {e.holder} as {e.role.title}",
+    ev.RoleHandedOff: lambda e: (
+        f"{e.actor} handed {e.role.title} from {e.from_holder} to {e.to_holder}"
+    ),
+    ev.RoleReleased: lambda e: f"{e.actor} released {e.holder} from {e.role.title}",
+    ev.ExperimentStarted: lambda e: (
+        f"{e.actor} started experiment {e.experiment_id} on "
+        f"{e.component} (owner {e.owner}): if {e.hypothesis}, then {e.action} should show "
+        f"{e.expected}"
+    ),
+    ev.ExperimentConcluded: lambda e: (
+        f"{e.actor} concluded experiment {e.experiment_id}, {e.verdict.value}: {e.observed}"
+    ),
+    ev.NoteAdded: lambda e: f"{e.actor} noted: {e.text}",
+    ev.UpdatePosted: lambda e: (
+        f"{e.actor} updated stakeholders"
+        + (" (no progress)" if e.no_progress else "")
+        + f": {e.message}"
+    ),
+    ev.ChangeLogged: lambda e: (
+        f"{e.actor} logged manual change {e.change_id} by {e.made_by} "
+        f"on {e.where}: {e.what} (revert: {e.revert})"
+    ),
+    ev.ChangeReconciled: lambda e: (
+        f"{e.actor} marked change {e.change_id} {e.outcome.value}"
+        + (f": {e.note}" if e.note else "")
+    ),
+    ev.WhyAnswered: lambda e: (
+        f"{e.actor} answered a why in chain {e.chain}: {e.answer}"
+        + (" (root cause)" if e.root_cause else "")
+    ),
+    ev.FactorAdded: lambda e: (
+        f"{e.actor} added a contributing factor"
+        + (f" ({e.category.value})" if e.category else "")
+        + f": {e.description}"
+    ),
+    ev.RecoveryVerified: lambda e: f"{e.actor} verified recovery: {e.evidence}",
+    ev.CustomerVerified: lambda e: (
+        f"{e.actor} recorded that {e.customer} verified the fix: {e.evidence}"
+    ),
+    ev.DebtOpened: lambda e: f"{e.actor} opened tech debt {e.debt_id}: {e.description}",
+    ev.DebtClosed: lambda e: (
+        f"{e.actor} closed tech debt {e.debt_id}" + (f": {e.note}" if e.note else "")
+    ),
+    ev.ReportStarted: lambda e: (
+        f"{e.actor} started the incident report" + (f" at {e.location}" if e.location else "")
+    ),
+    ev.PostMortemScheduled: lambda e: (
+        f"{e.actor} scheduled the post-mortem for "
+        f"{_moment(e.scheduled_for)}, inviting {', '.join(e.invitees)}"
+    ),
+    ev.ActionAdded: lambda e: (
+        f"{e.actor} added {e.kind.value} action {e.action_id} for "
+        f"{e.owner}, due {_moment(e.due_at)}: {e.description}"
+    ),
+    ev.ActionClosed: lambda e: (
+        f"{e.actor} closed action {e.action_id}" + (f": {e.note}" if e.note else "")
+    ),
+    ev.PriorityChanged: lambda e: (
+        f"{e.actor} changed the priority to {e.priority.value}: {e.reason}"
+    ),
+    ev.StateChanged: lambda e: (
+        f"{e.actor} moved the incident from {e.source.value} to {e.target.value}: {e.message}"
+    ),
+}
+
+
+def describe(event: ev.Event) -> str:
+    """What ``event`` recorded, as one line of plain English (typed text unescaped)."""
+    return _LINES[type(event)](event)

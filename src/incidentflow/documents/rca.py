@@ -1,0 +1,837 @@
+r"""The RCA document: the runbook's "Document Format", filled in from an incident's record.
+
+:func:`rca_document` reads an incident and builds an :class:`RcaDocument`: one
+:class:`Section` per part of the runbook's format, in its order, each a sequence of blocks
+(paragraphs, lists, tables, sub-headings; see :mod:`._blocks`, whose names are re-exported
+here).  The same structure renders as Markdown (:meth:`RcaDocument.markdown`, the default) and
+as one self-contained HTML file (:meth:`RcaDocument.html`), so the two can never say
+different things.
+
+A part with nothing recorded is not dropped: it says "Nothing recorded: …" and the document
+lists it in :attr:`RcaDocument.gaps`, the completeness check — what the reviewers still have
+to fill in, in document order.
+
+Everything people typed (a title, an update, a why, even an actor's name) is a *typed*
+:class:`Span` and is escaped for the format it is written in, with the functions of
+:mod:`._markup`: typed text cannot make a heading, a list, a table cell, a link, a mention or
+an HTML tag.  The library's own words are fixed strings that need no escaping.
+
+>>> from datetime import UTC, datetime
+>>> from incidentflow.demo import run_demo
+>>> doc = rca_document(run_demo(lambda s: None), now=datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+>>> doc.title
+'Root Cause Analysis for Database is down'
+>>> [gap.section for gap in doc.gaps]
+['introduction', 'scope', 'recommendations']
+>>> print(doc.markdown().splitlines()[0])
+# Root Cause Analysis for Database is down
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from attrs import frozen
+
+from incidentflow import events as ev
+from incidentflow.clock import require_aware
+from incidentflow.errors import InvalidInput
+from incidentflow.incident import Incident
+from incidentflow.lifecycle import State
+from incidentflow.records import (
+    ActionItem,
+    ActionKind,
+    Experiment,
+    FishboneCategory,
+    LinkKind,
+    Verdict,
+)
+from incidentflow.roles import Role
+
+from ._blocks import (
+    Block,
+    BulletList,
+    NothingRecorded,
+    NumberedList,
+    Paragraph,
+    Section,
+    Span,
+    Subheading,
+    Table,
+    Text,
+    page,
+)
+from ._narrative import describe
+
+__all__ = [
+    "SECTION_KEYS",
+    "Block",
+    "BulletList",
+    "Gap",
+    "NothingRecorded",
+    "NumberedList",
+    "Paragraph",
+    "RcaDocument",
+    "Section",
+    "Span",
+    "Subheading",
+    "Table",
+    "Text",
+    "rca_document",
+]
+
+SECTION_KEYS = (
+    "title_page",
+    "executive_summary",
+    "table_of_contents",
+    "introduction",
+    "scope",
+    "problem_description",
+    "methodology",
+    "analysis",
+    "recommendations",
+    "conclusion",
+    "summary",
+    "appendices",
+    "acknowledgments",
+    "revision_history",
+)
+"""The sections of an RCA document, in the runbook's order."""
+
+_HEADINGS = {
+    "executive_summary": "Executive Summary",
+    "table_of_contents": "Table of Contents",
+    "introduction": "1. Introduction",
+    "scope": "2. Scope",
+    "problem_description": "3. Problem Description",
+    "methodology": "4. Methodology",
+    "analysis": "5. Analysis",
+    "recommendations": "6. Recommendations",
+    "conclusion": "7. Conclusion",
+    "summary": "Summary and Final Thoughts",
+    "appendices": "Appendices",
+    "acknowledgments": "Acknowledgments",
+    "revision_history": "Revision History",
+}
+
+
+@frozen
+class Gap:
+    """Something the reviewers still have to fill in: the section key and what is missing."""
+
+    section: str
+    what: str
+
+
+@frozen
+class RcaDocument:
+    """An RCA document built from one incident at one version.
+
+    ``gaps`` is the completeness check: every part the record left empty, in document order.
+    """
+
+    incident_id: str
+    title: str
+    generated_at: datetime
+    version: int
+    sections: tuple[Section, ...]
+    gaps: tuple[Gap, ...]
+
+    def section(self, key: str) -> Section:
+        """The section called ``key`` (one of :data:`SECTION_KEYS`)."""
+        for section in self.sections:
+            if section.key == key:
+                return section
+        raise InvalidInput(f"no section {key!r}; the sections are {', '.join(SECTION_KEYS)}")
+
+    def markdown(self) -> str:
+        """The document as CommonMark with GitHub tables (the default rendering)."""
+        return "\n".join(section.markdown() for section in self.sections)
+
+    def html(self) -> str:
+        """The document as one self-contained HTML file.
+
+        Styles are inline; there are no scripts, no links and no external resources, and a
+        content security policy forbids loading any.
+        """
+        return page(self.title, self.sections)
+
+
+# -- small helpers ---------------------------------------------------------------------------
+
+
+def _typed(text: str) -> Span:
+    return Span(text)
+
+
+def _ours(text: str) -> Span:
+    return Span(text, typed=False)
+
+
+def _label(text: str) -> Span:
+    return Span(text, typed=False, strong=True)
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(p for p in parts if p)
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def _names(names: Iterable[str]) -> Text:
+    """People's names, comma-separated, each escaped on its own."""
+    spans: list[Span] = []
+    for n, name in enumerate(names):
+        if n:
+            spans.append(_ours(", "))
+        spans.append(_typed(name))
+    return tuple(spans) or (_ours("—"),)
+
+
+def _cell(text: str) -> Text:
+    return (_typed(text),)
+
+
+def _plain(text: str) -> Text:
+    return (_ours(text),)
+
+
+# -- facts drawn from the record -------------------------------------------------------------
+
+
+def _role_people(incident: Incident) -> dict[Role, list[str]]:
+    """Everyone who held each role at some point, in the order they took it."""
+    people: dict[Role, list[str]] = {}
+    for event in incident.history:
+        if isinstance(event, ev.RoleAssigned):
+            holder = event.holder
+        elif isinstance(event, ev.RoleHandedOff):
+            holder = event.to_holder
+        else:
+            continue
+        held = people.setdefault(event.role, [])
+        if holder not in held:
+            held.append(holder)
+    return {role: people[role] for role in Role if role in people}
+
+
+def _root_causes(incident: Incident) -> list[Text]:
+    return [
+        (_typed(chain.answers[-1]), _ours(" (chain "), _typed(chain.id), _ours(")"))
+        for chain in incident.why_chains.values()
+        if chain.root_cause
+    ]
+
+
+def _root_cause_blocks(incident: Incident, missing: str) -> list[Block]:
+    causes = _root_causes(incident)
+    if not causes:
+        return [NothingRecorded(missing)]
+    return [BulletList(tuple(causes))]
+
+
+def _experiment_table(experiments: Iterable[Experiment]) -> Table:
+    return Table(
+        ("ID", "Component", "Owner", "Hypothesis", "Action", "Expected", "Observed", "Verdict"),
+        tuple(
+            (
+                _cell(e.id),
+                _cell(e.component),
+                _cell(e.owner),
+                _cell(e.hypothesis),
+                _cell(e.action),
+                _cell(e.expected),
+                _cell(e.observed) if e.observed is not None else _plain("—"),
+                _plain(e.verdict.value if e.verdict else "running"),
+            )
+            for e in experiments
+        ),
+    )
+
+
+def _action_status(item: ActionItem, now: datetime) -> str:
+    if item.closed_at is not None:
+        return f"closed {_moment(item.closed_at)}"
+    return "open, overdue" if item.due_at < now else "open"
+
+
+# -- the sections ----------------------------------------------------------------------------
+
+
+def _title_page(
+    incident: Incident, now: datetime, author: tuple[str, ...], note: str | None
+) -> list[Block]:
+    facts: list[Text] = [
+        (_label("Incident:"), _ours(" "), _typed(incident.id)),
+        (_label("Date:"), _ours(f" {now.date().isoformat()}")),
+        (_label("Author/Team:"), _ours(" "), *_names(author)),
+    ]
+    if note is not None:
+        facts.append((_label("Confidentiality:"), _ours(" "), _typed(note)))
+    return [BulletList(tuple(facts))]
+
+
+def _executive_summary(incident: Incident) -> list[Block]:
+    began = incident.began_at
+    facts: list[Text] = [
+        (_label("Incident:"), _ours(" "), _typed(incident.id), _ours(", "), _typed(incident.title)),
+        (_label("Priority:"), _ours(f" {incident.priority.value} ({incident.priority.title})")),
+        (_label("State:"), _ours(f" {incident.state.value} — {incident.state.meaning}")),
+        (_label("Began:"), _ours(f" {_moment(began)}")),
+        (_label("Declared:"), _ours(f" {_moment(incident.declared_at)}")),
+    ]
+    for state, label in ((State.YELLOW, "Yellow after:"), (State.GREEN, "Green after:")):
+        entered = incident.when_entered(state)
+        value = (
+            f"{_duration(entered - began)} (at {_moment(entered)})"
+            if entered is not None
+            else "not reached"
+        )
+        facts.append((_label(label), _ours(f" {value}")))
+    return [
+        Paragraph(
+            _plain(
+                "The key facts of the incident and the root causes found, "
+                "from the record as it stands."
+            )
+        ),
+        BulletList(tuple(facts)),
+        Subheading("Root causes"),
+        *_root_cause_blocks(incident, "root causes (no Five Whys chain has reached one)"),
+    ]
+
+
+def _table_of_contents() -> list[Block]:
+    # The headings are the library's words, but "1. Introduction" at the start of a list item
+    # would start a nested list in Markdown: they are escaped like typed text.
+    return [BulletList(tuple((_typed(_HEADINGS[key]),) for key in SECTION_KEYS[3:]))]
+
+
+def _introduction(incident: Incident) -> list[Block]:
+    return [
+        Subheading("Background"),
+        NothingRecorded("the background of the system"),
+        Subheading("Objectives"),
+        Paragraph(
+            (
+                _ours("This analysis of "),
+                _typed(incident.id),
+                _ours(
+                    " sets out to find the root causes of the failure, to validate them "
+                    "against the evidence recorded during the response, and to recommend "
+                    "corrective and preventive actions with owners and due dates."
+                ),
+            )
+        ),
+    ]
+
+
+def _scope(incident: Incident) -> list[Block]:
+    systems = list(
+        dict.fromkeys(
+            [e.component for e in incident.experiments.values()]
+            + [c.where for c in incident.manual_changes.values()]
+        )
+    )
+    examined: list[Block] = (
+        [
+            Paragraph(
+                _plain(
+                    "The systems examined: the components experiments were run against "
+                    "and the places manual changes were made."
+                )
+            ),
+            BulletList(tuple(_cell(system) for system in systems)),
+        ]
+        if systems
+        else [NothingRecorded("the systems examined")]
+    )
+    return [
+        Subheading("In scope"),
+        *examined,
+        Subheading("Out of scope"),
+        NothingRecorded("what is out of scope"),
+    ]
+
+
+def _problem_description(incident: Incident) -> list[Block]:
+    priority = incident.priority
+    blocks: list[Block] = [
+        Paragraph(
+            (
+                _label("Failure:"),
+                _ours(" "),
+                _typed(incident.title),
+                _ours(f" — a {priority.value} ({priority.title}): {priority.definition}"),
+            )
+        ),
+        Subheading("Impact"),
+    ]
+    validation = incident.validation
+    if validation is not None and validation.impact.strip():
+        blocks.append(Paragraph((_typed(validation.impact),)))
+    else:
+        blocks.append(NothingRecorded("the impact"))
+
+    blocks.append(Subheading("Evidence"))
+    evidence: list[Text] = []
+    if validation is not None:
+        evidence.append(_by("Validated", validation, (_typed(validation.evidence),)))
+    if incident.recovery is not None:
+        recovery = incident.recovery
+        evidence.append(_by("Recovery verified", recovery, (_typed(recovery.evidence),)))
+    if incident.customer_verification is not None:
+        customer = incident.customer_verification
+        evidence.append(
+            _by(
+                "Customer verification",
+                customer,
+                (_typed(customer.customer), _ours(": "), _typed(customer.evidence)),
+            )
+        )
+    blocks.append(BulletList(tuple(evidence)) if evidence else NothingRecorded("the evidence"))
+
+    blocks.append(Subheading("Links"))
+    links = [
+        (_label(f"{kind.value.replace('_', ' ').capitalize()}:"), _ours(" "), _typed(link.url))
+        for kind in LinkKind
+        if (link := incident.links.get(kind)) is not None
+    ]
+    blocks.append(
+        BulletList(tuple(links))
+        if links
+        else NothingRecorded("links to the ticket, war room, channel and announcement")
+    )
+    return blocks
+
+
+def _by(label: str, event: ev.Event, what: Text) -> Text:
+    return (
+        _label(label),
+        _ours(" ("),
+        _typed(event.actor),
+        _ours(f", {_moment(event.occurred_at)}): "),
+        *what,
+    )
+
+
+def _methodology(incident: Incident) -> list[Block]:
+    blocks: list[Block] = [
+        Paragraph(
+            _plain(
+                "The response followed the runbook's experimental method: each experiment "
+                "states a hypothesis, an action and the expected result, and records what was "
+                "observed. The root causes were sought with the Five Whys and a fishbone "
+                "(Ishikawa) diagram of contributing factors."
+            )
+        ),
+        Subheading("Five Whys"),
+    ]
+    chains = incident.why_chains.values()
+    if chains:
+        depth = incident.policy.whys_depth
+        blocks.append(
+            Paragraph(_plain(f"A chain reaches a root cause at a depth of {depth} or more."))
+        )
+        blocks.append(
+            BulletList(
+                tuple(
+                    (
+                        _ours("Chain "),
+                        _typed(chain.id),
+                        _ours(
+                            f": {_count(chain.depth, 'why', 'whys')}, "
+                            + ("root cause found" if chain.root_cause else "still open")
+                        ),
+                    )
+                    for chain in chains
+                )
+            )
+        )
+    else:
+        blocks.append(NothingRecorded("Five Whys chains"))
+
+    blocks.append(Subheading("Fishbone categories"))
+    counts = _category_counts(incident)
+    if counts:
+        blocks.append(
+            BulletList(tuple(_plain(f"{name}: {_count(n, 'factor')}") for name, n in counts))
+        )
+    else:
+        blocks.append(NothingRecorded("fishbone categories (no contributing factor is recorded)"))
+
+    blocks.append(Subheading("Teams and roles involved"))
+    people = _role_people(incident)
+    if people:
+        blocks.append(
+            Table(
+                ("Role", "Holds it now", "Held it before"),
+                tuple(
+                    (
+                        _plain(role.title),
+                        _names(incident.holders(role)),
+                        _names(p for p in held if p not in incident.holders(role)),
+                    )
+                    for role, held in people.items()
+                ),
+            )
+        )
+    else:
+        blocks.append(NothingRecorded("the teams and roles involved"))
+    if incident.post_mortem is not None:
+        blocks.append(
+            Paragraph(
+                (
+                    _label("Invited to the post-mortem:"),
+                    _ours(" "),
+                    *_names(incident.post_mortem.invitees),
+                )
+            )
+        )
+    return blocks
+
+
+def _category_counts(incident: Incident) -> list[tuple[str, int]]:
+    found = [f.category for f in incident.factors]
+    counts = [(c.value, found.count(c)) for c in FishboneCategory if c in found]
+    if None in found:
+        counts.append(("uncategorized", found.count(None)))
+    return counts
+
+
+def _analysis(incident: Incident) -> list[Block]:
+    blocks: list[Block] = [Subheading("Five Whys")]
+    for chain in incident.why_chains.values():
+        state = "root cause found" if chain.root_cause else "still open"
+        blocks.append(Paragraph((_ours("Chain "), _typed(chain.id), _ours(f" ({state}):"))))
+        last = len(chain.answers) - 1
+        blocks.append(
+            NumberedList(
+                tuple(
+                    (_typed(answer), _ours(" "), _label("(root cause)"))
+                    if n == last and chain.root_cause
+                    else (_typed(answer),)
+                    for n, answer in enumerate(chain.answers)
+                )
+            )
+        )
+    if not incident.why_chains:
+        blocks.append(NothingRecorded("Five Whys answers"))
+
+    blocks.append(Subheading("Contributing factors"))
+    groups: list[tuple[str, list[str]]] = [
+        (c.value.capitalize(), [f.description for f in incident.factors if f.category is c])
+        for c in FishboneCategory
+    ]
+    groups.append(
+        ("Uncategorized", [f.description for f in incident.factors if f.category is None])
+    )
+    for name, factors in groups:
+        if factors:
+            blocks.append(Paragraph((_label(name),)))
+            blocks.append(BulletList(tuple(_cell(f) for f in factors)))
+    if not incident.factors:
+        blocks.append(NothingRecorded("contributing factors"))
+
+    concluded = [e for e in incident.experiments.values() if e.verdict is not None]
+    failed = [e for e in concluded if e.verdict is not Verdict.CONFIRMED]
+    confirmed = [e for e in concluded if e.verdict is Verdict.CONFIRMED]
+    blocks.append(Subheading("What was tried and did not work"))
+    blocks.append(
+        _experiment_table(failed) if failed else NothingRecorded("experiments that did not work")
+    )
+    blocks.append(Subheading("Confirmed experiments"))
+    blocks.append(
+        _experiment_table(confirmed) if confirmed else NothingRecorded("confirmed experiments")
+    )
+    blocks.append(Subheading("Experiments still running"))
+    running = incident.running_experiments
+    blocks.append(
+        _experiment_table(running) if running else Paragraph(_plain("No experiment is running."))
+    )
+
+    blocks.append(Subheading("Manual changes"))
+    changes = incident.manual_changes.values()
+    blocks.append(
+        Table(
+            ("ID", "What", "Where", "By", "At", "Revert", "Outcome"),
+            tuple(
+                (
+                    _cell(c.id),
+                    _cell(c.what),
+                    _cell(c.where),
+                    _cell(c.by),
+                    _plain(_moment(c.at)),
+                    _cell(c.revert),
+                    _plain(
+                        f"{c.outcome.value} {_moment(c.reconciled_at)}"
+                        if c.outcome is not None and c.reconciled_at is not None
+                        else "not reconciled"
+                    ),
+                )
+                for c in changes
+            ),
+        )
+        if changes
+        else NothingRecorded("manual changes")
+    )
+    return blocks
+
+
+def _recommendations(incident: Incident, now: datetime) -> list[Block]:
+    blocks: list[Block] = [
+        Paragraph(_plain(f"Each action has an owner and a due date; status as of {_moment(now)}."))
+    ]
+    for kind in ActionKind:
+        items = [a for a in incident.action_items.values() if a.kind is kind]
+        blocks.append(Subheading(f"{kind.value.capitalize()} actions"))
+        blocks.append(
+            Table(
+                ("ID", "Description", "Owner", "Due", "Status"),
+                tuple(
+                    (
+                        _cell(a.id),
+                        _cell(a.description),
+                        _cell(a.owner),
+                        _plain(_moment(a.due_at)),
+                        _plain(_action_status(a, now)),
+                    )
+                    for a in items
+                ),
+            )
+            if items
+            else NothingRecorded(f"{kind.value} actions")
+        )
+    return blocks
+
+
+def _conclusion(incident: Incident, now: datetime) -> list[Block]:
+    blocks: list[Block] = [
+        Paragraph(
+            (
+                _typed(incident.id),
+                _ours(f" is {incident.state.value}: {incident.state.meaning}"),
+            )
+        ),
+        Paragraph(_plain("The root causes found:")),
+        *_root_cause_blocks(incident, "root causes to conclude on"),
+    ]
+    items = incident.action_items.values()
+    still_open = [a for a in items if a.open]
+    overdue = [a for a in still_open if a.due_at < now]
+    if not items:
+        follow_up = "No action item has been added."
+    elif not still_open:
+        follow_up = "Every action item is closed."
+    else:
+        verb = "remains" if len(still_open) == 1 else "remain"
+        follow_up = f"{len(still_open)} of {_count(len(items), 'action item')} {verb} open" + (
+            f", {len(overdue)} overdue." if overdue else "."
+        )
+    pm = incident.post_mortem
+    follow_up += (
+        f" The post-mortem is scheduled for {_moment(pm.scheduled_for)}."
+        if pm is not None
+        else " No post-mortem is scheduled yet."
+    )
+    blocks.append(Paragraph(_plain(follow_up)))
+    return blocks
+
+
+def _summary(incident: Incident) -> list[Block]:
+    history = incident.history
+    times = [e.occurred_at for e in history]
+    people = {e.actor for e in history}
+    experiments = list(incident.experiments.values())
+    verdicts = [e.verdict for e in experiments]
+    changes = incident.manual_changes.values()
+    chains = incident.why_chains.values()
+    updates = incident.updates
+    debt = incident.tech_debt.values()
+    actions = incident.action_items.values()
+    lines = [
+        f"{_count(len(history), 'event')} recorded by {_count(len(people), 'person', 'people')}"
+        f", from {_moment(min(times))} to {_moment(max(times))}",
+        f"{_count(len(experiments), 'experiment')}: "
+        + ", ".join(f"{verdicts.count(v)} {v.value}" for v in Verdict)
+        + f", {verdicts.count(None)} running",
+        f"{_count(len(changes), 'manual change')}, {sum(c.reconciled for c in changes)} reconciled",
+        f"{_count(len(chains), 'Five Whys chain')}, "
+        f"{sum(c.root_cause for c in chains)} with a root cause",
+        _count(len(incident.factors), "contributing factor"),
+        f"{_count(len(updates), 'stakeholder update')}, "
+        f"{sum(u.no_progress for u in updates)} reporting no progress",
+        f"{_count(len(debt), 'tech-debt item')}, {sum(d.open for d in debt)} open",
+        f"{_count(len(actions), 'action item')} "
+        f"({sum(a.kind is ActionKind.CORRECTIVE for a in actions)} corrective, "
+        f"{sum(a.kind is ActionKind.PREVENTIVE for a in actions)} preventive), "
+        f"{sum(a.open for a in actions)} open",
+    ]
+    return [BulletList(tuple(_plain(line) for line in lines))]
+
+
+def _appendices(incident: Incident) -> list[Block]:
+    timeline = sorted(incident.history, key=lambda e: e.occurred_at)
+    blocks: list[Block] = [
+        Subheading("Timeline"),
+        Paragraph(_plain("Every recorded event, in the order it happened.")),
+        Table(
+            ("Time", "Actor", "Event"),
+            tuple(
+                (_plain(_moment(e.occurred_at)), _cell(e.actor), _cell(describe(e)))
+                for e in timeline
+            ),
+        ),
+        Subheading("Stakeholder updates"),
+    ]
+    updates = incident.updates
+    blocks.append(
+        Table(
+            ("Time", "Author", "No progress", "Message"),
+            tuple(
+                (
+                    _plain(_moment(u.occurred_at)),
+                    _cell(u.actor),
+                    _plain("yes" if u.no_progress else "no"),
+                    _cell(u.message),
+                )
+                for u in updates
+            ),
+        )
+        if updates
+        else NothingRecorded("stakeholder updates")
+    )
+    return blocks
+
+
+def _acknowledgments(incident: Incident) -> list[Block]:
+    people = _role_people(incident)
+    if not people:
+        return [NothingRecorded("the people who took part")]
+    holders = {p for held in people.values() for p in held}
+    others = list(dict.fromkeys(e.actor for e in incident.history if e.actor not in holders))
+    lines: list[Text] = [
+        (_label(f"{role.title}:"), _ours(" "), *_names(held)) for role, held in people.items()
+    ]
+    if others:
+        lines.append((_label("Also took part:"), _ours(" "), *_names(others)))
+    return [
+        Paragraph(_plain("Thanks to everyone who took part in the response, by role:")),
+        BulletList(tuple(lines)),
+    ]
+
+
+_REVISIONS = (
+    ev.WhyAnswered,
+    ev.FactorAdded,
+    ev.ExperimentConcluded,
+    ev.ActionAdded,
+    ev.ActionClosed,
+    ev.ReportStarted,
+    ev.PostMortemScheduled,
+)
+
+
+def _revision_history(incident: Incident, now: datetime) -> list[Block]:
+    rows = tuple(
+        (_plain(str(version)), _plain(_moment(e.recorded_at)), _cell(e.actor), _cell(describe(e)))
+        for version, e in enumerate(incident.history, start=1)
+        if isinstance(e, _REVISIONS)
+    )
+    return [
+        Paragraph(_plain(f"Generated from version {incident.version} at {_moment(now)}.")),
+        Table(("Version", "Recorded", "Actor", "Change"), rows)
+        if rows
+        else NothingRecorded("changes to the analysis or the recommendations"),
+    ]
+
+
+# -- the document ----------------------------------------------------------------------------
+
+
+def _optional_text(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{name} must be a non-blank string or None, not {value!r}")
+    return value
+
+
+def rca_document(
+    incident: Incident,
+    *,
+    now: datetime,
+    author: str | None = None,
+    confidentiality: str | None = None,
+) -> RcaDocument:
+    """The RCA document for ``incident`` as recorded at ``now``.
+
+    ``author`` defaults to the Recorder (or, with none, whoever declared the incident); the
+    date on the title page is ``now``'s date.  ``confidentiality`` is the title page's note,
+    left out when ``None``.  A naive ``now`` or anything but an
+    :class:`~incidentflow.Incident` raises :class:`~incidentflow.errors.InvalidInput`.
+    """
+    if not isinstance(incident, Incident):
+        raise InvalidInput(f"incident must be an Incident, not {incident!r}")
+    now = require_aware(now, "now")
+    named = _optional_text(author, "author")
+    note = _optional_text(confidentiality, "confidentiality")
+    authors = (
+        (named,)
+        if named is not None
+        else incident.holders(Role.RECORDER) or (incident.declared_by,)
+    )
+    title = f"Root Cause Analysis for {incident.title}"
+    bodies: dict[str, list[Block]] = {
+        "title_page": _title_page(incident, now, authors, note),
+        "executive_summary": _executive_summary(incident),
+        "table_of_contents": _table_of_contents(),
+        "introduction": _introduction(incident),
+        "scope": _scope(incident),
+        "problem_description": _problem_description(incident),
+        "methodology": _methodology(incident),
+        "analysis": _analysis(incident),
+        "recommendations": _recommendations(incident, now),
+        "conclusion": _conclusion(incident, now),
+        "summary": _summary(incident),
+        "appendices": _appendices(incident),
+        "acknowledgments": _acknowledgments(incident),
+        "revision_history": _revision_history(incident, now),
+    }
+    sections = tuple(
+        Section(
+            key,
+            (_ours("Root Cause Analysis for "), _typed(incident.title))
+            if key == "title_page"
+            else (_ours(_HEADINGS[key]),),
+            tuple(bodies[key]),
+            level=1 if key == "title_page" else 2,
+        )
+        for key in SECTION_KEYS
+    )
+    return RcaDocument(
+        incident_id=incident.id,
+        title=title,
+        generated_at=now,
+        version=incident.version,
+        sections=sections,
+        gaps=tuple(_gaps(sections)),
+    )
+
+
+def _gaps(sections: Iterable[Section]) -> Iterator[Gap]:
+    for section in sections:
+        for block in section.blocks:
+            if isinstance(block, NothingRecorded):
+                yield Gap(section.key, block.what)

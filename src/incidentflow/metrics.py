@@ -1,0 +1,843 @@
+"""How incidents go, measured: time to each milestone, time in each state, update cadence.
+
+Over any set of incidents, :func:`stats` gives, per priority (and for all incidents), the
+median and 90th percentile of each :class:`Measure`, the time spent in each state, how often
+stakeholder updates kept to the policy's cadence, and how many action items are overdue.
+
+No two tools define MTTA or MTTR alike, so a measure names its two ends explicitly: a
+:class:`Measure` runs from one :class:`Milestone` to another, and the defaults
+(:data:`DEFAULT_MEASURES`) all start when the problem began.  Write your own as text:
+
+>>> from incidentflow.demo import run_demo
+>>> incident = run_demo(write=lambda line: None)
+>>> str(Measure.parse("mtta = began..validated").of(incident))
+'0:06:00'
+>>> [str(m) for m in DEFAULT_MEASURES][:2]
+['time_to_mitigate=began..mitigating', 'time_to_yellow=began..last:yellow']
+
+Every function reads the incidents and changes nothing; ``now`` (timezone-aware) is the time
+the figures are taken at, for incidents still open.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, cast
+
+from attrs import field, frozen
+
+from . import events as ev
+from .clock import require_aware
+from .errors import InvalidInput
+from .incident import Incident
+from .lifecycle import State
+from .priorities import Priority
+
+__all__ = [
+    "DEFAULT_MEASURES",
+    "MILESTONES",
+    "ActionSummary",
+    "Compliance",
+    "Group",
+    "Measure",
+    "Milestone",
+    "StateInterval",
+    "Stats",
+    "Summary",
+    "UpdateGap",
+    "duration",
+    "state_intervals",
+    "stats",
+    "time_in_state",
+    "update_gaps",
+]
+
+_ZERO = timedelta(0)
+
+# -- milestones ---------------------------------------------------------------------------------
+
+# Milestones read from the first occurrence (the earliest occurred_at) of one kind of event.
+_EVENT_MILESTONES: dict[type[ev.Event], str] = {
+    ev.Validated: "validated",
+    ev.RecoveryVerified: "recovery_verified",
+    ev.CustomerVerified: "customer_verified",
+    ev.ReportStarted: "report_started",
+    ev.PostMortemScheduled: "post_mortem_scheduled",
+}
+
+
+def _first_name(state: State) -> str:
+    """The canonical name of the first entry into ``state``.
+
+    Plain ``"<state>"``, except for ``declared``: that name is the declaration's stamp.
+    """
+    return f"first:{state.value}" if state is State.DECLARED else state.value
+
+
+def _milestones() -> dict[str, str]:
+    names = {
+        "began": "When the problem began: the declaration's occurred_at (Incident.began_at).",
+        "declared": "When the incident was declared: the declaration's recorded_at "
+        "(Incident.declared_at).",
+        "validated": "When the problem was validated (step 1).",
+        "first_update": "The first stakeholder update (step 8).",
+        "recovery_verified": "The first verification of recovery (step 11).",
+        "customer_verified": "The customer's first verification of the fix (step 13).",
+        "report_started": "When the incident report was started (step 14).",
+        "post_mortem_scheduled": "When the post-mortem was first scheduled (step 15).",
+        "post_mortem_meeting": "The time the post-mortem meeting is scheduled for (its latest "
+        "scheduling).",
+    }
+    for state in State:
+        if state is State.DECLARED:
+            names[_first_name(state)] = "The start of the declared state: when the problem began."
+            names[f"last:{state.value}"] = "The same as first:declared (never re-entered)."
+        else:
+            names[_first_name(state)] = (
+                f"The first time the incident entered {state.value} (also first:{state.value})."
+            )
+            names[f"last:{state.value}"] = f"The last time the incident entered {state.value}."
+    return names
+
+
+MILESTONES: Mapping[str, str] = MappingProxyType(_milestones())
+"""Every milestone's canonical name, with what it means.
+
+Event milestones are the ``occurred_at`` of the earliest such event; a state's first and last
+entry are the earliest and latest ``occurred_at`` of the moves into it (for a log recorded in
+order, the first and last such move).  ``first:<state>`` is accepted for ``<state>``.
+"""
+
+_ALIASES: dict[str, str] = {
+    **{name: name for name in MILESTONES},
+    **{f"first:{s.value}": _first_name(s) for s in State},
+}
+
+
+_ENTRIES = frozenset(_first_name(s) for s in State)
+
+
+def _canonical(text: Any) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(f"a milestone must be a string, not {type(text).__name__}")
+    prefix, colon, rest = text.partition(":")
+    parts = (prefix, rest) if colon else (prefix,)
+    key = ":".join("_".join(p.strip().lower().replace("-", " ").split()) for p in parts)
+    found = _ALIASES.get(key)
+    if found is None:
+        fixed = ", ".join(n for n in MILESTONES if ":" not in n and n not in _ENTRIES)
+        raise InvalidInput(
+            f"unknown milestone {text!r}; expected one of: {fixed}, or a state as "
+            "<state>, first:<state> or last:<state>"
+        )
+    return found
+
+
+@frozen
+class Milestone:
+    """A point in an incident's life, by name (see :data:`MILESTONES`).
+
+    The name is made canonical on construction, so ``Milestone("first:green")`` equals
+    ``Milestone("green")``; an unknown name raises
+    :class:`~incidentflow.errors.InvalidInput`.
+
+    >>> Milestone.parse("Last:Yellow")
+    Milestone(name='last:yellow')
+    """
+
+    name: str = field(converter=_canonical)
+
+    @classmethod
+    def parse(cls, text: str) -> Milestone:
+        """The milestone ``text`` names, ignoring case, spaces, and ``-`` for ``_``."""
+        return cls(text)
+
+    def at(self, incident: Incident) -> datetime | None:
+        """When ``incident`` reached this milestone, or ``None`` if it has not."""
+        return _RESOLVERS[self.name](_digest(_incident(incident)))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _to_milestone(value: Milestone | str) -> Milestone:
+    return value if isinstance(value, Milestone) else Milestone(value)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _measure_name(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise InvalidInput(
+            f"a measure's name is a letter or _ then letters, digits, _ or -, not {value!r}"
+        )
+
+
+@frozen
+class Measure:
+    """A named duration between two milestones of an incident: ``name=start..end``.
+
+    ``start`` and ``end`` may be given as :class:`Milestone` or as their names.
+
+    >>> Measure("mtta", "began", "validated")
+    Measure(name='mtta', start=Milestone(name='began'), end=Milestone(name='validated'))
+    """
+
+    name: str = field(validator=_measure_name)
+    start: Milestone = field(converter=_to_milestone)
+    end: Milestone = field(converter=_to_milestone)
+
+    @classmethod
+    def parse(cls, text: str) -> Measure:
+        """A measure from ``"name=start..end"``, e.g. ``"mtta=began..validated"``."""
+        if not isinstance(text, str):
+            raise InvalidInput(f"a measure must be a string, not {type(text).__name__}")
+        name, equals, span = text.partition("=")
+        start, dots, end = span.partition("..")
+        if not (equals and dots) or not name.strip():
+            raise InvalidInput(
+                f"a measure is written name=start..end, e.g. "
+                f"'time_to_mitigate=began..mitigating', not {text!r}"
+            )
+        return cls(name.strip(), start, end)
+
+    def of(self, incident: Incident) -> timedelta | None:
+        """The time from start to end on ``incident``.
+
+        ``None`` when either milestone is not reached, or the end comes before the start.
+        """
+        return _measure(self, _digest(_incident(incident)))
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.start}..{self.end}"
+
+
+DEFAULT_MEASURES: tuple[Measure, ...] = (
+    Measure("time_to_mitigate", "began", "mitigating"),
+    Measure("time_to_yellow", "began", "last:yellow"),
+    Measure("time_to_green", "began", "last:green"),
+    Measure("time_to_report", "began", "reported"),
+    Measure("time_to_post_mortem", "began", "post_mortem"),
+)
+"""The measures :func:`stats` takes by default, each from when the problem began.
+
+Yellow and green count their last entry: an incident reopened after yellow is resolved when
+it is announced yellow again.
+"""
+
+# -- one walk over an incident's log ------------------------------------------------------------
+
+
+class _Digest:
+    """What the measures need from one incident, read in one walk over its log."""
+
+    __slots__ = (
+        "began",
+        "changes",
+        "declared",
+        "entered_first",
+        "entered_last",
+        "firsts",
+        "incident",
+        "meeting",
+        "priorities",
+        "updates",
+    )
+
+    def __init__(self, incident: Incident) -> None:
+        self.incident = incident
+        self.began = incident.began_at
+        self.declared = incident.declared_at
+        meeting = incident.post_mortem
+        self.meeting = meeting.scheduled_for if meeting is not None else None
+        self.changes: list[tuple[datetime, State]] = []
+        self.priorities: list[tuple[datetime, Priority]] = []
+        self.updates: list[datetime] = []
+        self.firsts: dict[str, datetime] = {}
+        self.entered_first: dict[State, datetime] = {}
+        self.entered_last: dict[State, datetime] = {}
+
+
+# What the walk does with each kind of event it reads: every other kind is skipped after one
+# dict lookup.  Event milestones map to their names.
+_UPDATE, _MOVE, _PRIORITY = "", ":move", ":priority"
+_READ: dict[type[ev.Event], str] = {
+    ev.UpdatePosted: _UPDATE,
+    ev.StateChanged: _MOVE,
+    ev.PriorityChanged: _PRIORITY,
+    ev.Declared: _PRIORITY,
+    **_EVENT_MILESTONES,
+}
+
+
+def _digest(incident: Incident) -> _Digest:
+    d = _Digest(incident)
+    changes, priorities, updates = d.changes, d.priorities, d.updates
+    firsts, entered_first, entered_last = d.firsts, d.entered_first, d.entered_last
+    read = _READ
+    for event in incident.history:
+        what = read.get(type(event))
+        if what is None:
+            continue
+        at = event.occurred_at
+        if what is _UPDATE:
+            updates.append(at)
+        elif what is _MOVE:
+            target = cast("ev.StateChanged", event).target
+            changes.append((at, target))
+            if target not in entered_first or at < entered_first[target]:
+                entered_first[target] = at
+            if target not in entered_last or at > entered_last[target]:
+                entered_last[target] = at
+        elif what is _PRIORITY:
+            priorities.append((at, cast("ev.PriorityChanged | ev.Declared", event).priority))
+        elif what not in firsts or at < firsts[what]:
+            firsts[what] = at
+    return d
+
+
+def _resolvers() -> dict[str, Callable[[_Digest], datetime | None]]:
+    table: dict[str, Callable[[_Digest], datetime | None]] = {
+        "began": lambda d: d.began,
+        "declared": lambda d: d.declared,
+        "first_update": lambda d: min(d.updates, default=None),
+        "post_mortem_meeting": lambda d: d.meeting,
+        "first:declared": lambda d: d.began,
+        "last:declared": lambda d: d.began,
+    }
+    for name in _EVENT_MILESTONES.values():
+        table[name] = _first_event(name)
+    for state in State:
+        if state is not State.DECLARED:
+            table[state.value] = _entered(state, last=False)
+            table[f"last:{state.value}"] = _entered(state, last=True)
+    return table
+
+
+def _first_event(name: str) -> Callable[[_Digest], datetime | None]:
+    return lambda d: d.firsts.get(name)
+
+
+def _entered(state: State, *, last: bool) -> Callable[[_Digest], datetime | None]:
+    if last:
+        return lambda d: d.entered_last.get(state)
+    return lambda d: d.entered_first.get(state)
+
+
+_RESOLVERS = _resolvers()
+
+
+def _measure(measure: Measure, digest: _Digest) -> timedelta | None:
+    start = _RESOLVERS[measure.start.name](digest)
+    end = _RESOLVERS[measure.end.name](digest)
+    if start is None or end is None or end < start:
+        return None
+    return end - start
+
+
+def _incident(value: object) -> Incident:
+    if not isinstance(value, Incident):
+        raise InvalidInput(f"expected an Incident, not {type(value).__name__}")
+    return value
+
+
+# -- time in each state ---------------------------------------------------------------------
+
+
+@frozen
+class StateInterval:
+    """A stretch of time an incident spent in one state, ``start`` to ``end``."""
+
+    state: State
+    start: datetime
+    end: datetime
+
+    @property
+    def length(self) -> timedelta:
+        """How long the stretch lasted."""
+        return self.end - self.start
+
+
+def _segments(d: _Digest, now: datetime) -> list[tuple[State, datetime, datetime]]:
+    """The state intervals as plain tuples (see :func:`state_intervals`)."""
+    found: list[tuple[State, datetime, datetime]] = []
+    state, start = State.DECLARED, d.began
+    for at, target in d.changes:
+        boundary = at if at > start else start
+        found.append((state, start, boundary))
+        state, start = target, boundary
+    end = start if state.terminal or now < start else now
+    found.append((state, start, end))
+    return found
+
+
+def state_intervals(incident: Incident, *, now: datetime) -> tuple[StateInterval, ...]:
+    """The incident's life as contiguous stretches, one per state it was in, in order.
+
+    The first starts at ``began_at`` in ``declared``; each move starts the next at its
+    ``occurred_at``, or at the previous boundary if it was back-dated before it, so stretches
+    never run backwards.  The last ends at ``now`` (never before its start), unless the state
+    is terminal (post_mortem, dismissed): the incident's life ends when it enters one, and the
+    terminal stretch has zero length.
+    """
+    now = require_aware(now, "now")
+    return tuple(
+        StateInterval(state, start, end)
+        for state, start, end in _segments(_digest(_incident(incident)), now)
+    )
+
+
+def duration(incident: Incident, *, now: datetime) -> timedelta:
+    """The incident's whole life: from ``began_at`` to the end of its last state interval."""
+    now = require_aware(now, "now")
+    d = _digest(_incident(incident))
+    return _segments(d, now)[-1][2] - d.began
+
+
+def _time_in_state(segments: list[tuple[State, datetime, datetime]]) -> dict[State, timedelta]:
+    spent = dict.fromkeys(State, _ZERO)
+    for state, start, end in segments:
+        spent[state] += end - start
+    return spent
+
+
+def time_in_state(incident: Incident, *, now: datetime) -> Mapping[State, timedelta]:
+    """How long the incident spent in each state (every state a key; zero if never in it).
+
+    The values add up to :func:`duration` exactly.
+    """
+    now = require_aware(now, "now")
+    segments = _segments(_digest(_incident(incident)), now)
+    return MappingProxyType(_time_in_state(segments))
+
+
+# -- stakeholder-update cadence -----------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class UpdateGap:
+    """A stretch without a stakeholder update while the incident was active.
+
+    ``allowed`` is the cadence (``update_every``) of the priority in force at ``start``;
+    ``within`` says whether the gap kept to it.  ``open`` marks the gap still running at
+    ``now`` on an active incident, listed only once it has outrun ``allowed``.
+    """
+
+    start: datetime
+    end: datetime
+    allowed: timedelta
+    within: bool
+    open: bool
+
+
+_Gap = tuple[datetime, datetime, timedelta, bool, bool]
+
+
+def _windows(
+    segments: list[tuple[State, datetime, datetime]],
+) -> Iterator[tuple[datetime, datetime, bool]]:
+    """The maximal runs of active states: (start, end, still open at now)."""
+    opened: datetime | None = None
+    closed = segments[0][1]
+    for state, start, end in segments:
+        if state.active:
+            if opened is None:
+                opened = start
+            closed = end
+        elif opened is not None:
+            yield opened, closed, False
+            opened = None
+    if opened is not None:
+        yield opened, closed, True
+
+
+def _gaps(d: _Digest, segments: list[tuple[State, datetime, datetime]]) -> Iterator[_Gap]:
+    policy = d.incident.policy
+    froms: list[datetime] = []
+    everies: list[timedelta] = []
+    for at, priority in d.priorities:
+        since = at if not froms or at > froms[-1] else froms[-1]
+        froms.append(since)
+        everies.append(policy.rules_for(priority).update_every)
+    updates = sorted(d.updates)
+    for opened, closed, is_open in _windows(segments):
+        start = opened if opened > d.declared else d.declared
+        if closed <= start:
+            if not is_open:
+                continue  # no time passed while active after the declaration: nothing owed
+            closed = start
+        points = [start, *(u for u in updates if start <= u <= closed), closed]
+        last = len(points) - 2
+        for index in range(last + 1):
+            begin, end = points[index], points[index + 1]
+            if end == begin:
+                continue  # an update at the stretch's edge, or two at once: no time went by
+            allowed = everies[max(bisect_right(froms, begin) - 1, 0)]
+            if index == last and is_open:
+                if end - begin > allowed:
+                    yield begin, end, allowed, False, True
+            else:
+                yield begin, end, allowed, end - begin <= allowed, False
+
+
+def update_gaps(incident: Incident, *, now: datetime) -> tuple[UpdateGap, ...]:
+    """The gaps between stakeholder updates while the incident was active, in order.
+
+    The cadence clock starts at ``declared_at`` (as :meth:`~incidentflow.Incident.due` does)
+    and runs only while the incident is declared, mitigating or yellow.  In each such stretch,
+    gaps run from its start to the first update, between updates, and from the last update to
+    its end; a gap of no time at all (an update at the very start, two at once) is not one.  A
+    stretch still running at ``now`` lists its final gap only once it outruns the cadence
+    (``open=True``, ``within=False``).
+    """
+    now = require_aware(now, "now")
+    d = _digest(_incident(incident))
+    return tuple(
+        UpdateGap(start=s, end=e, allowed=a, within=w, open=o)
+        for s, e, a, w, o in _gaps(d, _segments(d, now))
+    )
+
+
+# -- summaries ------------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class Summary:
+    """One measure over a group of incidents.
+
+    ``count`` incidents had a value and ``missing`` did not.  ``median`` is the middle value
+    (the mean of the middle two for an even count, to the microsecond); ``p90`` is the
+    nearest-rank 90th percentile, an observed value: the ``ceil(0.9 * count)``-th smallest.
+    All four durations are ``None`` when ``count`` is 0.
+    """
+
+    count: int
+    missing: int
+    median: timedelta | None
+    p90: timedelta | None
+    minimum: timedelta | None
+    maximum: timedelta | None
+
+
+def _summary(values: list[timedelta], missing: int) -> Summary:
+    if not values:
+        return Summary(count=0, missing=missing, median=None, p90=None, minimum=None, maximum=None)
+    values.sort()
+    n = len(values)
+    middle = n // 2
+    median = values[middle] if n % 2 else (values[middle - 1] + values[middle]) / 2
+    return Summary(
+        count=n,
+        missing=missing,
+        median=median,
+        p90=values[(9 * n + 9) // 10 - 1],  # ceil(0.9 n) in whole numbers
+        minimum=values[0],
+        maximum=values[-1],
+    )
+
+
+@frozen(kw_only=True)
+class Compliance:
+    """How many update gaps kept to the cadence: ``within`` of ``gaps``.
+
+    ``share`` is ``within / gaps``, or ``None`` when there were no gaps to judge.
+    """
+
+    gaps: int
+    within: int
+    share: float | None
+
+
+@frozen(kw_only=True)
+class ActionSummary:
+    """Action items at ``now``: all, still open, open past their due time, closed late."""
+
+    total: int
+    open: int
+    overdue: int
+    closed_late: int
+
+
+@frozen(kw_only=True)
+class Group:
+    """The figures for one priority (``None``: every incident).
+
+    ``measures`` holds a :class:`Summary` per measure name, in the order measured.
+    ``time_in_state`` holds one per state, over the incidents that were ever in it (the others
+    count as missing).  ``cadence`` sums every incident's update gaps.
+    """
+
+    priority: Priority | None
+    incidents: int
+    measures: Mapping[str, Summary]
+    time_in_state: Mapping[State, Summary]
+    cadence: Compliance
+    actions: ActionSummary
+
+
+class _Bucket:
+    """The figures of one group while incidents are added to it."""
+
+    __slots__ = ("actions", "gaps", "incidents", "missing", "spent", "values", "within")
+
+    def __init__(self, measures: int) -> None:
+        self.incidents = 0
+        self.values: list[list[timedelta]] = [[] for _ in range(measures)]
+        self.missing = [0] * measures
+        self.spent: dict[State, list[timedelta]] = {s: [] for s in State}
+        self.gaps = 0
+        self.within = 0
+        self.actions = [0, 0, 0, 0]
+
+    def add(
+        self,
+        values: list[timedelta | None],
+        spent: dict[State, timedelta],
+        gaps: int,
+        within: int,
+        actions: tuple[int, int, int, int],
+    ) -> None:
+        self.incidents += 1
+        for index, value in enumerate(values):
+            if value is None:
+                self.missing[index] += 1
+            else:
+                self.values[index].append(value)
+        for state, length in spent.items():
+            self.spent[state].append(length)
+        self.gaps += gaps
+        self.within += within
+        for index, count in enumerate(actions):
+            self.actions[index] += count
+
+    def group(self, priority: Priority | None, measures: Sequence[Measure]) -> Group:
+        return Group(
+            priority=priority,
+            incidents=self.incidents,
+            measures=MappingProxyType(
+                {
+                    m.name: _summary(self.values[index], self.missing[index])
+                    for index, m in enumerate(measures)
+                }
+            ),
+            time_in_state=MappingProxyType(
+                {s: _summary(v, self.incidents - len(v)) for s, v in self.spent.items()}
+            ),
+            cadence=Compliance(
+                gaps=self.gaps,
+                within=self.within,
+                share=self.within / self.gaps if self.gaps else None,
+            ),
+            actions=ActionSummary(
+                total=self.actions[0],
+                open=self.actions[1],
+                overdue=self.actions[2],
+                closed_late=self.actions[3],
+            ),
+        )
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def _summary_dict(summary: Summary) -> dict[str, Any]:
+    return {
+        "count": summary.count,
+        "missing": summary.missing,
+        "median": _seconds(summary.median),
+        "p90": _seconds(summary.p90),
+        "minimum": _seconds(summary.minimum),
+        "maximum": _seconds(summary.maximum),
+    }
+
+
+def _readable(value: timedelta | None) -> str:
+    """A duration in days, hours and minutes (seconds under a minute); ``-`` for none."""
+    if value is None:
+        return "-"
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    minutes = int((seconds + 30) // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
+
+
+@frozen(kw_only=True)
+class Stats:
+    """The figures :func:`stats` took at ``now``: one :class:`Group` for all, then P0–P3."""
+
+    now: datetime
+    measures: tuple[Measure, ...]
+    groups: tuple[Group, ...]
+
+    def group(self, priority: Priority | None = None) -> Group:
+        """The figures for ``priority``, or for every incident when ``None``."""
+        if priority is not None and not isinstance(priority, Priority):
+            raise InvalidInput(f"priority must be a Priority or None, not {priority!r}")
+        for g in self.groups:
+            if g.priority is priority:
+                return g
+        raise InvalidInput(f"these stats have no group for {priority!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as JSON-ready data: durations in seconds (floats), missing as ``None``."""
+        return {
+            "now": self.now.isoformat(),
+            "measures": [
+                {"name": m.name, "start": m.start.name, "end": m.end.name} for m in self.measures
+            ],
+            "groups": [
+                {
+                    "priority": g.priority.value if g.priority is not None else None,
+                    "incidents": g.incidents,
+                    "measures": {name: _summary_dict(s) for name, s in g.measures.items()},
+                    "time_in_state": {
+                        state.value: _summary_dict(s) for state, s in g.time_in_state.items()
+                    },
+                    "cadence": {
+                        "gaps": g.cadence.gaps,
+                        "within": g.cadence.within,
+                        "share": g.cadence.share,
+                    },
+                    "actions": {
+                        "total": g.actions.total,
+                        "open": g.actions.open,
+                        "overdue": g.actions.overdue,
+                        "closed_late": g.actions.closed_late,
+                    },
+                }
+                for g in self.groups
+            ],
+        }
+
+    def table(self) -> str:
+        """A plain-text table with a column per group (all, P0 … P3).
+
+        Each duration cell reads ``median / p90 (n)``, where ``n`` counts the incidents with
+        a value; durations read as ``45m``, ``3h 05m`` or ``2d 04h``; ``-`` where nothing
+        was measured.  Below the measures: time in each state, the share of update gaps
+        within the cadence, and action items open / overdue / closed late.
+        """
+        heads = ["all", *(g.priority.value for g in self.groups if g.priority is not None)]
+        rows: list[tuple[str, ...]] = [(f"at {self.now:%Y-%m-%d %H:%M %Z}", *heads)]
+        rows.append(("incidents", *(str(g.incidents) for g in self.groups)))
+        rows.append(("median / p90 (n)",))
+        for measure in self.measures:
+            label = f"  {measure.name} ({measure.start.name}..{measure.end.name})"
+            rows.append((label, *(_cell(g.measures.get(measure.name)) for g in self.groups)))
+        rows.append(("time in state",))
+        rows.extend(
+            (f"  {state.value}", *(_cell(g.time_in_state.get(state)) for g in self.groups))
+            for state in State
+            if any(_cell(g.time_in_state.get(state)) != "-" for g in self.groups)
+        )
+        rows.append(("updates within cadence", *(_compliance(g.cadence) for g in self.groups)))
+        rows.append(
+            (
+                "actions open/overdue/late",
+                *(
+                    f"{g.actions.open}/{g.actions.overdue}/{g.actions.closed_late}"
+                    for g in self.groups
+                ),
+            )
+        )
+        columns = 1 + len(self.groups)
+        widths = [max(len(row[i]) for row in rows if len(row) > i) for i in range(columns)]
+        lines = []
+        for row in rows:
+            cells = [row[0].ljust(widths[0])]
+            cells.extend(
+                cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=False)
+            )
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
+
+
+def _cell(summary: Summary | None) -> str:
+    if summary is None or not summary.count:
+        return "-"
+    return f"{_readable(summary.median)} / {_readable(summary.p90)} ({summary.count})"
+
+
+def _compliance(cadence: Compliance) -> str:
+    if cadence.share is None:
+        return "-"
+    return f"{cadence.within}/{cadence.gaps} ({cadence.share:.0%})"
+
+
+def stats(
+    incidents: Iterable[Incident],
+    *,
+    now: datetime,
+    measures: Sequence[Measure] = DEFAULT_MEASURES,
+) -> Stats:
+    """Measure ``incidents`` at ``now``: every group's summaries, cadence and action items.
+
+    Groups come in a fixed order: all incidents, then P0, P1, P2 and P3 (a group with no
+    incidents has ``incidents=0`` and empty summaries).  An incident counts under its
+    *current* priority.  The result never depends on the order the incidents come in.
+    """
+    now = require_aware(now, "now")
+    if isinstance(incidents, Incident) or not isinstance(incidents, Iterable):
+        raise InvalidInput(f"incidents must be an iterable of Incident, not {incidents!r}")
+    chosen = _check_measures(measures)
+    everyone = _Bucket(len(chosen))
+    buckets = {p: _Bucket(len(chosen)) for p in Priority}
+    for item in incidents:
+        if not isinstance(item, Incident):
+            raise InvalidInput(f"stats measures Incident objects, not {type(item).__name__}")
+        d = _digest(item)
+        values = [_measure(m, d) for m in chosen]
+        segments = _segments(d, now)
+        spent: dict[State, timedelta] = {}
+        for state, start, end in segments:
+            spent[state] = spent.get(state, _ZERO) + (end - start)
+        gaps = within = 0
+        for gap in _gaps(d, segments):
+            gaps += 1
+            within += gap[3]
+        total = still_open = overdue = late = 0
+        for action in item.action_items.values():
+            total += 1
+            if action.closed_at is None:
+                still_open += 1
+                overdue += action.due_at < now
+            else:
+                late += action.closed_at > action.due_at
+        figures = (values, spent, gaps, within, (total, still_open, overdue, late))
+        everyone.add(*figures)
+        buckets[item.priority].add(*figures)
+    return Stats(
+        now=now,
+        measures=chosen,
+        groups=(
+            everyone.group(None, chosen),
+            *(buckets[p].group(p, chosen) for p in Priority),
+        ),
+    )
+
+
+def _check_measures(measures: object) -> tuple[Measure, ...]:
+    if isinstance(measures, str | Measure) or not isinstance(measures, Sequence):
+        raise InvalidInput(f"measures must be a sequence of Measure, not {measures!r}")
+    chosen = tuple(measures)
+    wrong = [type(m).__name__ for m in chosen if not isinstance(m, Measure)]
+    if wrong:
+        raise InvalidInput(f"measures must all be Measure, not {', '.join(wrong)}")
+    names = [m.name for m in chosen]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidInput(f"measure names must be unique; repeated: {', '.join(twice)}")
+    return chosen

@@ -1,0 +1,585 @@
+"""The RCA meeting: fitting the runbook's time boxes, the pre-filled agenda, the invitation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from incidentflow import (
+    ActionKind,
+    FishboneCategory,
+    Incident,
+    InvalidInput,
+    LinkKind,
+    ManualClock,
+    MissingExtra,
+    NotReady,
+    Policy,
+    Priority,
+    Role,
+    State,
+    Verdict,
+)
+from incidentflow.demo import run_demo
+from incidentflow.documents._markup import inline
+from incidentflow.documents.meeting import (
+    AGENDA,
+    LONGEST,
+    SHORTEST,
+    Agenda,
+    Attendee,
+    agenda,
+    fit,
+    invitation,
+)
+from incidentflow.testing import incidents
+
+GOLDEN = Path(__file__).parent / "golden" / "demo-agenda.md"
+UPDATE_GOLDEN = "INCIDENTFLOW_UPDATE_GOLDEN"
+START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+
+# The runbook's "Meeting Format", copied by hand: (title, shortest, longest) in minutes.
+RUNBOOK_BOXES = [
+    ("Introduction", 5, 10),
+    ("Background and Problem Description", 10, 15),
+    ("Initial Analysis", 15, 20),
+    ("Root Cause Analysis", 30, 60),
+    ("Action Planning", 15, 30),
+    ("Conclusion and Follow-Up", 5, 10),
+]
+
+
+def demo() -> Incident:
+    return run_demo(lambda s: None)
+
+
+def reported(clock: ManualClock) -> Incident:
+    """The demo incident just before its post-mortem was scheduled, on ``clock``."""
+    history = demo().history
+    incident = Incident.replay(history[:-2], clock=clock)
+    clock.advance(history[-3].recorded_at - clock.now())
+    return incident
+
+
+# -- the runbook's format and the fitting rule ----------------------------------------------
+
+
+def test_agenda_is_the_runbooks_meeting_format() -> None:
+    """AGENDA holds the runbook's six parts in order, with their time boxes and three topics."""
+    actual = [
+        (p.number, p.title, p.minimum // timedelta(minutes=1), p.maximum // timedelta(minutes=1))
+        for p in AGENDA
+    ]
+    assert [(n, *box) for n, box in enumerate(RUNBOOK_BOXES, start=1)] == actual
+    assert [3] * 6 == [len(p.topics) for p in AGENDA]
+    assert "Ground rules" == AGENDA[0].topics[2]
+    assert "Timeline of events leading to failure" == AGENDA[2].topics[0]
+
+
+def test_shortest_and_longest_are_the_sums_of_the_boxes() -> None:
+    """A meeting may last from 80 to 145 minutes."""
+    assert (timedelta(minutes=80), timedelta(minutes=145)) == (SHORTEST, LONGEST)
+
+
+@pytest.mark.parametrize("minutes", range(80, 146))
+def test_fit_fills_the_length_within_every_box(minutes: int) -> None:
+    """For every whole-minute length allowed, the parts sum to it and each stays in its box."""
+    parts = fit(timedelta(minutes=minutes))
+    assert minutes == sum(parts)
+    assert all(
+        low <= allotted <= high
+        for allotted, (_, low, high) in zip(parts, RUNBOOK_BOXES, strict=True)
+    )
+
+
+@given(st.integers(min_value=80, max_value=145))
+def test_fit_gives_each_part_its_fair_share_within_a_minute(minutes: int) -> None:
+    """Each part gets its minimum plus its proportional share of the extra, rounded up or down."""
+    extra = minutes - 80
+    slack = [high - low for _, low, high in RUNBOOK_BOXES]
+    for allotted, (_, low, _), part_slack in zip(
+        fit(timedelta(minutes=minutes)), RUNBOOK_BOXES, slack, strict=True
+    ):
+        quota = low + Fraction(extra * part_slack, sum(slack))
+        assert abs(allotted - quota) < 1
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        (80, (5, 10, 15, 30, 15, 5)),  # every part at its minimum
+        (145, (10, 15, 20, 60, 30, 10)),  # every part at its maximum
+        # 10 extra minutes over slacks 5,5,5,30,15,5 (of 65): whole shares 0,0,0,4,2,0 and
+        # remainders 50,50,50,40,20,50 (/65); the 4 minutes left go to the four 50s.
+        (90, (6, 11, 16, 34, 17, 6)),
+        # 5 extra: whole shares 0,0,0,2,1,0, remainders 25,25,25,20,10,25; 2 minutes left go to
+        # the first two of the four tied 25s: ties go to the earlier part.
+        (85, (6, 11, 15, 32, 16, 5)),
+        # 13 extra: every share is whole (13/65 = 1/5 of each slack), nothing left to round.
+        (93, (6, 11, 16, 36, 18, 6)),
+        (120, (8, 13, 18, 49, 24, 8)),
+    ],
+)
+def test_fit_shares_the_extra_by_largest_remainder(minutes: int, expected: tuple[int, ...]) -> None:
+    """The extra minutes go by proportional shares, largest remainders first, ties by order."""
+    assert expected == fit(timedelta(minutes=minutes))
+
+
+@pytest.mark.parametrize(
+    "length",
+    [
+        timedelta(minutes=79),
+        timedelta(minutes=146),
+        timedelta(minutes=90, seconds=30),
+        timedelta(0),
+        timedelta(minutes=-90),
+        90,
+        "90",
+        None,
+    ],
+)
+def test_fit_refuses_a_length_the_boxes_cannot_fill(length: Any) -> None:
+    """A length outside 80–145 minutes, not whole minutes or not a timedelta is InvalidInput."""
+    with pytest.raises(InvalidInput, match="from 80 to 145"):
+        fit(length)
+
+
+def test_agenda_refuses_a_bad_length_too() -> None:
+    """agenda() checks the length with the same rule."""
+    with pytest.raises(InvalidInput, match="from 80 to 145"):
+        agenda(demo(), length=timedelta(minutes=60))
+
+
+# -- the agenda of the demo incident -------------------------------------------------------
+
+
+def test_demo_agenda_matches_the_golden_file() -> None:
+    """The 90-minute agenda of the demo incident is exactly tests/golden/demo-agenda.md."""
+    actual = agenda(demo()).markdown()
+    if os.environ.get(UPDATE_GOLDEN):
+        GOLDEN.write_bytes(actual.encode("utf-8"))
+        pytest.fail(f"rewrote {GOLDEN}; unset {UPDATE_GOLDEN} and run the tests again")
+    expected = GOLDEN.read_bytes().decode("utf-8")
+    assert expected == actual, f"rerun with {UPDATE_GOLDEN}=1 if the change is intended"
+
+
+def test_agenda_starts_when_the_post_mortem_is_scheduled_and_parts_follow_on() -> None:
+    """Parts start at the scheduled time and each starts when the one before ends."""
+    incident = demo()
+    plan = agenda(incident)
+    scheduled = datetime(2026, 3, 3, 16, 39, tzinfo=UTC)
+    assert incident.post_mortem is not None
+    assert scheduled == incident.post_mortem.scheduled_for == plan.starts_at
+    starts = [p.starts_at for p in plan.parts]
+    offsets = [0, 6, 17, 33, 67, 84]  # running sums of (6, 11, 16, 34, 17, 6)
+    assert [scheduled + timedelta(minutes=m) for m in offsets] == starts
+    assert timedelta(minutes=90) == plan.length
+    assert ("INC-1042", "Database is down") == (plan.incident_id, plan.title)
+
+
+def test_an_explicit_start_overrides_the_schedule() -> None:
+    """starts_at= moves the whole agenda, in the time zone given."""
+    tz = timezone(timedelta(hours=2))
+    start = datetime(2026, 3, 4, 10, 0, tzinfo=tz)
+    plan = agenda(demo(), length=timedelta(minutes=80), starts_at=start)
+    assert start == plan.starts_at
+    assert start + timedelta(minutes=75) == plan.parts[-1].starts_at
+    assert "10:00–10:05 UTC+02:00" in plan.markdown()
+
+
+def test_a_naive_start_is_invalid_input() -> None:
+    """starts_at must be timezone-aware."""
+    with pytest.raises(InvalidInput, match="starts_at"):
+        agenda(demo(), starts_at=datetime(2026, 3, 4, 10, 0))
+
+
+def test_agenda_needs_an_incident() -> None:
+    """Anything but an Incident is InvalidInput."""
+    with pytest.raises(InvalidInput, match="Incident"):
+        agenda("INC-1042")  # type: ignore[arg-type]
+
+
+def test_an_unscheduled_meeting_has_no_times(clock: ManualClock) -> None:
+    """Before the post-mortem is scheduled, the agenda has no start and says so."""
+    plan = agenda(reported(clock))
+    assert [None] * 6 == [p.starts_at for p in plan.parts]
+    assert plan.starts_at is None
+    assert "90 minutes, not scheduled yet." in plan.markdown()
+    assert "1. Introduction (6 minutes; time box 5–10 minutes)" in plan.text()
+
+
+def test_attendees_are_invitees_and_everyone_who_held_a_role(clock: ManualClock) -> None:
+    """Role holders past and present come with every role they held; invitees with none."""
+    incident = Incident.declare("INC-9", "Cert expired", Priority.P2, actor="zed", clock=clock)
+    incident.assign(Role.LEAD, "Ana", actor="zed")
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="Ana")
+    incident.assign(Role.COMMUNICATOR, "cy", actor="Ana")
+    incident.hand_off(Role.COMMUNICATOR, "cy", "bo", actor="Ana")
+    incident.assign(Role.RECORDER, "eve", actor="Ana")
+    incident.release(Role.RECORDER, "eve", actor="Ana")
+    expected = (
+        Attendee(name="Ana", roles=(Role.LEAD,)),
+        Attendee(name="bo", roles=(Role.COMMUNICATOR, Role.INCIDENT_COMMANDER)),
+        Attendee(name="cy", roles=(Role.COMMUNICATOR,)),
+        Attendee(name="eve", roles=(Role.RECORDER,)),
+    )
+    assert expected == agenda(incident).attendees
+
+
+def test_invitees_without_a_role_attend_as_invited() -> None:
+    """The demo's eng-managers were invited without holding a role."""
+    plan = agenda(demo())
+    assert ["ana", "bo", "cy", "di", "eng-managers"] == [a.name for a in plan.attendees]
+    assert () == plan.attendees[-1].roles
+    assert "- eng-managers: invited" in plan.text()
+
+
+def test_nothing_recorded_is_said_explicitly(clock: ManualClock) -> None:
+    """A fresh incident's agenda names every kind of fact that is still missing."""
+    plan = agenda(Incident.declare("INC-2", "Slow pages", Priority.P3, actor="ana", clock=clock))
+    facts = {fact for part in plan.parts for fact in part.facts}
+    for missing in [
+        "Impact: nothing recorded",
+        "Evidence: nothing recorded",
+        "Links: nothing recorded",
+        "Findings: nothing recorded",
+        "Evidence collected: nothing recorded",
+        "Candidate root causes: nothing recorded",
+        "Contributing factors: nothing recorded",
+        "Proposed actions: nothing recorded",
+        "Open follow-ups: nothing recorded",
+        "Incident report: not started",
+    ]:
+        assert missing in facts
+    assert "Incident INC-2: Slow pages" == plan.parts[0].facts[0]
+    assert "- nobody recorded yet" in plan.text().splitlines()
+    assert "- nobody recorded yet" in plan.markdown().splitlines()
+    assert "2026-03-01 14:00 UTC — ana declared P3 incident INC-2: Slow pages" in facts
+
+
+def test_background_says_when_the_incident_entered_each_state(clock: ManualClock) -> None:
+    """Each move is listed with its time and how long after the start it came."""
+    incident = Incident.declare(
+        "INC-3", "Disk full", Priority.P3, actor="ana", clock=clock, policy=Policy.permissive()
+    )
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    incident.validate("df says 100%", actor="bo")
+    incident.link(LinkKind.TICKET, "https://t", actor="bo")
+    clock.advance(days=1, hours=3, minutes=59)
+    incident.move(State.MITIGATING, message="cleaning up", actor="bo")
+    clock.advance(minutes=1)
+    incident.verify_recovery("df says 60%", actor="bo")
+    incident.move(State.YELLOW, message="recovered", actor="bo")
+    assert (
+        "Began 2026-03-01 14:00 UTC; declared 2026-03-01 14:00 UTC",
+        "Moved from declared to mitigating at 2026-03-02 17:59 UTC, 1 d 3 h after it began",
+        "Moved from mitigating to yellow at 2026-03-02 18:00 UTC, 1 d 4 h after it began",
+    ) == agenda(incident).parts[1].facts[-3:]
+
+
+def test_the_timeline_is_in_the_order_things_happened(clock: ManualClock) -> None:
+    """A back-dated note sits in the timeline where it happened, not where it was recorded."""
+    incident = Incident.declare("INC-3", "Disk full", Priority.P3, actor="ana", clock=clock)
+    clock.advance(minutes=10)
+    incident.note("later", actor="ana")
+    incident.note("earlier", actor="ana", at=START + timedelta(minutes=5))
+    lines = agenda(incident).parts[2].facts[:3]
+    assert [
+        "2026-03-01 14:00 UTC — ana declared P3 incident INC-3: Disk full",
+        "2026-03-01 14:05 UTC — ana noted: earlier",
+        "2026-03-01 14:10 UTC — ana noted: later",
+    ] == list(lines)
+
+
+def test_root_causes_come_first_then_open_chains_then_factors_by_category(
+    clock: ManualClock,
+) -> None:
+    """Candidate causes list closed chains' root causes, then open chains' latest answers."""
+    incident = Incident.declare("INC-4", "Deploys fail", Priority.P3, actor="ana", clock=clock)
+    incident.add_why("pipeline red", chain="ci", actor="ana")
+    incident.add_why("runner out of disk", chain="disk", actor="ana")
+    incident.add_why("logs never rotated", chain="disk", root_cause=True, actor="ana")
+    incident.add_factor("weekend", actor="ana")
+    incident.add_factor("no disk alert", category=FishboneCategory.MEASUREMENT, actor="ana")
+    incident.add_factor("on-call was new", category=FishboneCategory.PEOPLE, actor="ana")
+    facts = agenda(incident).parts[3].facts
+    assert (
+        "Root cause (chain disk): logs never rotated",
+        "Candidate cause (chain ci, open after 1 whys): pipeline red",
+        "Five Whys, chain ci: pipeline red",
+        "Five Whys, chain disk: runner out of disk → logs never rotated",
+        "Contributing factor (people): on-call was new",
+        "Contributing factor (measurement): no disk alert",
+        "Contributing factor (uncategorized): weekend",
+    ) == facts
+
+
+def test_actions_and_follow_ups_list_what_is_open(clock: ManualClock) -> None:
+    """Part 5 proposes every action; part 6 lists open actions, changes and tech debt."""
+    incident = Incident.declare("INC-5", "Queue stuck", Priority.P3, actor="ana", clock=clock)
+    due = START + timedelta(days=7)
+    incident.add_action("add alert", owner="bo", due_at=due, kind=ActionKind.PREVENTIVE, actor="a")
+    incident.add_action("fix job", owner="cy", due_at=due, kind=ActionKind.CORRECTIVE, actor="a")
+    incident.close_action("A2", actor="cy")
+    incident.log_change(what="drained queue", where="mq-1", revert="refill", actor="bo")
+    plan = agenda(incident)
+    assert (
+        "Action A1 (preventive, open): add alert — owner bo, due 2026-03-08 14:00 UTC",
+        "Action A2 (corrective, closed): fix job — owner cy, due 2026-03-08 14:00 UTC",
+    ) == plan.parts[4].facts
+    assert (
+        "Open action A1: add alert — owner bo, due 2026-03-08 14:00 UTC",
+        "Unreconciled change C1 on mq-1: drained queue (revert: refill)",
+        "Incident report: not started",
+        "Schedule follow-up meetings or status updates for whatever is still open",
+    ) == plan.parts[5].facts
+
+
+def test_text_keeps_typed_text_on_one_line(clock: ManualClock) -> None:
+    """A note typed over several lines is one line of the plain-text agenda."""
+    incident = Incident.declare("INC-6", "Two\nlines", Priority.P3, actor="ana", clock=clock)
+    incident.note("first\nsecond\x1b[2J", actor="ana")
+    text = agenda(incident).text()
+    assert text.startswith("RCA meeting agenda: INC-6 Two lines\n")
+    assert "- 2026-03-01 14:00 UTC — ana noted: first second\ufffd[2J\n" in text
+
+
+# -- escaping: typed text can never become markup ------------------------------------------
+
+HOSTILE = [
+    "# heading",
+    "**bold** _it_ ~~gone~~ `code`",
+    "[link](https://evil.example) ![img](x.png)",
+    "<script>alert(1)</script> <b>",
+    "https://evil.example www.evil.example a@b.example",
+    "| a | b |\n|---|---|",
+    "1. list\n- item\n> quote",
+    "&amp; &#60; \\* trailing\\",
+    "    indented code",
+    "---",
+]
+typed = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=30)).filter(
+    lambda s: s.strip() != ""
+)
+
+
+@st.composite
+def hostile_incidents(draw: st.DrawFn) -> Incident:
+    """An incident where every piece of typed text is drawn to look like Markdown."""
+    clock = ManualClock(START)
+    t = lambda: draw(typed)  # noqa: E731
+    incident = Incident.declare(
+        t(), t(), Priority.P3, actor=t(), clock=clock, policy=Policy.permissive()
+    )
+    commander = t()
+    incident.assign(Role.INCIDENT_COMMANDER, commander, actor=t())
+    incident.validate(t(), impact=t(), actor=t())
+    incident.link(LinkKind.TICKET, t(), actor=t())
+    incident.move(State.MITIGATING, message=t(), actor=t())
+    started = incident.start_experiment(
+        hypothesis=t(), action=t(), expected=t(), component=t(), owner=commander, actor=t()
+    )
+    incident.conclude_experiment(
+        started.experiment_id, observed=t(), verdict=Verdict.CONFIRMED, actor=t()
+    )
+    incident.log_change(what=t(), where=t(), revert=t(), made_by=t(), actor=t())
+    incident.note(t(), actor=t())
+    incident.add_why(t(), chain=t(), actor=t())
+    incident.add_factor(t(), category=FishboneCategory.PROCESS, actor=t())
+    incident.open_debt(t(), actor=t())
+    incident.add_action(
+        t(), owner=t(), due_at=START + timedelta(days=1), kind=ActionKind.CORRECTIVE, actor=t()
+    )
+    return incident
+
+
+def _plain(token: Any) -> str:
+    return "".join(child.content for child in token.children or ())
+
+
+@settings(max_examples=100)
+@given(hostile_incidents())
+def test_typed_text_renders_as_its_own_words_in_markdown(incident: Incident) -> None:
+    """Rendered with GFM and linkify, typed text makes no link, HTML, emphasis, code or table."""
+    plan = agenda(incident)
+    tokens = MarkdownIt("gfm-like").parse(plan.markdown())
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or ()}
+    forbidden = {
+        "link_open", "image", "html_inline", "html_block", "em_open", "s_open",
+        "code_inline", "code_block", "fence", "table_open", "blockquote_open", "hr",
+        "softbreak", "hardbreak", "ordered_list_open",
+    }  # fmt: skip
+    assert set() == kinds & forbidden
+    assert 8 == sum(t.type == "heading_open" for t in tokens)
+    inlines = [_plain(t) for t in tokens if t.type == "inline"]
+    assert f"RCA meeting agenda: {inline(incident.id)} {inline(incident.title)}" == inlines[0]
+    names = [f"{inline(a.name)}: {', '.join(r.title for r in a.roles) or 'invited'}"
+             for a in plan.attendees]  # fmt: skip
+    assert names == inlines[3 : 3 + len(names)]
+    for part in plan.parts:
+        heading = inlines.index(f"{part.number}. {part.title}")
+        start = inlines.index("From the incident record", heading) + 1
+        assert [inline(f) for f in part.facts] == inlines[start : start + len(part.facts)]
+
+
+@given(incidents(), st.integers(min_value=80, max_value=145))
+def test_any_incident_gets_a_full_agenda(incident: Incident, minutes: int) -> None:
+    """Whatever state an incident is in, its agenda has six fitted parts and renders."""
+    plan = agenda(incident, length=timedelta(minutes=minutes))
+    assert minutes == sum(p.minutes for p in plan.parts)
+    assert all(p.minimum <= p.minutes <= p.maximum for p in plan.parts)
+    assert all(p.facts for p in plan.parts)
+    if plan.starts_at is not None:
+        ends = [p.starts_at + timedelta(minutes=p.minutes) for p in plan.parts if p.starts_at]
+        assert plan.starts_at + timedelta(minutes=minutes) == ends[-1]
+    assert plan.markdown().startswith("# RCA meeting agenda: INC\\-1")
+    assert all("\n" not in fact for p in plan.parts for fact in map(inline, p.facts))
+
+
+# -- the invitation ------------------------------------------------------------------------
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+
+
+def scheduled(clock: ManualClock, *extra: str) -> Incident:
+    """The demo incident with its post-mortem scheduled in a +02:00 zone, inviting ``extra``."""
+    incident = reported(clock)
+    incident.schedule_post_mortem(
+        datetime(2026, 3, 3, 11, 0, tzinfo=timezone(timedelta(hours=2))),
+        ["ana", "bo", "cy", "di", *extra],
+        actor="cy",
+    )
+    return incident
+
+
+def parse(ics: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(ics)
+    (event,) = [c for c in calendar.walk() if c.name == "VEVENT"]
+    return calendar, event
+
+
+def test_invitation_holds_the_meeting_and_its_agenda(clock: ManualClock) -> None:
+    """Every field of the .ics: ids, stamp, start, duration, summary, agenda, people."""
+    incident = scheduled(clock, "vp@example.com", "eng-managers", "ops.lead@example.org")
+    ics = invitation(incident, now=NOW, length=timedelta(minutes=120), organizer="cy@example.com")
+    calendar, event = parse(ics)
+    assert "-//incidentflow//incidentflow//EN" == str(calendar["PRODID"])
+    assert "2.0" == str(calendar["VERSION"])
+    assert "INC-1042-post-mortem@incidentflow" == str(event["UID"])
+    assert NOW == event.decoded("DTSTAMP")
+    assert datetime(2026, 3, 3, 9, 0, tzinfo=UTC) == event.decoded("DTSTART")
+    assert timedelta(minutes=120) == event.decoded("DURATION")
+    assert 0 == event.decoded("SEQUENCE")
+    assert "Post-mortem: INC-1042 Database is down" == str(event["SUMMARY"])
+    described = str(event["DESCRIPTION"])
+    assert agenda(incident, length=timedelta(minutes=120)).text() == described
+    assert "- eng-managers: invited" in described
+    organizer = event["ORGANIZER"]
+    assert ("mailto:cy@example.com", "cy@example.com") == (str(organizer), organizer.params["CN"])
+    attendees = [(str(a), a.params["CN"]) for a in event["ATTENDEE"]]
+    assert [
+        ("mailto:vp@example.com", "vp@example.com"),
+        ("mailto:ops.lead@example.org", "ops.lead@example.org"),
+    ] == attendees
+    assert b"\r\nDTSTAMP:20260302T083000Z\r\n" in ics
+    assert b"\r\nDTSTART:20260303T090000Z\r\n" in ics
+
+
+def test_invitation_without_e_mail_addresses_or_organizer_has_no_people_fields(
+    clock: ManualClock,
+) -> None:
+    """Names that are not addresses stay in the description; no organizer, no ORGANIZER."""
+    _, event = parse(invitation(scheduled(clock), now=NOW))
+    assert event.get("ATTENDEE") is None
+    assert event.get("ORGANIZER") is None
+    assert timedelta(minutes=90) == event.decoded("DURATION")
+
+
+def test_rescheduling_updates_the_same_event(clock: ManualClock) -> None:
+    """The UID is stable and SEQUENCE counts the reschedules, so calendars update in place."""
+    incident = scheduled(clock)
+    first = parse(invitation(incident, now=NOW))[1]
+    incident.schedule_post_mortem(
+        datetime(2026, 3, 4, 9, 0, tzinfo=UTC), ["ana", "bo", "cy", "di"], actor="cy"
+    )
+    second = parse(invitation(incident, now=NOW))[1]
+    assert str(first["UID"]) == str(second["UID"])
+    assert (0, 1) == (first.decoded("SEQUENCE"), second.decoded("SEQUENCE"))
+    assert datetime(2026, 3, 4, 9, 0, tzinfo=UTC) == second.decoded("DTSTART")
+
+
+def test_invitation_before_the_post_mortem_is_scheduled_is_not_ready(clock: ManualClock) -> None:
+    """No post-mortem scheduled yet: NotReady, saying what to do."""
+    with pytest.raises(NotReady, match="schedule"):
+        invitation(reported(clock), now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({"now": datetime(2026, 3, 2, 9, 30)}, "now"),
+        ({"now": NOW, "organizer": "Ana"}, "organizer"),
+        ({"now": NOW, "organizer": "ana@example"}, "organizer"),
+        ({"now": NOW, "organizer": "ana@example.com\nX-INJECTED:1"}, "organizer"),
+        ({"now": NOW, "length": timedelta(minutes=150)}, "from 80 to 145"),
+    ],
+)
+def test_invitation_refuses_bad_arguments(arguments: dict[str, Any], match: str) -> None:
+    """A naive now, an organizer that is not an e-mail address or a bad length: InvalidInput."""
+    with pytest.raises(InvalidInput, match=match):
+        invitation(demo(), **arguments)
+
+
+def test_invitation_without_icalendar_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without icalendar installed, MissingExtra says to install incidentflow[calendar]."""
+    monkeypatch.setitem(sys.modules, "icalendar", None)
+    with pytest.raises(MissingExtra, match=r"incidentflow\[calendar\]") as raised:
+        invitation(demo(), now=NOW)
+    assert ("calendar", "icalendar") == (raised.value.extra, raised.value.package)
+
+
+def test_typed_text_in_the_invitation_cannot_add_fields(clock: ManualClock) -> None:
+    """A title with line breaks and iCalendar syntax stays inside SUMMARY and DESCRIPTION."""
+    incident = Incident.declare(
+        "INC-7", "x\r\nATTENDEE:mailto:evil@example.com;", Priority.P3, actor="ana", clock=clock
+    )
+    ic = "bo"
+    incident.assign(Role.INCIDENT_COMMANDER, ic, actor="ana")
+    incident.validate("seen", actor=ic)
+    incident.link(LinkKind.TICKET, "https://t", actor=ic)
+    incident.move(State.MITIGATING, message="go", actor=ic)
+    incident.verify_recovery("ok", actor=ic)
+    incident.move(State.YELLOW, message="yellow", actor=ic)
+    incident.move(State.GREEN, message="green", actor=ic)
+    incident.schedule_post_mortem(START + timedelta(days=1), ["bo"], actor=ic)
+    _, event = parse(invitation(incident, now=NOW))
+    assert event.get("ATTENDEE") is None
+    assert "Post-mortem: INC-7 x ATTENDEE:mailto:evil@example.com;" == str(event["SUMMARY"])
+
+
+def test_importing_the_module_does_not_import_icalendar() -> None:
+    """icalendar is imported when an invitation is written, not when the module loads."""
+    code = "import sys, incidentflow.documents.meeting\nprint('icalendar' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "False" == result.stdout.strip()
+
+
+def test_agenda_records_are_frozen() -> None:
+    """An Agenda is a frozen record: change it with attrs.evolve, never in place."""
+    plan = agenda(demo())
+    assert isinstance(plan, Agenda)
+    with pytest.raises(AttributeError):
+        plan.title = "changed"  # type: ignore[misc]
