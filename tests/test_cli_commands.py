@@ -16,30 +16,9 @@ from incidentflow.cli import main
 from incidentflow.cli._incident import RETRIES
 from incidentflow.errors import Conflict
 from incidentflow.store import SQLiteStore, open_store
+from terminal import CLI
 
 T0 = "2026-03-01T14:00:00+00:00"
-
-
-class CLI:
-    """Runs ``main`` against one store and captures the exit code, stdout and stderr."""
-
-    def __init__(self, db: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.db = db
-        self.capsys = capsys
-        self.monkeypatch = monkeypatch
-
-    def __call__(self, *args: str, actor: str = "ana") -> tuple[int, str, str]:
-        """Run ``incidentflow ARGS --db DB`` as ``actor``."""
-        self.monkeypatch.setenv("INCIDENTFLOW_ACTOR", actor)
-        code = main([*args, "--db", str(self.db)])
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def ok(self, *args: str, actor: str = "ana") -> str:
-        """Run a command that must succeed; its stdout."""
-        code, out, err = self(*args, actor=actor)
-        assert (0, "") == (code, err), args
-        return out
 
 
 @pytest.fixture

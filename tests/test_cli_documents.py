@@ -11,33 +11,11 @@ from typing import Any
 import icalendar
 import pytest
 
-from incidentflow.cli import main
 from incidentflow.store import open_store
+from terminal import CLI
 
 DEMO = "INC-1042"
 LATER = "2026-03-10T09:00:00+00:00"
-
-
-class CLI:
-    """Runs ``main`` against one store; exit code, stdout and stderr."""
-
-    def __init__(self, db: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.db = db
-        self.capsys = capsys
-        self.monkeypatch = monkeypatch
-
-    def __call__(self, *args: str, actor: str = "ana") -> tuple[int, str, str]:
-        """Run ``incidentflow ARGS --db DB`` as ``actor``."""
-        self.monkeypatch.setenv("INCIDENTFLOW_ACTOR", actor)
-        code = main([*args, "--db", str(self.db)])
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
-
-    def ok(self, *args: str, actor: str = "ana") -> str:
-        """Run a command that must succeed; its stdout."""
-        code, out, err = self(*args, actor=actor)
-        assert (0, "") == (code, err), args
-        return out
 
 
 @pytest.fixture
@@ -245,3 +223,24 @@ def test_a_missing_extra_exits_6_and_says_what_to_install(
     code, _, err = cli("chart", DEMO, "--output", str(tmp_path / "t.svg"))
     assert 6 == code
     assert "incidentflow[charts]" in err
+
+
+def test_typed_control_characters_never_reach_the_terminal(cli: CLI) -> None:
+    """A title or note with terminal escape sequences prints them as visible U+FFFD."""
+    cli.ok(
+        "declare", "INC-8", "--title", "evil\x1b[2J\x1b]0;pwned\x07", "--priority", "P3",
+        "--at", "2026-03-01T14:00:00+00:00",
+    )  # fmt: skip
+    cli.ok("note", "INC-8", "line one\r\nline two\x1b[31m")
+    outputs = [
+        cli.ok("status", "INC-8"),
+        cli.ok("timeline", "INC-8"),
+        cli.ok("list"),
+        cli.ok("update", "INC-8", "--at", "2026-03-01T15:00:00+00:00"),
+        cli.ok("agenda", "INC-8"),
+    ]
+    for out in outputs:
+        assert "\x1b" not in out
+        assert "\x07" not in out
+        assert "\r" not in out
+    assert "evil\ufffd[2J" in outputs[0]

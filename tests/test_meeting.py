@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from hostile import typed_incident
 from incidentflow import (
     ActionKind,
     FishboneCategory,
@@ -29,7 +30,6 @@ from incidentflow import (
     Priority,
     Role,
     State,
-    Verdict,
 )
 from incidentflow.demo import run_demo
 from incidentflow.documents._markup import inline
@@ -377,31 +377,7 @@ typed = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=30)).fi
 @st.composite
 def hostile_incidents(draw: st.DrawFn) -> Incident:
     """An incident where every piece of typed text is drawn to look like Markdown."""
-    clock = ManualClock(START)
-    t = lambda: draw(typed)  # noqa: E731
-    incident = Incident.declare(
-        t(), t(), Priority.P3, actor=t(), clock=clock, policy=Policy.permissive()
-    )
-    commander = t()
-    incident.assign(Role.INCIDENT_COMMANDER, commander, actor=t())
-    incident.validate(t(), impact=t(), actor=t())
-    incident.link(LinkKind.TICKET, t(), actor=t())
-    incident.move(State.MITIGATING, message=t(), actor=t())
-    started = incident.start_experiment(
-        hypothesis=t(), action=t(), expected=t(), component=t(), owner=commander, actor=t()
-    )
-    incident.conclude_experiment(
-        started.experiment_id, observed=t(), verdict=Verdict.CONFIRMED, actor=t()
-    )
-    incident.log_change(what=t(), where=t(), revert=t(), made_by=t(), actor=t())
-    incident.note(t(), actor=t())
-    incident.add_why(t(), chain=t(), actor=t())
-    incident.add_factor(t(), category=FishboneCategory.PROCESS, actor=t())
-    incident.open_debt(t(), actor=t())
-    incident.add_action(
-        t(), owner=t(), due_at=START + timedelta(days=1), kind=ActionKind.CORRECTIVE, actor=t()
-    )
-    return incident
+    return typed_incident(lambda: draw(typed))
 
 
 def _plain(token: Any) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from incidentflow import codec
+from incidentflow.documents._markup import inline
 from incidentflow.errors import DecodeError, ReplayError
 from incidentflow.events import Declared, Event
 from incidentflow.incident import Incident
@@ -143,7 +144,8 @@ def import_(options: Options) -> int:
 
         print(json.dumps({"imported": ids, "events": len(numbered)}, ensure_ascii=False))
     else:
-        print(f"imported {len(numbered)} events of {len(ids)} incidents: {', '.join(ids)}")
+        names = ", ".join(inline(i) for i in ids)
+        print(f"imported {len(numbered)} events of {len(ids)} incidents: {names}")
     return EXIT_OK
 
 
@@ -162,12 +164,12 @@ def demo(options: Options) -> int:
     if options.db is not None:
         with open_store(options.db) as store:
             store.append(incident.id, list(incident.history), expected_version=0)
-        print(f"Saved {incident.id} to {options.db}")
+        print(f"Saved {inline(incident.id)} to {options.db}")
         return EXIT_OK
     with (
         tempfile.TemporaryDirectory(prefix="incidentflow-demo-") as directory,
         open_store(Path(directory) / "demo.db") as store,
     ):
         store.append(incident.id, list(incident.history), expected_version=0)
-    print(f"Saved {incident.id} to a throwaway store (give --db PATH to keep it)")
+    print(f"Saved {inline(incident.id)} to a throwaway store (give --db PATH to keep it)")
     return EXIT_OK

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from incidentflow import codec
+from incidentflow.documents._markup import inline
 from incidentflow.errors import Conflict
 from incidentflow.events import Event
 from incidentflow.incident import Incident
@@ -172,9 +173,9 @@ def _print(options: Options, incident: Incident, event: Event) -> None:
         json.dump([codec.to_dict(event)], sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return
-    ids = [f"{getattr(event, name)}" for name in _IDS if hasattr(event, name)]
+    ids = [inline(getattr(event, name)) for name in _IDS if hasattr(event, name)]
     recorded = f"{event.type} {ids[0]}" if ids else event.type
     print(
-        f"{incident.id}: recorded {recorded} by {event.actor} "
+        f"{inline(incident.id)}: recorded {recorded} by {inline(event.actor)} "
         f"(version {incident.version}, state {incident.state.value})"
     )

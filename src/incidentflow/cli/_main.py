@@ -198,7 +198,9 @@ def _report(options: Options, failure: Failure) -> int:
         }
         print(json.dumps(document, ensure_ascii=False), file=sys.stderr)
     else:
-        print(f"incidentflow: {failure.message}", file=sys.stderr)
+        from incidentflow.documents._markup import inline  # typed text can't drive the terminal
+
+        print(f"incidentflow: {inline(failure.message)}", file=sys.stderr)
         for rule, detail in failure.unmet if failure.list_unmet else ():
-            print(f"  {rule}: {detail}", file=sys.stderr)
+            print(f"  {rule}: {inline(detail)}", file=sys.stderr)
     return failure.code

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidentflow import codec
+from incidentflow.documents._markup import inline
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import State, mermaid
 from incidentflow.obligations import Obligation
@@ -45,7 +46,7 @@ def _obligation(item: Obligation) -> dict[str, Any]:
 
 def _owed_by(item: Obligation) -> str:
     if item.owners:
-        return ", ".join(item.owners)
+        return ", ".join(inline(owner) for owner in item.owners)
     roles = ", ".join(sorted(r.value for r in item.roles))
     return f"no one holds {roles}" if roles else "anyone"
 
@@ -53,8 +54,8 @@ def _owed_by(item: Obligation) -> str:
 def _due_line(item: Obligation, *, with_incident: bool) -> str:
     marker = "OVERDUE " if item.overdue else ""
     due = f" — due {item.due_at:%Y-%m-%d %H:%M %Z}" if item.due_at else ""
-    where = f"{item.incident_id}  " if with_incident else ""
-    return f"{marker}{where}{item.description} (owed by {_owed_by(item)}){due}"
+    where = f"{inline(item.incident_id)}  " if with_incident else ""
+    return f"{marker}{where}{inline(item.description)} (owed by {_owed_by(item)}){due}"
 
 
 def status(options: Options) -> int:
@@ -82,24 +83,24 @@ def status(options: Options) -> int:
             }
         )
         return EXIT_OK
-    print(f"{incident.id}  {incident.title}")
+    print(f"{inline(incident.id)}  {inline(incident.title)}")
     print(f"  priority  {incident.priority.value}    state  {incident.state.value}")
     print(f"  began     {incident.began_at.isoformat()}    version {incident.version}")
     print("Roles:")
     for role, holders in incident.roles.items():
-        print(f"  {role.value:<20} {', '.join(holders) or '-'}")
+        print(f"  {role.value:<20} {', '.join(inline(h) for h in holders) or '-'}")
     if not incident.roles:
         print("  (none)")
     print("Links:")
     for kind, link in incident.links.items():
-        print(f"  {kind.value:<20} {link.url}")
+        print(f"  {kind.value:<20} {inline(link.url)}")
     if not incident.links:
         print("  (none)")
     print("Next moves:")
     for target, unmet in blocks.items():
         print(f"  → {target.value}: {'blocked by' if unmet else 'ready'}")
         for u in unmet:
-            print(f"      {u.rule}: {u.detail}")
+            print(f"      {u.rule}: {inline(u.detail)}")
     if not blocks:
         print("  (none: the incident is closed)")
     print("Due:")
@@ -128,12 +129,13 @@ def timeline(options: Options) -> int:
         if event.recorded_at != event.occurred_at:
             late = f"  (recorded {event.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z)"
         stamp = event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{stamp}Z  {event.actor:<10} {event.type:<22} {what}{late}")
+        print(f"{stamp}Z  {inline(event.actor):<10} {event.type:<22} {what}{late}")
     return EXIT_OK
 
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
+        value = inline(value)
         return json.dumps(value, ensure_ascii=False) if (" " in value or not value) else value
     return json.dumps(value, ensure_ascii=False)
 
@@ -166,8 +168,8 @@ def list_incidents(options: Options) -> int:
         return EXIT_OK
     for s in found:
         print(
-            f"{s.incident_id:<12} {s.priority.value:<3} {s.state.value:<12} "
-            f"{s.declared_at.astimezone(UTC):%Y-%m-%d %H:%M}Z  {s.title}"
+            f"{inline(s.incident_id):<12} {s.priority.value:<3} {s.state.value:<12} "
+            f"{s.declared_at.astimezone(UTC):%Y-%m-%d %H:%M}Z  {inline(s.title)}"
         )
     if not found:
         print("no incidents")

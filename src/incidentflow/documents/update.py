@@ -179,13 +179,16 @@ class StakeholderUpdate:
         return blocks
 
     def slack_message(self) -> dict[str, Any]:
-        """A Slack message payload: the blocks, and a fallback ``text`` for notifications."""
+        """A Slack message payload: the blocks, and a fallback ``text`` for notifications.
+
+        ``mrkdwn`` is off for the fallback, so the typed id and title in it stay plain text.
+        """
         fallback = (
             f"{slack(self.incident_id)} {slack(self.title)}: stakeholder update "
             f"({self.state.value}, {self.priority.value}"
             + (", no progress)" if self.no_progress else ")")
         )
-        return {"text": fallback, "blocks": self.blocks()}
+        return {"text": fallback, "mrkdwn": False, "blocks": self.blocks()}
 
 
 def _plain(text: str) -> dict[str, Any]:
