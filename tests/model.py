@@ -194,6 +194,7 @@ class Model:
     priority: Priority
     began_at: datetime
     last_stamp: datetime
+    entered_at: datetime  # when the current state was entered (declared: when it began)
     state: State = S.DECLARED
     roles: dict[Role, list[str]] = field(default_factory=dict)
     links: set[LinkKind] = field(default_factory=set)
@@ -219,6 +220,7 @@ class Model:
             priority=event.priority,
             began_at=event.occurred_at,
             last_stamp=event.recorded_at,
+            entered_at=event.occurred_at,
         )
 
     # -- reading ----------------------------------------------------------------------------
@@ -299,6 +301,9 @@ class Model:
             found.append("not_in_future")
         if event.occurred_at < self.began_at:
             found.append("not_before_start")
+        # States are entered in the order of time: no move leaves a state before it was entered.
+        if isinstance(event, ev.StateChanged) and event.occurred_at < self.entered_at:
+            found.append("moves_in_order")
         return found
 
     def unmet(self, event: ev.Event) -> list[str]:
@@ -464,6 +469,7 @@ class Model:
             if (e.source, e.target) == (S.YELLOW, S.MITIGATING):
                 self.recovery_verified = False
             self.state = e.target
+            self.entered_at = e.occurred_at
 
     def copy(self) -> Model:
         """An independent copy: containers copied, their plain values shared."""
@@ -472,6 +478,7 @@ class Model:
             priority=self.priority,
             began_at=self.began_at,
             last_stamp=self.last_stamp,
+            entered_at=self.entered_at,
             state=self.state,
             roles={r: list(hs) for r, hs in self.roles.items()},
             links=set(self.links),
@@ -644,14 +651,17 @@ def check_invariants(
         for role in required_roles(incident.priority):
             assert incident.holders(role), f"{incident.priority} past declared without {role}"
 
-    # The state only ever moved along edges, starting from declared.
-    state = S.DECLARED
+    # The state only ever moved along edges, starting from declared, and each state was
+    # entered no earlier than the one before it (declared when the incident began).
+    state, entered = S.DECLARED, history[0].occurred_at
     for event in history:
         if isinstance(event, ev.StateChanged):
             assert event.source is state, f"a move from {event.source} while {state}"
             assert (event.source, event.target) in EDGES, f"no edge {event.source}->{event.target}"
-            state = event.target
+            assert entered <= event.occurred_at, f"{event} happened before the previous move"
+            state, entered = event.target, event.occurred_at
     assert incident.state is state
+    assert incident.when_entered(state) == entered
 
     # Time: stamps never go backwards; nothing happens before the start or after its stamp.
     began = history[0].occurred_at

@@ -19,9 +19,13 @@ changes, tech debt and action items, the Five Whys chains (root cause or not, de
 policy's 5), whether the report is started, the post-mortem's invitees, the two verifications
 and the times.  Times cannot tell two representatives apart: the incident began an hour before
 it was declared; each command is stamped one minute after the last event and happens when
-stamped; the three timing probes (back-dated before the start, dated after its stamp, stamped a
-minute before the last event) are placed relative to the start and the last stamp; so every
-timing rule comes out the same from every representative.  Nothing
+stamped, but for one move dated a minute back, at the last stamp (never before the previous
+move); the timing probes (a note back-dated before the start, one dated after its stamp, one
+stamped a minute before the last event, a move dated a minute before the previous move) are
+placed relative to the start, the last stamp and the previous move; every move happens at or
+after the declaration, an hour after the start, so the move probe also comes before the start
+exactly when no move was made yet (while declared); so every timing rule comes out the same
+from every representative.  Nothing
 else — notes and updates, who issued past commands, timestamps, the order of holders, depth
 beyond five, who owned a finished experiment — is read by any rule.  So every command has the
 same outcome (accepted or not, the same unmet rules, the same next fingerprint) from every
@@ -134,10 +138,20 @@ def _priority(priority: Priority) -> Build:
     )
 
 
-def _move(target: State | Callable[[Model], State], *, by: str) -> Build:
+def _move(
+    target: State | Callable[[Model], State],
+    *,
+    by: str,
+    at: Callable[[Model], datetime] | None = None,
+) -> Build:
+    """A move from the model's state; ``at`` dates it (default: when stamped)."""
+
     def build(m: Model) -> ev.StateChanged:
         goal = target if isinstance(target, State) else target(m)
-        return ev.StateChanged(actor=by, source=m.state, target=goal, message="moving", **_next(m))
+        times = _next(m)
+        if at is not None:
+            times["occurred_at"] = at(m)
+        return ev.StateChanged(actor=by, source=m.state, target=goal, message="moving", **times)
 
     return build
 
@@ -226,6 +240,12 @@ ALPHABET: dict[str, tuple[Build, ...]] = {
     "lower the priority to P3, by ana": (_priority(Priority.P3),),
     "raise the priority to P1, by ana": (_priority(Priority.P1),),
     "move on along the runbook, by ana": (_move(_onwards, by="ana"),),
+    "move on along the runbook, dated at the last stamp, by ana": (
+        _move(_onwards, by="ana", at=lambda m: m.last_stamp),
+    ),
+    "move on along the runbook, dated a minute before the previous move, by ana": (
+        _move(_onwards, by="ana", at=lambda m: m.entered_at - MINUTE),
+    ),
     "reopen (move to mitigating), by ana": (_move(State.MITIGATING, by="ana"),),
     "dismiss, by ana": (_move(State.DISMISSED, by="ana"),),
     "reopen, by eli": (_move(State.MITIGATING, by="eli"),),
@@ -314,6 +334,8 @@ class Coverage:
     guards_unmet: set[str] = dataclasses.field(default_factory=set)
     rules: set[str] = dataclasses.field(default_factory=set)
     errors: set[str] = dataclasses.field(default_factory=set)
+    # How each move along an edge was dated against the previous move, and its outcome.
+    move_times: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     distinct_states: int = 0
     transitions: int = 0
     accepted: int = 0
@@ -347,6 +369,10 @@ def _offer(
     expected = model.unmet(event)
     moving = isinstance(event, ev.StateChanged) and event.source is model.state
     edge = (event.source, event.target) if isinstance(event, ev.StateChanged) else None
+    dated = ""
+    if moving and edge in EDGES:
+        before, after = event.occurred_at < model.entered_at, event.occurred_at > model.entered_at
+        dated = "before" if before else "after" if after else "at"
     refusal: CommandRefused | None = None
     try:
         recorded = issue(work, event)
@@ -362,6 +388,7 @@ def _offer(
         if moving and edge in EDGES:
             coverage.refused.add(edge)
             coverage.guards_unmet.update(GUARD_NAMES.intersection(refusal.rules))
+            coverage.move_times.add((dated, "refused"))
         return refusal.rules
     assert not expected, f"the library accepted {event}; the model expected {expected}"
     assert recorded == event
@@ -369,6 +396,7 @@ def _offer(
     if edge is not None:
         coverage.taken.add(edge)
         coverage.guards_met.update(EDGES[edge][1])
+        coverage.move_times.add((dated, "accepted"))
     return None
 
 
@@ -509,6 +537,7 @@ def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> 
         "stamps_in_order",
         "not_in_future",
         "not_before_start",
+        "moves_in_order",
         "validated_once",
         "not_already_holder",
         "single_holder",
@@ -526,6 +555,14 @@ def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> 
     }
     assert expected == coverage.rules
     assert {"NotAuthorized", "TransitionBlocked", "RuleViolated"} == coverage.errors
+
+
+def test_moves_are_dated_before_at_and_after_the_previous_move(coverage: Coverage) -> None:
+    """A move dated before the previous move is refused; one at it, or after it, may go."""
+    assert {("before", "refused"), ("at", "accepted"), ("after", "accepted")} <= (
+        coverage.move_times
+    )
+    assert ("before", "accepted") not in coverage.move_times
 
 
 def test_a_fresh_p3_incident_is_explored_too(coverage: Coverage) -> None:

@@ -579,6 +579,73 @@ def test_every_timing_rule_is_reported_together(clock: ManualClock) -> None:
     assert refusal.rules == ("stamps_in_order", "not_in_future")
 
 
+def reopened_p1(clock: ManualClock) -> Incident:
+    """A P1 yellow at 14:10, reopened at 14:20, its recovery verified again at 14:25."""
+    incident = yellow_p1(clock)
+    clock.advance(minutes=10)
+    incident.reopen("errors are back", actor="ana")
+    clock.advance(minutes=5)
+    incident.verify_recovery("error rate at baseline again", actor="bo")
+    return incident
+
+
+def at(hour: int, minute: int) -> datetime:
+    """That time on the test day, in UTC."""
+    return START.replace(hour=hour, minute=minute)
+
+
+def test_a_move_back_dated_before_the_previous_move_is_refused(clock: ManualClock) -> None:
+    """A move dated before the previous move breaks moves_in_order and changes nothing."""
+    incident = reopened_p1(clock)
+    assert at(14, 20) == incident.when_entered(State.MITIGATING)
+    refusal = refused(
+        incident, lambda: incident.announce_yellow("yellow again", actor="ana", at=at(14, 15))
+    )
+    assert isinstance(refusal, TransitionBlocked)
+    assert ("moves_in_order",) == refusal.rules
+    assert (
+        "occurred at 2026-03-01T14:15:00+00:00, before the previous move at "
+        "2026-03-01T14:20:00+00:00"
+    ) == refusal.unmet[0].detail
+    assert (State.MITIGATING, at(14, 10)) == (incident.state, incident.when_entered(State.YELLOW))
+
+
+def test_a_move_at_the_time_of_the_previous_move_is_accepted(clock: ManualClock) -> None:
+    """Equal times are in order: a move may be dated at the very moment of the previous one."""
+    incident = reopened_p1(clock)
+    event = incident.announce_yellow("yellow again", actor="ana", at=at(14, 20))
+    assert (at(14, 20), at(14, 25)) == (event.occurred_at, event.recorded_at)
+    assert at(14, 20) == incident.when_entered(State.YELLOW)
+
+
+def test_a_move_back_dated_after_the_previous_move_is_accepted(clock: ManualClock) -> None:
+    """A move may be back-dated to any time between the previous move and its stamp."""
+    incident = reopened_p1(clock)
+    incident.announce_yellow("yellow again", actor="ana", at=at(14, 22))
+    assert (State.YELLOW, at(14, 22)) == (incident.state, incident.when_entered(State.YELLOW))
+    assert incident == Incident.replay(incident.history)
+
+
+def test_other_events_may_be_back_dated_before_the_last_move(clock: ManualClock) -> None:
+    """moves_in_order binds moves only: a note may be dated before the previous move."""
+    incident = reopened_p1(clock)
+    note = incident.note("the alert fired first at 14:15", actor="di", at=at(14, 15))
+    assert at(14, 15) == note.occurred_at
+
+
+def test_the_declaration_counts_as_the_first_move(clock: ManualClock) -> None:
+    """The first move is in order from the incident's start: at it is fine, before is not."""
+    began = at(13, 50)
+    early = Incident.declare("INC-1", "t", Priority.P2, actor="ana", at=began, clock=clock)
+    refusal = refused(
+        early, lambda: early.dismiss("too early", actor="ana", at=began - timedelta(seconds=1))
+    )
+    assert ("not_before_start", "moves_in_order") == refusal.rules
+    assert refusal.unmet[1].detail.endswith("before the previous move at 2026-03-01T13:50:00+00:00")
+    early.dismiss("a false alarm from the start", actor="ana", at=began)
+    assert began == early.when_entered(State.DISMISSED)
+
+
 def test_declare_with_at_after_now_is_refused(clock: ManualClock) -> None:
     """An incident cannot have begun after it was declared."""
     with pytest.raises(RuleViolated) as info:
@@ -876,6 +943,26 @@ def test_replay_of_reordered_stamps_fails_at_the_second(clock: ManualClock) -> N
     history[first], history[first + 1] = history[first + 1], history[first]
     error = _replay_error(history)
     assert (first + 1, ("stamps_in_order",)) == (error.index, error.rules)
+
+
+def test_replay_of_a_move_before_the_previous_move_fails_at_it(clock: ManualClock) -> None:
+    """A history holding a move dated before the previous move fails replay at that move."""
+    incident = reopened_p1(clock)
+    history = list(incident.history)
+    forged = StateChanged(
+        actor="ana",
+        occurred_at=at(14, 15),
+        recorded_at=at(14, 26),
+        source=State.MITIGATING,
+        target=State.YELLOW,
+        message="yellow again",
+    )
+    error = _replay_error([*history, forged])
+    assert (len(history), ("moves_in_order",)) == (error.index, error.rules)
+    assert "before the previous move at 2026-03-01T14:20:00+00:00" in str(error)
+    refusal = refused(incident, lambda: incident.record(forged))
+    assert isinstance(refusal, TransitionBlocked)
+    assert ("moves_in_order",) == refusal.rules
 
 
 def test_replay_with_a_deleted_event_fails_where_it_was_needed(clock: ManualClock) -> None:

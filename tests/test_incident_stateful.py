@@ -1,12 +1,13 @@
 """The incident as a state machine, checked command by command against an independent model.
 
 A Hypothesis ``RuleBasedStateMachine`` issues random commands — valid and invalid, by people with
-and without roles, back-dated, in the future, before the start, with stamps going backwards,
-naive times, at every priority — and after each one compares the library with the model of
-``tests/model.py`` (written from the specification, not from the implementation): the same
-acceptance, the same unmet rules, the same exception; a refusal leaves the incident exactly as it
-was.  Invariants, written independently too, are checked after every step.  Further properties
-cover refusals of arbitrary events, reachability of every state and tampered histories.
+and without roles, back-dated, in the future, before the start, moves before the previous move,
+with stamps going backwards, naive times, at every priority — and after each one compares the
+library with the model of ``tests/model.py`` (written from the specification, not from the
+implementation): the same acceptance, the same unmet rules, the same exception; a refusal leaves
+the incident exactly as it was.  Invariants, written independently too, are checked after every
+step.  Further properties cover refusals of arbitrary events, reachability of every state and
+tampered histories.
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ times = st.tuples(
             "future",
             "start",
             "before_start",
+            "entered",
+            "since_entered",
+            "before_entered",
             "elsewhere",
         ]
     ),
@@ -262,6 +266,11 @@ class IncidentMachine(RuleBasedStateMachine):
             "future": now + 2 * MINUTE,
             "start": began,
             "before_start": began - timedelta(seconds=1),
+            # When the current state was entered (a move may happen then), halfway from then to
+            # now, and a second before it (a move may not happen then).
+            "entered": model.entered_at,
+            "since_entered": model.entered_at + (now - model.entered_at) / 2,
+            "before_entered": model.entered_at - timedelta(seconds=1),
             "elsewhere": now.astimezone(ZONES[1]),
         }[at_kind]
         at = None if at_kind == "default" else occurred
@@ -644,8 +653,19 @@ class IncidentMachine(RuleBasedStateMachine):
             issue(self.incident, event, **times_given)
         self.assert_unchanged(before, heard)
 
-    def walk(self, steps: int, *, eager: bool, detours: frozenset[str] = frozenset()) -> None:
+    def walk(
+        self,
+        steps: int,
+        *,
+        eager: bool,
+        detours: frozenset[str] = frozenset(),
+        dated: str = "default",
+    ) -> None:
         """Take ``steps`` steps of the runbook; when ``eager``, first try to move on each time.
+
+        Each step is dated as ``dated`` says (see :meth:`when`): with ``entered`` back-dated to
+        when the current state was entered, so moves come at the very moment of the previous
+        move, and with ``since_entered`` to between then and now; ``moves_in_order`` allows both.
 
         Each of ``detours`` happens once when its moment comes: a ``reopen`` just before green,
         a ``hand over`` of the IC role while its holder owns a running experiment, a ``shallow
@@ -660,9 +680,9 @@ class IncidentMachine(RuleBasedStateMachine):
                     continue  # moved on: the next step starts from the new state
             detour = self.detour(detours - self.detoured)
             if detour is not None:
-                self.attempt(detour)
+                self.attempt(detour, (1, dated, UTC))
                 continue
-            self.attempt(towards_post_mortem(model))
+            self.attempt(towards_post_mortem(model), (1, dated, UTC))
 
     def detour(self, detours: frozenset[str]) -> Build | None:
         """The first of ``detours`` whose moment has come, marked as taken."""
@@ -708,10 +728,13 @@ class IncidentMachine(RuleBasedStateMachine):
         steps=st.integers(1, 8),
         eager=st.booleans(),
         detours=st.frozensets(st.sampled_from(DETOURS)),
+        dated=st.sampled_from(["default", "default", "entered", "since_entered"]),
     )
-    def towards_post_mortem(self, steps: int, eager: bool, detours: frozenset[str]) -> None:
+    def towards_post_mortem(
+        self, steps: int, eager: bool, detours: frozenset[str], dated: str
+    ) -> None:
         """The next steps of the runbook, so that runs reach the later states too."""
-        self.walk(steps, eager=eager, detours=detours)
+        self.walk(steps, eager=eager, detours=detours, dated=dated)
 
     @rule(timing=times)
     def push_on(self, timing: Times = (1, "default", UTC)) -> None:
@@ -747,6 +770,7 @@ class IncidentMachine(RuleBasedStateMachine):
         assert model.observe() == observe(self.incident)
         assert model.last_stamp == self.incident.history[-1].recorded_at
         assert model.began_at == self.incident.began_at
+        assert model.entered_at == self.incident.when_entered(self.incident.state)
 
     def teardown(self) -> None:
         if self.model is not None:

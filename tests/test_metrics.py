@@ -430,25 +430,25 @@ def test_time_in_state_and_duration(four: list[Incident]) -> None:
         assert minutes(total) == duration(incident, now=NOW)
 
 
-def test_back_dated_move_is_clamped() -> None:
-    """A move back-dated before the previous one starts at that boundary, never earlier."""
+def test_back_dated_move_starts_its_stretch() -> None:
+    """A move back-dated (after the previous move) starts its stretch when it happened."""
     clock = ManualClock(START)
     incident = staffed("INC-E", Priority.P1, clock)
     clock.advance(minutes=30)
     incident.mitigate("mitigating", actor="ana")  # 14:30
     incident.verify_recovery("fine", actor="bo")
-    clock.advance(minutes=10)
-    incident.announce_yellow("resolved (yellow)", actor="ana", at=at(14, 20))  # back-dated
+    clock.advance(minutes=30)
+    incident.announce_yellow("resolved (yellow)", actor="ana", at=at(14, 40))  # recorded 15:00
     assert (
         StateInterval(State.DECLARED, at(14), at(14, 30)),
-        StateInterval(State.MITIGATING, at(14, 30), at(14, 30)),
-        StateInterval(State.YELLOW, at(14, 30), at(15)),
-    ) == state_intervals(incident, now=at(15))
-    assert minutes(20) == DEFAULT_MEASURES[1].of(incident)  # the milestone keeps occurred_at
+        StateInterval(State.MITIGATING, at(14, 30), at(14, 40)),
+        StateInterval(State.YELLOW, at(14, 40), at(15, 30)),
+    ) == state_intervals(incident, now=at(15, 30))
+    assert minutes(40) == DEFAULT_MEASURES[1].of(incident)
 
 
-def test_first_and_last_entry_go_by_occurred_at() -> None:
-    """A re-entry back-dated before the first entry makes first: earlier and leaves last: alone."""
+def test_first_and_last_entry_go_by_log_order() -> None:
+    """first:/last: are the first and last moves into the state in the log, back-dated or not."""
     clock = ManualClock(START)
     incident = staffed("INC-E", Priority.P1, clock)
     clock.advance(minutes=30)
@@ -457,22 +457,56 @@ def test_first_and_last_entry_go_by_occurred_at() -> None:
     clock.advance(minutes=30)
     incident.announce_yellow("resolved (yellow)", actor="ana")  # 15:00
     clock.advance(minutes=10)
-    incident.reopen("it never worked", actor="ana", at=at(14, 20))  # recorded 15:10
-    assert (at(14, 20), at(14, 30)) == (
+    incident.reopen("it never worked", actor="ana", at=at(15, 5))  # recorded 15:10
+    assert (at(14, 30), at(15, 5)) == (
         Milestone("first:mitigating").at(incident),
         Milestone("last:mitigating").at(incident),
     )
+    assert incident.when_entered(State.MITIGATING) == Milestone("last:mitigating").at(incident)
     assert (
-        StateInterval(State.YELLOW, at(15), at(15)),
-        StateInterval(State.MITIGATING, at(15), at(16)),
+        StateInterval(State.YELLOW, at(15), at(15, 5)),
+        StateInterval(State.MITIGATING, at(15, 5), at(16)),
     ) == state_intervals(incident, now=at(16))[-2:]
 
 
-def test_now_before_the_last_move_clamps_the_open_interval(four: list[Incident]) -> None:
-    """With now before the last move, the open interval has zero length, never negative."""
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda i, now: stats([i], now=now),
+        lambda i, now: state_intervals(i, now=now),
+        lambda i, now: duration(i, now=now),
+        lambda i, now: time_in_state(i, now=now),
+        lambda i, now: update_gaps(i, now=now),
+    ],
+    ids=["stats", "state_intervals", "duration", "time_in_state", "update_gaps"],
+)
+def test_now_before_the_last_record_is_refused(
+    four: list[Incident], call: Callable[[Incident, datetime], Any]
+) -> None:
+    """now before the last recorded event raises InvalidInput naming the incident; equal is fine."""
     a = four[0]
-    assert StateInterval(State.GREEN, at(15, 30), at(15, 30)) == state_intervals(a, now=at(15))[-1]
-    assert minutes(90) == duration(a, now=at(15))
+    assert at(15, 30) == a.last_recorded_at
+    with pytest.raises(InvalidInput, match=r"now \(2026-03-01T15:29:00\+00:00\) is before INC-A's"):
+        call(a, at(15, 29))
+    call(a, at(15, 30))
+
+
+def test_stats_checks_every_incident(four: list[Incident]) -> None:
+    """stats refuses a now before any one incident's last record, naming that incident."""
+    d = four[3]
+    early = d.last_recorded_at + timedelta(seconds=1)
+    with pytest.raises(InvalidInput, match="before INC-B's last recorded event"):
+        stats([d, four[1]], now=early)
+    assert 1 == stats([d], now=early).group().incidents
+
+
+def test_figures_at_the_last_record(four: list[Incident]) -> None:
+    """At now equal to the last record, A's green stretch has just begun and lasts no time."""
+    a = four[0]
+    assert (
+        StateInterval(State.GREEN, at(15, 30), at(15, 30)) == state_intervals(a, now=at(15, 30))[-1]
+    )
+    assert minutes(90) == duration(a, now=at(15, 30))
 
 
 def test_time_in_state_uses_any_timezone(four: list[Incident]) -> None:
@@ -519,12 +553,67 @@ def test_update_gaps_of_a_dismissed_incident(four: list[Incident]) -> None:
 
 
 def test_update_gaps_follow_the_priority_in_force(four: list[Incident]) -> None:
-    """D's gaps use P2's 45 minutes until 14:50, then P0's 15; the open gap counts when late."""
+    """D, raised to P0 at 14:50, 20 minutes after an update, is late from then until 15:00."""
+    d = four[3]
     assert (
         gap(at(14), at(14, 30), 45, within=True),
-        gap(at(14, 30), at(15), 45, within=True),
+        gap(at(14, 30), at(15), 20, within=False),  # P0's 14:45 had passed when it came in
         gap(at(15), NOW, 15, within=False, open=True),
-    ) == update_gaps(four[3], now=NOW)
+    ) == update_gaps(d, now=NOW)
+
+
+def priority_changed(first: Priority, then: Priority, change: int, update: int) -> Incident:
+    """Declared at 14:00 with ``first``, changed to ``then`` at 14:``change``, then updated."""
+    clock = ManualClock(START)
+    incident = staffed("INC-P", first, clock)
+    clock.advance(minutes=change)
+    incident.change_priority(then, reason="impact changed", actor="ana")
+    clock.advance(minutes=update - change)
+    incident.post_update("news", actor="cy")
+    return incident
+
+
+def update_overdue(incident: Incident, when: datetime) -> bool:
+    """Whether due() shows the stakeholder update overdue at ``when``."""
+    return any(o.kind == "stakeholder_update" and o.overdue for o in incident.due(when))
+
+
+def test_raised_priority_tightens_the_running_gap() -> None:
+    """P2 (45m) raised to P0 (15m) at 14:10, update at 14:40: allowed 15m, so the gap is late."""
+    incident = priority_changed(Priority.P2, Priority.P0, change=10, update=40)
+    assert (gap(at(14), at(14, 40), 15, within=False),) == update_gaps(incident, now=at(14, 40))
+    before_update = Incident.replay(incident.history[:-1])
+    assert update_overdue(before_update, at(14, 16))  # due() agrees: overdue since 14:15
+
+
+def test_lowered_priority_relaxes_the_running_gap() -> None:
+    """P0 (15m) lowered to P3 (45m) at 14:10, update at 14:40: due() never showed it late."""
+    incident = priority_changed(Priority.P0, Priority.P3, change=10, update=40)
+    assert (gap(at(14), at(14, 40), 45, within=True),) == update_gaps(incident, now=at(14, 40))
+    before_update = Incident.replay(incident.history[:-1])
+    assert not update_overdue(before_update, at(14, 39))
+
+
+def test_lowered_priority_does_not_undo_a_late_gap() -> None:
+    """P0 lowered to P3 at 14:20, already 5 minutes late, stays late though due() relaxes."""
+    incident = priority_changed(Priority.P0, Priority.P3, change=20, update=30)
+    assert (gap(at(14), at(14, 30), 15, within=False),) == update_gaps(incident, now=at(14, 30))
+    still_open = Incident.replay(incident.history[:-1])
+    assert (gap(at(14), at(14, 25), 15, within=False, open=True),) == update_gaps(
+        still_open, now=at(14, 25)
+    )
+    assert not update_overdue(still_open, at(14, 25))
+
+
+def test_raised_priority_after_its_deadline_makes_the_gap_late_at_once() -> None:
+    """P3 raised to P0 at 14:20, past 14:00 + 15m: due() is late at once; allowed is 20m."""
+    incident = priority_changed(Priority.P3, Priority.P0, change=20, update=21)
+    assert (gap(at(14), at(14, 21), 20, within=False),) == update_gaps(incident, now=at(14, 21))
+    raised = Incident.replay(incident.history[:-1])
+    assert (gap(at(14), at(14, 21), 20, within=False, open=True),) == update_gaps(
+        raised, now=at(14, 21)
+    )
+    assert update_overdue(raised, at(14, 20) + timedelta(seconds=30))
 
 
 @pytest.mark.parametrize(
@@ -572,11 +661,11 @@ def test_dismissal_back_dated_before_declaration_owes_nothing() -> None:
     assert () == update_gaps(incident, now=NOW)
 
 
-def test_open_window_before_declaration_time() -> None:
-    """With now before the declaration stamp, an active incident has no gap yet."""
+def test_open_window_at_declaration_time() -> None:
+    """With now at the declaration stamp, an active incident has no gap yet."""
     clock = ManualClock(START)
     incident = staffed("INC-H", Priority.P3, clock, began=at(13))
-    assert () == update_gaps(incident, now=at(13, 30))
+    assert () == update_gaps(incident, now=at(14))
 
 
 # -- stats ------------------------------------------------------------------------------------
@@ -605,7 +694,7 @@ def test_stats_of_the_hand_computed_incidents(four: list[Incident]) -> None:
                 State.POST_MORTEM: summ(1, 3, 0, 0, 0, 0),
                 State.DISMISSED: summ(1, 3, 0, 0, 0, 0),
             },
-            cadence=Compliance(gaps=12, within=9, share=0.75),
+            cadence=Compliance(gaps=12, within=8, share=8 / 12),
             actions=ActionSummary(total=3, open=2, overdue=1, closed_late=1),
         )
         == everyone
@@ -618,7 +707,7 @@ def test_stats_groups_by_current_priority(four: list[Incident]) -> None:
     assert [None, *Priority] == [g.priority for g in result.groups]
     assert [4, 1, 2, 1, 0] == [g.incidents for g in result.groups]
     p0, p1, p3 = result.group(Priority.P0), result.group(Priority.P1), result.group(Priority.P3)
-    assert Compliance(gaps=3, within=2, share=2 / 3) == p0.cadence
+    assert Compliance(gaps=3, within=1, share=1 / 3) == p0.cadence
     assert ActionSummary(total=1, open=1, overdue=1, closed_late=0) == p0.actions
     assert summ(2, 0, 35, 60, 10, 60) == p1.measures["time_to_mitigate"]
     assert Compliance(gaps=7, within=5, share=5 / 7) == p1.cadence
@@ -692,7 +781,7 @@ def test_to_dict_is_json_with_seconds(four: list[Incident]) -> None:
         "maximum": 9000.0,
     } == everyone["measures"]["time_to_yellow"]
     assert 2400.0 == everyone["time_in_state"]["declared"]["median"]
-    assert {"gaps": 12, "within": 9, "share": 0.75} == everyone["cadence"]
+    assert {"gaps": 12, "within": 8, "share": 8 / 12} == everyone["cadence"]
     assert {"total": 3, "open": 2, "overdue": 1, "closed_late": 1} == everyone["actions"]
     assert {"gaps": 0, "within": 0, "share": None} == p3["cadence"]
     assert None is p3["measures"]["time_to_mitigate"]["median"]
@@ -712,7 +801,7 @@ def test_table_has_a_column_per_group(four: list[Incident]) -> None:
         "time_to_green (began..last:green)"
     ]
     assert ["0s / 0s (1)", "-", "-", "0s / 0s (1)", "-"] == cells["dismissed"]
-    assert ["9/12 (75%)", "2/3 (67%)", "5/7 (71%)", "2/2 (100%)", "-"] == cells[
+    assert ["8/12 (67%)", "1/3 (33%)", "5/7 (71%)", "2/2 (100%)", "-"] == cells[
         "updates within cadence"
     ]
     assert ["2/1/1", "1/1/0", "1/0/1", "0/0/0", "0/0/0"] == cells["actions open/overdue/late"]
@@ -839,7 +928,8 @@ def backdated_incidents(draw: st.DrawFn, *, priority_changes: bool = True) -> In
     """Incidents walked through the runbook with back-dated commands, reopenings and updates.
 
     Every command happens some minutes after the last and is back-dated up to an hour (never
-    before the incident began), so moves, updates and priority changes arrive out of order.
+    before the incident began, and a move never before the previous move), so updates,
+    priority changes and other events arrive out of order.
     """
     clock = ManualClock(START)
     began = START - minutes(draw(st.integers(min_value=0, max_value=90)))
@@ -853,29 +943,33 @@ def backdated_incidents(draw: st.DrawFn, *, priority_changes: bool = True) -> In
         back = minutes(draw(st.integers(min_value=0, max_value=60)))
         return max(began, clock.now() - back)
 
+    def in_order(t: datetime) -> datetime:
+        """``t``, or the previous move's time if ``t`` is before it (moves_in_order)."""
+        return max(t, incident.when_entered(incident.state) or began)
+
     path: list[Callable[[datetime], object]] = [
         lambda t: incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana", at=t),
         lambda t: incident.validate("seen", actor="ana", at=t),
         lambda t: incident.link(LinkKind.TICKET, "https://x.test", actor="ana", at=t),
-        lambda t: incident.mitigate("mitigating", actor="ana", at=t),
+        lambda t: incident.mitigate("mitigating", actor="ana", at=in_order(t)),
         lambda t: incident.verify_recovery("fine", actor="ana", at=t),
-        lambda t: incident.announce_yellow("yellow", actor="ana", at=t),
+        lambda t: incident.announce_yellow("yellow", actor="ana", at=in_order(t)),
         lambda t: incident.verify_customer("Acme", "works", actor="ana", at=t),
-        lambda t: incident.announce_green("green", actor="ana", at=t),
+        lambda t: incident.announce_green("green", actor="ana", at=in_order(t)),
         *(
             lambda t, n=n: incident.add_why(WHYS[n], root_cause=n == 4, actor="ana", at=t)
             for n in range(5)
         ),
         lambda t: incident.start_report(actor="ana", at=t),
-        lambda t: incident.mark_reported("reported", actor="ana", at=t),
+        lambda t: incident.mark_reported("reported", actor="ana", at=in_order(t)),
         lambda t: incident.schedule_post_mortem(
             clock.now() + timedelta(days=1), ["ana"], actor="ana", at=t
         ),
-        lambda t: incident.begin_post_mortem("post-mortem", actor="ana", at=t),
+        lambda t: incident.begin_post_mortem("post-mortem", actor="ana", at=in_order(t)),
     ]
     detours: dict[str, Callable[[datetime], object]] = {
         "update": lambda t: incident.post_update("an update", actor="ana", at=t),
-        "reopen": lambda t: incident.reopen("errors are back", actor="ana", at=t),
+        "reopen": lambda t: incident.reopen("errors are back", actor="ana", at=in_order(t)),
         "action": lambda t: incident.add_action(
             "fix",
             owner="ana",
@@ -889,7 +983,9 @@ def backdated_incidents(draw: st.DrawFn, *, priority_changes: bool = True) -> In
         ),
     }
     if draw(st.integers(min_value=0, max_value=4)) == 0:  # a false alarm, now and then
-        detours["dismiss"] = lambda t: incident.dismiss("a false alarm", actor="ana", at=t)
+        detours["dismiss"] = lambda t: incident.dismiss(
+            "a false alarm", actor="ana", at=in_order(t)
+        )
     if priority_changes:
         detours["priority"] = lambda t: incident.change_priority(
             draw(st.sampled_from(list(Priority))), reason="impact changed", actor="ana", at=t
@@ -909,7 +1005,7 @@ any_incident = st.one_of(incidents(max_steps=20), backdated_incidents())
 
 def later(incident: Incident, extra: int) -> datetime:
     """``extra`` minutes after the incident's last stamp."""
-    return incident.history[-1].recorded_at + minutes(extra)
+    return incident.last_recorded_at + minutes(extra)
 
 
 @settings(max_examples=50)
@@ -977,21 +1073,21 @@ def test_summaries_are_ordered_and_non_negative(incidents: list[Incident], extra
 
 @settings(max_examples=100)
 @given(st.lists(any_incident, min_size=1, max_size=4))
-def test_time_to_mitigate_recomputed_from_the_raw_events(incidents: list[Incident]) -> None:
-    """time_to_mitigate and its median agree with a computation straight from the events."""
+def test_entry_milestones_recomputed_from_the_raw_events(incidents: list[Incident]) -> None:
+    """time_to_mitigate (and its median) and last:yellow agree with the moves in log order."""
     expected = []
     for incident in incidents:
         declared, *rest = incident.history
-        entries = [
-            e.occurred_at
-            for e in rest
-            if isinstance(e, ev.StateChanged) and e.target is State.MITIGATING
-        ]
-        value = min(entries) - declared.occurred_at if entries else None
+        moves = [e for e in rest if isinstance(e, ev.StateChanged)]
+        mitigating = [m.occurred_at for m in moves if m.target is State.MITIGATING]
+        yellow = [m.occurred_at for m in moves if m.target is State.YELLOW]
+        value = mitigating[0] - declared.occurred_at if mitigating else None
         assert value == DEFAULT_MEASURES[0].of(incident)
+        assert (yellow[-1] if yellow else None) == Milestone("last:yellow").at(incident)
         if value is not None:
             expected.append(value.total_seconds())
-    found = stats(incidents, now=START).group().measures["time_to_mitigate"]
+    now = max(i.last_recorded_at for i in incidents)
+    found = stats(incidents, now=now).group().measures["time_to_mitigate"]
     assert len(expected) == found.count
     if expected:
         assert found.median is not None
@@ -1009,8 +1105,96 @@ def test_open_gap_agrees_with_the_overdue_update_obligation(incident: Incident, 
     assert all(g.within == (g.end - g.start <= g.allowed) for g in gaps)
 
 
-@given(incidents(max_steps=20))
-def test_last_entry_is_when_entered(incident: Incident) -> None:
-    """For a log recorded in order, last:<state> is Incident.when_entered(state)."""
+@given(any_incident)
+def test_entries_follow_the_log(incident: Incident) -> None:
+    """first:/last:<state> are the first and last moves into it; last: is when_entered()."""
+    moves = [e for e in incident.history if isinstance(e, ev.StateChanged)]
     for state in State:
         assert incident.when_entered(state) == Milestone(f"last:{state.value}").at(incident)
+        if state is not State.DECLARED:
+            into = [m.occurred_at for m in moves if m.target is state]
+            assert (into[0] if into else None) == Milestone(f"first:{state.value}").at(incident)
+
+
+@st.composite
+def cadence_incidents(draw: st.DrawFn) -> Incident:
+    """Small incidents at whole minutes, nothing back-dated: updates, priority changes, moves."""
+    clock = ManualClock(START)
+    incident = Incident.declare(
+        "INC-8",
+        "a drawn incident",
+        draw(st.sampled_from(list(Priority))),
+        actor="ana",
+        clock=clock,
+        policy=PERMISSIVE,
+    )
+    incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    incident.validate("seen", actor="ana")
+    incident.link(LinkKind.TICKET, "https://x.test", actor="ana")
+
+    def yellow() -> None:
+        incident.verify_recovery("fine", actor="ana")
+        incident.announce_yellow("yellow", actor="ana")
+
+    def green() -> None:
+        incident.verify_customer("Acme", "works", actor="ana")
+        incident.announce_green("green", actor="ana")
+
+    steps: dict[str, Callable[[], object]] = {
+        "update": lambda: incident.post_update("an update", actor="ana"),
+        "priority": lambda: incident.change_priority(
+            draw(st.sampled_from(list(Priority))), reason="impact changed", actor="ana"
+        ),
+        "mitigate": lambda: incident.mitigate("mitigating", actor="ana"),
+        "yellow": yellow,
+        "reopen": lambda: incident.reopen("errors are back", actor="ana"),
+        "green": green,
+        "dismiss": lambda: incident.dismiss("a false alarm", actor="ana"),
+    }
+    weighted = ["update", "update", "priority", "priority", *steps]
+    for step in draw(st.lists(st.sampled_from(weighted), max_size=10)):
+        clock.advance(minutes=draw(st.integers(min_value=0, max_value=25)))
+        with contextlib.suppress(CommandRefused):
+            steps[step]()
+    return incident
+
+
+def update_owed(incident: Incident, when: datetime) -> tuple[bool, datetime | None]:
+    """Whether due() shows the stakeholder update overdue at ``when``, and its due time."""
+    for owed in incident.due(when):
+        if owed.kind == "stakeholder_update":
+            return owed.overdue, owed.due_at
+    return False, None
+
+
+@settings(max_examples=100)
+@given(cadence_incidents(), st.integers(min_value=0, max_value=60))
+def test_update_gaps_agree_with_due_at_every_moment(incident: Incident, extra: int) -> None:
+    """A gap is late exactly when due(), on the record as it stood, showed the update overdue.
+
+    The oracle replays the log as known at every half minute (events fall on whole minutes)
+    and asks due() then.  A late gap's allowed time ends at the first overdue moment (to the
+    sampling step); a gap within the cadence is allowed up to the due time due() showed last.
+    """
+    now = later(incident, extra)
+    step = timedelta(seconds=30)
+    moments = [incident.declared_at + step * n for n in range((now - incident.declared_at) // step)]
+    known: dict[int, Incident] = {}
+    owed = {}
+    for moment in moments:
+        count = sum(1 for e in incident.history if e.recorded_at <= moment)
+        if count not in known:
+            known[count] = Incident.replay(incident.history[:count], policy=PERMISSIVE)
+        owed[moment] = update_owed(known[count], moment)
+    gaps = update_gaps(incident, now=now)
+    for g in gaps:
+        inside = [t for t in moments if g.start <= t < g.end]
+        late = [t for t in inside if owed[t][0]]
+        assert g.within == (not late)
+        if late:
+            assert g.start + g.allowed <= late[0] <= g.start + g.allowed + step
+        else:
+            assert g.start + g.allowed == owed[inside[-1]][1]
+    for moment in moments:
+        if owed[moment][0]:
+            assert any(g.start <= moment < g.end and not g.within for g in gaps)

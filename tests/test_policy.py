@@ -441,6 +441,9 @@ def _refusal_rules(clock: ManualClock) -> set[str]:
     clock.advance(minutes=10)
     i.mitigate("go", actor="ana")
     attempt(lambda: i.note("x", actor="ana", now=START))  # stamps_in_order
+    attempt(
+        lambda: i.announce_yellow("y", actor="ana", at=START + timedelta(minutes=5))
+    )  # moves_in_order, recovery_verified
     attempt(lambda: i.dismiss("no", actor="ana"))  # lifecycle_edge
     attempt(
         lambda: i.record(

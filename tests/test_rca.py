@@ -189,6 +189,29 @@ def test_section_looks_up_by_key(demo: RcaDocument) -> None:
         demo.section("nope")
 
 
+def test_reviewers_fill_the_background_and_out_of_scope() -> None:
+    """Given background and out-of-scope text, those gaps close and the text is in its place."""
+    incident = run_demo(lambda line: None)
+    doc = rca_document(
+        incident, now=NOW, background="The *auth* service issues tokens.", out_of_scope="DNS"
+    )
+    assert [Gap("recommendations", "corrective actions")] == list(doc.gaps)
+    text = doc.markdown()
+    intro = text.index("## 1. Introduction")
+    assert text.index("The \\*auth\\* service issues tokens\\.", intro) < text.index("## 2. Scope")
+    assert text.index("DNS", text.index("### Out of scope")) < text.index("## 3. Problem")
+    with pytest.raises(InvalidInput, match="background"):
+        rca_document(incident, now=NOW, background="  ")
+
+
+def test_a_document_before_the_last_record_is_refused() -> None:
+    """A document as of a moment before the incident's last record is refused."""
+    incident = run_demo(lambda line: None)
+    with pytest.raises(InvalidInput, match="last recorded event"):
+        rca_document(incident, now=incident.last_recorded_at - timedelta(seconds=1))
+    assert incident.version == rca_document(incident, now=incident.last_recorded_at).version
+
+
 def test_demo_gaps_are_what_the_record_leaves_empty(demo: RcaDocument) -> None:
     """The demo's completeness check: no background, no out-of-scope, no corrective action."""
     assert (
@@ -563,11 +586,14 @@ def under_labels(lines: list[str]) -> dict[str, list[str]]:
     return groups
 
 
-@given(incident=incidents(), now=st.datetimes(timezones=st.just(UTC)))
+@given(
+    incident=incidents(), later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30))
+)
 def test_every_recorded_fact_appears_where_the_format_puts_it(
-    incident: Incident, now: datetime
+    incident: Incident, later: timedelta
 ) -> None:
     """Whys, factors, experiments, changes, actions, updates, events and people are in place."""
+    now = incident.last_recorded_at + later
     doc = rca_document(incident, now=now)
     text = doc.markdown()
     found = parts(text)

@@ -46,7 +46,7 @@ RIGHT_AFTER_NO_PROGRESS_UPDATE = 19
 
 
 def test_update_gathers_state_impact_trying_changes_and_next_due() -> None:
-    """Mid-mitigation: every field, from the record, with the next update 30 minutes on."""
+    """Mid-mitigation: every field, from the record, with the next update 30 minutes after it."""
     incident = demo_until(MITIGATING_WITH_E2_RUNNING)
     update = compose_update(incident, now=at(14, 20))
     expected = StakeholderUpdate(
@@ -59,7 +59,7 @@ def test_update_gathers_state_impact_trying_changes_and_next_due() -> None:
         changes=tuple(describe(e) for e in incident.history[11:]),
         no_progress=False,
         last_update_at=at(14, 7),
-        next_update_due=at(14, 37),  # P1 updates every 30 minutes
+        next_update_due=at(14, 50),  # posted at 14:20, P1 updates every 30 minutes
         composed_at=at(14, 20),
     )
     assert expected == update
@@ -86,7 +86,7 @@ def test_update_text_says_one_fact_per_line() -> None:
         "- bo concluded experiment E1, refuted: disk at 41%",
         "- bo started experiment E2 on auth (owner bo): if the app's database token expired, "
         "then inspect auth errors should show token-expired errors since 13:55",
-        "Next update due: 2026-03-01 14:37 UTC",
+        "Next update due: 2026-03-01 14:50 UTC",
     ] == update.text().splitlines()
 
 
@@ -94,7 +94,7 @@ def test_no_progress_is_said_plainly() -> None:
     """With nothing recorded since the last update, the update is a no-progress update."""
     update = compose_update(demo_until(RIGHT_AFTER_NO_PROGRESS_UPDATE), now=at(14, 40))
     assert ((), True) == (update.changes, update.no_progress)
-    assert (at(14, 28), at(14, 58)) == (update.last_update_at, update.next_update_due)
+    assert (at(14, 28), at(15, 10)) == (update.last_update_at, update.next_update_due)
     lines = update.text().splitlines()
     assert "No progress since the last update (2026-03-01 14:28 UTC)." in lines
     assert "Trying: nothing" in lines
@@ -119,26 +119,39 @@ def test_a_composed_update_is_accepted_as_the_update(clock: ManualClock) -> None
 
 
 def test_before_any_update_everything_since_the_declaration_is_new(clock: ManualClock) -> None:
-    """With no update yet, changes start at the declaration and the first is due from it."""
+    """With no update yet, changes start at the declaration; the next is due a cadence on."""
     incident = Incident.declare("INC-8", "Cert expired", Priority.P2, actor="ana", clock=clock)
     incident.validate("browsers warn", actor="ana")
     update = compose_update(incident, now=START + timedelta(minutes=2))
     assert [describe(e) for e in incident.history] == list(update.changes)
     assert (None, None) == (update.last_update_at, update.impact)
-    rules = incident.policy.rules_for(Priority.P2)
-    assert START + rules.update_every == update.next_update_due
+    assert START + timedelta(minutes=2 + 45) == update.next_update_due  # P2: every 45 minutes
     text = update.text()
     assert "Changed since the incident was declared:" in text
     assert "Impact: not assessed yet" in text
 
 
-def test_next_update_due_is_the_obligations_due_time(clock: ManualClock) -> None:
-    """next_update_due is due()'s stakeholder_update deadline, overdue or not."""
+def test_next_update_due_is_what_due_says_once_the_draft_is_posted(clock: ManualClock) -> None:
+    """An overdue incident's draft promises the next update a cadence after it is posted."""
     incident = Incident.declare("INC-8", "Cert expired", Priority.P0, actor="ana", clock=clock)
     late = START + timedelta(hours=2)
     (duty,) = [o for o in incident.due(late) if o.kind == "stakeholder_update"]
     assert duty.overdue
-    assert duty.due_at == compose_update(incident, now=late).next_update_due
+    draft = compose_update(incident, now=late)
+    assert late + timedelta(minutes=15) == draft.next_update_due  # P0: every 15 minutes
+    incident.post_update(draft.text(), actor="ana", now=late)
+    (after,) = [o for o in incident.due(late) if o.kind == "stakeholder_update"]
+    assert draft.next_update_due == after.due_at
+
+
+def test_a_draft_before_the_last_record_is_refused(clock: ManualClock) -> None:
+    """A draft as of a moment before the last recorded event would describe the future."""
+    incident = Incident.declare("INC-8", "Cert expired", Priority.P2, actor="ana", clock=clock)
+    clock.advance(minutes=10)
+    incident.note("still looking", actor="ana")
+    with pytest.raises(InvalidInput, match="last recorded event"):
+        compose_update(incident, now=START + timedelta(minutes=5))
+    assert START + timedelta(minutes=10) == compose_update(incident, now=clock.now()).composed_at
 
 
 def test_a_closed_incident_owes_no_next_update() -> None:
@@ -181,7 +194,7 @@ def test_slack_blocks_have_the_update_in_its_places() -> None:
         "*State*\nmitigating",
         "*Priority*\nP1 (Major Incident)",
         "*Last update*\n2026-03-01 14:07 UTC",
-        "*Next update due*\n2026-03-01 14:37 UTC",
+        "*Next update due*\n2026-03-01 14:50 UTC",
     ] == [f["text"] for f in blocks[1]["fields"]]
     assert {"mrkdwn"} == {f["type"] for f in blocks[1]["fields"]}
     assert "every customer: checkout and deploys fail" == blocks[4]["text"]["text"]
@@ -296,8 +309,8 @@ def test_an_update_can_be_composed_and_posted_in_any_state(incident: Incident) -
     """In every state the update composes; where updates are allowed, posting it is accepted."""
     now = incident.clock.now()
     update = compose_update(incident, now=now)
-    owed = [o.due_at for o in incident.due(now) if o.kind == "stakeholder_update"]
-    assert (owed[0] if owed else None) == update.next_update_due
+    cadence = incident.policy.rules_for(incident.priority).update_every
+    assert (now + cadence if incident.state.active else None) == update.next_update_due
     assert (update.next_update_due is None) == (not incident.state.active)
     assert update.no_progress == (not update.changes)
     if incident.state in COMMAND_STATES["post_update"]:

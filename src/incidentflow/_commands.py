@@ -468,6 +468,7 @@ class Commands:
         """Move along an edge of the lifecycle, if every guard is met.
 
         ``message`` is what is announced (for yellow and green) or why (dismiss, reopen).
+        ``at`` may not come before the previous move (``moves_in_order``).
         """
         return self.record(
             ev.StateChanged(

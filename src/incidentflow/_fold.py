@@ -25,6 +25,7 @@ __all__ = ["FOLD"]
 def _declared(i: Incident, e: ev.Declared) -> None:
     i._declared = e
     i._priority = e.priority
+    i._moved_at = e.occurred_at  # the declaration counts as the first move
 
 
 def _validated(i: Incident, e: ev.Validated) -> None:
@@ -158,6 +159,7 @@ def _state_changed(i: Incident, e: ev.StateChanged) -> None:
     if e.source is State.YELLOW and e.target is State.MITIGATING:
         i._recovery = None
     i._state = e.target
+    i._moved_at = e.occurred_at
 
 
 FOLD: dict[type[ev.Event], Any] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "require_aware"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "require_aware", "require_not_before"]
 
 
 @runtime_checkable
@@ -33,6 +33,27 @@ def require_aware(value: object, name: str) -> datetime:
 
         raise InvalidInput(f"{name} must be a timezone-aware datetime, not {value!r}")
     return value
+
+
+def require_not_before(value: object, earliest: datetime, name: str, what: str) -> datetime:
+    """Return ``value`` if it is aware and not before ``earliest``; else raise ``InvalidInput``.
+
+    Documents and measures are taken as of a moment; one before the record they read would
+    describe events that had not happened yet, so it is refused.  ``what`` names ``earliest``.
+
+    >>> last = datetime(2026, 3, 1, 16, 40, tzinfo=UTC)
+    >>> require_not_before(datetime(2026, 3, 2, tzinfo=UTC), last, "now", "the last record").day
+    2
+    """
+    moment = require_aware(value, name)
+    if moment < earliest:
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"{name} ({moment.isoformat()}) is before {what} ({earliest.isoformat()}); "
+            "ask as of a moment after it"
+        )
+    return moment
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)

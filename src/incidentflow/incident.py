@@ -19,7 +19,7 @@ a :class:`~incidentflow.errors.CommandRefused` naming every unmet rule and chang
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -57,6 +57,8 @@ __all__ = ["Incident"]
 
 E = TypeVar("E", bound=ev.Event)
 
+_UNDECLARED = datetime.min.replace(tzinfo=UTC)  # replaced by the declaration's occurred_at
+
 
 class Incident(Commands):
     """One incident: its state, what was recorded, and the commands that move it on.
@@ -64,8 +66,8 @@ class Incident(Commands):
     Build one with :meth:`declare` or rebuild one with :meth:`replay`; never by hand.  Every
     attribute is read-only; only commands change an incident.  Each command takes the
     ``actor`` issuing it, ``at`` (when it happened, which may be back-dated but never before
-    the incident began) and ``now`` (the stamp; by default the incident's clock), and returns
-    the event it recorded.
+    the incident began, nor for a move before the previous move) and ``now`` (the stamp; by
+    default the incident's clock), and returns the event it recorded.
     """
 
     __slots__ = (
@@ -78,6 +80,7 @@ class Incident(Commands):
         "_factors",
         "_links",
         "_manual_changes",
+        "_moved_at",
         "_notes",
         "_policy",
         "_post_mortem",
@@ -109,6 +112,9 @@ class Incident(Commands):
         self._events: list[ev.Event] = []
         self._declared: ev.Declared | None = None
         self._state = State.DECLARED
+        # When the latest move happened (the declaration's occurred_at until the first move),
+        # kept by the fold so the ``moves_in_order`` rule need not search the log.
+        self._moved_at = _UNDECLARED
         self._priority = Priority.P3
         self._validation: ev.Validated | None = None
         self._links: dict[LinkKind, ev.Linked] = {}
@@ -230,6 +236,11 @@ class Incident(Commands):
         if self._declared is None:
             raise InvalidInput("the incident has not been declared")
         return self._declared
+
+    @property
+    def last_recorded_at(self) -> datetime:
+        """When the latest event was recorded: no document or measure is taken before it."""
+        return self._events[-1].recorded_at
 
     @property
     def state(self) -> State:
@@ -468,6 +479,7 @@ class Incident(Commands):
         return (
             self._declared,
             self._state,
+            self._moved_at,
             self._priority,
             self._validation,
             self._links,

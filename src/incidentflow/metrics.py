@@ -16,7 +16,9 @@ No two tools define MTTA or MTTR alike, so a measure names its two ends explicit
 ['time_to_mitigate=began..mitigating', 'time_to_yellow=began..last:yellow']
 
 Every function reads the incidents and changes nothing; ``now`` (timezone-aware) is the time
-the figures are taken at, for incidents still open.
+the figures are taken at, for incidents still open.  It may not be before an incident's last
+recorded event (:attr:`Incident.last_recorded_at <incidentflow.Incident.last_recorded_at>`):
+figures taken then would count events that had not happened yet.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any, cast
 from attrs import field, frozen
 
 from . import events as ev
-from .clock import require_aware
+from .clock import require_aware, require_not_before
 from .errors import InvalidInput
 from .incident import Incident
 from .lifecycle import State
@@ -107,9 +109,11 @@ def _milestones() -> dict[str, str]:
 MILESTONES: Mapping[str, str] = MappingProxyType(_milestones())
 """Every milestone's canonical name, with what it means.
 
-Event milestones are the ``occurred_at`` of the earliest such event; a state's first and last
-entry are the earliest and latest ``occurred_at`` of the moves into it (for a log recorded in
-order, the first and last such move).  ``first:<state>`` is accepted for ``<state>``.
+Event milestones are the ``occurred_at`` of the earliest such event.  A state's first and last
+entry are the ``occurred_at`` of the first and last move into it in the log: moves are recorded
+in order (the ``moves_in_order`` rule), so ``last:<state>`` is
+:meth:`Incident.when_entered(state) <incidentflow.Incident.when_entered>`.
+``first:<state>`` is accepted for ``<state>``.
 """
 
 _ALIASES: dict[str, str] = {
@@ -290,10 +294,8 @@ def _digest(incident: Incident) -> _Digest:
         elif what is _MOVE:
             target = cast("ev.StateChanged", event).target
             changes.append((at, target))
-            if target not in entered_first or at < entered_first[target]:
-                entered_first[target] = at
-            if target not in entered_last or at > entered_last[target]:
-                entered_last[target] = at
+            entered_first.setdefault(target, at)
+            entered_last[target] = at
         elif what is _PRIORITY:
             priorities.append((at, cast("ev.PriorityChanged | ev.Declared", event).priority))
         elif what not in firsts or at < firsts[what]:
@@ -346,6 +348,19 @@ def _incident(value: object) -> Incident:
     return value
 
 
+def _not_before_record(now: object, incident: Incident) -> datetime:
+    """``now``, if aware and not before ``incident``'s last recorded event."""
+    return require_not_before(
+        now, incident.last_recorded_at, "now", f"{incident.id}'s last recorded event"
+    )
+
+
+def _as_of(incident: object, now: object) -> tuple[_Digest, datetime]:
+    """The digest of ``incident`` and ``now``, both checked."""
+    checked = _incident(incident)
+    return _digest(checked), _not_before_record(now, checked)
+
+
 # -- time in each state ---------------------------------------------------------------------
 
 
@@ -364,15 +379,17 @@ class StateInterval:
 
 
 def _segments(d: _Digest, now: datetime) -> list[tuple[State, datetime, datetime]]:
-    """The state intervals as plain tuples (see :func:`state_intervals`)."""
+    """The state intervals as plain tuples (see :func:`state_intervals`).
+
+    Moves are in order (the ``moves_in_order`` rule) and ``now`` is not before the last
+    record, so no stretch runs backwards.
+    """
     found: list[tuple[State, datetime, datetime]] = []
     state, start = State.DECLARED, d.began
     for at, target in d.changes:
-        boundary = at if at > start else start
-        found.append((state, start, boundary))
-        state, start = target, boundary
-    end = start if state.terminal or now < start else now
-    found.append((state, start, end))
+        found.append((state, start, at))
+        state, start = target, at
+    found.append((state, start, start if state.terminal else now))
     return found
 
 
@@ -380,22 +397,18 @@ def state_intervals(incident: Incident, *, now: datetime) -> tuple[StateInterval
     """The incident's life as contiguous stretches, one per state it was in, in order.
 
     The first starts at ``began_at`` in ``declared``; each move starts the next at its
-    ``occurred_at``, or at the previous boundary if it was back-dated before it, so stretches
-    never run backwards.  The last ends at ``now`` (never before its start), unless the state
-    is terminal (post_mortem, dismissed): the incident's life ends when it enters one, and the
-    terminal stretch has zero length.
+    ``occurred_at`` (moves are recorded in order, so stretches never run backwards).  The last
+    ends at ``now``, unless the state is terminal (post_mortem, dismissed): the incident's life
+    ends when it enters one, and the terminal stretch has zero length.  ``now`` before the
+    incident's last recorded event raises :class:`~incidentflow.errors.InvalidInput`.
     """
-    now = require_aware(now, "now")
-    return tuple(
-        StateInterval(state, start, end)
-        for state, start, end in _segments(_digest(_incident(incident)), now)
-    )
+    d, now = _as_of(incident, now)
+    return tuple(StateInterval(state, start, end) for state, start, end in _segments(d, now))
 
 
 def duration(incident: Incident, *, now: datetime) -> timedelta:
     """The incident's whole life: from ``began_at`` to the end of its last state interval."""
-    now = require_aware(now, "now")
-    d = _digest(_incident(incident))
+    d, now = _as_of(incident, now)
     return _segments(d, now)[-1][2] - d.began
 
 
@@ -411,9 +424,8 @@ def time_in_state(incident: Incident, *, now: datetime) -> Mapping[State, timede
 
     The values add up to :func:`duration` exactly.
     """
-    now = require_aware(now, "now")
-    segments = _segments(_digest(_incident(incident)), now)
-    return MappingProxyType(_time_in_state(segments))
+    d, now = _as_of(incident, now)
+    return MappingProxyType(_time_in_state(_segments(d, now)))
 
 
 # -- stakeholder-update cadence -----------------------------------------------------------------
@@ -423,9 +435,12 @@ def time_in_state(incident: Incident, *, now: datetime) -> Mapping[State, timede
 class UpdateGap:
     """A stretch without a stakeholder update while the incident was active.
 
-    ``allowed`` is the cadence (``update_every``) of the priority in force at ``start``;
-    ``within`` says whether the gap kept to it.  ``open`` marks the gap still running at
-    ``now`` on an active incident, listed only once it has outrun ``allowed``.
+    ``within`` is false when :meth:`~incidentflow.Incident.due` showed the update overdue at
+    some moment during the gap.  ``allowed`` is how long the gap could run before that: the
+    priority's ``update_every``, or less when a priority change tightened the cadence during
+    the gap (see :func:`update_gaps`); ``within`` is ``end - start <= allowed``.  ``open``
+    marks the gap still running at ``now`` on an active incident, listed only once it has
+    outrun ``allowed``.
     """
 
     start: datetime
@@ -456,33 +471,51 @@ def _windows(
         yield opened, closed, True
 
 
+def _deadline(
+    begin: datetime, end: datetime, froms: list[datetime], everies: list[timedelta]
+) -> datetime:
+    """The moment a gap from ``begin`` to ``end`` turns overdue, as ``Incident.due()`` shows.
+
+    ``froms[i]`` is when priority segment ``i`` (cadence ``everies[i]``) takes effect.  While
+    segment ``i`` is in force, ``due()`` has the update due at ``begin + everies[i]``, so the
+    gap is overdue from ``max(segment start, begin + everies[i])`` if that comes before the
+    segment ends (or the segment is the last one the gap reaches).  The first segment where it
+    does gives the deadline: every later segment starts after it.
+    """
+    index = bisect_right(froms, begin) - 1  # froms[0] is began_at, never after begin
+    while True:
+        due = max(froms[index], begin + everies[index])
+        following = index + 1
+        if following == len(froms) or froms[following] >= end or due < froms[following]:
+            return due
+        index = following
+
+
 def _gaps(d: _Digest, segments: list[tuple[State, datetime, datetime]]) -> Iterator[_Gap]:
     policy = d.incident.policy
     froms: list[datetime] = []
     everies: list[timedelta] = []
     for at, priority in d.priorities:
-        since = at if not froms or at > froms[-1] else froms[-1]
-        froms.append(since)
+        # A change back-dated before the previous one takes effect at that one's time.
+        froms.append(at if not froms or at > froms[-1] else froms[-1])
         everies.append(policy.rules_for(priority).update_every)
     updates = sorted(d.updates)
     for opened, closed, is_open in _windows(segments):
         start = opened if opened > d.declared else d.declared
         if closed <= start:
-            if not is_open:
-                continue  # no time passed while active after the declaration: nothing owed
-            closed = start
+            continue  # no time passed while active after the declaration: nothing owed
         points = [start, *(u for u in updates if start <= u <= closed), closed]
         last = len(points) - 2
         for index in range(last + 1):
             begin, end = points[index], points[index + 1]
             if end == begin:
                 continue  # an update at the stretch's edge, or two at once: no time went by
-            allowed = everies[max(bisect_right(froms, begin) - 1, 0)]
+            due = _deadline(begin, end, froms, everies)
             if index == last and is_open:
-                if end - begin > allowed:
-                    yield begin, end, allowed, False, True
+                if end > due:
+                    yield begin, end, due - begin, False, True
             else:
-                yield begin, end, allowed, end - begin <= allowed, False
+                yield begin, end, due - begin, end <= due, False
 
 
 def update_gaps(incident: Incident, *, now: datetime) -> tuple[UpdateGap, ...]:
@@ -491,12 +524,15 @@ def update_gaps(incident: Incident, *, now: datetime) -> tuple[UpdateGap, ...]:
     The cadence clock starts at ``declared_at`` (as :meth:`~incidentflow.Incident.due` does)
     and runs only while the incident is declared, mitigating or yellow.  In each such stretch,
     gaps run from its start to the first update, between updates, and from the last update to
-    its end; a gap of no time at all (an update at the very start, two at once) is not one.  A
-    stretch still running at ``now`` lists its final gap only once it outruns the cadence
-    (``open=True``, ``within=False``).
+    its end; a gap of no time at all (an update at the very start, two at once) is not one.
+
+    A gap is within the cadence unless ``Incident.due()`` would have shown the stakeholder
+    update overdue at some moment during it: ``due()`` counts from the gap's start by the
+    cadence of the priority in force at that moment, so a raised priority can make a gap late
+    at once, and a lowered one relaxes it from then on.  A stretch still running at ``now``
+    lists its final gap only once it has been overdue (``open=True``, ``within=False``).
     """
-    now = require_aware(now, "now")
-    d = _digest(_incident(incident))
+    d, now = _as_of(incident, now)
     return tuple(
         UpdateGap(start=s, end=e, allowed=a, within=w, open=o)
         for s, e, a, w, o in _gaps(d, _segments(d, now))
@@ -788,6 +824,8 @@ def stats(
     Groups come in a fixed order: all incidents, then P0, P1, P2 and P3 (a group with no
     incidents has ``incidents=0`` and empty summaries).  An incident counts under its
     *current* priority.  The result never depends on the order the incidents come in.
+    ``now`` before any incident's last recorded event raises
+    :class:`~incidentflow.errors.InvalidInput` naming the incident.
     """
     now = require_aware(now, "now")
     if isinstance(incidents, Incident) or not isinstance(incidents, Iterable):
@@ -798,6 +836,7 @@ def stats(
     for item in incidents:
         if not isinstance(item, Incident):
             raise InvalidInput(f"stats measures Incident objects, not {type(item).__name__}")
+        _not_before_record(now, item)
         d = _digest(item)
         values = [_measure(m, d) for m in chosen]
         segments = _segments(d, now)

@@ -374,12 +374,15 @@ def _own_role(incident: Incident, event: ev.Event) -> bool:
 
 
 def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
-    # Runs for every event: reads the log itself (``history`` would build a view) and returns
-    # at once when, as almost always, every stamp is in order.
+    # Runs for every event: reads the log itself (``history`` would build a view) and the
+    # latest move's time the fold keeps, and returns at once when, as almost always, every
+    # stamp is in order.
     recorded, occurred = event.recorded_at, event.occurred_at
     last = incident._events[-1].recorded_at
     began = incident.began_at
-    if not (recorded < last or occurred > recorded or occurred < began):
+    moved = incident._moved_at
+    early_move = occurred < moved and isinstance(event, ev.StateChanged)
+    if not (recorded < last or occurred > recorded or occurred < began or early_move):
         return []
     found: list[Unmet] = []
     if recorded < last:
@@ -404,6 +407,14 @@ def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
                 "not_before_start",
                 f"occurred at {occurred.isoformat()}, before the incident began "
                 f"({began.isoformat()})",
+            )
+        )
+    if early_move:
+        found.append(
+            Unmet(
+                "moves_in_order",
+                f"occurred at {occurred.isoformat()}, before the previous move at "
+                f"{moved.isoformat()}",
             )
         )
     return found
@@ -732,6 +743,8 @@ RULES: Mapping[str, str] = MappingProxyType(
         "not_in_future": "What happened is never later than when it was recorded.",
         "not_before_start": "Nothing happens before the incident began (its declaration's "
         "occurred_at).",
+        "moves_in_order": "A move's occurred_at is never before the previous move's (for the "
+        "first move, the declaration's).",
         "validated_once": "The problem is validated once.",
         "not_already_holder": "A person is not given a role they already hold.",
         "single_holder": "Communicator, Recorder and Lead have one holder at a time; a "

@@ -42,6 +42,15 @@ class LinkKind(Vocabulary):
     ANNOUNCEMENT = "announcement"
     """The announcement in the outage channel (step 4)."""
 
+    @property
+    def label(self) -> str:
+        """How documents name the link: ``"Ticket"``, ``"War room"``, ``"Public channel"``, ...
+
+        >>> LinkKind.WAR_ROOM.label
+        'War room'
+        """
+        return self.value.replace("_", " ").capitalize()
+
 
 class Verdict(Vocabulary):
     """How an experiment's observed result compares with its expectation (step 6)."""

@@ -74,7 +74,12 @@ def report(options: Options) -> int:
 
     args = options.args
     document = rca_document(
-        _load(options), now=_now(options), author=args.author, confidentiality=args.confidential
+        _load(options),
+        now=_now(options),
+        author=args.author,
+        confidentiality=args.confidential,
+        background=args.background,
+        out_of_scope=args.out_of_scope,
     )
     gaps = [{"section": gap.section, "what": gap.what} for gap in document.gaps]
     if args.gaps:
@@ -100,6 +105,11 @@ def agenda(options: Options) -> int:
     from incidentflow.documents import invitation
 
     args = options.args
+    if args.ics is not None and args.start is not None:
+        raise InvalidInput(
+            "--ics invites to the post-mortem as scheduled; to move it, schedule it again "
+            "(incidentflow schedule) instead of giving --start"
+        )
     incident = _load(options)
     length = _minutes(args.length, "--length")
     starts_at = None if args.start is None else parse_time(args.start, "--start")
@@ -163,7 +173,7 @@ def compose_and_post(incident: Incident, args: Any, actor: str, at: datetime | N
     """The ``update --post`` command: post the composed update as the incident's update."""
     from incidentflow.documents import compose_update
 
-    update = compose_update(incident, now=at or incident.clock.now())
+    update = compose_update(incident, now=incident.clock.now())  # drafted now, even if back-dated
     return incident.post_update(
         update.text(), no_progress=args.no_progress or update.no_progress, actor=actor, at=at
     )

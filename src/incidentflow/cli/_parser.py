@@ -507,6 +507,8 @@ def _document_commands(commands: _Commands) -> None:
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--author", help="the author or team (default: the Recorders)")
     p.add_argument("--confidential", metavar="NOTE", help="a confidentiality note")
+    p.add_argument("--background", metavar="TEXT", help="the background of the system")
+    p.add_argument("--out-of-scope", metavar="TEXT", help="what the analysis leaves out")
     p.add_argument(
         "--gaps", action="store_true", help="only list what reviewers still have to fill in"
     )

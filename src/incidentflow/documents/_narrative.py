@@ -1,4 +1,4 @@
-"""One plain-English line for each kind of event, for timelines and "what changed" lists.
+"""One plain-English line for each kind of event, and the one way documents show times.
 
 The line holds what people typed as it was typed: a document escapes the whole line for its
 format (see :mod:`._markup`) before placing it.
@@ -13,15 +13,38 @@ format (see :mod:`._markup`) before placing it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from incidentflow import events as ev
 
-__all__ = ["describe"]
+__all__ = ["describe", "elapsed", "moment"]
 
 
-def _moment(value: Any) -> str:
-    return f"{value:%Y-%m-%d %H:%M %Z}"
+def moment(value: datetime) -> str:
+    """A time as every document shows it: in UTC, to the minute, e.g. ``2026-03-01 14:05 UTC``.
+
+    >>> from datetime import timezone, timedelta
+    >>> moment(datetime(2026, 3, 1, 16, 5, tzinfo=timezone(timedelta(hours=2))))
+    '2026-03-01 14:05 UTC'
+    """
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def elapsed(delta: timedelta) -> str:
+    """A span of time in whole minutes, e.g. ``1 d 2 h 5 min``, ``44 min``; never negative.
+
+    >>> elapsed(timedelta(days=1, hours=2, minutes=5, seconds=59)), elapsed(timedelta(hours=2))
+    ('1 d 2 h 5 min', '2 h')
+    >>> elapsed(timedelta(0))
+    '0 min'
+    """
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else ""]
+    parts.append(f"{minutes} min" if minutes or not any(parts) else "")
+    return " ".join(p for p in parts if p)
 
 
 _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
@@ -32,7 +55,7 @@ _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
         f"{e.actor} validated the problem: {e.evidence}"
         + (f" (impact: {e.impact})" if e.impact else "")
     ),
-    ev.Linked: lambda e: f"{e.actor} linked the {e.kind.value.replace('_', ' ')}: {e.url}",
+    ev.Linked: lambda e: f"{e.actor} linked the {e.kind.label.lower()}: {e.url}",
     ev.RoleAssigned: lambda e: f"{e.actor} assigned {e.holder} as {e.role.title}",
     ev.RoleHandedOff: lambda e: (
         f"{e.actor} handed {e.role.title} from {e.from_holder} to {e.to_holder}"
@@ -82,11 +105,11 @@ _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
     ),
     ev.PostMortemScheduled: lambda e: (
         f"{e.actor} scheduled the post-mortem for "
-        f"{_moment(e.scheduled_for)}, inviting {', '.join(e.invitees)}"
+        f"{moment(e.scheduled_for)}, inviting {', '.join(e.invitees)}"
     ),
     ev.ActionAdded: lambda e: (
         f"{e.actor} added {e.kind.value} action {e.action_id} for "
-        f"{e.owner}, due {_moment(e.due_at)}: {e.description}"
+        f"{e.owner}, due {moment(e.due_at)}: {e.description}"
     ),
     ev.ActionClosed: lambda e: (
         f"{e.actor} closed action {e.action_id}" + (f": {e.note}" if e.note else "")

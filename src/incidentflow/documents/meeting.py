@@ -32,8 +32,9 @@ from incidentflow.lifecycle import State
 from incidentflow.records import FishboneCategory, LinkKind
 from incidentflow.roles import Role
 
+from ._facts import role_holders, systems
 from ._markup import inline, markdown
-from ._narrative import describe
+from ._narrative import describe, elapsed, moment
 
 if TYPE_CHECKING:
     from icalendar import vCalAddress
@@ -200,14 +201,15 @@ class Agenda:
         if self.starts_at is None:
             return f"{minutes} minutes, not scheduled yet"
         ends = self.starts_at + self.length
-        return f"{minutes} minutes, from {_moment(self.starts_at)} to {_moment(ends)}"
+        return f"{minutes} minutes, from {moment(self.starts_at)} to {moment(ends)}"
 
     def _slot(self, part: AgendaPart) -> str:
         box = f"time box {part.minimum}–{part.maximum} minutes"
         if part.starts_at is None:
             return f"{part.minutes} minutes; {box}"
         ends = part.starts_at + timedelta(minutes=part.minutes)
-        return f"{part.minutes} minutes, {part.starts_at:%H:%M}–{ends:%H:%M %Z}; {box}"
+        start, end = moment(part.starts_at), moment(ends)
+        return f"{part.minutes} minutes, {start[11:16]}–{end[11:]}; {box}"
 
     def markdown(self) -> str:
         """The agenda as CommonMark; typed text is escaped so it reads as the words it is."""
@@ -266,20 +268,6 @@ def _roles(attendee: Attendee) -> str:
     return ", ".join(r.title for r in attendee.roles) or "invited"
 
 
-def _moment(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M %Z}"
-
-
-def _elapsed(delta: timedelta) -> str:
-    hours, minutes = divmod(_whole_minutes(delta), 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
-
-
 def agenda(
     incident: Incident,
     *,
@@ -333,12 +321,9 @@ def _attendees(incident: Incident) -> tuple[Attendee, ...]:
     if incident.post_mortem is not None:
         for name in incident.post_mortem.invitees:
             held.setdefault(name, set())
-    for event in incident.history:
-        if isinstance(event, ev.RoleAssigned | ev.RoleReleased):
-            held.setdefault(event.holder, set()).add(event.role)
-        elif isinstance(event, ev.RoleHandedOff):
-            held.setdefault(event.from_holder, set()).add(event.role)
-            held.setdefault(event.to_holder, set()).add(event.role)
+    for role, names in role_holders(incident).items():
+        for name in names:
+            held.setdefault(name, set()).add(role)
     return tuple(
         Attendee(name=name, roles=tuple(r for r in Role if r in roles))
         for name, roles in sorted(held.items(), key=lambda item: (item[0].casefold(), item[0]))
@@ -383,24 +368,17 @@ def _background(incident: Incident) -> list[str]:
     ]
     links = incident.links
     lines += _or_nothing(
-        (
-            f"{kind.value.replace('_', ' ').capitalize()}: {links[kind].url}"
-            for kind in LinkKind
-            if kind in links
-        ),
+        (f"{kind.label}: {links[kind].url}" for kind in LinkKind if kind in links),
         "Links",
     )
-    components = dict.fromkeys(
-        [e.component for e in incident.experiments.values()]
-        + [c.where for c in incident.manual_changes.values()]
-    )
+    components = systems(incident)
     if components:
         lines.append(f"Components involved: {', '.join(components)}")
     began = incident.began_at
-    lines.append(f"Began {_moment(began)}; declared {_moment(incident.declared_at)}")
+    lines.append(f"Began {moment(began)}; declared {moment(incident.declared_at)}")
     lines += [
-        f"Moved from {e.source.value} to {e.target.value} at {_moment(e.occurred_at)}, "
-        f"{_elapsed(e.occurred_at - began)} after it began"
+        f"Moved from {e.source.value} to {e.target.value} at {moment(e.occurred_at)}, "
+        f"{elapsed(e.occurred_at - began)} after it began"
         for e in incident.history
         if isinstance(e, ev.StateChanged)
     ]
@@ -421,7 +399,7 @@ _TIMELINE = (
 def _initial_analysis(incident: Incident) -> list[str]:
     key = [e for e in incident.history if isinstance(e, _TIMELINE)]
     key.sort(key=lambda e: e.occurred_at)  # stable: ties keep the order recorded
-    lines = [f"{_moment(e.occurred_at)} — {describe(e)}" for e in key]
+    lines = [f"{moment(e.occurred_at)} — {describe(e)}" for e in key]
     lines += _or_nothing(
         (
             f"Finding: experiment {x.id} on {x.component} {x.verdict.value} — if {x.hypothesis}, "
@@ -471,7 +449,7 @@ def _action_planning(incident: Incident) -> list[str]:
     return _or_nothing(
         (
             f"Action {a.id} ({a.kind.value}, {'open' if a.open else 'closed'}): {a.description} "
-            f"— owner {a.owner}, due {_moment(a.due_at)}"
+            f"— owner {a.owner}, due {moment(a.due_at)}"
             for a in incident.action_items.values()
         ),
         "Proposed actions",
@@ -482,7 +460,7 @@ def _conclusion(incident: Incident) -> list[str]:
     lines = _or_nothing(
         [
             *(
-                f"Open action {a.id}: {a.description} — owner {a.owner}, due {_moment(a.due_at)}"
+                f"Open action {a.id}: {a.description} — owner {a.owner}, due {moment(a.due_at)}"
                 for a in incident.action_items.values()
                 if a.open
             ),
@@ -504,7 +482,7 @@ def _conclusion(incident: Incident) -> list[str]:
         lines.append("Incident report: not started")
     else:
         lines.append(
-            f"Incident report: {report.location or 'started ' + _moment(report.occurred_at)}"
+            f"Incident report: {report.location or 'started ' + moment(report.occurred_at)}"
         )
     lines.append("Schedule follow-up meetings or status updates for whatever is still open")
     return lines

@@ -30,12 +30,12 @@ an HTML tag.  The library's own words are fixed strings that need no escaping.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from attrs import frozen
 
 from incidentflow import events as ev
-from incidentflow.clock import require_aware
+from incidentflow.clock import require_not_before
 from incidentflow.errors import InvalidInput
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import State
@@ -62,7 +62,8 @@ from ._blocks import (
     Text,
     page,
 )
-from ._narrative import describe
+from ._facts import role_holders, systems
+from ._narrative import describe, elapsed, moment
 
 __all__ = [
     "SECTION_KEYS",
@@ -173,18 +174,6 @@ def _label(text: str) -> Span:
     return Span(text, typed=False, strong=True)
 
 
-def _moment(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    return " ".join(p for p in parts if p)
-
-
 def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
@@ -208,22 +197,6 @@ def _plain(text: str) -> Text:
 
 
 # -- facts drawn from the record -------------------------------------------------------------
-
-
-def _role_people(incident: Incident) -> dict[Role, list[str]]:
-    """Everyone who held each role at some point, in the order they took it."""
-    people: dict[Role, list[str]] = {}
-    for event in incident.history:
-        if isinstance(event, ev.RoleAssigned):
-            holder = event.holder
-        elif isinstance(event, ev.RoleHandedOff):
-            holder = event.to_holder
-        else:
-            continue
-        held = people.setdefault(event.role, [])
-        if holder not in held:
-            held.append(holder)
-    return {role: people[role] for role in Role if role in people}
 
 
 def _root_causes(incident: Incident) -> list[Text]:
@@ -262,7 +235,7 @@ def _experiment_table(experiments: Iterable[Experiment]) -> Table:
 
 def _action_status(item: ActionItem, now: datetime) -> str:
     if item.closed_at is not None:
-        return f"closed {_moment(item.closed_at)}"
+        return f"closed {moment(item.closed_at)}"
     return "open, overdue" if item.due_at < now else "open"
 
 
@@ -288,13 +261,13 @@ def _executive_summary(incident: Incident) -> list[Block]:
         (_label("Incident:"), _ours(" "), _typed(incident.id), _ours(", "), _typed(incident.title)),
         (_label("Priority:"), _ours(f" {incident.priority.value} ({incident.priority.title})")),
         (_label("State:"), _ours(f" {incident.state.value} — {incident.state.meaning}")),
-        (_label("Began:"), _ours(f" {_moment(began)}")),
-        (_label("Declared:"), _ours(f" {_moment(incident.declared_at)}")),
+        (_label("Began:"), _ours(f" {moment(began)}")),
+        (_label("Declared:"), _ours(f" {moment(incident.declared_at)}")),
     ]
     for state, label in ((State.YELLOW, "Yellow after:"), (State.GREEN, "Green after:")):
         entered = incident.when_entered(state)
         value = (
-            f"{_duration(entered - began)} (at {_moment(entered)})"
+            f"{elapsed(entered - began)} (at {moment(entered)})"
             if entered is not None
             else "not reached"
         )
@@ -318,10 +291,12 @@ def _table_of_contents() -> list[Block]:
     return [BulletList(tuple((_typed(_HEADINGS[key]),) for key in SECTION_KEYS[3:]))]
 
 
-def _introduction(incident: Incident) -> list[Block]:
+def _introduction(incident: Incident, background: str | None) -> list[Block]:
     return [
         Subheading("Background"),
-        NothingRecorded("the background of the system"),
+        Paragraph((_typed(background),))
+        if background is not None
+        else NothingRecorded("the background of the system"),
         Subheading("Objectives"),
         Paragraph(
             (
@@ -337,13 +312,8 @@ def _introduction(incident: Incident) -> list[Block]:
     ]
 
 
-def _scope(incident: Incident) -> list[Block]:
-    systems = list(
-        dict.fromkeys(
-            [e.component for e in incident.experiments.values()]
-            + [c.where for c in incident.manual_changes.values()]
-        )
-    )
+def _scope(incident: Incident, out_of_scope: str | None) -> list[Block]:
+    names = systems(incident)
     examined: list[Block] = (
         [
             Paragraph(
@@ -352,16 +322,18 @@ def _scope(incident: Incident) -> list[Block]:
                     "and the places manual changes were made."
                 )
             ),
-            BulletList(tuple(_cell(system) for system in systems)),
+            BulletList(tuple(_cell(system) for system in names)),
         ]
-        if systems
+        if names
         else [NothingRecorded("the systems examined")]
     )
     return [
         Subheading("In scope"),
         *examined,
         Subheading("Out of scope"),
-        NothingRecorded("what is out of scope"),
+        Paragraph((_typed(out_of_scope),))
+        if out_of_scope is not None
+        else NothingRecorded("what is out of scope"),
     ]
 
 
@@ -404,7 +376,7 @@ def _problem_description(incident: Incident) -> list[Block]:
 
     blocks.append(Subheading("Links"))
     links = [
-        (_label(f"{kind.value.replace('_', ' ').capitalize()}:"), _ours(" "), _typed(link.url))
+        (_label(f"{kind.label}:"), _ours(" "), _typed(link.url))
         for kind in LinkKind
         if (link := incident.links.get(kind)) is not None
     ]
@@ -421,7 +393,7 @@ def _by(label: str, event: ev.Event, what: Text) -> Text:
         _label(label),
         _ours(" ("),
         _typed(event.actor),
-        _ours(f", {_moment(event.occurred_at)}): "),
+        _ours(f", {moment(event.occurred_at)}): "),
         *what,
     )
 
@@ -472,7 +444,7 @@ def _methodology(incident: Incident) -> list[Block]:
         blocks.append(NothingRecorded("fishbone categories (no contributing factor is recorded)"))
 
     blocks.append(Subheading("Teams and roles involved"))
-    people = _role_people(incident)
+    people = role_holders(incident)
     if people:
         blocks.append(
             Table(
@@ -572,10 +544,10 @@ def _analysis(incident: Incident) -> list[Block]:
                     _cell(c.what),
                     _cell(c.where),
                     _cell(c.by),
-                    _plain(_moment(c.at)),
+                    _plain(moment(c.at)),
                     _cell(c.revert),
                     _plain(
-                        f"{c.outcome.value} {_moment(c.reconciled_at)}"
+                        f"{c.outcome.value} {moment(c.reconciled_at)}"
                         if c.outcome is not None and c.reconciled_at is not None
                         else "not reconciled"
                     ),
@@ -591,7 +563,7 @@ def _analysis(incident: Incident) -> list[Block]:
 
 def _recommendations(incident: Incident, now: datetime) -> list[Block]:
     blocks: list[Block] = [
-        Paragraph(_plain(f"Each action has an owner and a due date; status as of {_moment(now)}."))
+        Paragraph(_plain(f"Each action has an owner and a due date; status as of {moment(now)}."))
     ]
     for kind in ActionKind:
         items = [a for a in incident.action_items.values() if a.kind is kind]
@@ -604,7 +576,7 @@ def _recommendations(incident: Incident, now: datetime) -> list[Block]:
                         _cell(a.id),
                         _cell(a.description),
                         _cell(a.owner),
-                        _plain(_moment(a.due_at)),
+                        _plain(moment(a.due_at)),
                         _plain(_action_status(a, now)),
                     )
                     for a in items
@@ -641,7 +613,7 @@ def _conclusion(incident: Incident, now: datetime) -> list[Block]:
         )
     pm = incident.post_mortem
     follow_up += (
-        f" The post-mortem is scheduled for {_moment(pm.scheduled_for)}."
+        f" The post-mortem is scheduled for {moment(pm.scheduled_for)}."
         if pm is not None
         else " No post-mortem is scheduled yet."
     )
@@ -662,7 +634,7 @@ def _summary(incident: Incident) -> list[Block]:
     actions = incident.action_items.values()
     lines = [
         f"{_count(len(history), 'event')} recorded by {_count(len(people), 'person', 'people')}"
-        f", from {_moment(min(times))} to {_moment(max(times))}",
+        f", from {moment(min(times))} to {moment(max(times))}",
         f"{_count(len(experiments), 'experiment')}: "
         + ", ".join(f"{verdicts.count(v)} {v.value}" for v in Verdict)
         + f", {verdicts.count(None)} running",
@@ -689,7 +661,7 @@ def _appendices(incident: Incident) -> list[Block]:
         Table(
             ("Time", "Actor", "Event"),
             tuple(
-                (_plain(_moment(e.occurred_at)), _cell(e.actor), _cell(describe(e)))
+                (_plain(moment(e.occurred_at)), _cell(e.actor), _cell(describe(e)))
                 for e in timeline
             ),
         ),
@@ -701,7 +673,7 @@ def _appendices(incident: Incident) -> list[Block]:
             ("Time", "Author", "No progress", "Message"),
             tuple(
                 (
-                    _plain(_moment(u.occurred_at)),
+                    _plain(moment(u.occurred_at)),
                     _cell(u.actor),
                     _plain("yes" if u.no_progress else "no"),
                     _cell(u.message),
@@ -716,7 +688,7 @@ def _appendices(incident: Incident) -> list[Block]:
 
 
 def _acknowledgments(incident: Incident) -> list[Block]:
-    people = _role_people(incident)
+    people = role_holders(incident)
     if not people:
         return [NothingRecorded("the people who took part")]
     holders = {p for held in people.values() for p in held}
@@ -745,12 +717,12 @@ _REVISIONS = (
 
 def _revision_history(incident: Incident, now: datetime) -> list[Block]:
     rows = tuple(
-        (_plain(str(version)), _plain(_moment(e.recorded_at)), _cell(e.actor), _cell(describe(e)))
+        (_plain(str(version)), _plain(moment(e.recorded_at)), _cell(e.actor), _cell(describe(e)))
         for version, e in enumerate(incident.history, start=1)
         if isinstance(e, _REVISIONS)
     )
     return [
-        Paragraph(_plain(f"Generated from version {incident.version} at {_moment(now)}.")),
+        Paragraph(_plain(f"Generated from version {incident.version} at {moment(now)}.")),
         Table(("Version", "Recorded", "Actor", "Change"), rows)
         if rows
         else NothingRecorded("changes to the analysis or the recommendations"),
@@ -774,19 +746,27 @@ def rca_document(
     now: datetime,
     author: str | None = None,
     confidentiality: str | None = None,
+    background: str | None = None,
+    out_of_scope: str | None = None,
 ) -> RcaDocument:
     """The RCA document for ``incident`` as recorded at ``now``.
 
     ``author`` defaults to the Recorder (or, with none, whoever declared the incident); the
     date on the title page is ``now``'s date.  ``confidentiality`` is the title page's note,
-    left out when ``None``.  A naive ``now`` or anything but an
+    left out when ``None``.  The record cannot say what the system is or what the analysis
+    leaves out: reviewers write ``background`` and ``out_of_scope``, and until they do, both
+    are gaps.  A naive ``now``, one before the incident's last record, or anything but an
     :class:`~incidentflow.Incident` raises :class:`~incidentflow.errors.InvalidInput`.
     """
     if not isinstance(incident, Incident):
         raise InvalidInput(f"incident must be an Incident, not {incident!r}")
-    now = require_aware(now, "now")
+    now = require_not_before(
+        now, incident.last_recorded_at, "now", f"{incident.id}'s last recorded event"
+    )
     named = _optional_text(author, "author")
     note = _optional_text(confidentiality, "confidentiality")
+    background = _optional_text(background, "background")
+    out_of_scope = _optional_text(out_of_scope, "out_of_scope")
     authors = (
         (named,)
         if named is not None
@@ -797,8 +777,8 @@ def rca_document(
         "title_page": _title_page(incident, now, authors, note),
         "executive_summary": _executive_summary(incident),
         "table_of_contents": _table_of_contents(),
-        "introduction": _introduction(incident),
-        "scope": _scope(incident),
+        "introduction": _introduction(incident, background),
+        "scope": _scope(incident, out_of_scope),
         "problem_description": _problem_description(incident),
         "methodology": _methodology(incident),
         "analysis": _analysis(incident),

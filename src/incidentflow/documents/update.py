@@ -26,7 +26,7 @@ from typing import Any
 from attrs import frozen
 
 from incidentflow import events as ev
-from incidentflow.clock import require_aware
+from incidentflow.clock import require_not_before
 from incidentflow.errors import InvalidInput
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import State
@@ -34,7 +34,7 @@ from incidentflow.priorities import Priority
 from incidentflow.records import Experiment
 
 from ._markup import inline, slack
-from ._narrative import describe
+from ._narrative import describe, moment
 
 __all__ = ["StakeholderUpdate", "compose_update"]
 
@@ -47,14 +47,10 @@ _FIELD_LIMIT = 2000
 _LINE_LIMIT = 1000  # one listed item, so a single long one cannot crowd out the rest
 
 
-def _moment(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M %Z}"
-
-
 def _trying(experiment: Experiment) -> str:
     return (
         f"{experiment.id} on {experiment.component} (owner {experiment.owner}, since "
-        f"{_moment(experiment.started_at)}): if {experiment.hypothesis}, then "
+        f"{moment(experiment.started_at)}): if {experiment.hypothesis}, then "
         f"{experiment.action} should show {experiment.expected}"
     )
 
@@ -91,19 +87,19 @@ class StakeholderUpdate:
 
     @property
     def _last(self) -> str:
-        return _moment(self.last_update_at) if self.last_update_at else "none yet"
+        return moment(self.last_update_at) if self.last_update_at else "none yet"
 
     @property
     def _next(self) -> str:
         if self.next_update_due is None:
             return f"none: the incident is {self.state.value}, no longer active"
-        return _moment(self.next_update_due)
+        return moment(self.next_update_due)
 
     @property
     def _since(self) -> str:
         if self.last_update_at is None:
             return "since the incident was declared"
-        return f"since the last update ({_moment(self.last_update_at)})"
+        return f"since the last update ({moment(self.last_update_at)})"
 
     # -- plain text ------------------------------------------------------------------------
 
@@ -111,7 +107,7 @@ class StakeholderUpdate:
         """The update as plain text, one fact per line, ready to post as the update itself."""
         lines = [
             f"Update on {inline(self.incident_id)}: {inline(self.title)}, "
-            f"at {_moment(self.composed_at)}",
+            f"at {moment(self.composed_at)}",
             f"State: {self.state.value}",
             f"Priority: {self._priority}",
             f"Impact: {inline(self.impact) if self.impact else 'not assessed yet'}",
@@ -173,7 +169,7 @@ class StakeholderUpdate:
         blocks.append(
             {
                 "type": "context",
-                "elements": [_mrkdwn(f"Composed by incidentflow at {_moment(self.composed_at)}")],
+                "elements": [_mrkdwn(f"Composed by incidentflow at {moment(self.composed_at)}")],
             }
         )
         return blocks
@@ -231,12 +227,16 @@ def compose_update(incident: Incident, *, now: datetime) -> StakeholderUpdate:
     """The stakeholder update for ``incident`` at ``now``; works in every state.
 
     What changed is everything recorded after the last update posted, or since the
-    declaration when none was.  The next update is due by the same rule as
-    :meth:`~incidentflow.Incident.due`'s ``stakeholder_update`` duty.
+    declaration when none was.  The draft is meant to be posted at ``now``, so the next update
+    is due one cadence of the current priority after ``now`` (the rule
+    :meth:`~incidentflow.Incident.due` applies once this one is posted).  ``now`` may not be
+    earlier than the incident's last record: the draft describes the incident as recorded.
     """
     if not isinstance(incident, Incident):
         raise InvalidInput(f"incident must be an Incident, not {incident!r}")
-    now = require_aware(now, "now")
+    now = require_not_before(
+        now, incident.last_recorded_at, "now", f"{incident.id}'s last recorded event"
+    )
     history = incident.history
     start = 0
     for index in range(len(history) - 1, -1, -1):
@@ -256,8 +256,10 @@ def compose_update(incident: Incident, *, now: datetime) -> StakeholderUpdate:
         changes=changes,
         no_progress=not changes,
         last_update_at=max(u.occurred_at for u in updates) if updates else None,
-        next_update_due=next(
-            (o.due_at for o in incident.due(now) if o.kind == "stakeholder_update"), None
+        next_update_due=(
+            now + incident.policy.rules_for(incident.priority).update_every
+            if incident.state.active
+            else None
         ),
         composed_at=now,
     )
