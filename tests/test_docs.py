@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -137,6 +138,51 @@ def test_quick_start_is_exactly_two_commands() -> None:
         "python3 -m pip install -e '.[test]' && python3 -m pytest",
     ]
     assert (1, expected) == (len(blocks), commands)
+
+
+# -- command-line transcripts ----------------------------------------------------------------
+
+TRANSCRIPT = re.compile(r"<!-- transcript: (.*?) -->\n```console\n(.*?)```", re.DOTALL)
+
+
+def _transcripts() -> list[tuple[str, str]]:
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        found += [(page.name, block) for _, block in TRANSCRIPT.findall(text)]
+    return found
+
+
+def _steps(block: str) -> list[tuple[str, list[str]]]:
+    """Each ``$ command`` of a console block with the lines it is shown to print."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    return steps
+
+
+@pytest.mark.parametrize(("page", "block"), _transcripts(), ids=lambda v: str(v)[:20])
+def test_marked_transcripts_print_what_they_show(
+    page: str, block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A transcript marked in the docs, run against the demo store, prints every line shown."""
+    from incidentflow.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INCIDENTFLOW_DB", str(tmp_path / "incidents.db"))
+    monkeypatch.setenv("INCIDENTFLOW_ACTOR", "ana")
+    assert 0 == main(["demo", "--db", "incidents.db"])
+    capsys.readouterr()
+    for command, shown in _steps(block):
+        words, _, head = command.partition(" | head -")
+        argv = shlex.split(words)
+        assert "incidentflow" == argv[0], (page, command)
+        assert 0 == main(argv[1:]), (page, command)
+        printed = capsys.readouterr().out.splitlines()
+        assert shown == (printed[: int(head)] if head else printed), (page, command)
 
 
 # -- the example chat bot --------------------------------------------------------------------
