@@ -106,6 +106,30 @@ def test_agenda_fits_the_requested_length(cli: CLI) -> None:
     assert "## 1. Introduction" in cli.ok("agenda", DEMO, "--markdown")
 
 
+def test_agenda_writes_a_self_contained_html_page(cli: CLI) -> None:
+    """`agenda --html` prints the agenda as one HTML page, with the same parts as --markdown."""
+    page = cli.ok("agenda", DEMO, "--html")
+    assert page.startswith("<!DOCTYPE html>\n")
+    assert page.endswith("</html>\n")
+    assert "<title>RCA meeting agenda: INC-1042 Database is down</title>" in page
+    assert "<script" not in page
+    markdown = cli.ok("agenda", DEMO, "--markdown")
+    parts = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
+    assert [f"<h2>{part}</h2>" for part in parts] == [
+        line for line in page.splitlines() if line.startswith("<h2>")
+    ]
+
+
+def test_agenda_markdown_and_html_do_not_mix(cli: CLI) -> None:
+    """`agenda --markdown --html` is argparse's usage error, exit 2, and prints no agenda."""
+    with pytest.raises(SystemExit) as exited:
+        cli("agenda", DEMO, "--markdown", "--html")
+    assert 2 == exited.value.code
+    captured = cli.capsys.readouterr()
+    assert "" == captured.out
+    assert "not allowed with argument" in captured.err
+
+
 @pytest.mark.parametrize("length", ["60", "146", "ninety"])
 def test_agenda_refuses_a_length_the_boxes_cannot_fill(cli: CLI, length: str) -> None:
     """A meeting shorter than 80 or longer than 145 minutes, or not a number, is bad input."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import attrs
 import icalendar
 import pytest
 from hypothesis import given, settings
@@ -32,6 +35,7 @@ from incidentflow import (
     State,
 )
 from incidentflow.demo import run_demo
+from incidentflow.documents._blocks import Span
 from incidentflow.documents._markup import inline
 from incidentflow.documents.meeting import (
     AGENDA,
@@ -362,6 +366,8 @@ HOSTILE = [
     "**bold** _it_ ~~gone~~ `code`",
     "[link](https://evil.example) ![img](x.png)",
     "<script>alert(1)</script> <b>",
+    '<img src=x onerror="alert(1)"> " onmouseover="alert(1)',
+    '</li></ul></section><a href="https://evil.example">x</a><!-- c -->',
     "https://evil.example www.evil.example a@b.example",
     "| a | b |\n|---|---|",
     "1. list\n- item\n> quote",
@@ -384,22 +390,107 @@ def _plain(token: Any) -> str:
     return "".join(child.content for child in token.children or ())
 
 
+def benign(plan: Agenda) -> Agenda:
+    """``plan`` with every piece of typed text replaced by a harmless word, shape kept."""
+    return attrs.evolve(
+        plan,
+        incident_id="INC",
+        title="title",
+        attendees=tuple(attrs.evolve(a, name="name") for a in plan.attendees),
+        parts=tuple(attrs.evolve(p, facts=("fact",) * len(p.facts)) for p in plan.parts),
+    )
+
+
+class Structure(HTMLParser):
+    """The tags (with their attributes) and the text content of an HTML document."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, ...]] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+        self.headings: list[tuple[str, str]] = []
+        self.title = ""
+        self._open: str | None = None
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, *(f"{k}={v}" for k, v in attrs)))
+        self.attrs.extend(attrs)
+        if tag in ("title", "h1", "h2", "h3"):
+            self._open = tag
+            if tag != "title":
+                self.headings.append((tag, ""))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.tags.append((f"/{tag}",))
+        self._open = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._open == "title":
+            self.title += data
+        elif self._open is not None:
+            tag, text = self.headings[-1]
+            self.headings[-1] = (tag, text + data)
+
+    def handle_comment(self, data: str) -> None:
+        self.tags.append(("!--",))
+
+    def handle_decl(self, decl: str) -> None:
+        self.tags.append((f"!{decl}",))
+
+    def handle_pi(self, data: str) -> None:
+        self.tags.append(("?",))
+
+    def unknown_decl(self, data: str) -> None:
+        self.tags.append(("![",))
+
+
+def expected_headings(plan: Agenda) -> list[tuple[str, str]]:
+    """The agenda's headings, (tag, text): title, attendees, then each part and its two."""
+    headings = [
+        ("h1", f"RCA meeting agenda: {inline(plan.incident_id)} {inline(plan.title)}"),
+        ("h2", "Attendees"),
+    ]
+    for part in plan.parts:
+        headings += [
+            ("h2", f"{part.number}. {part.title}"),
+            ("h3", "Topics"),
+            ("h3", "From the incident record"),
+        ]
+    return headings
+
+
+def headings_of(tokens: list[Any]) -> list[tuple[str, str]]:
+    """The (tag, text) of every heading among markdown-it's block tokens."""
+    return [
+        (opening.tag, _plain(content))
+        for opening, content in itertools.pairwise(tokens)
+        if opening.type == "heading_open"
+    ]
+
+
 @settings(max_examples=100)
 @given(hostile_incidents())
 def test_typed_text_renders_as_its_own_words_in_markdown(incident: Incident) -> None:
     """Rendered with GFM and linkify, typed text makes no link, HTML, emphasis, code or table."""
     plan = agenda(incident)
-    tokens = MarkdownIt("gfm-like").parse(plan.markdown())
+    markdown = plan.markdown()
+    tokens = MarkdownIt("gfm-like").parse(markdown)
     kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or ()}
     forbidden = {
-        "link_open", "image", "html_inline", "html_block", "em_open", "s_open",
+        "link_open", "image", "html_inline", "html_block", "em_open", "strong_open", "s_open",
         "code_inline", "code_block", "fence", "table_open", "blockquote_open", "hr",
         "softbreak", "hardbreak", "ordered_list_open",
     }  # fmt: skip
     assert set() == kinds & forbidden
-    assert 8 == sum(t.type == "heading_open" for t in tokens)
+    assert expected_headings(plan) == headings_of(tokens)
     inlines = [_plain(t) for t in tokens if t.type == "inline"]
-    assert f"RCA meeting agenda: {inline(incident.id)} {inline(incident.title)}" == inlines[0]
     names = [f"{inline(a.name)}: {', '.join(r.title for r in a.roles) or 'invited'}"
              for a in plan.attendees]  # fmt: skip
     assert names == inlines[3 : 3 + len(names)]
@@ -407,6 +498,66 @@ def test_typed_text_renders_as_its_own_words_in_markdown(incident: Incident) -> 
         heading = inlines.index(f"{part.number}. {part.title}")
         start = inlines.index("From the incident record", heading) + 1
         assert [inline(f) for f in part.facts] == inlines[start : start + len(part.facts)]
+    rendered = Structure(MarkdownIt("gfm-like").render(markdown))
+    assert Structure(MarkdownIt("gfm-like").render(benign(plan).markdown())).tags == rendered.tags
+
+
+@settings(max_examples=100)
+@given(hostile_incidents())
+def test_typed_text_renders_as_its_own_words_in_html(incident: Incident) -> None:
+    """The HTML page has the tags of a benign agenda: no link, script or handler from typing."""
+    plan = agenda(incident)
+    page = Structure(plan.html())
+    assert Structure(benign(plan).html()).tags == page.tags
+    names = {tag[0] for tag in page.tags}
+    assert set() == names & {"a", "img", "script", "link", "iframe", "object", "embed", "!--"}
+    assert not any(name.startswith("on") or name in ("src", "href") for name, _ in page.attrs)
+    assert expected_headings(plan) == page.headings
+    content = set(page.text)
+    for part in plan.parts:
+        assert {inline(fact) for fact in part.facts} <= content
+    assert {f"{inline(a.name)}: {', '.join(r.title for r in a.roles) or 'invited'}"
+            for a in plan.attendees} <= content  # fmt: skip
+
+
+def test_markdown_and_html_are_one_structure() -> None:
+    """Both renderings come from the same sections: the same headings, in the same order."""
+    plan = agenda(demo())
+    tokens = MarkdownIt("gfm-like").parse(plan.markdown())
+    page = Structure(plan.html())
+    assert expected_headings(plan) == headings_of(tokens) == page.headings
+    keys = ["title", "attendees", *(f"part-{n}" for n in range(1, 7))]
+    assert keys == [section.key for section in plan.sections]
+    assert [f"section id={key}" for key in keys] == [
+        " ".join(tag) for tag in page.tags if tag[0] == "section"
+    ]
+
+
+def test_html_is_a_self_contained_page() -> None:
+    """One file: a doctype, one inline style, a no-load CSP, the agenda's title; no URL."""
+    page = Structure(agenda(demo()).html())
+    names = [tag[0] for tag in page.tags]
+    assert "!DOCTYPE html" == names[0]
+    assert 1 == names.count("style")
+    assert not {"script", "link", "a", "img", "iframe", "object", "embed"} & set(names)
+    assert ("http-equiv", "Content-Security-Policy") in page.attrs
+    assert not any(name in ("src", "href", "action") for name, _ in page.attrs)
+    assert "RCA meeting agenda: INC-1042 Database is down" == page.title
+
+
+def test_the_runbooks_topics_are_the_librarys_own_words() -> None:
+    """Every topic is written as it is: none holds a character either format reads as markup."""
+    for part in AGENDA:
+        for topic in part.topics:
+            assert topic == Span(topic, typed=False).markdown() == Span(topic, typed=False).html()
+
+
+def test_an_agenda_without_attendees_says_so_in_html(clock: ManualClock) -> None:
+    """With nobody recorded, the attendee list has one item saying so, in both formats."""
+    plan = agenda(Incident.declare("INC-2", "Slow pages", Priority.P3, actor="ana", clock=clock))
+    assert () == plan.attendees
+    assert "<li>nobody recorded yet</li>" in plan.html()
+    assert "- nobody recorded yet" in plan.markdown().splitlines()
 
 
 @given(incidents(), st.integers(min_value=80, max_value=145))

@@ -100,7 +100,7 @@ def report(options: Options) -> int:
 
 
 def agenda(options: Options) -> int:
-    """The RCA meeting agenda fitted to --length minutes; --ics also writes the invitation."""
+    """The RCA meeting agenda (text, --markdown or --html); --ics also writes the invitation."""
     from incidentflow.documents import agenda as build_agenda
     from incidentflow.documents import invitation
 
@@ -141,7 +141,8 @@ def agenda(options: Options) -> int:
             }
         )
         return EXIT_OK
-    _write(None, (plan.markdown() if args.markdown else plan.text()).rstrip("\n") + "\n")
+    text = plan.html() if args.html else plan.markdown() if args.markdown else plan.text()
+    _write(None, text.rstrip("\n") + "\n")
     return EXIT_OK
 
 

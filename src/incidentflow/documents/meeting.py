@@ -6,6 +6,9 @@ box and the minutes left over are shared in proportion to how far each box stret
 :func:`agenda` fits the parts, times them from the scheduled start, lists who should come (the
 invitees and everyone who held a role) and pre-fills each part with the facts the incident
 recorded: the timeline, the findings, the candidate root causes, the proposed actions.
+An :class:`Agenda` is laid out in the blocks of :mod:`._blocks`, the same as the RCA document,
+so its Markdown (:meth:`Agenda.markdown`) and its HTML page (:meth:`Agenda.html`) are two
+renderings of one structure, with typed text escaped the one way each format needs.
 :func:`invitation` writes the scheduled meeting as an iCalendar (``.ics``) file; it needs the
 ``calendar`` extra (``pip install 'incidentflow[calendar]'``).
 
@@ -32,8 +35,9 @@ from incidentflow.lifecycle import State
 from incidentflow.records import FishboneCategory, LinkKind
 from incidentflow.roles import Role
 
+from ._blocks import BulletList, Paragraph, Section, Span, Subheading, Text, page
 from ._facts import role_holders, systems
-from ._markup import inline, markdown
+from ._markup import inline
 from ._narrative import describe, elapsed, moment
 
 if TYPE_CHECKING:
@@ -171,7 +175,8 @@ class AgendaPart:
 
     ``minimum`` and ``maximum`` are the part's time box in minutes; ``starts_at`` is ``None``
     when the meeting has no start time.  ``facts`` are plain text as recorded (escape them
-    for the format they go into, as :meth:`Agenda.markdown` and :meth:`Agenda.text` do).
+    for the format they go into, as :meth:`Agenda.markdown`, :meth:`Agenda.html` and
+    :meth:`Agenda.text` do).
     """
 
     number: int
@@ -211,35 +216,55 @@ class Agenda:
         start, end = moment(part.starts_at), moment(ends)
         return f"{part.minutes} minutes, {start[11:16]}–{end[11:]}; {box}"
 
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """The agenda as document blocks: title and time, attendees, then one per part.
+
+        The id, the title, the attendees' names and the facts are typed spans; the runbook's
+        topics, the times and the labels are the library's own words.
+        """
+        title = Section(
+            "title",
+            (
+                _ours("RCA meeting agenda: "),
+                _typed(self.incident_id),
+                _ours(" "),
+                _typed(self.title),
+            ),
+            (Paragraph((_ours(f"{self._when}."),)),),
+            level=1,
+        )
+        people: tuple[Text, ...] = tuple(
+            (_typed(a.name), _ours(f": {_roles(a)}")) for a in self.attendees
+        ) or ((_ours("nobody recorded yet"),),)
+        attendees = Section("attendees", (_ours("Attendees"),), (BulletList(people),))
+        parts = tuple(
+            Section(
+                f"part-{part.number}",
+                (_ours(f"{part.number}. {part.title}"),),
+                (
+                    Paragraph((_ours(f"{self._slot(part)}."),)),
+                    Subheading("Topics"),
+                    BulletList(tuple((_ours(topic),) for topic in part.topics)),
+                    Subheading("From the incident record"),
+                    BulletList(tuple((_typed(fact),) for fact in part.facts)),
+                ),
+            )
+            for part in self.parts
+        )
+        return (title, attendees, *parts)
+
     def markdown(self) -> str:
         """The agenda as CommonMark; typed text is escaped so it reads as the words it is."""
-        lines = [
-            f"# RCA meeting agenda: {markdown(self.incident_id)} {markdown(self.title)}",
-            "",
-            f"{self._when}.",
-            "",
-            "## Attendees",
-            "",
-            *(f"- {markdown(a.name)}: {_roles(a)}" for a in self.attendees),
-        ]
-        if not self.attendees:
-            lines.append("- nobody recorded yet")
-        for part in self.parts:
-            lines += [
-                "",
-                f"## {part.number}. {part.title}",
-                "",
-                f"{self._slot(part)}.",
-                "",
-                "**Topics**",
-                "",
-                *(f"- {topic}" for topic in part.topics),
-                "",
-                "**From the incident record**",
-                "",
-                *(f"- {markdown(fact)}" for fact in part.facts),
-            ]
-        return "\n".join(lines) + "\n"
+        return "\n".join(section.markdown() for section in self.sections)
+
+    def html(self) -> str:
+        """The agenda as one self-contained HTML page, the same blocks as :meth:`markdown`.
+
+        Styles are inline; there are no scripts, no links and no external resources, and a
+        content security policy forbids loading any.
+        """
+        return page(f"RCA meeting agenda: {self.incident_id} {self.title}", self.sections)
 
     def text(self) -> str:
         """The agenda as plain text, typed text on one line each (the invitation's body)."""
@@ -262,6 +287,14 @@ class Agenda:
                 *(f"- {inline(fact)}" for fact in part.facts),
             ]
         return "\n".join(lines) + "\n"
+
+
+def _typed(text: str) -> Span:
+    return Span(text)
+
+
+def _ours(text: str) -> Span:
+    return Span(text, typed=False)
 
 
 def _roles(attendee: Attendee) -> str:
