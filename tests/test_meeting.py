@@ -168,13 +168,17 @@ def test_agenda_refuses_a_bad_length_too() -> None:
 # -- the agenda of the demo incident -------------------------------------------------------
 
 
-def test_demo_agenda_matches_the_golden_file() -> None:
-    """The 90-minute agenda of the demo incident is exactly tests/golden/demo-agenda.md."""
-    actual = agenda(demo()).markdown()
+@pytest.mark.parametrize(
+    ("name", "render"), [("demo-agenda.md", "markdown"), ("demo-agenda.html", "html")]
+)
+def test_demo_agenda_matches_the_golden_file(name: str, render: str) -> None:
+    """The 90-minute agenda of the demo incident is exactly tests/golden/demo-agenda.*."""
+    golden = GOLDEN.with_name(name)
+    actual: str = getattr(agenda(demo()), render)()
     if os.environ.get(UPDATE_GOLDEN):
-        GOLDEN.write_bytes(actual.encode("utf-8"))
-        pytest.fail(f"rewrote {GOLDEN}; unset {UPDATE_GOLDEN} and run the tests again")
-    expected = GOLDEN.read_bytes().decode("utf-8")
+        golden.write_bytes(actual.encode("utf-8"))
+        pytest.fail(f"rewrote {golden}; unset {UPDATE_GOLDEN} and run the tests again")
+    expected = golden.read_bytes().decode("utf-8")
     assert expected == actual, f"rerun with {UPDATE_GOLDEN}=1 if the change is intended"
 
 
