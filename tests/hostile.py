@@ -1,4 +1,4 @@
-"""Incidents whose every piece of typed text comes from a strategy meant to break a format.
+"""Typed text meant to break a format: incidents full of it, and a reader of the HTML made.
 
 The document tests draw text that looks like Markdown, HTML or Slack markup and check that it
 comes out as the words it is.  :func:`typed_incident` records one of each kind of fact with
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 from incidentflow import (
     ActionKind,
@@ -73,3 +74,53 @@ def typed_incident(
     if update_after:
         incident.post_update(t(), actor=t())
     return incident
+
+
+class Structure(HTMLParser):
+    """The tags (with their attributes) and the text content of an HTML document."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, ...]] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+        self.headings: list[tuple[str, str]] = []
+        self.title = ""
+        self._open: str | None = None
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, *(f"{k}={v}" for k, v in attrs)))
+        self.attrs.extend(attrs)
+        if tag in ("title", "h1", "h2", "h3"):
+            self._open = tag
+            if tag != "title":
+                self.headings.append((tag, ""))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.tags.append((f"/{tag}",))
+        self._open = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._open == "title":
+            self.title += data
+        elif self._open is not None:
+            tag, text = self.headings[-1]
+            self.headings[-1] = (tag, text + data)
+
+    def handle_comment(self, data: str) -> None:
+        self.tags.append(("!--",))
+
+    def handle_decl(self, decl: str) -> None:
+        self.tags.append((f"!{decl}",))
+
+    def handle_pi(self, data: str) -> None:
+        self.tags.append(("?",))
+
+    def unknown_decl(self, data: str) -> None:
+        self.tags.append(("![",))

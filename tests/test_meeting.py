@@ -8,7 +8,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from hostile import typed_incident
+from hostile import Structure, typed_incident
 from incidentflow import (
     ActionKind,
     FishboneCategory,
@@ -403,56 +402,6 @@ def benign(plan: Agenda) -> Agenda:
         attendees=tuple(attrs.evolve(a, name="name") for a in plan.attendees),
         parts=tuple(attrs.evolve(p, facts=("fact",) * len(p.facts)) for p in plan.parts),
     )
-
-
-class Structure(HTMLParser):
-    """The tags (with their attributes) and the text content of an HTML document."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, ...]] = []
-        self.attrs: list[tuple[str, str | None]] = []
-        self.text: list[str] = []
-        self.headings: list[tuple[str, str]] = []
-        self.title = ""
-        self._open: str | None = None
-        self.feed(page)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, *(f"{k}={v}" for k, v in attrs)))
-        self.attrs.extend(attrs)
-        if tag in ("title", "h1", "h2", "h3"):
-            self._open = tag
-            if tag != "title":
-                self.headings.append((tag, ""))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        self.tags.append((f"/{tag}",))
-        self._open = None
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-        if self._open == "title":
-            self.title += data
-        elif self._open is not None:
-            tag, text = self.headings[-1]
-            self.headings[-1] = (tag, text + data)
-
-    def handle_comment(self, data: str) -> None:
-        self.tags.append(("!--",))
-
-    def handle_decl(self, decl: str) -> None:
-        self.tags.append((f"!{decl}",))
-
-    def handle_pi(self, data: str) -> None:
-        self.tags.append(("?",))
-
-    def unknown_decl(self, data: str) -> None:
-        self.tags.append(("![",))
 
 
 def expected_headings(plan: Agenda) -> list[tuple[str, str]]:

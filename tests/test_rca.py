@@ -6,7 +6,6 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from hostile import Structure
 from incidentflow import (
     ActionKind,
     ChangeOutcome,
@@ -761,43 +761,6 @@ def typed_in(t: dict[str, Any]) -> Iterator[str]:
     """Every typed text of a slot dictionary."""
     for value in t.values():
         yield from value if isinstance(value, list) else [value]
-
-
-class Structure(HTMLParser):
-    """The tags, attributes and text content of an HTML document."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, ...]] = []
-        self.attrs: list[tuple[str, str | None]] = []
-        self.text: list[str] = []
-        self.feed(page)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, *(f"{k}={v}" for k, v in attrs)))
-        self.attrs.extend(attrs)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        self.tags.append((f"/{tag}",))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def handle_comment(self, data: str) -> None:
-        self.tags.append(("!--",))
-
-    def handle_decl(self, decl: str) -> None:
-        self.tags.append((f"!{decl}",))
-
-    def handle_pi(self, data: str) -> None:
-        self.tags.append(("?",))
-
-    def unknown_decl(self, data: str) -> None:
-        self.tags.append(("![",))
 
 
 RENDER = MarkdownIt("gfm-like")
