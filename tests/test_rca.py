@@ -39,6 +39,8 @@ from incidentflow.documents.rca import (
     NothingRecorded,
     RcaDocument,
     Span,
+    Subheading,
+    Table,
     rca_document,
 )
 from incidentflow.testing import incidents, texts
@@ -556,6 +558,13 @@ def test_our_own_text_may_not_hold_markup() -> None:
     """A span of the library's own words refuses markup characters; typed spans take anything."""
     with pytest.raises(InvalidInput, match="markup characters"):
         Span("<b>", typed=False)
+    for build in (
+        lambda: Subheading("a | b"),
+        lambda: Table(("ok", "<th>"), ()),
+        lambda: NothingRecorded("`code`"),
+    ):
+        with pytest.raises(InvalidInput, match="markup characters"):
+            build()
     assert "\\<b\\>" == Span("<b>").markdown()
 
 

@@ -18,6 +18,7 @@ One structure, two renderers: Markdown and HTML cannot say different things.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from attrs import field, frozen
 
@@ -44,9 +45,20 @@ __all__ = [
 _UNSAFE_OURS = frozenset("<>&\\`|\n\r\t")
 
 
-def _check_ours(instance: Span, attribute: object, value: str) -> None:
-    if not instance.typed and _UNSAFE_OURS.intersection(value):
+def _safe(value: str) -> None:
+    if _UNSAFE_OURS.intersection(value):
         raise InvalidInput(f"the library's own text must not hold markup characters: {value!r}")
+
+
+def _check_ours(instance: Span, attribute: object, value: str) -> None:
+    if not instance.typed:
+        _safe(value)
+
+
+def _our_words(instance: object, attribute: object, value: Any) -> None:
+    texts: tuple[str, ...] = (value,) if isinstance(value, str) else value
+    for text in texts:
+        _safe(text)
 
 
 # -- the structure ---------------------------------------------------------------------------
@@ -91,7 +103,7 @@ class Paragraph:
 class Subheading:
     """A sub-section's heading (level 3), in the library's words."""
 
-    text: str
+    text: str = field(validator=_our_words)
 
 
 @frozen
@@ -112,7 +124,7 @@ class NumberedList:
 class Table:
     """A table: the library's column headings and one row of cells per item."""
 
-    columns: tuple[str, ...]
+    columns: tuple[str, ...] = field(validator=_our_words)
     rows: tuple[tuple[Text, ...], ...]
 
 
@@ -120,7 +132,7 @@ class Table:
 class NothingRecorded:
     """The explicit "Nothing recorded" of a part the record does not fill: a :class:`Gap`."""
 
-    what: str
+    what: str = field(validator=_our_words)
 
 
 Block = Paragraph | Subheading | BulletList | NumberedList | Table | NothingRecorded
