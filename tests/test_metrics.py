@@ -1,4 +1,4 @@
-"""Metrics: milestones, measures, time in state, update cadence and per-priority summaries."""
+"""Metrics: milestones, measures, time in state, update cadence, post-mortems, summaries."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from incidentflow.metrics import (
     MILESTONES,
     ActionSummary,
     Compliance,
+    Deadlines,
     Group,
     Measure,
     Milestone,
@@ -41,11 +42,13 @@ from incidentflow.metrics import (
     Summary,
     UpdateGap,
     duration,
+    post_mortem_deadline,
     state_intervals,
     stats,
     time_in_state,
     update_gaps,
 )
+from incidentflow.obligations import Obligation
 from incidentflow.testing import incidents
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -668,6 +671,160 @@ def test_open_window_at_declaration_time() -> None:
     assert () == update_gaps(incident, now=at(14))
 
 
+# -- post-mortem deadlines --------------------------------------------------------------------
+
+DEADLINE_DAYS = {Priority.P0: 2, Priority.P1: 3, Priority.P2: 5, Priority.P3: 10}
+"""The default policy's post_mortem_within per priority, in days."""
+NOT_JUDGED = Deadlines(due=0, met=0, share=None)
+MET = Deadlines(due=1, met=1, share=1.0)
+LATE = Deadlines(due=1, met=0, share=0.0)
+
+
+def greened(incident_id: str, priority: Priority) -> Incident:
+    """Declared 14:00 on March 1, mitigating 14:10, yellow 14:20, green 14:30 (the clock's now)."""
+    clock = ManualClock(START)
+    incident = staffed(incident_id, priority, clock)
+    clock.advance(minutes=10)
+    incident.mitigate("mitigating", actor="ana")
+    clock.advance(minutes=10)
+    incident.verify_recovery("error rate normal", actor="bo")
+    incident.announce_yellow("resolved (yellow)", actor="ana")
+    clock.advance(minutes=10)
+    incident.verify_customer("Acme", "deploys work", actor="cy")
+    incident.announce_green("resolved (green)", actor="ana")
+    return incident
+
+
+def schedule(incident: Incident, when: datetime) -> None:
+    """Schedule the post-mortem meeting for ``when``, inviting the whole team."""
+    incident.schedule_post_mortem(when, ["ana", "bo", "cy", "di"], actor="ana")
+
+
+def judged(incidents: list[Incident], now: datetime) -> Deadlines:
+    """The 'all' group's post-mortem deadlines at ``now``."""
+    return stats(incidents, now=now, measures=()).group().post_mortems
+
+
+def post_mortem_duty(incident: Incident, when: datetime) -> Obligation | None:
+    """The post_mortem or post_mortem_meeting duty due() lists at ``when``, if any."""
+    for owed in incident.due(when):
+        if owed.kind in ("post_mortem", "post_mortem_meeting"):
+            return owed
+    return None
+
+
+@pytest.mark.parametrize("priority", list(Priority))
+def test_post_mortem_deadline_counts_from_green_by_priority(priority: Priority) -> None:
+    """The deadline is green (14:30) plus P0 2, P1 3, P2 5 or P3 10 days, as due() shows it."""
+    incident = greened("INC-G", priority)
+    expected = at(14, 30, day=1 + DEADLINE_DAYS[priority])
+    assert expected == post_mortem_deadline(incident)
+    duty = post_mortem_duty(incident, at(15))
+    assert duty is not None
+    assert ("post_mortem", expected) == (duty.kind, duty.due_at)
+
+
+def test_never_green_has_no_deadline_and_is_not_judged(four: list[Incident]) -> None:
+    """An incident still declared or dismissed has no deadline and is never judged."""
+    c, d = four[2], four[3]
+    assert (None, None) == (post_mortem_deadline(c), post_mortem_deadline(d))
+    assert NOT_JUDGED == judged([c, d], at(17, day=28))
+
+
+def test_post_mortem_held_in_time() -> None:
+    """A P1 green at 14:30 whose post-mortem was held March 3 met its March 4 deadline."""
+    incident = greened("INC-H", Priority.P1)
+    for number, answer in enumerate(WHYS, start=1):
+        incident.add_why(answer, root_cause=number == len(WHYS), actor="ana")
+    incident.start_report(actor="di")
+    incident.mark_reported("report started", actor="ana")
+    schedule(incident, at(10, day=3))
+    incident.begin_post_mortem("post-mortem scheduled", actor="ana")
+    assert State.POST_MORTEM == incident.state
+    assert MET == judged([incident], at(15)) == judged([incident], at(12, day=10))
+
+
+@pytest.mark.parametrize(
+    ("meeting", "expected"),
+    [
+        (at(9, day=2), MET),
+        (at(14, 30, day=4), MET),  # exactly at the deadline: in time
+        (at(14, 31, day=4), LATE),
+        (at(10, day=9), LATE),
+    ],
+)
+def test_scheduled_post_mortem_is_judged_at_once(meeting: datetime, expected: Deadlines) -> None:
+    """A P1 (deadline March 4 14:30) meets it iff scheduled for no later, judged when scheduled."""
+    incident = greened("INC-S", Priority.P1)
+    schedule(incident, meeting)
+    assert expected == judged([incident], at(14, 30))
+    assert expected == judged([incident], at(9, day=20))
+
+
+def test_post_mortem_scheduled_after_the_deadline_is_late() -> None:
+    """A P0 meeting set for March 4 misses the March 3 14:30 deadline, as due() says."""
+    incident = greened("INC-L", Priority.P0)
+    schedule(incident, at(10, day=4))
+    assert LATE == judged([incident], at(15))
+    duty = post_mortem_duty(incident, at(14, 31, day=3))
+    assert duty is not None
+    assert ("post_mortem_meeting", True) == (duty.kind, duty.overdue)
+    assert duty.description.endswith("after the deadline")
+
+
+def test_rescheduling_counts_the_latest_meeting() -> None:
+    """Only the latest scheduling counts: moving a late meeting into time makes it met."""
+    incident = greened("INC-R", Priority.P0)
+    schedule(incident, at(10, day=4))
+    assert LATE == judged([incident], at(15))
+    schedule(incident, at(10, day=3))
+    assert MET == judged([incident], at(15))
+    schedule(incident, at(10, day=5))
+    assert LATE == judged([incident], at(15))
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (at(14, 30), NOT_JUDGED),
+        (at(9, day=2), NOT_JUDGED),
+        (at(14, 30, day=3), NOT_JUDGED),  # at the deadline: not past it yet
+        (at(14, 30, day=3) + timedelta(seconds=1), LATE),
+        (at(9, day=20), LATE),
+    ],
+)
+def test_unscheduled_post_mortem_is_late_once_past_the_deadline(
+    now: datetime, expected: Deadlines
+) -> None:
+    """A P0 green at 14:30 with nothing scheduled is late after March 3 14:30, as due() says."""
+    incident = greened("INC-U", Priority.P0)
+    assert expected == judged([incident], now)
+    duty = post_mortem_duty(incident, now)
+    assert duty is not None
+    assert ("post_mortem", expected == LATE) == (duty.kind, duty.overdue)
+
+
+def test_unscheduled_hand_computed_incident_turns_late(four: list[Incident]) -> None:
+    """A (P1, green 15:30, nothing scheduled) is judged late after March 4 15:30; B met."""
+    assert MET == judged(four, at(15, 30, day=4))
+    assert Deadlines(due=2, met=1, share=0.5) == judged(four, at(15, 31, day=4))
+
+
+def test_priority_sets_the_deadline() -> None:
+    """The same meeting, four days after green, is late for a P0 (2 days), in time for a P3."""
+    urgent, minor = greened("INC-0", Priority.P0), greened("INC-3", Priority.P3)
+    for incident in (urgent, minor):
+        schedule(incident, at(14, 30, day=5))
+    result = stats([urgent, minor], now=at(15), measures=())
+    assert [Deadlines(due=2, met=1, share=0.5), LATE, NOT_JUDGED, NOT_JUDGED, MET] == [
+        g.post_mortems for g in result.groups
+    ]
+    (row,) = [line for line in result.table().splitlines() if line.startswith("post-mortems")]
+    assert ["post-mortems by deadline", "1/2 (50%)", "0/1 (0%)", "-", "-", "1/1 (100%)"] == (
+        re.split(r"\s{2,}", row.strip())
+    )
+
+
 # -- stats ------------------------------------------------------------------------------------
 
 
@@ -695,6 +852,7 @@ def test_stats_of_the_hand_computed_incidents(four: list[Incident]) -> None:
                 State.DISMISSED: summ(1, 3, 0, 0, 0, 0),
             },
             cadence=Compliance(gaps=12, within=8, share=8 / 12),
+            post_mortems=Deadlines(due=1, met=1, share=1.0),
             actions=ActionSummary(total=3, open=2, overdue=1, closed_late=1),
         )
         == everyone
@@ -715,6 +873,8 @@ def test_stats_groups_by_current_priority(four: list[Incident]) -> None:
     assert {m.name: empty(0) for m in DEFAULT_MEASURES} == dict(p3.measures)
     assert {s: empty(0) for s in State} == dict(p3.time_in_state)
     assert Compliance(gaps=0, within=0, share=None) == p3.cadence
+    assert Deadlines(due=1, met=1, share=1.0) == p1.post_mortems
+    assert Deadlines(due=0, met=0, share=None) == p0.post_mortems == p3.post_mortems
     assert ActionSummary(total=0, open=0, overdue=0, closed_late=0) == p3.actions
 
 
@@ -748,6 +908,7 @@ def test_stats_of_nothing() -> None:
     assert [0] * 5 == [g.incidents for g in result.groups]
     assert {} == dict(result.group().measures)
     assert None is result.group().cadence.share
+    assert Deadlines(due=0, met=0, share=None) == result.group().post_mortems
 
 
 def test_stats_reads_any_iterable_once(four: list[Incident]) -> None:
@@ -784,11 +945,13 @@ def test_to_dict_is_json_with_seconds(four: list[Incident]) -> None:
     assert {"gaps": 12, "within": 8, "share": 8 / 12} == everyone["cadence"]
     assert {"total": 3, "open": 2, "overdue": 1, "closed_late": 1} == everyone["actions"]
     assert {"gaps": 0, "within": 0, "share": None} == p3["cadence"]
+    assert {"due": 1, "met": 1, "share": 1.0} == everyone["post_mortems"]
+    assert {"due": 0, "met": 0, "share": None} == p3["post_mortems"]
     assert None is p3["measures"]["time_to_mitigate"]["median"]
 
 
 def test_table_has_a_column_per_group(four: list[Incident]) -> None:
-    """table() gives median / p90 (n) per measure and state, cadence and actions, per group."""
+    """table() gives median / p90 (n) per measure and state, cadence, post-mortems, actions."""
     chosen = [DEFAULT_MEASURES[0], DEFAULT_MEASURES[2]]
     lines = stats(four, now=NOW, measures=chosen).table().splitlines()
     cells = {row[0]: row[1:] for row in (re.split(r"\s{2,}", line.strip()) for line in lines)}
@@ -804,6 +967,7 @@ def test_table_has_a_column_per_group(four: list[Incident]) -> None:
     assert ["8/12 (67%)", "1/3 (33%)", "5/7 (71%)", "2/2 (100%)", "-"] == cells[
         "updates within cadence"
     ]
+    assert ["1/1 (100%)", "-", "1/1 (100%)", "-", "-"] == cells["post-mortems by deadline"]
     assert ["2/1/1", "1/1/0", "1/0/1", "0/0/0", "0/0/0"] == cells["actions open/overdue/late"]
     assert "time in state" in cells
     assert "mitigating" in cells
@@ -836,6 +1000,7 @@ def test_table_durations_read_in_days_hours_minutes(value: timedelta | None, tex
         measures={"m": single},
         time_in_state={},
         cadence=Compliance(gaps=0, within=0, share=None),
+        post_mortems=Deadlines(due=0, met=0, share=None),
         actions=ActionSummary(total=0, open=0, overdue=0, closed_late=0),
     )
     measure = Measure.parse("m=began..green")
@@ -884,6 +1049,7 @@ def test_now_must_be_aware(four: list[Incident], call: Callable[[Incident], Any]
         (lambda i: update_gaps(i.history, now=NOW), "not _View"),
         (lambda i: Milestone("began").at("INC-1"), "not str"),
         (lambda i: DEFAULT_MEASURES[0].of(None), "not NoneType"),
+        (lambda i: post_mortem_deadline(i.id), "not str"),
     ],
 )
 def test_non_incidents_are_refused(
@@ -1066,6 +1232,7 @@ def test_summaries_are_ordered_and_non_negative(incidents: list[Incident], extra
             else:
                 assert (None, None, None, None) == (s.median, s.p90, s.minimum, s.maximum)
         assert 0 <= group.cadence.within <= group.cadence.gaps
+        assert 0 <= group.post_mortems.met <= group.post_mortems.due <= group.incidents
         actions = group.actions
         assert actions.overdue <= actions.open <= actions.total
         assert actions.closed_late <= actions.total - actions.open
@@ -1198,3 +1365,116 @@ def test_update_gaps_agree_with_due_at_every_moment(incident: Incident, extra: i
     for moment in moments:
         if owed[moment][0]:
             assert any(g.start <= moment < g.end and not g.within for g in gaps)
+
+
+def around_days(draw: st.DrawFn) -> timedelta:
+    """0 to 12 whole days, give or take up to an hour: near, or at, every priority's deadline."""
+    days = draw(st.one_of(st.sampled_from(sorted(DEADLINE_DAYS.values())), st.integers(0, 12)))
+    off = draw(st.one_of(st.sampled_from([-1, 0, 1]), st.integers(min_value=-60, max_value=60)))
+    return timedelta(days=days) + minutes(off)
+
+
+@st.composite
+def post_mortem_incidents(draw: st.DrawFn) -> tuple[Incident, datetime]:
+    """An incident at whole minutes walked part-way to green, then scheduled 0-2 times, and a now.
+
+    Meetings and now fall within an hour of a whole number of days after green (now after
+    the start when never green): on either side of, and exactly at, every priority's
+    deadline.  The priority may change before green.
+    """
+    clock = ManualClock(START)
+    incident = Incident.declare(
+        "INC-7",
+        "a drawn incident",
+        draw(st.sampled_from(list(Priority))),
+        actor="ana",
+        clock=clock,
+        policy=PERMISSIVE,
+    )
+    incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    incident.validate("seen", actor="ana")
+    incident.link(LinkKind.TICKET, "https://x.test", actor="ana")
+    path: list[Callable[[], object]] = [
+        lambda: incident.mitigate("mitigating", actor="ana"),
+        lambda: incident.verify_recovery("fine", actor="ana"),
+        lambda: incident.announce_yellow("yellow", actor="ana"),
+        lambda: incident.verify_customer("Acme", "works", actor="ana"),
+        lambda: incident.announce_green("green", actor="ana"),
+    ]
+    progress = draw(st.one_of(st.just(len(path)), st.integers(min_value=0, max_value=len(path))))
+    for step in path[:progress]:
+        clock.advance(minutes=draw(st.integers(min_value=0, max_value=600)))
+        if draw(st.integers(min_value=0, max_value=3)) == 0:
+            others = [p for p in Priority if p is not incident.priority]
+            incident.change_priority(draw(st.sampled_from(others)), reason="impact", actor="ana")
+        step()
+    green = incident.when_entered(State.GREEN)
+    if green is not None:
+        for _ in range(draw(st.integers(min_value=0, max_value=2))):
+            clock.advance(minutes=draw(st.integers(min_value=0, max_value=3 * 24 * 60)))
+            incident.schedule_post_mortem(green + around_days(draw), ["ana"], actor="ana")
+        if draw(st.booleans()):
+            for number, answer in enumerate(WHYS, start=1):
+                incident.add_why(answer, root_cause=number == len(WHYS), actor="ana")
+            incident.start_report(actor="ana")
+            incident.mark_reported("reported", actor="ana")
+            with contextlib.suppress(CommandRefused):  # refused while nothing is scheduled
+                incident.begin_post_mortem("post-mortem", actor="ana")
+    return incident, max(later(incident, 0), (green or START) + around_days(draw))
+
+
+@settings(max_examples=100)
+@given(post_mortem_incidents())
+def test_post_mortem_deadlines_agree_with_due(drawn: tuple[Incident, datetime]) -> None:
+    """Judged against due(): met iff the meeting duty is never overdue before the meeting.
+
+    The oracle asks the incident's due() (its final record: from green on, neither the
+    priority nor the green entry can change).  Events, deadlines and meetings fall on whole
+    minutes and a duty's overdue flag only turns on, so the moments asked (every six hours
+    from green, and every half minute of the last half hour before the meeting) include the
+    decisive one, half a minute before the meeting.  With nothing scheduled, the post-mortem
+    is judged (late) exactly when due() shows the post_mortem duty overdue at now.
+    """
+    incident, now = drawn
+    found = judged([incident], now)
+    green = incident.when_entered(State.GREEN)
+    meeting = incident.post_mortem
+    if green is None:
+        assert NOT_JUDGED == found
+        assert None is post_mortem_deadline(incident)
+        assert None is post_mortem_duty(incident, now)
+        return
+    deadline = post_mortem_deadline(incident)
+    if meeting is None:
+        duty = post_mortem_duty(incident, now)  # green or reported: the duty is owed
+        assert duty is not None
+        assert ("post_mortem", deadline) == (duty.kind, duty.due_at)
+        assert (LATE if duty.overdue else NOT_JUDGED) == found
+        return
+    held = meeting.scheduled_for
+    half = timedelta(seconds=30)
+    moments = sorted(
+        {
+            *(held - half * n for n in range(1, 61)),
+            *itertools.takewhile(
+                lambda t: t < held, (green + timedelta(hours=6) * n for n in itertools.count())
+            ),
+        }
+    )
+    duties = [post_mortem_duty(incident, t) for t in moments]
+    assert all(
+        d is not None and ("post_mortem_meeting", deadline) == (d.kind, d.due_at) for d in duties
+    )
+    never_overdue = not any(d is not None and d.overdue for d in duties)
+    assert (MET if never_overdue else LATE) == found
+
+
+@given(any_incident, st.integers(min_value=0, max_value=24 * 60))
+def test_post_mortem_deadline_is_the_duty_due_time(incident: Incident, extra: int) -> None:
+    """Whenever due() owes a post-mortem, its due time is post_mortem_deadline()."""
+    now = later(incident, extra)
+    duty = post_mortem_duty(incident, now)
+    if duty is not None:
+        assert post_mortem_deadline(incident) == duty.due_at
+    if incident.when_entered(State.GREEN) is None:
+        assert NOT_JUDGED == judged([incident], now)

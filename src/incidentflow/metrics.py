@@ -2,7 +2,8 @@
 
 Over any set of incidents, :func:`stats` gives, per priority (and for all incidents), the
 median and 90th percentile of each :class:`Measure`, the time spent in each state, how often
-stakeholder updates kept to the policy's cadence, and how many action items are overdue.
+stakeholder updates kept to the policy's cadence, how many post-mortems were scheduled by
+their deadline (:func:`post_mortem_deadline`), and how many action items are overdue.
 
 No two tools define MTTA or MTTR alike, so a measure names its two ends explicitly: a
 :class:`Measure` runs from one :class:`Milestone` to another, and the defaults
@@ -44,6 +45,7 @@ __all__ = [
     "MILESTONES",
     "ActionSummary",
     "Compliance",
+    "Deadlines",
     "Group",
     "Measure",
     "Milestone",
@@ -52,6 +54,7 @@ __all__ = [
     "Summary",
     "UpdateGap",
     "duration",
+    "post_mortem_deadline",
     "state_intervals",
     "stats",
     "time_in_state",
@@ -539,6 +542,42 @@ def update_gaps(incident: Incident, *, now: datetime) -> tuple[UpdateGap, ...]:
     )
 
 
+# -- post-mortem deadline -----------------------------------------------------------------------
+
+
+def _post_mortem_deadline(d: _Digest) -> datetime | None:
+    green = d.entered_last.get(State.GREEN)
+    if green is None:
+        return None
+    return green + d.incident.policy.rules_for(d.incident.priority).post_mortem_within
+
+
+def post_mortem_deadline(incident: Incident) -> datetime | None:
+    """When the post-mortem meeting must be held by, or ``None`` if the incident was never green.
+
+    The deadline is the last entry into green (``last:green``, as
+    :meth:`Incident.when_entered(State.GREEN) <incidentflow.Incident.when_entered>`) plus the
+    ``post_mortem_within`` of the incident's *current* priority: the ``due_at``
+    :meth:`~incidentflow.Incident.due` gives the ``post_mortem`` and ``post_mortem_meeting``
+    duties.
+
+    >>> from incidentflow.demo import run_demo
+    >>> post_mortem_deadline(run_demo(write=lambda line: None))
+    datetime.datetime(2026, 3, 4, 15, 32, tzinfo=datetime.timezone.utc)
+    """
+    return _post_mortem_deadline(_digest(_incident(incident)))
+
+
+def _post_mortem_judged(d: _Digest, now: datetime) -> tuple[int, int]:
+    """``(due, met)`` for one incident's post-mortem at ``now``: each 0 or 1 (see :func:`stats`)."""
+    deadline = _post_mortem_deadline(d)
+    if deadline is None:
+        return 0, 0
+    if d.meeting is not None:
+        return 1, int(d.meeting <= deadline)
+    return (1, 0) if now > deadline else (0, 0)
+
+
 # -- summaries ------------------------------------------------------------------------------
 
 
@@ -590,6 +629,19 @@ class Compliance:
 
 
 @frozen(kw_only=True)
+class Deadlines:
+    """How many post-mortems were scheduled by their deadline: ``met`` of ``due``.
+
+    ``due`` counts the post-mortems judged so far (see :func:`stats`); ``share`` is
+    ``met / due``, or ``None`` when none was.
+    """
+
+    due: int
+    met: int
+    share: float | None
+
+
+@frozen(kw_only=True)
 class ActionSummary:
     """Action items at ``now``: all, still open, open past their due time, closed late."""
 
@@ -605,7 +657,8 @@ class Group:
 
     ``measures`` holds a :class:`Summary` per measure name, in the order measured.
     ``time_in_state`` holds one per state, over the incidents that were ever in it (the others
-    count as missing).  ``cadence`` sums every incident's update gaps.
+    count as missing).  ``cadence`` sums every incident's update gaps; ``post_mortems`` counts
+    the post-mortems judged against their deadline (see :func:`stats`).
     """
 
     priority: Priority | None
@@ -613,13 +666,24 @@ class Group:
     measures: Mapping[str, Summary]
     time_in_state: Mapping[State, Summary]
     cadence: Compliance
+    post_mortems: Deadlines
     actions: ActionSummary
 
 
 class _Bucket:
     """The figures of one group while incidents are added to it."""
 
-    __slots__ = ("actions", "gaps", "incidents", "missing", "spent", "values", "within")
+    __slots__ = (
+        "actions",
+        "gaps",
+        "incidents",
+        "met",
+        "missing",
+        "post_mortems",
+        "spent",
+        "values",
+        "within",
+    )
 
     def __init__(self, measures: int) -> None:
         self.incidents = 0
@@ -628,6 +692,8 @@ class _Bucket:
         self.spent: dict[State, list[timedelta]] = {s: [] for s in State}
         self.gaps = 0
         self.within = 0
+        self.post_mortems = 0
+        self.met = 0
         self.actions = [0, 0, 0, 0]
 
     def add(
@@ -636,6 +702,7 @@ class _Bucket:
         spent: dict[State, timedelta],
         gaps: int,
         within: int,
+        post_mortem: tuple[int, int],
         actions: tuple[int, int, int, int],
     ) -> None:
         self.incidents += 1
@@ -648,6 +715,8 @@ class _Bucket:
             self.spent[state].append(length)
         self.gaps += gaps
         self.within += within
+        self.post_mortems += post_mortem[0]
+        self.met += post_mortem[1]
         for index, count in enumerate(actions):
             self.actions[index] += count
 
@@ -668,6 +737,11 @@ class _Bucket:
                 gaps=self.gaps,
                 within=self.within,
                 share=self.within / self.gaps if self.gaps else None,
+            ),
+            post_mortems=Deadlines(
+                due=self.post_mortems,
+                met=self.met,
+                share=self.met / self.post_mortems if self.post_mortems else None,
             ),
             actions=ActionSummary(
                 total=self.actions[0],
@@ -747,6 +821,11 @@ class Stats:
                         "within": g.cadence.within,
                         "share": g.cadence.share,
                     },
+                    "post_mortems": {
+                        "due": g.post_mortems.due,
+                        "met": g.post_mortems.met,
+                        "share": g.post_mortems.share,
+                    },
                     "actions": {
                         "total": g.actions.total,
                         "open": g.actions.open,
@@ -764,7 +843,8 @@ class Stats:
         Each duration cell reads ``median / p90 (n)``, where ``n`` counts the incidents with
         a value; durations read as ``45m``, ``3h 05m`` or ``2d 04h``; ``-`` where nothing
         was measured.  Below the measures: time in each state, the share of update gaps
-        within the cadence, and action items open / overdue / closed late.
+        within the cadence, the share of post-mortems scheduled by their deadline, and action
+        items open / overdue / closed late.
         """
         heads = ["all", *(g.priority.value for g in self.groups if g.priority is not None)]
         rows: list[tuple[str, ...]] = [(f"at {self.now:%Y-%m-%d %H:%M %Z}", *heads)]
@@ -780,6 +860,9 @@ class Stats:
             if any(_cell(g.time_in_state.get(state)) != "-" for g in self.groups)
         )
         rows.append(("updates within cadence", *(_compliance(g.cadence) for g in self.groups)))
+        rows.append(
+            ("post-mortems by deadline", *(_deadlines(g.post_mortems) for g in self.groups))
+        )
         rows.append(
             (
                 "actions open/overdue/late",
@@ -813,17 +896,30 @@ def _compliance(cadence: Compliance) -> str:
     return f"{cadence.within}/{cadence.gaps} ({cadence.share:.0%})"
 
 
+def _deadlines(post_mortems: Deadlines) -> str:
+    if post_mortems.share is None:
+        return "-"
+    return f"{post_mortems.met}/{post_mortems.due} ({post_mortems.share:.0%})"
+
+
 def stats(
     incidents: Iterable[Incident],
     *,
     now: datetime,
     measures: Sequence[Measure] = DEFAULT_MEASURES,
 ) -> Stats:
-    """Measure ``incidents`` at ``now``: every group's summaries, cadence and action items.
+    """Measure ``incidents`` at ``now``: summaries, cadence, post-mortems and action items.
 
     Groups come in a fixed order: all incidents, then P0, P1, P2 and P3 (a group with no
     incidents has ``incidents=0`` and empty summaries).  An incident counts under its
     *current* priority.  The result never depends on the order the incidents come in.
+
+    Post-mortem deadlines: an incident that has entered green has a deadline,
+    :func:`post_mortem_deadline` (its last entry into green plus its current priority's
+    ``post_mortem_within``).  If a post-mortem is scheduled, it is judged at once: it meets the
+    deadline when the time it is scheduled for (its latest scheduling) is not after the
+    deadline.  If none is scheduled, it is judged late once ``now`` is past the deadline, and
+    not judged before then.  An incident never green is not judged.
     ``now`` before any incident's last recorded event raises
     :class:`~incidentflow.errors.InvalidInput` naming the incident.
     """
@@ -855,7 +951,8 @@ def stats(
                 overdue += action.due_at < now
             else:
                 late += action.closed_at > action.due_at
-        figures = (values, spent, gaps, within, (total, still_open, overdue, late))
+        post_mortem = _post_mortem_judged(d, now)
+        figures = (values, spent, gaps, within, post_mortem, (total, still_open, overdue, late))
         everyone.add(*figures)
         buckets[item.priority].add(*figures)
     return Stats(
