@@ -1283,21 +1283,22 @@ def test_entries_follow_the_log(incident: Incident) -> None:
             assert (into[0] if into else None) == Milestone(f"first:{state.value}").at(incident)
 
 
-@st.composite
-def cadence_incidents(draw: st.DrawFn) -> Incident:
-    """Small incidents at whole minutes, nothing back-dated: updates, priority changes, moves."""
-    clock = ManualClock(START)
+def ready_to_mitigate(incident_id: str, priority: Priority, clock: ManualClock) -> Incident:
+    """A drawn incident under the permissive policy, staffed, validated and linked by ana."""
     incident = Incident.declare(
-        "INC-8",
-        "a drawn incident",
-        draw(st.sampled_from(list(Priority))),
-        actor="ana",
-        clock=clock,
-        policy=PERMISSIVE,
+        incident_id, "a drawn incident", priority, actor="ana", clock=clock, policy=PERMISSIVE
     )
     incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
     incident.validate("seen", actor="ana")
     incident.link(LinkKind.TICKET, "https://x.test", actor="ana")
+    return incident
+
+
+@st.composite
+def cadence_incidents(draw: st.DrawFn) -> Incident:
+    """Small incidents at whole minutes, nothing back-dated: updates, priority changes, moves."""
+    clock = ManualClock(START)
+    incident = ready_to_mitigate("INC-8", draw(st.sampled_from(list(Priority))), clock)
 
     def yellow() -> None:
         incident.verify_recovery("fine", actor="ana")
@@ -1383,17 +1384,7 @@ def post_mortem_incidents(draw: st.DrawFn) -> tuple[Incident, datetime]:
     deadline.  The priority may change before green.
     """
     clock = ManualClock(START)
-    incident = Incident.declare(
-        "INC-7",
-        "a drawn incident",
-        draw(st.sampled_from(list(Priority))),
-        actor="ana",
-        clock=clock,
-        policy=PERMISSIVE,
-    )
-    incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
-    incident.validate("seen", actor="ana")
-    incident.link(LinkKind.TICKET, "https://x.test", actor="ana")
+    incident = ready_to_mitigate("INC-7", draw(st.sampled_from(list(Priority))), clock)
     path: list[Callable[[], object]] = [
         lambda: incident.mitigate("mitigating", actor="ana"),
         lambda: incident.verify_recovery("fine", actor="ana"),

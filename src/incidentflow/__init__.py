@@ -4,8 +4,9 @@ An :class:`Incident` moves declared → mitigating → yellow → green → repo
 when its :class:`Policy` says it may; every change is an event; subscribers hear of each one.
 """
 
-import importlib as _importlib
 import typing as _typing
+
+from . import _lazy
 
 if _typing.TYPE_CHECKING:
     from .clock import Clock as Clock
@@ -149,13 +150,7 @@ _SOURCES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module 'incidentflow' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(source, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy.loader(__name__, _SOURCES, globals())
 
 
 def __dir__() -> list[str]:

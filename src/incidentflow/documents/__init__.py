@@ -12,8 +12,9 @@ typed is escaped for the format it is written in, so no title or update can inje
 links or mentions.
 """
 
-import importlib as _importlib
 import typing as _typing
+
+from incidentflow import _lazy
 
 if _typing.TYPE_CHECKING:
     from .meeting import AGENDA as AGENDA
@@ -54,13 +55,7 @@ _SOURCES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(source, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy.loader(__name__, _SOURCES, globals())
 
 
 def __dir__() -> list[str]:
