@@ -1,4 +1,8 @@
-"""Names a package imports on first use (PEP 562), so importing the package stays cheap."""
+"""Names a package imports on first use (PEP 562), so importing the package stays cheap.
+
+A package sets ``__getattr__ = loader(__name__, SOURCES, globals())`` and
+``__dir__ = listing(globals())``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["loader"]
+__all__ = ["listing", "loader"]
 
 
 def loader(
@@ -27,3 +31,8 @@ def loader(
         return value
 
     return load
+
+
+def listing(namespace: dict[str, Any]) -> Callable[[], list[str]]:
+    """A module ``__dir__``: the names already loaded and every public one, sorted."""
+    return lambda: sorted({*namespace, *namespace["__all__"]})

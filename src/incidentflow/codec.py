@@ -49,7 +49,7 @@ _STRUCTURE: Mapping[type[Event], Callable[[dict[str, Any], type[Event]], Event]]
 
 def to_dict(event: Event) -> dict[str, Any]:
     """The event as a JSON-ready dict with ``schema`` and ``type`` first."""
-    if not isinstance(event, Event) or type(event) not in EVENT_TYPES.values():
+    if type(event) not in _STRUCTURE:
         raise InvalidInput(f"not an incidentflow event: {event!r}")
     return {"schema": SCHEMA_VERSION, "type": event.type, **converter.unstructure(event)}
 
@@ -75,11 +75,8 @@ def from_dict(data: Mapping[str, Any]) -> Event:
     kind = EVENT_TYPES.get(tag) if type(tag) is str else None
     if kind is None:
         raise DecodeError(f"unknown event type {tag!r}")
-    structure = _STRUCTURE.get(kind)
     try:
-        if structure is not None:
-            return structure(fields, kind)
-        return converter.structure(fields, kind)
+        return _STRUCTURE[kind](fields, kind)
     except (CattrsError, InvalidInput, KeyError, TypeError, ValueError) as exc:
         raise DecodeError(f"bad {tag} event: {describe(exc)}") from exc
 

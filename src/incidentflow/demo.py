@@ -104,7 +104,7 @@ def run_demo(write: Callable[[str], object] = print, *, start: datetime = _START
         (LinkKind.PUBLIC_CHANNEL, "https://chat.example.com/inc-1042"),
         (LinkKind.ANNOUNCEMENT, "https://chat.example.com/tech-outage/1042"),
     ):
-        step(1, f"linked the {kind.value.replace('_', ' ')}",
+        step(1, f"linked the {kind.label.lower()}",
              partial(incident.link, kind, url, actor="ana"))  # fmt: skip
     refused("di (Recorder) posts a stakeholder update",
             lambda: incident.post_update("looking into it", actor="di"))  # fmt: skip

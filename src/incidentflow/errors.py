@@ -30,7 +30,7 @@ as they were.  Every refusal carries *all* the unmet rules, not just the first o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from .records import Unmet
 
@@ -57,6 +57,15 @@ __all__ = [
 class IncidentFlowError(Exception):
     """Root of every error incidentflow raises on purpose."""
 
+    _fields: ClassVar[tuple[str, ...]] = ()
+    """The keyword arguments an error is built from, which pickling rebuilds it with."""
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        # Keyword-only constructors need help to pickle (task queues, multiprocessing).
+        if not self._fields:
+            return super().__reduce__()
+        return (_rebuild, (type(self), {name: getattr(self, name) for name in self._fields}))
+
 
 class PolicyError(IncidentFlowError, ValueError):
     """A policy is defined wrongly: an unknown key, a bad value, a malformed file."""
@@ -80,6 +89,8 @@ class CommandRefused(IncidentFlowError):
     ``unmet`` lists every rule the command failed, in a stable order.
     """
 
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "state", "command", "unmet")
+
     def __init__(
         self, *, incident_id: str, state: str, command: str, unmet: tuple[Unmet, ...]
     ) -> None:
@@ -94,18 +105,6 @@ class CommandRefused(IncidentFlowError):
         """The names of the unmet rules, in order."""
         return tuple(u.rule for u in self.unmet)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only constructors need help to pickle (task queues, multiprocessing).
-        return (_rebuild, (type(self), self._arguments()))
-
-    def _arguments(self) -> dict[str, Any]:
-        return {
-            "incident_id": self.incident_id,
-            "state": self.state,
-            "command": self.command,
-            "unmet": self.unmet,
-        }
-
 
 class NotAuthorized(CommandRefused):
     """The actor holds none of the roles the policy allows to issue this command."""
@@ -113,6 +112,8 @@ class NotAuthorized(CommandRefused):
 
 class TransitionBlocked(CommandRefused):
     """A state change refused: not an edge of the lifecycle, or its guards are unmet."""
+
+    _fields: ClassVar[tuple[str, ...]] = (*CommandRefused._fields, "target")
 
     def __init__(
         self,
@@ -126,9 +127,6 @@ class TransitionBlocked(CommandRefused):
         self.target = target
         super().__init__(incident_id=incident_id, state=state, command=command, unmet=unmet)
 
-    def _arguments(self) -> dict[str, Any]:
-        return {**super()._arguments(), "target": self.target}
-
 
 class RuleViolated(CommandRefused):
     """The command would break an invariant or a record rule (e.g. a second Lead)."""
@@ -140,6 +138,8 @@ class ReplayError(IncidentFlowError):
     ``unmet`` holds every rule the event failed, with its detail, where the rules were checked
     (empty for a history that is empty or holds something other than events).
     """
+
+    _fields: ClassVar[tuple[str, ...]] = ("index", "rules", "detail", "unmet")
 
     def __init__(
         self,
@@ -155,20 +155,6 @@ class ReplayError(IncidentFlowError):
         self.unmet = unmet
         super().__init__(f"event {index} breaks {', '.join(rules)}: {detail}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild,
-            (
-                type(self),
-                {
-                    "index": self.index,
-                    "rules": self.rules,
-                    "detail": self.detail,
-                    "unmet": self.unmet,
-                },
-            ),
-        )
-
 
 class NotReady(IncidentFlowError):
     """The incident has not recorded what was asked for yet.
@@ -183,6 +169,8 @@ class MissingExtra(IncidentFlowError, ImportError):
     ``extra`` is the name to install, as in ``pip install 'incidentflow[charts]'``.
     """
 
+    _fields: ClassVar[tuple[str, ...]] = ("extra", "package", "feature")
+
     def __init__(self, *, extra: str, package: str, feature: str) -> None:
         self.extra = extra
         self.package = package
@@ -190,12 +178,6 @@ class MissingExtra(IncidentFlowError, ImportError):
         super().__init__(
             f"{feature} needs {package}, which is not installed: "
             f"pip install 'incidentflow[{extra}]'"
-        )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild,
-            (type(self), {"extra": self.extra, "package": self.package, "feature": self.feature}),
         )
 
 
@@ -209,6 +191,8 @@ class Conflict(StoreError):
     Another writer appended first; nothing was written.  Reload the incident and retry.
     """
 
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "expected", "actual")
+
     def __init__(self, *, incident_id: str, expected: int, actual: int) -> None:
         self.incident_id = incident_id
         self.expected = expected
@@ -218,18 +202,11 @@ class Conflict(StoreError):
             "reload the incident and retry"
         )
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild,
-            (
-                type(self),
-                {"incident_id": self.incident_id, "expected": self.expected, "actual": self.actual},
-            ),
-        )
-
 
 class NotFound(StoreError, KeyError):
     """No incident with this id is stored."""
+
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id",)
 
     def __init__(self, *, incident_id: str) -> None:
         self.incident_id = incident_id
@@ -239,9 +216,6 @@ class NotFound(StoreError, KeyError):
         # KeyError's own __str__ would quote the message like a repr.
         return str(self.args[0])
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), {"incident_id": self.incident_id}))
-
 
 class Tampered(StoreError):
     """Stored data was changed behind the library's back.
@@ -249,20 +223,13 @@ class Tampered(StoreError):
     ``version`` is the 1-based version of the first bad event; ``reason`` says what is wrong.
     """
 
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "version", "reason")
+
     def __init__(self, *, incident_id: str, version: int, reason: str) -> None:
         self.incident_id = incident_id
         self.version = version
         self.reason = reason
         super().__init__(f"{incident_id}: event {version} was tampered with: {reason}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild,
-            (
-                type(self),
-                {"incident_id": self.incident_id, "version": self.version, "reason": self.reason},
-            ),
-        )
 
 
 class StoreUnavailable(StoreError):

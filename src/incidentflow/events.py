@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from attrs import field, frozen
 
+from .errors import InvalidInput
 from .lifecycle import State
 from .priorities import Priority
 from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
@@ -59,8 +60,6 @@ __all__ = [
 def _text(instance: Any, attribute: Any, value: Any) -> None:
     """Validate a non-blank string."""
     if type(value) is not str or not value.strip():
-        from .errors import InvalidInput
-
         raise InvalidInput(
             f"{type(instance).__name__}.{attribute.name} must be a non-blank string, not {value!r}"
         )
@@ -69,8 +68,6 @@ def _text(instance: Any, attribute: Any, value: Any) -> None:
 def _optional_text(instance: Any, attribute: Any, value: Any) -> None:
     """Validate a string, which may be empty."""
     if type(value) is not str:
-        from .errors import InvalidInput
-
         raise InvalidInput(
             f"{type(instance).__name__}.{attribute.name} must be a string, not {value!r}"
         )
@@ -79,8 +76,6 @@ def _optional_text(instance: Any, attribute: Any, value: Any) -> None:
 def _aware(instance: Any, attribute: Any, value: Any) -> None:
     """Validate a timezone-aware datetime."""
     if not isinstance(value, datetime) or value.utcoffset() is None:
-        from .errors import InvalidInput
-
         kind = "naive datetime" if isinstance(value, datetime) else type(value).__name__
         raise InvalidInput(
             f"{type(instance).__name__}.{attribute.name} must be a timezone-aware datetime, "
@@ -93,8 +88,6 @@ def _member(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
 
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if type(value) is not kind:
-            from .errors import InvalidInput
-
             raise InvalidInput(
                 f"{type(instance).__name__}.{attribute.name} must be a {kind.__name__}, "
                 f"not {value!r}"
@@ -123,8 +116,6 @@ def _names(instance: Any, attribute: Any, value: Any) -> None:
         and len(set(value)) == len(value)
     )
     if not ok:
-        from .errors import InvalidInput
-
         raise InvalidInput(
             f"{type(instance).__name__}.{attribute.name} must be a non-empty tuple of "
             f"distinct names, not {value!r}"

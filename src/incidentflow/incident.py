@@ -35,7 +35,7 @@ from .errors import (
     RuleViolated,
     TransitionBlocked,
 )
-from .lifecycle import State, edges_from
+from .lifecycle import State, edge, edges_from
 from .policy import COMMAND_STATES, DEFAULT_POLICY, Policy
 from .priorities import Priority
 from .records import (
@@ -390,9 +390,9 @@ class Incident(Commands):
             raise InvalidInput(f"target must be a State, not {target!r}")
         found = list(self._policy.guards_unmet(self, target))
         if actor is not None:
-            command = next((e.trigger for e in edges_from(self._state) if e.target is target), None)
-            if command is not None and not self._policy.authorized(self, actor, command):
-                found.insert(0, self._policy.refusal_for(actor, command))
+            move = edge(self._state, target)
+            if move is not None and not self._policy.authorized(self, actor, move.trigger):
+                found.insert(0, self._policy.refusal_for(actor, move.trigger))
         return tuple(found)
 
     def can_move(self, target: State, *, actor: str | None = None) -> bool:

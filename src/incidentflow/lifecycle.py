@@ -53,7 +53,7 @@ class State(Vocabulary):
     @property
     def terminal(self) -> bool:
         """Whether no edge leaves this state."""
-        return self in (State.POST_MORTEM, State.DISMISSED)
+        return not _FROM[self]
 
 
 _ACTIVE = frozenset({State.DECLARED, State.MITIGATING, State.YELLOW})

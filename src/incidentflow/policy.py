@@ -40,7 +40,7 @@ __all__ = [
 
 _ALL = frozenset(State)
 _NOT_DISMISSED = _ALL - {State.DISMISSED}
-_ACTIVE = frozenset({State.DECLARED, State.MITIGATING, State.YELLOW})
+_ACTIVE = frozenset(s for s in State if s.active)
 
 COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
     {
@@ -445,7 +445,7 @@ def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
 
 def _missing_roles(incident: Incident, policy: Policy) -> list[Role]:
     required = policy.rules_for(incident.priority).required_roles
-    missing = [r for r in required if not incident.roles.get(r)]
+    missing = [r for r in required if not incident.holders(r)]
     return sorted(missing, key=lambda r: r.value) if missing else missing
 
 
@@ -453,7 +453,7 @@ def _uninvited(incident: Incident, policy: Policy) -> list[str]:
     meeting = incident.post_mortem
     invited = set(meeting.invitees) if meeting is not None else set()
     wanted = policy.rules_for(incident.priority).invite_roles
-    return sorted({h for r in wanted for h in incident.roles.get(r, ()) if h not in invited})
+    return sorted({h for r in wanted for h in incident.holders(r) if h not in invited})
 
 
 def _root_cause_found(incident: Incident, policy: Policy) -> bool:
@@ -580,7 +580,7 @@ def _validated(policy: Policy, incident: Incident, event: ev.Validated) -> Itera
 
 
 def _assigned(policy: Policy, incident: Incident, event: ev.RoleAssigned) -> Iterable[Unmet]:
-    holders = incident.roles.get(event.role, ())
+    holders = incident.holders(event.role)
     if event.holder in holders:
         yield Unmet("not_already_holder", f"{event.holder} already holds {event.role.value}")
     elif event.role.single_holder and holders:
@@ -591,7 +591,7 @@ def _assigned(policy: Policy, incident: Incident, event: ev.RoleAssigned) -> Ite
 
 
 def _handed_off(policy: Policy, incident: Incident, event: ev.RoleHandedOff) -> Iterable[Unmet]:
-    holders = incident.roles.get(event.role, ())
+    holders = incident.holders(event.role)
     if event.from_holder not in holders:
         yield Unmet("holds_role", f"{event.from_holder} does not hold {event.role.value}")
     if event.to_holder in holders:
@@ -599,7 +599,7 @@ def _handed_off(policy: Policy, incident: Incident, event: ev.RoleHandedOff) -> 
 
 
 def _released(policy: Policy, incident: Incident, event: ev.RoleReleased) -> Iterable[Unmet]:
-    holders = incident.roles.get(event.role, ())
+    holders = incident.holders(event.role)
     if event.holder not in holders:
         yield Unmet("holds_role", f"{event.holder} does not hold {event.role.value}")
         return
@@ -627,7 +627,7 @@ def _experiment_started(
     policy: Policy, incident: Incident, event: ev.ExperimentStarted
 ) -> Iterable[Unmet]:
     yield from _unique("experiment", incident.experiments, event.experiment_id)
-    if event.owner not in incident.roles.get(Role.INCIDENT_COMMANDER, ()):
+    if event.owner not in incident.holders(Role.INCIDENT_COMMANDER):
         yield Unmet("owner_is_commander", f"{event.owner} is not an incident commander")
     for running in incident.running_experiments:
         if running.component == event.component:
