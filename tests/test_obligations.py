@@ -20,6 +20,7 @@ from incidentflow import (
     Role,
     State,
 )
+from incidentflow.obligations import post_mortem_deadline
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 
@@ -309,6 +310,13 @@ def test_post_mortem_deadline_follows_the_policy(clock: ManualClock) -> None:
     policy = Policy.from_toml('[priorities.P1]\npost_mortem_within = "2d"')
     incident = green_p1(clock, policy=policy)
     assert at(15, day=3) == only(incident, "post_mortem", at(16)).due_at
+
+
+def test_post_mortem_deadline_is_none_until_green_then_counts_from_green() -> None:
+    """No deadline before green; green at 15:00 on the 1st under a 2d P1 gives 15:00 on the 3rd."""
+    policy = Policy.from_toml('[priorities.P1]\npost_mortem_within = "2d"')
+    assert None is post_mortem_deadline(mitigating_p1(ManualClock(START), policy=policy))
+    assert at(15, day=3) == post_mortem_deadline(green_p1(ManualClock(START), policy=policy))
 
 
 def test_action_items_are_owed_by_their_owner(clock: ManualClock) -> None:

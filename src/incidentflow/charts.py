@@ -155,7 +155,7 @@ def resolution_chart(
     chosen = _default_measure() if measure is None else measure
     if not isinstance(chosen, Measure):
         raise InvalidInput(f"measure must be a Measure, not {type(chosen).__name__}")
-    points: dict[Priority, list[tuple[float, str]]] = {p: [] for p in Priority}
+    points: dict[Priority, list[float]] = {p: [] for p in Priority}
     missing = 0
     for item in incidents:
         if not isinstance(item, Incident):
@@ -164,7 +164,7 @@ def resolution_chart(
         if value is None:
             missing += 1
         else:
-            points[item.priority].append((value.total_seconds() / 3600, item.id))
+            points[item.priority].append(value.total_seconds() / 3600)
     _require_matplotlib()
     with _drawing():
         return _save(_resolution(points, missing, chosen, now), kind)
@@ -464,7 +464,7 @@ def _key(
 
 
 def _resolution(
-    points: Mapping[Priority, list[tuple[float, str]]],
+    points: Mapping[Priority, list[float]],
     missing: int,
     measure: Measure,
     now: datetime,
@@ -483,8 +483,7 @@ def _resolution(
     labels = []
     top = 0.0
     for slot, priority in enumerate(Priority):
-        ordered = sorted(points[priority])
-        hours = [h for h, _ in ordered]
+        hours = sorted(points[priority])
         labels.append(f"{priority.value}\nn={len(hours)}")
         if not hours:
             continue

@@ -34,6 +34,7 @@ from typing import Any, cast
 from attrs import field, frozen
 
 from . import events as ev
+from . import obligations as _obligations
 from .clock import require_aware, require_not_before
 from .errors import InvalidInput
 from .incident import Incident
@@ -545,13 +546,6 @@ def update_gaps(incident: Incident, *, now: datetime) -> tuple[UpdateGap, ...]:
 # -- post-mortem deadline -----------------------------------------------------------------------
 
 
-def _post_mortem_deadline(d: _Digest) -> datetime | None:
-    green = d.entered_last.get(State.GREEN)
-    if green is None:
-        return None
-    return green + d.incident.policy.rules_for(d.incident.priority).post_mortem_within
-
-
 def post_mortem_deadline(incident: Incident) -> datetime | None:
     """When the post-mortem meeting must be held by, or ``None`` if the incident was never green.
 
@@ -559,18 +553,22 @@ def post_mortem_deadline(incident: Incident) -> datetime | None:
     :meth:`Incident.when_entered(State.GREEN) <incidentflow.Incident.when_entered>`) plus the
     ``post_mortem_within`` of the incident's *current* priority: the ``due_at``
     :meth:`~incidentflow.Incident.due` gives the ``post_mortem`` and ``post_mortem_meeting``
-    duties.
+    duties.  This is :func:`incidentflow.obligations.post_mortem_deadline`, refusing anything
+    but an :class:`~incidentflow.Incident` with :class:`~incidentflow.errors.InvalidInput`.
 
     >>> from incidentflow.demo import run_demo
     >>> post_mortem_deadline(run_demo(write=lambda line: None))
     datetime.datetime(2026, 3, 4, 15, 32, tzinfo=datetime.timezone.utc)
     """
-    return _post_mortem_deadline(_digest(_incident(incident)))
+    return _obligations.post_mortem_deadline(_incident(incident))
 
 
 def _post_mortem_judged(d: _Digest, now: datetime) -> tuple[int, int]:
     """``(due, met)`` for one incident's post-mortem at ``now``: each 0 or 1 (see :func:`stats`)."""
-    deadline = _post_mortem_deadline(d)
+    # The walk already knows whether the incident was ever green: only then scan for the last
+    # move into green (backwards, stopping there).
+    ever_green = State.GREEN in d.entered_last
+    deadline = _obligations.post_mortem_deadline(d.incident) if ever_green else None
     if deadline is None:
         return 0, 0
     if d.meeting is not None:
@@ -854,11 +852,10 @@ class Stats:
             label = f"  {measure.name} ({measure.start.name}..{measure.end.name})"
             rows.append((label, *(_cell(g.measures.get(measure.name)) for g in self.groups)))
         rows.append(("time in state",))
-        rows.extend(
-            (f"  {state.value}", *(_cell(g.time_in_state.get(state)) for g in self.groups))
-            for state in State
-            if any(_cell(g.time_in_state.get(state)) != "-" for g in self.groups)
-        )
+        for state in State:
+            cells = [_cell(g.time_in_state.get(state)) for g in self.groups]
+            if any(cell != "-" for cell in cells):
+                rows.append((f"  {state.value}", *cells))
         rows.append(("updates within cadence", *(_compliance(g.cadence) for g in self.groups)))
         rows.append(
             ("post-mortems by deadline", *(_deadlines(g.post_mortems) for g in self.groups))

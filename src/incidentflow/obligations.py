@@ -4,9 +4,9 @@
 it — the holders of the roles the policy allows to discharge it — and, where the runbook sets
 a pace, when it falls due.  The stakeholder-update cadence comes from the priority's
 ``update_every`` and counts from the last update (or the declaration when none was posted yet).
-The post-mortem meeting must be held within the priority's ``post_mortem_within`` of green:
-it is owed, with that deadline, from green until it is scheduled, and then until the time it
-is scheduled for.
+The post-mortem meeting must be held within the priority's ``post_mortem_within`` of green
+(:func:`post_mortem_deadline`): it is owed, with that deadline, from green until it is
+scheduled, and then until the time it is scheduled for.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 
 from .lifecycle import State
+from .policy import GUARDS
 from .roles import Role
 
 if TYPE_CHECKING:
     from .incident import Incident
 
-__all__ = ["Obligation", "obligations"]
+__all__ = ["Obligation", "obligations", "post_mortem_deadline"]
 
 
 @frozen(kw_only=True)
@@ -41,6 +42,18 @@ class Obligation:
     owners: tuple[str, ...]
     due_at: datetime | None = None
     overdue: bool = False
+
+
+def post_mortem_deadline(incident: Incident) -> datetime | None:
+    """When the post-mortem meeting must be held by, or ``None`` if the incident was never green.
+
+    The last entry into green plus the ``post_mortem_within`` of the incident's *current*
+    priority.
+    """
+    green_at = incident.when_entered(State.GREEN)  # scans the log backwards to the last green
+    if green_at is None:
+        return None
+    return green_at + incident.policy.rules_for(incident.priority).post_mortem_within
 
 
 def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
@@ -88,11 +101,7 @@ def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
         )
     if state is State.MITIGATING and incident.recovery is None:
         owe("recovery_verification", "verify_recovery", "verify recovery (step 11)")
-    if (
-        state is State.YELLOW
-        and rules.customer_verification
-        and (incident.customer_verification is None)
-    ):
+    if state is State.YELLOW and not GUARDS["customer_verified"].test(incident, policy):
         owe("customer_verification", "verify_customer", "get the customer to verify the fix")
     if state in (State.MITIGATING, State.YELLOW):
         for debt in incident.tech_debt.values():
@@ -115,8 +124,7 @@ def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
         and meeting.scheduled_for > now
     )
     if owed or pending:
-        green_at = incident.when_entered(State.GREEN)  # scans the log: only when needed
-        deadline = green_at + rules.post_mortem_within if green_at is not None else None
+        deadline = post_mortem_deadline(incident)  # scans the log: only when needed
         by = f" by {deadline:%Y-%m-%d %H:%M %Z}" if deadline is not None else ""
         if meeting is None:
             owe(

@@ -58,8 +58,7 @@ _SOURCES: dict[str, str] = {
 __getattr__ = _lazy.loader(__name__, _SOURCES, globals())
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__dir__ = _lazy.listing(globals())
 
 
 __all__ = [

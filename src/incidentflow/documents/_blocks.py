@@ -37,7 +37,11 @@ __all__ = [
     "Subheading",
     "Table",
     "Text",
+    "label",
+    "markdown",
+    "ours",
     "page",
+    "typed",
 ]
 
 # The library's own words are written into a document as they are, so they must not hold
@@ -90,6 +94,21 @@ class Span:
 
 Text = tuple[Span, ...]
 """A line of a document: spans joined as they are."""
+
+
+def typed(text: str) -> Span:
+    """A span of what people typed, escaped for each format."""
+    return Span(text)
+
+
+def ours(text: str) -> Span:
+    """A span of the library's own words, written as they are."""
+    return Span(text, typed=False)
+
+
+def label(text: str) -> Span:
+    """A label in the library's own words, rendered in bold."""
+    return Span(text, typed=False, strong=True)
 
 
 @frozen
@@ -170,6 +189,11 @@ class Section:
         lines.extend(_block_html(b) for b in self.blocks)
         lines.append("</section>")
         return "\n".join(lines)
+
+
+def markdown(sections: Iterable[Section]) -> str:
+    """A document holding ``sections`` as Markdown: the twin of :func:`page`."""
+    return "\n".join(section.markdown() for section in sections)
 
 
 def page(title: str, sections: Iterable[Section]) -> str:

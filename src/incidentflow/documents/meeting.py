@@ -32,11 +32,11 @@ from incidentflow.clock import require_aware
 from incidentflow.errors import InvalidInput, MissingExtra, NotReady
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import State
-from incidentflow.records import FishboneCategory, LinkKind
+from incidentflow.records import LinkKind
 from incidentflow.roles import Role
 
-from ._blocks import BulletList, Paragraph, Section, Span, Subheading, Text, page
-from ._facts import role_holders, systems
+from ._blocks import BulletList, Paragraph, Section, Subheading, Text, markdown, ours, page, typed
+from ._facts import factors_by_category, impact, role_holders, systems
 from ._markup import inline
 from ._narrative import describe, elapsed, moment
 
@@ -226,28 +226,28 @@ class Agenda:
         title = Section(
             "title",
             (
-                _ours("RCA meeting agenda: "),
-                _typed(self.incident_id),
-                _ours(" "),
-                _typed(self.title),
+                ours("RCA meeting agenda: "),
+                typed(self.incident_id),
+                ours(" "),
+                typed(self.title),
             ),
-            (Paragraph((_ours(f"{self._when}."),)),),
+            (Paragraph((ours(f"{self._when}."),)),),
             level=1,
         )
         people: tuple[Text, ...] = tuple(
-            (_typed(a.name), _ours(f": {_roles(a)}")) for a in self.attendees
-        ) or ((_ours("nobody recorded yet"),),)
-        attendees = Section("attendees", (_ours("Attendees"),), (BulletList(people),))
+            (typed(a.name), ours(f": {_roles(a)}")) for a in self.attendees
+        ) or ((ours("nobody recorded yet"),),)
+        attendees = Section("attendees", (ours("Attendees"),), (BulletList(people),))
         parts = tuple(
             Section(
                 f"part-{part.number}",
-                (_ours(f"{part.number}. {part.title}"),),
+                (ours(f"{part.number}. {part.title}"),),
                 (
-                    Paragraph((_ours(f"{self._slot(part)}."),)),
+                    Paragraph((ours(f"{self._slot(part)}."),)),
                     Subheading("Topics"),
-                    BulletList(tuple((_ours(topic),) for topic in part.topics)),
+                    BulletList(tuple((ours(topic),) for topic in part.topics)),
                     Subheading("From the incident record"),
-                    BulletList(tuple((_typed(fact),) for fact in part.facts)),
+                    BulletList(tuple((typed(fact),) for fact in part.facts)),
                 ),
             )
             for part in self.parts
@@ -256,7 +256,7 @@ class Agenda:
 
     def markdown(self) -> str:
         """The agenda as CommonMark; typed text is escaped so it reads as the words it is."""
-        return "\n".join(section.markdown() for section in self.sections)
+        return markdown(self.sections)
 
     def html(self) -> str:
         """The agenda as one self-contained HTML page, the same blocks as :meth:`markdown`.
@@ -287,14 +287,6 @@ class Agenda:
                 *(f"- {inline(fact)}" for fact in part.facts),
             ]
         return "\n".join(lines) + "\n"
-
-
-def _typed(text: str) -> Span:
-    return Span(text)
-
-
-def _ours(text: str) -> Span:
-    return Span(text, typed=False)
 
 
 def _roles(attendee: Attendee) -> str:
@@ -390,11 +382,10 @@ def _introduction(incident: Incident) -> list[str]:
 
 
 def _background(incident: Incident) -> list[str]:
+    recorded = impact(incident)
     validation = incident.validation
     lines = [
-        f"Impact: {validation.impact}"
-        if validation is not None and validation.impact.strip()
-        else "Impact: nothing recorded",
+        f"Impact: {recorded}" if recorded is not None else "Impact: nothing recorded",
         f"Evidence: {validation.evidence}"
         if validation is not None
         else "Evidence: nothing recorded",
@@ -462,15 +453,11 @@ def _root_cause_analysis(incident: Incident) -> list[str]:
     ]
     lines = _or_nothing(candidates, "Candidate root causes")
     lines += [f"Five Whys, chain {c.id}: {' → '.join(c.answers)}" for c in chains]
-    order = {category: index for index, category in enumerate(FishboneCategory)}
-    factors = sorted(
-        incident.factors,
-        key=lambda f: order[f.category] if f.category is not None else len(order),
-    )
     lines += _or_nothing(
         (
-            f"Contributing factor ({f.category.value if f.category else 'uncategorized'}): "
+            f"Contributing factor ({category.value if category else 'uncategorized'}): "
             f"{f.description}"
+            for category, factors in factors_by_category(incident)
             for f in factors
         ),
         "Contributing factors",

@@ -60,9 +60,13 @@ from ._blocks import (
     Subheading,
     Table,
     Text,
+    label,
+    markdown,
+    ours,
     page,
+    typed,
 )
-from ._facts import role_holders, systems
+from ._facts import factors_by_category, impact, role_holders, systems
 from ._narrative import describe, elapsed, moment
 
 __all__ = [
@@ -148,7 +152,7 @@ class RcaDocument:
 
     def markdown(self) -> str:
         """The document as CommonMark with GitHub tables (the default rendering)."""
-        return "\n".join(section.markdown() for section in self.sections)
+        return markdown(self.sections)
 
     def html(self) -> str:
         """The document as one self-contained HTML file.
@@ -162,18 +166,6 @@ class RcaDocument:
 # -- small helpers ---------------------------------------------------------------------------
 
 
-def _typed(text: str) -> Span:
-    return Span(text)
-
-
-def _ours(text: str) -> Span:
-    return Span(text, typed=False)
-
-
-def _label(text: str) -> Span:
-    return Span(text, typed=False, strong=True)
-
-
 def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
@@ -183,17 +175,17 @@ def _names(names: Iterable[str]) -> Text:
     spans: list[Span] = []
     for n, name in enumerate(names):
         if n:
-            spans.append(_ours(", "))
-        spans.append(_typed(name))
-    return tuple(spans) or (_ours("—"),)
+            spans.append(ours(", "))
+        spans.append(typed(name))
+    return tuple(spans) or (ours("—"),)
 
 
 def _cell(text: str) -> Text:
-    return (_typed(text),)
+    return (typed(text),)
 
 
 def _plain(text: str) -> Text:
-    return (_ours(text),)
+    return (ours(text),)
 
 
 # -- facts drawn from the record -------------------------------------------------------------
@@ -201,7 +193,7 @@ def _plain(text: str) -> Text:
 
 def _root_causes(incident: Incident) -> list[Text]:
     return [
-        (_typed(chain.answers[-1]), _ours(" (chain "), _typed(chain.id), _ours(")"))
+        (typed(chain.answers[-1]), ours(" (chain "), typed(chain.id), ours(")"))
         for chain in incident.why_chains.values()
         if chain.root_cause
     ]
@@ -246,32 +238,32 @@ def _title_page(
     incident: Incident, now: datetime, author: tuple[str, ...], note: str | None
 ) -> list[Block]:
     facts: list[Text] = [
-        (_label("Incident:"), _ours(" "), _typed(incident.id)),
-        (_label("Date:"), _ours(f" {now.date().isoformat()}")),
-        (_label("Author/Team:"), _ours(" "), *_names(author)),
+        (label("Incident:"), ours(" "), typed(incident.id)),
+        (label("Date:"), ours(f" {now.date().isoformat()}")),
+        (label("Author/Team:"), ours(" "), *_names(author)),
     ]
     if note is not None:
-        facts.append((_label("Confidentiality:"), _ours(" "), _typed(note)))
+        facts.append((label("Confidentiality:"), ours(" "), typed(note)))
     return [BulletList(tuple(facts))]
 
 
 def _executive_summary(incident: Incident) -> list[Block]:
     began = incident.began_at
     facts: list[Text] = [
-        (_label("Incident:"), _ours(" "), _typed(incident.id), _ours(", "), _typed(incident.title)),
-        (_label("Priority:"), _ours(f" {incident.priority.value} ({incident.priority.title})")),
-        (_label("State:"), _ours(f" {incident.state.value} — {incident.state.meaning}")),
-        (_label("Began:"), _ours(f" {moment(began)}")),
-        (_label("Declared:"), _ours(f" {moment(incident.declared_at)}")),
+        (label("Incident:"), ours(" "), typed(incident.id), ours(", "), typed(incident.title)),
+        (label("Priority:"), ours(f" {incident.priority.value} ({incident.priority.title})")),
+        (label("State:"), ours(f" {incident.state.value} — {incident.state.meaning}")),
+        (label("Began:"), ours(f" {moment(began)}")),
+        (label("Declared:"), ours(f" {moment(incident.declared_at)}")),
     ]
-    for state, label in ((State.YELLOW, "Yellow after:"), (State.GREEN, "Green after:")):
+    for state, caption in ((State.YELLOW, "Yellow after:"), (State.GREEN, "Green after:")):
         entered = incident.when_entered(state)
         value = (
             f"{elapsed(entered - began)} (at {moment(entered)})"
             if entered is not None
             else "not reached"
         )
-        facts.append((_label(label), _ours(f" {value}")))
+        facts.append((label(caption), ours(f" {value}")))
     return [
         Paragraph(
             _plain(
@@ -288,21 +280,21 @@ def _executive_summary(incident: Incident) -> list[Block]:
 def _table_of_contents() -> list[Block]:
     # The headings are the library's words, but "1. Introduction" at the start of a list item
     # would start a nested list in Markdown: they are escaped like typed text.
-    return [BulletList(tuple((_typed(_HEADINGS[key]),) for key in SECTION_KEYS[3:]))]
+    return [BulletList(tuple((typed(_HEADINGS[key]),) for key in SECTION_KEYS[3:]))]
 
 
 def _introduction(incident: Incident, background: str | None) -> list[Block]:
     return [
         Subheading("Background"),
-        Paragraph((_typed(background),))
+        Paragraph((typed(background),))
         if background is not None
         else NothingRecorded("the background of the system"),
         Subheading("Objectives"),
         Paragraph(
             (
-                _ours("This analysis of "),
-                _typed(incident.id),
-                _ours(
+                ours("This analysis of "),
+                typed(incident.id),
+                ours(
                     " sets out to find the root causes of the failure, to validate them "
                     "against the evidence recorded during the response, and to recommend "
                     "corrective and preventive actions with owners and due dates."
@@ -331,7 +323,7 @@ def _scope(incident: Incident, out_of_scope: str | None) -> list[Block]:
         Subheading("In scope"),
         *examined,
         Subheading("Out of scope"),
-        Paragraph((_typed(out_of_scope),))
+        Paragraph((typed(out_of_scope),))
         if out_of_scope is not None
         else NothingRecorded("what is out of scope"),
     ]
@@ -342,41 +334,41 @@ def _problem_description(incident: Incident) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             (
-                _label("Failure:"),
-                _ours(" "),
-                _typed(incident.title),
-                _ours(f" — a {priority.value} ({priority.title}): {priority.definition}"),
+                label("Failure:"),
+                ours(" "),
+                typed(incident.title),
+                ours(f" — a {priority.value} ({priority.title}): {priority.definition}"),
             )
         ),
         Subheading("Impact"),
     ]
-    validation = incident.validation
-    if validation is not None and validation.impact.strip():
-        blocks.append(Paragraph((_typed(validation.impact),)))
-    else:
-        blocks.append(NothingRecorded("the impact"))
+    recorded = impact(incident)
+    blocks.append(
+        Paragraph((typed(recorded),)) if recorded is not None else NothingRecorded("the impact")
+    )
 
     blocks.append(Subheading("Evidence"))
     evidence: list[Text] = []
+    validation = incident.validation
     if validation is not None:
-        evidence.append(_by("Validated", validation, (_typed(validation.evidence),)))
+        evidence.append(_by("Validated", validation, (typed(validation.evidence),)))
     if incident.recovery is not None:
         recovery = incident.recovery
-        evidence.append(_by("Recovery verified", recovery, (_typed(recovery.evidence),)))
+        evidence.append(_by("Recovery verified", recovery, (typed(recovery.evidence),)))
     if incident.customer_verification is not None:
         customer = incident.customer_verification
         evidence.append(
             _by(
                 "Customer verification",
                 customer,
-                (_typed(customer.customer), _ours(": "), _typed(customer.evidence)),
+                (typed(customer.customer), ours(": "), typed(customer.evidence)),
             )
         )
     blocks.append(BulletList(tuple(evidence)) if evidence else NothingRecorded("the evidence"))
 
     blocks.append(Subheading("Links"))
     links = [
-        (_label(f"{kind.label}:"), _ours(" "), _typed(link.url))
+        (label(f"{kind.label}:"), ours(" "), typed(link.url))
         for kind in LinkKind
         if (link := incident.links.get(kind)) is not None
     ]
@@ -388,17 +380,17 @@ def _problem_description(incident: Incident) -> list[Block]:
     return blocks
 
 
-def _by(label: str, event: ev.Event, what: Text) -> Text:
+def _by(caption: str, event: ev.Event, what: Text) -> Text:
     return (
-        _label(label),
-        _ours(" ("),
-        _typed(event.actor),
-        _ours(f", {moment(event.occurred_at)}): "),
+        label(caption),
+        ours(" ("),
+        typed(event.actor),
+        ours(f", {moment(event.occurred_at)}): "),
         *what,
     )
 
 
-def _methodology(incident: Incident) -> list[Block]:
+def _methodology(incident: Incident, people: dict[Role, list[str]]) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             _plain(
@@ -420,9 +412,9 @@ def _methodology(incident: Incident) -> list[Block]:
             BulletList(
                 tuple(
                     (
-                        _ours("Chain "),
-                        _typed(chain.id),
-                        _ours(
+                        ours("Chain "),
+                        typed(chain.id),
+                        ours(
                             f": {_count(chain.depth, 'why', 'whys')}, "
                             + ("root cause found" if chain.root_cause else "still open")
                         ),
@@ -435,38 +427,40 @@ def _methodology(incident: Incident) -> list[Block]:
         blocks.append(NothingRecorded("Five Whys chains"))
 
     blocks.append(Subheading("Fishbone categories"))
-    counts = _category_counts(incident)
-    if counts:
+    groups = factors_by_category(incident)
+    if groups:
         blocks.append(
-            BulletList(tuple(_plain(f"{name}: {_count(n, 'factor')}") for name, n in counts))
+            BulletList(
+                tuple(
+                    _plain(f"{_category_name(category)}: {_count(len(factors), 'factor')}")
+                    for category, factors in groups
+                )
+            )
         )
     else:
         blocks.append(NothingRecorded("fishbone categories (no contributing factor is recorded)"))
 
     blocks.append(Subheading("Teams and roles involved"))
-    people = role_holders(incident)
     if people:
-        blocks.append(
-            Table(
-                ("Role", "Holds it now", "Held it before"),
-                tuple(
-                    (
-                        _plain(role.title),
-                        _names(incident.holders(role)),
-                        _names(p for p in held if p not in incident.holders(role)),
-                    )
-                    for role, held in people.items()
-                ),
+        rows: list[tuple[Text, ...]] = []
+        for role, held in people.items():
+            now_held = incident.holders(role)
+            rows.append(
+                (
+                    _plain(role.title),
+                    _names(now_held),
+                    _names(p for p in held if p not in now_held),
+                )
             )
-        )
+        blocks.append(Table(("Role", "Holds it now", "Held it before"), tuple(rows)))
     else:
         blocks.append(NothingRecorded("the teams and roles involved"))
     if incident.post_mortem is not None:
         blocks.append(
             Paragraph(
                 (
-                    _label("Invited to the post-mortem:"),
-                    _ours(" "),
+                    label("Invited to the post-mortem:"),
+                    ours(" "),
                     *_names(incident.post_mortem.invitees),
                 )
             )
@@ -474,26 +468,22 @@ def _methodology(incident: Incident) -> list[Block]:
     return blocks
 
 
-def _category_counts(incident: Incident) -> list[tuple[str, int]]:
-    found = [f.category for f in incident.factors]
-    counts = [(c.value, found.count(c)) for c in FishboneCategory if c in found]
-    if None in found:
-        counts.append(("uncategorized", found.count(None)))
-    return counts
+def _category_name(category: FishboneCategory | None) -> str:
+    return category.value if category is not None else "uncategorized"
 
 
 def _analysis(incident: Incident) -> list[Block]:
     blocks: list[Block] = [Subheading("Five Whys")]
     for chain in incident.why_chains.values():
         state = "root cause found" if chain.root_cause else "still open"
-        blocks.append(Paragraph((_ours("Chain "), _typed(chain.id), _ours(f" ({state}):"))))
+        blocks.append(Paragraph((ours("Chain "), typed(chain.id), ours(f" ({state}):"))))
         last = len(chain.answers) - 1
         blocks.append(
             NumberedList(
                 tuple(
-                    (_typed(answer), _ours(" "), _label("(root cause)"))
+                    (typed(answer), ours(" "), label("(root cause)"))
                     if n == last and chain.root_cause
-                    else (_typed(answer),)
+                    else (typed(answer),)
                     for n, answer in enumerate(chain.answers)
                 )
             )
@@ -502,17 +492,9 @@ def _analysis(incident: Incident) -> list[Block]:
         blocks.append(NothingRecorded("Five Whys answers"))
 
     blocks.append(Subheading("Contributing factors"))
-    groups: list[tuple[str, list[str]]] = [
-        (c.value.capitalize(), [f.description for f in incident.factors if f.category is c])
-        for c in FishboneCategory
-    ]
-    groups.append(
-        ("Uncategorized", [f.description for f in incident.factors if f.category is None])
-    )
-    for name, factors in groups:
-        if factors:
-            blocks.append(Paragraph((_label(name),)))
-            blocks.append(BulletList(tuple(_cell(f) for f in factors)))
+    for category, factors in factors_by_category(incident):
+        blocks.append(Paragraph((label(_category_name(category).capitalize()),)))
+        blocks.append(BulletList(tuple(_cell(f.description) for f in factors)))
     if not incident.factors:
         blocks.append(NothingRecorded("contributing factors"))
 
@@ -592,8 +574,8 @@ def _conclusion(incident: Incident, now: datetime) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             (
-                _typed(incident.id),
-                _ours(f" is {incident.state.value}: {incident.state.meaning}"),
+                typed(incident.id),
+                ours(f" is {incident.state.value}: {incident.state.meaning}"),
             )
         ),
         Paragraph(_plain("The root causes found:")),
@@ -687,17 +669,16 @@ def _appendices(incident: Incident) -> list[Block]:
     return blocks
 
 
-def _acknowledgments(incident: Incident) -> list[Block]:
-    people = role_holders(incident)
+def _acknowledgments(incident: Incident, people: dict[Role, list[str]]) -> list[Block]:
     if not people:
         return [NothingRecorded("the people who took part")]
     holders = {p for held in people.values() for p in held}
     others = list(dict.fromkeys(e.actor for e in incident.history if e.actor not in holders))
     lines: list[Text] = [
-        (_label(f"{role.title}:"), _ours(" "), *_names(held)) for role, held in people.items()
+        (label(f"{role.title}:"), ours(" "), *_names(held)) for role, held in people.items()
     ]
     if others:
-        lines.append((_label("Also took part:"), _ours(" "), *_names(others)))
+        lines.append((label("Also took part:"), ours(" "), *_names(others)))
     return [
         Paragraph(_plain("Thanks to everyone who took part in the response, by role:")),
         BulletList(tuple(lines)),
@@ -773,6 +754,7 @@ def rca_document(
         else incident.holders(Role.RECORDER) or (incident.declared_by,)
     )
     title = f"Root Cause Analysis for {incident.title}"
+    people = role_holders(incident)
     bodies: dict[str, list[Block]] = {
         "title_page": _title_page(incident, now, authors, note),
         "executive_summary": _executive_summary(incident),
@@ -780,21 +762,21 @@ def rca_document(
         "introduction": _introduction(incident, background),
         "scope": _scope(incident, out_of_scope),
         "problem_description": _problem_description(incident),
-        "methodology": _methodology(incident),
+        "methodology": _methodology(incident, people),
         "analysis": _analysis(incident),
         "recommendations": _recommendations(incident, now),
         "conclusion": _conclusion(incident, now),
         "summary": _summary(incident),
         "appendices": _appendices(incident),
-        "acknowledgments": _acknowledgments(incident),
+        "acknowledgments": _acknowledgments(incident, people),
         "revision_history": _revision_history(incident, now),
     }
     sections = tuple(
         Section(
             key,
-            (_ours("Root Cause Analysis for "), _typed(incident.title))
+            (ours("Root Cause Analysis for "), typed(incident.title))
             if key == "title_page"
-            else (_ours(_HEADINGS[key]),),
+            else (ours(_HEADINGS[key]),),
             tuple(bodies[key]),
             level=1 if key == "title_page" else 2,
         )

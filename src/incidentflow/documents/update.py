@@ -33,6 +33,7 @@ from incidentflow.lifecycle import State
 from incidentflow.priorities import Priority
 from incidentflow.records import Experiment
 
+from ._facts import impact
 from ._markup import inline, slack
 from ._narrative import describe, moment
 
@@ -245,13 +246,12 @@ def compose_update(incident: Incident, *, now: datetime) -> StakeholderUpdate:
             break
     changes = tuple(describe(e) for e in history[start:])  # no update among them
     updates = incident.updates
-    validation = incident.validation
     return StakeholderUpdate(
         incident_id=incident.id,
         title=incident.title,
         state=incident.state,
         priority=incident.priority,
-        impact=validation.impact if validation is not None and validation.impact.strip() else None,
+        impact=impact(incident),
         trying=incident.running_experiments,
         changes=changes,
         no_progress=not changes,
