@@ -366,13 +366,6 @@ def small_incident(number: int) -> list[ev.Event]:
     return w.events
 
 
-def open_incident_events(number: int) -> list[ev.Event]:
-    """A typical open P1 incident: declared, staffed, validated, linked and mitigating."""
-    w = _Writer(random.Random(number))
-    _open(w, f"INC-{number}", Priority.P1)
-    return w.events
-
-
 def stored_incident(number: int) -> list[ev.Event]:
     """A whole P1 incident of 50 events, as a store keeps many: opened, worked, closed.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,10 +82,6 @@ def timings(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, lis
             del result
             times[name].append(elapsed)
     return times
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def seconds(value: float) -> str:

@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from _history import long_incident, stored_incident
-from _measure import Result, Sizes, median, seconds, timings
+from _measure import Result, Sizes, seconds, timings
 
 from incidentflow import State, codec
 from incidentflow.events import Event

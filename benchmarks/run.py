@@ -25,10 +25,11 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from statistics import median
 from typing import Any
 
 from _history import START, long_incident, small_incident
-from _measure import FULL, QUICK, Result, Sizes, median, seconds, timings
+from _measure import FULL, QUICK, Result, Sizes, seconds, timings
 from _store import bench_durable_append, bench_help_startup, bench_load_many
 from stats import bench_stats
 from transitions import Machine

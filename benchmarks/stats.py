@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from statistics import median
 
 from _history import START
-from _measure import Result, Sizes, median, seconds, timings
+from _measure import Result, Sizes, seconds, timings
 from _store import _build, _directory
 
 from incidentflow.metrics import stats

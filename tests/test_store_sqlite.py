@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from incidentflow import Incident, ManualClock, Priority, Role, StoreUnavailable
+from incidentflow import Incident, InvalidInput, ManualClock, Priority, Role, StoreUnavailable
 from incidentflow.store import DEFAULT_PATH, ENVIRONMENT_VARIABLE, SQLiteStore, open_store
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -193,3 +193,25 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
     assert before == store.events("INC-1")
     assert [] == store.verify()
     store.close()
+
+
+def test_appending_to_an_incident_whose_summary_was_removed_is_refused(tmp_path: Path) -> None:
+    """With its summary row deleted behind the store's back, an append writes nothing."""
+    path = tmp_path / "s.db"
+    incident = _incident()
+    with SQLiteStore(path) as store:
+        store.append("INC-1", list(incident.history), expected_version=0)
+    raw = _raw(path)
+    raw.execute("DELETE FROM incidents WHERE incident_id = 'INC-1'")
+    raw.close()
+    note = incident.note("still down", actor="ana")
+    with SQLiteStore(path) as store:
+        with pytest.raises(InvalidInput, match="the first event must be a declaration"):
+            store.append("INC-1", [note], expected_version=2)
+        version = store.version("INC-1")
+    raw = _raw(path)
+    counts = [
+        raw.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("events", "incidents")
+    ]
+    raw.close()
+    assert (2, [2, 0]) == (version, counts)

@@ -6,36 +6,19 @@ same load-issue-append path as every incident command).
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from incidentflow.errors import InvalidInput
 from incidentflow.incident import Incident
-from incidentflow.lifecycle import State
-from incidentflow.priorities import Priority
 from incidentflow.store import open_store
 
-from ._main import EXIT_OK, Options, parse_time
+from ._main import EXIT_OK, Options, emit, iso, list_filters, load_incident, now, parse_time
 
 __all__ = ["HANDLERS", "compose_and_post", "draft_update"]
-
-
-def _now(options: Options) -> datetime:
-    return options.at or datetime.now(UTC)
-
-
-def _load(options: Options) -> Incident:
-    with open_store(options.db) as store:
-        return store.load(options.args.incident, policy=options.policy)
-
-
-def _emit(document: Any) -> None:
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
 
 
 def _write(path: str | None, content: str | bytes) -> None:
@@ -74,8 +57,8 @@ def report(options: Options) -> int:
 
     args = options.args
     document = rca_document(
-        _load(options),
-        now=_now(options),
+        load_incident(options),
+        now=now(options),
         author=args.author,
         confidentiality=args.confidential,
         background=args.background,
@@ -84,7 +67,7 @@ def report(options: Options) -> int:
     gaps = [{"section": gap.section, "what": gap.what} for gap in document.gaps]
     if args.gaps:
         if options.json:
-            _emit(gaps)
+            emit(gaps)
         else:
             for gap in document.gaps:
                 print(f"{gap.section}: {gap.what}")
@@ -93,7 +76,7 @@ def report(options: Options) -> int:
         return EXIT_OK
     text = document.html() if args.html else document.markdown()
     if options.json:
-        _emit({"incident": document.incident_id, "document": text, "gaps": gaps})
+        emit({"incident": document.incident_id, "document": text, "gaps": gaps})
         return EXIT_OK
     _write(args.output, text)
     return EXIT_OK
@@ -110,19 +93,19 @@ def agenda(options: Options) -> int:
             "--ics invites to the post-mortem as scheduled; to move it, schedule it again "
             "(incidentflow schedule) instead of giving --start"
         )
-    incident = _load(options)
+    incident = load_incident(options)
     length = _minutes(args.length, "--length")
     starts_at = None if args.start is None else parse_time(args.start, "--start")
     plan = build_agenda(incident, length=length, starts_at=starts_at)
     if args.ics is not None:
-        ics = invitation(incident, now=_now(options), length=length, organizer=args.organizer)
+        ics = invitation(incident, now=now(options), length=length, organizer=args.organizer)
         _write(args.ics, ics)
     if options.json:
-        _emit(
+        emit(
             {
                 "incident": plan.incident_id,
                 "length_minutes": int(plan.length.total_seconds() // 60),
-                "starts_at": None if plan.starts_at is None else plan.starts_at.isoformat(),
+                "starts_at": iso(plan.starts_at),
                 "attendees": [
                     {"name": a.name, "roles": [r.value for r in a.roles]} for a in plan.attendees
                 ],
@@ -132,7 +115,7 @@ def agenda(options: Options) -> int:
                         "title": p.title,
                         "minutes": p.minutes,
                         "box": [p.minimum, p.maximum],
-                        "starts_at": None if p.starts_at is None else p.starts_at.isoformat(),
+                        "starts_at": iso(p.starts_at),
                         "topics": list(p.topics),
                         "facts": list(p.facts),
                     }
@@ -150,17 +133,15 @@ def draft_update(options: Options) -> int:
     """Compose the next stakeholder update and print it (plain text, or Slack with --slack)."""
     from incidentflow.documents import compose_update
 
-    update = compose_update(_load(options), now=_now(options))
+    update = compose_update(load_incident(options), now=now(options))
     if options.args.slack:
-        _emit(update.slack_message())
+        emit(update.slack_message())
     elif options.json:
-        _emit(
+        emit(
             {
                 "incident": update.incident_id,
                 "no_progress": update.no_progress,
-                "next_update_due": None
-                if update.next_update_due is None
-                else update.next_update_due.isoformat(),
+                "next_update_due": iso(update.next_update_due),
                 "text": update.text(),
                 "slack": update.slack_message(),
             }
@@ -187,11 +168,8 @@ def stats(options: Options) -> int:
 
     args = options.args
     measures = tuple(Measure.parse(text) for text in args.measure) or DEFAULT_MEASURES
-    state = None if args.state is None else State.parse(args.state)
-    priority = None if args.priority is None else Priority.parse(args.priority)
-    since = None if args.since is None else parse_time(args.since, "--since")
-    until = None if args.until is None else parse_time(args.until, "--until")
-    now = _now(options)
+    state, priority, since, until = list_filters(options)
+    moment = now(options)
     policy = options.policy
     with open_store(options.db) as store:
         found = store.incidents(state=state, priority=priority, since=since, until=until)
@@ -200,12 +178,12 @@ def stats(options: Options) -> int:
         from incidentflow.charts import resolution_chart
 
         picture = resolution_chart(
-            incidents, now=now, measure=measures[0], format=_picture_format(args.chart)
+            incidents, now=moment, measure=measures[0], format=_picture_format(args.chart)
         )
         _write(args.chart, picture)
-    result = compute(incidents, now=now, measures=measures)
+    result = compute(incidents, now=moment, measures=measures)
     if options.json:
-        _emit(result.to_dict())
+        emit(result.to_dict())
     else:
         _write(None, result.table().rstrip("\n") + "\n")
     return EXIT_OK
@@ -216,12 +194,14 @@ def chart(options: Options) -> int:
     from incidentflow.charts import timeline_chart
 
     args = options.args
-    picture = timeline_chart(_load(options), now=_now(options), format=_picture_format(args.output))
+    picture = timeline_chart(
+        load_incident(options), now=now(options), format=_picture_format(args.output)
+    )
     _write(args.output, picture)
     if not options.json:
         print(f"{options.args.incident}: timeline written to {args.output}")
     else:
-        _emit({"incident": args.incident, "output": args.output})
+        emit({"incident": args.incident, "output": args.output})
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ the codec are imported when a command runs, so ``incidentflow --help`` stays fas
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,10 @@ from ._parser import build_parser
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from incidentflow.incident import Incident
+    from incidentflow.lifecycle import State
     from incidentflow.policy import Policy
+    from incidentflow.priorities import Priority
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -62,14 +66,18 @@ class Failure(Exception):
 
 
 class Options:
-    """The global options, resolved lazily: each is checked only by the commands that need it."""
+    """The global options, resolved lazily: each is checked only by the commands that need it.
+
+    Each is resolved once (the policy file is read once per command); one that fails is not
+    kept, so asking again raises again.
+    """
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.json: bool = bool(getattr(args, "json", False))
         self.db: str | None = getattr(args, "db", None)
 
-    @property
+    @functools.cached_property
     def actor(self) -> str:
         """``--actor``, else ``$INCIDENTFLOW_ACTOR``, else ``$USER``; exit 2 when none."""
         actor = self.args.actor or os.environ.get("INCIDENTFLOW_ACTOR") or os.environ.get("USER")
@@ -81,12 +89,12 @@ class Options:
             )
         return str(actor)
 
-    @property
+    @functools.cached_property
     def at(self) -> datetime | None:
         """``--at`` as an aware datetime, or None for now."""
         return None if self.args.at is None else parse_time(self.args.at, "--at")
 
-    @property
+    @functools.cached_property
     def policy(self) -> Policy:
         """``--policy FILE`` loaded, else the default policy."""
         from incidentflow.policy import DEFAULT_POLICY, Policy
@@ -94,6 +102,49 @@ class Options:
         if self.args.policy is None:
             return DEFAULT_POLICY
         return Policy.load(self.args.policy)
+
+
+def now(options: Options) -> datetime:
+    """``--at``, else the current time."""
+    from datetime import UTC, datetime
+
+    return options.at or datetime.now(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """``moment`` in ISO 8601, or None for None (as JSON documents show times)."""
+    return None if moment is None else moment.isoformat()
+
+
+def emit(document: Any) -> None:
+    """Print ``document`` as indented JSON on stdout."""
+    import json
+
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def load_incident(options: Options) -> Incident:
+    """The incident named by the ``INCIDENT`` argument, loaded under ``--policy``."""
+    from incidentflow.store import open_store
+
+    with open_store(options.db) as store:
+        return store.load(options.args.incident, policy=options.policy)
+
+
+def list_filters(
+    options: Options,
+) -> tuple[State | None, Priority | None, datetime | None, datetime | None]:
+    """``--state``, ``--priority``, ``--since`` and ``--until`` parsed (None when not given)."""
+    from incidentflow.lifecycle import State
+    from incidentflow.priorities import Priority
+
+    args = options.args
+    state = None if args.state is None else State.parse(args.state)
+    priority = None if args.priority is None else Priority.parse(args.priority)
+    since = None if args.since is None else parse_time(args.since, "--since")
+    until = None if args.until is None else parse_time(args.until, "--until")
+    return state, priority, since, until
 
 
 def parse_time(text: str, name: str) -> datetime:

@@ -83,9 +83,8 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
 class _Commands:
     """Adds subcommands that all carry the global options and a help example."""
 
-    def __init__(self, parser: argparse.ArgumentParser, dest: str, prefix: str = "") -> None:
+    def __init__(self, parser: argparse.ArgumentParser, dest: str) -> None:
         self._group = parser.add_subparsers(dest=dest, metavar="COMMAND")
-        self._prefix = prefix
 
     def add(
         self, name: str, summary: str, example: str, *, handler: str = ""
@@ -123,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _incident(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("incident", metavar="INCIDENT", help="the incident id")
     return parser
+
+
+def _filter_options(parser: argparse.ArgumentParser) -> None:
+    """The filters of the commands that read many incidents (``list``, ``stats``)."""
+    parser.add_argument("--state", help="only incidents in this state")
+    parser.add_argument("--priority", help="only incidents of this priority")
+    parser.add_argument("--since", metavar="TIME", help="declared at or after TIME")
+    parser.add_argument("--until", metavar="TIME", help="declared before TIME")
 
 
 def _incident_commands(commands: _Commands) -> None:
@@ -438,10 +445,7 @@ def _read_commands(commands: _Commands) -> None:
     p = add(
         "list", "list the stored incidents", "incidentflow list --state mitigating", handler="list"
     )
-    p.add_argument("--state", help="only incidents in this state")
-    p.add_argument("--priority", help="only incidents of this priority")
-    p.add_argument("--since", metavar="TIME", help="declared at or after TIME")
-    p.add_argument("--until", metavar="TIME", help="declared before TIME")
+    _filter_options(p)
     add(
         "due",
         "what is owed across all open incidents, overdue first (at --at, default now)",
@@ -534,10 +538,7 @@ def _document_commands(commands: _Commands) -> None:
         "incidentflow stats --since 2026-01-01T00:00:00+00:00 --measure 'mtta=began..validated'",
         handler="stats",
     )
-    p.add_argument("--state", help="only incidents in this state")
-    p.add_argument("--priority", help="only incidents of this priority")
-    p.add_argument("--since", metavar="TIME", help="declared at or after TIME")
-    p.add_argument("--until", metavar="TIME", help="declared before TIME")
+    _filter_options(p)
     p.add_argument(
         "--measure",
         action="append",

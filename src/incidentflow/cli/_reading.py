@@ -11,24 +11,24 @@ from typing import Any
 from incidentflow import codec
 from incidentflow.documents._markup import inline
 from incidentflow.incident import Incident
-from incidentflow.lifecycle import State, mermaid
+from incidentflow.lifecycle import mermaid
 from incidentflow.obligations import Obligation
-from incidentflow.priorities import Priority
 from incidentflow.store import open_store
 
 from . import _files
-from ._main import EXIT_OK, EXIT_STORE, Failure, Options, parse_time
+from ._main import (
+    EXIT_OK,
+    EXIT_STORE,
+    Failure,
+    Options,
+    emit,
+    iso,
+    list_filters,
+    load_incident,
+    now,
+)
 
 __all__ = ["HANDLERS"]
-
-
-def _emit(document: Any) -> None:
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-
-
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
 
 
 def _obligation(item: Obligation) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def _obligation(item: Obligation) -> dict[str, Any]:
         "command": item.command,
         "owners": list(item.owners),
         "roles": sorted(r.value for r in item.roles),
-        "due_at": _time(item.due_at),
+        "due_at": iso(item.due_at),
         "overdue": item.overdue,
     }
 
@@ -60,19 +60,18 @@ def _due_line(item: Obligation, *, with_incident: bool) -> str:
 
 def status(options: Options) -> int:
     """An incident at a glance: who, where, what blocks each next move, what is due."""
-    with open_store(options.db) as store:
-        incident = store.load(options.args.incident, policy=options.policy)
+    incident = load_incident(options)
     due = incident.due(options.at)
     blocks = {target: incident.unmet(target) for target in incident.next_states()}
     if options.json:
-        _emit(
+        emit(
             {
                 "id": incident.id,
                 "title": incident.title,
                 "priority": incident.priority.value,
                 "state": incident.state.value,
                 "version": incident.version,
-                "began_at": _time(incident.began_at),
+                "began_at": iso(incident.began_at),
                 "roles": {r.value: list(h) for r, h in incident.roles.items()},
                 "links": {k.value: link.url for k, link in incident.links.items()},
                 "next": {
@@ -120,7 +119,7 @@ def timeline(options: Options) -> int:
         events = store.events(options.args.incident)
     ordered = sorted(events, key=lambda e: e.occurred_at)
     if options.json:
-        _emit([codec.to_dict(e) for e in ordered])
+        emit([codec.to_dict(e) for e in ordered])
         return EXIT_OK
     for event in ordered:
         fields = {k: v for k, v in codec.to_dict(event).items() if k not in _SKIP}
@@ -142,24 +141,20 @@ def _show(value: Any) -> str:
 
 def list_incidents(options: Options) -> int:
     """The stored incidents, by declaration time, filtered."""
-    args = options.args
-    state = None if args.state is None else State.parse(args.state)
-    priority = None if args.priority is None else Priority.parse(args.priority)
-    since = None if args.since is None else parse_time(args.since, "--since")
-    until = None if args.until is None else parse_time(args.until, "--until")
+    state, priority, since, until = list_filters(options)
     with open_store(options.db) as store:
         found = store.incidents(state=state, priority=priority, since=since, until=until)
     if options.json:
-        _emit(
+        emit(
             [
                 {
                     "id": s.incident_id,
                     "title": s.title,
                     "priority": s.priority.value,
                     "state": s.state.value,
-                    "began_at": _time(s.began_at),
-                    "declared_at": _time(s.declared_at),
-                    "updated_at": _time(s.updated_at),
+                    "began_at": iso(s.began_at),
+                    "declared_at": iso(s.declared_at),
+                    "updated_at": iso(s.updated_at),
                     "version": s.version,
                 }
                 for s in found
@@ -182,17 +177,17 @@ def due(options: Options) -> int:
     Closed incidents (post-mortem, dismissed) still owe their open action items and any
     manual change not yet reconciled.
     """
-    now = options.at or datetime.now(UTC)
+    moment = now(options)
     policy = options.policy
     items: list[Obligation] = []
     with open_store(options.db) as store:
         for summary in store.incidents():
             incident: Incident = store.load(summary.incident_id, policy=policy)
-            items.extend(incident.due(now))
+            items.extend(incident.due(moment))
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(key=lambda o: (not o.overdue, o.due_at or far, o.incident_id, o.kind))
     if options.json:
-        _emit([_obligation(item) for item in items])
+        emit([_obligation(item) for item in items])
         return EXIT_OK
     for item in items:
         print(_due_line(item, with_incident=True))
@@ -207,7 +202,7 @@ def verify(options: Options) -> int:
         breaks = store.verify(options.args.incident)
     if not breaks:
         if options.json:
-            _emit({"ok": True, "breaks": []})
+            emit({"ok": True, "breaks": []})
         else:
             print("chain ok")
         return EXIT_OK

@@ -12,7 +12,7 @@ from typing import NamedTuple, Self
 from attrs import evolve, frozen
 
 from incidentflow import codec
-from incidentflow.clock import Clock
+from incidentflow.clock import Clock, require_aware
 from incidentflow.errors import DecodeError, InvalidInput, NotFound, ReplayError, Tampered
 from incidentflow.events import Declared, Event, PriorityChanged, StateChanged
 from incidentflow.incident import Incident
@@ -118,11 +118,7 @@ def _check_count(value: object, name: str) -> int:
 
 
 def _check_moment(value: object, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidInput(f"{name} must be a timezone-aware datetime or None, not {value!r}")
-    return value
+    return None if value is None else require_aware(value, name)
 
 
 class _Batch(NamedTuple):
@@ -181,7 +177,7 @@ def _summarize(
                 updated_at=event.recorded_at,
                 version=0,
             )
-        elif summary is None:  # pragma: no cover - _check_batch puts a declaration first
+        elif summary is None:  # events were kept but their summary was removed behind our back
             raise InvalidInput("the first event must be a declaration")
         elif isinstance(event, PriorityChanged):
             summary = evolve(summary, priority=event.priority)
@@ -451,14 +447,15 @@ def _decode(incident_id: str, version: int, line: str) -> Event:
         ) from exc
 
 
-def _chain_rows(previous: str, lines: Iterable[str]) -> list[tuple[str, str]]:
-    """(prev_hash, hash) for each line, continuing a chain whose head hash is ``previous``."""
-    links = []
+def _chain(head: str, version: int, lines: Iterable[str]) -> list[_Row]:
+    """The rows storing ``lines`` after ``version``, whose hash is ``head``: numbered, chained."""
+    rows = []
     for line in lines:
-        digest = chain_hash(previous, line)
-        links.append((previous, digest))
-        previous = digest
-    return links
+        version += 1
+        digest = chain_hash(head, line)
+        rows.append(_Row(version, line, head, digest))
+        head = digest
+    return rows
 
 
 def _matches(

@@ -30,7 +30,7 @@ from ._base import (
     IncidentSummary,
     Store,
     _Batch,
-    _chain_rows,
+    _chain,
     _matches,
     _order,
     _Row,
@@ -71,28 +71,26 @@ class InMemoryStore(Store):
                         expected=batch.expected_version,
                         actual=actual,
                     )
-            return [self._store(*batch) for batch in batches]
+            planned = [self._plan(*batch) for batch in batches]  # all that can fail, first
+            for incident_id, new, summary in planned:
+                # In place: every reader copies what it reads while holding the lock.
+                self._events.setdefault(incident_id, []).extend(new)
+                self._summaries[incident_id] = summary
+                for row in new:
+                    entry = (len(self._log) + 1, incident_id, row.version, row.line, row.hash)
+                    self._log.append(entry)
+            return [summary.version for _, _, summary in planned]
 
-    def _store(
+    def _plan(
         self, incident_id: str, events: list[Event], lines: list[str], expected_version: int
-    ) -> int:
-        """Write one checked batch; the caller holds the lock."""
+    ) -> tuple[str, list[_Row], IncidentSummary]:
+        """One checked batch's new rows and summary, changing nothing; the caller holds the lock."""
         rows = self._events.get(incident_id, [])
-        actual = len(rows)
         head = rows[-1].hash if rows else genesis_hash(incident_id)
-        new = [
-            _Row(actual + offset + 1, line, previous, digest)
-            for offset, (line, (previous, digest)) in enumerate(
-                zip(lines, _chain_rows(head, lines), strict=True)
-            )
-        ]
-        version = actual + len(new)
+        new = _chain(head, len(rows), lines)
+        version = len(rows) + len(new)
         summary = _summarize(incident_id, self._summaries.get(incident_id), events, version)
-        self._events[incident_id] = [*rows, *new]
-        self._summaries[incident_id] = summary
-        for row in new:
-            self._log.append((len(self._log) + 1, incident_id, row.version, row.line, row.hash))
-        return version
+        return incident_id, new, summary
 
     def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:
         with self._lock:

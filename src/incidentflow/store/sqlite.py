@@ -41,7 +41,7 @@ from ._base import (
     IncidentSummary,
     Store,
     _Batch,
-    _chain_rows,
+    _chain,
     _Row,
     _summarize,
     _utc_key,
@@ -267,12 +267,7 @@ class SQLiteStore(Store):
         connection.executemany(
             "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
             "VALUES (?, ?, ?, ?, ?)",
-            [
-                (incident_id, actual + offset + 1, line, prev_hash, digest)
-                for offset, (line, (prev_hash, digest)) in enumerate(
-                    zip(lines, _chain_rows(previous, lines), strict=True)
-                )
-            ],
+            [(incident_id, *row) for row in _chain(previous, actual, lines)],
         )
         connection.execute(
             f"INSERT OR REPLACE INTO incidents ({_SUMMARY_COLUMNS}) "
