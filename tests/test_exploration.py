@@ -543,6 +543,7 @@ def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> 
         "single_holder",
         "holds_role",
         "experiments_owned",
+        "required_role_kept",
         "required_roles_filled",
         "unique_id",
         "owner_is_commander",
