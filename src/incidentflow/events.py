@@ -170,8 +170,8 @@ class RecordedPolicy:
     Replaying a history rebuilds the policy from ``content``, after checking ``digest`` against
     it (see :meth:`~incidentflow.Policy.from_recorded`).
 
-    >>> RecordedPolicy.of("team", 'whys_depth = 3\n').digest[:15]
-    'sha256:9eb42cd9'
+    >>> RecordedPolicy.of("team", "whys_depth = 3").digest[:15]
+    'sha256:347a95d9'
     """
 
     name: str = field(validator=_text)
@@ -211,9 +211,7 @@ class Declared(Event):
     incident_id: str = field(validator=_text)
     title: str = field(validator=_text)
     priority: Priority = field(validator=_member(Priority))
-    policy: RecordedPolicy | None = field(
-        default=None, validator=_optional_member(RecordedPolicy)
-    )
+    policy: RecordedPolicy | None = field(default=None, validator=_optional_member(RecordedPolicy))
 
 
 @frozen(kw_only=True)

@@ -309,8 +309,7 @@ class Policy:
             raise PolicyError(f"not a recorded policy: {recorded!r}")
         if not recorded.intact:
             raise PolicyError(
-                f"the recorded policy {recorded.name!r} does not match its digest "
-                f"{recorded.digest}"
+                f"the recorded policy {recorded.name!r} does not match its digest {recorded.digest}"
             )
         policy = _rebuilt(recorded.content)
         if policy.name != recorded.name:
@@ -711,7 +710,10 @@ def _released(policy: Policy, incident: Incident, event: ev.RoleReleased) -> Ite
             "experiments_owned",
             f"{event.holder} owns running experiments {', '.join(owned)}; hand off instead",
         )
-    if holders == (event.holder,) and event.role in policy.rules_for(incident.priority).required_roles:
+    if (
+        holders == (event.holder,)
+        and event.role in policy.rules_for(incident.priority).required_roles
+    ):
         yield Unmet(
             "required_role_kept",
             f"{event.holder} is the last {event.role.value}, whom "
@@ -810,9 +812,7 @@ def _intact(recorded: ev.RecordedPolicy) -> list[Unmet]:
     return []
 
 
-def _policy_adopted(
-    policy: Policy, incident: Incident, event: ev.PolicyAdopted
-) -> Iterable[Unmet]:
+def _policy_adopted(policy: Policy, incident: Incident, event: ev.PolicyAdopted) -> Iterable[Unmet]:
     broken = _intact(event.policy)
     if broken:
         yield from broken
