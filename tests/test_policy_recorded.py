@@ -395,3 +395,34 @@ def _refused(incident: Incident, command: object) -> CommandRefused:
         command()  # type: ignore[operator]
     assert before == list(incident.history)
     return info.value
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+def test_an_adoption_reads_as_a_line_of_the_timeline() -> None:
+    """The RCA timeline says who adopted which policy, by name and digest."""
+    from incidentflow.documents._narrative import describe
+
+    adopted = ev.PolicyAdopted(
+        actor="bo", occurred_at=START, recorded_at=START, policy=OPEN.recorded()
+    )
+    assert f"bo adopted the policy open ({OPEN.digest})" == describe(adopted)
+
+
+@given(events())
+def test_every_event_type_reads_as_a_line_of_the_timeline(event: ev.Event) -> None:
+    """The RCA timeline has a sentence, naming the actor, for every kind of event."""
+    from incidentflow.documents._narrative import describe
+
+    assert event.actor in describe(event)
+
+
+def test_an_incident_that_adopted_a_policy_makes_its_rca(clock: ManualClock) -> None:
+    """The RCA document of an incident with an adoption names the policy adopted."""
+    from incidentflow.documents import rca_document
+
+    incident = _p3(clock)
+    incident.adopt_policy(OPEN, actor="bo")
+    text = rca_document(incident, now=clock.now()).markdown()
+    assert "adopted the policy open" in text
