@@ -105,6 +105,7 @@ def test_a_policy_name_is_one_line_of_text(name: object) -> None:
         ({"digest": "md5:0"}, "digest must be"),
         ({"name": " "}, "name must be"),
         ({"content": 7}, "content must be"),
+        ({"content": "\n \n"}, "content must be"),
     ],
 )
 def test_a_malformed_record_cannot_exist(fields: dict[str, object], match: str) -> None:

@@ -161,6 +161,14 @@ def _digest(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+def _document(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a non-blank text of many lines (a policy's TOML), checked apart from ``_text``."""
+    if type(value) is not str or not value.strip():
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a non-blank string, not {value!r}"
+        )
+
+
 @frozen(kw_only=True)
 class RecordedPolicy:
     """A policy as an incident's history records it: its name, its whole text and a digest.
@@ -176,7 +184,7 @@ class RecordedPolicy:
 
     name: str = field(validator=_text)
     digest: str = field(validator=_digest)
-    content: str = field(validator=_text)
+    content: str = field(validator=_document)
 
     @classmethod
     def of(cls, name: str, content: str) -> RecordedPolicy:
