@@ -196,6 +196,7 @@ ALPHABET: dict[str, tuple[Build, ...]] = {
     "hand off Lead from eli to cy, by eli": (_hand_off(Role.LEAD, "eli", "cy", by="eli"),),
     "release IC bo, by bo": (_release(IC, "bo", by="bo"),),
     "release Communicator cy, by cy": (_release(Role.COMMUNICATOR, "cy", by="cy"),),
+    "release IC bo, by eli (a takeover)": (_release(IC, "bo", by="eli"),),
     "validate, by ana": (lambda m: ev.Validated(actor="ana", evidence="errors", **_next(m)),),
     "validate, by eli": (lambda m: ev.Validated(actor="eli", evidence="errors", **_next(m)),),
     "link the ticket": (_link(LinkKind.TICKET),),
