@@ -191,15 +191,15 @@ class RecordedPolicy:
         """The record of ``content`` under ``name``, with its digest computed."""
         if type(content) is not str:
             raise InvalidInput(f"RecordedPolicy.content must be a string, not {content!r}")
-        return cls(name=name, digest=digest_of(content), content=content)
+        return cls(name=name, digest=_sha256(content), content=content)
 
     @property
     def intact(self) -> bool:
         """Whether ``digest`` is the digest of ``content``."""
-        return self.digest == digest_of(self.content)
+        return self.digest == _sha256(self.content)
 
 
-def digest_of(content: str) -> str:
+def _sha256(content: str) -> str:
     """The digest a :class:`RecordedPolicy` gives ``content``: ``"sha256:"`` and its hex."""
     return "sha256:" + hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
 
