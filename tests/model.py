@@ -4,8 +4,10 @@ Written from the specification of the runbook's rules, not from the implementati
 here imports or calls ``incidentflow.policy`` (its guards, rules, command states or checks) or
 ``incidentflow.lifecycle``'s edge table.  It uses only the public vocabulary — the enums, the
 event classes (plain frozen data) and the exception classes — and keeps its own plain-Python
-picture of an incident.  (The invariants also replay histories and run them through the codec;
-that is what they check, not how they decide.)
+picture of an incident.  (The invariants also replay histories and run them through the codec,
+and :func:`issue` builds a ``Policy`` to adopt through the command API; that is what they check
+or how they drive the library, not how they decide.)  A policy an event records is judged from
+its text alone, with ``hashlib`` and ``tomllib``.
 
 :class:`Model` predicts, for any event offered to an incident, every rule it breaks and the
 exception the library must raise; :func:`observe` projects a real incident onto the same
@@ -16,7 +18,9 @@ of any incident the library ever lets exist.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,8 +32,10 @@ import incidentflow.events as ev
 from incidentflow import (
     CommandRefused,
     Incident,
+    IncidentFlowError,
     LinkKind,
     NotAuthorized,
+    Policy,
     Priority,
     Role,
     RuleViolated,
@@ -96,8 +102,11 @@ AUTHORIZED: dict[str, frozenset[Role] | None] = {
     "start_report": frozenset({LEAD, RECORDER}),
     "schedule_post_mortem": frozenset({LEAD, COMMUNICATOR}),
     "change_priority": _LEADERS,
+    "adopt_policy": frozenset({IC}),
     **{trigger: _LEADERS for trigger, _ in EDGES.values()},
 }
+# Who holds a role may be changed, once anyone holds one, only by someone who holds one.
+STAFFING = frozenset({"assign", "hand_off", "release"})
 
 _EVERYWHERE = frozenset(State)
 _LIVE = _EVERYWHERE - {S.DISMISSED}
@@ -124,6 +133,7 @@ WHERE: dict[str, frozenset[State]] = {
     "start_report": frozenset({S.GREEN}),
     "schedule_post_mortem": frozenset({S.GREEN, S.REPORTED}),
     "change_priority": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW}),
+    "adopt_policy": _LIVE,
 }
 
 COMMAND_OF: dict[type[ev.Event], str] = {
@@ -149,6 +159,7 @@ COMMAND_OF: dict[type[ev.Event], str] = {
     ev.ActionAdded: "add_action",
     ev.ActionClosed: "close_action",
     ev.PriorityChanged: "change_priority",
+    ev.PolicyAdopted: "adopt_policy",
 }
 
 
@@ -162,6 +173,24 @@ def required_links(priority: Priority) -> frozenset[LinkKind]:
 def required_roles(priority: Priority) -> frozenset[Role]:
     """All four roles for P0/P1; an Incident Commander for P2/P3."""
     return frozenset(Role) if priority in MAJOR else frozenset({IC})
+
+
+def intact(recorded: ev.RecordedPolicy) -> bool:
+    """Whether a recorded policy's digest is its text's and its text names it as recorded."""
+    digest = "sha256:" + hashlib.sha256(recorded.content.encode()).hexdigest()
+    try:
+        named = tomllib.loads(recorded.content).get("name", "default")
+    except tomllib.TOMLDecodeError:
+        return False
+    return digest == recorded.digest and named == recorded.name
+
+
+def roles_required_by(recorded: ev.RecordedPolicy, priority: Priority) -> frozenset[Role]:
+    """The roles a recorded policy's text requires of ``priority`` (the default's if unsaid)."""
+    table = tomllib.loads(recorded.content).get("priorities", {}).get(priority.value, {})
+    if "required_roles" not in table:
+        return required_roles(priority)
+    return frozenset(Role(name) for name in table["required_roles"])
 
 
 def invited_roles(priority: Priority) -> frozenset[Role]:
@@ -209,6 +238,7 @@ class Model:
     invitees: frozenset[str] | None = None
     customer_verified: bool = False
     recovery_verified: bool = False
+    policy_digest: str | None = None  # the digest of the policy recorded, if any
 
     # -- building -------------------------------------------------------------------------
 
@@ -221,6 +251,7 @@ class Model:
             began_at=event.occurred_at,
             last_stamp=event.recorded_at,
             entered_at=event.occurred_at,
+            policy_digest=None if event.policy is None else event.policy.digest,
         )
 
     # -- reading ----------------------------------------------------------------------------
@@ -230,7 +261,17 @@ class Model:
         return self.roles.get(role, [])
 
     def may(self, actor: str, command: str) -> bool:
-        """Whether ``actor`` may issue ``command`` (open when nobody holds an allowed role)."""
+        """Whether ``actor`` may issue ``command`` (open when nobody holds an allowed role).
+
+        Staffing is special: anyone may assign while nobody holds a role; once someone does,
+        only people holding a role may assign, hand off or release.
+        """
+        if command in STAFFING:
+            staff = {h for holders in self.roles.values() for h in holders}
+            if not staff and command == "assign":
+                return True
+            if staff and actor not in staff:
+                return False
         allowed = AUTHORIZED[command]
         if allowed is None:
             return True
@@ -312,6 +353,8 @@ class Model:
             found = ["declared_once"]
             if event.occurred_at > event.recorded_at:
                 found.append("not_in_future")
+            if event.policy is not None and not intact(event.policy):
+                found.append("policy_intact")
             return found
         if isinstance(event, ev.StateChanged):
             return self._move_unmet(event)
@@ -366,8 +409,8 @@ class Model:
                 x.running and x.owner == e.holder for x in self.experiments.values()
             ):
                 found.append("experiments_owned")
-            after = {**self.roles, e.role: [h for h in holders if h != e.holder]}
-            found += self._required_filled(self.priority, after)
+            if holders == [e.holder] and e.role in required_roles(self.priority):
+                found.append("required_role_kept")  # the last holder: hand it off instead
         elif isinstance(e, ev.ExperimentStarted):
             if e.experiment_id in self.experiments:
                 found.append("unique_id")
@@ -406,6 +449,15 @@ class Model:
                 found.append("priority_differs")  # and so nothing else changes
             else:
                 found += self._required_filled(e.priority, self.roles)
+        elif isinstance(e, ev.PolicyAdopted):
+            if not intact(e.policy):
+                found.append("policy_intact")
+            elif e.policy.digest == self.policy_digest:
+                found.append("policy_differs")
+            elif self.state in PAST_DECLARED and not all(
+                self.holders(r) for r in roles_required_by(e.policy, self.priority)
+            ):
+                found.append("required_roles_filled")
         return found
 
     def refusal(self, event: ev.Event) -> type[CommandRefused] | None:
@@ -465,6 +517,8 @@ class Model:
             self.actions[e.action_id] = False
         elif isinstance(e, ev.PriorityChanged):
             self.priority = e.priority
+        elif isinstance(e, ev.PolicyAdopted):
+            self.policy_digest = e.policy.digest
         elif isinstance(e, ev.StateChanged):
             if (e.source, e.target) == (S.YELLOW, S.MITIGATING):
                 self.recovery_verified = False
@@ -495,6 +549,7 @@ class Model:
             invitees=self.invitees,
             customer_verified=self.customer_verified,
             recovery_verified=self.recovery_verified,
+            policy_digest=self.policy_digest,
         )
 
     # -- comparing --------------------------------------------------------------------------
@@ -732,6 +787,14 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
     if now is _AS_EVENT:
         now = event.recorded_at
     times = {"actor": event.actor, "at": at, "now": now}
+    if isinstance(event, ev.PolicyAdopted):  # the command takes a Policy; a forged record can't
+        try:
+            policy = Policy.from_toml(event.policy.content)
+        except IncidentFlowError:
+            policy = None
+        if policy is None or policy.recorded() != event.policy:
+            return incident.record(event)
+        return incident.adopt_policy(policy, **times)
     if isinstance(event, ev.StateChanged):
         if event.source is not incident.state:  # a stale move: only record() can offer it
             return incident.record(event)

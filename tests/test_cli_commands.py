@@ -247,11 +247,11 @@ def test_at_back_dates_and_the_timeline_sorts_by_occurrence(cli: CLI) -> None:
 
 
 def test_policy_file_changes_the_rules(cli: CLI, tmp_path: Path) -> None:
-    """--policy loads a TOML policy; a broken one exits 2."""
+    """--policy loads a TOML policy the declaration records; a broken one exits 2."""
     policy = tmp_path / "policy.toml"
     policy.write_text('[priorities.P1]\nrequired_links = ["ticket"]\n', encoding="utf-8")
-    cli.ok("declare", "INC-7", "--title", "Down", "--priority", "P1")
-    status = json.loads(cli.ok("status", "INC-7", "--json", "--policy", str(policy)))
+    cli.ok("declare", "INC-7", "--title", "Down", "--priority", "P1", "--policy", str(policy))
+    status = json.loads(cli.ok("status", "INC-7", "--json"))
     blocked = {u["rule"]: u["detail"] for u in status["next"]["mitigating"]}
     assert "missing ticket" == blocked["required_links"]
     policy.write_text("whys_depth = 'deep'\n", encoding="utf-8")
@@ -352,7 +352,7 @@ def test_import_is_all_or_nothing(cli: CLI, tmp_path: Path) -> None:
     fresh = CLI(tmp_path / "fresh.db", cli.capsys, cli.monkeypatch)
     code, _, err = fresh("import", str(path))
     assert 5 == code
-    assert f"line {len(lines) + 1} (incident INC-8, event index 1): " in err
+    assert f"line {len(lines) + 1} (incident INC-8, event 2): " in err
     assert "required_roles: " in err
     with open_store(fresh.db) as store:
         assert [] == store.incidents()
@@ -384,7 +384,7 @@ def test_validate_ok_broken_and_malformed(cli: CLI, tmp_path: Path) -> None:
     path.write_text("\n".join(doubled) + "\n", encoding="utf-8")
     code, out, err = cli("validate", str(path))
     assert (5, "") == (code, out)
-    assert err.startswith("incidentflow: line 3 (incident INC-7, event index 2): ")
+    assert err.startswith("incidentflow: line 3 (incident INC-7, event 3): ")
     path.write_text(lines[0] + "\n{not json\n", encoding="utf-8")
     code, _, err = cli("validate", str(path), "--json")
     assert 2 == code
@@ -402,7 +402,7 @@ def test_validate_refuses_an_incident_declared_twice(cli: CLI, tmp_path: Path) -
     path.write_text(line + line, encoding="utf-8")
     code, _, err = cli("validate", str(path))
     assert 5 == code
-    assert "line 2 (incident INC-7, event index 0): declared_once" in err
+    assert "line 2 (incident INC-7, event 1): declared_once" in err
 
 
 def test_verify_ok_then_tampered(cli: CLI) -> None:

@@ -387,7 +387,7 @@ def test_a_gap_in_an_incidents_events_breaks_a_rule(cli: Cli) -> None:
     code, out, err = cli.feed("validate", data)
     assert 5 == code
     assert "Traceback" not in out + err
-    expected = f"line {mitigated} (incident {DEMO.id}, event index {mitigated - 1}): validated"
+    expected = f"line {mitigated} (incident {DEMO.id}, event {mitigated}): validated"
     assert expected in err
     code, out, err = cli.feed("import", data)
     assert 5 == code

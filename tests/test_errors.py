@@ -157,14 +157,22 @@ def test_transition_blocked_carries_its_target() -> None:
 
 
 def test_replay_error_carries_index_rules_and_detail() -> None:
-    """A replay error names the 0-based index of the bad event, its rules and the detail."""
+    """A replay error keeps the 0-based index, and numbers the event from 1 as the store does."""
     error = ReplayError(index=3, rules=("declared_once", "authorized"), detail="already declared")
-    assert (3, ("declared_once", "authorized"), "already declared") == (
+    assert (3, 4, ("declared_once", "authorized"), "already declared") == (
         error.index,
+        error.version,
         error.rules,
         error.detail,
     )
-    assert "event 3 breaks declared_once, authorized: already declared" == str(error)
+    assert "event 4 breaks declared_once, authorized: already declared" == str(error)
+
+
+def test_replay_error_numbers_the_first_event_one() -> None:
+    """The first event of a history is event 1 in the message, index 0 in the attribute."""
+    error = ReplayError(index=0, rules=("declared_first",), detail="the history is empty")
+    assert (0, 1) == (error.index, error.version)
+    assert str(error).startswith("event 1 breaks declared_first")
 
 
 # -- as the incident raises them ---------------------------------------------------------

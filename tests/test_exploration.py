@@ -3,7 +3,8 @@
 From a freshly declared P1 incident and a freshly declared P3 one, a breadth-first search tries
 every command of a fixed alphabet of abstract commands (:data:`ALPHABET`: staffing, validating,
 linking, experiments, manual changes, tech debt, verifications, the Five Whys, the report, the
-post-mortem, priority changes and every kind of move — many issued by someone without the role,
+post-mortem, priority changes, adoptions of a policy the rules refuse (the same policy again,
+a forged record) and every kind of move — many issued by someone without the role,
 in the wrong state, or at a bad time) in every state it reaches, until no new state appears.
 Every command is offered both to the library and to the independent model of
 ``tests/model.py``; they must agree on acceptance, on the exact list of unmet rules and on the
@@ -46,10 +47,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 import incidentflow.events as ev
 from incidentflow import (
+    DEFAULT_POLICY,
     ChangeOutcome,
     CommandRefused,
     Incident,
@@ -132,6 +135,14 @@ def _schedule(invitees: tuple[str, ...]) -> Build:
     )
 
 
+def _adopt(recorded: ev.RecordedPolicy, *, by: str) -> Build:
+    """An adoption the rules always refuse: the policy in force again, or a forged record.
+
+    Neither can change the rules, so the explored states stay those of the default policy.
+    """
+    return lambda m: ev.PolicyAdopted(actor=by, policy=recorded, **_next(m))
+
+
 def _priority(priority: Priority) -> Build:
     return lambda m: ev.PriorityChanged(
         actor="ana", priority=priority, reason="impact changed", **_next(m)
@@ -185,6 +196,7 @@ ALPHABET: dict[str, tuple[Build, ...]] = {
     "hand off Lead from eli to cy, by eli": (_hand_off(Role.LEAD, "eli", "cy", by="eli"),),
     "release IC bo, by bo": (_release(IC, "bo", by="bo"),),
     "release Communicator cy, by cy": (_release(Role.COMMUNICATOR, "cy", by="cy"),),
+    "release IC bo, by eli (a takeover)": (_release(IC, "bo", by="eli"),),
     "validate, by ana": (lambda m: ev.Validated(actor="ana", evidence="errors", **_next(m)),),
     "validate, by eli": (lambda m: ev.Validated(actor="eli", evidence="errors", **_next(m)),),
     "link the ticket": (_link(LinkKind.TICKET),),
@@ -245,6 +257,15 @@ ALPHABET: dict[str, tuple[Build, ...]] = {
     ),
     "move on along the runbook, dated a minute before the previous move, by ana": (
         _move(_onwards, by="ana", at=lambda m: m.entered_at - MINUTE),
+    ),
+    "adopt the policy in force, by bo": (_adopt(DEFAULT_POLICY.recorded(), by="bo"),),
+    "adopt a policy whose text was edited after its digest, by bo": (
+        _adopt(
+            attrs.evolve(
+                DEFAULT_POLICY.recorded(), content=DEFAULT_POLICY.to_toml() + "# edited\n"
+            ),
+            by="bo",
+        ),
     ),
     "reopen (move to mitigating), by ana": (_move(State.MITIGATING, by="ana"),),
     "dismiss, by ana": (_move(State.DISMISSED, by="ana"),),
@@ -543,6 +564,7 @@ def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> 
         "single_holder",
         "holds_role",
         "experiments_owned",
+        "required_role_kept",
         "required_roles_filled",
         "unique_id",
         "owner_is_commander",
@@ -552,6 +574,8 @@ def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> 
         "chain_open",
         "report_once",
         "priority_differs",
+        "policy_differs",
+        "policy_intact",
     }
     assert expected == coverage.rules
     assert {"NotAuthorized", "TransitionBlocked", "RuleViolated"} == coverage.errors

@@ -360,7 +360,7 @@ def test_raising_priority_while_mitigating_needs_every_role(clock: ManualClock) 
     [update] = [o for o in incident.due() if o.kind == "stakeholder_update"]
     assert declared_at + timedelta(minutes=30) == update.due_at
     refusal = refused(incident, lambda: incident.release(Role.RECORDER, "di", actor="di"))
-    assert refusal.rules == ("required_roles_filled",)
+    assert refusal.rules == ("required_role_kept",)
 
 
 def test_raising_priority_while_declared_needs_no_roles(clock: ManualClock) -> None:
@@ -453,15 +453,35 @@ def test_second_lead_is_refused(clock: ManualClock) -> None:
     )
 
 
-def test_releasing_the_last_lead_of_a_p1_after_declared_is_refused(clock: ManualClock) -> None:
-    """Once mitigating, a P1 keeps its Lead; before that, the Lead may step out."""
+def test_releasing_the_last_lead_of_a_p1_is_refused(clock: ManualClock) -> None:
+    """A P1 keeps its Lead, mitigating or only declared: the Lead hands the role off instead."""
     incident = mitigating_p1(clock)
     refusal = refused(incident, lambda: incident.release(Role.LEAD, "ana", actor="ana"))
-    assert refusal.rules == ("required_roles_filled",)
+    assert refusal.rules == ("required_role_kept",)
+    assert "ana is the last lead, whom P1 requires; hand the role off instead" == (
+        refusal.unmet[0].detail
+    )
     fresh = Incident.declare("INC-2", "t", Priority.P1, actor="ana", clock=clock)
     fresh.assign(Role.LEAD, "ana", actor="ana")
-    fresh.release(Role.LEAD, "ana", actor="ana")
-    assert Role.LEAD not in fresh.roles
+    assert ("required_role_kept",) == refused(
+        fresh, lambda: fresh.release(Role.LEAD, "ana", actor="ana")
+    ).rules
+    fresh.hand_off(Role.LEAD, "ana", "bo", actor="ana")
+    assert ("bo",) == fresh.holders(Role.LEAD)
+
+
+def test_a_role_the_priority_does_not_require_may_be_released(clock: ManualClock) -> None:
+    """A P3 needs only an IC: its Lead may step out, and so may one of two ICs, but not the last."""
+    incident = Incident.declare("INC-3", "t", Priority.P3, actor="ana", clock=clock)
+    incident.assign(Role.LEAD, "ana", actor="ana")
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    incident.assign(Role.INCIDENT_COMMANDER, "cy", actor="ana")
+    incident.release(Role.INCIDENT_COMMANDER, "cy", actor="ana")
+    assert ("required_role_kept",) == refused(
+        incident, lambda: incident.release(Role.INCIDENT_COMMANDER, "bo", actor="bo")
+    ).rules
+    incident.release(Role.LEAD, "ana", actor="ana")
+    assert {Role.INCIDENT_COMMANDER: ("bo",)} == dict(incident.roles)
 
 
 def test_an_ic_with_running_experiments_hands_off_instead_of_releasing(
@@ -844,6 +864,7 @@ def test_a_recorded_event_is_applied_whole_or_not_at_all(incident: Incident, eve
 # -- asking ----------------------------------------------------------------------------------
 
 DECLARED_COMMANDS = {
+    "adopt_policy",
     "validate",
     "link",
     "assign",
@@ -880,7 +901,7 @@ def test_allowed_commands_follow_the_roles(clock: ManualClock) -> None:
     assert ANYONE | {"post_update"} == incident.allowed_commands("cy")
     recorder = {"reconcile_change", "add_why", "add_factor", "add_action", "close_action"}
     assert ANYONE | recorder == incident.allowed_commands("di")
-    assert DECLARED_COMMANDS - {"post_update", "start_experiment"} == (
+    assert DECLARED_COMMANDS - {"post_update", "start_experiment", "adopt_policy"} == (
         incident.allowed_commands("ana")
     )
     assert incident.allowed_commands("bo") == DECLARED_COMMANDS

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ from hypothesis.stateful import (
 
 import incidentflow.events as ev
 from incidentflow import (
+    DEFAULT_POLICY,
     ActionKind,
     ChangeOutcome,
     CommandRefused,
@@ -352,6 +354,7 @@ class IncidentMachine(RuleBasedStateMachine):
             incident_id="INC-1",
             title="Database is down",
             priority=priority,
+            policy=ev.RecordedPolicy.of("default", DEFAULT_POLICY.to_toml()),
         )
         self.incident = Incident.declare(
             "INC-1",
@@ -621,9 +624,28 @@ class IncidentMachine(RuleBasedStateMachine):
         event = ev.StateChanged(actor=actor, source=source, target=goal, message="x", **stamps)
         self.offer(event, raw=True)
 
-    @rule(event=events())
+    @rule(data=st.data(), which=st.sampled_from(["renamed", "renamed", "current", "forged"]))
+    def adopt_policy(self, data: Any, which: str) -> None:
+        """Adopt the default rules under another name, the policy in force, or a forged record.
+
+        Only policies with the default rules are adopted, so the model's rules stay the ones
+        in force; a forged record (a digest of other text) is offered with ``record()``.
+        """
+        actor = self.actor(data, "adopt_policy")
+        name = data.draw(st.sampled_from(["team", "night shift", "default"]))
+        renamed = attrs.evolve(DEFAULT_POLICY, name=name).recorded()
+        current = self.incident.recorded_policy
+        assert current is not None
+        recorded = {
+            "renamed": renamed,
+            "current": current,
+            "forged": attrs.evolve(renamed, content=renamed.content + "# edited\n"),
+        }[which]
+        self.attempt(lambda t: ev.PolicyAdopted(actor=actor, policy=recorded, **t))
+
+    @rule(event=events(*(k for k in ev.EVENT_TYPES.values() if k is not ev.PolicyAdopted)))
     def record_any_event(self, event: ev.Event) -> None:
-        """Any well-formed event at all, recorded directly."""
+        """Any well-formed event at all (but an adoption, which would change the rules)."""
         self.offer(event, raw=True)
 
     @rule(
@@ -859,7 +881,7 @@ def test_every_state_is_reachable(priority: Priority, clock: ManualClock) -> Non
 
 def test_only_a_holder_may_release_or_hand_off_their_own_role(clock: ManualClock) -> None:
     """Naming oneself gives no right over a role one does not hold: the refusal is NotAuthorized."""
-    incident = Incident.declare("INC-1", "Database is down", Priority.P1, actor="ana", clock=clock)
+    incident = Incident.declare("INC-1", "Database is down", Priority.P2, actor="ana", clock=clock)
     incident.assign(Role.LEAD, "ana", actor="ana")
     incident.assign(Role.RECORDER, "di", actor="ana")
     with pytest.raises(NotAuthorized) as released:

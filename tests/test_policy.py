@@ -20,6 +20,7 @@ from incidentflow import (
     ManualClock,
     NotAuthorized,
     Policy,
+    PolicyAdopted,
     PolicyError,
     Priority,
     ReplayError,
@@ -268,6 +269,15 @@ def test_load_of_a_non_utf8_file_is_a_policy_error(tmp_path: Path) -> None:
 # -- presets and custom policies ------------------------------------------------------------
 
 
+def refused(incident: Incident, command: Callable[[], object]) -> CommandRefused:
+    """Run a command that must be refused; check that it left no trace; return the refusal."""
+    before = list(incident.history)
+    with pytest.raises(CommandRefused) as info:
+        command()
+    assert before == list(incident.history)
+    return info.value
+
+
 def _staffed(policy: Policy, clock: ManualClock, priority: Priority = Priority.P1) -> Incident:
     incident = Incident.declare("INC-1", "t", priority, actor="ana", policy=policy, clock=clock)
     for role, holder in (
@@ -284,9 +294,11 @@ def _staffed(policy: Policy, clock: ManualClock, priority: Priority = Priority.P
 
 
 def test_permissive_lets_anyone_issue_any_command(clock: ManualClock) -> None:
-    """Under the permissive preset a stranger may issue whatever the state allows."""
+    """Under the permissive preset a stranger may issue whatever the state allows but staffing."""
     incident = _staffed(Policy.permissive(), clock)
-    assert incident.allowed_commands() == incident.allowed_commands("stranger")
+    staffing = {"assign", "hand_off", "release"}
+    assert incident.allowed_commands() - staffing == incident.allowed_commands("stranger")
+    assert incident.allowed_commands() == incident.allowed_commands("cy")
     assert all(roles is None for roles in Policy.permissive().authorization.values())
     incident.mitigate("go", actor="stranger")
     incident.verify_recovery("fine", actor="stranger")
@@ -343,10 +355,32 @@ def test_communicators_may_move_state_when_the_policy_says_so(clock: ManualClock
         incident.announce_yellow("too soon, and not cy's call", actor="cy")
 
 
-def test_closed_when_unstaffed_requires_open_staffing() -> None:
-    """A policy that closes unstaffed commands but restricts assign is refused at definition."""
-    with pytest.raises(PolicyError, match="nobody could staff"):
-        attrs.evolve(DEFAULT_POLICY, open_when_unstaffed=False)
+def test_closed_when_unstaffed_still_lets_anyone_staff_a_new_incident(clock: ManualClock) -> None:
+    """With open_when_unstaffed off and assign restricted, anyone assigns the first role only."""
+    strict = attrs.evolve(DEFAULT_POLICY, open_when_unstaffed=False)
+    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", policy=strict, clock=clock)
+    incident.assign(Role.RECORDER, "di", actor="zed")
+    refusal = refused(incident, lambda: incident.assign(Role.LEAD, "ana", actor="di"))
+    assert ("authorized",) == refusal.rules
+    assert "di must hold incident_commander or lead to assign" == refusal.unmet[0].detail
+
+
+def test_closed_when_unstaffed_and_assign_open_allows_no_takeover(clock: ManualClock) -> None:
+    """Regression: a stranger can no longer make themself IC, confirm, and release the real IC."""
+    policy = Policy.from_toml('open_when_unstaffed = false\n[authorization]\nassign = "anyone"')
+    incident = Incident.declare("INC-1", "t", Priority.P2, actor="ana", policy=policy, clock=clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="bo")
+    taken = refused(incident, lambda: incident.assign(Role.INCIDENT_COMMANDER, "zed", actor="zed"))
+    assert ("authorized",) == taken.rules
+    assert "zed holds no role on this staffed incident: only its staff may assign" == (
+        taken.unmet[0].detail
+    )
+    assert isinstance(taken, NotAuthorized)
+    refused(incident, lambda: incident.validate("seen", actor="zed"))
+    refused(incident, lambda: incident.release(Role.INCIDENT_COMMANDER, "bo", actor="zed"))
+    refused(incident, lambda: incident.hand_off(Role.INCIDENT_COMMANDER, "bo", "zed", actor="zed"))
+    assert ("bo",) == incident.holders(Role.INCIDENT_COMMANDER)
+    assert 2 == incident.version
 
 
 def test_closed_when_unstaffed_keeps_other_commands_closed(clock: ManualClock) -> None:
@@ -360,17 +394,20 @@ def test_closed_when_unstaffed_keeps_other_commands_closed(clock: ManualClock) -
     assert incident.validation is not None
 
 
-def test_replay_under_a_stricter_policy_fails(clock: ManualClock) -> None:
-    """A history valid under one policy is checked against the policy it is replayed under."""
+def test_a_legacy_history_replays_under_the_policy_given(clock: ManualClock) -> None:
+    """A history that records no policy is checked against the policy it is replayed under."""
     incident = Incident.declare("INC-3", "t", Priority.P3, actor="ana", clock=clock)
     incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
     incident.validate("seen", actor="bo")
     incident.link(LinkKind.TICKET, "https://x", actor="bo")
     incident.mitigate("go", actor="bo")
+    legacy = [attrs.evolve(incident.history[0], policy=None), *incident.history[1:]]
     stricter = Policy.from_toml('[priorities.P3]\nrequired_links = ["ticket", "war_room"]')
     with pytest.raises(ReplayError) as info:
-        Incident.replay(incident.history, policy=stricter)
-    assert (info.value.index, info.value.rules) == (4, ("required_links",))
+        Incident.replay(legacy, policy=stricter)
+    assert (info.value.index, info.value.version, info.value.rules) == (4, 5, ("required_links",))
+    pinned = Incident.replay(incident.history, policy=stricter)  # records the default policy
+    assert (incident, DEFAULT_POLICY) == (pinned, pinned.policy)
 
 
 # -- every rule is documented ----------------------------------------------------------------
@@ -457,7 +494,22 @@ def _refusal_rules(clock: ManualClock) -> set[str]:
             )
         )
     )  # from_current_state
-    attempt(lambda: i.release(Role.LEAD, "ana", actor="ana"))  # required_roles_filled
+    attempt(lambda: i.release(Role.LEAD, "ana", actor="ana"))  # required_role_kept
+    attempt(lambda: i.adopt_policy(DEFAULT_POLICY, actor="bo"))  # policy_differs
+    forged = attrs.evolve(Policy.permissive().recorded(), name="forged")
+    attempt(
+        lambda: i.record(
+            PolicyAdopted(
+                actor="bo", occurred_at=clock.now(), recorded_at=clock.now(), policy=forged
+            )
+        )
+    )  # policy_intact
+    minor = Incident.declare("INC-2", "t", Priority.P3, actor="bo", clock=clock)
+    minor.assign(Role.INCIDENT_COMMANDER, "bo", actor="bo")
+    minor.validate("seen", actor="bo")
+    minor.link(LinkKind.TICKET, "https://x", actor="bo")
+    minor.mitigate("go", actor="bo")
+    attempt(lambda: minor.change_priority(Priority.P1, reason="r", actor="bo"))  # roles_filled
     i.start_experiment(
         hypothesis="h", action="a", expected="e", component="db", owner="bo", actor="bo"
     )

@@ -42,8 +42,10 @@ if _typing.TYPE_CHECKING:
     from .events import FactorAdded as FactorAdded
     from .events import Linked as Linked
     from .events import NoteAdded as NoteAdded
+    from .events import PolicyAdopted as PolicyAdopted
     from .events import PostMortemScheduled as PostMortemScheduled
     from .events import PriorityChanged as PriorityChanged
+    from .events import RecordedPolicy as RecordedPolicy
     from .events import RecoveryVerified as RecoveryVerified
     from .events import ReportStarted as ReportStarted
     from .events import RoleAssigned as RoleAssigned
@@ -113,8 +115,10 @@ _SOURCES: dict[str, str] = {
     "FactorAdded": ".events",
     "Linked": ".events",
     "NoteAdded": ".events",
+    "PolicyAdopted": ".events",
     "PostMortemScheduled": ".events",
     "PriorityChanged": ".events",
+    "RecordedPolicy": ".events",
     "RecoveryVerified": ".events",
     "ReportStarted": ".events",
     "RoleAssigned": ".events",
@@ -195,11 +199,13 @@ __all__ = [
     "NoteAdded",
     "Obligation",
     "Policy",
+    "PolicyAdopted",
     "PolicyError",
     "PostMortemScheduled",
     "Priority",
     "PriorityChanged",
     "PriorityRules",
+    "RecordedPolicy",
     "RecoveryVerified",
     "ReplayError",
     "ReportStarted",

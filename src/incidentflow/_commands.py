@@ -15,6 +15,7 @@ from . import events as ev
 from .clock import require_aware
 from .errors import InvalidInput, TransitionBlocked
 from .lifecycle import EDGES, State, edges_from
+from .policy import Policy
 from .priorities import Priority
 from .records import (
     ActionItem,
@@ -454,6 +455,25 @@ class Commands:
             ev.PriorityChanged(
                 actor=actor, priority=priority, reason=reason, **self._times(at, now)
             )
+        )
+
+    def adopt_policy(
+        self,
+        policy: Policy,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.PolicyAdopted:
+        """Run the incident under ``policy`` from now on, recording its name and whole text.
+
+        Whether ``actor`` may is decided by the policy in force until now (its
+        ``adopt_policy`` authorization), never by the one adopted.
+        """
+        if not isinstance(policy, Policy):
+            raise InvalidInput(f"policy must be a Policy, not {policy!r}")
+        return self.record(
+            ev.PolicyAdopted(actor=actor, policy=policy.recorded(), **self._times(at, now))
         )
 
     def move(

@@ -16,10 +16,11 @@ from typing import Any, get_type_hints
 import attrs
 from cattrs import Converter, transform_error
 from cattrs.errors import BaseValidationError, CattrsError, ForbiddenExtraKeysError
+from cattrs.gen import make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
 from .errors import InvalidInput, PolicyError
-from .events import EVENT_TYPES
+from .events import EVENT_TYPES, Declared, RecordedPolicy
 from .roles import Role
 
 __all__ = ["converter", "describe", "format_duration", "parse_duration"]
@@ -192,7 +193,7 @@ def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
             arguments.append(f"{f.name}=None if {value} is None else enum{number}({value})")
         elif hint in (str, bool):  # checked by the class's validators, exactly as by the hooks
             arguments.append(f"{f.name}=o[{f.name!r}]")
-        else:  # pragma: no cover - every event field is one of the types above
+        else:  # a recorded policy: the generated hook reads it (once per declaration)
             return generated
     lines = [
         "def structure(o, t):",
@@ -214,8 +215,27 @@ def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
     return structure
 
 
+_recorded_policy = converter.get_structure_hook(RecordedPolicy)
+
+
+def _structure_recorded_policy(value: Any, kind: Any) -> RecordedPolicy:
+    if type(value) is not dict:
+        raise InvalidInput(f"expected a recorded policy (an object), got {value!r}")
+    recorded: RecordedPolicy = _recorded_policy(value, kind)
+    return recorded
+
+
+converter.register_structure_hook(RecordedPolicy, _structure_recorded_policy)
+
 for _event in EVENT_TYPES.values():
     converter.register_structure_hook(_event, _fast_event_hook(_event))
+
+# A declaration written before incidents recorded their policy has no ``policy`` key: leaving
+# it out when it is None writes such a declaration exactly as it was written then.
+converter.register_unstructure_hook(
+    Declared,
+    make_dict_unstructure_fn(Declared, converter, policy=override(omit_if_default=True)),
+)
 
 
 def describe(exc: BaseException) -> str:

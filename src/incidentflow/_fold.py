@@ -13,6 +13,7 @@ import attrs
 
 from . import events as ev
 from .lifecycle import State
+from .policy import Policy
 from .records import ActionItem, Experiment, ManualChange, TechDebt, WhyChain
 from .roles import Role
 
@@ -26,6 +27,19 @@ def _declared(i: Incident, e: ev.Declared) -> None:
     i._declared = e
     i._priority = e.priority
     i._moved_at = e.occurred_at  # the declaration counts as the first move
+    if e.policy is not None:
+        _run_under(i, e.policy)
+
+
+def _run_under(i: Incident, recorded: ev.RecordedPolicy) -> None:
+    """Follow the recorded policy from now on (its content was checked by the rules)."""
+    if i._policy.recorded() != recorded:  # the policy given is often the one recorded
+        i._policy = Policy.from_recorded(recorded)
+    i._recorded = recorded
+
+
+def _policy_adopted(i: Incident, e: ev.PolicyAdopted) -> None:
+    _run_under(i, e.policy)
 
 
 def _validated(i: Incident, e: ev.Validated) -> None:
@@ -186,5 +200,6 @@ FOLD: dict[type[ev.Event], Any] = {
     ev.ActionAdded: _action_added,
     ev.ActionClosed: _action_closed,
     ev.PriorityChanged: _priority_changed,
+    ev.PolicyAdopted: _policy_adopted,
     ev.StateChanged: _state_changed,
 }

@@ -12,7 +12,7 @@ The tree, by *when* an error happens::
     │   ├── NotAuthorized             the actor holds none of the roles allowed to issue it
     │   ├── TransitionBlocked         a state change whose guards are unmet (or not an edge)
     │   └── RuleViolated              the command would break an invariant
-    ├── ReplayError                   a recorded history breaks a rule at a given event index
+    ├── ReplayError                   a recorded history breaks a rule at a given event (1-based)
     ├── NotReady                      a document or chart asks for something not recorded yet
     │                                 (an invitation before the post-mortem is scheduled)
     ├── MissingExtra (ImportError)    an optional part needs a package that is not installed
@@ -133,10 +133,13 @@ class RuleViolated(CommandRefused):
 
 
 class ReplayError(IncidentFlowError):
-    """A recorded history breaks a rule; ``index`` is the 0-based position of the bad event.
+    """A recorded history breaks a rule at one event.
 
-    ``unmet`` holds every rule the event failed, with its detail, where the rules were checked
-    (empty for a history that is empty or holds something other than events).
+    ``version`` is the 1-based number of the bad event, as the store numbers events and as the
+    message says it; ``index`` is its 0-based position in the sequence replayed
+    (``version - 1``).  ``unmet`` holds every rule the event failed, with its detail, where the
+    rules were checked (empty for a history that is empty or holds something other than
+    events).
     """
 
     _fields: ClassVar[tuple[str, ...]] = ("index", "rules", "detail", "unmet")
@@ -153,7 +156,12 @@ class ReplayError(IncidentFlowError):
         self.rules = rules
         self.detail = detail
         self.unmet = unmet
-        super().__init__(f"event {index} breaks {', '.join(rules)}: {detail}")
+        super().__init__(f"event {index + 1} breaks {', '.join(rules)}: {detail}")
+
+    @property
+    def version(self) -> int:
+        """The 1-based number of the bad event (``index + 1``), as messages give it."""
+        return self.index + 1
 
 
 class NotReady(IncidentFlowError):

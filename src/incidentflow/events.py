@@ -14,6 +14,8 @@ authorization table) and its serialized ``type`` tag.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -43,8 +45,10 @@ __all__ = [
     "FactorAdded",
     "Linked",
     "NoteAdded",
+    "PolicyAdopted",
     "PostMortemScheduled",
     "PriorityChanged",
+    "RecordedPolicy",
     "RecoveryVerified",
     "ReportStarted",
     "RoleAssigned",
@@ -145,9 +149,69 @@ class Event:
             _EVENT_TYPES[cls.type] = cls
 
 
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _digest(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a digest written ``sha256:`` and 64 lowercase hex digits."""
+    if type(value) is not str or not _DIGEST.fullmatch(value):
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be 'sha256:' and 64 lowercase hex "
+            f"digits, not {value!r}"
+        )
+
+
+def _document(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a non-blank text of many lines (a policy's TOML), checked apart from ``_text``."""
+    if type(value) is not str or not value.strip():
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a non-blank string, not {value!r}"
+        )
+
+
+@frozen(kw_only=True)
+class RecordedPolicy:
+    """A policy as an incident's history records it: its name, its whole text and a digest.
+
+    ``content`` is the policy's TOML as :meth:`~incidentflow.Policy.to_toml` writes it, and
+    ``digest`` is ``"sha256:"`` and the SHA-256 of that text (UTF-8), which :meth:`of` computes.
+    Replaying a history rebuilds the policy from ``content``, after checking ``digest`` against
+    it (see :meth:`~incidentflow.Policy.from_recorded`).
+
+    >>> RecordedPolicy.of("team", "whys_depth = 3").digest[:15]
+    'sha256:347a95d9'
+    """
+
+    name: str = field(validator=_text)
+    digest: str = field(validator=_digest)
+    content: str = field(validator=_document)
+
+    @classmethod
+    def of(cls, name: str, content: str) -> RecordedPolicy:
+        """The record of ``content`` under ``name``, with its digest computed."""
+        if type(content) is not str:
+            raise InvalidInput(f"RecordedPolicy.content must be a string, not {content!r}")
+        return cls(name=name, digest=_sha256(content), content=content)
+
+    @property
+    def intact(self) -> bool:
+        """Whether ``digest`` is the digest of ``content``."""
+        return self.digest == _sha256(self.content)
+
+
+def _sha256(content: str) -> str:
+    """The digest a :class:`RecordedPolicy` gives ``content``: ``"sha256:"`` and its hex."""
+    return "sha256:" + hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @frozen(kw_only=True)
 class Declared(Event):
-    """The incident is declared: its id, title and first priority.  Always the first event."""
+    """The incident is declared: its id, title and first priority.  Always the first event.
+
+    ``policy`` is the policy the incident runs under from now on (see :class:`PolicyAdopted`
+    for a later change); ``None`` only in histories written before incidents recorded their
+    policy, which replay under the policy the caller passes.
+    """
 
     type: ClassVar[str] = "declared"
     command: ClassVar[str] = "declare"
@@ -155,6 +219,7 @@ class Declared(Event):
     incident_id: str = field(validator=_text)
     title: str = field(validator=_text)
     priority: Priority = field(validator=_member(Priority))
+    policy: RecordedPolicy | None = field(default=None, validator=_optional_member(RecordedPolicy))
 
 
 @frozen(kw_only=True)
@@ -436,3 +501,17 @@ class StateChanged(Event):
     source: State = field(validator=_member(State))
     target: State = field(validator=_member(State))
     message: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class PolicyAdopted(Event):
+    """The incident runs under another policy from this event on.
+
+    Whether it may be adopted is decided by the policy in force before it (its
+    ``adopt_policy`` authorization), so a policy cannot authorize its own adoption.
+    """
+
+    type: ClassVar[str] = "policy_adopted"
+    command: ClassVar[str] = "adopt_policy"
+
+    policy: RecordedPolicy = field(validator=_member(RecordedPolicy))

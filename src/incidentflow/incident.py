@@ -85,6 +85,7 @@ class Incident(Commands):
         "_policy",
         "_post_mortem",
         "_priority",
+        "_recorded",
         "_recovery",
         "_report",
         "_roles",
@@ -107,6 +108,9 @@ class Incident(Commands):
         if not isinstance(policy, Policy):
             raise InvalidInput(f"policy must be a Policy, not {policy!r}")
         self._policy = policy
+        # The policy as the history records it (None until declared, and in histories
+        # written before incidents recorded their policy).
+        self._recorded: ev.RecordedPolicy | None = None
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._subscribers = subscribers if subscribers is not None else Subscribers()
         self._events: list[ev.Event] = []
@@ -151,7 +155,12 @@ class Incident(Commands):
         clock: Clock | None = None,
         subscribers: Subscribers | None = None,
     ) -> Incident:
-        """Declare a new incident; ``at`` is when it began (default: ``now``)."""
+        """Declare a new incident; ``at`` is when it began (default: ``now``).
+
+        The declaration records ``policy`` (its name, whole text and digest): the incident runs
+        under it from then on, whatever policy it is later loaded or replayed with, until
+        another is adopted (see :meth:`adopt_policy`).
+        """
         incident = cls(policy=policy, clock=clock, subscribers=subscribers)
         stamp = incident._stamp(now)
         incident._commit(
@@ -162,6 +171,7 @@ class Incident(Commands):
                 incident_id=incident_id,
                 title=title,
                 priority=priority,
+                policy=policy.recorded(),
             )
         )
         return incident
@@ -177,11 +187,15 @@ class Incident(Commands):
     ) -> Incident:
         """Rebuild an incident from its events, checking every rule on the way.
 
-        Subscribers are not told of replayed events.  A history that breaks a rule raises
-        :class:`~incidentflow.errors.ReplayError` with the index of the first bad event.
+        Each event is checked under the policy the history records: the declaration's, then
+        each adopted one from its :class:`~incidentflow.events.PolicyAdopted` event on.
+        ``policy`` applies only to a history whose declaration records none (written before
+        incidents recorded their policy).  Subscribers are not told of replayed events.  A
+        history that breaks a rule raises :class:`~incidentflow.errors.ReplayError` naming the
+        first bad event (``version``, counting from 1); a recorded policy whose digest does
+        not match its content, or whose content is not a policy, breaks ``policy_intact``.
         """
         incident = cls(policy=policy, clock=clock, subscribers=subscribers)
-        unmet_of = policy.unmet
         fold = FOLD
         log = incident._events
         for index, event in enumerate(events):
@@ -190,7 +204,7 @@ class Incident(Commands):
                 raise ReplayError(
                     index=index, rules=("event_type",), detail=f"not an event: {event!r}"
                 )
-            unmet = unmet_of(incident, event)
+            unmet = incident._policy.unmet(incident, event)
             if unmet:
                 raise ReplayError(
                     index=index,
@@ -254,8 +268,17 @@ class Incident(Commands):
 
     @property
     def policy(self) -> Policy:
-        """The policy whose rules this incident follows."""
+        """The policy whose rules this incident follows now (the recorded one, if any)."""
         return self._policy
+
+    @property
+    def recorded_policy(self) -> ev.RecordedPolicy | None:
+        """The policy as the history records it: at declaration or latest adoption.
+
+        ``None`` for a history written before incidents recorded their policy; such an
+        incident follows the policy it was loaded or replayed with.
+        """
+        return self._recorded
 
     @property
     def clock(self) -> Clock:
@@ -478,6 +501,7 @@ class Incident(Commands):
     def _snapshot(self) -> tuple[object, ...]:
         return (
             self._declared,
+            self._recorded,
             self._state,
             self._moved_at,
             self._priority,

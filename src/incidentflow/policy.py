@@ -10,6 +10,7 @@ Every rule has a name; :data:`RULES` documents them all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -66,6 +67,7 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
         "add_action": _NOT_DISMISSED,
         "close_action": _ALL,
         "change_priority": _ACTIVE,
+        "adopt_policy": _NOT_DISMISSED,
     }
 )
 """The states in which each (non-move) command may be issued."""
@@ -101,8 +103,12 @@ _DEFAULT_AUTHORIZATION: dict[str, frozenset[Role] | None] = {
     "add_action": _LEADERS | {Role.RECORDER},
     "close_action": _LEADERS | {Role.RECORDER},
     "change_priority": _LEADERS,
+    "adopt_policy": frozenset({_IC}),
     **dict.fromkeys(_TRIGGERS, _LEADERS),
 }
+
+_STAFFING = frozenset({"assign", "hand_off", "release"})
+"""The commands that change who holds a role: once the incident is staffed, only its staff."""
 
 _ALL_LINKS = frozenset({LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT})
 _ALL_ROLES = frozenset(Role)
@@ -162,6 +168,13 @@ def _default_priorities() -> dict[Priority, PriorityRules]:
     }
 
 
+def _frozen(value: Mapping[Priority, PriorityRules]) -> Mapping[Priority, PriorityRules]:
+    """A read-only copy of the priority table, so no policy shares a mutable dict."""
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"priorities must be a mapping, not {value!r}")
+    return MappingProxyType(dict(value))
+
+
 def _check_priorities(instance: Any, attribute: Any, value: Mapping[Priority, Any]) -> None:
     missing = set(Priority) - set(value)
     if missing:
@@ -180,14 +193,21 @@ def _check_authorization(
         )
 
 
-def _complete(table: Mapping[str, frozenset[Role] | None]) -> dict[str, frozenset[Role] | None]:
-    """Every command in the table, in COMMANDS order; a missing one means anyone."""
+def _complete(
+    table: Mapping[str, frozenset[Role] | None],
+) -> Mapping[str, frozenset[Role] | None]:
+    """Every command in the table, in COMMANDS order, read-only; a missing one means anyone."""
     if not isinstance(table, Mapping):
         raise PolicyError(f"authorization must be a mapping, not {table!r}")
     unknown = set(table) - set(COMMANDS)
     if unknown:
         raise PolicyError(f"authorization names unknown commands: {', '.join(sorted(unknown))}")
-    return {command: table.get(command) for command in COMMANDS}
+    return MappingProxyType({command: table.get(command) for command in COMMANDS})
+
+
+def _check_name(instance: Any, attribute: Any, value: Any) -> None:
+    if type(value) is not str or not value.strip() or not value.isprintable():
+        raise PolicyError(f"name must be a non-blank line of text, not {value!r}")
 
 
 def _check_depth(instance: Any, attribute: Any, value: int) -> None:
@@ -203,31 +223,34 @@ class Policy:
     command (see :data:`COMMANDS`) to the roles allowed to issue it; a command missing from the
     table, or mapped to ``None``, may be issued by anyone (the table is completed with
     ``None`` for every command it leaves out).  With ``open_when_unstaffed`` (the
-    default), a command whose allowed roles nobody holds yet may be issued by anyone, so a
-    just-declared incident can be staffed.  ``whys_depth`` is how deep a Five Whys chain must
-    go to count as a root cause.
+    default), a command whose allowed roles nobody holds yet may be issued by anyone.
+    Whatever the table says, anyone may assign a role while nobody holds one (so a
+    just-declared incident can be staffed), and once someone does, only people holding a role
+    may assign, hand off or release one (see :meth:`authorized`).  ``whys_depth`` is how deep
+    a Five Whys chain must go to count as a root cause.  ``name`` says which policy it is; an
+    incident records it with the policy's whole text (see :meth:`recorded`).
+
+    The tables are read-only: a policy, once built, never changes.
 
     >>> DEFAULT_POLICY.rules_for(Priority.P1).update_every
     datetime.timedelta(seconds=1800)
+    >>> DEFAULT_POLICY.authorization["mitigate"] = None
+    Traceback (most recent call last):
+      ...
+    TypeError: 'mappingproxy' object does not support item assignment
     """
 
+    name: str = field(default="default", validator=_check_name)
     priorities: Mapping[Priority, PriorityRules] = field(
-        factory=_default_priorities, validator=_check_priorities
+        factory=_default_priorities, validator=_check_priorities, converter=_frozen
     )
     authorization: Mapping[str, frozenset[Role] | None] = field(
-        factory=lambda: dict(_DEFAULT_AUTHORIZATION),
+        factory=lambda: _DEFAULT_AUTHORIZATION,
         validator=_check_authorization,
         converter=_complete,
     )
     whys_depth: int = field(default=5, validator=_check_depth)
     open_when_unstaffed: bool = True
-
-    def __attrs_post_init__(self) -> None:
-        if not self.open_when_unstaffed and self.authorization.get("assign") is not None:
-            raise PolicyError(
-                "with open_when_unstaffed off, assign must be open to anyone (assign = "
-                '"anyone"): otherwise nobody could staff a just-declared incident'
-            )
 
     @classmethod
     def permissive(cls) -> Policy:
@@ -246,7 +269,7 @@ class Policy:
             )
             for p, r in _default_priorities().items()
         }
-        return cls(priorities=rules, authorization={})
+        return cls(name="permissive", priorities=rules, authorization={})
 
     @classmethod
     def from_toml(cls, text: str, *, base: Policy | None = None) -> Policy:
@@ -262,18 +285,58 @@ class Policy:
 
     @classmethod
     def load(cls, path: str | Path, *, base: Policy | None = None) -> Policy:
-        """Read a policy from a TOML file (see :meth:`from_toml`)."""
+        """Read a policy from a TOML file (see :meth:`from_toml`).
+
+        Its ``name`` is the file's ``name`` key, else the file's name without its suffix.
+        """
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicyError(f"cannot read policy file {path}: {exc}") from exc
-        return cls.from_toml(text, base=base)
+        stem = Path(path).stem
+        named = attrs.evolve(base if base is not None else DEFAULT_POLICY, name=stem)
+        return cls.from_toml(text, base=named)
+
+    @classmethod
+    def from_recorded(cls, recorded: ev.RecordedPolicy) -> Policy:
+        """The policy an incident recorded, rebuilt from its content.
+
+        Raises :class:`~incidentflow.errors.PolicyError` when the digest does not match the
+        content or the content is not a policy.  Rebuilding is cached by content, so replaying
+        many incidents recorded under one policy reads its TOML once.
+        """
+        if not isinstance(recorded, ev.RecordedPolicy):
+            raise PolicyError(f"not a recorded policy: {recorded!r}")
+        if not recorded.intact:
+            raise PolicyError(
+                f"the recorded policy {recorded.name!r} does not match its digest {recorded.digest}"
+            )
+        policy = _rebuilt(recorded.content)
+        if policy.name != recorded.name:
+            raise PolicyError(
+                f"the recorded policy is named {recorded.name!r} but its content names "
+                f"{policy.name!r}"
+            )
+        return policy
 
     def to_toml(self) -> str:
         """The whole policy as TOML text that :meth:`from_toml` reads back equal."""
+        return self.recorded().content
+
+    def recorded(self) -> ev.RecordedPolicy:
+        """The policy as an incident records it: name, whole TOML text and its digest."""
+        return self._recorded
+
+    @property
+    def digest(self) -> str:
+        """The digest of the policy's TOML text, as recorded: ``"sha256:"`` and 64 hex digits."""
+        return self._recorded.digest
+
+    @functools.cached_property
+    def _recorded(self) -> ev.RecordedPolicy:
         from ._convert import policy_to_toml
 
-        return policy_to_toml(self)
+        return ev.RecordedPolicy.of(self.name, policy_to_toml(self))
 
     def rules_for(self, priority: Priority) -> PriorityRules:
         """The rules for incidents of ``priority``."""
@@ -293,18 +356,44 @@ class Policy:
         return event.command
 
     def authorized(self, incident: Incident, actor: str, command: str) -> bool:
-        """Whether ``actor`` may issue ``command`` on ``incident`` now."""
+        """Whether ``actor`` may issue ``command`` on ``incident`` now.
+
+        The table decides, softened by ``open_when_unstaffed``, with two rules about staffing
+        (``assign``, ``hand_off``, ``release``) that no table changes: while nobody holds any
+        role, anyone may assign one; once someone does (the incident is *staffed*), only a
+        person holding a role may assign, hand off or release one, so nobody can walk in,
+        make themself Incident Commander and put the real one out.  Handing off or releasing
+        one's own role is allowed apart from this (see :meth:`unmet`).
+        """
+        roles = incident._roles  # not the ``roles`` view: this runs for every event
+        if command in _STAFFING:
+            if not roles:
+                return command == "assign" or self._by_table(roles, actor, command)
+            if not any(actor in holders for holders in roles.values()):
+                return False
+        return self._by_table(roles, actor, command)
+
+    def _by_table(self, roles: Mapping[Role, tuple[str, ...]], actor: str, command: str) -> bool:
         allowed = self.allowed_roles(command)
         if allowed is None:
             return True
-        roles = incident._roles  # not the ``roles`` view: this runs for every event
         for role in allowed:
             if actor in roles.get(role, ()):
                 return True
         return self.open_when_unstaffed and not any(roles.get(role) for role in allowed)
 
-    def refusal_for(self, actor: str, command: str) -> Unmet:
-        """The ``authorized`` rule as unmet by ``actor`` for ``command``."""
+    def refusal_for(self, actor: str, command: str, *, incident: Incident | None = None) -> Unmet:
+        """The ``authorized`` rule as unmet by ``actor`` for ``command`` (on ``incident``)."""
+        if (
+            incident is not None
+            and command in _STAFFING
+            and incident._roles
+            and not incident.roles_of(actor)
+        ):
+            return Unmet(
+                "authorized",
+                f"{actor} holds no role on this staffed incident: only its staff may {command}",
+            )
         allowed = self.allowed_roles(command) or frozenset()
         names = " or ".join(sorted(r.value for r in allowed))
         return Unmet("authorized", f"{actor} must hold {names} to {command}")
@@ -323,6 +412,8 @@ class Policy:
                         f"({event.recorded_at.isoformat()})",
                     )
                 )
+            if event.policy is not None:
+                declared.extend(_intact(event.policy))
             return tuple(declared)
         if not incident.version:
             return (Unmet("declared_first", "the first event must declare the incident"),)
@@ -334,7 +425,7 @@ class Policy:
                 Unmet("state_allows_command", f"{command} is not allowed while {state.value}")
             )
         if not self.authorized(incident, event.actor, command) and not _own_role(incident, event):
-            found.append(self.refusal_for(event.actor, command))
+            found.append(self.refusal_for(event.actor, command, incident=incident))
         found.extend(_timing(incident, event))
         check = _RECORD_RULES.get(type(event))
         if check is not None:
@@ -356,6 +447,12 @@ class Policy:
             for name in found.guards
             if not GUARDS[name].test(incident, self)
         )
+
+
+@functools.lru_cache(maxsize=32)
+def _rebuilt(content: str) -> Policy:
+    """The policy whose TOML is ``content`` (a pure function, cached: see ``from_recorded``)."""
+    return Policy.from_toml(content, base=DEFAULT_POLICY)
 
 
 def _own_role(incident: Incident, event: ev.Event) -> bool:
@@ -613,9 +710,15 @@ def _released(policy: Policy, incident: Incident, event: ev.RoleReleased) -> Ite
             "experiments_owned",
             f"{event.holder} owns running experiments {', '.join(owned)}; hand off instead",
         )
-    after = dict(incident.roles)
-    after[event.role] = tuple(h for h in holders if h != event.holder)
-    yield from _required_after_declared(policy, incident, incident.priority, after)
+    if (
+        holders == (event.holder,)
+        and event.role in policy.rules_for(incident.priority).required_roles
+    ):
+        yield Unmet(
+            "required_role_kept",
+            f"{event.holder} is the last {event.role.value}, whom "
+            f"{incident.priority.value} requires; hand the role off instead",
+        )
 
 
 def _unique(kind: str, known: Mapping[str, Any], key: str) -> Iterable[Unmet]:
@@ -700,6 +803,31 @@ def _priority_changed(
     yield from _required_after_declared(policy, incident, event.priority, incident.roles)
 
 
+def _intact(recorded: ev.RecordedPolicy) -> list[Unmet]:
+    """The ``policy_intact`` rule for a recorded policy: empty when it rebuilds."""
+    try:
+        Policy.from_recorded(recorded)
+    except PolicyError as exc:
+        return [Unmet("policy_intact", str(exc))]
+    return []
+
+
+def _policy_adopted(policy: Policy, incident: Incident, event: ev.PolicyAdopted) -> Iterable[Unmet]:
+    broken = _intact(event.policy)
+    if broken:
+        yield from broken
+        return
+    current = incident.recorded_policy
+    if current is not None and current.digest == event.policy.digest:
+        yield Unmet(
+            "policy_differs",
+            f"the incident already runs under {event.policy.name} ({event.policy.digest})",
+        )
+        return
+    adopted = Policy.from_recorded(event.policy)
+    yield from _required_after_declared(adopted, incident, incident.priority, incident.roles)
+
+
 def _state_changed(policy: Policy, incident: Incident, event: ev.StateChanged) -> Iterable[Unmet]:
     if event.source is not incident.state:
         yield Unmet(
@@ -726,6 +854,7 @@ _RECORD_RULES: dict[type[ev.Event], _RecordRule] = {
     ev.ActionAdded: _action_added,
     ev.ActionClosed: _action_closed,
     ev.PriorityChanged: _priority_changed,
+    ev.PolicyAdopted: _policy_adopted,
     ev.StateChanged: _state_changed,
 }
 
@@ -738,7 +867,9 @@ RULES: Mapping[str, str] = MappingProxyType(
         "(see COMMAND_STATES).",
         "authorized": "The actor holds a role the policy allows to issue the command (or "
         "nobody holds such a role yet, or the actor hands off or releases their own role, or "
-        "closes an action item they own).",
+        "closes an action item they own). Whatever the table says, anyone may assign a role "
+        "while nobody holds one, and once someone does only people holding a role may "
+        "assign, hand off or release one.",
         "stamps_in_order": "An event's recorded_at is never before the previous event's.",
         "not_in_future": "What happened is never later than when it was recorded.",
         "not_before_start": "Nothing happens before the incident began (its declaration's "
@@ -753,7 +884,10 @@ RULES: Mapping[str, str] = MappingProxyType(
         "experiments_owned": "An IC who owns running experiments hands off rather than "
         "releases the role.",
         "required_roles_filled": "Once mitigation has begun, the priority's required roles "
-        "are always filled (for P0/P1, all four).",
+        "are always filled (for P0/P1, all four): a priority change or a policy adoption "
+        "that would leave one empty is refused.",
+        "required_role_kept": "The last holder of a role the priority requires is not "
+        "released; the role is handed off instead.",
         "unique_id": "Experiment, change, tech-debt and action ids are unique within an incident.",
         "owner_is_commander": "An experiment is owned by a current Incident Commander.",
         "component_free": "Two running experiments never target the same component.",
@@ -762,6 +896,9 @@ RULES: Mapping[str, str] = MappingProxyType(
         "chain_open": "A Five Whys chain takes no more answers after its root cause.",
         "report_once": "The incident report is started once.",
         "priority_differs": "A priority change changes the priority.",
+        "policy_intact": "A recorded policy's digest matches its content, its content is a "
+        "policy, and it is named as its content names it.",
+        "policy_differs": "An adopted policy differs from the one the incident records.",
         "from_current_state": "A move starts from the incident's current state.",
         "lifecycle_edge": "A move follows an edge of the lifecycle.",
         **{name: guard.description for name, guard in GUARDS.items()},

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from .clock import ManualClock
 from .errors import CommandRefused
-from .events import EVENT_TYPES, Event
+from .events import EVENT_TYPES, Event, RecordedPolicy
 from .incident import Incident
 from .lifecycle import EDGES, State
 from .policy import COMMANDS, DEFAULT_POLICY, Policy, PriorityRules
@@ -37,6 +37,7 @@ __all__ = [
     "events",
     "incidents",
     "policies",
+    "recorded_policies",
     "texts",
 ]
 
@@ -84,6 +85,10 @@ def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
         return st.sampled_from(list(kind))
     if kind == FishboneCategory | None:
         return st.one_of(st.none(), st.sampled_from(list(FishboneCategory)))
+    if kind is RecordedPolicy:
+        return recorded_policies()
+    if kind == RecordedPolicy | None:  # None: a declaration written before policies were recorded
+        return st.one_of(st.none(), recorded_policies())
     if name in ("note", "location", "impact"):
         return st.one_of(st.just(""), texts())
     return texts()
@@ -108,7 +113,7 @@ def _event_strategy(kind: type[Event]) -> st.SearchStrategy[Event]:
 
 
 def policies() -> st.SearchStrategy[Policy]:
-    """Valid policies: random per-priority rules, authorization and Five Whys depth."""
+    """Valid policies: random names, per-priority rules, authorization and Five Whys depth."""
     role_sets = st.frozensets(st.sampled_from(list(Role)), min_size=1)
     rules = st.builds(
         PriorityRules,
@@ -120,19 +125,19 @@ def policies() -> st.SearchStrategy[Policy]:
         post_mortem_within=st.integers(min_value=1, max_value=14).map(lambda d: timedelta(days=d)),
     )
 
-    def build(open_when_unstaffed: bool) -> st.SearchStrategy[Policy]:
-        table = st.dictionaries(st.sampled_from(COMMANDS), st.one_of(st.none(), role_sets))
-        if not open_when_unstaffed:  # then assign must stay open to anyone (see Policy)
-            table = table.map(lambda t: {**t, "assign": None})
-        return st.builds(
-            Policy,
-            priorities=st.fixed_dictionaries(dict.fromkeys(Priority, rules)),
-            authorization=table,
-            whys_depth=st.integers(min_value=1, max_value=7),
-            open_when_unstaffed=st.just(open_when_unstaffed),
-        )
+    return st.builds(
+        Policy,
+        name=st.sampled_from(["default", "team", "strict", "night shift"]),
+        priorities=st.fixed_dictionaries(dict.fromkeys(Priority, rules)),
+        authorization=st.dictionaries(st.sampled_from(COMMANDS), st.one_of(st.none(), role_sets)),
+        whys_depth=st.integers(min_value=1, max_value=7),
+        open_when_unstaffed=st.booleans(),
+    )
 
-    return st.booleans().flatmap(build)
+
+def recorded_policies() -> st.SearchStrategy[RecordedPolicy]:
+    """Policies as incidents record them: valid policies' names, whole TOML and digests."""
+    return policies().map(Policy.recorded)
 
 
 _STEPS = st.sampled_from(

@@ -16,7 +16,17 @@ from incidentflow.errors import InvalidInput
 from incidentflow.incident import Incident
 from incidentflow.store import open_store
 
-from ._main import EXIT_OK, Options, emit, iso, list_filters, load_incident, now, parse_time
+from ._main import (
+    EXIT_OK,
+    Options,
+    emit,
+    iso,
+    list_filters,
+    load_incident,
+    note_policy,
+    now,
+    parse_time,
+)
 
 __all__ = ["HANDLERS", "compose_and_post", "draft_update"]
 
@@ -174,6 +184,7 @@ def stats(options: Options) -> int:
     with open_store(options.db) as store:
         found = store.incidents(state=state, priority=priority, since=since, until=until)
         incidents = [store.load(s.incident_id, policy=policy) for s in found]
+    note_policy(options, incidents)
     if args.chart is not None:
         from incidentflow.charts import resolution_chart
 

@@ -86,7 +86,7 @@ def _check(groups: Iterable[tuple[str, Numbered]], policy: Policy) -> list[tuple
             raise Failure(
                 EXIT_STORE,
                 "ReplayError",
-                f"line {line} (incident {incident_id}, event index 0): declared_once: "
+                f"line {line} (incident {incident_id}, event 1): declared_once: "
                 f"{incident_id} is already declared on line {seen[incident_id]}",
                 [("declared_once", f"{incident_id} is declared twice")],
                 list_unmet=False,
@@ -96,7 +96,7 @@ def _check(groups: Iterable[tuple[str, Numbered]], policy: Policy) -> list[tuple
             incident = Incident.replay([event for _, event in numbered], policy=policy)
         except ReplayError as exc:
             line = numbered[exc.index][0]
-            where = f"line {line} (incident {incident_id}, event index {exc.index})"
+            where = f"line {line} (incident {incident_id}, event {exc.version})"
             broken = _split(exc)
             raise Failure(
                 EXIT_STORE,

@@ -19,7 +19,7 @@ from incidentflow.roles import Role
 from incidentflow.store import Store, open_store
 
 from ._documents import compose_and_post
-from ._main import EXIT_OK, Options, parse_time
+from ._main import EXIT_BAD_INPUT, EXIT_OK, Failure, Options, note_policy, parse_time
 from ._parser import MOVES
 
 __all__ = ["RETRIES", "run"]
@@ -130,6 +130,9 @@ def run(handler: str, options: Options) -> int:
     actor = options.actor
     at = options.at
     policy = options.policy
+    command = COMMANDS.get(handler)
+    if handler == "adopt-policy":
+        command = _adoption(options)
     with open_store(options.db) as store:
         if handler == "declare":
             incident = Incident.declare(
@@ -143,19 +146,45 @@ def run(handler: str, options: Options) -> int:
             store.append(args.incident, list(incident.history), expected_version=0)
             event = incident.history[0]
         else:
-            incident, event = _issue(store, COMMANDS[handler], options, actor, at)
+            assert command is not None
+            adopting = handler == "adopt-policy"
+            incident, event = _issue(store, command, options, actor, at, adopting=adopting)
     _print(options, incident, event)
     return EXIT_OK
 
 
+def _adoption(options: Options) -> Command:
+    """``adopt-policy``: the ``--policy`` file, adopted by the incident (required here)."""
+    if options.args.policy is None:
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            "adopt-policy needs the policy to adopt: --policy FILE",
+        )
+    policy = options.policy
+    return lambda i, a, actor, at: i.adopt_policy(policy, actor=actor, at=at)
+
+
 def _issue(
-    store: Store, command: Command, options: Options, actor: str, at: datetime | None
+    store: Store,
+    command: Command,
+    options: Options,
+    actor: str,
+    at: datetime | None,
+    *,
+    adopting: bool = False,
 ) -> tuple[Incident, Event]:
-    """Load, issue, append at the loaded version; on a conflict reload and try again."""
+    """Load, issue, append at the loaded version; on a conflict reload and try again.
+
+    The incident runs under the policy it records; ``--policy`` is for legacy histories (and,
+    when ``adopting``, the policy to adopt), so a different one is only noted on stderr.
+    """
     incident_id = options.args.incident
     policy = options.policy
     for attempt in range(RETRIES + 1):
         incident = store.load(incident_id, policy=policy)
+        if attempt == 0 and not adopting:
+            note_policy(options, [incident])
         version = incident.version
         event = command(incident, options.args, actor, at)
         try:

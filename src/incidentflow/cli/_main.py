@@ -125,11 +125,50 @@ def emit(document: Any) -> None:
 
 
 def load_incident(options: Options) -> Incident:
-    """The incident named by the ``INCIDENT`` argument, loaded under ``--policy``."""
+    """The incident named by the ``INCIDENT`` argument, under the policy it records.
+
+    ``--policy`` applies only to a history that records none (see :func:`note_policy`).
+    """
     from incidentflow.store import open_store
 
     with open_store(options.db) as store:
-        return store.load(options.args.incident, policy=options.policy)
+        incident = store.load(options.args.incident, policy=options.policy)
+    note_policy(options, [incident])
+    return incident
+
+
+def note_policy(options: Options, incidents: Sequence[Incident]) -> None:
+    """Say on stderr, in one line, when ``--policy`` is not what these incidents run under.
+
+    An incident that records its policy runs under it whatever ``--policy`` says; the line
+    names that policy and how to adopt another.  Nothing is refused for it.
+    """
+    path = getattr(options.args, "policy", None)
+    if path is None:
+        return
+    given = options.policy.digest
+    pinned = [
+        i for i in incidents if i.recorded_policy is not None and i.recorded_policy.digest != given
+    ]
+    if len(pinned) == 1:
+        incident = pinned[0]
+        recorded = incident.recorded_policy
+        assert recorded is not None
+        message = (
+            f"{incident.id} runs under its recorded policy {recorded.name} ({recorded.digest}), "
+            f"not {path}; to change it: incidentflow adopt-policy {incident.id} --policy {path}"
+        )
+    elif pinned:
+        message = (
+            f"{len(pinned)} incidents run under their recorded policies, not {path} (see "
+            "status INCIDENT); to change one: incidentflow adopt-policy INCIDENT --policy "
+            f"{path}"
+        )
+    else:
+        return
+    from incidentflow.documents._markup import inline  # typed text can't drive the terminal
+
+    print(f"incidentflow: note: {inline(message)}", file=sys.stderr)
 
 
 def list_filters(

@@ -76,7 +76,8 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--policy",
         metavar="FILE",
         default=default(None),
-        help="a TOML policy file (default: the default policy)",
+        help="a TOML policy file for declare and adopt-policy (an incident runs under the "
+        "policy it recorded; default: the default policy)",
     )
 
 
@@ -295,6 +296,15 @@ def _incident_commands(commands: _Commands) -> None:
     )
     p.add_argument("new_priority", metavar="PRIORITY")
     p.add_argument("--reason", required=True)
+    _incident(
+        add(
+            "adopt-policy",
+            "run the incident under the --policy file from now on (recorded; the policy "
+            "in force decides who may)",
+            "incidentflow adopt-policy INC-7 --policy team.toml",
+            handler="adopt-policy",
+        )
+    )
     for name, (_, summary, message) in _MOVES.items():
         p = _incident(add(name, summary, f'incidentflow {name} INC-7 "{message}"', handler=name))
         p.add_argument("message", metavar="MESSAGE", help="what is announced, or why")

@@ -25,6 +25,7 @@ from ._main import (
     iso,
     list_filters,
     load_incident,
+    note_policy,
     now,
 )
 
@@ -72,6 +73,7 @@ def status(options: Options) -> int:
                 "state": incident.state.value,
                 "version": incident.version,
                 "began_at": iso(incident.began_at),
+                "policy": _policy(incident),
                 "roles": {r.value: list(h) for r, h in incident.roles.items()},
                 "links": {k.value: link.url for k, link in incident.links.items()},
                 "next": {
@@ -85,6 +87,9 @@ def status(options: Options) -> int:
     print(f"{inline(incident.id)}  {inline(incident.title)}")
     print(f"  priority  {incident.priority.value}    state  {incident.state.value}")
     print(f"  began     {incident.began_at.isoformat()}    version {incident.version}")
+    policy = _policy(incident)
+    unrecorded = "" if policy["recorded"] else "  (not recorded: from --policy)"
+    print(f"  policy    {inline(policy['name'])}  {policy['digest']}{unrecorded}")
     print("Roles:")
     for role, holders in incident.roles.items():
         print(f"  {role.value:<20} {', '.join(inline(h) for h in holders) or '-'}")
@@ -110,6 +115,17 @@ def status(options: Options) -> int:
     return EXIT_OK
 
 
+def _policy(incident: Incident) -> dict[str, Any]:
+    """The policy an incident runs under: its name, digest, and whether its history records it.
+
+    A history written before incidents recorded their policy runs under ``--policy``.
+    """
+    recorded = incident.recorded_policy
+    if recorded is None:
+        return {"name": incident.policy.name, "digest": incident.policy.digest, "recorded": False}
+    return {"name": recorded.name, "digest": recorded.digest, "recorded": True}
+
+
 _SKIP = {"schema", "type", "actor", "occurred_at", "recorded_at"}
 
 
@@ -123,6 +139,8 @@ def timeline(options: Options) -> int:
         return EXIT_OK
     for event in ordered:
         fields = {k: v for k, v in codec.to_dict(event).items() if k not in _SKIP}
+        if "policy" in fields:  # a recorded policy's whole text is for machines: name, digest
+            fields["policy"] = f"{fields['policy']['name']} {fields['policy']['digest']}"
         what = "  ".join(f"{k}={_show(v)}" for k, v in fields.items())
         late = ""
         if event.recorded_at != event.occurred_at:
@@ -180,10 +198,13 @@ def due(options: Options) -> int:
     moment = now(options)
     policy = options.policy
     items: list[Obligation] = []
+    loaded: list[Incident] = []
     with open_store(options.db) as store:
         for summary in store.incidents():
             incident: Incident = store.load(summary.incident_id, policy=policy)
+            loaded.append(incident)
             items.extend(incident.due(moment))
+    note_policy(options, loaded)
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(key=lambda o: (not o.overdue, o.due_at or far, o.incident_id, o.kind))
     if options.json:

@@ -117,6 +117,7 @@ _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
     ev.PriorityChanged: lambda e: (
         f"{e.actor} changed the priority to {e.priority.value}: {e.reason}"
     ),
+    ev.PolicyAdopted: lambda e: f"{e.actor} adopted the policy {e.policy.name} ({e.policy.digest})",
     ev.StateChanged: lambda e: (
         f"{e.actor} moved the incident from {e.source.value} to {e.target.value}: {e.message}"
     ),
