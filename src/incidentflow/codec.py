@@ -218,15 +218,15 @@ def dump_lines(events: Iterable[Event], *, incident_id: str | None = None) -> st
 def load_lines(lines: str | Iterable[str]) -> list[Event]:
     """Read a JSON Lines history of one incident; blank lines are skipped.
 
-    Exported lines are read too; a line naming another incident than the one the history
-    declares (or than the lines before it name) is refused.  Errors name the line number.
+    Exported lines are read too; a line naming another incident than the one declared (or
+    named) last before it is refused.  Errors name the line number.
     """
     if isinstance(lines, str):
         # Only "\n" ends a JSON Lines record: splitlines() would also split inside strings
         # holding U+2028, U+2029 or U+0085, which JSON leaves unescaped.
         lines = lines.split("\n")
     events: list[Event] = []
-    named: str | None = None
+    current: str | None = None  # the incident declared (or named) last
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -234,12 +234,14 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
             owner, event = loads_line(line)
         except DecodeError as exc:
             raise DecodeError(f"line {number}: {exc}") from exc
-        if owner is not None:
-            if named is not None and owner != named:
+        if isinstance(event, Declared):
+            current = owner
+        elif owner is not None:
+            if current is not None and owner != current:
                 raise DecodeError(
-                    f"line {number}: the event belongs to {owner!r}, not to {named!r}, "
+                    f"line {number}: the event belongs to {owner!r}, not to {current!r}, "
                     "the incident of the lines before it"
                 )
-            named = owner
+            current = owner
         events.append(event)
     return events
