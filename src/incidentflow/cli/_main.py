@@ -82,15 +82,15 @@ class Options:
         """``--actor``, else ``$INCIDENTFLOW_ACTOR``, else ``$USER``; exit 2 when none.
 
         The first one given is the actor: an empty ``--actor ''`` is an error, not a reason
-        to fall back to ``$USER``.  The name must be an identity (see
-        :mod:`incidentflow.identities`).
+        to fall back to ``$USER`` (an empty environment variable counts as unset).  The name
+        must be an identity (see :mod:`incidentflow.identities`).
         """
         from incidentflow.identities import require_identity
 
         for name, actor in (
             ("--actor", self.args.actor),
-            ("$INCIDENTFLOW_ACTOR", os.environ.get("INCIDENTFLOW_ACTOR")),
-            ("$USER", os.environ.get("USER")),
+            ("$INCIDENTFLOW_ACTOR", os.environ.get("INCIDENTFLOW_ACTOR") or None),
+            ("$USER", os.environ.get("USER") or None),
         ):
             if actor is not None:
                 return require_identity(actor, name)
