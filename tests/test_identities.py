@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import timedelta
 
+import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hostile import INVISIBLE, START
-from incidentflow import ActionKind, Incident, InvalidInput, ManualClock, Priority, Role, State
+from incidentflow import (
+    ActionKind,
+    ChangeLogged,
+    Declared,
+    Event,
+    FactorAdded,
+    Incident,
+    InvalidInput,
+    ManualClock,
+    NoteAdded,
+    Priority,
+    Role,
+    State,
+    StateChanged,
+    UpdatePosted,
+    Validated,
+)
+from incidentflow.demo import run_demo
+from incidentflow.documents import agenda, compose_update, invitation, rca_document
 from incidentflow.documents._markup import html, inline, markdown, slack
 from incidentflow.identities import (
     IDENTITY_FIELDS,
@@ -188,3 +209,46 @@ def test_every_format_keeps_invisible_characters_out(text: str) -> None:
     for escape in (inline, markdown, html, slack):
         escaped = escape(text)
         assert not any(map(is_invisible, escaped)), (escape.__name__, escaped)
+
+
+# -- every rendered document ---------------------------------------------------------------------
+
+DEMO = run_demo(write=lambda line: None)
+TYPED_INVISIBLE = [c for c in HIDDEN if c not in "\t\n"]
+
+
+def _retyped(text: Callable[[], str]) -> Incident:
+    """The demo incident with its title, notes, updates and announcements typed as ``text()``."""
+    typed: dict[type[Event], str] = {
+        Declared: "title", NoteAdded: "text", UpdatePosted: "message", StateChanged: "message",
+        Validated: "impact", FactorAdded: "description", ChangeLogged: "what",
+    }  # fmt: skip
+    history = [
+        attrs.evolve(e, **{typed[type(e)]: text()}) if type(e) in typed else e for e in DEMO.history
+    ]
+    return Incident.replay(history)
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_no_rendered_document_carries_an_invisible_character(data: st.DataObject) -> None:
+    """Terminal-ready text, Markdown, HTML, Slack and .ics: typed invisibles come out spelled."""
+    hostile = st.lists(st.one_of(texts(max_size=6), st.sampled_from(TYPED_INVISIBLE)), min_size=1)
+    incident = _retyped(lambda: "x" + "".join(data.draw(hostile)))
+    now = incident.last_recorded_at
+    plan = agenda(incident)
+    rca = rca_document(incident, now=now)
+    update = compose_update(incident, now=now)
+    rendered = {
+        "agenda text": plan.text(),
+        "agenda markdown": plan.markdown(),
+        "agenda html": plan.html(),
+        "rca markdown": rca.markdown(),
+        "rca html": rca.html(),
+        "update text": update.text(),
+        "update slack": json.dumps(update.slack_message(), ensure_ascii=False),
+        "invitation": invitation(incident, now=now).decode("utf-8"),
+    }
+    for name, document in rendered.items():
+        leaked = sorted({f"U+{ord(c):04X}" for c in document if c in TYPED_INVISIBLE})
+        assert [] == leaked, name
