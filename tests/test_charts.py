@@ -328,11 +328,11 @@ def test_hostile_text_in_a_png_renders() -> None:
 
 
 def test_text_that_xml_cannot_hold_is_made_visible() -> None:
-    """Control characters and U+FFFE in a title become U+FFFD, so the SVG stays well-formed."""
+    """Control characters become U+FFFD and U+FFFE is spelled out: the SVG stays well-formed."""
     clock = ManualClock(START)
     incident = staffed(clock, title="bad\x1b[2J\x00\ufffe\nnews")
     found = groups(svg(timeline_chart(incident, now=clock.now())))
-    assert ["INC-1 — bad\ufffd[2J\ufffd\ufffd news (P1)"] == texts_of(found["title"])
+    assert ["INC-1 — bad\ufffd[2J\ufffd<U+FFFE> news (P1)"] == texts_of(found["title"])
 
 
 def test_long_update_messages_are_shortened() -> None:
