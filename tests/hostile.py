@@ -81,7 +81,7 @@ def typed_incident(
         t(), owner=n(), due_at=START + timedelta(days=1), kind=ActionKind.CORRECTIVE, actor=n()
     )
     if update_after:
-        incident.post_update(t(), actor=t())
+        incident.post_update(t(), actor=n())
     return incident
 
 
