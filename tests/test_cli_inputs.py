@@ -314,3 +314,10 @@ def test_the_terminal_shows_invisible_characters_in_typed_text(cli: CLI) -> None
         assert "\u202e" not in out
         assert "\u200b" not in out
     assert "evil<U+202E>txt.exe a<U+200B>b" in cli.ok("status", "INC-1")
+
+
+def test_a_nul_character_in_an_argument_is_refused(cli: CLI) -> None:
+    """No OS passes a NUL in argv, but a caller of main() can: exit 2, not a crash in SQLite."""
+    code, out, err = cli("--db", "a\x00b.db", "list")
+    assert (2, "") == (code, out)
+    assert "argument 2 holds a NUL character" in err

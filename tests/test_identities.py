@@ -252,3 +252,12 @@ def test_no_rendered_document_carries_an_invisible_character(data: st.DataObject
     for name, document in rendered.items():
         leaked = sorted({f"U+{ord(c):04X}" for c in document if c in TYPED_INVISIBLE})
         assert [] == leaked, name
+
+
+def test_two_invitees_that_are_one_name_in_nfc_are_refused() -> None:
+    """'José' typed two ways is one person, invited once."""
+    incident = _incident()
+    with pytest.raises(InvalidInput, match="names someone twice"):
+        incident.schedule_post_mortem(
+            START + timedelta(days=1), ["Jos\u00e9", "Jose\u0301"], actor="ana"
+        )
