@@ -275,6 +275,13 @@ BAD_POLICIES: dict[str, Callable[[], object]] = {
     "negative cadence": lambda: attrs.evolve(
         DEFAULT_POLICY.rules_for(Priority.P1), update_every=timedelta(minutes=-5)
     ),
+    "cadence past its bound": lambda: attrs.evolve(
+        DEFAULT_POLICY.rules_for(Priority.P1), update_every=timedelta(days=999_999_999)
+    ),
+    "deadline past its bound": lambda: attrs.evolve(
+        DEFAULT_POLICY.rules_for(Priority.P1), post_mortem_within=timedelta(days=366)
+    ),
+    "whys_depth of 5,000 digits": lambda: Policy(whys_depth=-(10**5000)),
 }
 
 

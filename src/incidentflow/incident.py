@@ -439,7 +439,8 @@ class Incident(Commands):
         return self._commit(event)
 
     def _commit(self, event: E) -> E:
-        event = cast("E", admit(event, normalize=True))  # names in NFC, times in range, text
+        # Names in NFC, times in range, text that can be stored: before any rule is read.
+        event = cast("E", admit(event, normalize=True))
         unmet = self._policy.unmet(self, event)
         if unmet:
             raise self._refusal(event, unmet)

@@ -215,7 +215,7 @@ MAX_WHYS_DEPTH = 50
 
 def _check_depth(instance: Any, attribute: Any, value: int) -> None:
     if type(value) is not int or not 1 <= value <= MAX_WHYS_DEPTH:
-        shown = repr(value) if type(value) is not int or value < 10**6 else "a larger number"
+        shown = repr(value) if type(value) is not int or abs(value) < 10**6 else "a larger number"
         raise PolicyError(
             f"whys_depth must be a whole number from 1 to {MAX_WHYS_DEPTH}, not {shown}"
         )

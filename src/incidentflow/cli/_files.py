@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from incidentflow import codec
 from incidentflow._admission import admit
@@ -109,7 +110,7 @@ def _group(owned: Owned) -> list[tuple[str, Numbered]]:
     return list(groups.items())
 
 
-def _declared_twice(incident_id: str, first: int, line: int) -> None:
+def _declared_twice(incident_id: str, first: int, line: int) -> NoReturn:
     raise Failure(
         EXIT_STORE,
         "ReplayError",
