@@ -7,6 +7,7 @@ such text, so a test sees every field a document places.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -23,6 +24,7 @@ from incidentflow import (
     State,
     Verdict,
 )
+from incidentflow.identities import show_invisible
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 
@@ -38,42 +40,82 @@ def typed_incident(
 ) -> Incident:
     """A P3 in mitigating (permissive policy) where every typed field is ``text()``.
 
-    It records a validation with impact, a ticket, ``experiments`` experiments (the first
-    ``concluded`` of them concluded), a manual change, ``notes`` notes, a why, a factor, tech
-    debt and an action item; stakeholder updates before and after mitigation began on request.
+    Names (the id, actors, holders, owners, the why chain) are ``text()`` made an identity
+    the rules accept (:func:`as_name`), hostile but for invisible characters and surrounding
+    space.  It records a validation with impact, a ticket, ``experiments`` experiments (the
+    first ``concluded`` of them concluded), a manual change, ``notes`` notes, a why, a factor,
+    tech debt and an action item; stakeholder updates before and after mitigation began on
+    request.
     """
     t = text
+
+    def n() -> str:
+        return as_name(t())
+
     incident = Incident.declare(
-        t(), t(), Priority.P3, actor=t(), clock=ManualClock(START), policy=Policy.permissive()
+        n(), t(), Priority.P3, actor=n(), clock=ManualClock(START), policy=Policy.permissive()
     )
-    commander = t()
-    incident.assign(Role.INCIDENT_COMMANDER, commander, actor=t())
-    incident.validate(t(), impact=t(), actor=t())
-    incident.link(LinkKind.TICKET, t(), actor=t())
+    commander = n()
+    incident.assign(Role.INCIDENT_COMMANDER, commander, actor=n())
+    incident.validate(t(), impact=t(), actor=n())
+    incident.link(LinkKind.TICKET, t(), actor=n())
     if update_before:
-        incident.post_update(t(), actor=t())
-    incident.move(State.MITIGATING, message=t(), actor=t())
-    for n in range(experiments):
+        incident.post_update(t(), actor=n())
+    incident.move(State.MITIGATING, message=t(), actor=n())
+    for number in range(experiments):
         started = incident.start_experiment(
-            hypothesis=t(), action=t(), expected=t(), component=f"{t()} #{n}", owner=commander,
-            actor=t(),
+            hypothesis=t(), action=t(), expected=t(), component=f"{t()} #{number}",
+            owner=commander, actor=n(),
         )  # fmt: skip
-        if n < concluded:
+        if number < concluded:
             incident.conclude_experiment(
-                started.experiment_id, observed=t(), verdict=Verdict.CONFIRMED, actor=t()
+                started.experiment_id, observed=t(), verdict=Verdict.CONFIRMED, actor=n()
             )
-    incident.log_change(what=t(), where=t(), revert=t(), made_by=t(), actor=t())
+    incident.log_change(what=t(), where=t(), revert=t(), made_by=n(), actor=n())
     for _ in range(notes):
-        incident.note(t(), actor=t())
-    incident.add_why(t(), chain=t(), actor=t())
-    incident.add_factor(t(), category=FishboneCategory.PROCESS, actor=t())
-    incident.open_debt(t(), actor=t())
+        incident.note(t(), actor=n())
+    incident.add_why(t(), chain=n(), actor=n())
+    incident.add_factor(t(), category=FishboneCategory.PROCESS, actor=n())
+    incident.open_debt(t(), actor=n())
     incident.add_action(
-        t(), owner=t(), due_at=START + timedelta(days=1), kind=ActionKind.CORRECTIVE, actor=t()
+        t(), owner=n(), due_at=START + timedelta(days=1), kind=ActionKind.CORRECTIVE, actor=n()
     )
     if update_after:
-        incident.post_update(t(), actor=t())
+        incident.post_update(t(), actor=n())
     return incident
+
+
+def as_name(text: str) -> str:
+    """``text`` as a name the rules accept: spaces collapsed, invisible characters spelled out.
+
+    What is left of the text is as hostile as it was: Markdown, HTML and Slack markup stay.
+    """
+    name = unicodedata.normalize("NFC", show_invisible(" ".join(text.split())))
+    return name or "someone"
+
+
+INVISIBLE = (
+    "\u200b",  # ZERO WIDTH SPACE
+    "\u200c",  # ZERO WIDTH NON-JOINER
+    "\u200d",  # ZERO WIDTH JOINER
+    "\u2060",  # WORD JOINER
+    "\ufeff",  # ZERO WIDTH NO-BREAK SPACE (BOM)
+    "\u00ad",  # SOFT HYPHEN
+    "\u202e",  # RIGHT-TO-LEFT OVERRIDE
+    "\u202d",  # LEFT-TO-RIGHT OVERRIDE
+    "\u2066",  # LEFT-TO-RIGHT ISOLATE
+    "\u2069",  # POP DIRECTIONAL ISOLATE
+    "\u061c",  # ARABIC LETTER MARK
+    "\u180e",  # MONGOLIAN VOWEL SEPARATOR
+    "\u3164",  # HANGUL FILLER
+    "\u2800",  # BRAILLE PATTERN BLANK
+    "\ufe0f",  # VARIATION SELECTOR-16
+    "\U000e0041",  # TAG LATIN CAPITAL LETTER A
+    "\x1b",  # ESCAPE
+    "\x07",  # BELL
+    "\x9b",  # CONTROL SEQUENCE INTRODUCER
+)
+"""Characters that print as nothing, move the text around or drive a terminal."""
 
 
 class Structure(HTMLParser):

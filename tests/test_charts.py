@@ -328,11 +328,11 @@ def test_hostile_text_in_a_png_renders() -> None:
 
 
 def test_text_that_xml_cannot_hold_is_made_visible() -> None:
-    """Control characters and U+FFFE in a title become U+FFFD, so the SVG stays well-formed."""
+    """Control characters become U+FFFD and U+FFFE is spelled out: the SVG stays well-formed."""
     clock = ManualClock(START)
     incident = staffed(clock, title="bad\x1b[2J\x00\ufffe\nnews")
     found = groups(svg(timeline_chart(incident, now=clock.now())))
-    assert ["INC-1 — bad\ufffd[2J\ufffd\ufffd news (P1)"] == texts_of(found["title"])
+    assert ["INC-1 — bad\ufffd[2J\ufffd<U+FFFE> news (P1)"] == texts_of(found["title"])
 
 
 def test_long_update_messages_are_shortened() -> None:
@@ -344,9 +344,11 @@ def test_long_update_messages_are_shortened() -> None:
     assert [("word " * 8).strip() + "…"] == texts_of(found["label-update-0"])
 
 
-def expected_line(text: str) -> str:
-    """What a chart shows for typed text: one line, and nothing XML 1.0 cannot hold."""
-    return re.sub("[\ud800-\udfff\ufffe\uffff]", "\ufffd", inline(text))
+def expected_line(text: str, limit: int | None = None) -> str:
+    """What a chart shows for typed text: one line, nothing XML 1.0 cannot hold, and past
+    ``limit`` characters (invisible ones spelled out count in full) cut with an ellipsis."""
+    line = re.sub("[\ud800-\udfff\ufffe\uffff]", "\ufffd", inline(text))
+    return line if limit is None or len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 @settings(max_examples=25)
@@ -357,7 +359,7 @@ def test_any_typed_text_gives_well_formed_svg(title: str, message: str) -> None:
     incident = staffed(clock, title=title)
     incident.post_update(message, actor="ana")
     found = groups(svg(timeline_chart(incident, now=clock.now())))
-    expected = ([f"INC-1 — {expected_line(title)} (P1)"], [expected_line(message)])
+    expected = ([f"INC-1 — {expected_line(title)} (P1)"], [expected_line(message, 40)])
     assert expected == (texts_of(found["title"]), texts_of(found["label-update-0"]))
 
 

@@ -130,7 +130,7 @@ def test_agenda_markdown_and_html_do_not_mix(cli: CLI) -> None:
     assert "not allowed with argument" in captured.err
 
 
-@pytest.mark.parametrize("length", ["60", "146", "ninety"])
+@pytest.mark.parametrize("length", ["60", "146", "ninety", "99999999999999", "9" * 5000])
 def test_agenda_refuses_a_length_the_boxes_cannot_fill(cli: CLI, length: str) -> None:
     """A meeting shorter than 80 or longer than 145 minutes, or not a number, is bad input."""
     code, out, err = cli("agenda", DEMO, "--length", length)

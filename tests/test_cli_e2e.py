@@ -265,7 +265,7 @@ def test_a_p1_walked_from_the_terminal_to_post_mortem(shell: Shell, tmp_path: Pa
     # export → validate → verify, and --json documents parse.
     exported = tmp_path / "export.jsonl"
     shell.ok("export", "--output", str(exported))
-    assert codec.dump_lines(events) == exported.read_text(encoding="utf-8")
+    assert codec.dump_lines(events, incident_id=INC) == exported.read_text(encoding="utf-8")
     assert "ok" in shell.ok("validate", str(exported))
     assert "chain ok" in shell.ok("verify")
     status_json = json.loads(shell.ok("--json", "status", INC))

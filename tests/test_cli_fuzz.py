@@ -9,8 +9,10 @@ failed import leaves the store exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import random
 import re
 import sqlite3
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from incidentflow import Incident, ManualClock, Priority, Role, codec
 from incidentflow.cli import _main as cli_main
@@ -523,3 +527,267 @@ def test_a_file_that_is_no_store_is_a_store_problem(cli: Cli, tmp_path: Path) ->
 def _renamed(text: str, old: str, new: str) -> str:
     """The history with its declaration's incident id changed."""
     return text.replace(f'"incident_id":"{old}"', f'"incident_id":"{new}"', 1)
+
+
+# -- arbitrary argv bytes ----------------------------------------------------------------------
+#
+# What the OS hands over: each argument is bytes without NUL, decoded as Python decodes argv
+# on POSIX (UTF-8 with surrogateescape, so bytes that are not UTF-8 become lone surrogates).
+# Vectors are commands with arbitrary bytes in their places, and arbitrary bytes alone.
+
+ARGV_INPUTS = 10_000
+TOML_INPUTS = 1_000
+DOCUMENTED_CODES = {0, 1, 2, 3, 4, 5, 6}
+
+_TOKENS = [
+    "INC-2", "INC-1042", "P1", "P9", "lead", "ic", "ticket", "corrective", "confirmed",
+    "2026-03-01T14:00:00+00:00", "2026-03-01T14:00:00", "0001-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59+00:00", "1969-12-31T23:59:59+00:00", "2200-01-01T00:00:01+00:00",
+    "9" * 5000, "99999999999999", "99999999999999999999", "-1", "0", "1e999", "NaN", "", " ",
+    " ana ", "ana\u200b", "\u202eana",
+    "\u3164", "a\u00a0b", "Jose\u0301", "\x1b[2J", "--json", "--at", "--actor", "-",
+    "x" * 3000, "time_to_mitigate=declared..green", "x=a..b",
+]  # fmt: skip
+_TEMPLATES = [
+    ["note", "INC-2", "{}"], ["--actor", "{}", "note", "INC-2", "text"],
+    ["declare", "{}", "--title", "{}", "--priority", "{}"], ["assign", "INC-2", "{}", "{}"],
+    ["release", "INC-2", "{}", "{}"], ["hand-off", "INC-2", "{}", "{}", "{}"],
+    ["--at", "{}", "note", "INC-2", "text"], ["list", "--since", "{}", "--until", "{}"],
+    ["list", "--state", "{}", "--priority", "{}"], ["status", "{}"], ["timeline", "{}"],
+    ["--json", "status", "{}"], ["due", "--at", "{}"], ["verify", "{}"], ["export", "{}"],
+    ["why", "INC-2", "{}", "--chain", "{}"], ["factor", "INC-2", "{}", "--category", "{}"],
+    ["action", "add", "INC-2", "{}", "--owner", "{}", "--due", "{}", "--kind", "{}"],
+    ["schedule", "INC-2", "--for", "{}", "--invite", "{}"], ["stats", "--measure", "{}"],
+    ["agenda", "INC-2", "--length", "{}", "--start", "{}"], ["report", "{}"],
+    ["experiment", "start", "INC-2", "--hypothesis", "{}", "--action", "{}", "--expected",
+     "{}", "--component", "{}", "--owner", "{}", "--id", "{}"],
+    ["debt", "open", "INC-2", "{}", "--id", "{}"], ["priority", "INC-2", "{}", "--reason", "{}"],
+    ["update", "INC-2", "{}"], ["update", "INC-2", "--slack"], ["mitigate", "INC-2", "{}"],
+    ["{}"], ["{}", "{}"], ["{}", "{}", "{}"], ["{}", "INC-2", "{}"],
+]  # fmt: skip
+
+
+def _argument(rng: random.Random) -> str:
+    """One argument as the OS would give it: hostile text, or arbitrary bytes without NUL."""
+    roll = rng.random()
+    if roll < 0.35:
+        token = rng.choice(_TOKENS)
+        raw = token.encode("utf-8")
+        if rng.random() < 0.3:  # damage it: a byte that is not UTF-8, or a cut
+            i = rng.randrange(len(raw) + 1)
+            raw = raw[:i] + bytes([rng.randrange(0x80, 0x100)]) + raw[i:]
+    else:
+        raw = rng.randbytes(rng.randrange(16))
+    return os.fsdecode(raw.replace(b"\x00", b""))
+
+
+def argv_vectors(seed: int, count: int) -> Iterator[list[str]]:
+    """``count`` argument vectors: commands with hostile arguments, some pure noise."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        if rng.random() < 0.15:
+            yield [_argument(rng) for _ in range(rng.randrange(1, 6))]
+        else:
+            yield [part if part != "{}" else _argument(rng) for part in rng.choice(_TEMPLATES)]
+
+
+def _no_traceback(code: int, out: str, err: str, argv: Any) -> None:
+    assert code in DOCUMENTED_CODES, (code, err, argv)
+    assert "Traceback" not in out + err, (err, argv)
+    if code not in (0,):
+        assert err.strip(), (code, argv)
+
+
+@pytest.fixture
+def shell(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The fuzzing CLI run from a scratch directory, as an actor from the environment.
+
+    argparse takes abbreviations (``--o`` for ``--output``), so a vector may name a file: it
+    lands in the scratch directory.
+    """
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("INCIDENTFLOW_ACTOR", "fuzzer")
+    return cli
+
+
+def _run_argv(shell: Cli, argv: list[str]) -> tuple[int, str, str]:
+    shell.calls += 1
+    try:
+        code = main(["--db", str(shell.db), *argv])
+    except SystemExit as exc:  # argparse's own exits: usage errors (2) and --help (0)
+        code = exc.code if isinstance(exc.code, int) else 2
+    out, err = shell.capsys.readouterr()
+    return code, out, err
+
+
+def test_arbitrary_argv_bytes_never_crash_and_failures_change_nothing(shell: Cli) -> None:
+    """10,000 argument vectors of arbitrary bytes: documented codes, no traceback, no trace."""
+    before = shell.snapshot()
+    codes: dict[int, int] = {}
+    count = 0
+    for argv in argv_vectors(seed=20261206, count=ARGV_INPUTS):
+        count += 1
+        code, out, err = _run_argv(shell, argv)
+        _no_traceback(code, out, err, argv)
+        codes[code] = codes.get(code, 0) + 1
+        after = shell.snapshot()
+        if code:
+            assert before == after, (code, err, argv)
+        before = after
+    assert ARGV_INPUTS == count
+    assert {0, 1, 2, 4} <= set(codes), codes  # commands ran, were refused, failed, not found
+
+
+ARGV_EXAMPLES: list[int] = []
+"""How many argument vectors the Hypothesis property below ran (the profile sets the number)."""
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=20).map(lambda b: os.fsdecode(b.replace(b"\x00", b""))),
+            st.sampled_from(_TOKENS),
+            st.sampled_from(["note", "INC-2", "status", "--at", "declare", "--title", "list"]),
+        ),
+        max_size=8,
+    )
+)
+def test_any_argv_is_answered_with_a_documented_code(shell: Cli, argv: list[str]) -> None:
+    """Whatever Hypothesis draws for argv: a documented code, no traceback, no trace on failure."""
+    ARGV_EXAMPLES.append(1)
+    before = shell.snapshot()
+    code, out, err = _run_argv(shell, argv)
+    _no_traceback(code, out, err, argv)
+    if code:
+        assert before == shell.snapshot(), (code, err, argv)
+
+
+# -- hostile policy files ------------------------------------------------------------------------
+
+
+_GOOD_POLICY = (
+    'whys_depth = 3\n[priorities.P1]\nupdate_every = "20m"\n[authorization]\nnote = "anyone"\n'
+)
+
+
+def _nested(rng: random.Random) -> str:
+    depth = rng.choice([2, 9, 50, 500, 2000, 20_000])
+    kind = rng.randrange(3)
+    if kind == 0:
+        return "x = " + "[" * depth + "]" * depth
+    if kind == 1:
+        return "x = " + "{a=" * depth + "1" + "}" * depth
+    return "a." * depth + "b = 1"
+
+
+_VALUES = [
+    '"999999999d"', '"9999999999999999999999999d"', '"1" * 3', '"0s"', '"-5m"', '"59s"',
+    '"7d1s"', '"1d" ', '"' + "1d" * 100 + '"', '"' + "9" * 5000 + 's"', "inf", "nan", "-inf",
+    "9" * 5000, "99999999999999999999", "-1", "0", "1e308", "true", "[]", "{}", '"\\uD800"',
+    '"\\u0000"', "1979-05-27T07:32:00Z", "07:32:00", '"anyone"', '["lead", "boss"]',
+    '["lead"]', "[[[[[[[[[[1]]]]]]]]]]", '"' + "x" * 100_000 + '"',
+]  # fmt: skip
+_GOOD_LINES = [
+    "whys_depth = 1", "whys_depth = 50", "open_when_unstaffed = true",
+    'priorities.P1.update_every = "1m"', 'priorities.P0.update_every = "7d"',
+    'priorities.P2.post_mortem_within = "1h"', 'priorities.P3.post_mortem_within = "365d"',
+    'priorities.P1.required_roles = ["lead"]', 'priorities.P3.required_links = []',
+    'authorization.note = "anyone"', 'authorization.mitigate = ["lead", "ic"]',
+]  # fmt: skip
+_KEYS = [
+    "whys_depth", "open_when_unstaffed", "priorities", "authorization", "colour",
+    "priorities.P1.update_every", "priorities.P0.post_mortem_within",
+    "priorities.P2.required_roles", "priorities.P3.invite_roles", "priorities.P9.x",
+    "authorization.mitigate", "authorization.assign", "authorization.fly", '"\\u202e"',
+]  # fmt: skip
+
+
+def hostile_policies(seed: int, count: int) -> Iterator[bytes]:
+    """``count`` policy files: absurd values, deep nesting, huge numbers, broken bytes."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.1:
+            yield rng.randbytes(rng.randrange(300))
+        elif roll < 0.25:
+            yield _nested(rng).encode()
+        elif roll < 0.45:  # a policy that loads, with values at and near their bounds
+            yield "\n".join(rng.sample(_GOOD_LINES, rng.randint(1, 4))).encode()
+        elif roll < 0.55:  # the good policy, damaged like a history is
+            text = _GOOD_POLICY
+            for _ in range(rng.choice([1, 2, 3])):
+                text = rng.choice([flip, insert, delete, truncate])(rng, text) if text else text
+            yield text.encode("utf-8", "surrogatepass")
+        else:
+            lines = [
+                f"{rng.choice(_KEYS)} = {rng.choice(_VALUES)}" for _ in range(rng.randint(1, 4))
+            ]
+            if rng.random() < 0.3:
+                lines.insert(0, rng.choice(["[priorities.P1]", "[authorization]", "[x.y.z]"]))
+            yield "\n".join(lines).encode("utf-8", "surrogatepass")
+
+
+_POLICY_COMMANDS = [
+    ["declare", "F-{n}", "--title", "t", "--priority", "P1"],
+    ["status", "INC-2"],
+    ["due"],
+    ["stats"],
+    ["note", "INC-2", "x"],
+]
+
+
+def test_hostile_policy_files_are_policy_errors_never_crashes(shell: Cli, tmp_path: Path) -> None:
+    """1,000 hostile policy files: a PolicyError at load (exit 2) or a policy that works."""
+    from incidentflow import Policy, PolicyError
+
+    path = tmp_path / "policy.toml"
+    before = shell.snapshot()
+    loaded = refused = 0
+    for n, data in enumerate(hostile_policies(seed=20261206, count=TOML_INPUTS)):
+        path.write_bytes(data)
+        try:
+            Policy.load(path)
+        except PolicyError:
+            refused += 1
+            good = False
+        else:
+            loaded += 1
+            good = True
+        argv = [a.format(n=n) for a in _POLICY_COMMANDS[n % len(_POLICY_COMMANDS)]]
+        code, out, err = _run_argv(shell, ["--json", "--policy", str(path), *argv])
+        _no_traceback(code, out, err, data[:200])
+        if not good:
+            assert 2 == code, (err, data[:200])
+            assert "PolicyError" == json.loads(err)["error"], (err, data[:200])
+        after = shell.snapshot()
+        if code:
+            assert before == after, (code, err, data[:200])
+        before = after
+    assert TOML_INPUTS == loaded + refused
+    assert loaded > 100, (loaded, refused)  # enough policies load to run the commands under
+    assert refused > 500, (loaded, refused)
+
+
+_TOML_PIECES = st.sampled_from(
+    ["[", "]", "{", "}", "=", ".", '"', "'", ",", "\n", "a", "P1", "priorities",
+     "update_every", '"9999999999d"', "9" * 30, "inf", "whys_depth", "authorization"]
+)  # fmt: skip
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(_TOML_PIECES, max_size=60).map("".join),
+        st.binary(max_size=200).map(lambda b: b.decode("utf-8", "surrogateescape")),
+    )
+)
+def test_any_policy_text_loads_or_is_a_policy_error(text: str) -> None:
+    """Policy.from_toml of any text: a policy or a PolicyError, never another exception."""
+    from incidentflow import Policy, PolicyError
+
+    with contextlib.suppress(PolicyError):
+        Policy.from_toml(text)

@@ -174,3 +174,69 @@ def test_each_system_clock_keeps_its_own_last_reading() -> None:
     a, b = SystemClock(), SystemClock()
     a._last = datetime.now(UTC) + timedelta(days=1)
     assert b.now() < a.now()
+
+
+# -- the supported range -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        clock_module.EARLIEST,
+        clock_module.LATEST,
+        datetime(1970, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1))),  # EARLIEST, in +01:00
+        datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_times_from_earliest_to_latest_are_accepted(moment: datetime) -> None:
+    """Both ends of the range are in it, whatever the offset they are written in."""
+    assert moment == clock_module.require_aware(moment, "at")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        clock_module.EARLIEST - timedelta(microseconds=1),
+        clock_module.LATEST + timedelta(microseconds=1),
+        datetime(1970, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),  # 1969 in UTC
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        datetime.max.replace(tzinfo=timezone(timedelta(hours=-23))),
+    ],
+)
+def test_times_outside_the_range_are_refused_naming_the_field(moment: datetime) -> None:
+    """A year 1 or 9999 is a mistake, refused with the name of what was given."""
+    with pytest.raises(InvalidInput, match=r"^due_at .* outside the supported range"):
+        clock_module.require_aware(moment, "due_at")
+
+
+def test_the_documented_range_and_skew() -> None:
+    """1970-01-01 to 2200-01-01 UTC; five minutes of clock skew."""
+    assert (
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2200, 1, 1, tzinfo=UTC),
+        timedelta(minutes=5),
+    ) == (clock_module.EARLIEST, clock_module.LATEST, clock_module.MAX_SKEW)
+
+
+def test_a_stamp_up_to_the_skew_ahead_is_not_the_future() -> None:
+    """now + MAX_SKEW is accepted; a microsecond more is refused, naming the field."""
+    ahead = START + clock_module.MAX_SKEW
+    assert ahead == clock_module.require_not_future(ahead, "recorded_at", now=START)
+    with pytest.raises(InvalidInput, match=r"^recorded_at .* is in the future"):
+        clock_module.require_not_future(ahead + timedelta(microseconds=1), "recorded_at", now=START)
+
+
+def test_the_future_is_measured_from_the_wall_clock_by_default() -> None:
+    """Without now=, a stamp a day ahead of the real time is refused; one an hour ago is not."""
+    real = datetime.now(UTC)
+    hour_ago = real - timedelta(hours=1)
+    assert hour_ago == clock_module.require_not_future(hour_ago, "recorded_at")
+    with pytest.raises(InvalidInput, match="future"):
+        clock_module.require_not_future(real + timedelta(days=1), "recorded_at")
+
+
+def test_a_manual_clock_cannot_start_outside_the_range() -> None:
+    """The clock's start is checked like every other time."""
+    with pytest.raises(InvalidInput, match="outside the supported range"):
+        ManualClock(datetime(2500, 1, 1, tzinfo=UTC))

@@ -21,8 +21,10 @@ from incidentflow.codec import (
     from_dict,
     load_lines,
     loads,
+    loads_line,
     to_dict,
 )
+from incidentflow.priorities import Priority
 from incidentflow.records import FishboneCategory
 from incidentflow.testing import events, incidents
 
@@ -503,3 +505,68 @@ def test_factor_category_round_trips(category: str | None) -> None:
     )
     assert category == json.loads(dumps(factor))["category"]
     assert factor == loads(dumps(factor))
+
+
+# -- exported lines name their incident ---------------------------------------------------
+
+
+DECLARED = ev.Declared(
+    actor="ana", occurred_at=AT, recorded_at=AT, incident_id="INC-7", title="t",
+    priority=Priority.P1,
+)  # fmt: skip
+
+
+def test_an_exported_line_names_its_incident_after_the_type() -> None:
+    """incident_id comes third; the rest of the line is the event as stored."""
+    exported = dumps(NOTE, incident_id="INC-7")
+    assert '{"schema":1,"type":"note_added","incident_id":"INC-7",' + LINE[32:] == exported
+    assert ("INC-7", NOTE) == loads_line(exported)
+
+
+def test_a_declaration_line_is_the_same_exported_or_not() -> None:
+    """A declaration names its incident in its own field: the exported line is the stored one."""
+    assert dumps(DECLARED) == dumps(DECLARED, incident_id="INC-7")
+    assert ("INC-7", DECLARED) == loads_line(dumps(DECLARED))
+
+
+def test_a_declaration_cannot_be_exported_under_another_id() -> None:
+    """Exporting INC-7's declaration as INC-8's is refused."""
+    with pytest.raises(InvalidInput, match="'INC-7', not 'INC-8'"):
+        dumps(DECLARED, incident_id="INC-8")
+
+
+@pytest.mark.parametrize("incident_id", [7, 1.5, ["INC-7"]])
+def test_an_exported_line_needs_a_string_id(incident_id: Any) -> None:
+    """Writing refuses an id that is not a string; reading does too."""
+    with pytest.raises(InvalidInput, match="incident_id must be a string"):
+        dumps(NOTE, incident_id=incident_id)
+    line = _line({**to_dict(NOTE), "incident_id": incident_id})
+    with pytest.raises(DecodeError, match="incident_id must be a string"):
+        loads_line(line)
+
+
+def test_a_line_without_an_id_reads_as_before() -> None:
+    """Lines written by earlier releases name no incident: None, and the same event."""
+    assert (None, NOTE) == loads_line(LINE)
+
+
+def test_loads_still_refuses_an_id_on_a_stored_line() -> None:
+    """The stored format is unchanged: loads reads events, not exported lines."""
+    with pytest.raises(DecodeError, match="unknown keys: incident_id"):
+        loads(dumps(NOTE, incident_id="INC-7"))
+
+
+@given(incidents(max_steps=15))
+@settings(max_examples=20)
+def test_an_exported_history_reads_back_equal(incident: Incident) -> None:
+    """dump_lines(incident_id=) then load_lines gives the same events."""
+    text = dump_lines(incident.history, incident_id=incident.id)
+    assert list(incident.history) == load_lines(text)
+    assert {incident.id} == {loads_line(line)[0] for line in text.splitlines()}
+
+
+def test_load_lines_refuses_a_line_of_another_incident() -> None:
+    """A history is one incident's: a line naming another is refused, naming the line."""
+    text = dump_lines([DECLARED, NOTE], incident_id="INC-7") + dumps(NOTE, incident_id="INC-8")
+    with pytest.raises(DecodeError, match=r"^line 3: the event belongs to 'INC-8', not to 'INC-7'"):
+        load_lines(text)

@@ -32,7 +32,14 @@ from incidentflow import (
 from incidentflow import incident as incident_module
 from incidentflow import policy as policy_module
 from incidentflow.lifecycle import EDGES
-from incidentflow.policy import COMMAND_STATES, COMMANDS, GUARDS, RULES
+from incidentflow.policy import (
+    COMMAND_STATES,
+    COMMANDS,
+    DURATION_BOUNDS,
+    GUARDS,
+    MAX_WHYS_DEPTH,
+    RULES,
+)
 from incidentflow.testing import policies
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -161,6 +168,32 @@ def test_anyone_in_toml_opens_a_command() -> None:
     assert None is policy.allowed_roles("validate")
 
 
+@pytest.mark.parametrize(
+    ("key", "text", "expected"),
+    [
+        ("update_every", "1m", timedelta(minutes=1)),
+        ("update_every", "60s", timedelta(minutes=1)),
+        ("update_every", "7d", timedelta(days=7)),
+        ("update_every", "6d23h59m60s", timedelta(days=7)),
+        ("post_mortem_within", "1h", timedelta(hours=1)),
+        ("post_mortem_within", "365d", timedelta(days=365)),
+    ],
+)
+def test_durations_at_their_bounds_load(key: str, text: str, expected: timedelta) -> None:
+    """Each duration takes the values from its shortest to its longest, both included."""
+    policy = Policy.from_toml(f'[priorities.P2]\n{key} = "{text}"')
+    assert expected == getattr(policy.rules_for(Priority.P2), key)
+
+
+def test_the_documented_duration_bounds() -> None:
+    """Updates every 1 minute to 7 days; post-mortems within 1 hour to 365 days."""
+    assert {
+        "update_every": (timedelta(minutes=1), timedelta(days=7)),
+        "post_mortem_within": (timedelta(hours=1), timedelta(days=365)),
+    } == dict(DURATION_BOUNDS)
+    assert 50 == MAX_WHYS_DEPTH
+
+
 def test_durations_are_read_in_parts() -> None:
     """Durations combine days, hours, minutes and seconds."""
     policy = Policy.from_toml(
@@ -191,6 +224,26 @@ BAD_TOML = {
     "priorities not a table": ("priorities = 5", "[priorities]"),
     "authorization not a table": ("authorization = 'x'", "[authorization]"),
     "a priority not a table": ("[priorities]\nP1 = 3", "[priorities.P1]"),
+    "cadence of a billion days": ("[priorities.P1]\nupdate_every = '999999999d'", "ten years"),
+    "cadence past timedelta's range": (
+        "[priorities.P1]\nupdate_every = '" + "9" * 30 + "d'",
+        "ten years",
+    ),
+    "cadence of a thousand digits": (
+        "[priorities.P1]\nupdate_every = '" + "1" * 1000 + "s'",
+        "not a duration",
+    ),
+    "cadence under a minute": ("[priorities.P1]\nupdate_every = '59s'", "update_every"),
+    "cadence over a week": ("[priorities.P1]\nupdate_every = '7d1s'", "from 1m to 7d"),
+    "deadline under an hour": ("[priorities.P3]\npost_mortem_within = '59m'", "1h to 365d"),
+    "deadline over a year": ("[priorities.P3]\npost_mortem_within = '366d'", "not 366d"),
+    "whys_depth 51": ("whys_depth = 51", "from 1 to 50"),
+    "whys_depth past 64 bits": ("whys_depth = 99999999999999999999999", "a larger number"),
+    "an integer of 5,000 digits": ("whys_depth = " + "9" * 5000, "malformed"),
+    "arrays nested 10,000 deep": ("x = " + "[" * 10_000 + "]" * 10_000, "nested too deeply"),
+    "inline tables nested 3,000 deep": ("x = " + "{a=" * 3000 + "1" + "}" * 3000, "nested"),
+    "tables nested 2,000 deep": ("a." * 2000 + "b = 1", "nested too deeply"),
+    "arrays nested nine deep": ("x = " + "[" * 9 + "]" * 9, "more than 8 levels"),
 }
 
 
@@ -223,6 +276,13 @@ BAD_POLICIES: dict[str, Callable[[], object]] = {
     "negative cadence": lambda: attrs.evolve(
         DEFAULT_POLICY.rules_for(Priority.P1), update_every=timedelta(minutes=-5)
     ),
+    "cadence past its bound": lambda: attrs.evolve(
+        DEFAULT_POLICY.rules_for(Priority.P1), update_every=timedelta(days=999_999_999)
+    ),
+    "deadline past its bound": lambda: attrs.evolve(
+        DEFAULT_POLICY.rules_for(Priority.P1), post_mortem_within=timedelta(days=366)
+    ),
+    "whys_depth of 5,000 digits": lambda: Policy(whys_depth=-(10**5000)),
 }
 
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from hostile import Structure
+from hostile import Structure, as_name
 from incidentflow import (
     ActionKind,
     ChangeOutcome,
@@ -700,8 +700,8 @@ def hostile_texts(draw: Any) -> dict[str, Any]:
         )
     }  # fmt: skip
     places = draw(st.lists(hostile, min_size=4, max_size=4, unique=True))
-    chains = draw(st.lists(hostile, min_size=2, max_size=2, unique=True))
-    return {**slots, "places": places, "chains": chains}
+    chains = draw(st.lists(hostile.map(as_name), min_size=2, max_size=2, unique=True))
+    return {**slots, "id": as_name(slots["id"]), "places": places, "chains": chains}
 
 
 def plain_texts(slots: dict[str, Any]) -> dict[str, Any]:

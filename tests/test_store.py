@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from incidentflow import (
     Conflict,
     Declared,
+    Event,
     Incident,
     InvalidInput,
     ManualClock,
@@ -21,10 +23,13 @@ from incidentflow import (
     NotFound,
     Priority,
     Role,
+    RoleAssigned,
     State,
     StoreError,
+    codec,
 )
 from incidentflow.store import InMemoryStore, SQLiteStore, Store, StoredEvent
+from incidentflow.store._base import _Batch
 from incidentflow.testing import incidents
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -428,3 +433,90 @@ def test_append_many_refuses_one_incident_twice(store: Store) -> None:
     with pytest.raises(InvalidInput, match="more than once"):
         store.append_many([("INC-1", list(incident.history), 0)] * 2)
     assert 0 == store.version("INC-1")
+
+
+# -- what append admits ----------------------------------------------------------------------
+
+
+def _note(**changes: Any) -> NoteAdded:
+    fields: dict[str, Any] = {
+        "actor": "ana",
+        "occurred_at": START + timedelta(minutes=2),
+        "recorded_at": START + timedelta(minutes=2),
+        "text": "more",
+        **changes,
+    }
+    return NoteAdded(**fields)
+
+
+BAD_EVENTS = {
+    "an actor with a zero-width space": (_note(actor="ana\u200b"), "U+200B"),
+    "an actor with surrounding spaces": (_note(actor=" ana "), "white space"),
+    "an actor not in NFC": (_note(actor="Jose\u0301"), "NFC"),
+    "a year-9999 occurred_at": (
+        _note(occurred_at=datetime(9999, 12, 31, tzinfo=UTC)),
+        "NoteAdded.occurred_at",
+    ),
+    "a year-1 recorded_at": (_note(recorded_at=datetime(1, 1, 1, tzinfo=UTC)), "recorded_at"),
+    "a recorded_at from the future": (
+        _note(recorded_at=datetime.now(UTC) + timedelta(hours=1)),
+        "in the future",
+    ),
+    "a lone surrogate in the text": (_note(text="bad \udcff byte"), "surrogate"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_EVENTS))
+def test_append_refuses_events_no_command_could_make(store: Store, name: str) -> None:
+    """Bad names, times out of range or ahead of now, unencodable text: refused, nothing written."""
+    _saved(store, _incident())
+    event, words = BAD_EVENTS[name]
+    with pytest.raises(InvalidInput, match=re.escape(words)) as raised:
+        store.append("INC-1", [event], expected_version=3)
+    assert str(raised.value).startswith("events[0]: ")
+    assert (3, 3) == (store.version("INC-1"), len(list(store.read_all())))
+
+
+def test_append_accepts_a_stamp_within_the_skew(store: Store) -> None:
+    """A writer whose clock runs a minute fast is not refused."""
+    _saved(store, _incident())
+    ahead = datetime.now(UTC) + timedelta(minutes=1)
+    assert 4 == store.append("INC-1", [_note(recorded_at=ahead)], expected_version=3)
+
+
+def test_a_declaration_with_a_look_alike_id_is_refused(store: Store) -> None:
+    """'INC-1 ' cannot be created beside 'INC-1'."""
+    event = Declared(
+        actor="ana", occurred_at=START, recorded_at=START, incident_id="INC-1 ", title="t",
+        priority=Priority.P1,
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="white space"):
+        store.append("INC-1 ", [event], expected_version=0)
+    assert [] == store.incidents()
+
+
+def _written_before_the_rules(store: Store, incident_id: str, events: list[Event]) -> None:
+    """Store ``events`` as an earlier release did: without the checks append makes now."""
+    lines = [codec.dumps(event) for event in events]
+    store._append_all([_Batch(incident_id, events, lines, 0)])
+
+
+def test_histories_stored_before_the_rules_keep_loading(store: Store) -> None:
+    """Old names with spaces or zero-width characters, old far-future stamps: still read."""
+    odd = " ana\u200b"
+    late = datetime(9999, 1, 1, tzinfo=UTC)
+    events: list[Event] = [
+        Declared(
+            actor=odd, occurred_at=START, recorded_at=START, incident_id="INC-9 ", title="t",
+            priority=Priority.P3,
+        ),
+        RoleAssigned(actor=odd, occurred_at=START, recorded_at=START,
+                     role=Role.INCIDENT_COMMANDER, holder=odd),
+        NoteAdded(actor=odd, occurred_at=late, recorded_at=late, text="from the future"),
+    ]  # fmt: skip
+    _written_before_the_rules(store, "INC-9 ", events)
+    assert events == store.events("INC-9 ")
+    loaded = store.load("INC-9 ")
+    assert ((odd,), 3) == (loaded.holders(Role.INCIDENT_COMMANDER), loaded.version)
+    assert [] == store.verify()
+    assert events == [stored.event for stored in store.read_all()]

@@ -56,18 +56,26 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_unstructure_hook(datetime, datetime.isoformat)
 
-_DURATION = re.compile(r"(\d+)([dhms])")
+_DURATION = re.compile(r"([0-9]+)([dhms])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_LONGEST = timedelta(days=3650)
+"""No duration read is longer (each field of a policy has tighter bounds of its own)."""
 
 
 def parse_duration(text: str) -> timedelta:
-    """Read a duration such as ``"30m"``, ``"1h30m"`` or ``"5d"``."""
-    if type(text) is not str or not text or _DURATION.sub("", text):
-        raise InvalidInput(f"not a duration like '30m', '1h30m' or '5d': {text!r}")
-    parts: dict[str, int] = {}
+    """Read a duration such as ``"30m"``, ``"1h30m"`` or ``"5d"``, of at most ten years."""
+    if type(text) is not str or not text or len(text) > 40 or _DURATION.sub("", text):
+        shown = repr(text) if type(text) is not str or len(text) <= 40 else f"{text[:40]!r}..."
+        raise InvalidInput(f"not a duration like '30m', '1h30m' or '5d': {shown}")
+    total = timedelta(0)
     for number, unit in _DURATION.findall(text):
-        parts[_UNITS[unit]] = parts.get(_UNITS[unit], 0) + int(number)
-    return timedelta(**parts)
+        if len(number) > 9:  # more than ten years in any unit
+            total = _LONGEST * 2
+            break
+        total += timedelta(**{_UNITS[unit]: int(number)})
+    if total > _LONGEST:
+        raise InvalidInput(f"{text!r} is longer than ten years, the longest duration read")
+    return total
 
 
 def format_duration(value: timedelta) -> str:
@@ -262,16 +270,39 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+_MAX_DEPTH = 8
+_MAX_DOTS = 64
+"""How deeply a policy's tables and arrays may nest (the policy itself needs three levels)."""
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    """How deeply ``value`` nests, counting no further than one past the limit."""
+    if level > _MAX_DEPTH or not isinstance(value, dict | list):
+        return level
+    items = value.values() if isinstance(value, dict) else value
+    return max((_depth(v, level + 1) for v in items), default=level)
+
+
 def policy_from_toml(text: str, base: Any) -> Any:
     """Read a policy from TOML, changing only the keys given over ``base``."""
     from .policy import Policy
 
     if type(text) is not str:
         raise PolicyError(f"policy TOML must be text, not {type(text).__name__}")
+    for number, line in enumerate(text.splitlines(), start=1):
+        # A dotted key thousands of parts long takes the TOML reader seconds: refuse it first.
+        if line.partition("=")[0].count(".") > _MAX_DOTS:
+            raise PolicyError(f"policy TOML is nested too deeply (line {number})")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"policy TOML is malformed: {exc}") from exc
+    except RecursionError as exc:
+        raise PolicyError("policy TOML is nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer longer than sys.get_int_max_str_digits()
+        raise PolicyError(f"policy TOML is malformed: {exc}") from exc
+    if _depth(data) > _MAX_DEPTH:
+        raise PolicyError(f"policy TOML is nested too deeply (more than {_MAX_DEPTH} levels)")
     unknown = set(data) - {f.name for f in attrs.fields(Policy)}
     if unknown:
         raise PolicyError(f"unknown policy keys: {', '.join(sorted(unknown))}")

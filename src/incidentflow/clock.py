@@ -3,6 +3,11 @@
 The library never reads the wall clock behind your back: every command takes ``now=`` and falls
 back to the incident's clock.  :class:`SystemClock` is the default; :class:`ManualClock` is for
 tests, demos and replays where time must be exact.
+
+Every time the library is given is checked by :func:`require_aware`: it must carry a UTC
+offset and fall between :data:`EARLIEST` (1970-01-01 UTC) and :data:`LATEST` (2200-01-01 UTC),
+both included.  Times outside that range are typing mistakes (a year 1 or 9999), and the
+documents and measures that add durations to them could not be written.
 """
 
 from __future__ import annotations
@@ -10,7 +15,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "require_aware", "require_not_before"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_SKEW",
+    "Clock",
+    "ManualClock",
+    "SystemClock",
+    "require_aware",
+    "require_not_before",
+    "require_not_future",
+]
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest time the library accepts (1970-01-01 00:00 UTC)."""
+
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""The latest time the library accepts (2200-01-01 00:00 UTC)."""
+
+MAX_SKEW = timedelta(minutes=5)
+"""How far past the current time a recorded stamp may be: another machine's clock may run fast
+by this much, and no more."""
 
 
 @runtime_checkable
@@ -23,15 +48,49 @@ class Clock(Protocol):
 
 
 def require_aware(value: object, name: str) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime; else raise ``InvalidInput``.
+    """Return ``value`` if it is an aware datetime from EARLIEST to LATEST; else ``InvalidInput``.
 
     >>> require_aware(datetime(2026, 3, 1, tzinfo=UTC), "at").year
     2026
+    >>> require_aware(datetime(9999, 12, 31, tzinfo=UTC), "--at")
+    Traceback (most recent call last):
+    ...
+    incidentflow.errors.InvalidInput: --at (9999-12-31T00:00:00+00:00) is outside the ...
     """
     if not isinstance(value, datetime) or value.utcoffset() is None:
         from .errors import InvalidInput
 
         raise InvalidInput(f"{name} must be a timezone-aware datetime, not {value!r}")
+    if not EARLIEST <= value <= LATEST:
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"{name} ({value.isoformat()}) is outside the supported range, "
+            f"{EARLIEST.isoformat()} to {LATEST.isoformat()}"
+        )
+    return value
+
+
+def require_not_future(value: datetime, name: str, *, now: datetime | None = None) -> datetime:
+    """Return the aware ``value`` unless it is later than ``now`` plus :data:`MAX_SKEW`.
+
+    ``now`` is the wall clock's time by default; a later ``value`` raises ``InvalidInput``.
+
+    A stamp from the future would freeze its incident: stamps never go backwards, so every
+    later command would be refused until the wall clock caught up.
+
+    >>> now = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    >>> require_not_future(now + MAX_SKEW, "recorded_at", now=now).minute
+    5
+    """
+    current = datetime.now(UTC) if now is None else now
+    if value > current + MAX_SKEW:
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"{name} ({value.isoformat()}) is in the future: more than "
+            f"{int(MAX_SKEW.total_seconds()) // 60} minutes after now ({current.isoformat()})"
+        )
     return value
 
 

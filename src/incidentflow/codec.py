@@ -19,6 +19,20 @@ types or fields, naive timestamps and newer schema versions all raise
  "text":"restarted db-1"}
 >>> loads(line).text
 'restarted db-1'
+
+An exported line also names the incident the event belongs to, right after its type (a
+declaration names it already, in its own ``incident_id`` field), so a
+file holding several incidents -- even interleaved, as :meth:`Store.read_all
+<incidentflow.store.Store.read_all>` returns them -- says where each event goes.  Lines
+without it (as earlier releases wrote them) are still read: each belongs to the incident
+declared last before it.
+
+>>> exported = dumps(NoteAdded(actor="rui", occurred_at=t, recorded_at=t, text="ok"),
+...                  incident_id="INC-7")
+>>> exported[:61]
+'{"schema":1,"type":"note_added","incident_id":"INC-7","actor"'
+>>> loads_line(exported)[0]
+'INC-7'
 """
 
 from __future__ import annotations
@@ -32,12 +46,25 @@ from cattrs.errors import CattrsError
 
 from ._convert import converter, describe
 from .errors import DecodeError, InvalidInput
-from .events import EVENT_TYPES, Event
+from .events import EVENT_TYPES, Declared, Event
 
-__all__ = ["SCHEMA_VERSION", "dump_lines", "dumps", "from_dict", "load_lines", "loads", "to_dict"]
+__all__ = [
+    "INCIDENT_KEY",
+    "SCHEMA_VERSION",
+    "dump_lines",
+    "dumps",
+    "from_dict",
+    "load_lines",
+    "loads",
+    "loads_line",
+    "to_dict",
+]
 
 SCHEMA_VERSION = 1
 """The version of the serialized event format this release writes and reads."""
+
+INCIDENT_KEY = "incident_id"
+"""The key naming, on an exported line, the incident the event belongs to."""
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
@@ -116,13 +143,50 @@ def _decode(text: str) -> Any:
     return _DECODER.decode(text)
 
 
-def dumps(event: Event) -> str:
-    """One event as one line of compact JSON."""
-    return _ENCODER.encode(to_dict(event))
+def dumps(event: Event, *, incident_id: str | None = None) -> str:
+    """One event as one line of compact JSON; with ``incident_id``, an exported line.
+
+    A declaration names its own incident: ``incident_id`` must then be the same.
+    """
+    data = to_dict(event)
+    if incident_id is None:
+        pass
+    elif type(incident_id) is not str:
+        raise InvalidInput(f"incident_id must be a string, not {incident_id!r}")
+    elif isinstance(event, Declared):  # its own field names it: the line is as stored
+        if event.incident_id != incident_id:
+            raise InvalidInput(f"the declaration is of {event.incident_id!r}, not {incident_id!r}")
+    else:
+        data = {"schema": data["schema"], "type": data["type"], INCIDENT_KEY: incident_id, **data}
+    return _ENCODER.encode(data)
 
 
 def loads(text: str | bytes) -> Event:
     """Read one event from JSON text."""
+    return from_dict(_parse(text))
+
+
+def loads_line(text: str | bytes) -> tuple[str | None, Event]:
+    """Read one exported line: the incident it names (None on a line without one), its event.
+
+    A declaration names its own incident, whether or not the line repeats it.
+    """
+    data = _parse(text)
+    owner: str | None = None
+    if isinstance(data, dict) and INCIDENT_KEY in data and data.get("type") != Declared.type:
+        data = dict(data)
+        named = data.pop(INCIDENT_KEY)
+        if type(named) is not str:
+            raise DecodeError(f"{INCIDENT_KEY} must be a string, not {named!r}")
+        owner = named
+    event = from_dict(data)
+    if isinstance(event, Declared):
+        return event.incident_id, event
+    return owner, event
+
+
+def _parse(text: str | bytes) -> Any:
+    """JSON text (or UTF-8 bytes) to Python, every failure a :class:`DecodeError`."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -140,26 +204,44 @@ def loads(text: str | bytes) -> Event:
         raise
     except ValueError as exc:  # e.g. an integer literal longer than sys.get_int_max_str_digits()
         raise DecodeError(f"malformed JSON: {exc}") from exc
-    return from_dict(data)
+    return data
 
 
-def dump_lines(events: Iterable[Event]) -> str:
-    """A history as JSON Lines, one event per line, ending with a newline."""
-    return "".join(dumps(e) + "\n" for e in events)
+def dump_lines(events: Iterable[Event], *, incident_id: str | None = None) -> str:
+    """A history as JSON Lines, one event per line, ending with a newline.
+
+    With ``incident_id``, every line names the incident (an export, see :func:`dumps`).
+    """
+    return "".join(dumps(e, incident_id=incident_id) + "\n" for e in events)
 
 
 def load_lines(lines: str | Iterable[str]) -> list[Event]:
-    """Read a JSON Lines history; blank lines are skipped; errors name the line number."""
+    """Read a JSON Lines history of one incident; blank lines are skipped.
+
+    Exported lines are read too; a line naming another incident than the one declared (or
+    named) last before it is refused.  Errors name the line number.
+    """
     if isinstance(lines, str):
         # Only "\n" ends a JSON Lines record: splitlines() would also split inside strings
         # holding U+2028, U+2029 or U+0085, which JSON leaves unescaped.
         lines = lines.split("\n")
     events: list[Event] = []
+    current: str | None = None  # the incident declared (or named) last
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            events.append(loads(line))
+            owner, event = loads_line(line)
         except DecodeError as exc:
             raise DecodeError(f"line {number}: {exc}") from exc
+        if isinstance(event, Declared):
+            current = owner
+        elif owner is not None:
+            if current is not None and owner != current:
+                raise DecodeError(
+                    f"line {number}: the event belongs to {owner!r}, not to {current!r}, "
+                    "the incident of the lines before it"
+                )
+            current = owner
+        events.append(event)
     return events

@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import events as ev
+from ._admission import admit
 from ._commands import Commands
 from ._fold import FOLD
 from .clock import Clock, SystemClock, require_aware
@@ -453,19 +454,23 @@ class Incident(Commands):
         """Check ``event`` against every rule, apply it, tell subscribers, and return it.
 
         The command methods all end here; use it directly to apply an event built elsewhere.
+        Names are put in Unicode NFC first (see :mod:`incidentflow.identities`), so the event
+        returned may differ from the one given in just that.
         """
         if type(event) not in FOLD:
             raise InvalidInput(f"not an incidentflow event: {event!r}")
-        self._commit(event)
-        return event
+        return self._commit(event)
 
-    def _commit(self, event: ev.Event) -> None:
+    def _commit(self, event: E) -> E:
+        # Names in NFC, times in range, text that can be stored: before any rule is read.
+        event = cast("E", admit(event, normalize=True))
         unmet = self._policy.unmet(self, event)
         if unmet:
             raise self._refusal(event, unmet)
         FOLD[type(event)](self, event)
         self._events.append(event)
         self._subscribers.publish(self, event)
+        return event
 
     def _refusal(self, event: ev.Event, unmet: tuple[Unmet, ...]) -> CommandRefused:
         identity = self._declared.incident_id if self._declared else _declared_id(event)

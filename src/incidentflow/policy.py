@@ -34,6 +34,8 @@ __all__ = [
     "COMMANDS",
     "COMMAND_STATES",
     "DEFAULT_POLICY",
+    "DURATION_BOUNDS",
+    "MAX_WHYS_DEPTH",
     "RULES",
     "Policy",
     "PriorityRules",
@@ -114,9 +116,26 @@ _ALL_LINKS = frozenset({LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMEN
 _ALL_ROLES = frozenset(Role)
 
 
+DURATION_BOUNDS: Mapping[str, tuple[timedelta, timedelta]] = MappingProxyType(
+    {
+        "update_every": (timedelta(minutes=1), timedelta(days=7)),
+        "post_mortem_within": (timedelta(hours=1), timedelta(days=365)),
+    }
+)
+"""The shortest and longest value each duration of :class:`PriorityRules` may take."""
+
+
 def _positive(instance: Any, attribute: Any, value: timedelta) -> None:
     if not isinstance(value, timedelta) or value <= timedelta(0):
         raise PolicyError(f"{attribute.name} must be a positive duration, not {value!r}")
+    low, high = DURATION_BOUNDS[attribute.name]
+    if not low <= value <= high:
+        from ._convert import format_duration
+
+        raise PolicyError(
+            f"{attribute.name} must be from {format_duration(low)} to {format_duration(high)}, "
+            f"not {format_duration(value)}"
+        )
 
 
 @frozen(kw_only=True)
@@ -210,9 +229,16 @@ def _check_name(instance: Any, attribute: Any, value: Any) -> None:
         raise PolicyError(f"name must be a non-blank line of text, not {value!r}")
 
 
+MAX_WHYS_DEPTH = 50
+"""The deepest a policy may ask a Five Whys chain to go."""
+
+
 def _check_depth(instance: Any, attribute: Any, value: int) -> None:
-    if type(value) is not int or value < 1:
-        raise PolicyError(f"whys_depth must be a whole number of at least 1, not {value!r}")
+    if type(value) is not int or not 1 <= value <= MAX_WHYS_DEPTH:
+        shown = repr(value) if type(value) is not int or abs(value) < 10**6 else "a larger number"
+        raise PolicyError(
+            f"whys_depth must be a whole number from 1 to {MAX_WHYS_DEPTH}, not {shown}"
+        )
 
 
 @frozen(kw_only=True)

@@ -15,6 +15,7 @@ against every shape of incident the rules allow.
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, get_type_hints
 
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 from .clock import ManualClock
 from .errors import CommandRefused
 from .events import EVENT_TYPES, Event, RecordedPolicy
+from .identities import IDENTITY_FIELDS, is_invisible
 from .incident import Incident
 from .lifecycle import EDGES, State
 from .policy import COMMANDS, DEFAULT_POLICY, Policy, PriorityRules
@@ -35,6 +37,7 @@ __all__ = [
     "actors",
     "aware_datetimes",
     "events",
+    "identities",
     "incidents",
     "policies",
     "recorded_policies",
@@ -61,6 +64,23 @@ def texts(*, max_size: int = 40) -> st.SearchStrategy[str]:
     return st.text(min_size=1, max_size=max_size).filter(lambda s: s.strip() != "")
 
 
+def identities(*, max_size: int = 20) -> st.SearchStrategy[str]:
+    """Names the rules accept (see :mod:`incidentflow.identities`): any script, in NFC.
+
+    Letters, marks, digits, punctuation and symbols of any script, with plain spaces inside.
+    """
+    visible = st.characters(exclude_categories=["Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"])
+    return (
+        st.text(st.one_of(visible, st.just(" ")), min_size=1, max_size=max_size)
+        .map(lambda s: unicodedata.normalize("NFC", s))
+        .filter(lambda s: s.strip() == s != "" and not any(map(is_invisible, s)))
+    )
+
+
+_PAST = datetime(2025, 1, 1)
+"""The latest recorded stamp drawn: a store refuses stamps from the future."""
+
+
 def actors() -> st.SearchStrategy[str]:
     """Plausible people's handles."""
     return st.sampled_from(["ana", "bo", "cy", "di", "eli", "fay", "gus", "hal"])
@@ -68,11 +88,13 @@ def actors() -> st.SearchStrategy[str]:
 
 def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
     if kind is datetime:
-        return aware_datetimes()
+        return aware_datetimes(max_value=_PAST) if name == "recorded_at" else aware_datetimes()
     if kind is bool:
         return st.booleans()
     if kind == tuple[str, ...]:
-        return st.lists(texts(max_size=12), min_size=1, max_size=5, unique=True).map(tuple)
+        return st.lists(identities(max_size=12), min_size=1, max_size=5, unique=True).map(tuple)
+    if name in IDENTITY_FIELDS:
+        return identities()
     if isinstance(kind, type) and kind in (
         Priority,
         Role,
@@ -260,7 +282,7 @@ def incidents(draw: Any, *, policy: Policy = DEFAULT_POLICY, max_steps: int = 60
     random actors in between; refused commands are skipped, so every drawn incident is one the
     rules allow.
     """
-    clock = ManualClock(draw(aware_datetimes(min_value=datetime(2020, 1, 1))))
+    clock = ManualClock(draw(aware_datetimes(min_value=datetime(2020, 1, 1), max_value=_PAST)))
     priority = draw(st.sampled_from(list(Priority)))
     incident = Incident.declare("INC-1", "a drawn incident", priority, actor="ana", policy=policy,
                                 clock=clock)  # fmt: skip

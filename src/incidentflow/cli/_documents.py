@@ -55,10 +55,12 @@ def _picture_format(path: str) -> str:
 
 def _minutes(text: str, name: str) -> timedelta:
     try:
-        minutes = int(text)
+        return timedelta(minutes=int(text))
     except ValueError:
-        raise InvalidInput(f"{name}: {text!r} is not a whole number of minutes") from None
-    return timedelta(minutes=minutes)
+        shown = repr(text) if len(text) <= 40 else f"{text[:40]!r}..."
+        raise InvalidInput(f"{name}: {shown} is not a whole number of minutes") from None
+    except OverflowError:
+        raise InvalidInput(f"{name}: {text} minutes is far too long") from None
 
 
 def report(options: Options) -> int:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from incidentflow import codec
+from incidentflow._admission import admit
 from incidentflow.documents._markup import inline
-from incidentflow.errors import DecodeError, ReplayError
+from incidentflow.errors import DecodeError, InvalidInput, ReplayError
 from incidentflow.events import Declared, Event
 from incidentflow.incident import Incident
 from incidentflow.policy import Policy
@@ -22,6 +25,9 @@ __all__ = ["demo", "export", "import_", "validate"]
 Numbered = list[tuple[int, Event]]
 """Events with the 1-based line each was read from."""
 
+Owned = list[tuple[int, str | None, Event]]
+"""Events with their line and the incident the line names (None on a line without one)."""
+
 
 def export(options: Options) -> int:
     """Write the events of the given incidents (default: all) as JSON Lines."""
@@ -29,7 +35,10 @@ def export(options: Options) -> int:
     with open_store(options.db) as store:
         ids = list(args.incidents) or [s.incident_id for s in store.incidents()]
         histories = [store.events(incident_id) for incident_id in ids]
-    text = "".join(codec.dump_lines(events) for events in histories)
+    text = "".join(
+        codec.dump_lines(events, incident_id=incident_id)
+        for incident_id, events in zip(ids, histories, strict=True)
+    )
     count = sum(len(events) for events in histories)
     if args.output is None:
         sys.stdout.write(text)
@@ -42,32 +51,74 @@ def export(options: Options) -> int:
     return EXIT_OK
 
 
-def _read(source: str) -> Numbered:
-    """The events of a JSON Lines file (``-`` for stdin), strictly, with their line numbers."""
+def _read(source: str) -> Owned:
+    """The events of a JSON Lines file (``-`` for stdin), strictly, with their line numbers.
+
+    Every event must be one the store would accept now (see ``_admission``): names that are
+    identities in NFC, times in the supported range, no stamp from the future.
+    """
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeError) as exc:
         raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot read {source}: {exc}") from exc
-    numbered: Numbered = []
+    owned: Owned = []
+    moment = datetime.now(UTC)
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            numbered.append((number, codec.loads(line)))
-        except DecodeError as exc:
+            owner, event = codec.loads_line(line)
+            admit(event, now=moment)
+        except InvalidInput as exc:
             raise DecodeError(f"line {number}: {exc}") from exc
-    return numbered
+        owned.append((number, owner, event))
+    return owned
 
 
-def _group(numbered: Numbered) -> list[tuple[str, Numbered]]:
-    """Split a history into incidents: each ``Declared`` starts the next one."""
-    groups: list[tuple[str, Numbered]] = []
-    for number, event in numbered:
-        if isinstance(event, Declared) or not groups:
-            name = event.incident_id if isinstance(event, Declared) else "?"
-            groups.append((name, []))
-        groups[-1][1].append((number, event))
-    return groups
+def _group(owned: Owned) -> list[tuple[str, Numbered]]:
+    """Split a history into incidents.
+
+    Lines that name their incident go to it, wherever they are (a global-order dump
+    interleaves incidents); each must follow its incident's declaration.  Lines that do not
+    (older exports) go to the incident declared last before them.  A file does one or the
+    other: the first line that is not a declaration decides which.
+    """
+    groups: dict[str, Numbered] = {}
+    last = "?"
+    first: tuple[int, bool] | None = None  # the first non-declaration: its line, named or not
+    for number, owner, event in owned:
+        if isinstance(event, Declared):
+            last = event.incident_id
+            if last in groups:
+                _declared_twice(last, groups[last][0][0], number)
+            groups[last] = [(number, event)]
+            continue
+        if first is None:
+            first = (number, owner is not None)
+        elif first[1] != (owner is not None):
+            said = f"names incident {owner!r}" if owner is not None else "names no incident"
+            raise DecodeError(
+                f"line {number}: {said}, unlike line {first[0]}: "
+                "every line of a file names its incident, or none does"
+            )
+        if owner is not None and owner not in groups:
+            raise DecodeError(
+                f"line {number}: the event belongs to incident {owner!r}, "
+                "which no line before it declares"
+            )
+        groups.setdefault(last if owner is None else owner, []).append((number, event))
+    return list(groups.items())
+
+
+def _declared_twice(incident_id: str, first: int, line: int) -> NoReturn:
+    raise Failure(
+        EXIT_STORE,
+        "ReplayError",
+        f"line {line} (incident {incident_id}, event 1): declared_once: "
+        f"{incident_id} is already declared on line {first}",
+        [("declared_once", f"{incident_id} is declared twice")],
+        list_unmet=False,
+    )
 
 
 def _split(error: ReplayError) -> list[tuple[str, str]]:
@@ -79,19 +130,7 @@ def _split(error: ReplayError) -> list[tuple[str, str]]:
 def _check(groups: Iterable[tuple[str, Numbered]], policy: Policy) -> list[tuple[str, Incident]]:
     """Replay every incident; the first rule broken is exit 5 naming its line and index."""
     replayed: list[tuple[str, Incident]] = []
-    seen: dict[str, int] = {}
     for incident_id, numbered in groups:
-        if incident_id in seen:
-            line = numbered[0][0]
-            raise Failure(
-                EXIT_STORE,
-                "ReplayError",
-                f"line {line} (incident {incident_id}, event 1): declared_once: "
-                f"{incident_id} is already declared on line {seen[incident_id]}",
-                [("declared_once", f"{incident_id} is declared twice")],
-                list_unmet=False,
-            )
-        seen[incident_id] = numbered[0][0]
         try:
             incident = Incident.replay([event for _, event in numbered], policy=policy)
         except ReplayError as exc:

@@ -79,15 +79,26 @@ class Options:
 
     @functools.cached_property
     def actor(self) -> str:
-        """``--actor``, else ``$INCIDENTFLOW_ACTOR``, else ``$USER``; exit 2 when none."""
-        actor = self.args.actor or os.environ.get("INCIDENTFLOW_ACTOR") or os.environ.get("USER")
-        if not actor or not actor.strip():
-            raise Failure(
-                EXIT_BAD_INPUT,
-                "InvalidInput",
-                "who are you? give --actor NAME or set INCIDENTFLOW_ACTOR",
-            )
-        return str(actor)
+        """``--actor``, else ``$INCIDENTFLOW_ACTOR``, else ``$USER``; exit 2 when none.
+
+        The first one given is the actor: an empty ``--actor ''`` is an error, not a reason
+        to fall back to ``$USER`` (an empty environment variable counts as unset).  The name
+        must be an identity (see :mod:`incidentflow.identities`).
+        """
+        from incidentflow.identities import require_identity
+
+        for name, actor in (
+            ("--actor", self.args.actor),
+            ("$INCIDENTFLOW_ACTOR", os.environ.get("INCIDENTFLOW_ACTOR") or None),
+            ("$USER", os.environ.get("USER") or None),
+        ):
+            if actor is not None:
+                return require_identity(actor, name)
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            "who are you? give --actor NAME or set INCIDENTFLOW_ACTOR",
+        )
 
     @functools.cached_property
     def at(self) -> datetime | None:
@@ -187,9 +198,10 @@ def list_filters(
 
 
 def parse_time(text: str, name: str) -> datetime:
-    """An ISO 8601 time with a UTC offset; a naive or malformed one is bad input."""
+    """An ISO 8601 time with a UTC offset in the supported range; else bad input."""
     from datetime import datetime
 
+    from incidentflow.clock import require_aware
     from incidentflow.errors import InvalidInput
 
     try:
@@ -200,13 +212,18 @@ def parse_time(text: str, name: str) -> datetime:
         raise InvalidInput(
             f"{name}: {text!r} has no UTC offset; write e.g. 2026-03-01T14:02:00+00:00"
         )
-    return moment
+    return require_aware(moment, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    unreadable = _not_text(arguments)
+    if unreadable is not None:
+        print(f"incidentflow: {unreadable}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None:
         # A bare `incidentflow` or a group without its subcommand (`incidentflow debt`).
@@ -225,6 +242,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if translated is None:
             raise
         return _report(options, translated)
+
+
+def _not_text(arguments: Sequence[str]) -> str | None:
+    """Why an argument is not text (None when all are): the boundary for every command.
+
+    On POSIX, bytes that are not UTF-8 reach Python as lone surrogates (``surrogateescape``);
+    they could be neither stored nor printed, so they are refused here, before anything runs.
+    """
+    for number, argument in enumerate(arguments, start=1):
+        if "\x00" in argument:
+            return f"argument {number} holds a NUL character"
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raw = argument.encode("utf-8", "surrogateescape")
+            shown = raw.decode("utf-8", "backslashreplace") if exc.start >= 0 else argument
+            return (
+                f"argument {number} ({shown!r}) is not UTF-8 text; "
+                "give names, text and paths in UTF-8"
+            )
+    return None
 
 
 def _dispatch(handler: str, options: Options) -> int:

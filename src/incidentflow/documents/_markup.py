@@ -5,8 +5,11 @@ is placed in a document, so it reads as the words it is and never as markup: no 
 table cell, emphasis, link, image, HTML tag or mention can come out of typed text.
 
 - :func:`inline` is the typed text on one line: runs of white space (line breaks included)
-  become one space, and control characters — which could drive a terminal — become visible
-  ``U+FFFD``.  Plain text uses it as is.
+  become one space, control characters — which could drive a terminal — become visible
+  ``U+FFFD``, and every other character that prints as nothing or moves the text around
+  (zero-width spaces and joiners, bidi overrides such as U+202E, see
+  :func:`incidentflow.identities.is_invisible`) is written out as ``<U+202E>``.  Plain text
+  uses it as is; every other format starts from it.
 - :func:`markdown` backslash-escapes every ASCII punctuation character, which CommonMark allows
   for all of them, so ``*``, ``[``, ``<``, ``|``, ``#``, ``@``, ``:`` and the rest are literal.
 - :func:`html` escapes ``&``, ``<``, ``>``, ``"`` and ``'``.
@@ -21,6 +24,8 @@ table cell, emphasis, link, image, HTML tag or mention can come out of typed tex
 &lt;!here&gt; &amp; &lt;@U1&gt;
 >>> inline("two\nlines\x1b[2J")
 'two lines\ufffd[2J'
+>>> inline("invoice\u202efdp.exe")
+'invoice<U+202E>fdp.exe'
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from __future__ import annotations
 import html as _html
 import re
 import string
+
+from incidentflow.identities import show_invisible
 
 __all__ = ["html", "inline", "markdown", "slack"]
 
@@ -37,8 +44,8 @@ _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 
 
 def inline(text: str) -> str:
-    """``text`` on one line, white space collapsed, control characters made visible."""
-    return _CONTROL.sub("\ufffd", _SPACE.sub(" ", text)).strip()
+    """``text`` on one line, white space collapsed, invisible characters made visible."""
+    return show_invisible(_CONTROL.sub("\ufffd", _SPACE.sub(" ", text)).strip())
 
 
 def markdown(text: str) -> str:

@@ -12,6 +12,7 @@ from typing import NamedTuple, Self
 from attrs import evolve, frozen
 
 from incidentflow import codec
+from incidentflow._admission import admit
 from incidentflow.clock import Clock, require_aware
 from incidentflow.errors import DecodeError, InvalidInput, NotFound, ReplayError, Tampered
 from incidentflow.events import Declared, Event, PriorityChanged, StateChanged
@@ -144,9 +145,11 @@ def _check_batch(incident_id: str, events: object, expected_version: int) -> lis
     batch = list(events)
     if not batch:
         raise InvalidInput("events must not be empty")
+    now = datetime.now(UTC)
     for index, event in enumerate(batch):
         if not isinstance(event, Event):
             raise InvalidInput(f"events[{index}] is not an event: {event!r}")
+        admit(event, now=now, where=f"events[{index}]: ")  # names, times, text; none rewritten
         version = expected_version + index + 1
         if isinstance(event, Declared):
             if version != 1:
