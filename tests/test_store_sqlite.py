@@ -11,7 +11,6 @@ import pytest
 
 from incidentflow import (
     Incident,
-    InvalidInput,
     ManualClock,
     Priority,
     Role,

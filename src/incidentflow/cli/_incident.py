@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from incidentflow import codec
 from incidentflow.documents._markup import inline
-from incidentflow.errors import Conflict
+from incidentflow.errors import AlreadyExists, Conflict, StoreBusy
 from incidentflow.events import Event
 from incidentflow.incident import Incident
 from incidentflow.priorities import Priority
@@ -22,10 +25,27 @@ from ._documents import compose_and_post
 from ._main import EXIT_OK, Options, parse_time
 from ._parser import MOVES
 
-__all__ = ["RETRIES", "run"]
+__all__ = ["RETRY_BUDGET", "RETRY_CAP", "RETRY_FIRST", "run"]
 
-RETRIES = 5
-"""How many times a command is retried after a :class:`Conflict` before exit 3."""
+RETRY_BUDGET = 30.0
+"""For how long (seconds) a command retries after a :class:`Conflict` or a busy store.
+
+Each retry reloads the incident and issues the command again after a pause drawn at random
+("full jitter") between 0 and ``min(RETRY_CAP, RETRY_FIRST * 2**attempt)``; a retry whose
+pause would end past the budget is not made, and the last error stands (exit 3, or 5 for a
+store that stayed locked).
+"""
+
+RETRY_FIRST = 0.01
+"""The longest pause (seconds) before the first retry; it doubles with each retry."""
+
+RETRY_CAP = 1.0
+"""The longest pause (seconds) between two retries."""
+
+T = TypeVar("T")
+
+_now = time.monotonic
+_sleep = time.sleep
 
 Command = Callable[[Incident, argparse.Namespace, str, datetime | None], Event]
 
@@ -130,7 +150,7 @@ def run(handler: str, options: Options) -> int:
     actor = options.actor
     at = options.at
     policy = options.policy
-    with open_store(options.db) as store:
+    with open_store(options.db, chain_key=options.chain_key) as store:
         if handler == "declare":
             incident = Incident.declare(
                 args.incident,
@@ -140,32 +160,47 @@ def run(handler: str, options: Options) -> int:
                 at=at,
                 policy=policy,
             )
-            store.append(args.incident, list(incident.history), expected_version=0)
+            history = list(incident.history)
+            _retrying(
+                lambda: store.append(args.incident, history, expected_version=0, policy=policy)
+            )
             event = incident.history[0]
         else:
-            incident, event = _issue(store, COMMANDS[handler], options, actor, at)
+            incident, event = _retrying(
+                lambda: _issue(store, COMMANDS[handler], options, actor, at)
+            )
     _print(options, incident, event)
     return EXIT_OK
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    """``attempt()``, tried again after a conflict or a busy store within the retry budget."""
+    deadline = _now() + RETRY_BUDGET
+    retries = 0
+    while True:
+        try:
+            return attempt()
+        except AlreadyExists:
+            raise  # waiting will not make an id free
+        except (Conflict, StoreBusy):
+            pause = random.uniform(0.0, min(RETRY_CAP, RETRY_FIRST * 2**retries))
+            if _now() + pause > deadline:
+                raise
+            _sleep(pause)
+            retries += 1
 
 
 def _issue(
     store: Store, command: Command, options: Options, actor: str, at: datetime | None
 ) -> tuple[Incident, Event]:
-    """Load, issue, append at the loaded version; on a conflict reload and try again."""
+    """Load, issue, append at the loaded version (a conflict raises, to be retried)."""
     incident_id = options.args.incident
     policy = options.policy
-    for attempt in range(RETRIES + 1):
-        incident = store.load(incident_id, policy=policy)
-        version = incident.version
-        event = command(incident, options.args, actor, at)
-        try:
-            store.append(incident_id, [event], expected_version=version)
-        except Conflict:
-            if attempt == RETRIES:
-                raise
-            continue
-        return incident, event
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+    incident = store.load(incident_id, policy=policy)
+    version = incident.version
+    event = command(incident, options.args, actor, at)
+    store.append(incident_id, [event], expected_version=version, policy=policy)
+    return incident, event
 
 
 def _print(options: Options, incident: Incident, event: Event) -> None:
