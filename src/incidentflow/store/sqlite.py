@@ -179,9 +179,8 @@ class SQLiteStore(Store):
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._pins: list[int] = []  # descriptors holding a reader's shared lock
-        self._snapshot: tuple[int, int, int] | None = None
+        # Each thread's connection and, for an immutable reader, its lock's descriptor.
+        self._connections: list[tuple[sqlite3.Connection, int | None]] = []
 
     def _connection(self) -> sqlite3.Connection:
         """The calling thread's connection, opened (and the schema checked) on first use."""
@@ -193,15 +192,22 @@ class SQLiteStore(Store):
             self._reset()
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._open_reader() if self._read_only else self._open_writer()
+            pin: int | None = None
+            snapshot: tuple[int, int, int] | None = None
+            if self._read_only:
+                connection, pin, snapshot = self._open_reader()
+            else:
+                connection = self._open_writer()
             try:
                 self._prepare(connection)
             except BaseException:
-                connection.close()
+                _close(connection, pin)
                 raise
             self._local.connection = connection
+            self._local.pin = pin
+            self._local.snapshot = snapshot
             with self._lock:
-                self._connections.append(connection)
+                self._connections.append((connection, pin))
         return connection
 
     def _open_writer(self) -> sqlite3.Connection:
@@ -212,13 +218,16 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self._path}: cannot open the database: {exc}") from exc
 
-    def _open_reader(self) -> sqlite3.Connection:
-        """A connection that cannot write, and that creates no file, not even -wal or -shm.
+    def _open_reader(
+        self,
+    ) -> tuple[sqlite3.Connection, int | None, tuple[int, int, int] | None]:
+        """A connection that cannot write, and creates no file, not even -wal or -shm.
 
         While a writer is active (its ``-wal`` file exists) the reader shares the writer's
         WAL and index read-only.  Otherwise every committed event is in the main file: the
-        reader holds a shared lock on it (so a closing writer cannot checkpoint into it) and
-        reads it as immutable, then checks it did not change meanwhile.
+        reader takes SQLite's shared lock on it (so a closing writer cannot checkpoint into
+        it), reads it as immutable, and reads again should it change meanwhile.  Returns the
+        connection, the lock's descriptor and the file's (inode, size, mtime) when immutable.
         """
         try:
             with open(self._path, "rb") as file:
@@ -233,55 +242,60 @@ class SQLiteStore(Store):
             what = "an empty file" if not header else "not a SQLite database"
             raise StoreUnavailable(f"{self._path}: not an incidentflow store ({what})")
         uri = "file:" + quote(str(Path(self._path).absolute())) + "?mode=ro"
-        pinned = self._pin()
-        if pinned and not os.path.exists(self._path + "-wal"):
+        pin = self._pin()
+        snapshot = None
+        if not os.path.exists(self._path + "-wal"):
             uri += "&immutable=1"
-            stat = os.stat(self._path)
-            self._snapshot = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            snapshot = _identity(self._path)
         try:
-            return sqlite3.connect(
+            connection = sqlite3.connect(
                 uri, timeout=self._timeout, isolation_level=None, check_same_thread=False, uri=True
             )
-        except sqlite3.Error as exc:
+        except sqlite3.Error as exc:  # pragma: no cover - the file was just read
+            _close(None, pin)
             raise StoreUnavailable(f"{self._path}: cannot open the database: {exc}") from exc
+        return connection, pin, snapshot
 
-    def _pin(self) -> bool:
-        """Take SQLite's shared lock on the file for this reader; False if it cannot."""
+    def _pin(self) -> int | None:
+        """A descriptor holding SQLite's shared lock on the file; None if it cannot be had."""
         try:
             import fcntl
-        except ImportError:  # pragma: no cover - not on POSIX: fall back to the WAL reader
-            return False
+        except ImportError:  # pragma: no cover - not on POSIX: the stat check alone guards
+            return None
         try:
             descriptor = os.open(self._path, os.O_RDONLY)
-        except OSError:
-            return False
-        # SQLite's shared lock: a read lock on its 510-byte shared range at 2**30 + 2.
+        except OSError:  # pragma: no cover - the file was readable a moment ago
+            return None
         try:
+            # SQLite's shared lock: a read lock on its 510-byte shared range at 2**30 + 2.
             fcntl.lockf(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB, 510, 2**30 + 2, os.SEEK_SET)
-        except OSError:
+        except OSError:  # a writer holds it exclusively for a moment (checkpointing)
             os.close(descriptor)
-            return False
-        with self._lock:
-            self._pins.append(descriptor)
-        return True
-
-    def _unchanged(self) -> bool:
-        """False when an immutable reader's file changed after it was opened."""
-        if self._snapshot is None:
-            return True
-        stat = os.stat(self._path)
-        return self._snapshot == (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            return None
+        return descriptor
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a read; a reader whose immutable file changed meanwhile reads again afresh."""
+        """Run a read; an immutable reader whose file has moved on reads again afresh."""
         for _ in range(3):
+            snapshot = getattr(self._local, "snapshot", None)
+            if snapshot is not None and os.path.exists(self._path + "-wal"):
+                self._forget()  # a writer has started: read through its WAL from now on
             connection = self._connection()
             with _translated(self._path):
                 result = query(connection)
-            if self._unchanged():
+            snapshot = getattr(self._local, "snapshot", None)
+            if snapshot is None or snapshot == _identity(self._path):
                 return result
-            self._drop()  # the next connection sees the writer's WAL
+            self._forget()
         raise StoreBusy(f"{self._path}: the file kept changing while it was read; try again")
+
+    def _forget(self) -> None:
+        """Close the calling thread's connection; its next read opens a fresh one."""
+        connection, pin = self._local.connection, self._local.pin
+        with self._lock:
+            self._connections.remove((connection, pin))
+        _close(connection, pin)
+        self._local.connection = self._local.pin = self._local.snapshot = None
 
     def _prepare(self, connection: sqlite3.Connection) -> None:
         with _translated(self._path):
@@ -406,13 +420,9 @@ class SQLiteStore(Store):
     def _drop(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
-            pins, self._pins = self._pins, []
-            self._snapshot = None
-        for connection in connections:
-            connection.close()
-        for descriptor in pins:  # after the connections: closing any descriptor unlocks all
-            os.close(descriptor)
-        self._local = threading.local()
+        for connection, pin in connections:
+            _close(connection, pin)
+        self._local.connection = self._local.pin = self._local.snapshot = None
 
     # -- the interface -----------------------------------------------------------------------
 
@@ -590,6 +600,20 @@ class _translated:
             busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
             raise (StoreBusy if busy else StoreUnavailable)(f"{self._path}: {error}") from error
         return False
+
+
+def _close(connection: sqlite3.Connection | None, pin: int | None) -> None:
+    """Close a connection, then its lock's descriptor (closing it releases the lock)."""
+    if connection is not None:
+        connection.close()
+    if pin is not None:
+        os.close(pin)
+
+
+def _identity(path: str) -> tuple[int, int, int]:
+    """What changes when a file is written: its inode, size and modification time."""
+    stat = os.stat(path)
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _meta(connection: sqlite3.Connection, version: int) -> tuple[str | None, str | None]:
