@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from incidentflow import codec
 from incidentflow.clock import Clock, require_aware
 from incidentflow.errors import (
     AlreadyExists,
+    CommandRefused,
     Conflict,
     DecodeError,
     InvalidHistory,
@@ -340,6 +342,21 @@ def chain_hash(previous: str, line: str, *, chain_key: bytes | None = None) -> s
     return _Links(chain_key).link(previous, line)
 
 
+class _Checked(NamedTuple):
+    """An incident replayed up to a head: what a later append to that head starts from."""
+
+    version: int
+    head: str
+    policy: Policy
+    incident: Incident
+
+
+_CACHED_INCIDENTS = 64
+"""How many replayed incidents a store object keeps for its next appends."""
+
+_CACHE_LOCK = threading.Lock()
+
+
 class _Row(NamedTuple):
     """One stored event as the chain sees it, in stored (position) order."""
 
@@ -532,8 +549,10 @@ class Store(abc.ABC):
         batch and :class:`~incidentflow.errors.InvalidInput` for a malformed batch.
         """
         batch = _prepare(incident_id, events, expected_version)
-        self._check_rules(batch, policy)
-        return self._append_all([batch])[0]
+        checked = self._check_rules(batch, policy)
+        version = self._append_all([batch])[0]
+        self._remember([(batch.incident_id, checked)])
+        return version
 
     def append_many(
         self,
@@ -564,38 +583,76 @@ class Store(abc.ABC):
             raise InvalidInput("append_many names an incident more than once")
         if not prepared:
             return []
-        for batch in prepared:
-            self._check_rules(batch, policy)
-        return self._append_all(prepared)
+        checked = [(batch.incident_id, self._check_rules(batch, policy)) for batch in prepared]
+        versions = self._append_all(prepared)
+        self._remember(checked)
+        return versions
 
-    def _check_rules(self, batch: _Batch, policy: Policy) -> None:
-        """Refuse a batch the incident's rules refuse; O(history), nothing written.
+    def _check_rules(self, batch: _Batch, policy: Policy) -> _Checked:
+        """Refuse a batch the incident's rules refuse; nothing written.
 
         The stored prefix of ``expected_version`` events can never change (events are
         append-only), so checking outside the append's transaction is sound: if another
-        writer appends meanwhile, the append itself raises Conflict.
+        writer appends meanwhile, the append itself raises Conflict.  The incident replayed
+        for the last append through this store object is kept (with the head it ended at), so
+        appending again to the same head checks the new events only; otherwise the whole
+        history is read, verified and replayed (O(history)).
         """
         incident_id, expected = batch.incident_id, batch.expected_version
-        if expected == 0:
-            prefix: list[Event] = []
-            actual = self._version(incident_id)
-            if actual:
-                raise AlreadyExists(incident_id=incident_id, actual=actual)
+        actual, head = self._head(incident_id)
+        if actual != expected:
+            raise _conflict(incident_id, expected, actual)
+        with _CACHE_LOCK:
+            cached = self._replayed().pop(incident_id, None)
+        if (
+            cached is not None
+            and (cached.version, cached.head) == (expected, head)
+            and cached.policy is policy
+        ):
+            incident = cached.incident
+            for offset, event in enumerate(batch.events):
+                try:
+                    incident.record(event)
+                except CommandRefused as exc:
+                    raise InvalidHistory(
+                        incident_id=incident_id,
+                        version=expected + offset + 1,
+                        unmet=exc.unmet,
+                        stored=False,
+                    ) from exc
         else:
-            actual = self._version(incident_id)
-            if actual != expected:
-                raise Conflict(incident_id=incident_id, expected=expected, actual=actual)
-            prefix = self.events(incident_id)[:expected]
-        try:
-            Incident.replay([*prefix, *batch.events], policy=policy)
-        except ReplayError as exc:
-            raise InvalidHistory(
-                incident_id=incident_id,
-                version=exc.index + 1,
-                unmet=exc.unmet,
-                detail=exc.detail,
-                stored=exc.index < len(prefix),
-            ) from exc
+            prefix = self.events(incident_id) if expected else []
+            try:
+                incident = Incident.replay([*prefix, *batch.events], policy=policy)
+            except ReplayError as exc:
+                raise InvalidHistory(
+                    incident_id=incident_id,
+                    version=exc.index + 1,
+                    unmet=exc.unmet,
+                    detail=exc.detail,
+                    stored=exc.index < len(prefix),
+                ) from exc
+        if head is None:
+            head = self._links.genesis(incident_id)
+        for line in batch.lines:
+            head = self._links.link(head, line)
+        return _Checked(expected + len(batch.lines), head, policy, incident)
+
+    def _remember(self, checked: Sequence[tuple[str, _Checked]]) -> None:
+        """Keep the incidents just appended, replayed, for the next append to each."""
+        with _CACHE_LOCK:
+            replayed = self._replayed()
+            for incident_id, one in checked:
+                replayed.pop(incident_id, None)
+                replayed[incident_id] = one
+                while len(replayed) > _CACHED_INCIDENTS:
+                    del replayed[next(iter(replayed))]
+
+    def _replayed(self) -> dict[str, _Checked]:
+        cache: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_replayed_cache", {})
+        return cache
 
     # -- reading -------------------------------------------------------------------------
 
@@ -861,6 +918,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _version(self, incident_id: str) -> int:
         """The incident's head version, 0 if unknown."""
+
+    @abc.abstractmethod
+    def _head(self, incident_id: str) -> tuple[int, str | None]:
+        """The incident's head version and the hash of its newest event ((0, None) if none)."""
 
     @abc.abstractmethod
     def _ids(self) -> list[str]:

@@ -111,6 +111,12 @@ class InMemoryStore(Store):
             self._open()
             return len(self._events.get(incident_id, []))
 
+    def _head(self, incident_id: str) -> tuple[int, str | None]:
+        with self._lock:
+            self._open()
+            rows = self._events.get(incident_id, [])
+            return (len(rows), rows[-1].hash) if rows else (0, None)
+
     def _ids(self) -> list[str]:
         with self._lock:
             self._open()

@@ -519,6 +519,16 @@ class SQLiteStore(Store):
         )
         return 0 if row[0] is None else int(row[0])
 
+    def _head(self, incident_id: str) -> tuple[int, str | None]:
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT version, hash FROM events WHERE incident_id = ? "
+                "ORDER BY version DESC LIMIT 1",
+                (incident_id,),
+            ).fetchone()
+        )
+        return (0, None) if row is None else (int(row[0]), str(row[1]))
+
     def _ids(self) -> list[str]:
         rows = self._read(
             lambda connection: connection.execute(
