@@ -418,3 +418,73 @@ def test_a_keyed_writer_leaves_a_schema_one_store_as_it_is(tmp_path: Path) -> No
     with pytest.raises(StoreUnavailable, match="has no key"):
         SQLiteStore(path, chain_key=KEY)
     assert 1 == _user_version(path)
+
+
+# -- the rest of the checks --------------------------------------------------------------------
+
+
+def test_the_hash_functions_take_the_key() -> None:
+    """genesis_hash and chain_hash are sha256 without a key and HMAC-SHA256 with one."""
+    from incidentflow.store._base import chain_hash, genesis_hash
+
+    assert hashlib.sha256(b"incidentflow:INC-1").hexdigest() == genesis_hash("INC-1")
+    assert hmac.new(KEY, b"incidentflow:INC-1", hashlib.sha256).hexdigest() == genesis_hash(
+        "INC-1", chain_key=KEY
+    )
+    assert hmac.new(KEY, b"ab" + b"{}", hashlib.sha256).hexdigest() == chain_hash(
+        "ab", "{}", chain_key=KEY
+    )
+
+
+def test_the_append_rechecks_the_version_inside_its_transaction(keyed: Store) -> None:
+    """A writer that raced past the rules check still meets Conflict when it writes."""
+    from incidentflow.errors import Conflict
+    from incidentflow.store._base import _prepare
+
+    incident = _incident()
+    keyed.append("INC-1", incident.history, expected_version=0)
+    stale = _prepare("INC-1", [incident.note("late", actor="ana")], 2)
+    with pytest.raises(Conflict):
+        keyed._append_all([stale])
+    assert 3 == keyed.version("INC-1")
+
+
+def test_a_store_keeps_only_so_many_replayed_incidents(keyed: Store) -> None:
+    """After appends to 65 incidents, the first one's next append replays it afresh."""
+    incidents = [_incident(f"INC-{n}", 1) for n in range(65)]
+    for incident in incidents:
+        keyed.append(incident.id, incident.history, expected_version=0)
+    first = incidents[0]
+    assert 3 == keyed.append(first.id, [first.note("again", actor="ana")], expected_version=2)
+    assert [] == keyed.verify()
+
+
+def test_a_summary_without_events_or_with_another_time_is_tampering(tmp_path: Path) -> None:
+    """A summary row at version 0 with no events, or a changed updated_at, is reported."""
+    path = tmp_path / "s.db"
+    with SQLiteStore(path) as store:
+        store.append("INC-1", _incident().history, expected_version=0)
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("UPDATE incidents SET updated_at = '2026-03-01T15:00:00+00:00'")
+        raw.execute(
+            "INSERT INTO incidents SELECT 'INC-0', title, priority, state, began_at, "
+            "declared_at, updated_at, 0, NULL FROM incidents"
+        )
+    raw.close()
+    with SQLiteStore(path, read_only=True) as store:
+        reasons = {b.incident_id: (b.version, b.reason) for b in store.verify()}
+    assert {
+        "INC-0": (1, "missing: the store recorded 0 events"),
+        "INC-1": (
+            3,
+            "changed: the summary row says updated_at 2026-03-01T15:00:00+00:00, the events "
+            "say 2026-03-01T14:02:00+00:00",
+        ),
+    } == reasons
+
+
+def test_a_directory_is_not_a_store(tmp_path: Path) -> None:
+    """Reading a directory as a store is StoreUnavailable naming it."""
+    with pytest.raises(StoreUnavailable, match="cannot open the database"):
+        SQLiteStore(tmp_path, read_only=True)

@@ -269,7 +269,7 @@ class SQLiteStore(Store):
         try:
             # SQLite's shared lock: a read lock on its 510-byte shared range at 2**30 + 2.
             fcntl.lockf(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB, 510, 2**30 + 2, os.SEEK_SET)
-        except OSError:  # a writer holds it exclusively for a moment (checkpointing)
+        except OSError:  # pragma: no cover - a writer holds it exclusively, for a moment
             os.close(descriptor)
             return None
         return descriptor
@@ -331,10 +331,9 @@ class SQLiteStore(Store):
                 for statement in _TO_V2:
                     connection.execute(statement)
             wanted = _KEYED if self.keyed else (mode or _UNKEYED)
-            if wanted != mode:
-                connection.execute(
-                    "INSERT OR REPLACE INTO meta (name, value) VALUES ('chain', ?)", (wanted,)
-                )
+            connection.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('chain', ?)", (wanted,)
+            )
             if self.keyed and check is None:
                 connection.execute(
                     "INSERT OR REPLACE INTO meta (name, value) VALUES ('key_check', ?)",
@@ -396,7 +395,7 @@ class SQLiteStore(Store):
         if first is None:
             if setting_up or self._read_only:
                 return  # an empty store: a writer keys it now
-            raise AssertionError("unreachable: a writer sets up a store it must key")
+            raise AssertionError("unreachable")  # pragma: no cover - writers key it in _set_up
         incident_id, version, line, prev_hash, digest = first
         if self._links.link(prev_hash, line) == digest:
             raise Tampered(
