@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import incidentflow.events as ev
 from incidentflow import (
@@ -19,6 +21,7 @@ from incidentflow import (
     ManualClock,
     NotFound,
     Priority,
+    ReplayError,
     State,
     StoreUnavailable,
     Tampered,
@@ -33,6 +36,7 @@ from incidentflow.store import (
     parse_chain_key,
     read_chain_key,
 )
+from incidentflow.testing import events, incidents
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 KEY = bytes(range(32))
@@ -488,3 +492,76 @@ def test_a_directory_is_not_a_store(tmp_path: Path) -> None:
     """Reading a directory as a store is StoreUnavailable naming it."""
     with pytest.raises(StoreUnavailable, match="cannot open the database"):
         SQLiteStore(tmp_path, read_only=True)
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(incident=incidents(max_steps=15), data=st.data())
+def test_a_keyed_store_finds_any_rewritten_event_at_its_version(
+    tmp_path: Path, incident: Incident, data: st.DataObject
+) -> None:
+    """Any event of any incident rewritten with recomputed (unkeyed) hashes: found at it."""
+    path = tmp_path / "drawn.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with SQLiteStore(path, chain_key=KEY) as store:
+        store.append(incident.id, incident.history, expected_version=0)
+    version = data.draw(st.integers(1, incident.version), label="version")
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("DROP TRIGGER events_no_update")
+        rows = raw.execute(
+            "SELECT version, line, prev_hash FROM events ORDER BY version"
+        ).fetchall()
+        previous = rows[version - 1][2]
+        for number, line, _ in rows[version - 1 :]:
+            if number == version:
+                line = line.replace('"actor":"', '"actor":"x', 1)
+            digest = hashlib.sha256(previous.encode() + line.encode()).hexdigest()
+            raw.execute(
+                "UPDATE events SET line = ?, prev_hash = ?, hash = ? WHERE version = ?",
+                (line, previous, digest, number),
+            )
+            previous = digest
+    raw.close()
+    with SQLiteStore(path, chain_key=KEY, read_only=True) as store:
+        assert [(incident.id, version)] == [(b.incident_id, b.version) for b in store.verify()]
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(incident=incidents(max_steps=15), event=events(), data=st.data())
+def test_append_accepts_exactly_what_replay_accepts(
+    incident: Incident, event: ev.Event, data: st.DataObject
+) -> None:
+    """An event appended after any prefix is stored iff Incident.replay accepts the result."""
+    cut = data.draw(st.integers(1, incident.version), label="cut")
+    prefix = list(incident.history)[:cut]
+    try:
+        Incident.replay([*prefix, event])
+    except ReplayError:
+        accepted = False
+    else:
+        accepted = True
+    for warm in (False, True):  # a fresh store object, and one that just appended the prefix
+        store = InMemoryStore()
+        store.append(incident.id, prefix, expected_version=0)
+        if not warm:
+            store = _reopened(store)
+        try:
+            store.append(incident.id, [event], expected_version=cut)
+        except (InvalidHistory, InvalidInput):
+            stored = False
+        else:
+            stored = True
+        assert (accepted, cut + stored) == (stored, store.version(incident.id))
+
+
+def _reopened(store: InMemoryStore) -> InMemoryStore:
+    """The same stored events behind a store object that has appended nothing."""
+    fresh = InMemoryStore()
+    for one in store.read_all():
+        fresh.append(one.incident_id, [one.event], expected_version=one.version - 1)
+    fresh._replayed().clear()
+    return fresh
