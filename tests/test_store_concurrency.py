@@ -293,23 +293,28 @@ def test_sigkilled_writers_never_lose_an_acknowledged_batch_nor_leave_half_of_on
 FORK = multiprocessing.get_context("fork")  # the children run the CLI already imported
 
 
-def _cli(argv: list[str]) -> int:
-    """Run the command line quietly in this process; its exit code."""
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        return main(argv)
+def _cli(argv: list[str], errors: list[str] | None = None) -> int:
+    """Run the command line quietly in this process; its exit code (stderr into ``errors``)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    if errors is not None and err.getvalue():
+        errors.append(err.getvalue())
+    return code
 
 
 def _one_note(db: str, number: int, start: Any, results: Any) -> None:
     start.wait()
-    code = _cli(["note", "INC-1", f"note {number}", "--db", db, "--actor", f"p{number}"])
-    results.put((number, code))
+    errors: list[str] = []
+    code = _cli(["note", "INC-1", f"note {number}", "--db", db, "--actor", f"p{number}"], errors)
+    results.put((number, code, errors))
 
 
 def _mixed(db: str, process: int, commands: int, start: Any, results: Any) -> None:
     """``commands`` commands: declarations, notes on shared and own incidents, and reads."""
     start.wait()
     codes: dict[str, list[int]] = {}
+    errors: list[str] = []
     own: list[str] = []
     notes: dict[str, int] = {}
     reads = (["list"], ["verify"], ["due"], ["status", "INC-1"], ["timeline", "INC-2"])
@@ -327,8 +332,9 @@ def _mixed(db: str, process: int, commands: int, start: Any, results: Any) -> No
             argv = ["note", own[-1], f"{process}/{n}"]
         else:
             argv = reads[(n // 5) % len(reads)]
-        codes.setdefault(argv[0], []).append(_cli([*argv, "--db", db, "--actor", f"p{process}"]))
-    results.put((process, codes, notes))
+        code = _cli([*argv, "--db", db, "--actor", f"p{process}"], errors)
+        codes.setdefault(argv[0], []).append(code)
+    results.put((process, codes, notes, errors))
 
 
 def _declare_shared(db: str, count: int) -> None:
@@ -367,7 +373,7 @@ def test_forty_concurrent_notes_all_succeed(tmp_path: Path) -> None:
         process.start()
     outcomes = sorted(results.get(timeout=JOIN_TIMEOUT) for _ in processes)
     _join(processes)
-    assert [(n, 0) for n in range(40)] == outcomes
+    assert [(n, 0, []) for n in range(40)] == outcomes
     assert {"INC-1": 41} == _contiguous(db)
     with SQLiteStore(db, read_only=True) as store:
         texts = {getattr(e, "text", None) for e in store.events("INC-1")}
@@ -387,8 +393,8 @@ def test_eight_processes_of_two_hundred_mixed_commands_all_succeed(tmp_path: Pat
     outcomes = [results.get(timeout=JOIN_TIMEOUT * 5) for _ in processes]
     _join(processes)
     expected_notes: dict[str, int] = {}
-    for _process, codes, notes in outcomes:
-        assert {name: [0] * len(c) for name, c in codes.items()} == codes
+    for _process, codes, notes, errors in outcomes:
+        assert ({name: [0] * len(c) for name, c in codes.items()}, []) == (codes, errors)
         assert 200 == sum(len(c) for c in codes.values())
         for incident_id, count in notes.items():
             expected_notes[incident_id] = expected_notes.get(incident_id, 0) + count

@@ -150,25 +150,31 @@ def run(handler: str, options: Options) -> int:
     actor = options.actor
     at = options.at
     policy = options.policy
-    with open_store(options.db, chain_key=options.chain_key) as store:
-        if handler == "declare":
-            incident = Incident.declare(
-                args.incident,
-                args.title,
-                Priority.parse(args.priority),
-                actor=actor,
-                at=at,
-                policy=policy,
-            )
-            history = list(incident.history)
-            _retrying(
-                lambda: store.append(args.incident, history, expected_version=0, policy=policy)
-            )
-            event = incident.history[0]
-        else:
-            incident, event = _retrying(
-                lambda: _issue(store, COMMANDS[handler], options, actor, at)
-            )
+    if handler == "declare":
+        incident = Incident.declare(
+            args.incident,
+            args.title,
+            Priority.parse(args.priority),
+            actor=actor,
+            at=at,
+            policy=policy,
+        )
+        history = list(incident.history)
+
+        def declare() -> None:
+            with open_store(options.db, chain_key=options.chain_key) as store:
+                store.append(args.incident, history, expected_version=0, policy=policy)
+
+        _retrying(declare)
+        event = incident.history[0]
+    else:
+
+        def issue() -> tuple[Incident, Event]:
+            # Opened afresh on each try: a busy database can refuse the opening too.
+            with open_store(options.db, chain_key=options.chain_key) as store:
+                return _issue(store, COMMANDS[handler], options, actor, at)
+
+        incident, event = _retrying(issue)
     _print(options, incident, event)
     return EXIT_OK
 
