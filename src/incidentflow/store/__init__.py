@@ -8,21 +8,21 @@ holds against someone who knows the scheme; see docs/store.md).  The core packag
 imports this one, so ``import incidentflow`` stays light.
 """
 
-from ._base import CHAIN_KEY_FILE_VARIABLE as CHAIN_KEY_FILE_VARIABLE
-from ._base import CHAIN_KEY_VARIABLE as CHAIN_KEY_VARIABLE
+from ._anchor import Anchor as Anchor
+from ._anchor import Audit as Audit
+from ._anchor import ChainBreak as ChainBreak
+from ._anchor import Head as Head
 from ._base import DEFAULT_PATH as DEFAULT_PATH
 from ._base import ENVIRONMENT_VARIABLE as ENVIRONMENT_VARIABLE
-from ._base import MIN_KEY_BYTES as MIN_KEY_BYTES
-from ._base import Anchor as Anchor
-from ._base import Audit as Audit
-from ._base import ChainBreak as ChainBreak
-from ._base import Head as Head
 from ._base import IncidentSummary as IncidentSummary
 from ._base import Store as Store
 from ._base import StoredEvent as StoredEvent
-from ._base import chain_key_from_environment as chain_key_from_environment
-from ._base import parse_chain_key as parse_chain_key
-from ._base import read_chain_key as read_chain_key
+from ._keys import CHAIN_KEY_FILE_VARIABLE as CHAIN_KEY_FILE_VARIABLE
+from ._keys import CHAIN_KEY_VARIABLE as CHAIN_KEY_VARIABLE
+from ._keys import MIN_KEY_BYTES as MIN_KEY_BYTES
+from ._keys import chain_key_from_environment as chain_key_from_environment
+from ._keys import parse_chain_key as parse_chain_key
+from ._keys import read_chain_key as read_chain_key
 from .memory import InMemoryStore as InMemoryStore
 from .sqlite import SCHEMA_VERSION as SCHEMA_VERSION
 from .sqlite import SQLiteStore as SQLiteStore

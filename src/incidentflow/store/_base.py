@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import abc
-import hashlib
 import hmac
-import json
-import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import NamedTuple, Self
 
 from attrs import evolve, fields, frozen
 
@@ -36,24 +32,17 @@ from incidentflow.policy import DEFAULT_POLICY, Policy
 from incidentflow.priorities import Priority
 from incidentflow.subscribers import Subscribers
 
+from ._anchor import Anchor, Audit, ChainBreak, Head, _undetectable
+from ._keys import _Links, _utc_key
+
 __all__ = [
-    "CHAIN_KEY_FILE_VARIABLE",
-    "CHAIN_KEY_VARIABLE",
     "DEFAULT_PATH",
     "ENVIRONMENT_VARIABLE",
-    "MIN_KEY_BYTES",
-    "Anchor",
-    "Audit",
-    "ChainBreak",
-    "Head",
     "IncidentSummary",
     "Store",
     "StoredEvent",
     "chain_hash",
-    "chain_key_from_environment",
     "genesis_hash",
-    "parse_chain_key",
-    "read_chain_key",
 ]
 
 DEFAULT_PATH = "incidents.db"
@@ -61,15 +50,6 @@ DEFAULT_PATH = "incidents.db"
 
 ENVIRONMENT_VARIABLE = "INCIDENTFLOW_DB"
 """The environment variable naming the SQLite file, read by :func:`open_store`."""
-
-CHAIN_KEY_VARIABLE = "INCIDENTFLOW_CHAIN_KEY"
-"""The environment variable holding the secret chain key (hex), read by :func:`open_store`."""
-
-CHAIN_KEY_FILE_VARIABLE = "INCIDENTFLOW_CHAIN_KEY_FILE"
-"""The environment variable naming a file that holds the chain key (hex)."""
-
-MIN_KEY_BYTES = 32
-"""The shortest chain key accepted, in bytes (64 hex digits)."""
 
 
 @frozen(kw_only=True)
@@ -99,234 +79,6 @@ class IncidentSummary:
     declared_at: datetime
     updated_at: datetime
     version: int
-
-
-@frozen(kw_only=True)
-class ChainBreak:
-    """The first bad event of one incident: its 1-based ``version`` and what is wrong.
-
-    ``reason`` starts with what was found: ``changed``, ``missing``, ``reordered`` or
-    ``inserted``.
-    """
-
-    incident_id: str
-    version: int
-    reason: str
-
-
-@frozen(kw_only=True)
-class Head:
-    """Where one incident's chain ended when an :class:`Anchor` was taken."""
-
-    incident_id: str
-    version: int
-    hash: str
-
-
-_ANCHOR_FORMAT = "incidentflow-anchor"
-
-
-@frozen(kw_only=True)
-class Anchor:
-    """A checkpoint of every incident's head, to keep outside the database.
-
-    :meth:`Store.anchor` takes one; :meth:`Store.verify` with ``anchor=`` reports every
-    incident whose history no longer extends its anchored head.  ``mac`` authenticates the
-    anchor with the store's chain key (None for an unkeyed store).  :meth:`dumps` and
-    :meth:`loads` give it a JSON file form.
-    """
-
-    created_at: datetime
-    keyed: bool
-    heads: tuple[Head, ...]
-    mac: str | None = None
-
-    def dumps(self) -> str:
-        """The anchor as a JSON document (one object, ending with a newline)."""
-        document = {**_anchor_payload(self), "mac": self.mac}
-        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-
-    @classmethod
-    def loads(cls, text: str) -> Anchor:
-        """The anchor written by :meth:`dumps`; :class:`InvalidInput` for anything else."""
-        try:
-            document = json.loads(text)
-            if document.get("format") != _ANCHOR_FORMAT or document.get("version") != 1:
-                raise ValueError("not an incidentflow anchor (format, version)")
-            heads = tuple(
-                Head(incident_id=_text(h["incident_id"]), version=_count(h["version"]),
-                     hash=_text(h["hash"]))
-                for h in document["heads"]
-            )  # fmt: skip
-            keyed = document["keyed"]
-            mac = document["mac"]
-            if type(keyed) is not bool or not (mac is None or type(mac) is str):
-                raise ValueError("keyed must be true or false and mac a string or null")
-            created_at = require_aware(datetime.fromisoformat(document["created_at"]), "created")
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-            raise InvalidInput(f"not a readable anchor: {exc}") from exc
-        return cls(created_at=created_at, keyed=keyed, heads=heads, mac=mac)
-
-
-def _text(value: object) -> str:
-    if type(value) is not str:
-        raise ValueError(f"expected a string, not {value!r}")
-    return value
-
-
-def _count(value: object) -> int:
-    if type(value) is not int or value < 1:
-        raise ValueError(f"expected a positive int, not {value!r}")
-    return value
-
-
-def _anchor_payload(anchor: Anchor) -> dict[str, Any]:
-    return {
-        "format": _ANCHOR_FORMAT,
-        "version": 1,
-        "created_at": anchor.created_at.isoformat(),
-        "keyed": anchor.keyed,
-        "heads": [
-            {"incident_id": h.incident_id, "version": h.version, "hash": h.hash}
-            for h in anchor.heads
-        ],
-    }
-
-
-@frozen(kw_only=True)
-class Audit:
-    """What :meth:`Store.audit` checked, what it found, and what it could not have found.
-
-    ``breaks`` holds the first bad event of each broken incident (empty when all is well);
-    ``undetectable`` says plainly, in this mode (keyed or not, anchored or not), which
-    changes no check can see.
-    """
-
-    checked: int
-    keyed: bool
-    anchored: bool
-    breaks: tuple[ChainBreak, ...]
-    undetectable: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was found wrong."""
-        return not self.breaks
-
-
-_REWRITE = "events rewritten by someone who recomputed the hashes (the chain has no secret key)"
-_TRUNCATE = "an incident's newest events deleted together with a matching edit of its summary row"
-_ROLLBACK = "the whole store, or one incident's rows and summary row, put back to an earlier copy"
-_REMOVED = "an incident removed entirely (all its events and its summary row)"
-
-
-def _undetectable(*, keyed: bool, anchored: bool) -> tuple[str, ...]:
-    """The changes no check can see in a mode; the table in docs/store.md says the same."""
-    if anchored and keyed:
-        return (
-            f"{_ROLLBACK}, as long as the copy is newer than the anchor",
-            "an incident declared after the anchor, removed entirely",
-        )
-    if anchored:
-        return (
-            f"{_REWRITE}, in events appended after the anchor",
-            f"{_TRUNCATE}, down to no fewer events than the anchor holds",
-            f"{_ROLLBACK}, as long as the copy is newer than the anchor",
-            "an incident declared after the anchor, removed entirely",
-        )
-    if keyed:
-        return (_ROLLBACK, _REMOVED)
-    return (_REWRITE, _TRUNCATE, _ROLLBACK, _REMOVED)
-
-
-def parse_chain_key(text: str) -> bytes:
-    """The chain key written as hex: at least :data:`MIN_KEY_BYTES` bytes, spaces around ignored.
-
-    Make one with ``python -c "import secrets; print(secrets.token_hex(32))"``.
-    """
-    if type(text) is not str:
-        raise InvalidInput(f"a chain key is hex text, not {type(text).__name__}")
-    try:
-        key = bytes.fromhex(text.strip())
-    except ValueError as exc:
-        raise InvalidInput("a chain key must be written in hex (0-9, a-f)") from exc
-    return _check_key(key)
-
-
-def read_chain_key(path: str | os.PathLike[str]) -> bytes:
-    """The chain key held (as hex) in the file at ``path``."""
-    try:
-        text = Path(path).read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read the chain key file {os.fspath(path)}: {exc}") from exc
-    return parse_chain_key(text)
-
-
-def chain_key_from_environment(environ: Mapping[str, str] | None = None) -> bytes | None:
-    """The key in ``$INCIDENTFLOW_CHAIN_KEY``, else in the key file, else None.
-
-    The file is named by ``$INCIDENTFLOW_CHAIN_KEY_FILE``; setting both is an error.
-    """
-    environ = os.environ if environ is None else environ
-    text, path = environ.get(CHAIN_KEY_VARIABLE), environ.get(CHAIN_KEY_FILE_VARIABLE)
-    if text and path:
-        raise InvalidInput(f"set {CHAIN_KEY_VARIABLE} or {CHAIN_KEY_FILE_VARIABLE}, not both")
-    if text:
-        return parse_chain_key(text)
-    return read_chain_key(path) if path else None
-
-
-def _check_key(key: object) -> bytes:
-    if not isinstance(key, bytes):
-        raise InvalidInput(f"chain_key must be bytes or None, not {type(key).__name__}")
-    if len(key) < MIN_KEY_BYTES:
-        raise InvalidInput(
-            f"a chain key must be at least {MIN_KEY_BYTES} bytes ({2 * MIN_KEY_BYTES} hex "
-            f"digits), not {len(key)}"
-        )
-    return key
-
-
-class _Links:
-    """How a store hashes: plain sha256 without a key, HMAC-SHA256 with one."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: object) -> None:
-        self.key = None if key is None else _check_key(key)
-
-    def _digest(self, data: bytes) -> str:
-        if self.key is None:
-            return hashlib.sha256(data).hexdigest()
-        return hmac.new(self.key, data, hashlib.sha256).hexdigest()
-
-    def genesis(self, incident_id: str) -> str:
-        return self._digest(b"incidentflow:" + incident_id.encode())
-
-    def link(self, previous: str, line: str) -> str:
-        return self._digest(previous.encode() + line.encode())
-
-    def seal(self, summary: IncidentSummary, head: str) -> str | None:
-        """The MAC of an incident's head and summary row; None without a key."""
-        if self.key is None:
-            return None
-        text = json.dumps(
-            [summary.incident_id, summary.version, head, summary.title, summary.priority.value,
-             summary.state.value, _utc_key(summary.began_at), _utc_key(summary.declared_at),
-             _utc_key(summary.updated_at)],
-            ensure_ascii=False,
-        )  # fmt: skip
-        return self._digest(b"incidentflow-head\0" + text.encode("utf-8", "surrogatepass"))
-
-    def check_value(self) -> str:
-        """What a store records to recognise its key (and a wrong one) without revealing it."""
-        return self._digest(b"incidentflow-key-check\0")
-
-    def anchor_mac(self, anchor: Anchor) -> str | None:
-        if self.key is None:
-            return None
-        text = json.dumps(_anchor_payload(anchor), ensure_ascii=False, sort_keys=True)
-        return self._digest(b"incidentflow-anchor\0" + text.encode("utf-8", "surrogatepass"))
 
 
 def genesis_hash(incident_id: str, *, chain_key: bytes | None = None) -> str:
@@ -364,11 +116,6 @@ class _Row(NamedTuple):
     line: str
     prev_hash: str
     hash: str
-
-
-def _utc_key(moment: datetime) -> str:
-    """A fixed-width UTC text form of an aware datetime, which sorts as time does."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _check_id(incident_id: object) -> str:

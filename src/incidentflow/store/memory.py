@@ -32,12 +32,12 @@ from ._base import (
     _Batch,
     _chain,
     _conflict,
-    _Links,
     _matches,
     _order,
     _Row,
     _summarize,
 )
+from ._keys import _Links
 
 __all__ = ["InMemoryStore"]
 

@@ -46,12 +46,10 @@ from ._base import (
     _Batch,
     _chain,
     _conflict,
-    _Links,
     _Row,
     _summarize,
-    _utc_key,
-    chain_key_from_environment,
 )
+from ._keys import _Links, _utc_key, chain_key_from_environment
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "open_store"]
 
