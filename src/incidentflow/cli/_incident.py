@@ -25,7 +25,7 @@ from ._documents import compose_and_post
 from ._main import EXIT_OK, Options, parse_time
 from ._parser import MOVES
 
-__all__ = ["RETRY_BUDGET", "RETRY_CAP", "RETRY_FIRST", "run"]
+__all__ = ["LOCK_WAIT", "RETRY_BUDGET", "RETRY_CAP", "RETRY_FIRST", "run"]
 
 RETRY_BUDGET = 30.0
 """For how long (seconds) a command retries after a :class:`Conflict` or a busy store.
@@ -41,6 +41,13 @@ RETRY_FIRST = 0.01
 
 RETRY_CAP = 1.0
 """The longest pause (seconds) between two retries."""
+
+LOCK_WAIT = 5.0
+"""How long (seconds) one try waits for another writer's lock before it counts as busy.
+
+Shorter than :data:`RETRY_BUDGET`, so that a writer starved of the lock tries again (after a
+jittered pause) instead of spending the whole budget in one wait.
+"""
 
 T = TypeVar("T")
 
@@ -162,7 +169,7 @@ def run(handler: str, options: Options) -> int:
         history = list(incident.history)
 
         def declare() -> None:
-            with open_store(options.db, chain_key=options.chain_key) as store:
+            with open_store(options.db, timeout=LOCK_WAIT, chain_key=options.chain_key) as store:
                 store.append(args.incident, history, expected_version=0, policy=policy)
 
         _retrying(declare)
@@ -171,7 +178,7 @@ def run(handler: str, options: Options) -> int:
 
         def issue() -> tuple[Incident, Event]:
             # Opened afresh on each try: a busy database can refuse the opening too.
-            with open_store(options.db, chain_key=options.chain_key) as store:
+            with open_store(options.db, timeout=LOCK_WAIT, chain_key=options.chain_key) as store:
                 return _issue(store, COMMANDS[handler], options, actor, at)
 
         incident, event = _retrying(issue)
