@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from incidentflow import codec
-from incidentflow.cli import main
-from incidentflow.cli._incident import RETRIES
-from incidentflow.errors import Conflict
+from incidentflow.cli import _incident, main
+from incidentflow.errors import Conflict, StoreBusy
 from incidentflow.store import SQLiteStore, open_store
 from terminal import CLI
 
@@ -201,11 +200,13 @@ def test_a_conflict_is_retried_after_reloading(cli: CLI, monkeypatch: pytest.Mon
     real = SQLiteStore.append
     calls: list[int] = []
 
-    def flaky(self: SQLiteStore, incident_id: str, events: Any, *, expected_version: int) -> int:
+    def flaky(
+        self: SQLiteStore, incident_id: str, events: Any, *, expected_version: int, **kw: Any
+    ) -> int:
         calls.append(expected_version)
         if len(calls) == 1:
             raise Conflict(incident_id=incident_id, expected=expected_version, actual=2)
-        return real(self, incident_id, events, expected_version=expected_version)
+        return real(self, incident_id, events, expected_version=expected_version, **kw)
 
     monkeypatch.setattr(SQLiteStore, "append", flaky)
     cli.ok("note", "INC-7", "hello")
@@ -214,19 +215,61 @@ def test_a_conflict_is_retried_after_reloading(cli: CLI, monkeypatch: pytest.Mon
         assert 2 == store.version("INC-7")
 
 
-def test_endless_conflicts_exit_3(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
-    """After RETRIES retries that all conflict, the command gives up with exit 3."""
+class _FakeTime:
+    """A clock that only moves when the command sleeps, recording every pause."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("error", ["conflict", "busy"])
+def test_endless_conflicts_give_up_when_the_retry_budget_is_spent(
+    cli: CLI, monkeypatch: pytest.MonkeyPatch, error: str
+) -> None:
+    """Conflicts (exit 3) and a locked store (exit 5) are retried with growing, jittered
+    pauses, within RETRY_BUDGET seconds, then the last error stands."""
     cli.ok("declare", "INC-7", "--title", "Down", "--priority", "P1")
     calls: list[int] = []
 
-    def always(self: SQLiteStore, incident_id: str, events: Any, *, expected_version: int) -> int:
-        calls.append(expected_version)
-        raise Conflict(incident_id=incident_id, expected=expected_version, actual=9)
+    def always(self: SQLiteStore, incident_id: str, events: Any, **kw: Any) -> int:
+        calls.append(kw["expected_version"])
+        if error == "busy":
+            raise StoreBusy("database is locked")
+        raise Conflict(incident_id=incident_id, expected=kw["expected_version"], actual=9)
 
+    fake = _FakeTime()
     monkeypatch.setattr(SQLiteStore, "append", always)
+    monkeypatch.setattr(_incident, "_now", fake.monotonic)
+    monkeypatch.setattr(_incident, "_sleep", fake.sleep)
     code, _, err = cli("note", "INC-7", "hello", "--json")
-    assert (3, RETRIES + 1) == (code, len(calls))
-    assert "Conflict" == json.loads(err)["error"]
+    expected_code, kind = (3, "Conflict") if error == "conflict" else (5, "StoreBusy")
+    assert (expected_code, kind) == (code, json.loads(err)["error"])
+    assert len(fake.pauses) + 1 == len(calls)
+    assert sum(fake.pauses) <= _incident.RETRY_BUDGET
+    bounds = [min(_incident.RETRY_CAP, _incident.RETRY_FIRST * 2**n) for n in range(len(calls))]
+    assert all(0 <= p <= b for p, b in zip(fake.pauses, bounds, strict=False))
+    assert len(calls) > 10  # many retries, not five immediate ones
+
+
+def test_declaring_an_existing_id_is_not_retried(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AlreadyExists stands at once: exit 3 saying the incident already exists."""
+    cli.ok("declare", "INC-7", "--title", "Down", "--priority", "P1")
+    fake = _FakeTime()
+    monkeypatch.setattr(_incident, "_sleep", fake.sleep)
+    code, _, err = cli("declare", "INC-7", "--title", "Again", "--priority", "P1")
+    assert (3, [], "incidentflow: INC-7 already exists (version 1); choose another id\n") == (
+        code,
+        fake.pauses,
+        err,
+    )
 
 
 def test_at_back_dates_and_the_timeline_sorts_by_occurrence(cli: CLI) -> None:
@@ -301,8 +344,8 @@ def test_due_lists_overdue_updates_first(cli: CLI) -> None:
 
 def test_list_filters_the_stored_incidents(cli: CLI) -> None:
     """`list` shows the stored incidents; --state and --priority filter them."""
-    assert "no incidents\n" == cli.ok("list")
     cli.ok("declare", "INC-7", "--title", "Down", "--priority", "P1")
+    assert [] == json.loads(cli.ok("list", "--json", "--state", "green"))
     cli.ok("declare", "INC-8", "--title", "Slow", "--priority", "P2")
     assert ["INC-7", "INC-8"] == [line.split()[0] for line in cli.ok("list").splitlines()]
     found = json.loads(cli.ok("list", "--priority", "p2", "--state", "declared", "--json"))
@@ -409,8 +452,14 @@ def test_validate_refuses_an_incident_declared_twice(cli: CLI, tmp_path: Path) -
 def test_verify_ok_then_tampered(cli: CLI) -> None:
     """`verify` says the chain is ok, then exits 5 naming a row changed behind its back."""
     staffed(cli, "INC-7")
-    assert "chain ok\n" == cli.ok("verify")
-    assert {"ok": True, "breaks": []} == json.loads(cli.ok("verify", "INC-7", "--json"))
+    assert cli.ok("verify").startswith("chain ok: 1 incident(s) checked (unkeyed chain)\n")
+    document = json.loads(cli.ok("verify", "INC-7", "--json"))
+    assert (True, [], 1, False) == (
+        document["ok"],
+        document["breaks"],
+        document["checked"],
+        document["keyed"],
+    )
     connection = sqlite3.connect(cli.db)
     with connection:
         connection.execute("DROP TRIGGER events_no_update")

@@ -44,9 +44,12 @@ EXPECTED_PARENTS = {
     errors.MissingExtra: IncidentFlowError,
     errors.StoreError: IncidentFlowError,
     errors.Conflict: errors.StoreError,
+    errors.AlreadyExists: errors.Conflict,
     errors.NotFound: errors.StoreError,
     errors.Tampered: errors.StoreError,
+    errors.InvalidHistory: errors.StoreError,
     errors.StoreUnavailable: errors.StoreError,
+    errors.StoreBusy: errors.StoreUnavailable,
 }
 
 UNMET = (
@@ -259,7 +262,13 @@ def test_refused_move_to_a_non_neighbour(clock: ManualClock) -> None:
         ReplayError(index=4, rules=("stamps_in_order",), detail="recorded before event 3"),
         errors.Conflict(incident_id="INC-1", expected=2, actual=3),
         errors.NotFound(incident_id="INC-9"),
+        errors.NotFound(incident_id="INC-9", store="incidents.db"),
+        errors.AlreadyExists(incident_id="INC-1", actual=4),
         errors.Tampered(incident_id="INC-1", version=2, reason="changed: bad hash"),
+        errors.InvalidHistory(
+            incident_id="INC-1", version=5, unmet=(Unmet("stamps_in_order", "too early"),)
+        ),
+        errors.InvalidHistory(incident_id="INC-1", version=2, unmet=(), detail="x", stored=False),
     ],
     ids=lambda e: type(e).__name__,
 )
@@ -269,3 +278,31 @@ def test_errors_survive_pickling(error: Exception) -> None:
     assert type(error) is type(copy)
     assert str(error) == str(copy)
     assert vars(error) == vars(copy)
+
+
+def test_invalid_history_says_where_and_why_in_one_base() -> None:
+    """InvalidHistory names the incident, the 1-based version and every unmet rule."""
+    stored = errors.InvalidHistory(
+        incident_id="INC-1",
+        version=5,
+        unmet=(Unmet("stamps_in_order", "too early"), Unmet("validated", "not validated")),
+    )
+    refused = errors.InvalidHistory(
+        incident_id="INC-1", version=6, unmet=(), detail="not an event", stored=False
+    )
+    assert (
+        "INC-1: stored event 5 breaks the rules: stamps_in_order: too early; validated: not "
+        "validated",
+        ("stamps_in_order", "validated"),
+        "INC-1: event 6 would break the rules, nothing written: not an event",
+    ) == (str(stored), stored.rules, str(refused))
+
+
+def test_already_exists_is_a_conflict_at_version_zero() -> None:
+    """AlreadyExists is caught as a Conflict whose expected version is 0."""
+    error = errors.AlreadyExists(incident_id="INC-1", actual=3)
+    assert (0, 3, "INC-1 already exists (version 3); choose another id") == (
+        error.expected,
+        error.actual,
+        str(error),
+    )

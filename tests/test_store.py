@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from incidentflow import (
+    AlreadyExists,
     Conflict,
     Declared,
     Event,
@@ -101,7 +102,11 @@ def test_wrong_expected_version_conflicts_and_writes_nothing(store: Store, expec
         error.incident_id,
         store.version("INC-1"),
     )
-    assert "reload" in str(error)
+    if expected == 0:
+        assert isinstance(error, AlreadyExists)
+        assert "INC-1 already exists" in str(error)
+    else:
+        assert "reload" in str(error)
 
 
 def test_conflict_on_an_unknown_incident_reports_version_zero(store: Store) -> None:
@@ -194,7 +199,7 @@ def test_load_equals_any_drawn_incident(tmp_path: Path, incident: Incident) -> N
 
 
 def test_load_of_an_unknown_incident_is_not_found(store: Store) -> None:
-    """Loading an unknown id raises NotFound, which is also a KeyError and a StoreError."""
+    """Loading an unknown id raises NotFound naming the store, a KeyError and a StoreError."""
     with pytest.raises(NotFound) as caught:
         store.load("INC-404")
     assert ("INC-404", True, True) == (
@@ -202,7 +207,8 @@ def test_load_of_an_unknown_incident_is_not_found(store: Store) -> None:
         isinstance(caught.value, KeyError),
         isinstance(caught.value, StoreError),
     )
-    assert "no incident 'INC-404' in the store" == str(caught.value)
+    where = store.path if isinstance(store, SQLiteStore) else "the in-memory store"
+    assert f"no incident 'INC-404' in {where}" == str(caught.value)
 
 
 def test_events_of_an_unknown_incident_is_not_found(store: Store) -> None:

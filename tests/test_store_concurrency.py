@@ -9,6 +9,8 @@ check that every append acknowledged before the kill survived and no batch was h
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import os
 import random
@@ -21,6 +23,7 @@ from typing import Any
 
 import incidentflow.events as ev
 from incidentflow import Priority
+from incidentflow.cli import main
 from incidentflow.errors import Conflict
 from incidentflow.store import SQLiteStore
 
@@ -283,3 +286,118 @@ def test_sigkilled_writers_never_lose_an_acknowledged_batch_nor_leave_half_of_on
     assert sum(v > 1 for v in settled.values()) >= rounds  # the writers did get going
     with SQLiteStore(path) as store:
         assert [] == store.verify()
+
+
+# -- the command line under contention: forked children calling main() -----------------------
+
+FORK = multiprocessing.get_context("fork")  # the children run the CLI already imported
+
+
+def _cli(argv: list[str], errors: list[str] | None = None) -> int:
+    """Run the command line quietly in this process; its exit code (stderr into ``errors``)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    if errors is not None and err.getvalue():
+        errors.append(err.getvalue())
+    return code
+
+
+def _one_note(db: str, number: int, start: Any, results: Any) -> None:
+    start.wait()
+    errors: list[str] = []
+    code = _cli(["note", "INC-1", f"note {number}", "--db", db, "--actor", f"p{number}"], errors)
+    results.put((number, code, errors))
+
+
+def _mixed(db: str, process: int, commands: int, start: Any, results: Any) -> None:
+    """``commands`` commands: declarations, notes on shared and own incidents, and reads."""
+    start.wait()
+    codes: dict[str, list[int]] = {}
+    errors: list[str] = []
+    own: list[str] = []
+    notes: dict[str, int] = {}
+    reads = (["list"], ["verify"], ["due"], ["status", "INC-1"], ["timeline", "INC-2"])
+    for n in range(commands):
+        kind = n % 5
+        if kind == 0:
+            own.append(f"P{process}-{len(own) + 1}")
+            argv = ["declare", own[-1], "--title", "Slow", "--priority", "P3"]
+        elif kind in (1, 2):
+            shared = f"INC-{1 + (process + n) % 4}"
+            notes[shared] = notes.get(shared, 0) + 1
+            argv = ["note", shared, f"{process}/{n}"]
+        elif kind == 3:
+            notes[own[-1]] = notes.get(own[-1], 0) + 1
+            argv = ["note", own[-1], f"{process}/{n}"]
+        else:
+            argv = reads[(n // 5) % len(reads)]
+        code = _cli([*argv, "--db", db, "--actor", f"p{process}"], errors)
+        codes.setdefault(argv[0], []).append(code)
+    results.put((process, codes, notes, errors))
+
+
+def _declare_shared(db: str, count: int) -> None:
+    for number in range(1, count + 1):
+        code = _cli(["declare", f"INC-{number}", "--title", "Down", "--priority", "P2", "--db",
+                     db, "--actor", "ana"])  # fmt: skip
+        assert 0 == code
+
+
+def _contiguous(db: str) -> dict[str, int]:
+    """Each incident's version, after checking its versions are 1..n and the chain holds."""
+    connection = sqlite3.connect(db)
+    try:
+        rows = connection.execute(
+            "SELECT incident_id, group_concat(version) FROM "
+            "(SELECT incident_id, version FROM events ORDER BY incident_id, version) "
+            "GROUP BY incident_id"
+        ).fetchall()
+    finally:
+        connection.close()
+    versions = {i: [int(v) for v in joined.split(",")] for i, joined in rows}
+    assert {i: list(range(1, len(v) + 1)) for i, v in versions.items()} == versions
+    with SQLiteStore(db, read_only=True) as store:
+        assert [] == store.verify()
+    return {i: len(v) for i, v in versions.items()}
+
+
+def test_forty_concurrent_notes_all_succeed(tmp_path: Path) -> None:
+    """40 processes each add one note to one incident at once: all exit 0, none lost."""
+    db = str(tmp_path / "incidents.db")
+    _declare_shared(db, 1)
+    start = FORK.Barrier(40, timeout=JOIN_TIMEOUT)
+    results = FORK.Queue()
+    processes = [FORK.Process(target=_one_note, args=(db, n, start, results)) for n in range(40)]
+    for process in processes:
+        process.start()
+    outcomes = sorted(results.get(timeout=JOIN_TIMEOUT) for _ in processes)
+    _join(processes)
+    assert [(n, 0, []) for n in range(40)] == outcomes
+    assert {"INC-1": 41} == _contiguous(db)
+    with SQLiteStore(db, read_only=True) as store:
+        texts = {getattr(e, "text", None) for e in store.events("INC-1")}
+    assert {f"note {n}" for n in range(40)} <= texts
+
+
+def test_eight_processes_of_two_hundred_mixed_commands_all_succeed(tmp_path: Path) -> None:
+    """8 processes × 200 commands (declare, note, list, verify, due, status, timeline) at once:
+    every command exits 0, every incident's versions are contiguous, the chains hold."""
+    db = str(tmp_path / "incidents.db")
+    _declare_shared(db, 4)
+    start = FORK.Barrier(8, timeout=JOIN_TIMEOUT)
+    results = FORK.Queue()
+    processes = [FORK.Process(target=_mixed, args=(db, p, 200, start, results)) for p in range(8)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=JOIN_TIMEOUT * 5) for _ in processes]
+    _join(processes)
+    expected_notes: dict[str, int] = {}
+    for _process, codes, notes, errors in outcomes:
+        assert ({name: [0] * len(c) for name, c in codes.items()}, []) == (codes, errors)
+        assert 200 == sum(len(c) for c in codes.values())
+        for incident_id, count in notes.items():
+            expected_notes[incident_id] = expected_notes.get(incident_id, 0) + count
+    versions = _contiguous(db)
+    assert 4 + 8 * 40 == len(versions)
+    assert {i: expected_notes.get(i, 0) + 1 for i in versions} == versions

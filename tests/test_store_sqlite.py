@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from incidentflow import Incident, InvalidInput, ManualClock, Priority, Role, StoreUnavailable
+from incidentflow import (
+    Incident,
+    ManualClock,
+    Priority,
+    Role,
+    StoreUnavailable,
+    Tampered,
+)
 from incidentflow.store import DEFAULT_PATH, ENVIRONMENT_VARIABLE, SQLiteStore, open_store
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -29,12 +36,12 @@ def _raw(path: Path) -> sqlite3.Connection:
 
 
 def test_file_is_created_with_schema_and_user_version(tmp_path: Path) -> None:
-    """A new store creates its file with both tables and user_version 1."""
+    """A new store creates its file with its three tables and user_version 2."""
     path = tmp_path / "new.db"
     SQLiteStore(path).close()
     raw = _raw(path)
     tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert ({"events", "incidents"}, 1) == (
+    assert ({"events", "incidents", "meta"}, 2) == (
         tables - {"sqlite_sequence"},
         raw.execute("PRAGMA user_version").fetchone()[0],
     )
@@ -45,7 +52,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     """A database with a newer user_version raises StoreUnavailable naming the cause."""
     path = tmp_path / "newer.db"
     raw = _raw(path)
-    raw.execute("PRAGMA user_version = 2")
+    raw.execute("PRAGMA user_version = 3")
     raw.close()
     with pytest.raises(StoreUnavailable, match="newer incidentflow"):
         SQLiteStore(path)
@@ -61,15 +68,14 @@ def test_a_file_that_is_not_a_database_is_unavailable(tmp_path: Path) -> None:
 
 
 def test_a_read_only_store_refuses_appends_and_loses_nothing(tmp_path: Path) -> None:
-    """Appending through a read-only connection raises StoreUnavailable; the data stays."""
+    """Appending through a read-only store raises StoreUnavailable; the data stays."""
     path = tmp_path / "ro.db"
     incident = _incident()
     with SQLiteStore(path) as store:
         store.append("INC-1", incident.history[:1], expected_version=0)
     with SQLiteStore(path, read_only=True) as store:
-        with pytest.raises(StoreUnavailable) as caught:
+        with pytest.raises(StoreUnavailable, match="read-only"):
             store.append("INC-1", incident.history[1:], expected_version=1)
-        assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
         assert (1, []) == (store.version("INC-1"), store.verify())
 
 
@@ -206,7 +212,7 @@ def test_appending_to_an_incident_whose_summary_was_removed_is_refused(tmp_path:
     raw.close()
     note = incident.note("still down", actor="ana")
     with SQLiteStore(path) as store:
-        with pytest.raises(InvalidInput, match="the first event must be a declaration"):
+        with pytest.raises(Tampered, match="inserted: the incident has no record"):
             store.append("INC-1", [note], expected_version=2)
         version = store.version("INC-1")
     raw = _raw(path)

@@ -37,7 +37,7 @@ from incidentflow import (
     Verdict,
     codec,
 )
-from incidentflow.errors import Tampered
+from incidentflow.errors import InvalidHistory, Tampered
 from incidentflow.store import SQLiteStore
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -408,37 +408,42 @@ def test_a_changed_last_hash_is_reported_at_the_last_version(
 # -- an attacker who knows the scheme: the rules still show it ----------------------------
 
 
-def test_a_rechained_rule_breaking_row_is_refused_with_a_replay_error(
+def test_a_rechained_rule_breaking_row_is_an_invalid_history(
     built: tuple[Path, dict[str, Incident]],
 ) -> None:
-    """v4 rewritten as a note stamped before v3, chain recomputed: load raises from ReplayError."""
+    """v4 rewritten as a note stamped before v3, chain recomputed: InvalidHistory at v4."""
     path, _incidents = built
     with _attacker(path) as connection:
         _set_line(connection, "INC-2", 4, _forged_note(START))  # v3 was recorded at 14:02
         _rechain(connection, "INC-2")
     with SQLiteStore(path) as store:
         assert [] == store.verify("INC-2")  # the chain is consistent; only replay can tell
-        with pytest.raises(Tampered) as raised:
+        with pytest.raises(InvalidHistory) as raised:
             store.load("INC-2")
-        assert ("INC-2", 4) == (raised.value.incident_id, raised.value.version)
+        assert ("INC-2", 4, ("stamps_in_order",)) == (
+            raised.value.incident_id,
+            raised.value.version,
+            raised.value.rules,
+        )
+        assert "INC-2: stored event 4 breaks the rules: stamps_in_order" in str(raised.value)
         cause = raised.value.__cause__
         assert isinstance(cause, ReplayError)
         assert 3 == cause.index
         assert 4 == len(store.load("INC-3").history)
 
 
-def test_a_rechained_second_declaration_is_refused_with_a_replay_error(
+def test_a_rechained_second_declaration_is_an_invalid_history(
     built: tuple[Path, dict[str, Incident]],
 ) -> None:
-    """A Declared at v2 with a consistent chain: load raises Tampered from ReplayError."""
+    """A Declared at v2 with a consistent chain and summary: load raises InvalidHistory at v2."""
     path, incidents = built
     with _attacker(path) as connection:
         _set_line(connection, "INC-1", 2, codec.dumps(incidents["INC-1"].history[0]))
         _rechain(connection, "INC-1")
     with SQLiteStore(path) as store:
-        with pytest.raises(Tampered) as raised:
+        with pytest.raises(InvalidHistory) as raised:
             store.load("INC-1")
-        assert 2 == raised.value.version
+        assert (2, ("declared_once",)) == (raised.value.version, raised.value.rules)
         assert isinstance(raised.value.__cause__, ReplayError)
 
 
@@ -550,7 +555,7 @@ def test_ten_thousand_mutated_rows_raise_only_incidentflow_errors(tmp_path: Path
     seeds = [codec.dumps(e) for e in rich.history]
     rng = random.Random(1403)
     outcomes: dict[str, int] = {}
-    misplaced: list[tuple[int, Tampered]] = []
+    misplaced: list[tuple[int, Tampered | InvalidHistory]] = []
     with _attacker(path) as connection, SQLiteStore(path) as store:
         connection.execute("PRAGMA synchronous = OFF")
         positions = [r[0] for r in _rows(connection, rich.id)]
@@ -575,7 +580,11 @@ def test_ten_thousand_mutated_rows_raise_only_incidentflow_errors(tmp_path: Path
                 store.load(rich.id)
             except IncidentFlowError as exc:
                 outcome = type(exc).__name__
-                if isinstance(exc, Tampered):
+                if isinstance(exc, InvalidHistory):
+                    outcome = "Tampered from ReplayError"  # well chained, refused by the rules
+                    if exc.version < version:
+                        misplaced.append((version, exc))
+                elif isinstance(exc, Tampered):
                     outcome += f" from {type(exc.__cause__).__name__}"
                     # A bad row may only show when a later event relies on it.
                     early = exc.version < version

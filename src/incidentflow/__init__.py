@@ -12,10 +12,12 @@ if _typing.TYPE_CHECKING:
     from .clock import Clock as Clock
     from .clock import ManualClock as ManualClock
     from .clock import SystemClock as SystemClock
+    from .errors import AlreadyExists as AlreadyExists
     from .errors import CommandRefused as CommandRefused
     from .errors import Conflict as Conflict
     from .errors import DecodeError as DecodeError
     from .errors import IncidentFlowError as IncidentFlowError
+    from .errors import InvalidHistory as InvalidHistory
     from .errors import InvalidInput as InvalidInput
     from .errors import MissingExtra as MissingExtra
     from .errors import NotAuthorized as NotAuthorized
@@ -24,6 +26,7 @@ if _typing.TYPE_CHECKING:
     from .errors import PolicyError as PolicyError
     from .errors import ReplayError as ReplayError
     from .errors import RuleViolated as RuleViolated
+    from .errors import StoreBusy as StoreBusy
     from .errors import StoreError as StoreError
     from .errors import StoreUnavailable as StoreUnavailable
     from .errors import Tampered as Tampered
@@ -85,10 +88,12 @@ _SOURCES: dict[str, str] = {
     "Clock": ".clock",
     "ManualClock": ".clock",
     "SystemClock": ".clock",
+    "AlreadyExists": ".errors",
     "CommandRefused": ".errors",
     "Conflict": ".errors",
     "DecodeError": ".errors",
     "IncidentFlowError": ".errors",
+    "InvalidHistory": ".errors",
     "InvalidInput": ".errors",
     "MissingExtra": ".errors",
     "NotAuthorized": ".errors",
@@ -97,6 +102,7 @@ _SOURCES: dict[str, str] = {
     "PolicyError": ".errors",
     "ReplayError": ".errors",
     "RuleViolated": ".errors",
+    "StoreBusy": ".errors",
     "StoreError": ".errors",
     "StoreUnavailable": ".errors",
     "Tampered": ".errors",
@@ -165,6 +171,7 @@ __all__ = [
     "ActionClosed",
     "ActionItem",
     "ActionKind",
+    "AlreadyExists",
     "ChangeLogged",
     "ChangeOutcome",
     "ChangeReconciled",
@@ -187,6 +194,7 @@ __all__ = [
     "FishboneCategory",
     "Incident",
     "IncidentFlowError",
+    "InvalidHistory",
     "InvalidInput",
     "LinkKind",
     "Linked",
@@ -216,6 +224,7 @@ __all__ = [
     "RuleViolated",
     "State",
     "StateChanged",
+    "StoreBusy",
     "StoreError",
     "StoreUnavailable",
     "Subscribers",

@@ -18,10 +18,14 @@ The tree, by *when* an error happens::
     ├── MissingExtra (ImportError)    an optional part needs a package that is not installed
     └── StoreError                    a store cannot do what was asked of it
         ├── Conflict                  another writer appended first (expected vs actual version)
-        ├── NotFound (KeyError)       no incident with that id is stored
+        │   └── AlreadyExists         a declaration of an id the store already holds
+        ├── NotFound (KeyError)       no incident with that id is stored (names the store)
         ├── Tampered                  stored events were changed behind the library's back
+        ├── InvalidHistory            a well-chained history (or a batch appended to it) that
+        │                             its rules refuse
         └── StoreUnavailable          the database cannot be opened or written (read-only,
-                                      full, locked past the timeout, not a database, newer)
+            │                         full, missing, not an incidentflow store, newer, keyed)
+            └── StoreBusy             locked by other writers past the timeout
 
 A refused command never leaves a trace: the incident's state, records and event log are exactly
 as they were.  Every refusal carries *all* the unmet rules, not just the first one found.
@@ -35,10 +39,12 @@ from typing import Any, ClassVar
 from .records import Unmet
 
 __all__ = [
+    "AlreadyExists",
     "CommandRefused",
     "Conflict",
     "DecodeError",
     "IncidentFlowError",
+    "InvalidHistory",
     "InvalidInput",
     "MissingExtra",
     "NotAuthorized",
@@ -47,6 +53,7 @@ __all__ = [
     "PolicyError",
     "ReplayError",
     "RuleViolated",
+    "StoreBusy",
     "StoreError",
     "StoreUnavailable",
     "Tampered",
@@ -211,14 +218,32 @@ class Conflict(StoreError):
         )
 
 
-class NotFound(StoreError, KeyError):
-    """No incident with this id is stored."""
+class AlreadyExists(Conflict):
+    """A declaration (``expected_version=0``) of an incident the store already holds.
 
-    _fields: ClassVar[tuple[str, ...]] = ("incident_id",)
+    Nothing was written; choose another id.  ``actual`` is the stored incident's version.
+    """
 
-    def __init__(self, *, incident_id: str) -> None:
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "actual")
+
+    def __init__(self, *, incident_id: str, actual: int) -> None:
         self.incident_id = incident_id
-        super().__init__(f"no incident {incident_id!r} in the store")
+        self.expected = 0
+        self.actual = actual
+        StoreError.__init__(
+            self, f"{incident_id} already exists (version {actual}); choose another id"
+        )
+
+
+class NotFound(StoreError, KeyError):
+    """No incident with this id is stored; ``store`` names where it was looked for."""
+
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "store")
+
+    def __init__(self, *, incident_id: str, store: str = "the store") -> None:
+        self.incident_id = incident_id
+        self.store = store
+        super().__init__(f"no incident {incident_id!r} in {store}")
 
     def __str__(self) -> str:
         # KeyError's own __str__ would quote the message like a repr.
@@ -240,11 +265,55 @@ class Tampered(StoreError):
         super().__init__(f"{incident_id}: event {version} was tampered with: {reason}")
 
 
+class InvalidHistory(StoreError):
+    """A history whose chain holds but whose rules refuse it: nobody changed it, it is wrong.
+
+    ``version`` is the 1-based version of the first event the rules refuse and ``unmet``
+    every rule it breaks.  ``stored`` is True when the refused event is in the store (a
+    history written by a release, a policy or a hand that allowed it), False when it is in a
+    batch :meth:`~incidentflow.store.Store.append` was asked to add (nothing was written).
+    """
+
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "version", "unmet", "detail", "stored")
+
+    def __init__(
+        self,
+        *,
+        incident_id: str,
+        version: int,
+        unmet: tuple[Unmet, ...],
+        detail: str = "",
+        stored: bool = True,
+    ) -> None:
+        self.incident_id = incident_id
+        self.version = version
+        self.unmet = unmet
+        self.detail = detail
+        self.stored = stored
+        why = _format_unmet(unmet) or detail
+        if stored:
+            message = f"{incident_id}: stored event {version} breaks the rules: {why}"
+        else:
+            message = (
+                f"{incident_id}: event {version} would break the rules, nothing written: {why}"
+            )
+        super().__init__(message)
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The names of the unmet rules, in order."""
+        return tuple(u.rule for u in self.unmet)
+
+
 class StoreUnavailable(StoreError):
     """The database cannot be opened or written: read-only, full, locked, not a database, newer.
 
-    Raised from the underlying ``sqlite3`` error, which is its ``__cause__``.
+    Raised from the underlying ``sqlite3`` error, which is its ``__cause__``, where there is one.
     """
+
+
+class StoreBusy(StoreUnavailable):
+    """Other writers held the database locked for longer than the store's ``timeout``."""
 
 
 def _rebuild(kind: type[Exception], arguments: dict[str, Any]) -> Exception:

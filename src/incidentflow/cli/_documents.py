@@ -183,7 +183,7 @@ def stats(options: Options) -> int:
     state, priority, since, until = list_filters(options)
     moment = now(options)
     policy = options.policy
-    with open_store(options.db) as store:
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         found = store.incidents(state=state, priority=priority, since=since, until=until)
         incidents = [store.load(s.incident_id, policy=policy) for s in found]
     note_policy(options, incidents)

@@ -32,7 +32,7 @@ Owned = list[tuple[int, str | None, Event]]
 def export(options: Options) -> int:
     """Write the events of the given incidents (default: all) as JSON Lines."""
     args = options.args
-    with open_store(options.db) as store:
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         ids = list(args.incidents) or [s.incident_id for s in store.incidents()]
         histories = [store.events(incident_id) for incident_id in ids]
     text = "".join(
@@ -165,7 +165,7 @@ def import_(options: Options) -> int:
     """Check a whole JSON Lines file against the rules and the store, then store it."""
     numbered = _read(options.args.file)
     replayed = _check(_group(numbered), options.policy)
-    with open_store(options.db) as store:
+    with open_store(options.db, chain_key=options.chain_key) as store:
         existing = [incident_id for incident_id, _ in replayed if store.version(incident_id)]
         if existing:
             raise Failure(
@@ -175,7 +175,8 @@ def import_(options: Options) -> int:
             )
         # One transaction for the whole file: a writer racing us on any id writes nothing.
         store.append_many(
-            [(incident_id, list(incident.history), 0) for incident_id, incident in replayed]
+            [(incident_id, list(incident.history), 0) for incident_id, incident in replayed],
+            policy=options.policy,
         )
     ids = [incident_id for incident_id, _ in replayed]
     if options.json:
@@ -201,7 +202,7 @@ def demo(options: Options) -> int:
             raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot write {args.events}: {exc}") from exc
         print(f"Wrote {incident.version} events to {args.events}")
     if options.db is not None:
-        with open_store(options.db) as store:
+        with open_store(options.db, chain_key=options.chain_key) as store:
             store.append(incident.id, list(incident.history), expected_version=0)
         print(f"Saved {inline(incident.id)} to {options.db}")
         return EXIT_OK

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from incidentflow import codec
 from incidentflow.documents._markup import inline
-from incidentflow.errors import Conflict
+from incidentflow.errors import AlreadyExists, Conflict, StoreBusy
 from incidentflow.events import Event
 from incidentflow.incident import Incident
 from incidentflow.priorities import Priority
@@ -22,10 +25,34 @@ from ._documents import compose_and_post
 from ._main import EXIT_BAD_INPUT, EXIT_OK, Failure, Options, note_policy, parse_time
 from ._parser import MOVES
 
-__all__ = ["RETRIES", "run"]
+__all__ = ["LOCK_WAIT", "RETRY_BUDGET", "RETRY_CAP", "RETRY_FIRST", "run"]
 
-RETRIES = 5
-"""How many times a command is retried after a :class:`Conflict` before exit 3."""
+RETRY_BUDGET = 30.0
+"""For how long (seconds) a command retries after a :class:`Conflict` or a busy store.
+
+Each retry reloads the incident and issues the command again after a pause drawn at random
+("full jitter") between 0 and ``min(RETRY_CAP, RETRY_FIRST * 2**attempt)``; a retry whose
+pause would end past the budget is not made, and the last error stands (exit 3, or 5 for a
+store that stayed locked).
+"""
+
+RETRY_FIRST = 0.01
+"""The longest pause (seconds) before the first retry; it doubles with each retry."""
+
+RETRY_CAP = 1.0
+"""The longest pause (seconds) between two retries."""
+
+LOCK_WAIT = 5.0
+"""How long (seconds) one try waits for another writer's lock before it counts as busy.
+
+Shorter than :data:`RETRY_BUDGET`, so that a writer starved of the lock tries again (after a
+jittered pause) instead of spending the whole budget in one wait.
+"""
+
+T = TypeVar("T")
+
+_now = time.monotonic
+_sleep = time.sleep
 
 Command = Callable[[Incident, argparse.Namespace, str, datetime | None], Event]
 
@@ -130,25 +157,36 @@ def run(handler: str, options: Options) -> int:
     actor = options.actor
     at = options.at
     policy = options.policy
-    command = COMMANDS.get(handler)
-    if handler == "adopt-policy":
-        command = _adoption(options)
-    with open_store(options.db) as store:
-        if handler == "declare":
-            incident = Incident.declare(
-                args.incident,
-                args.title,
-                Priority.parse(args.priority),
-                actor=actor,
-                at=at,
-                policy=policy,
-            )
-            store.append(args.incident, list(incident.history), expected_version=0)
-            event = incident.history[0]
-        else:
-            assert command is not None
-            adopting = handler == "adopt-policy"
-            incident, event = _issue(store, command, options, actor, at, adopting=adopting)
+    command = _adoption(options) if handler == "adopt-policy" else COMMANDS.get(handler)
+    if handler == "declare":
+        incident = Incident.declare(
+            args.incident,
+            args.title,
+            Priority.parse(args.priority),
+            actor=actor,
+            at=at,
+            policy=policy,
+        )
+        history = list(incident.history)
+
+        def declare() -> None:
+            with open_store(options.db, timeout=LOCK_WAIT, chain_key=options.chain_key) as store:
+                store.append(args.incident, history, expected_version=0, policy=policy)
+
+        _retrying(declare)
+        event = incident.history[0]
+    else:
+        assert command is not None
+        issued = command
+
+        def issue() -> tuple[Incident, Event]:
+            # Opened afresh on each try: a busy database can refuse the opening too.
+            with open_store(options.db, timeout=LOCK_WAIT, chain_key=options.chain_key) as store:
+                return _issue(store, issued, options, actor, at)
+
+        incident, event = _retrying(issue)
+        if handler != "adopt-policy":
+            note_policy(options, [incident])
     _print(options, incident, event)
     return EXIT_OK
 
@@ -165,36 +203,42 @@ def _adoption(options: Options) -> Command:
     return lambda i, a, actor, at: i.adopt_policy(policy, actor=actor, at=at)
 
 
+def _retrying(attempt: Callable[[], T]) -> T:
+    """``attempt()``, tried again after a conflict or a busy store within the retry budget."""
+    deadline = _now() + RETRY_BUDGET
+    retries = 0
+    while True:
+        try:
+            return attempt()
+        except AlreadyExists:
+            raise  # waiting will not make an id free
+        except (Conflict, StoreBusy):
+            pause = random.uniform(0.0, min(RETRY_CAP, RETRY_FIRST * 2**retries))
+            if _now() + pause > deadline:
+                raise
+            _sleep(pause)
+            retries += 1
+
+
 def _issue(
     store: Store,
     command: Command,
     options: Options,
     actor: str,
     at: datetime | None,
-    *,
-    adopting: bool = False,
 ) -> tuple[Incident, Event]:
-    """Load, issue, append at the loaded version; on a conflict reload and try again.
+    """Load, issue, append at the loaded version (a conflict raises, to be retried).
 
     The incident runs under the policy it records; ``--policy`` is for legacy histories (and,
-    when ``adopting``, the policy to adopt), so a different one is only noted on stderr.
+    for ``adopt-policy``, the policy to adopt), so a different one is only noted on stderr.
     """
     incident_id = options.args.incident
     policy = options.policy
-    for attempt in range(RETRIES + 1):
-        incident = store.load(incident_id, policy=policy)
-        if attempt == 0 and not adopting:
-            note_policy(options, [incident])
-        version = incident.version
-        event = command(incident, options.args, actor, at)
-        try:
-            store.append(incident_id, [event], expected_version=version)
-        except Conflict:
-            if attempt == RETRIES:
-                raise
-            continue
-        return incident, event
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+    incident = store.load(incident_id, policy=policy)
+    version = incident.version
+    event = command(incident, options.args, actor, at)
+    store.append(incident_id, [event], expected_version=version, policy=policy)
+    return incident, event
 
 
 def _print(options: Options, incident: Incident, event: Event) -> None:

@@ -106,6 +106,14 @@ class Options:
         return None if self.args.at is None else parse_time(self.args.at, "--at")
 
     @functools.cached_property
+    def chain_key(self) -> bytes | None:
+        """``--chain-key-file``, else ``$INCIDENTFLOW_CHAIN_KEY`` or its file, else None."""
+        from incidentflow.store import chain_key_from_environment, read_chain_key
+
+        path = getattr(self.args, "chain_key_file", None)
+        return chain_key_from_environment() if path is None else read_chain_key(path)
+
+    @functools.cached_property
     def policy(self) -> Policy:
         """``--policy FILE`` loaded, else the default policy."""
         from incidentflow.policy import DEFAULT_POLICY, Policy
@@ -142,7 +150,7 @@ def load_incident(options: Options) -> Incident:
     """
     from incidentflow.store import open_store
 
-    with open_store(options.db) as store:
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         incident = store.load(options.args.incident, policy=options.policy)
     note_policy(options, [incident])
     return incident
@@ -308,6 +316,14 @@ def _translate(exc: Exception) -> Failure | None:
         return Failure(EXIT_NOT_FOUND, kind, str(exc))
     if isinstance(exc, errors.MissingExtra):
         return Failure(EXIT_MISSING_EXTRA, kind, str(exc))
+    if isinstance(exc, errors.InvalidHistory):
+        event = "stored event" if exc.stored else "event"
+        message = (
+            f"{exc.incident_id}: {event} {exc.version} breaks the rules of its history "
+            f"({'the store holds it' if exc.stored else 'nothing was written'})"
+        )
+        unmet = [(u.rule, u.detail) for u in exc.unmet] or [("rules", exc.detail)]
+        return Failure(EXIT_STORE, kind, message, unmet)
     if isinstance(exc, errors.StoreError | errors.ReplayError):
         return Failure(EXIT_STORE, kind, str(exc))
     if isinstance(exc, OSError):

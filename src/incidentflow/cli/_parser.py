@@ -14,15 +14,20 @@ exit codes:
   0  ok
   1  refused by a rule (NotAuthorized, TransitionBlocked, RuleViolated)
   2  bad input or usage (a malformed value or file, a naive --at, a bad policy)
-  3  conflict (another writer kept getting there first; the incident already exists)
+  3  conflict (other writers kept getting there first for the whole retry budget;
+     AlreadyExists: declaring an id the store already holds)
   4  not found (no such incident in the store, or not recorded yet: an invitation
      before the post-mortem is scheduled)
-  5  store problem (tampered, unavailable, or a history that breaks the rules)
+  5  store problem (Tampered: changed behind the library's back; InvalidHistory: a
+     well-chained history its rules refuse; StoreUnavailable: no store at --db, not an
+     incidentflow store, read-only, a missing or wrong chain key; StoreBusy: locked)
   6  an optional part is not installed (pip install 'incidentflow[charts]' or [calendar])
 
 environment:
   INCIDENTFLOW_DB     the SQLite store when --db is not given (default ./incidents.db)
   INCIDENTFLOW_ACTOR  who you are when --actor is not given (else $USER)
+  INCIDENTFLOW_CHAIN_KEY       the store's secret chain key, in hex (64+ digits)
+  INCIDENTFLOW_CHAIN_KEY_FILE  a file holding it (or give --chain-key-file)
 """
 
 _MOVES = {
@@ -78,6 +83,13 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default(None),
         help="a TOML policy file for declare and adopt-policy (an incident runs under the "
         "policy it recorded; default: the default policy)",
+    )
+    group.add_argument(
+        "--chain-key-file",
+        metavar="FILE",
+        default=default(None),
+        help="a file holding the store's secret chain key in hex (default: "
+        "$INCIDENTFLOW_CHAIN_KEY, else $INCIDENTFLOW_CHAIN_KEY_FILE, else none)",
     )
 
 
@@ -486,11 +498,23 @@ def _read_commands(commands: _Commands) -> None:
     p.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for stdin")
     p = add(
         "verify",
-        "check the store's hash chains for tampering",
-        "incidentflow verify INC-7",
+        "check the store's chains, summaries and seals for tampering; say what it cannot see",
+        "incidentflow verify INC-7\n  incidentflow verify --anchor anchor.json",
         handler="verify",
     )
     p.add_argument("incident", nargs="?", metavar="INCIDENT", help="default: every incident")
+    p.add_argument(
+        "--anchor",
+        metavar="FILE",
+        help="also report incidents whose history no longer extends this anchor's heads",
+    )
+    p = add(
+        "anchor",
+        "write every incident's head (id, version, hash) to a checkpoint kept elsewhere",
+        "incidentflow anchor --output /safe/place/anchor-2026-03-01.json",
+        handler="anchor",
+    )
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     _document_commands(commands)
     add(
         "diagram",

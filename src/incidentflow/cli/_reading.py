@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from incidentflow import codec
@@ -13,10 +14,11 @@ from incidentflow.documents._markup import inline
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import mermaid
 from incidentflow.obligations import Obligation
-from incidentflow.store import open_store
+from incidentflow.store import Anchor, open_store
 
 from . import _files
 from ._main import (
+    EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_STORE,
     Failure,
@@ -131,7 +133,7 @@ _SKIP = {"schema", "type", "actor", "occurred_at", "recorded_at"}
 
 def timeline(options: Options) -> int:
     """Every event, one line each, in the order things happened."""
-    with open_store(options.db) as store:
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         events = store.events(options.args.incident)
     ordered = sorted(events, key=lambda e: e.occurred_at)
     if options.json:
@@ -160,7 +162,7 @@ def _show(value: Any) -> str:
 def list_incidents(options: Options) -> int:
     """The stored incidents, by declaration time, filtered."""
     state, priority, since, until = list_filters(options)
-    with open_store(options.db) as store:
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         found = store.incidents(state=state, priority=priority, since=since, until=until)
     if options.json:
         emit(
@@ -199,7 +201,7 @@ def due(options: Options) -> int:
     policy = options.policy
     items: list[Obligation] = []
     loaded: list[Incident] = []
-    with open_store(options.db) as store:
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         for summary in store.incidents():
             incident: Incident = store.load(summary.incident_id, policy=policy)
             loaded.append(incident)
@@ -218,21 +220,71 @@ def due(options: Options) -> int:
 
 
 def verify(options: Options) -> int:
-    """Check the hash chains; exit 5 listing each break."""
-    with open_store(options.db) as store:
-        breaks = store.verify(options.args.incident)
-    if not breaks:
-        if options.json:
-            emit({"ok": True, "breaks": []})
-        else:
-            print("chain ok")
+    """Check chains, summaries, seals and an anchor; exit 5 listing each break.
+
+    Whatever the outcome, it says what this mode (keyed or not, anchored or not) cannot see.
+    """
+    anchor = None if options.args.anchor is None else _read_anchor(options.args.anchor)
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
+        audit = store.audit(options.args.incident, anchor=anchor)
+    if options.json:
+        document = {
+            "ok": audit.ok,
+            "breaks": [
+                {"incident": b.incident_id, "version": b.version, "reason": b.reason}
+                for b in audit.breaks
+            ],
+            "checked": audit.checked,
+            "keyed": audit.keyed,
+            "anchored": audit.anchored,
+            "undetectable": list(audit.undetectable),
+        }
+        if audit.ok:
+            emit(document)
+            return EXIT_OK
+        print(json.dumps(document, ensure_ascii=False), file=sys.stderr)
+        return EXIT_STORE
+    mode = "keyed chain" if audit.keyed else "unkeyed chain"
+    if audit.anchored:
+        mode += ", against the anchor"
+    limits = [f"  - {line}" for line in audit.undetectable]
+    if audit.ok:
+        print(f"chain ok: {audit.checked} incident(s) checked ({mode})")
+        print("not detectable in this mode:", *limits, sep="\n")
         return EXIT_OK
+    print("not detectable in this mode:", *limits, sep="\n", file=sys.stderr)
     raise Failure(
         EXIT_STORE,
         "Tampered",
-        f"the chain is broken in {len(breaks)} incident(s)",
-        [(f"{b.incident_id} event {b.version}", b.reason) for b in breaks],
+        f"the store was changed behind its back in {len(audit.breaks)} incident(s) ({mode})",
+        [(f"{inline(b.incident_id)} event {b.version}", b.reason) for b in audit.breaks],
     )
+
+
+def _read_anchor(path: str) -> Anchor:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot read the anchor {path}: {exc}") from exc
+    return Anchor.loads(text)
+
+
+def anchor(options: Options) -> int:
+    """Write every incident's head to a checkpoint file (or stdout), to keep elsewhere."""
+    with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
+        taken = store.anchor(at=options.at)
+    text = taken.dumps()
+    output = options.args.output
+    if output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot write {output}: {exc}") from exc
+    keyed = " (authenticated with the chain key)" if taken.keyed else ""
+    print(f"Anchored {len(taken.heads)} incidents to {output}{keyed}")
+    return EXIT_OK
 
 
 def diagram(options: Options) -> int:
@@ -247,6 +299,7 @@ HANDLERS: dict[str, Callable[[Options], int]] = {
     "list": list_incidents,
     "due": due,
     "verify": verify,
+    "anchor": anchor,
     "diagram": diagram,
     "export": _files.export,
     "import": _files.import_,

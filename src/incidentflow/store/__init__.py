@@ -3,28 +3,49 @@
 :class:`InMemoryStore` for tests and demos, :class:`SQLiteStore` (or :func:`open_store`) for
 one host's durable store.  Both behave identically: optimistic appends that raise
 :class:`~incidentflow.errors.Conflict` when another writer got there first, loads that re-check
-every rule, and a hash chain that makes tampering evident.  The core package never imports
-this one, so ``import incidentflow`` stays light.
+every rule, and a hash chain that makes tampering evident (keyed with a secret chain key, it
+holds against someone who knows the scheme; see docs/store.md).  The core package never
+imports this one, so ``import incidentflow`` stays light.
 """
 
+from ._anchor import Anchor as Anchor
+from ._anchor import Audit as Audit
+from ._anchor import ChainBreak as ChainBreak
+from ._anchor import Head as Head
 from ._base import DEFAULT_PATH as DEFAULT_PATH
 from ._base import ENVIRONMENT_VARIABLE as ENVIRONMENT_VARIABLE
-from ._base import ChainBreak as ChainBreak
 from ._base import IncidentSummary as IncidentSummary
 from ._base import Store as Store
 from ._base import StoredEvent as StoredEvent
+from ._keys import CHAIN_KEY_FILE_VARIABLE as CHAIN_KEY_FILE_VARIABLE
+from ._keys import CHAIN_KEY_VARIABLE as CHAIN_KEY_VARIABLE
+from ._keys import MIN_KEY_BYTES as MIN_KEY_BYTES
+from ._keys import chain_key_from_environment as chain_key_from_environment
+from ._keys import parse_chain_key as parse_chain_key
+from ._keys import read_chain_key as read_chain_key
 from .memory import InMemoryStore as InMemoryStore
+from .sqlite import SCHEMA_VERSION as SCHEMA_VERSION
 from .sqlite import SQLiteStore as SQLiteStore
 from .sqlite import open_store as open_store
 
 __all__ = [
+    "CHAIN_KEY_FILE_VARIABLE",
+    "CHAIN_KEY_VARIABLE",
     "DEFAULT_PATH",
     "ENVIRONMENT_VARIABLE",
+    "MIN_KEY_BYTES",
+    "SCHEMA_VERSION",
+    "Anchor",
+    "Audit",
     "ChainBreak",
+    "Head",
     "IncidentSummary",
     "InMemoryStore",
     "SQLiteStore",
     "Store",
     "StoredEvent",
+    "chain_key_from_environment",
     "open_store",
+    "parse_chain_key",
+    "read_chain_key",
 ]

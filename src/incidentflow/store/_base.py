@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import abc
-import hashlib
+import hmac
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import NamedTuple, Self
 
-from attrs import evolve, frozen
+from attrs import evolve, fields, frozen
 
 from incidentflow import codec
 from incidentflow._admission import admit
 from incidentflow.clock import Clock, require_aware
-from incidentflow.errors import DecodeError, InvalidInput, NotFound, ReplayError, Tampered
+from incidentflow.errors import (
+    AlreadyExists,
+    CommandRefused,
+    Conflict,
+    DecodeError,
+    InvalidHistory,
+    InvalidInput,
+    NotFound,
+    ReplayError,
+    Tampered,
+)
 from incidentflow.events import Declared, Event, PriorityChanged, StateChanged
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import State
@@ -22,10 +33,12 @@ from incidentflow.policy import DEFAULT_POLICY, Policy
 from incidentflow.priorities import Priority
 from incidentflow.subscribers import Subscribers
 
+from ._anchor import Anchor, Audit, ChainBreak, Head, _undetectable
+from ._keys import _Links, _utc_key
+
 __all__ = [
     "DEFAULT_PATH",
     "ENVIRONMENT_VARIABLE",
-    "ChainBreak",
     "IncidentSummary",
     "Store",
     "StoredEvent",
@@ -69,27 +82,32 @@ class IncidentSummary:
     version: int
 
 
-@frozen(kw_only=True)
-class ChainBreak:
-    """The first bad event of one incident: its 1-based ``version`` and what is wrong.
-
-    ``reason`` starts with what was found: ``changed``, ``missing``, ``reordered`` or
-    ``inserted``.
-    """
-
-    incident_id: str
-    version: int
-    reason: str
-
-
-def genesis_hash(incident_id: str) -> str:
+def genesis_hash(incident_id: str, *, chain_key: bytes | None = None) -> str:
     """The hash the chain of ``incident_id`` starts from (the previous hash of version 1)."""
-    return hashlib.sha256(b"incidentflow:" + incident_id.encode()).hexdigest()
+    return _Links(chain_key).genesis(incident_id)
 
 
-def chain_hash(previous: str, line: str) -> str:
-    """The hash of a stored JSON ``line`` following the event whose hash is ``previous``."""
-    return hashlib.sha256(previous.encode() + line.encode()).hexdigest()
+def chain_hash(previous: str, line: str, *, chain_key: bytes | None = None) -> str:
+    """The hash of a stored JSON ``line`` following the event whose hash is ``previous``.
+
+    sha256 of the two without a key; HMAC-SHA256 under ``chain_key`` with one.
+    """
+    return _Links(chain_key).link(previous, line)
+
+
+class _Checked(NamedTuple):
+    """An incident replayed up to a head: what a later append to that head starts from."""
+
+    version: int
+    head: str
+    policy: Policy
+    incident: Incident
+
+
+_CACHED_INCIDENTS = 64
+"""How many replayed incidents a store object keeps for its next appends."""
+
+_CACHE_LOCK = threading.Lock()
 
 
 class _Row(NamedTuple):
@@ -99,11 +117,6 @@ class _Row(NamedTuple):
     line: str
     prev_hash: str
     hash: str
-
-
-def _utc_key(moment: datetime) -> str:
-    """A fixed-width UTC text form of an aware datetime, which sorts as time does."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _check_id(incident_id: object) -> str:
@@ -192,7 +205,9 @@ def _summarize(
     return evolve(summary, version=version)
 
 
-def _find_break(incident_id: str, rows: Sequence[_Row], recorded: int | None) -> ChainBreak | None:
+def _find_break(
+    incident_id: str, rows: Sequence[_Row], recorded: int | None, links: _Links
+) -> ChainBreak | None:
     """The first bad event of an incident's stored rows, or None if the chain holds.
 
     ``rows`` are in stored order; ``recorded`` is the version the store's summary says the
@@ -202,7 +217,7 @@ def _find_break(incident_id: str, rows: Sequence[_Row], recorded: int | None) ->
     def broken(version: int, reason: str) -> ChainBreak:
         return ChainBreak(incident_id=incident_id, version=version, reason=reason)
 
-    hashes = [genesis_hash(incident_id)]  # hashes[v] is the hash of version v
+    hashes = [links.genesis(incident_id)]  # hashes[v] is the hash of version v
     for index, row in enumerate(rows):
         expected = index + 1
         if row.version != expected:
@@ -215,13 +230,13 @@ def _find_break(incident_id: str, rows: Sequence[_Row], recorded: int | None) ->
                 return broken(expected, f"reordered: event {expected} is stored out of order")
             return broken(expected, f"missing: event {expected} was removed")
         previous = hashes[-1]
-        actual = chain_hash(previous, row.line)
+        actual = links.link(previous, row.line)
         if actual == row.hash:
             if row.prev_hash != previous:
                 return broken(expected, "changed: its stored previous hash was altered")
             hashes.append(actual)
             continue
-        if row.prev_hash == previous or chain_hash(row.prev_hash, row.line) != row.hash:
+        if row.prev_hash == previous or links.link(row.prev_hash, row.line) != row.hash:
             return broken(expected, "changed: its content does not match its hash")
         # The row is whole but does not follow the event before it.
         if row.prev_hash in hashes[:-1]:
@@ -249,30 +264,57 @@ class Store(abc.ABC):
 
     Every implementation behaves the same: :meth:`append` adds a batch atomically if the
     incident is still at the version the writer read (optimistic concurrency, else
-    :class:`~incidentflow.errors.Conflict`); :meth:`load` rebuilds an :class:`Incident`
-    re-checking every rule; each event's hash covers the one before it, so changes behind the
-    library's back are found by :meth:`verify` and refused by :meth:`load`.
+    :class:`~incidentflow.errors.Conflict`) and the incident's rules accept it;
+    :meth:`load` rebuilds an :class:`Incident` re-checking every rule; each event's hash
+    covers the one before it, so changes behind the library's back are found by
+    :meth:`verify` and refused by :meth:`load`.  With a secret ``chain_key`` the hashes are
+    HMACs and each incident's head and summary are sealed too (see docs/store.md).
     """
+
+    _links: _Links
+
+    @property
+    def keyed(self) -> bool:
+        """True when the store's chain is keyed (HMAC-SHA256 under a secret chain key)."""
+        return self._links.key is not None
 
     # -- writing -------------------------------------------------------------------------
 
-    def append(self, incident_id: str, events: Sequence[Event], *, expected_version: int) -> int:
+    def append(
+        self,
+        incident_id: str,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        policy: Policy = DEFAULT_POLICY,
+    ) -> int:
         """Append ``events`` iff the incident is at ``expected_version``; the new version.
 
         Creating an incident is appending its ``Declared`` event with ``expected_version=0``.
-        The batch is written whole or not at all.  Raises
-        :class:`~incidentflow.errors.Conflict` if another writer got there first and
-        :class:`~incidentflow.errors.InvalidInput` for a malformed batch; the rules are not
-        re-checked here (that is the :class:`Incident`'s job).
+        The batch is written whole or not at all.  Before anything is written the stored
+        history plus the batch is replayed under the incident's rules (``policy`` where the
+        history records none).  Raises :class:`~incidentflow.errors.Conflict` if another
+        writer got there first (:class:`~incidentflow.errors.AlreadyExists` for a second
+        declaration), :class:`~incidentflow.errors.InvalidHistory` when the rules refuse the
+        batch and :class:`~incidentflow.errors.InvalidInput` for a malformed batch.
         """
-        return self._append_all([_prepare(incident_id, events, expected_version)])[0]
+        batch = _prepare(incident_id, events, expected_version)
+        checked = self._check_rules(batch, policy)
+        version = self._append_all([batch])[0]
+        self._remember([(batch.incident_id, checked)])
+        return version
 
-    def append_many(self, batches: Sequence[tuple[str, Sequence[Event], int]]) -> list[int]:
+    def append_many(
+        self,
+        batches: Sequence[tuple[str, Sequence[Event], int]],
+        *,
+        policy: Policy = DEFAULT_POLICY,
+    ) -> list[int]:
         """Append several incidents' batches in one transaction: all of them, or none.
 
         Each item is ``(incident_id, events, expected_version)``, as for :meth:`append`; an
-        incident may appear once.  A conflict on any of them writes nothing.  Returns the new
-        versions, in order.
+        incident may appear once.  A conflict or a refusal on any of them writes nothing.
+        Returns the new versions, in order.
         """
         given: object = batches  # checked at run time for callers without a type checker
         if isinstance(given, str | bytes) or not isinstance(given, Sequence):
@@ -291,7 +333,76 @@ class Store(abc.ABC):
             raise InvalidInput("append_many names an incident more than once")
         if not prepared:
             return []
-        return self._append_all(prepared)
+        checked = [(batch.incident_id, self._check_rules(batch, policy)) for batch in prepared]
+        versions = self._append_all(prepared)
+        self._remember(checked)
+        return versions
+
+    def _check_rules(self, batch: _Batch, policy: Policy) -> _Checked:
+        """Refuse a batch the incident's rules refuse; nothing written.
+
+        The stored prefix of ``expected_version`` events can never change (events are
+        append-only), so checking outside the append's transaction is sound: if another
+        writer appends meanwhile, the append itself raises Conflict.  The incident replayed
+        for the last append through this store object is kept (with the head it ended at), so
+        appending again to the same head checks the new events only; otherwise the whole
+        history is read, verified and replayed (O(history)).
+        """
+        incident_id, expected = batch.incident_id, batch.expected_version
+        actual, head = self._head(incident_id)
+        if actual != expected:
+            raise _conflict(incident_id, expected, actual)
+        with _CACHE_LOCK:
+            cached = self._replayed().pop(incident_id, None)
+        if (
+            cached is not None
+            and (cached.version, cached.head) == (expected, head)
+            and cached.policy is policy
+        ):
+            incident = cached.incident
+            for offset, event in enumerate(batch.events):
+                try:
+                    incident.record(event)
+                except CommandRefused as exc:
+                    raise InvalidHistory(
+                        incident_id=incident_id,
+                        version=expected + offset + 1,
+                        unmet=exc.unmet,
+                        stored=False,
+                    ) from exc
+        else:
+            prefix = self.events(incident_id) if expected else []
+            try:
+                incident = Incident.replay([*prefix, *batch.events], policy=policy)
+            except ReplayError as exc:
+                raise InvalidHistory(
+                    incident_id=incident_id,
+                    version=exc.index + 1,
+                    unmet=exc.unmet,
+                    detail=exc.detail,
+                    stored=exc.index < len(prefix),
+                ) from exc
+        if head is None:
+            head = self._links.genesis(incident_id)
+        for line in batch.lines:
+            head = self._links.link(head, line)
+        return _Checked(expected + len(batch.lines), head, policy, incident)
+
+    def _remember(self, checked: Sequence[tuple[str, _Checked]]) -> None:
+        """Keep the incidents just appended, replayed, for the next append to each."""
+        with _CACHE_LOCK:
+            replayed = self._replayed()
+            for incident_id, one in checked:
+                replayed.pop(incident_id, None)
+                replayed[incident_id] = one
+                while len(replayed) > _CACHED_INCIDENTS:
+                    del replayed[next(iter(replayed))]
+
+    def _replayed(self) -> dict[str, _Checked]:
+        cache: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_replayed_cache", {})
+        return cache
 
     # -- reading -------------------------------------------------------------------------
 
@@ -305,34 +416,64 @@ class Store(abc.ABC):
     ) -> Incident:
         """Rebuild the incident from its events, checking the chain and every rule.
 
-        Raises :class:`~incidentflow.errors.NotFound` for an unknown id and
-        :class:`~incidentflow.errors.Tampered` when the chain is broken, an event does not
-        decode or the history breaks the rules.
+        Raises :class:`~incidentflow.errors.NotFound` for an unknown id,
+        :class:`~incidentflow.errors.Tampered` when the chain, the summary or the seal is
+        broken or an event does not decode, and :class:`~incidentflow.errors.InvalidHistory`
+        when a well-chained history breaks the rules (``policy`` where it records none).
         """
         events = self.events(incident_id)
         try:
             return Incident.replay(events, policy=policy, clock=clock, subscribers=subscribers)
         except ReplayError as exc:
-            raise Tampered(
-                incident_id=incident_id,
-                version=exc.index + 1,
-                reason=f"the rules reject the history: {exc}",
+            raise InvalidHistory(
+                incident_id=incident_id, version=exc.index + 1, unmet=exc.unmet, detail=exc.detail
             ) from exc
 
     def events(self, incident_id: str) -> list[Event]:
-        """The incident's events, oldest first, after checking the chain."""
+        """The incident's events, oldest first, after checking the chain, summary and seal."""
         incident_id = _check_id(incident_id)
-        rows, recorded = self._rows(incident_id)
-        if not rows and recorded is None:
-            raise NotFound(incident_id=incident_id)
-        found = _find_break(incident_id, rows, recorded)
+        rows, summary, seal = self._rows(incident_id)
+        if not rows and summary is None:
+            raise NotFound(incident_id=incident_id, store=self._where())
+        return self._verified(incident_id, rows, summary, seal)
+
+    def _verified(
+        self,
+        incident_id: str,
+        rows: list[_Row],
+        summary: IncidentSummary | None,
+        seal: str | None,
+    ) -> list[Event]:
+        """The decoded events, or Tampered at the first thing that is wrong."""
+
+        def tampered(version: int, reason: str) -> Tampered:
+            return Tampered(incident_id=incident_id, version=version, reason=reason)
+
+        found = _find_break(incident_id, rows, None if summary is None else summary.version,
+                            self._links)  # fmt: skip
         if found is not None:
-            raise Tampered(incident_id=incident_id, version=found.version, reason=found.reason)
+            raise tampered(found.version, found.reason)
+        assert summary is not None  # rows without a summary are a break
+        if not rows:
+            raise tampered(1, f"missing: the store recorded {summary.version} events")
         events = [_decode(incident_id, row.version, row.line) for row in rows]
         first = events[0]
         if not isinstance(first, Declared) or first.incident_id != incident_id:
-            raise Tampered(
-                incident_id=incident_id, version=1, reason="it is not this incident's declaration"
+            raise tampered(1, "changed: it is not this incident's declaration")
+        expected = _summarize(incident_id, None, events, len(events))
+        for field in fields(IncidentSummary):
+            stored, actual = getattr(summary, field.name), getattr(expected, field.name)
+            if stored != actual:
+                raise tampered(
+                    len(events),
+                    f"changed: the summary row says {field.name} {_shown(stored)}, "
+                    f"the events say {_shown(actual)}",
+                )
+        if self.keyed and seal != self._links.seal(summary, rows[-1].hash):
+            raise tampered(
+                len(events) + 1,
+                f"missing: the head at version {len(events)} does not carry the store's seal "
+                "(newer events removed, or the incident's rows or summary rewritten)",
             )
         return events
 
@@ -351,7 +492,8 @@ class Store(abc.ABC):
         """Summaries of the stored incidents, by declaration time then id.
 
         Filters: ``state``, ``priority``, and ``since <= declared_at < until`` (aware
-        datetimes).
+        datetimes).  In a keyed store each summary's seal is checked (a summary row edited
+        behind the library's back raises :class:`~incidentflow.errors.Tampered`).
         """
         if state is not None and type(state) is not State:
             raise InvalidInput(f"state must be a State or None, not {state!r}")
@@ -359,7 +501,16 @@ class Store(abc.ABC):
             raise InvalidInput(f"priority must be a Priority or None, not {priority!r}")
         since = _check_moment(since, "since")
         until = _check_moment(until, "until")
-        return self._select(state, priority, since, until)
+        found = self._select(state, priority, since, until)
+        if self.keyed:
+            for summary, seal, head in found:
+                if head is None or seal != self._links.seal(summary, head):
+                    raise Tampered(
+                        incident_id=summary.incident_id,
+                        version=summary.version,
+                        reason="changed: its summary row does not carry the store's seal",
+                    )
+        return [summary for summary, _, _ in found]
 
     def read_all(self, *, after: int = 0) -> Iterator[StoredEvent]:
         """Every stored event in the order appended, skipping global positions ``<= after``."""
@@ -376,20 +527,112 @@ class Store(abc.ABC):
                 hash=digest,
             )
 
-    def verify(self, incident_id: str | None = None) -> list[ChainBreak]:
-        """Check the hash chain of one incident or of all; the first bad event of each.
+    # -- checking ------------------------------------------------------------------------
 
-        An empty list means every chain holds.  An unknown ``incident_id`` has nothing to
-        break, so it verifies clean.
+    def verify(
+        self, incident_id: str | None = None, *, anchor: Anchor | None = None
+    ) -> list[ChainBreak]:
+        """Check one incident or all; the first bad event of each broken one.
+
+        An empty list means nothing was found wrong; :meth:`audit` also says what could not
+        have been found.  An unknown ``incident_id`` raises
+        :class:`~incidentflow.errors.NotFound`.
         """
-        ids = self._ids() if incident_id is None else [_check_id(incident_id)]
+        return list(self.audit(incident_id, anchor=anchor).breaks)
+
+    def audit(self, incident_id: str | None = None, *, anchor: Anchor | None = None) -> Audit:
+        """Check chains, summaries, seals (and an ``anchor``); say what this mode cannot see.
+
+        With ``anchor`` (from :meth:`anchor`), an incident whose history no longer extends
+        its anchored head (fewer events, another hash at the anchored version, gone) is
+        reported too.
+        """
+        if anchor is not None and not isinstance(anchor, Anchor):
+            raise InvalidInput(f"anchor must be an Anchor or None, not {anchor!r}")
+        heads = {} if anchor is None else self._anchored(anchor)
+        if incident_id is None:
+            ids = sorted(set(self._ids()) | heads.keys())
+        else:
+            ids = [_check_id(incident_id)]
         breaks = []
         for one in ids:
-            rows, recorded = self._rows(one)
-            found = _find_break(one, rows, recorded)
+            rows, summary, seal = self._rows(one)
+            if not rows and summary is None and one not in heads:
+                raise NotFound(incident_id=one, store=self._where())
+            found = self._inspect(one, rows, summary, seal, heads.get(one))
             if found is not None:
                 breaks.append(found)
-        return breaks
+        return Audit(
+            checked=len(ids),
+            keyed=self.keyed,
+            anchored=anchor is not None,
+            breaks=tuple(breaks),
+            undetectable=_undetectable(keyed=self.keyed, anchored=anchor is not None),
+        )
+
+    def _inspect(
+        self,
+        incident_id: str,
+        rows: list[_Row],
+        summary: IncidentSummary | None,
+        seal: str | None,
+        head: Head | None,
+    ) -> ChainBreak | None:
+        def broken(version: int, reason: str) -> ChainBreak:
+            return ChainBreak(incident_id=incident_id, version=version, reason=reason)
+
+        if rows or summary is not None:
+            try:
+                self._verified(incident_id, rows, summary, seal)
+            except Tampered as exc:
+                return broken(exc.version, exc.reason)
+        if head is None:
+            return None
+        if not rows:
+            return broken(
+                1, f"missing: the incident is gone; the anchor holds {head.version} events"
+            )
+        if len(rows) < head.version:
+            return broken(
+                len(rows) + 1,
+                f"missing: the anchor holds {head.version} events, the store {len(rows)}",
+            )
+        if rows[head.version - 1].hash != head.hash:
+            return broken(
+                head.version,
+                f"changed: event {head.version} is not the one anchored (it, or an event "
+                "before it, was rewritten)",
+            )
+        return None
+
+    def anchor(self, *, at: datetime | None = None) -> Anchor:
+        """A checkpoint of every incident's head, authenticated with the chain key if any.
+
+        The store is verified first: anchoring a store with a break raises
+        :class:`~incidentflow.errors.Tampered` (an anchor must not bless a change).
+        """
+        moment = datetime.now(UTC) if at is None else require_aware(at, "at")
+        heads = []
+        for one in self._ids():
+            rows, summary, seal = self._rows(one)
+            self._verified(one, rows, summary, seal)
+            heads.append(Head(incident_id=one, version=len(rows), hash=rows[-1].hash))
+        anchor = Anchor(created_at=moment, keyed=self.keyed, heads=tuple(heads))
+        return evolve(anchor, mac=self._links.anchor_mac(anchor))
+
+    def _anchored(self, anchor: Anchor) -> dict[str, Head]:
+        """The anchor's heads by id, after checking it belongs to a store keyed like this one."""
+        if anchor.keyed != self.keyed:
+            mode = "a keyed store" if anchor.keyed else "a store without a chain key"
+            raise InvalidInput(f"the anchor was taken of {mode}; this store is not one")
+        expected = self._links.anchor_mac(evolve(anchor, mac=None))
+        if expected is not None and not (
+            anchor.mac is not None and hmac.compare_digest(anchor.mac, expected)
+        ):
+            raise InvalidInput(
+                "the anchor was not written with this store's chain key, or was changed since"
+            )
+        return {head.incident_id: head for head in anchor.heads}
 
     # -- lifetime ------------------------------------------------------------------------
 
@@ -411,16 +654,24 @@ class Store(abc.ABC):
     # -- what an implementation provides ---------------------------------------------------
 
     @abc.abstractmethod
+    def _where(self) -> str:
+        """Where the store is, as "not found" messages name it."""
+
+    @abc.abstractmethod
     def _append_all(self, batches: list[_Batch]) -> list[int]:
         """Atomically check every version, then store every encoded batch and summary."""
 
     @abc.abstractmethod
-    def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:
-        """The incident's rows in stored order and the version its summary records."""
+    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+        """The incident's rows in stored order, its summary and the summary's seal."""
 
     @abc.abstractmethod
     def _version(self, incident_id: str) -> int:
         """The incident's head version, 0 if unknown."""
+
+    @abc.abstractmethod
+    def _head(self, incident_id: str) -> tuple[int, str | None]:
+        """The incident's head version and the hash of its newest event ((0, None) if none)."""
 
     @abc.abstractmethod
     def _ids(self) -> list[str]:
@@ -433,12 +684,25 @@ class Store(abc.ABC):
         priority: Priority | None,
         since: datetime | None,
         until: datetime | None,
-    ) -> list[IncidentSummary]:
-        """The filtered, ordered summaries."""
+    ) -> list[tuple[IncidentSummary, str | None, str | None]]:
+        """The filtered, ordered summaries, each with its seal and its head's hash."""
 
     @abc.abstractmethod
     def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:
         """(position, incident_id, version, line, hash) after ``after``, in position order."""
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return repr(getattr(value, "value", value))
+
+
+def _conflict(incident_id: str, expected: int, actual: int) -> Conflict:
+    """The conflict an append at ``expected`` meets at ``actual`` (AlreadyExists for 0)."""
+    if expected == 0:
+        return AlreadyExists(incident_id=incident_id, actual=actual)
+    return Conflict(incident_id=incident_id, expected=expected, actual=actual)
 
 
 def _decode(incident_id: str, version: int, line: str) -> Event:
@@ -450,12 +714,12 @@ def _decode(incident_id: str, version: int, line: str) -> Event:
         ) from exc
 
 
-def _chain(head: str, version: int, lines: Iterable[str]) -> list[_Row]:
+def _chain(head: str, version: int, lines: Iterable[str], links: _Links) -> list[_Row]:
     """The rows storing ``lines`` after ``version``, whose hash is ``head``: numbered, chained."""
     rows = []
     for line in lines:
         version += 1
-        digest = chain_hash(head, line)
+        digest = links.link(head, line)
         rows.append(_Row(version, line, head, digest))
         head = digest
     return rows

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 
-from incidentflow.errors import Conflict, StoreUnavailable
+from incidentflow.errors import StoreUnavailable
 from incidentflow.events import Event
 from incidentflow.lifecycle import State
 from incidentflow.priorities import Priority
@@ -31,23 +31,30 @@ from ._base import (
     Store,
     _Batch,
     _chain,
+    _conflict,
     _matches,
     _order,
     _Row,
     _summarize,
-    genesis_hash,
 )
+from ._keys import _Links
 
 __all__ = ["InMemoryStore"]
 
 
 class InMemoryStore(Store):
-    """A thread-safe store held in memory; everything is lost when it is dropped."""
+    """A thread-safe store held in memory; everything is lost when it is dropped.
 
-    def __init__(self) -> None:
+    ``chain_key`` (at least 32 secret bytes) makes every link an HMAC-SHA256 and seals each
+    incident's head, as in a keyed :class:`~incidentflow.store.SQLiteStore`.
+    """
+
+    def __init__(self, *, chain_key: bytes | None = None) -> None:
+        self._links = _Links(chain_key)
         self._lock = threading.RLock()
         self._events: dict[str, list[_Row]] = {}
         self._summaries: dict[str, IncidentSummary] = {}
+        self._seals: dict[str, str | None] = {}
         self._log: list[tuple[int, str, int, str, str]] = []
         self._closed = False
 
@@ -60,22 +67,23 @@ class InMemoryStore(Store):
         if self._closed:
             raise StoreUnavailable("the store is closed")
 
+    def _where(self) -> str:
+        return "the in-memory store"
+
     def _append_all(self, batches: list[_Batch]) -> list[int]:
         with self._lock:
             self._open()
             for batch in batches:  # every version is checked before anything is written
                 actual = len(self._events.get(batch.incident_id, []))
                 if actual != batch.expected_version:
-                    raise Conflict(
-                        incident_id=batch.incident_id,
-                        expected=batch.expected_version,
-                        actual=actual,
-                    )
+                    raise _conflict(batch.incident_id, batch.expected_version, actual)
             planned = [self._plan(*batch) for batch in batches]  # all that can fail, first
             for incident_id, new, summary in planned:
                 # In place: every reader copies what it reads while holding the lock.
-                self._events.setdefault(incident_id, []).extend(new)
+                rows = self._events.setdefault(incident_id, [])
+                rows.extend(new)
                 self._summaries[incident_id] = summary
+                self._seals[incident_id] = self._links.seal(summary, rows[-1].hash)
                 for row in new:
                     entry = (len(self._log) + 1, incident_id, row.version, row.line, row.hash)
                     self._log.append(entry)
@@ -86,23 +94,28 @@ class InMemoryStore(Store):
     ) -> tuple[str, list[_Row], IncidentSummary]:
         """One checked batch's new rows and summary, changing nothing; the caller holds the lock."""
         rows = self._events.get(incident_id, [])
-        head = rows[-1].hash if rows else genesis_hash(incident_id)
-        new = _chain(head, len(rows), lines)
+        head = rows[-1].hash if rows else self._links.genesis(incident_id)
+        new = _chain(head, len(rows), lines, self._links)
         version = len(rows) + len(new)
         summary = _summarize(incident_id, self._summaries.get(incident_id), events, version)
         return incident_id, new, summary
 
-    def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:
+    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
         with self._lock:
             self._open()
-            summary = self._summaries.get(incident_id)
             rows = list(self._events.get(incident_id, []))
-            return rows, None if summary is None else summary.version
+            return rows, self._summaries.get(incident_id), self._seals.get(incident_id)
 
     def _version(self, incident_id: str) -> int:
         with self._lock:
             self._open()
             return len(self._events.get(incident_id, []))
+
+    def _head(self, incident_id: str) -> tuple[int, str | None]:
+        with self._lock:
+            self._open()
+            rows = self._events.get(incident_id, [])
+            return (len(rows), rows[-1].hash) if rows else (0, None)
 
     def _ids(self) -> list[str]:
         with self._lock:
@@ -115,12 +128,15 @@ class InMemoryStore(Store):
         priority: Priority | None,
         since: datetime | None,
         until: datetime | None,
-    ) -> list[IncidentSummary]:
+    ) -> list[tuple[IncidentSummary, str | None, str | None]]:
         with self._lock:
             self._open()
-            summaries = list(self._summaries.values())
-        chosen = [s for s in summaries if _matches(s, state, priority, since, until)]
-        return sorted(chosen, key=_order)
+            found = [
+                (summary, self._seals.get(incident_id), self._events[incident_id][-1].hash)
+                for incident_id, summary in self._summaries.items()
+                if _matches(summary, state, priority, since, until)
+            ]
+        return sorted(found, key=lambda item: _order(item[0]))
 
     def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:
         with self._lock:

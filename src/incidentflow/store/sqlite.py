@@ -10,12 +10,15 @@ Guarantees:
 - **Append-only, enforced by the database**: triggers refuse every ``UPDATE`` and ``DELETE`` on
   the events table, whoever issues it.
 - **Tamper evidence**: each event's hash covers the one before it; ``verify`` and ``load``
-  find changed, removed, reordered and inserted rows.
+  find changed, removed, reordered and inserted rows and summary rows that disagree with the
+  events.  With a secret ``chain_key`` the links are HMACs and each incident's head is sealed.
+- **Reading never writes**: a store opened with ``read_only=True`` never creates, migrates or
+  converts a file, never changes its journal mode and leaves no file behind.
 
 Limits: one host only, and never on a network filesystem (SQLite's locking is not reliable
 there).  A store object keeps one connection per thread and reconnects after a ``fork``, but
 the simplest rule is one store object per process.  Writers wait up to ``timeout`` seconds for
-each other, then get :class:`~incidentflow.errors.StoreUnavailable`.
+each other, then get :class:`~incidentflow.errors.StoreBusy`.
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
-from incidentflow.errors import Conflict, InvalidInput, StoreUnavailable
+from incidentflow.errors import InvalidInput, StoreBusy, StoreUnavailable, Tampered
 from incidentflow.events import Event
 from incidentflow.lifecycle import State
 from incidentflow.priorities import Priority
@@ -42,18 +45,23 @@ from ._base import (
     Store,
     _Batch,
     _chain,
+    _conflict,
     _Row,
     _summarize,
-    _utc_key,
-    genesis_hash,
 )
+from ._keys import _Links, _utc_key, chain_key_from_environment
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "open_store"]
 
-SCHEMA_VERSION = 1
-"""The database schema this release writes, kept in ``PRAGMA user_version``."""
+SCHEMA_VERSION = 2
+"""The database schema this release writes, kept in ``PRAGMA user_version``.
 
-_SCHEMA = (
+Version 2 added the ``meta`` table (how the chain is hashed, and the key check of a keyed
+store) and the summary rows' ``seal``.  Version 1 files are read as they are; the first
+writer to open one migrates it.
+"""
+
+_SCHEMA_V1 = (
     """CREATE TABLE events (
     position INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id TEXT NOT NULL,
@@ -80,23 +88,53 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
 )
 
+_TO_V2 = (
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "ALTER TABLE incidents ADD COLUMN seal TEXT",
+)
+
+_TABLES = {1: {"events", "incidents"}, 2: {"events", "incidents", "meta"}}
+
+_KEYED = "hmac-sha256"
+_UNKEYED = "sha256"
+
 _SUMMARY_COLUMNS = "incident_id, title, priority, state, began_at, declared_at, updated_at, version"
 
+_KEY_HELP = (
+    "give its key ($INCIDENTFLOW_CHAIN_KEY, $INCIDENTFLOW_CHAIN_KEY_FILE or --chain-key-file)"
+)
 
-def open_store(path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0) -> SQLiteStore:
-    """The SQLite store at ``path``, else at ``$INCIDENTFLOW_DB``, else ``./incidents.db``."""
+T = TypeVar("T")
+
+
+def open_store(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = 30.0,
+    read_only: bool = False,
+    chain_key: bytes | None = None,
+) -> SQLiteStore:
+    """The SQLite store at ``path``, else at ``$INCIDENTFLOW_DB``, else ``./incidents.db``.
+
+    ``chain_key`` defaults to the key in ``$INCIDENTFLOW_CHAIN_KEY`` (hex) or in the file named
+    by ``$INCIDENTFLOW_CHAIN_KEY_FILE``, if either is set.
+    """
     if path is None:
         path = os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_PATH
-    return SQLiteStore(path, timeout=timeout)
+    if chain_key is None:
+        chain_key = chain_key_from_environment()
+    return SQLiteStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
 
 
 class SQLiteStore(Store):
-    """A store in one SQLite file, created with its schema on first use.
+    """A store in one SQLite file, created with its schema by the first writer.
 
     ``timeout`` is how long (in seconds) to wait for another writer before giving up with
-    :class:`~incidentflow.errors.StoreUnavailable`; ``read_only`` opens the file without
-    write access (appends then raise ``StoreUnavailable``).  See the module docstring for
-    the guarantees and the limits (one host, no network filesystem).
+    :class:`~incidentflow.errors.StoreBusy`; ``read_only`` opens an existing store without
+    write access (appends then raise ``StoreUnavailable``; nothing is created, migrated or
+    left behind); ``chain_key`` (at least 32 secret bytes, kept outside the database) keys the
+    chain: a new store records that it is keyed, and a keyed store refuses to open without
+    its key or with another.  See the module docstring for the guarantees and the limits.
     """
 
     def __init__(
@@ -105,6 +143,7 @@ class SQLiteStore(Store):
         *,
         timeout: float = 30.0,
         read_only: bool = False,
+        chain_key: bytes | None = None,
     ) -> None:
         if not isinstance(path, str | os.PathLike):
             raise InvalidInput(f"path must be a str or a path, not {path!r}")
@@ -112,9 +151,11 @@ class SQLiteStore(Store):
             raise InvalidInput(f"timeout must be a non-negative number, not {timeout!r}")
         if type(read_only) is not bool:
             raise InvalidInput(f"read_only must be a bool, not {read_only!r}")
+        self._links = _Links(chain_key)
         self._path = os.fspath(path)
         self._timeout = float(timeout)
         self._read_only = read_only
+        self._seal_column = "seal"
         self._closed = False
         self._reset()
         self._connection()  # open now, so a bad file is reported here
@@ -127,13 +168,17 @@ class SQLiteStore(Store):
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"
 
+    def _where(self) -> str:
+        return self._path
+
     # -- connections -----------------------------------------------------------------------
 
     def _reset(self) -> None:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        # Each thread's connection and, for an immutable reader, its lock's descriptor.
+        self._connections: list[tuple[sqlite3.Connection, int | None]] = []
 
     def _connection(self) -> sqlite3.Connection:
         """The calling thread's connection, opened (and the schema checked) on first use."""
@@ -145,84 +190,242 @@ class SQLiteStore(Store):
             self._reset()
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._open()
+            pin: int | None = None
+            snapshot: tuple[int, int, int] | None = None
+            if self._read_only:
+                connection, pin, snapshot = self._open_reader()
+            else:
+                connection = self._open_writer()
+            try:
+                self._prepare(connection)
+            except BaseException:
+                _close(connection, pin)
+                raise
             self._local.connection = connection
+            self._local.pin = pin
+            self._local.snapshot = snapshot
             with self._lock:
-                self._connections.append(connection)
+                self._connections.append((connection, pin))
         return connection
 
-    def _open(self) -> sqlite3.Connection:
+    def _open_writer(self) -> sqlite3.Connection:
         try:
-            if self._read_only:
-                uri = "file:" + quote(str(Path(self._path).absolute())) + "?mode=ro"
-                connection = sqlite3.connect(
-                    uri,
-                    timeout=self._timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                    uri=True,
-                )
-            else:
-                connection = sqlite3.connect(
-                    self._path,
-                    timeout=self._timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
+            return sqlite3.connect(
+                self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self._path}: cannot open the database: {exc}") from exc
+
+    def _open_reader(
+        self,
+    ) -> tuple[sqlite3.Connection, int | None, tuple[int, int, int] | None]:
+        """A connection that cannot write, and creates no file, not even -wal or -shm.
+
+        While a writer is active (its ``-wal`` file exists) the reader shares the writer's
+        WAL and index read-only.  Otherwise every committed event is in the main file: the
+        reader takes SQLite's shared lock on it (so a closing writer cannot checkpoint into
+        it), reads it as immutable, and reads again should it change meanwhile.  Returns the
+        connection, the lock's descriptor and the file's (inode, size, mtime) when immutable.
+        """
         try:
-            self._prepare(connection)
-        except BaseException:
-            connection.close()
-            raise
-        return connection
+            with open(self._path, "rb") as file:
+                header = file.read(16)
+        except FileNotFoundError:
+            raise StoreUnavailable(
+                f"{self._path}: no incidentflow store here (reading never creates one)"
+            ) from None
+        except OSError as exc:
+            raise StoreUnavailable(f"{self._path}: cannot open the database: {exc}") from exc
+        if header != b"SQLite format 3\x00":
+            what = "an empty file" if not header else "not a SQLite database"
+            raise StoreUnavailable(f"{self._path}: not an incidentflow store ({what})")
+        uri = "file:" + quote(str(Path(self._path).absolute())) + "?mode=ro"
+        pin = self._pin()
+        snapshot = None
+        if not os.path.exists(self._path + "-wal"):
+            uri += "&immutable=1"
+            snapshot = _identity(self._path)
+        try:
+            connection = sqlite3.connect(
+                uri, timeout=self._timeout, isolation_level=None, check_same_thread=False, uri=True
+            )
+        except sqlite3.Error as exc:  # pragma: no cover - the file was just read
+            _close(None, pin)
+            raise StoreUnavailable(f"{self._path}: cannot open the database: {exc}") from exc
+        return connection, pin, snapshot
+
+    def _pin(self) -> int | None:
+        """A descriptor holding SQLite's shared lock on the file; None if it cannot be had."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: the stat check alone guards
+            return None
+        try:
+            descriptor = os.open(self._path, os.O_RDONLY)
+        except OSError:  # pragma: no cover - the file was readable a moment ago
+            return None
+        try:
+            # SQLite's shared lock: a read lock on its 510-byte shared range at 2**30 + 2.
+            fcntl.lockf(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB, 510, 2**30 + 2, os.SEEK_SET)
+        except OSError:  # pragma: no cover - a writer holds it exclusively, for a moment
+            os.close(descriptor)
+            return None
+        return descriptor
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read; an immutable reader whose file has moved on reads again afresh."""
+        for _ in range(3):
+            snapshot = getattr(self._local, "snapshot", None)
+            if snapshot is not None and os.path.exists(self._path + "-wal"):
+                self._forget()  # a writer has started: read through its WAL from now on
+            connection = self._connection()
+            with _translated(self._path):
+                result = query(connection)
+            snapshot = getattr(self._local, "snapshot", None)
+            if snapshot is None or snapshot == _identity(self._path):
+                return result
+            self._forget()
+        raise StoreBusy(f"{self._path}: the file kept changing while it was read; try again")
+
+    def _forget(self) -> None:
+        """Close the calling thread's connection; its next read opens a fresh one."""
+        connection, pin = self._local.connection, self._local.pin
+        with self._lock:
+            self._connections.remove((connection, pin))
+        _close(connection, pin)
+        self._local.connection = self._local.pin = self._local.snapshot = None
 
     def _prepare(self, connection: sqlite3.Connection) -> None:
         with _translated(self._path):
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            self._check_schema(version)
-            if not self._read_only:
-                connection.execute("PRAGMA journal_mode=WAL")
+            self._check_schema(connection, version)
+            if self._read_only:
+                if version == 0:
+                    raise StoreUnavailable(f"{self._path}: not an incidentflow store (no schema)")
+                self._seal_column = "seal" if version >= 2 else "NULL"
+                self._check_keying(connection, *_meta(connection, version))
+                return
+            connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
-            if version == 0 and not self._read_only:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    version = connection.execute("PRAGMA user_version").fetchone()[0]
-                    self._check_schema(version)
-                    if version == 0:  # no other process created it meanwhile
-                        for statement in _SCHEMA:
-                            connection.execute(statement)
-                        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    connection.execute("COMMIT")
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-            elif version == 0:
-                raise StoreUnavailable(f"{self._path}: not an incidentflow store (no schema)")
+            mode, check = _meta(connection, version)
+            if version < SCHEMA_VERSION or (self.keyed and mode != _KEYED):
+                self._set_up(connection)
+            else:
+                self._check_keying(connection, mode, check)
 
-    def _check_schema(self, version: int) -> None:
+    def _set_up(self, connection: sqlite3.Connection) -> None:
+        """Create, migrate or key the store, in one transaction; only writers do this."""
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            self._check_schema(connection, version)  # another process may have set it up
+            mode, check = _meta(connection, version)
+            self._check_keying(connection, mode, check, setting_up=True)
+            if version == 0:
+                for statement in _SCHEMA_V1:
+                    connection.execute(statement)
+            if version < 2:
+                for statement in _TO_V2:
+                    connection.execute(statement)
+            wanted = _KEYED if self.keyed else (mode or _UNKEYED)
+            connection.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('chain', ?)", (wanted,)
+            )
+            if self.keyed and check is None:
+                connection.execute(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES ('key_check', ?)",
+                    (self._links.check_value(),),
+                )
+            if version != SCHEMA_VERSION:
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        except BaseException:
+            _rollback(connection)
+            raise
+
+    def _check_schema(self, connection: sqlite3.Connection, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise StoreUnavailable(
                 f"{self._path}: written by a newer incidentflow (schema {version}; this "
                 f"release reads {SCHEMA_VERSION}); upgrade incidentflow"
             )
+        tables = {
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if version == 0 and not tables:
+            return
+        if tables != _TABLES.get(version):
+            shown = ", ".join(sorted(tables)) or "none"
+            raise StoreUnavailable(
+                f"{self._path}: not an incidentflow store (schema {version}, tables: {shown}); "
+                "it was left as it is"
+            )
+
+    def _check_keying(
+        self,
+        connection: sqlite3.Connection,
+        mode: str | None,
+        check: str | None,
+        *,
+        setting_up: bool = False,
+    ) -> None:
+        """Refuse a keyed store without its key, a wrong key, and a key for an unkeyed store."""
+        if mode == _KEYED:
+            if not self.keyed:
+                raise StoreUnavailable(f"{self._path}: this store's chain is keyed; {_KEY_HELP}")
+            if check != self._links.check_value():
+                raise StoreUnavailable(
+                    f"{self._path}: the chain key given is not this store's (its key check differs)"
+                )
+            return
+        if not self.keyed:
+            return
+        first = None
+        if mode is not None or _has_table(connection, "events"):
+            first = connection.execute(
+                "SELECT incident_id, version, line, prev_hash, hash FROM events "
+                "ORDER BY position LIMIT 1"
+            ).fetchone()
+        if first is None:
+            if setting_up or self._read_only:
+                return  # an empty store: a writer keys it now
+            raise AssertionError("unreachable")  # pragma: no cover - writers key it in _set_up
+        incident_id, version, line, prev_hash, digest = first
+        if self._links.link(prev_hash, line) == digest:
+            raise Tampered(
+                incident_id=incident_id,
+                version=version,
+                reason="changed: the record that this store is keyed was removed (its events "
+                "are chained with the key given)",
+            )
+        raise StoreUnavailable(
+            f"{self._path}: this store's chain has no key (a store is keyed when it is "
+            "created); open it without one"
+        )
 
     def close(self) -> None:
         """Close every connection this store opened; further use raises StoreUnavailable."""
         self._closed = True
         if os.getpid() != self._pid:
             return  # a forked child leaves its parent's connections alone
+        self._drop()
+
+    def _drop(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-        self._local = threading.local()
+        for connection, pin in connections:
+            _close(connection, pin)
+        self._local.connection = self._local.pin = self._local.snapshot = None
 
     # -- the interface -----------------------------------------------------------------------
 
     def _append_all(self, batches: list[_Batch]) -> list[int]:
+        if self._read_only:
+            raise StoreUnavailable(f"{self._path}: the store was opened read-only")
         connection = self._connection()
         with _translated(self._path):
             connection.execute("BEGIN IMMEDIATE")
@@ -235,10 +438,10 @@ class SQLiteStore(Store):
             except sqlite3.IntegrityError as exc:
                 _rollback(connection)
                 # A racing writer got past the version check; BEGIN IMMEDIATE should prevent it.
-                raise Conflict(
-                    incident_id=current.incident_id,
-                    expected=current.expected_version,
-                    actual=self._version(current.incident_id),
+                raise _conflict(
+                    current.incident_id,
+                    current.expected_version,
+                    self._version(current.incident_id),
                 ) from exc
             except BaseException:
                 _rollback(connection)
@@ -258,27 +461,29 @@ class SQLiteStore(Store):
             "SELECT version, hash FROM events WHERE incident_id = ? ORDER BY version DESC LIMIT 1",
             (incident_id,),
         ).fetchone()
-        actual, previous = (0, genesis_hash(incident_id)) if head is None else head
+        actual, previous = (0, self._links.genesis(incident_id)) if head is None else head
         if actual != expected_version:
-            raise Conflict(incident_id=incident_id, expected=expected_version, actual=actual)
+            raise _conflict(incident_id, expected_version, actual)
         before = _one_summary(connection, incident_id)
         version = actual + len(lines)
         summary = _summarize(incident_id, before, events, version)
+        rows = _chain(previous, actual, lines, self._links)
         connection.executemany(
             "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
             "VALUES (?, ?, ?, ?, ?)",
-            [(incident_id, *row) for row in _chain(previous, actual, lines)],
+            [(incident_id, *row) for row in rows],
         )
         connection.execute(
-            f"INSERT OR REPLACE INTO incidents ({_SUMMARY_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            _summary_row(summary),
+            f"INSERT OR REPLACE INTO incidents ({_SUMMARY_COLUMNS}, seal) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_summary_row(summary), self._links.seal(summary, rows[-1].hash)),
         )
         return version
 
-    def _rows(self, incident_id: str) -> tuple[list[_Row], int | None]:
-        connection = self._connection()
-        with _translated(self._path):
+    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+        def query(
+            connection: sqlite3.Connection,
+        ) -> tuple[list[_Row], IncidentSummary | None, str | None]:
             # One read transaction, so the rows and the summary are from the same moment.
             connection.execute("BEGIN")
             try:
@@ -290,28 +495,44 @@ class SQLiteStore(Store):
                         (incident_id,),
                     )
                 ]
-                recorded = connection.execute(
-                    "SELECT version FROM incidents WHERE incident_id = ?", (incident_id,)
+                found = connection.execute(
+                    f"SELECT {_SUMMARY_COLUMNS}, {self._seal_column} FROM incidents "
+                    "WHERE incident_id = ?",
+                    (incident_id,),
                 ).fetchone()
             finally:
                 connection.execute("COMMIT")
-        return rows, None if recorded is None else recorded[0]
+            if found is None:
+                return rows, None, None
+            return rows, _summary(found[:-1]), found[-1]
+
+        return self._read(query)
 
     def _version(self, incident_id: str) -> int:
-        connection = self._connection()
-        with _translated(self._path):
-            row = connection.execute(
+        row = self._read(
+            lambda connection: connection.execute(
                 "SELECT max(version) FROM events WHERE incident_id = ?", (incident_id,)
             ).fetchone()
+        )
         return 0 if row[0] is None else int(row[0])
 
+    def _head(self, incident_id: str) -> tuple[int, str | None]:
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT version, hash FROM events WHERE incident_id = ? "
+                "ORDER BY version DESC LIMIT 1",
+                (incident_id,),
+            ).fetchone()
+        )
+        return (0, None) if row is None else (int(row[0]), str(row[1]))
+
     def _ids(self) -> list[str]:
-        connection = self._connection()
-        with _translated(self._path):
-            rows = connection.execute(
+        rows = self._read(
+            lambda connection: connection.execute(
                 "SELECT incident_id FROM events UNION SELECT incident_id FROM incidents "
                 "ORDER BY incident_id"
             ).fetchall()
+        )
         return [row[0] for row in rows]
 
     def _select(
@@ -320,7 +541,7 @@ class SQLiteStore(Store):
         priority: Priority | None,
         since: datetime | None,
         until: datetime | None,
-    ) -> list[IncidentSummary]:
+    ) -> list[tuple[IncidentSummary, str | None, str | None]]:
         conditions: list[str] = []
         values: list[Any] = []
         if state is not None:
@@ -336,24 +557,31 @@ class SQLiteStore(Store):
             conditions.append("declared_at < ?")
             values.append(_utc_key(until))
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        connection = self._connection()
-        with _translated(self._path):
-            rows = connection.execute(
-                f"SELECT {_SUMMARY_COLUMNS} FROM incidents{where} "
+        head = (
+            "(SELECT hash FROM events WHERE events.incident_id = incidents.incident_id "
+            "ORDER BY version DESC LIMIT 1)"
+            if self.keyed
+            else "NULL"
+        )
+        rows = self._read(
+            lambda connection: connection.execute(
+                f"SELECT {_SUMMARY_COLUMNS}, {self._seal_column}, {head} FROM incidents{where} "
                 "ORDER BY declared_at, incident_id",
                 values,
             ).fetchall()
-        return [_summary(row) for row in rows]
+        )
+        return [(_summary(row[:-2]), row[-2], row[-1]) for row in rows]
 
     def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:
-        connection = self._connection()
+        def page(start: int) -> Callable[[sqlite3.Connection], list[Any]]:
+            return lambda connection: connection.execute(
+                "SELECT position, incident_id, version, line, hash FROM events "
+                "WHERE position > ? ORDER BY position LIMIT 500",
+                (start,),
+            ).fetchall()
+
         while True:
-            with _translated(self._path):
-                rows = connection.execute(
-                    "SELECT position, incident_id, version, line, hash FROM events "
-                    "WHERE position > ? ORDER BY position LIMIT 500",
-                    (after,),
-                ).fetchall()
+            rows = self._read(page(after))
             if not rows:
                 return
             yield from rows
@@ -375,8 +603,41 @@ class _translated:
         if isinstance(error, sqlite3.IntegrityError):
             return False  # the caller decides what a constraint failure means
         if isinstance(error, sqlite3.Error):
-            raise StoreUnavailable(f"{self._path}: {error}") from error
+            code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            raise (StoreBusy if busy else StoreUnavailable)(f"{self._path}: {error}") from error
         return False
+
+
+def _close(connection: sqlite3.Connection | None, pin: int | None) -> None:
+    """Close a connection, then its lock's descriptor (closing it releases the lock)."""
+    if connection is not None:
+        connection.close()
+    if pin is not None:
+        os.close(pin)
+
+
+def _identity(path: str) -> tuple[int, int, int]:
+    """What changes when a file is written: its inode, size and modification time."""
+    stat = os.stat(path)
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _meta(connection: sqlite3.Connection, version: int) -> tuple[str | None, str | None]:
+    """How the store's chain is hashed and its key check (None, None before schema 2)."""
+    if version < 2:
+        return None, None
+    found = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+    return found.get("chain"), found.get("key_check")
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return (
+        connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        is not None
+    )
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
