@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from attrs import evolve
 from hypothesis import HealthCheck, given, settings
 
 from incidentflow import (
@@ -18,15 +19,18 @@ from incidentflow import (
     Declared,
     Event,
     Incident,
+    InvalidHistory,
     InvalidInput,
     ManualClock,
     NoteAdded,
     NotFound,
+    Policy,
     Priority,
     Role,
     RoleAssigned,
     State,
     StoreError,
+    Validated,
     codec,
 )
 from incidentflow.store import InMemoryStore, SQLiteStore, Store, StoredEvent
@@ -64,6 +68,46 @@ def _incident(
 def _saved(store: Store, incident: Incident) -> Incident:
     store.append(incident.id, incident.history, expected_version=0)
     return incident
+
+
+# -- the recorded policy judges every append -------------------------------------------------
+
+
+def _stranger_validates(incident: Incident) -> Validated:
+    """A validation by someone holding no role: the default policy refuses it."""
+    moment = incident.history[-1].recorded_at + timedelta(minutes=1)
+    return Validated(actor="zed", occurred_at=moment, recorded_at=moment, evidence="p95 is 4 s")
+
+
+@pytest.mark.parametrize("batch", ["append", "append_many"])
+def test_a_looser_policy_given_to_append_does_not_bend_the_recorded_one(
+    store: Store, batch: str
+) -> None:
+    """An append judged under a permissive policy is still refused by the recorded policy."""
+    incident = _saved(store, _incident())
+    before = store.events("INC-1")
+    event = _stranger_validates(incident)
+    permissive = Policy.permissive()
+    if batch == "append":
+        with pytest.raises(InvalidHistory) as raised:
+            store.append("INC-1", [event], expected_version=3, policy=permissive)
+    else:
+        with pytest.raises(InvalidHistory) as raised:
+            store.append_many([("INC-1", [event], 3)], policy=permissive)
+    assert (False, 4) == (raised.value.stored, raised.value.version)
+    assert "authorized" in raised.value.rules
+    assert before == store.events("INC-1")
+
+
+def test_the_policy_given_to_append_judges_a_history_that_records_none(store: Store) -> None:
+    """A legacy history (its declaration records no policy) is judged under ``policy=``."""
+    incident = _incident()
+    legacy = [evolve(incident.history[0], policy=None), *incident.history[1:]]
+    store.append("INC-1", legacy, expected_version=0)
+    event = _stranger_validates(incident)
+    with pytest.raises(InvalidHistory):
+        store.append("INC-1", [event], expected_version=3)
+    assert 4 == store.append("INC-1", [event], expected_version=3, policy=Policy.permissive())
 
 
 # -- append and versions -------------------------------------------------------------------
