@@ -153,6 +153,35 @@ def test_wrong_expected_version_conflicts_and_writes_nothing(store: Store, expec
         assert "reload" in str(error)
 
 
+def test_a_writer_racing_the_rules_check_is_a_conflict_not_a_broken_history(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer appending while the rules are checked is a Conflict, never InvalidHistory.
+
+    Ours is stamped before theirs: judged after their event, it would break stamps_in_order.
+    """
+    incident = _incident()
+    store.append("INC-1", incident.history, expected_version=0)
+    other = Incident.replay(incident.history, clock=ManualClock(START + timedelta(minutes=9)))
+    ours = incident.note("ours, stamped first", actor="ana")
+    theirs = other.note("theirs, stamped later, committed first", actor="ana")
+    read = store.events
+    raced: list[Event] = []
+
+    def racing(incident_id: str) -> list[Event]:
+        if not raced:  # the other writer commits once, between our head read and our replay
+            raced.append(theirs)
+            store.append(incident_id, [theirs], expected_version=3)
+        return read(incident_id)
+
+    monkeypatch.setattr(store, "events", racing)
+    store.__dict__.pop("_replayed_cache", None)  # check from the stored history, not a cache
+    with pytest.raises(Conflict) as caught:
+        store.append("INC-1", [ours], expected_version=3)
+    assert (3, 4) == (caught.value.expected, caught.value.actual)
+    assert [*incident.history[:3], theirs] == read("INC-1")
+
+
 def test_conflict_on_an_unknown_incident_reports_version_zero(store: Store) -> None:
     """Appending at version 2 to an unknown incident conflicts with actual version 0."""
     incident = _incident()

@@ -178,15 +178,19 @@ def run(handler: str, options: Options) -> int:
     else:
         assert command is not None
         issued = command
+        noted = handler == "adopt-policy"  # there, --policy is the policy to adopt
 
         def issue() -> tuple[Incident, Event]:
+            nonlocal noted
             # Opened afresh on each try: a busy database can refuse the opening too.
             with open_store(options.db, timeout=LOCK_WAIT, chain_key=options.chain_key) as store:
-                return _issue(store, issued, options, actor, at)
+                loaded = store.load(args.incident, policy=policy)
+                if not noted:  # once, before the command runs, so a refusal carries it too
+                    note_policy(options, [loaded])
+                    noted = True
+                return _issue(store, loaded, issued, options, actor, at)
 
         incident, event = _retrying(issue)
-        if handler != "adopt-policy":
-            note_policy(options, [incident])
     _print(options, incident, event)
     return EXIT_OK
 
@@ -222,22 +226,20 @@ def _retrying(attempt: Callable[[], T]) -> T:
 
 def _issue(
     store: Store,
+    incident: Incident,
     command: Command,
     options: Options,
     actor: str,
     at: datetime | None,
 ) -> tuple[Incident, Event]:
-    """Load, issue, append at the loaded version (a conflict raises, to be retried).
+    """Issue the command on the loaded incident and append it at the loaded version.
 
-    The incident runs under the policy it records; ``--policy`` is for legacy histories (and,
-    for ``adopt-policy``, the policy to adopt), so a different one is only noted on stderr.
+    A conflict raises, to be retried.  The incident runs under the policy it records;
+    ``--policy`` is for legacy histories (and, for ``adopt-policy``, the policy to adopt).
     """
-    incident_id = options.args.incident
-    policy = options.policy
-    incident = store.load(incident_id, policy=policy)
     version = incident.version
     event = command(incident, options.args, actor, at)
-    store.append(incident_id, [event], expected_version=version, policy=policy)
+    store.append(options.args.incident, [event], expected_version=version, policy=options.policy)
     return incident, event
 
 

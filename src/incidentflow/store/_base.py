@@ -371,7 +371,9 @@ class Store(abc.ABC):
                         stored=False,
                     ) from exc
         else:
-            prefix = self.events(incident_id) if expected else []
+            # Only the prefix the writer read: another writer may have appended since the
+            # head was read, which the append itself reports as a Conflict.
+            prefix = self.events(incident_id)[:expected] if expected else []
             try:
                 incident = Incident.replay([*prefix, *batch.events], policy=policy)
             except ReplayError as exc:
