@@ -73,8 +73,8 @@ def _demo_store(directory: Path) -> Path:
 def _warm(commands: list[list[str]], db: Path) -> None:
     """Run the commands once as root on a copy, so every module they import is loaded.
 
-    (The interpreter may live where ``nobody`` cannot read, e.g. under /root; the child then
-    finds in memory every module the commands need.)
+    (The interpreter and its packages may live where ``nobody`` cannot read, e.g. under /root
+    or a private temporary directory; the child then finds in memory what the commands need.)
     """
     with tempfile.TemporaryDirectory() as directory:
         copy = Path(directory) / "copy.db"
@@ -89,13 +89,15 @@ def _warm(commands: list[list[str]], db: Path) -> None:
 
 def _as_nobody(commands: list[list[str]], db: Path) -> list[tuple[int, str]]:
     """Run each command in a child that is ``nobody``; the exit codes and stderr."""
-    _warm(commands, db)
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child; coverage follows the parent
         code = 1
         try:
             os.close(read)
+            # Warmed in the child itself, still root: libraries that drop their caches at a
+            # fork (matplotlib's fonts) then keep open what nobody could not open.
+            _warm(commands, db)
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
