@@ -319,6 +319,17 @@ def test_dismiss_is_only_from_declared(clock: ManualClock) -> None:
     assert refusal.unmet[0].detail == "dismiss leads from declared, not from mitigating"
 
 
+def test_only_reopening_clears_recovery(clock: ManualClock) -> None:
+    """Recovery verified while mitigating stays in yellow and green; only a reopen clears it."""
+    incident = yellow_p1(clock)
+    verified = incident.recovery
+    assert verified is not None
+    incident.verify_customer("acme", "works", actor="cy")
+    incident.announce_green("green", actor="ana")
+    assert (State.GREEN, verified) == (incident.state, incident.recovery)
+    assert verified == Incident.replay(list(incident.history)).recovery
+
+
 def test_reopen_clears_recovery(clock: ManualClock) -> None:
     """Reopening yellow → mitigating clears recovery; yellow needs a new verify_recovery."""
     incident = yellow_p1(clock)

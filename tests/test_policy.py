@@ -13,6 +13,7 @@ from hypothesis import given
 
 from incidentflow import (
     DEFAULT_POLICY,
+    ActionKind,
     ChangeOutcome,
     CommandRefused,
     Incident,
@@ -23,6 +24,7 @@ from incidentflow import (
     PolicyAdopted,
     PolicyError,
     Priority,
+    PriorityRules,
     ReplayError,
     Role,
     State,
@@ -633,3 +635,140 @@ def test_post_mortem_within_must_be_positive() -> None:
         for bad in (timedelta(0), timedelta(days=-1)):
             with pytest.raises(PolicyError, match=f"{name} must be a positive duration"):
                 attrs.evolve(rules, **{name: bad})
+
+
+# -- boundaries pinned one by one ------------------------------------------------------------
+
+
+def _mitigating(clock: ManualClock, policy: Policy = DEFAULT_POLICY) -> Incident:
+    """A P1 staffed (ana Lead, bo IC, cy Communicator, di Recorder) and mitigating."""
+    incident = _staffed(policy, clock)
+    incident.mitigate("go", actor="ana")
+    return incident
+
+
+def test_releasing_an_ic_is_not_held_up_by_another_ics_experiment(clock: ManualClock) -> None:
+    """experiments_owned counts only the releaser's own experiments, not another IC's."""
+    incident = _mitigating(clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "eli", actor="ana")
+    incident.start_experiment(
+        hypothesis="h", action="a", expected="e", component="db", owner="eli", actor="eli"
+    )
+    incident.release(Role.INCIDENT_COMMANDER, "bo", actor="bo")
+    assert ("eli",) == incident.holders(Role.INCIDENT_COMMANDER)
+
+
+def test_releasing_another_role_is_not_held_up_by_ones_experiment(clock: ManualClock) -> None:
+    """experiments_owned is about the IC role: an IC owning an experiment may drop another role."""
+    incident = _mitigating(clock, Policy.permissive())
+    incident.release(Role.COMMUNICATOR, "cy", actor="cy")
+    incident.assign(Role.COMMUNICATOR, "bo", actor="ana")
+    incident.start_experiment(
+        hypothesis="h", action="a", expected="e", component="db", owner="bo", actor="bo"
+    )
+    incident.release(Role.COMMUNICATOR, "bo", actor="bo")
+    assert {Role.INCIDENT_COMMANDER} == incident.roles_of("bo")
+
+
+def test_releasing_a_role_one_does_not_hold_is_not_ones_own(clock: ManualClock) -> None:
+    """A stranger naming themself as the holder is refused as unauthorized, not only holds_role."""
+    incident = _mitigating(clock)
+    refusal = refused(
+        incident, lambda: incident.release(Role.INCIDENT_COMMANDER, "zed", actor="zed")
+    )
+    assert ("authorized", "holds_role") == refusal.rules
+
+
+def test_releasing_another_holder_is_not_ones_own(clock: ManualClock) -> None:
+    """An IC may not release a fellow IC where the table gives release to the Lead alone."""
+    policy = Policy.from_toml('[authorization]\nrelease = ["lead"]')
+    incident = _mitigating(clock, policy)
+    incident.assign(Role.INCIDENT_COMMANDER, "eli", actor="ana")
+    refusal = refused(
+        incident, lambda: incident.release(Role.INCIDENT_COMMANDER, "eli", actor="bo")
+    )
+    assert ("authorized",) == refusal.rules
+    incident.release(Role.INCIDENT_COMMANDER, "eli", actor="eli")
+    assert ("bo",) == incident.holders(Role.INCIDENT_COMMANDER)
+
+
+def test_a_stranger_may_not_open_tech_debt(clock: ManualClock) -> None:
+    """open_debt belongs to the Lead, the IC and the Recorder: a stranger is not authorized."""
+    incident = _mitigating(clock)
+    refusal = refused(incident, lambda: incident.open_debt("pinned", actor="eli"))
+    assert isinstance(refusal, NotAuthorized)
+    assert ("authorized",) == refusal.rules
+    assert "D1" == incident.open_debt("pinned", actor="di").debt_id
+
+
+def test_tech_debt_may_be_opened_while_yellow(clock: ManualClock) -> None:
+    """open_debt is allowed while yellow (clean-up found after resolving still counts)."""
+    incident = _mitigating(clock)
+    incident.verify_recovery("fine", actor="bo")
+    incident.announce_yellow("yellow", actor="ana")
+    incident.open_debt("pinned", actor="di")
+    assert ["D1"] == [d.id for d in incident.tech_debt.values() if d.open]
+
+
+def test_updates_and_the_post_mortem_may_be_issued_while_green(clock: ManualClock) -> None:
+    """post_update and schedule_post_mortem are allowed in green, before the report."""
+    incident = _mitigating(clock)
+    incident.verify_recovery("fine", actor="bo")
+    incident.announce_yellow("yellow", actor="ana")
+    incident.verify_customer("acme", "works", actor="cy")
+    incident.announce_green("green", actor="ana")
+    incident.post_update("all green", actor="cy")
+    incident.schedule_post_mortem(START + timedelta(days=1), ["ana", "bo", "cy", "di"], actor="cy")
+    assert (State.GREEN, 1) == (incident.state, len(incident.updates))
+    assert incident.post_mortem is not None
+
+
+def test_duplicate_debt_and_action_ids_are_refused(clock: ManualClock) -> None:
+    """unique_id holds for tech-debt items and action items, as for experiments and changes."""
+    incident = _mitigating(clock)
+    incident.open_debt("pinned", actor="di", debt_id="D7")
+    incident.add_action(
+        "fix", owner="bo", due_at=START + timedelta(days=7), kind=ActionKind.CORRECTIVE, actor="di"
+    )
+    debt = refused(incident, lambda: incident.open_debt("again", actor="di", debt_id="D7"))
+    action = refused(
+        incident,
+        lambda: incident.add_action(
+            "again",
+            owner="bo",
+            due_at=START + timedelta(days=7),
+            kind=ActionKind.CORRECTIVE,
+            actor="di",
+            action_id="A1",
+        ),
+    )
+    assert (("unique_id",), ("unique_id",)) == (debt.rules, action.rules)
+
+
+def test_an_event_at_exactly_the_start_is_not_before_it(clock: ManualClock) -> None:
+    """not_before_start is strict: something that happened at the very start is accepted."""
+    incident = Incident.declare(
+        "INC-1", "t", Priority.P3, actor="ana", at=START - timedelta(hours=1), clock=clock
+    )
+    note = incident.note("it began here", actor="ana", at=incident.began_at)
+    assert incident.began_at == note.occurred_at
+
+
+def test_policy_and_priority_rules_take_keywords_only() -> None:
+    """Policy and PriorityRules refuse positional arguments (their fields may be reordered)."""
+    with pytest.raises(TypeError):
+        Policy("positional")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        PriorityRules(MAJOR_LINKS, ALL_ROLES, timedelta(minutes=30))  # type: ignore[misc]
+
+
+def test_priority_rules_defaults() -> None:
+    """Left out, customer verification is asked, every role invited, post-mortem within 5 days."""
+    rules = PriorityRules(
+        required_links=MAJOR_LINKS, required_roles=IC, update_every=timedelta(minutes=30)
+    )
+    assert (True, ALL_ROLES, timedelta(days=5)) == (
+        rules.customer_verification,
+        rules.invite_roles,
+        rules.post_mortem_within,
+    )
