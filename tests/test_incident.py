@@ -330,6 +330,19 @@ def test_only_reopening_clears_recovery(clock: ManualClock) -> None:
     assert verified == Incident.replay(list(incident.history)).recovery
 
 
+def test_notes_updates_and_factors_are_kept_in_order(clock: ManualClock) -> None:
+    """Each note, stakeholder update and contributing factor is kept, in the order recorded."""
+    incident = mitigating_p1(clock)
+    notes = [incident.note(text, actor="di") for text in ("restarted db-1", "errors down")]
+    updates = [incident.post_update(text, actor="cy") for text in ("mitigating", "still")]
+    factors = [incident.add_factor(text, actor="di") for text in ("no alert", "expired token")]
+    assert (tuple(notes), tuple(updates), tuple(factors)) == (
+        incident.notes,
+        incident.updates,
+        incident.factors,
+    )
+
+
 def test_reopen_clears_recovery(clock: ManualClock) -> None:
     """Reopening yellow → mitigating clears recovery; yellow needs a new verify_recovery."""
     incident = yellow_p1(clock)

@@ -22,6 +22,10 @@ def is_adult(age, seen):
         raise ValueError(age)
     seen.append(age)
     return age >= LIMITS["adult"] and True
+
+
+def known(kind):
+    return kind in ("adult", "senior")
 '''
 
 # What the runner must make of TINY: (line, operator, original, mutated), in source order.
@@ -46,6 +50,10 @@ EXPECTED = [
     (11, ">= -> <", 'age >= LIMITS["adult"]', '((age) < (LIMITS["adult"]))'),
     (11, ">= -> >", 'age >= LIMITS["adult"]', '((age) > (LIMITS["adult"]))'),
     (11, "flip constant", "True", "False"),
+    (15, "drop return", 'return kind in ("adult", "senior")', "(dropped)"),
+    (15, "in -> not in", 'kind in ("adult", "senior")', '((kind) not in (("adult", "senior")))'),
+    (15, "drop entry", '"adult"', "(entry dropped)"),
+    (15, "drop entry", '"senior"', "(entry dropped)"),
 ]
 
 # Pins age 18 but never a negative age: "< -> <=" on ``age < 0`` survives, "drop raise" too.
@@ -64,7 +72,8 @@ def test_adults_from_eighteen():
 def mutate() -> ModuleType:
     """The runner, imported from its file (tools/ is not a package)."""
     spec = importlib.util.spec_from_file_location("mutate", TOOL)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["mutate"] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
@@ -123,7 +132,7 @@ def test_the_runner_scores_killed_and_surviving_mutants(
     assert {"< -> <=": "survived", ">= -> >": "killed"} == outcomes
     assert TINY == (tiny / "rules.py").read_text(encoding="utf-8")
     lines = list(mutate.report([score]))
-    assert "rules: 1/2 killed, 50.0% (sample of 2 of 20); 0 equivalent allowed;" in lines[1]
+    assert "rules: 1/2 killed, 50.0% (sample of 2 of 24); 0 equivalent allowed;" in lines[1]
     assert ["rules.py:8: < -> <=", "    original: age < 0", "    mutated:  ((age) <= (0))"] == (
         lines[4:7]
     )

@@ -772,3 +772,40 @@ def test_priority_rules_defaults() -> None:
         rules.invite_roles,
         rules.post_mortem_within,
     )
+
+
+def test_whys_depth_runs_from_one_to_the_maximum_inclusive() -> None:
+    """A Five Whys depth of 1 and of MAX_WHYS_DEPTH (50) are policies; 0 and 51 are not."""
+    assert (1, 50) == (Policy(whys_depth=1).whys_depth, Policy(whys_depth=50).whys_depth)
+    for bad in (0, 51):
+        with pytest.raises(PolicyError, match=f"from 1 to 50, not {bad}$"):
+            Policy(whys_depth=bad)
+
+
+def test_a_bad_whys_depth_is_shown_up_to_six_digits() -> None:
+    """A refused depth below a million is quoted; from a million on it is "a larger number"."""
+    with pytest.raises(PolicyError, match=r"not 999999$"):
+        Policy(whys_depth=999_999)
+    with pytest.raises(PolicyError, match=r"not -999999$"):
+        Policy(whys_depth=-999_999)
+    with pytest.raises(PolicyError, match=r"not a larger number$"):
+        Policy(whys_depth=1_000_000)
+
+
+def test_timing_rules_are_strict_even_beside_a_broken_one(clock: ManualClock) -> None:
+    """Exactly at the start, the last stamp or its own stamp, only the other rule is broken."""
+    began = START - timedelta(hours=1)
+    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", at=began, clock=clock)
+    last = START + timedelta(minutes=5)
+    incident.note("the last event", actor="ana", now=last)
+    earlier = last - timedelta(minutes=1)
+    at_start = refused(incident, lambda: incident.note("x", actor="ana", at=began, now=earlier))
+    own_stamp = refused(incident, lambda: incident.note("x", actor="ana", at=earlier, now=earlier))
+    at_last = refused(
+        incident, lambda: incident.note("x", actor="ana", at=began - timedelta(minutes=1), now=last)
+    )
+    assert (("stamps_in_order",), ("stamps_in_order",), ("not_before_start",)) == (
+        at_start.rules,
+        own_stamp.rules,
+        at_last.rules,
+    )

@@ -290,6 +290,10 @@ class _Finder(ast.NodeVisitor):
 
     def visit_Compare(self, node: ast.Compare) -> None:
         operands = [node.left, *node.comparators]
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn) and isinstance(right, ast.Tuple | ast.List):
+                brackets = ("(", ")") if isinstance(right, ast.Tuple) else ("[", "]")
+                self.drop_elements(right, *brackets, empty="()")
         for i, op in enumerate(node.ops):
             for flipped in _FLIPS.get(type(op), ()):
                 pieces = [f"({self.text(operands[0])})"]
@@ -354,18 +358,29 @@ class _Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Set(self, node: ast.Set) -> None:
-        if len(node.elts) > 1:
-            for i, element in enumerate(node.elts):
-                kept = [_wrapped(self.text(e), e) for j, e in enumerate(node.elts) if j != i]
-                self.add(
-                    node,
-                    "drop entry",
-                    "{" + ", ".join(kept) + "}",
-                    original=self.text(element),
-                    mutated="(entry dropped)",
-                    at=element,
-                )
+        self.drop_elements(node, "{", "}", empty="set()")
         self.generic_visit(node)
+
+    def drop_elements(
+        self, node: ast.Set | ast.Tuple | ast.List, opening: str, closing: str, *, empty: str
+    ) -> None:
+        """Each element of a set, or of a collection a membership test reads, dropped."""
+        for i, element in enumerate(node.elts):
+            kept = [_wrapped(self.text(e), e) for j, e in enumerate(node.elts) if j != i]
+            if not kept:
+                replacement = empty
+            elif len(kept) == 1 and opening == "(":
+                replacement = f"({kept[0]},)"
+            else:
+                replacement = opening + ", ".join(kept) + closing
+            self.add(
+                node,
+                "drop entry",
+                replacement,
+                original=self.text(element),
+                mutated="(entry dropped)",
+                at=element,
+            )
 
 
 def _wrapped(text: str, node: ast.expr) -> str:
