@@ -36,7 +36,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,17 +128,20 @@ class Mutant:
     replacement: str
     original: str  # what a reader sees changed
     mutated: str
+    occurrence: int = 1  # the n-th mutant with this key in its scope, in source order
 
     @property
     def key(self) -> str:
         """How the allow-list names it: ``module:scope:operator:original -> mutated``.
 
-        No line number, so an entry outlives edits elsewhere in the module.
+        No line number, so an entry outlives edits elsewhere in the module; where the same
+        change can be made twice in one scope, the second is marked ``#2``, and so on.
         """
-        return (
+        key = (
             f"{self.module}:{self.scope}:{self.operator}:{_one_line(self.original)} -> "
             f"{_one_line(self.mutated)}"
         )
+        return key if self.occurrence == 1 else f"{key} #{self.occurrence}"
 
     def apply(self, source: str) -> str:
         """The module's source with this mutant in it."""
@@ -407,6 +410,11 @@ def mutants_of(path: Path, *, module: str, shown_as: str) -> list[Mutant]:
     for m in finder.found:
         unique.setdefault((m.start, m.end, m.replacement), m)
     found = sorted(unique.values(), key=lambda m: (m.line, m.start, m.end, m.operator))
+    seen: dict[str, int] = {}
+    for i, m in enumerate(found):
+        seen[m.key] = seen.get(m.key, 0) + 1
+        if seen[m.key] > 1:
+            found[i] = replace(m, occurrence=seen[m.key])
     for m in found:
         ast.parse(m.apply(source))  # every mutant is valid Python, or the finder is wrong
     return found
@@ -583,6 +591,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the seed drawing the sample")
     parser.add_argument("--hypothesis-seed", type=int, default=0, help="passed to pytest")
     parser.add_argument("--timeout", type=float, help="seconds per mutant (default: 3 x baseline)")
+    parser.add_argument(
+        "--match",
+        action="append",
+        metavar="TEXT",
+        help="only the mutants whose allow-list key contains TEXT (repeatable)",
+    )
     parser.add_argument("--list", action="store_true", help="list the mutants; run nothing")
     parser.add_argument(
         "--equivalents", type=Path, default=EQUIVALENTS, help="the allow-list of equivalents"
@@ -601,6 +615,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = package / f"{module}.py"
         shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         every = mutants_of(path, module=module, shown_as=shown)
+        if args.match:
+            every = [m for m in every if any(text in m.key for text in args.match)]
         kept = [m for m in every if m.key not in equivalents]
         chosen = kept
         if args.sample is not None and args.sample < len(kept):
@@ -611,10 +627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list:
             for m in every:
                 mark = "equivalent " if m.key in equivalents else ""
-                print(
-                    f"{m.path}:{m.line}: {mark}{m.operator}: {_one_line(m.original)} -> "
-                    f"{_one_line(m.mutated)}"
-                )
+                print(f"{m.path}:{m.line}: {mark}{m.key}")
             continue
         tests = args.tests or TARGETS[module]
         scores.append(
