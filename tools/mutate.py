@@ -315,8 +315,10 @@ class _Finder(ast.NodeVisitor):
         if isinstance(value, bool):
             self.add(node, "flip constant", repr(not value))
         elif isinstance(value, int):
-            self.add(node, "constant + 1", repr(value + 1))
-            self.add(node, "constant - 1", repr(value - 1))
+            hexadecimal = self.text(node).lower().startswith("0x")
+            for operator, changed in (("constant + 1", value + 1), ("constant - 1", value - 1)):
+                shown = f"0x{changed:04X}" if hexadecimal and changed >= 0 else repr(changed)
+                self.add(node, operator, shown)
 
     def drop(self, node: ast.stmt, operator: str) -> None:
         self.add(node, operator, "pass", mutated="(dropped)")
