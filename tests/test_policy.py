@@ -29,6 +29,7 @@ from incidentflow import (
     Role,
     State,
     StateChanged,
+    Unmet,
     Verdict,
 )
 from incidentflow import incident as incident_module
@@ -809,3 +810,15 @@ def test_timing_rules_are_strict_even_beside_a_broken_one(clock: ManualClock) ->
         own_stamp.rules,
         at_last.rules,
     )
+
+
+def test_green_waiting_on_tech_debt_names_only_the_open_items(clock: ManualClock) -> None:
+    """tech_debt_closed explains itself with the items still open, not the ones cleaned up."""
+    incident = _mitigating(clock)
+    for debt in ("D1", "D2", "D3"):
+        incident.open_debt("pinned", actor="di", debt_id=debt)
+    incident.close_debt("D2", actor="di")
+    incident.verify_recovery("fine", actor="bo")
+    incident.announce_yellow("yellow", actor="ana")
+    incident.verify_customer("acme", "works", actor="cy")
+    assert (Unmet("tech_debt_closed", "still open: D1, D3"),) == incident.unmet(State.GREEN)
