@@ -724,9 +724,17 @@ def test_updates_and_the_post_mortem_may_be_issued_while_green(clock: ManualCloc
     assert incident.post_mortem is not None
 
 
-def test_duplicate_debt_and_action_ids_are_refused(clock: ManualClock) -> None:
-    """unique_id holds for tech-debt items and action items, as for experiments and changes."""
+def test_duplicate_change_debt_and_action_ids_are_refused(clock: ManualClock) -> None:
+    """unique_id holds for manual changes, tech-debt items and action items, as for experiments."""
     incident = _mitigating(clock)
+    incident.log_change(what="restart", where="db-1", revert="n/a", actor="bo", change_id="C7")
+    change = refused(
+        incident,
+        lambda: incident.log_change(
+            what="again", where="db-1", revert="n/a", actor="bo", change_id="C7"
+        ),
+    )
+    assert ("unique_id",) == change.rules
     incident.open_debt("pinned", actor="di", debt_id="D7")
     incident.add_action(
         "fix", owner="bo", due_at=START + timedelta(days=7), kind=ActionKind.CORRECTIVE, actor="di"
