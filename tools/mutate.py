@@ -75,6 +75,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/test_exploration.py",
     ),
     "_admission": (
+        "tests/test_admission.py",
         "tests/test_identities.py",
         "tests/test_clock.py",
         "tests/test_store.py",
