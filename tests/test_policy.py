@@ -830,3 +830,18 @@ def test_green_waiting_on_tech_debt_names_only_the_open_items(clock: ManualClock
     incident.announce_yellow("yellow", actor="ana")
     incident.verify_customer("acme", "works", actor="cy")
     assert (Unmet("tech_debt_closed", "still open: D1, D3"),) == incident.unmet(State.GREEN)
+
+
+def test_permissive_asks_a_ticket_an_ic_and_invites_the_ic() -> None:
+    """The permissive preset: a ticket, an IC, the IC invited; cadences and deadlines as default."""
+    for priority in Priority:
+        rules = Policy.permissive().rules_for(priority)
+        assert (
+            attrs.evolve(
+                DEFAULT_POLICY.rules_for(priority),
+                required_links=frozenset({LinkKind.TICKET}),
+                required_roles=IC,
+                invite_roles=IC,
+            )
+            == rules
+        )
