@@ -10,7 +10,8 @@ Every command is offered both to the library and to the independent model of
 ``tests/model.py``; they must agree on acceptance, on the exact list of unmet rules and on the
 exception class, and a refused command must leave the incident exactly as it was.  Every reached
 state is checked against the model's picture and every invariant, and compared with a replay of
-its own history.
+its own history.  A second search (:data:`TWO_ICS`) does the same with two Incident Commanders
+running experiments, releasing and handing off the role while the other's experiments run.
 
 Why deduplicating states keeps the search exhaustive.  Two incidents with the same fingerprint
 (:func:`fingerprint`) have the same future: every rule of the policy reads only the state, the
@@ -110,16 +111,22 @@ def _link(kind: LinkKind) -> Build:
     )
 
 
-def _experiment(experiment_id: str, owner: str, *, by: str) -> Build:
+def _experiment(experiment_id: str, owner: str, *, by: str, component: str = "db") -> Build:
     return lambda m: ev.ExperimentStarted(
         actor=by,
         experiment_id=experiment_id,
         hypothesis="the token expired",
         action="refresh the token",
         expected="connections succeed",
-        component="db",
+        component=component,
         owner=owner,
         **_next(m),
+    )
+
+
+def _conclude(experiment_id: str, *, by: str) -> Build:
+    return lambda m: ev.ExperimentConcluded(
+        actor=by, experiment_id=experiment_id, observed="ok", verdict=Verdict.CONFIRMED, **_next(m)
     )
 
 
@@ -181,9 +188,11 @@ def _onwards(model: Model) -> State:
     return _HAPPY_PATH.get(model.state, State.MITIGATING)
 
 
+Alphabet = dict[str, tuple[Build, ...]]
+
 # Roles meant for: ana the Lead, bo the IC, cy the Communicator, di the Recorder; eli never
 # holds one for long.  A command with several steps is one abstract command (all or nothing).
-ALPHABET: dict[str, tuple[Build, ...]] = {
+ALPHABET: Alphabet = {
     "assign Lead to ana, by ana": (_assign(Role.LEAD, "ana", by="ana"),),
     "assign IC to bo, by ana": (_assign(IC, "bo", by="ana"),),
     "assign Communicator to cy, by ana": (_assign(Role.COMMUNICATOR, "cy", by="ana"),),
@@ -307,6 +316,41 @@ ALPHABET: dict[str, tuple[Build, ...]] = {
 }
 
 
+# Two Incident Commanders, bo and eli, each running experiments, releasing and handing off the
+# role, while the other's experiments run: the interference between ICs, searched exhaustively.
+# The alphabet stops at what an experiment's life touches (staffing, experiments, the moves up
+# to green and back); the rest of the process is the main alphabet's.
+TWO_ICS: Alphabet = {
+    "assign Lead to ana, by ana": (_assign(Role.LEAD, "ana", by="ana"),),
+    "assign IC to bo, by ana": (_assign(IC, "bo", by="ana"),),
+    "assign IC to eli, by ana": (_assign(IC, "eli", by="ana"),),
+    "assign Communicator to bo, by ana": (_assign(Role.COMMUNICATOR, "bo", by="ana"),),
+    "assign Recorder to di, by ana": ALPHABET["assign Recorder to di, by ana"],
+    "release IC bo, by bo": (_release(IC, "bo", by="bo"),),
+    "release IC eli, by eli": (_release(IC, "eli", by="eli"),),
+    "release IC eli, by bo": (_release(IC, "eli", by="bo"),),
+    "release Communicator bo, by bo": (_release(Role.COMMUNICATOR, "bo", by="bo"),),
+    "IC bo hands off to eli, by bo": (_hand_off(IC, "bo", "eli", by="bo"),),
+    "IC eli hands off to bo, by eli": (_hand_off(IC, "eli", "bo", by="eli"),),
+    "start experiment E1 on db, owned by bo, by bo": (_experiment("E1", "bo", by="bo"),),
+    "start experiment E2 on api, owned by eli, by eli": (
+        _experiment("E2", "eli", by="eli", component="api"),
+    ),
+    "start experiment E3 on db, owned by eli, by bo": (_experiment("E3", "eli", by="bo"),),
+    **{
+        f"conclude experiment {key}, by {actor}": (_conclude(key, by=actor),)
+        for key, actor in (("E1", "eli"), ("E2", "bo"), ("E3", "ana"))
+    },
+    "validate, by ana": ALPHABET["validate, by ana"],
+    "link ticket, war room and announcement": ALPHABET["link ticket, war room and announcement"],
+    "verify recovery, by eli": (
+        lambda m: ev.RecoveryVerified(actor="eli", evidence="graphs", **_next(m)),
+    ),
+    "move on along the runbook, by ana": ALPHABET["move on along the runbook, by ana"],
+    "reopen (move to mitigating), by ana": ALPHABET["reopen (move to mitigating), by ana"],
+}
+
+
 def fingerprint(picture: Picture) -> Picture:
     """The picture without what no rule reads: finished experiments' owners, whys past five."""
     return dataclasses.replace(
@@ -422,10 +466,9 @@ def _offer(
 
 
 def _run(
-    name: str, work: Incident, model: Model, coverage: Coverage
+    steps: tuple[Build, ...], work: Incident, model: Model, coverage: Coverage
 ) -> tuple[Model | None, tuple[str, ...]]:
-    """Offer the steps of abstract command ``name``: the model after it, or the refusal's rules."""
-    steps = ALPHABET[name]
+    """Offer the steps of one abstract command: the model after it, or the refusal's rules."""
     first = steps[0](model)
     rules = _offer(work, model, first, coverage)
     if rules is not None:
@@ -434,7 +477,7 @@ def _run(
     after.apply(first)
     for build in steps[1:]:
         event = build(after)
-        assert _offer(work, after, event, coverage) is None, f"{name} was only partly accepted"
+        assert _offer(work, after, event, coverage) is None, f"{steps} was only partly accepted"
         after.apply(event)
     return after, ()
 
@@ -447,7 +490,7 @@ def _check_state(incident: Incident, model: Model, coverage: Coverage) -> None:
 
 
 def _expand(
-    incident: Incident, model: Model, coverage: Coverage
+    incident: Incident, model: Model, coverage: Coverage, alphabet: Alphabet
 ) -> Iterator[tuple[Incident, Model, Picture]]:
     """Try every command on ``incident``: yield each accepted one's result and fingerprint.
 
@@ -455,9 +498,9 @@ def _expand(
     """
     outcomes: list[Outcome] = []
     work = _fork(incident)
-    for name in ALPHABET:
+    for name, steps in alphabet.items():
         coverage.transitions += 1
-        after, rules = _run(name, work, model, coverage)
+        after, rules = _run(steps, work, model, coverage)
         if after is None:
             assert work == incident, f"a refused {name} left a trace"
             outcomes.append(("refused", tuple(sorted(rules))))
@@ -470,8 +513,8 @@ def _expand(
     coverage.outcomes[fingerprint(model.observe())] = tuple(outcomes)
 
 
-def explore(priorities: Iterable[Priority]) -> Coverage:
-    """Search every sequence of :data:`ALPHABET` from a fresh incident of each priority."""
+def explore(priorities: Iterable[Priority], alphabet: Alphabet = ALPHABET) -> Coverage:
+    """Search every sequence of ``alphabet`` from a fresh incident of each priority."""
     started = time.perf_counter()
     coverage = Coverage()
     queue: deque[tuple[Incident, Model, int]] = deque()
@@ -490,7 +533,7 @@ def explore(priorities: Iterable[Priority]) -> Coverage:
         incident, model, depth = queue.popleft()
         _check_state(incident, model, coverage)
         coverage.depth = max(coverage.depth, depth)
-        for child, after, key in _expand(incident, model, coverage):
+        for child, after, key in _expand(incident, model, coverage, alphabet):
             if key not in coverage.seen:
                 coverage.seen.add(key)
                 queue.append((child, after, depth + 1))
@@ -502,7 +545,7 @@ def explore(priorities: Iterable[Priority]) -> Coverage:
     for child, after in duplicates:
         _check_state(child, after, scratch)
         key = fingerprint(after.observe())
-        signature = tuple(_expand(child, after, scratch))
+        signature = tuple(_expand(child, after, scratch, alphabet))
         assert len(signature) == sum(1 for kind, _ in coverage.outcomes[key] if kind == "accepted")
         assert coverage.outcomes[key] == scratch.outcomes[key], "same fingerprint, other future"
     coverage.duplicates_checked = len(duplicates)
@@ -599,3 +642,59 @@ def test_a_fresh_p3_incident_is_explored_too(coverage: Coverage) -> None:
     ]
     assert p3_done
     assert any(not key.customer_verified for key in p3_done)
+
+
+@pytest.fixture(scope="module")
+def two_ics() -> Coverage:
+    """The search with two Incident Commanders, from a fresh P1 incident and a fresh P3 one."""
+    found = explore([Priority.P1, Priority.P3], TWO_ICS)
+    print(f"\nexploration with two ICs: {found.summary()}")
+    return found
+
+
+def _outcomes(coverage: Coverage, command: str) -> Iterator[tuple[Picture, Outcome]]:
+    """Each explored state with the outcome ``command`` (of TWO_ICS) had there."""
+    at = list(TWO_ICS).index(command)
+    for key, outcomes in coverage.outcomes.items():
+        yield key, outcomes[at]
+
+
+def _runs(key: Picture, owner: str) -> bool:
+    """Whether an experiment owned by ``owner`` is running in state ``key``."""
+    return any(running and who == owner for _, _, who, running in key.experiments)
+
+
+def test_two_ics_library_and_model_agree_everywhere(two_ics: Coverage) -> None:
+    """With two ICs the search ran to the end, library and model agreeing at every state."""
+    assert two_ics.distinct_states == len(two_ics.outcomes) > 1000
+    assert two_ics.transitions == two_ics.distinct_states * len(TWO_ICS)
+    assert two_ics.duplicates_checked > 10
+    assert {"experiments_owned", "component_free", "owner_is_commander"} <= two_ics.rules
+
+
+def test_an_ic_leaves_while_the_other_ics_experiment_runs(two_ics: Coverage) -> None:
+    """Somewhere bo releases the IC role while eli's experiment runs, and it is accepted."""
+    assert any(
+        kind == "accepted" and _runs(key, "eli") and not _runs(key, "bo")
+        for key, (kind, _) in _outcomes(two_ics, "release IC bo, by bo")
+    )
+
+
+def test_an_ic_with_experiments_may_drop_another_role(two_ics: Coverage) -> None:
+    """Somewhere bo, owning a running experiment, releases the Communicator role, accepted."""
+    assert any(
+        kind == "accepted" and _runs(key, "bo")
+        for key, (kind, _) in _outcomes(two_ics, "release Communicator bo, by bo")
+    )
+
+
+def test_releasing_the_other_ic_is_refused_while_their_experiment_runs(
+    two_ics: Coverage,
+) -> None:
+    """bo releasing eli is refused exactly when eli owns a running experiment (and is not last)."""
+    seen = {
+        (_runs(key, "eli"), kind, outcome if kind == "refused" else ())
+        for key, (kind, outcome) in _outcomes(two_ics, "release IC eli, by bo")
+        if {"bo", "eli"} <= dict(key.roles)[IC]
+    }
+    assert {(True, "refused", ("experiments_owned",)), (False, "accepted", ())} == seen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -261,3 +262,54 @@ def test_two_invitees_that_are_one_name_in_nfc_are_refused() -> None:
         incident.schedule_post_mortem(
             START + timedelta(days=1), ["Jos\u00e9", "Jose\u0301"], actor="ana"
         )
+
+
+# Characters of visible categories (letters, marks, symbols) that print as nothing, by their
+# Unicode names; and the visible characters next to them, which must stay accepted.
+BLANK_BY_NAME = [
+    "COMBINING GRAPHEME JOINER",
+    "HANGUL CHOSEONG FILLER",
+    "HANGUL JUNGSEONG FILLER",
+    "KHMER VOWEL INHERENT AQ",
+    "KHMER VOWEL INHERENT AA",
+    "MONGOLIAN FREE VARIATION SELECTOR ONE",
+    "MONGOLIAN FREE VARIATION SELECTOR TWO",
+    "MONGOLIAN FREE VARIATION SELECTOR THREE",
+    "MONGOLIAN FREE VARIATION SELECTOR FOUR",
+    "BRAILLE PATTERN BLANK",
+    "HANGUL FILLER",
+    "HALFWIDTH HANGUL FILLER",
+    *(f"VARIATION SELECTOR-{n}" for n in range(1, 257)),
+]
+VISIBLE_NEIGHBOURS = [
+    "COMBINING UPWARDS ARROW BELOW",
+    "COMBINING RIGHT ARROWHEAD ABOVE",
+    "HANGUL CHOSEONG TIKEUT-RIEUL",
+    "HANGUL JUNGSEONG A",
+    "KHMER INDEPENDENT VOWEL QAU",
+    "KHMER VOWEL SIGN AA",
+    "MONGOLIAN NIRUGU",
+    "MONGOLIAN DIGIT ZERO",
+    "LONG RIGHTWARDS SQUIGGLE ARROW",
+    "BRAILLE PATTERN DOTS-1",
+    "HANGUL LETTER I",
+    "HANGUL LETTER SSANGNIEUN",
+    "HALFWIDTH KATAKANA SEMI-VOICED SOUND MARK",
+    "HALFWIDTH HANGUL LETTER KIYEOK",
+    "ARABIC LIGATURE AZZA WA JALL",
+    "PRESENTATION FORM FOR VERTICAL COMMA",
+]
+
+
+def test_every_blank_letter_mark_and_symbol_is_invisible() -> None:
+    """Fillers, inherent vowels, variation selectors and the Braille blank print as nothing."""
+    shown = [name for name in BLANK_BY_NAME if not is_invisible(unicodedata.lookup(name))]
+    assert [] == shown
+
+
+def test_the_characters_next_to_the_blank_ones_are_visible() -> None:
+    """The neighbours of each blank character print, so a name may hold them."""
+    hidden = [name for name in VISIBLE_NEIGHBOURS if is_invisible(unicodedata.lookup(name))]
+    assert [] == hidden
+    name = "".join(unicodedata.lookup(n) for n in VISIBLE_NEIGHBOURS[:3])
+    assert unicodedata.normalize("NFC", "a" + name) == require_identity("a" + name, "actor")

@@ -319,6 +319,30 @@ def test_dismiss_is_only_from_declared(clock: ManualClock) -> None:
     assert refusal.unmet[0].detail == "dismiss leads from declared, not from mitigating"
 
 
+def test_only_reopening_clears_recovery(clock: ManualClock) -> None:
+    """Recovery verified while mitigating stays in yellow and green; only a reopen clears it."""
+    incident = yellow_p1(clock)
+    verified = incident.recovery
+    assert verified is not None
+    incident.verify_customer("acme", "works", actor="cy")
+    incident.announce_green("green", actor="ana")
+    assert (State.GREEN, verified) == (incident.state, incident.recovery)
+    assert verified == Incident.replay(list(incident.history)).recovery
+
+
+def test_notes_updates_and_factors_are_kept_in_order(clock: ManualClock) -> None:
+    """Each note, stakeholder update and contributing factor is kept, in the order recorded."""
+    incident = mitigating_p1(clock)
+    notes = [incident.note(text, actor="di") for text in ("restarted db-1", "errors down")]
+    updates = [incident.post_update(text, actor="cy") for text in ("mitigating", "still")]
+    factors = [incident.add_factor(text, actor="di") for text in ("no alert", "expired token")]
+    assert (tuple(notes), tuple(updates), tuple(factors)) == (
+        incident.notes,
+        incident.updates,
+        incident.factors,
+    )
+
+
 def test_reopen_clears_recovery(clock: ManualClock) -> None:
     """Reopening yellow → mitigating clears recovery; yellow needs a new verify_recovery."""
     incident = yellow_p1(clock)

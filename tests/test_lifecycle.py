@@ -277,3 +277,10 @@ def test_incidents_share_one_machine(machine_inits: list[Any], clock: ManualCloc
     assert machine is lifecycle._MACHINE
     assert [] == list(machine.models)
     assert {S.DISMISSED} == {i.state for i in incidents}
+
+
+def test_the_diagram_is_tidied_to_single_blank_lines() -> None:
+    """Tidying drops leading blank lines and keeps one blank line of each run, then ends states."""
+    drawn = "\n  \n---\nLife\n---\n  \n\n  a\n  \n  \n  b\n"
+    expected = "---\ntitle: Life\n---\n\n  a\n\n  b\n  post_mortem --> [*]\n  dismissed --> [*]\n"
+    assert expected == lifecycle._tidy(drawn, "Life")

@@ -380,3 +380,74 @@ def test_due_defaults_to_the_clock_and_refuses_naive_times(clock: ManualClock) -
     assert incident.due() == incident.due(clock.now())
     with pytest.raises(InvalidInput):
         incident.due(datetime(2026, 3, 1, 15, 0))
+
+
+# -- boundaries pinned one by one ------------------------------------------------------------
+
+
+def test_open_tech_debt_is_still_owed_while_yellow(clock: ManualClock) -> None:
+    """Tech debt is owed in yellow too: green waits for it (step 13)."""
+    incident = mitigating_p1(clock)
+    incident.open_debt("hand-issued token", actor="bo")
+    incident.verify_recovery("fine", actor="bo")
+    incident.announce_yellow("yellow", actor="ana")
+    debt = only(incident, "tech_debt", at(14, 10))
+    assert ("close_debt", "clean up tech debt D1: hand-issued token") == (
+        debt.command,
+        debt.description,
+    )
+
+
+def test_the_post_mortem_text_names_its_deadline(clock: ManualClock) -> None:
+    """Green at 15:00 on the 1st under P1 owes the post-mortem "by 2026-03-04 15:00 UTC"."""
+    incident = green_p1(clock)
+    owed = only(incident, "post_mortem", at(16))
+    assert "schedule the post-mortem (step 15) and hold it by 2026-03-04 15:00 UTC" == (
+        owed.description
+    )
+
+
+def test_a_meeting_scheduled_while_green_is_owed_until_held(clock: ManualClock) -> None:
+    """A meeting booked before the report (still green) is owed until its hour, not forgotten."""
+    incident = green_p1(clock)
+    incident.schedule_post_mortem(at(10, day=3), ["ana", "bo", "cy", "di"], actor="cy")
+    assert State.GREEN == incident.state
+    meeting = only(incident, "post_mortem_meeting", at(16))
+    assert (
+        "hold the post-mortem meeting by 2026-03-04 15:00 UTC: scheduled for 2026-03-03 10:00 UTC",
+        at(15, day=4),
+        False,
+    ) == (meeting.description, meeting.due_at, meeting.overdue)
+
+
+def test_a_meeting_at_exactly_the_deadline_is_in_time(clock: ManualClock) -> None:
+    """The deadline is the latest time to hold it: a meeting booked for that minute is not late."""
+    incident = green_p1(clock)
+    incident.schedule_post_mortem(at(15, day=4), ["ana", "bo", "cy", "di"], actor="cy")
+    meeting = only(incident, "post_mortem_meeting", at(16))
+    assert meeting.description.endswith("scheduled for 2026-03-04 15:00 UTC")
+    incident.schedule_post_mortem(at(15, 1, day=4), ["ana", "bo", "cy", "di"], actor="cy")
+    late = only(incident, "post_mortem_meeting", at(16))
+    assert late.description.endswith("scheduled for 2026-03-04 15:01 UTC, after the deadline")
+
+
+def test_an_update_exactly_at_its_due_time_is_not_overdue(clock: ManualClock) -> None:
+    """Overdue means past due: at the due minute itself the update is owed, not overdue."""
+    incident = declared_p1(clock)
+    update = only(incident, "stakeholder_update", at(14, 30))
+    assert (at(14, 30), False) == (update.due_at, update.overdue)
+
+
+def test_obligation_takes_keywords_only_and_defaults_to_no_deadline() -> None:
+    """Obligation refuses positional arguments; left out, due_at is None and overdue False."""
+    with pytest.raises(TypeError):
+        Obligation("report", "INC-1", "d", "start_report", frozenset(), ())  # type: ignore[misc]
+    duty = Obligation(
+        kind="report",
+        incident_id="INC-1",
+        description="d",
+        command="start_report",
+        roles=frozenset(),
+        owners=(),
+    )
+    assert (None, False) == (duty.due_at, duty.overdue)

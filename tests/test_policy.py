@@ -13,6 +13,7 @@ from hypothesis import given
 
 from incidentflow import (
     DEFAULT_POLICY,
+    ActionKind,
     ChangeOutcome,
     CommandRefused,
     Incident,
@@ -23,10 +24,12 @@ from incidentflow import (
     PolicyAdopted,
     PolicyError,
     Priority,
+    PriorityRules,
     ReplayError,
     Role,
     State,
     StateChanged,
+    Unmet,
     Verdict,
 )
 from incidentflow import incident as incident_module
@@ -633,3 +636,212 @@ def test_post_mortem_within_must_be_positive() -> None:
         for bad in (timedelta(0), timedelta(days=-1)):
             with pytest.raises(PolicyError, match=f"{name} must be a positive duration"):
                 attrs.evolve(rules, **{name: bad})
+
+
+# -- boundaries pinned one by one ------------------------------------------------------------
+
+
+def _mitigating(clock: ManualClock, policy: Policy = DEFAULT_POLICY) -> Incident:
+    """A P1 staffed (ana Lead, bo IC, cy Communicator, di Recorder) and mitigating."""
+    incident = _staffed(policy, clock)
+    incident.mitigate("go", actor="ana")
+    return incident
+
+
+def test_releasing_an_ic_is_not_held_up_by_another_ics_experiment(clock: ManualClock) -> None:
+    """experiments_owned counts only the releaser's own experiments, not another IC's."""
+    incident = _mitigating(clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "eli", actor="ana")
+    incident.start_experiment(
+        hypothesis="h", action="a", expected="e", component="db", owner="eli", actor="eli"
+    )
+    incident.release(Role.INCIDENT_COMMANDER, "bo", actor="bo")
+    assert ("eli",) == incident.holders(Role.INCIDENT_COMMANDER)
+
+
+def test_releasing_another_role_is_not_held_up_by_ones_experiment(clock: ManualClock) -> None:
+    """experiments_owned is about the IC role: an IC owning an experiment may drop another role."""
+    incident = _mitigating(clock, Policy.permissive())
+    incident.release(Role.COMMUNICATOR, "cy", actor="cy")
+    incident.assign(Role.COMMUNICATOR, "bo", actor="ana")
+    incident.start_experiment(
+        hypothesis="h", action="a", expected="e", component="db", owner="bo", actor="bo"
+    )
+    incident.release(Role.COMMUNICATOR, "bo", actor="bo")
+    assert {Role.INCIDENT_COMMANDER} == incident.roles_of("bo")
+
+
+def test_releasing_a_role_one_does_not_hold_is_not_ones_own(clock: ManualClock) -> None:
+    """A stranger naming themself as the holder is refused as unauthorized, not only holds_role."""
+    incident = _mitigating(clock)
+    refusal = refused(
+        incident, lambda: incident.release(Role.INCIDENT_COMMANDER, "zed", actor="zed")
+    )
+    assert ("authorized", "holds_role") == refusal.rules
+
+
+def test_releasing_another_holder_is_not_ones_own(clock: ManualClock) -> None:
+    """An IC may not release a fellow IC where the table gives release to the Lead alone."""
+    policy = Policy.from_toml('[authorization]\nrelease = ["lead"]')
+    incident = _mitigating(clock, policy)
+    incident.assign(Role.INCIDENT_COMMANDER, "eli", actor="ana")
+    refusal = refused(
+        incident, lambda: incident.release(Role.INCIDENT_COMMANDER, "eli", actor="bo")
+    )
+    assert ("authorized",) == refusal.rules
+    incident.release(Role.INCIDENT_COMMANDER, "eli", actor="eli")
+    assert ("bo",) == incident.holders(Role.INCIDENT_COMMANDER)
+
+
+def test_a_stranger_may_not_open_tech_debt(clock: ManualClock) -> None:
+    """open_debt belongs to the Lead, the IC and the Recorder: a stranger is not authorized."""
+    incident = _mitigating(clock)
+    refusal = refused(incident, lambda: incident.open_debt("pinned", actor="eli"))
+    assert isinstance(refusal, NotAuthorized)
+    assert ("authorized",) == refusal.rules
+    assert "D1" == incident.open_debt("pinned", actor="di").debt_id
+
+
+def test_tech_debt_may_be_opened_while_yellow(clock: ManualClock) -> None:
+    """open_debt is allowed while yellow (clean-up found after resolving still counts)."""
+    incident = _mitigating(clock)
+    incident.verify_recovery("fine", actor="bo")
+    incident.announce_yellow("yellow", actor="ana")
+    incident.open_debt("pinned", actor="di")
+    assert ["D1"] == [d.id for d in incident.tech_debt.values() if d.open]
+
+
+def test_updates_and_the_post_mortem_may_be_issued_while_green(clock: ManualClock) -> None:
+    """post_update and schedule_post_mortem are allowed in green, before the report."""
+    incident = _mitigating(clock)
+    incident.verify_recovery("fine", actor="bo")
+    incident.announce_yellow("yellow", actor="ana")
+    incident.verify_customer("acme", "works", actor="cy")
+    incident.announce_green("green", actor="ana")
+    incident.post_update("all green", actor="cy")
+    incident.schedule_post_mortem(START + timedelta(days=1), ["ana", "bo", "cy", "di"], actor="cy")
+    assert (State.GREEN, 1) == (incident.state, len(incident.updates))
+    assert incident.post_mortem is not None
+
+
+def test_duplicate_change_debt_and_action_ids_are_refused(clock: ManualClock) -> None:
+    """unique_id holds for manual changes, tech-debt items and action items, as for experiments."""
+    incident = _mitigating(clock)
+    incident.log_change(what="restart", where="db-1", revert="n/a", actor="bo", change_id="C7")
+    change = refused(
+        incident,
+        lambda: incident.log_change(
+            what="again", where="db-1", revert="n/a", actor="bo", change_id="C7"
+        ),
+    )
+    assert ("unique_id",) == change.rules
+    incident.open_debt("pinned", actor="di", debt_id="D7")
+    incident.add_action(
+        "fix", owner="bo", due_at=START + timedelta(days=7), kind=ActionKind.CORRECTIVE, actor="di"
+    )
+    debt = refused(incident, lambda: incident.open_debt("again", actor="di", debt_id="D7"))
+    action = refused(
+        incident,
+        lambda: incident.add_action(
+            "again",
+            owner="bo",
+            due_at=START + timedelta(days=7),
+            kind=ActionKind.CORRECTIVE,
+            actor="di",
+            action_id="A1",
+        ),
+    )
+    assert (("unique_id",), ("unique_id",)) == (debt.rules, action.rules)
+
+
+def test_an_event_at_exactly_the_start_is_not_before_it(clock: ManualClock) -> None:
+    """not_before_start is strict: something that happened at the very start is accepted."""
+    incident = Incident.declare(
+        "INC-1", "t", Priority.P3, actor="ana", at=START - timedelta(hours=1), clock=clock
+    )
+    note = incident.note("it began here", actor="ana", at=incident.began_at)
+    assert incident.began_at == note.occurred_at
+
+
+def test_policy_and_priority_rules_take_keywords_only() -> None:
+    """Policy and PriorityRules refuse positional arguments (their fields may be reordered)."""
+    with pytest.raises(TypeError):
+        Policy("positional")  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        PriorityRules(MAJOR_LINKS, ALL_ROLES, timedelta(minutes=30))  # type: ignore[misc]
+
+
+def test_priority_rules_defaults() -> None:
+    """Left out, customer verification is asked, every role invited, post-mortem within 5 days."""
+    rules = PriorityRules(
+        required_links=MAJOR_LINKS, required_roles=IC, update_every=timedelta(minutes=30)
+    )
+    assert (True, ALL_ROLES, timedelta(days=5)) == (
+        rules.customer_verification,
+        rules.invite_roles,
+        rules.post_mortem_within,
+    )
+
+
+def test_whys_depth_runs_from_one_to_the_maximum_inclusive() -> None:
+    """A Five Whys depth of 1 and of MAX_WHYS_DEPTH (50) are policies; 0 and 51 are not."""
+    assert (1, 50) == (Policy(whys_depth=1).whys_depth, Policy(whys_depth=50).whys_depth)
+    for bad in (0, 51):
+        with pytest.raises(PolicyError, match=f"from 1 to 50, not {bad}$"):
+            Policy(whys_depth=bad)
+
+
+def test_a_bad_whys_depth_is_shown_up_to_six_digits() -> None:
+    """A refused depth below a million is quoted; from a million on it is "a larger number"."""
+    with pytest.raises(PolicyError, match=r"not 999999$"):
+        Policy(whys_depth=999_999)
+    with pytest.raises(PolicyError, match=r"not -999999$"):
+        Policy(whys_depth=-999_999)
+    with pytest.raises(PolicyError, match=r"not a larger number$"):
+        Policy(whys_depth=1_000_000)
+
+
+def test_timing_rules_are_strict_even_beside_a_broken_one(clock: ManualClock) -> None:
+    """Exactly at the start, the last stamp or its own stamp, only the other rule is broken."""
+    began = START - timedelta(hours=1)
+    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", at=began, clock=clock)
+    last = START + timedelta(minutes=5)
+    incident.note("the last event", actor="ana", now=last)
+    earlier = last - timedelta(minutes=1)
+    at_start = refused(incident, lambda: incident.note("x", actor="ana", at=began, now=earlier))
+    own_stamp = refused(incident, lambda: incident.note("x", actor="ana", at=earlier, now=earlier))
+    at_last = refused(
+        incident, lambda: incident.note("x", actor="ana", at=began - timedelta(minutes=1), now=last)
+    )
+    assert (("stamps_in_order",), ("stamps_in_order",), ("not_before_start",)) == (
+        at_start.rules,
+        own_stamp.rules,
+        at_last.rules,
+    )
+
+
+def test_green_waiting_on_tech_debt_names_only_the_open_items(clock: ManualClock) -> None:
+    """tech_debt_closed explains itself with the items still open, not the ones cleaned up."""
+    incident = _mitigating(clock)
+    for debt in ("D1", "D2", "D3"):
+        incident.open_debt("pinned", actor="di", debt_id=debt)
+    incident.close_debt("D2", actor="di")
+    incident.verify_recovery("fine", actor="bo")
+    incident.announce_yellow("yellow", actor="ana")
+    incident.verify_customer("acme", "works", actor="cy")
+    assert (Unmet("tech_debt_closed", "still open: D1, D3"),) == incident.unmet(State.GREEN)
+
+
+def test_permissive_asks_a_ticket_an_ic_and_invites_the_ic() -> None:
+    """The permissive preset: a ticket, an IC, the IC invited; cadences and deadlines as default."""
+    for priority in Priority:
+        rules = Policy.permissive().rules_for(priority)
+        assert (
+            attrs.evolve(
+                DEFAULT_POLICY.rules_for(priority),
+                required_links=frozenset({LinkKind.TICKET}),
+                required_roles=IC,
+                invite_roles=IC,
+            )
+            == rules
+        )
