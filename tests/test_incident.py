@@ -35,6 +35,7 @@ from incidentflow import (
 )
 from incidentflow.policy import GUARDS
 from incidentflow.testing import events, incidents
+from refusals import refused
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 
@@ -53,17 +54,6 @@ RUNBOOK_WHYS = (
 def rules(unmet: tuple[Any, ...]) -> tuple[str, ...]:
     """The rule names of a tuple of Unmet."""
     return tuple(u.rule for u in unmet)
-
-
-def refused(incident: Incident, command: Callable[[], object]) -> CommandRefused:
-    """Run a command that must be refused; check that it left no trace; return the refusal."""
-    before = Incident.replay(list(incident.history), policy=incident.policy)
-    version = incident.version
-    with pytest.raises(CommandRefused) as info:
-        command()
-    assert before == incident
-    assert version == incident.version
-    return info.value
 
 
 def invalid(incident: Incident, command: Callable[[], object]) -> InvalidInput:

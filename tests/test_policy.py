@@ -44,6 +44,7 @@ from incidentflow.policy import (
     RULES,
 )
 from incidentflow.testing import policies
+from refusals import refused
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 ALL_ROLES = frozenset(Role)
@@ -330,15 +331,6 @@ def test_load_of_a_non_utf8_file_is_a_policy_error(tmp_path: Path) -> None:
 
 
 # -- presets and custom policies ------------------------------------------------------------
-
-
-def refused(incident: Incident, command: Callable[[], object]) -> CommandRefused:
-    """Run a command that must be refused; check that it left no trace; return the refusal."""
-    before = list(incident.history)
-    with pytest.raises(CommandRefused) as info:
-        command()
-    assert before == list(incident.history)
-    return info.value
 
 
 def _staffed(policy: Policy, clock: ManualClock, priority: Priority = Priority.P1) -> Incident:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import attrs
 import pytest
 
 from incidentflow import (
     DEFAULT_POLICY,
-    CommandRefused,
     Incident,
     ManualClock,
     NotAuthorized,
@@ -18,6 +15,7 @@ from incidentflow import (
     Role,
     RuleViolated,
 )
+from refusals import refused
 
 IC, LEAD, RECORDER, COMMUNICATOR = (
     Role.INCIDENT_COMMANDER,
@@ -27,15 +25,6 @@ IC, LEAD, RECORDER, COMMUNICATOR = (
 )
 OPEN_ASSIGN = Policy.from_toml('open_when_unstaffed = false\n[authorization]\nassign = "anyone"')
 STRICT = attrs.evolve(DEFAULT_POLICY, open_when_unstaffed=False)
-
-
-def refused(incident: Incident, command: Callable[[], object]) -> CommandRefused:
-    """Run a command that must be refused; check it changed nothing; return the refusal."""
-    before = list(incident.history)
-    with pytest.raises(CommandRefused) as info:
-        command()
-    assert before == list(incident.history)
-    return info.value
 
 
 @pytest.mark.parametrize("policy", [DEFAULT_POLICY, OPEN_ASSIGN, STRICT, Policy.permissive()])
