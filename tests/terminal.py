@@ -17,6 +17,8 @@ class CLI:
         self.db = db
         self.capsys = capsys
         self.monkeypatch = monkeypatch
+        for name in ("VISUAL", "EDITOR", "INCIDENTFLOW_TZ"):  # the tester's own settings
+            monkeypatch.delenv(name, raising=False)
 
     def __call__(self, *args: str, actor: str = "ana") -> tuple[int, str, str]:
         """Run ``incidentflow ARGS --db DB`` as ``actor``."""

@@ -104,7 +104,10 @@ def test_unknown_command_is_a_usage_error(capsys: Any) -> None:
     with pytest.raises(SystemExit) as info:
         main(["launch"])
     assert info.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    expected = (
+        "incidentflow: error: unknown command 'launch' (incidentflow --help lists every command)\n"
+    )
+    assert expected == capsys.readouterr().err
 
 
 def test_help_exits_0(capsys: Any) -> None:

@@ -64,7 +64,7 @@ def test_a_permissive_policy_file_cannot_rewrite_the_rules(cli: CLI, tmp_path: P
         f"incidentflow: note: INC-1 runs under its recorded policy default ({digest}), not "
         f"{open_file}; to change it: incidentflow adopt-policy INC-1 --policy {open_file}\n"
     )
-    assert "zed must hold incident_commander or lead to validate" in err
+    assert "zed must hold incident_commander or lead to confirm" in err
     assert 2 == len(_events(cli))
 
 
@@ -142,7 +142,7 @@ def test_adopt_policy_records_the_new_policy(cli: CLI, tmp_path: Path) -> None:
     open_file = _file(tmp_path, "open.toml", OPEN)
     code, out, err = cli("adopt-policy", "INC-1", "--policy", open_file, actor="zed")
     assert (1, "") == (code, out)
-    assert "zed must hold incident_commander to adopt_policy" in err
+    assert "zed must hold incident_commander to adopt-policy" in err
     assert "note:" not in err
     out = cli.ok("adopt-policy", "INC-1", "--policy", open_file, actor="bo")
     assert "INC-1: recorded policy_adopted by bo (version 3, state declared)\n" == out

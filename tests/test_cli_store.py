@@ -74,7 +74,7 @@ def test_verify_says_what_it_cannot_detect(cli: CLI) -> None:
     """Without a key, verify's output lists the changes it cannot see."""
     _notes(cli)
     out = cli.ok("verify")
-    assert out.startswith("chain ok: 1 incident(s) checked (unkeyed chain)\n")
+    assert out.startswith("chain ok: 1 incident checked (unkeyed chain)\n")
     assert "not detectable in this mode:\n  - events rewritten by someone who recomputed" in out
     document = json.loads(cli.ok("verify", "--json"))
     assert (True, False, False) == (document["ok"], document["keyed"], document["anchored"])
@@ -101,7 +101,7 @@ def test_anchor_then_verify_finds_a_truncation(cli: CLI, tmp_path: Path) -> None
     """An anchor written to a file shows the newest event deleted with its summary fixed."""
     _notes(cli)
     anchor = tmp_path / "anchor.json"
-    assert f"Anchored 1 incidents to {anchor}\n" == cli.ok("anchor", "--output", str(anchor))
+    assert f"Anchored 1 incident to {anchor}\n" == cli.ok("anchor", "--output", str(anchor))
     assert json.loads(cli.ok("anchor"))["heads"][0]["version"] == 4
     cli.ok("note", "INC-7", "after the anchor")
     assert "against the anchor" in cli.ok("verify", "--anchor", str(anchor))
@@ -150,7 +150,7 @@ def test_a_keyed_store_from_a_key_file(
     key_file.write_text(KEY + "\n")
     _notes(cli, "--chain-key-file", str(key_file))
     out = cli.ok("verify", "--chain-key-file", str(key_file))
-    assert out.startswith("chain ok: 1 incident(s) checked (keyed chain)\n")
+    assert out.startswith("chain ok: 1 incident checked (keyed chain)\n")
     for command in (["list"], ["note", "INC-7", "x"], ["verify"]):
         code, _, err = cli(*command)
         assert 5 == code

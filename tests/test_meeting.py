@@ -39,6 +39,7 @@ from incidentflow.documents._markup import inline
 from incidentflow.documents.meeting import (
     AGENDA,
     LONGEST,
+    PART_FLOOR,
     SHORTEST,
     Agenda,
     Attendee,
@@ -91,7 +92,7 @@ def test_agenda_is_the_runbooks_meeting_format() -> None:
 
 
 def test_shortest_and_longest_are_the_sums_of_the_boxes() -> None:
-    """A meeting may last from 80 to 145 minutes."""
+    """The runbook's boxes add up to 80 to 145 minutes."""
     assert (timedelta(minutes=80), timedelta(minutes=145)) == (SHORTEST, LONGEST)
 
 
@@ -142,8 +143,8 @@ def test_fit_shares_the_extra_by_largest_remainder(minutes: int, expected: tuple
 @pytest.mark.parametrize(
     "length",
     [
-        timedelta(minutes=79),
-        timedelta(minutes=146),
+        timedelta(minutes=29),
+        timedelta(hours=8, minutes=1),
         timedelta(minutes=90, seconds=30),
         timedelta(0),
         timedelta(minutes=-90),
@@ -153,15 +154,68 @@ def test_fit_shares_the_extra_by_largest_remainder(minutes: int, expected: tuple
     ],
 )
 def test_fit_refuses_a_length_the_boxes_cannot_fill(length: Any) -> None:
-    """A length outside 80–145 minutes, not whole minutes or not a timedelta is InvalidInput."""
-    with pytest.raises(InvalidInput, match="from 80 to 145"):
+    """A length outside 30 min–8 h, not whole minutes or not a timedelta is InvalidInput."""
+    with pytest.raises(InvalidInput, match="from 30 min to 8 h"):
         fit(length)
 
 
 def test_agenda_refuses_a_bad_length_too() -> None:
     """agenda() checks the length with the same rule."""
-    with pytest.raises(InvalidInput, match="from 80 to 145"):
-        agenda(demo(), length=timedelta(minutes=60))
+    with pytest.raises(InvalidInput, match="from 30 min to 8 h"):
+        agenda(demo(), length=timedelta(minutes=29))
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        # 60 of the minima's 80: 3.75, 7.5, 11.25, 22.5, 11.25, 3.75; whole 3,7,11,22,11,3
+        # leave 3 minutes for the remainders .75, .75 and the first .5.
+        (60, (4, 8, 11, 22, 11, 4)),
+        # 30: the first and last parts' shares (1.875) fall under the floor and get 3; the 24
+        # minutes left go by 10:15:30:15 (3.43, 5.14, 10.29, 5.14), the spare one to 3.43.
+        (30, (3, 4, 5, 10, 5, 3)),
+        (79, (5, 10, 15, 29, 15, 5)),
+        # over 145 the length is shared by the maxima 10,15,20,60,30,10 (of 145)
+        (290, (20, 30, 40, 120, 60, 20)),
+    ],
+)
+def test_fit_shrinks_or_stretches_outside_the_runbook(
+    minutes: int, expected: tuple[int, ...]
+) -> None:
+    """Under 80 minutes parts shrink by their minima (none under 3); over 145 by maxima."""
+    assert expected == fit(timedelta(minutes=minutes))
+
+
+@given(st.integers(min_value=30, max_value=79))
+def test_a_short_meeting_keeps_order_weight_and_floor(minutes: int) -> None:
+    """A short meeting sums to its length, no part under the floor, none above its minimum."""
+    parts = fit(timedelta(minutes=minutes))
+    assert minutes == sum(parts)
+    assert all(PART_FLOOR <= p <= low for p, (_, low, _) in zip(parts, RUNBOOK_BOXES, strict=True))
+    assert parts[3] == max(parts)  # the root cause analysis stays the longest part
+
+
+def test_a_short_agenda_says_it_was_shortened() -> None:
+    """An agenda under the runbook's 80 minutes says its parts shrink, lengths as h and min."""
+    plan = agenda(demo(), length=timedelta(hours=1))
+    assert [
+        "RCA meeting agenda: INC-1042 Database is down",
+        "1 h, from 2026-03-03 16:39 UTC to 2026-03-03 17:39 UTC",
+        "Shortened: 1 h is under the runbook's 1 h 20 min, so every part is shrunk in "
+        "proportion (none under 3 min).",
+    ] == plan.text().splitlines()[:3]
+    assert "1. Introduction (4 min, 16:39–16:43 UTC; time box 5 min–10 min)" in plan.text()
+    assert "Shortened:" in plan.markdown()
+
+
+def test_a_long_agenda_says_it_was_lengthened() -> None:
+    """An agenda over the runbook's 145 minutes says its parts stretch; in time, none."""
+    assert plan_fitting(timedelta(hours=3)).startswith("Lengthened: 3 h is over")
+    assert "" == plan_fitting(timedelta(minutes=90))
+
+
+def plan_fitting(length: timedelta) -> str:
+    return agenda(demo(), length=length).fitting
 
 
 # -- the agenda of the demo incident -------------------------------------------------------
@@ -222,8 +276,8 @@ def test_an_unscheduled_meeting_has_no_times(clock: ManualClock) -> None:
     plan = agenda(reported(clock))
     assert [None] * 6 == [p.starts_at for p in plan.parts]
     assert plan.starts_at is None
-    assert "90 minutes, not scheduled yet." in plan.markdown()
-    assert "1. Introduction (6 minutes; time box 5–10 minutes)" in plan.text()
+    assert "1 h 30 min, not scheduled yet." in plan.markdown()
+    assert "1. Introduction (6 min; time box 5 min–10 min)" in plan.text()
 
 
 def test_attendees_are_invitees_and_everyone_who_held_a_role(clock: ManualClock) -> None:
@@ -513,12 +567,13 @@ def test_an_agenda_without_attendees_says_so_in_html(clock: ManualClock) -> None
     assert "- nobody recorded yet" in plan.markdown().splitlines()
 
 
-@given(incidents(), st.integers(min_value=80, max_value=145))
+@given(incidents(), st.integers(min_value=30, max_value=480))
 def test_any_incident_gets_a_full_agenda(incident: Incident, minutes: int) -> None:
     """Whatever state an incident is in, its agenda has six fitted parts and renders."""
     plan = agenda(incident, length=timedelta(minutes=minutes))
     assert minutes == sum(p.minutes for p in plan.parts)
-    assert all(p.minimum <= p.minutes <= p.maximum for p in plan.parts)
+    if 80 <= minutes <= 145:
+        assert all(p.minimum <= p.minutes <= p.maximum for p in plan.parts)
     assert all(p.facts for p in plan.parts)
     if plan.starts_at is not None:
         ends = [p.starts_at + timedelta(minutes=p.minutes) for p in plan.parts if p.starts_at]
@@ -612,7 +667,7 @@ def test_invitation_before_the_post_mortem_is_scheduled_is_not_ready(clock: Manu
         ({"now": NOW, "organizer": "Ana"}, "organizer"),
         ({"now": NOW, "organizer": "ana@example"}, "organizer"),
         ({"now": NOW, "organizer": "ana@example.com\nX-INJECTED:1"}, "organizer"),
-        ({"now": NOW, "length": timedelta(minutes=150)}, "from 80 to 145"),
+        ({"now": NOW, "length": timedelta(minutes=20)}, "from 30 min to 8 h"),
     ],
 )
 def test_invitation_refuses_bad_arguments(arguments: dict[str, Any], match: str) -> None:

@@ -61,6 +61,11 @@ def test_update_gathers_state_impact_trying_changes_and_next_due() -> None:
         last_update_at=at(14, 7),
         next_update_due=at(14, 50),  # posted at 14:20, P1 updates every 30 minutes
         composed_at=at(14, 20),
+        news=(
+            "ana moved the incident from declared to mitigating: Mitigation under way",
+            "bo concluded experiment E1, refuted: disk at 41%",
+        ),
+        next_steps="testing whether the app's database token expired (E2)",
     )
     assert expected == update
     assert (
@@ -88,6 +93,79 @@ def test_update_text_says_one_fact_per_line() -> None:
         "then inspect auth errors should show token-expired errors since 13:55",
         "Next update due: 2026-03-01 14:50 UTC",
     ] == update.text().splitlines()
+
+
+def test_the_short_update_says_state_impact_news_next_steps_and_next_due() -> None:
+    """The short update: state and impact, the last two changes that matter, next, when."""
+    update = compose_update(demo_until(MITIGATING_WITH_E2_RUNNING), now=at(14, 20))
+    assert [
+        "INC-1042 Database is down: mitigating, P1 (Major Incident)",
+        "Impact: every customer: checkout and deploys fail",
+        "Since the last update (2026-03-01 14:07 UTC): ana moved the incident from declared "
+        "to mitigating: Mitigation under way; bo concluded experiment E1, refuted: disk at 41% "
+        "(and 2 more in the record).",
+        "Next: testing whether the app's database token expired (E2).",
+        "Next update by 2026-03-01 14:50 UTC.",
+    ] == update.short().splitlines()
+
+
+def test_the_short_update_keeps_two_changes_at_most(clock: ManualClock) -> None:
+    """Of three changes that matter, the short update says the last two and counts the rest."""
+    incident = Incident.declare("INC-9", "Slow", Priority.P3, actor="ana", clock=clock)
+    incident.validate("p95 at 4 s", actor="ana")
+    incident.change_priority(Priority.P2, reason="internal tools too", actor="ana")
+    incident.change_priority(Priority.P1, reason="customers too", actor="ana")
+    line = compose_update(incident, now=clock.now()).short().splitlines()[2]
+    assert (
+        "Since the incident was declared: ana changed the priority to P2: internal tools too; "
+        "ana changed the priority to P1: customers too (and 2 more in the record)."
+    ) == line
+
+
+def test_the_short_update_of_bookkeeping_says_so(clock: ManualClock) -> None:
+    """Roles and notes alone are bookkeeping: the short update says nothing moved."""
+    incident = Incident.declare("INC-9", "Slow", Priority.P3, actor="ana", clock=clock)
+    incident.note("looking", actor="ana")
+    expected = [
+        "INC-9 Slow: declared, P3 (Low Impact Incident)",
+        "Impact: not assessed yet",
+        "Since the incident was declared: only bookkeeping (roles, links, notes).",
+        "Next: confirming the problem and staffing the response.",
+        "Next update by 2026-03-01 14:45 UTC.",
+    ]
+    assert expected == compose_update(incident, now=clock.now()).short().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (
+            RIGHT_AFTER_NO_PROGRESS_UPDATE,
+            "No progress since the last update (2026-03-01 14:28 UTC).",
+        ),
+    ],
+)
+def test_the_short_update_says_no_progress(count: int, expected: str) -> None:
+    """Right after an update, the short update says there is no progress."""
+    incident = demo_until(count)
+    assert expected == compose_update(incident, now=incident.clock.now()).short().splitlines()[2]
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (6, "Next: staffing the response and starting mitigation."),
+        (27, "Next: watching the recovery before announcing it."),
+        (28, "Next: watching the fix, cleaning up, and confirming with customers."),
+        (None, "Next: the incident report and the post-mortem."),
+    ],
+)
+def test_the_short_update_says_what_comes_next_by_state(count: int | None, expected: str) -> None:
+    """Next steps follow the state: staffing, watching the recovery, the report."""
+    history = run_demo(lambda s: None).history
+    chosen = demo_until(count) if count else Incident.replay(history)
+    now = chosen.clock.now() if count else history[-1].recorded_at
+    assert expected in compose_update(chosen, now=now).short().splitlines()
 
 
 def test_no_progress_is_said_plainly() -> None:

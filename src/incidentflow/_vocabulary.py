@@ -36,8 +36,25 @@ class Vocabulary(enum.Enum):
                 return alias
         from .errors import InvalidInput
 
+        raise InvalidInput(cls._refusal(text))
+
+    @classmethod
+    def _refusal(cls, text: Any) -> str:
+        """Why ``text`` names no member: the closest name offered, every accepted one listed."""
+        import difflib
+        import re
+
+        noun = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()
         accepted = ", ".join(str(m.value) for m in cls)
-        raise InvalidInput(f"{text!r} is not a {cls.__name__}; expected one of: {accepted}")
+        aliases = cls._aliases()
+        also = f" (or {', '.join(aliases)})" if aliases else ""
+        hint = ""
+        if isinstance(text, str):
+            names = {str(m.value).lower(): str(m.value) for m in cls} | {a: a for a in aliases}
+            key = "_".join(text.strip().lower().replace("-", " ").split())
+            close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+            hint = f" — did you mean {names[close[0]]!r}?" if close else ""
+        return f"{text!r} is not a {noun}; expected one of: {accepted}{also}{hint}"
 
     @classmethod
     def _aliases(cls) -> Mapping[str, Self]:

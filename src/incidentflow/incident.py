@@ -91,6 +91,7 @@ class Incident(Commands):
         "_report",
         "_roles",
         "_running",
+        "_saved",
         "_state",
         "_subscribers",
         "_tech_debt",
@@ -115,6 +116,9 @@ class Incident(Commands):
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._subscribers = subscribers if subscribers is not None else Subscribers()
         self._events: list[ev.Event] = []
+        # How many of the events a store is known to hold (set by Store.load and Store.save):
+        # what Store.save appends is the rest, at this expected version.
+        self._saved = 0
         self._declared: ev.Declared | None = None
         self._state = State.DECLARED
         # When the latest move happened (the declaration's occurred_at until the first move),

@@ -96,10 +96,21 @@ class ActionKind(Vocabulary):
 
 @frozen
 class Unmet:
-    """A rule that a command or a transition did not meet, with a human explanation."""
+    """A rule that a command or a transition did not meet, with a human explanation.
+
+    :attr:`hint` names what meets it (see :mod:`incidentflow.hints`).
+    """
 
     rule: str
     detail: str
+
+    @property
+    def hint(self) -> str:
+        """The library method that meets the rule, or advice where none does ("" if unknown)."""
+        from .hints import HINTS
+
+        found = HINTS.get(self.rule)
+        return "" if found is None else found.method
 
 
 @frozen(kw_only=True)

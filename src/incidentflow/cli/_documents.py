@@ -17,7 +17,9 @@ from incidentflow.incident import Incident
 from incidentflow.store import open_store
 
 from ._main import (
+    EXIT_BAD_INPUT,
     EXIT_OK,
+    Failure,
     Options,
     emit,
     iso,
@@ -79,7 +81,7 @@ def report(options: Options) -> int:
     gaps = [{"section": gap.section, "what": gap.what} for gap in document.gaps]
     if args.gaps:
         if options.json:
-            emit(gaps)
+            emit(gaps, options)
         else:
             for gap in document.gaps:
                 print(f"{gap.section}: {gap.what}")
@@ -88,7 +90,7 @@ def report(options: Options) -> int:
         return EXIT_OK
     text = document.html() if args.html else document.markdown()
     if options.json:
-        emit({"incident": document.incident_id, "document": text, "gaps": gaps})
+        emit({"incident": document.incident_id, "document": text, "gaps": gaps}, options)
         return EXIT_OK
     _write(args.output, text)
     return EXIT_OK
@@ -133,7 +135,8 @@ def agenda(options: Options) -> int:
                     }
                     for p in plan.parts
                 ],
-            }
+            },
+            options,
         )
         return EXIT_OK
     text = plan.html() if args.html else plan.markdown() if args.markdown else plan.text()
@@ -147,7 +150,7 @@ def draft_update(options: Options) -> int:
 
     update = compose_update(load_incident(options), now=now(options))
     if options.args.slack:
-        emit(update.slack_message())
+        emit(update.slack_message(), options)
     elif options.json:
         emit(
             {
@@ -156,7 +159,8 @@ def draft_update(options: Options) -> int:
                 "next_update_due": iso(update.next_update_due),
                 "text": update.text(),
                 "slack": update.slack_message(),
-            }
+            },
+            options,
         )
     else:
         _write(None, update.text().rstrip("\n") + "\n")
@@ -164,13 +168,62 @@ def draft_update(options: Options) -> int:
 
 
 def compose_and_post(incident: Incident, args: Any, actor: str, at: datetime | None) -> Any:
-    """The ``update --post`` command: post the composed update as the incident's update."""
+    """The ``update --post`` command: post the short update, ``--message``, or what was edited.
+
+    Without ``--message``, ``$VISUAL`` (else ``$EDITOR``) opens on the short update when set;
+    what is saved is posted.  Only the text sent is stored.  The text is settled once, so a
+    retry after a conflict posts the same text without opening the editor again.
+    """
     from incidentflow.documents import compose_update
 
     update = compose_update(incident, now=incident.clock.now())  # drafted now, even if back-dated
+    sent: str | None = getattr(args, "sent", None)
+    if sent is None:
+        sent = args.update_message if args.update_message is not None else update.short()
+        if args.update_message is None:
+            sent = _edited(sent)
+        args.sent = sent
     return incident.post_update(
-        update.text(), no_progress=args.no_progress or update.no_progress, actor=actor, at=at
+        sent, no_progress=args.no_progress or update.no_progress, actor=actor, at=at
     )
+
+
+_EDITOR_NOTE = (
+    "# Edit the update above; lines starting with # are left out.\n"
+    "# Save and quit to post it; an empty update posts nothing.\n"
+)
+
+
+def _edited(text: str) -> str:
+    """``text`` as edited in ``$VISUAL`` or ``$EDITOR``; ``text`` itself when neither is set."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        return text
+    with tempfile.TemporaryDirectory(prefix="incidentflow-update-") as directory:
+        path = Path(directory) / "update.txt"
+        path.write_text(f"{text}\n\n{_EDITOR_NOTE}", encoding="utf-8")
+        try:
+            done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except OSError as exc:
+            raise Failure(
+                EXIT_BAD_INPUT, "OSError", f"cannot run the editor {editor!r}: {exc}"
+            ) from exc
+        if done.returncode != 0:
+            raise Failure(
+                EXIT_BAD_INPUT,
+                "InvalidInput",
+                f"the editor {editor!r} exited with {done.returncode}; nothing was posted",
+            )
+        edited = path.read_text(encoding="utf-8")
+    kept = "\n".join(line for line in edited.splitlines() if not line.startswith("#")).strip()
+    if not kept:
+        raise Failure(EXIT_BAD_INPUT, "InvalidInput", "the update is empty; nothing was posted")
+    return kept
 
 
 def stats(options: Options) -> int:
@@ -196,7 +249,7 @@ def stats(options: Options) -> int:
         _write(args.chart, picture)
     result = compute(incidents, now=moment, measures=measures)
     if options.json:
-        emit(result.to_dict())
+        emit(result.to_dict(), options)
     else:
         _write(None, result.table().rstrip("\n") + "\n")
     return EXIT_OK
@@ -214,7 +267,7 @@ def chart(options: Options) -> int:
     if not options.json:
         print(f"{options.args.incident}: timeline written to {args.output}")
     else:
-        emit({"incident": args.incident, "output": args.output})
+        emit({"incident": args.incident, "output": args.output}, options)
     return EXIT_OK
 
 

@@ -18,7 +18,16 @@ from incidentflow.incident import Incident
 from incidentflow.policy import Policy
 from incidentflow.store import open_store
 
-from ._main import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_OK, EXIT_STORE, Failure, Options
+from ._main import (
+    EXIT_BAD_INPUT,
+    EXIT_CONFLICT,
+    EXIT_OK,
+    EXIT_STORE,
+    Failure,
+    Options,
+    emit,
+    plural,
+)
 
 __all__ = ["demo", "export", "import_", "validate"]
 
@@ -47,7 +56,7 @@ def export(options: Options) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot write {args.output}: {exc}") from exc
-    print(f"Wrote {count} events of {len(ids)} incidents to {args.output}")
+    print(f"Wrote {plural(count, 'event')} of {plural(len(ids), 'incident')} to {args.output}")
     return EXIT_OK
 
 
@@ -149,16 +158,33 @@ def _check(groups: Iterable[tuple[str, Numbered]], policy: Policy) -> list[tuple
 
 
 def validate(options: Options) -> int:
-    """Replay a JSON Lines history and report the first rule it breaks; write nothing."""
-    numbered = _read(options.args.file)
+    """Replay a JSON Lines history and report the first rule it breaks; write nothing.
+
+    The runbook's step 1 is "validate the problem": ``validate INC-7 ...`` where INC-7 is no
+    file is pointed to ``confirm``, which does that.
+    """
+    args = options.args
+    if args.rest or (args.file != "-" and _incident_like(args.file)):
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            f"validate checks a JSON Lines file, and {args.file!r} is none; to validate "
+            "the problem (runbook step 1), run: "
+            f'incidentflow confirm {inline(args.file)} "<evidence>"',
+        )
+    numbered = _read(args.file)
     replayed = _check(_group(numbered), options.policy)
     if options.json:
-        import json
-
-        print(json.dumps({"ok": True, "events": len(numbered), "incidents": len(replayed)}))
+        emit({"ok": True, "events": len(numbered), "incidents": len(replayed)}, options)
     else:
-        print(f"ok: {len(numbered)} events, {len(replayed)} incidents")
+        print(f"ok: {plural(len(numbered), 'event')}, {plural(len(replayed), 'incident')}")
     return EXIT_OK
+
+
+def _incident_like(name: str) -> bool:
+    """Whether ``name`` reads as an incident id rather than a file: no such file, no suffix."""
+    path = Path(name)
+    return not path.exists() and not path.suffix and "/" not in name and "\\" not in name
 
 
 def import_(options: Options) -> int:
@@ -180,12 +206,12 @@ def import_(options: Options) -> int:
         )
     ids = [incident_id for incident_id, _ in replayed]
     if options.json:
-        import json
-
-        print(json.dumps({"imported": ids, "events": len(numbered)}, ensure_ascii=False))
+        emit({"imported": ids, "events": len(numbered)}, options)
     else:
         names = ", ".join(inline(i) for i in ids)
-        print(f"imported {len(numbered)} events of {len(ids)} incidents: {names}")
+        print(
+            f"imported {plural(len(numbered), 'event')} of {plural(len(ids), 'incident')}: {names}"
+        )
     return EXIT_OK
 
 
@@ -200,7 +226,7 @@ def demo(options: Options) -> int:
             Path(args.events).write_text(codec.dump_lines(incident.history), encoding="utf-8")
         except OSError as exc:
             raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot write {args.events}: {exc}") from exc
-        print(f"Wrote {incident.version} events to {args.events}")
+        print(f"Wrote {plural(incident.version, 'event')} to {args.events}")
     if options.db is not None:
         with open_store(options.db, chain_key=options.chain_key) as store:
             store.append(incident.id, list(incident.history), expected_version=0)

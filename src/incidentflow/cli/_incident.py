@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -22,7 +20,7 @@ from incidentflow.roles import Role
 from incidentflow.store import Store, open_store
 
 from ._documents import compose_and_post
-from ._main import EXIT_BAD_INPUT, EXIT_OK, Failure, Options, note_policy, parse_time
+from ._main import EXIT_BAD_INPUT, EXIT_OK, Failure, Options, emit, note_policy, parse_time
 from ._parser import MOVES
 
 __all__ = ["LOCK_WAIT", "RETRY_BUDGET", "RETRY_CAP", "RETRY_FIRST", "run"]
@@ -69,7 +67,9 @@ def _moves() -> dict[str, Command]:
 
 
 COMMANDS: dict[str, Command] = {
-    "confirm": lambda i, a, actor, at: i.validate(a.evidence, impact=a.impact, actor=actor, at=at),
+    "confirm": lambda i, a, actor, at: i.validate(
+        _evidence(a), impact=a.impact, actor=actor, at=at
+    ),
     "link": lambda i, a, actor, at: i.link(LinkKind.parse(a.kind), a.url, actor=actor, at=at),
     "assign": lambda i, a, actor, at: i.assign(Role.parse(a.role), a.person, actor=actor, at=at),
     "hand-off": lambda i, a, actor, at: i.hand_off(
@@ -96,7 +96,7 @@ COMMANDS: dict[str, Command] = {
     "update --post": compose_and_post,
     "start-report": lambda i, a, actor, at: i.start_report(location=a.location, actor=actor, at=at),
     "schedule": lambda i, a, actor, at: i.schedule_post_mortem(
-        parse_time(a.scheduled_for, "--for"), a.invite, actor=actor, at=at
+        parse_time(a.scheduled_for, "--for", a), _invitees(a.invite), actor=actor, at=at
     ),
     "priority": lambda i, a, actor, at: i.change_priority(
         Priority.parse(a.new_priority), reason=a.reason, actor=actor, at=at
@@ -135,7 +135,7 @@ COMMANDS: dict[str, Command] = {
     "action add": lambda i, a, actor, at: i.add_action(
         a.description,
         owner=a.owner,
-        due_at=parse_time(a.due, "--due"),
+        due_at=parse_time(a.due, "--due", a),
         kind=ActionKind.parse(a.kind),
         action_id=a.record_id,
         actor=actor,
@@ -149,6 +149,26 @@ COMMANDS: dict[str, Command] = {
 """Handler name → the core command it issues on the loaded incident."""
 
 _IDS = ("experiment_id", "change_id", "debt_id", "action_id")
+
+
+def _evidence(args: argparse.Namespace) -> str:
+    """``confirm``'s evidence, given as EVIDENCE or as ``--evidence`` (one of them)."""
+    given = [e for e in (args.evidence, args.evidence_option) if e is not None]
+    if len(given) != 1:
+        said = "twice" if given else "no evidence"
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            f"confirm needs what shows the problem is real, once ({said} given): "
+            f'incidentflow confirm {args.incident} "<evidence>"',
+        )
+    evidence: str = given[0]
+    return evidence
+
+
+def _invitees(given: list[str]) -> list[str]:
+    """``--invite`` values, each split at commas: ``--invite ana,bo`` invites two people."""
+    return [name.strip() for value in given for name in value.split(",") if name.strip()]
 
 
 def run(handler: str, options: Options) -> int:
@@ -245,8 +265,7 @@ def _issue(
 
 def _print(options: Options, incident: Incident, event: Event) -> None:
     if options.json:
-        json.dump([codec.to_dict(event)], sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        emit([codec.to_dict(event)], options)
         return
     ids = [inline(getattr(event, name)) for name in _IDS if hasattr(event, name)]
     recorded = f"{event.type} {ids[0]}" if ids else event.type

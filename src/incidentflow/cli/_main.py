@@ -10,13 +10,13 @@ import argparse
 import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._parser import build_parser
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, tzinfo
 
     from incidentflow.incident import Incident
     from incidentflow.lifecycle import State
@@ -56,8 +56,10 @@ class Failure(Exception):
         unmet: Sequence[tuple[str, str]] = (),
         *,
         list_unmet: bool = True,
+        incident: str | None = None,
     ) -> None:
         self.code = code
+        self.incident = incident
         self.list_unmet = list_unmet
         self.kind = kind
         self.message = message
@@ -103,7 +105,20 @@ class Options:
     @functools.cached_property
     def at(self) -> datetime | None:
         """``--at`` as an aware datetime, or None for now."""
-        return None if self.args.at is None else parse_time(self.args.at, "--at")
+        return None if self.args.at is None else parse_time(self.args.at, "--at", self.args)
+
+    @functools.cached_property
+    def tz(self) -> tzinfo:
+        """The display zone: ``--tz``, else ``$INCIDENTFLOW_TZ``, else UTC."""
+        return zone_of(self.args)
+
+    @property
+    def indent(self) -> bool:
+        """Whether JSON is indented: ``--json-style``, else when stdout is a terminal."""
+        style = getattr(self.args, "json_style", None)
+        if style is not None:
+            return bool(style == "indented")
+        return sys.stdout.isatty()
 
     @functools.cached_property
     def chain_key(self) -> bytes | None:
@@ -135,12 +150,75 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def emit(document: Any) -> None:
-    """Print ``document`` as indented JSON on stdout."""
+def emit(document: Any, options: Options | None = None) -> None:
+    """Print ``document`` as JSON on stdout: indented on a terminal, compact when piped.
+
+    ``--json-style indented`` or ``compact`` decides instead (``options`` carries it).
+    """
     import json
 
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    indent = options.indent if options is not None else sys.stdout.isatty()
+    if indent:
+        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    else:
+        json.dump(document, sys.stdout, ensure_ascii=False, separators=(",", ":"))
     sys.stdout.write("\n")
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, in the plural unless the count is one: ``1 event``, ``2 events``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def zone_of(args: argparse.Namespace) -> tzinfo:
+    """The display zone ``args`` ask for: ``--tz``, else ``$INCIDENTFLOW_TZ``, else UTC.
+
+    A name the zone database does not know is bad input, with the closest names offered.
+    """
+    from datetime import UTC
+
+    name = getattr(args, "tz", None) or os.environ.get("INCIDENTFLOW_TZ") or "UTC"
+    if name.upper() in ("UTC", "Z"):
+        return UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    from incidentflow.errors import InvalidInput
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        known = available_timezones()
+        raise InvalidInput(
+            f"--tz: {name!r} is not a time zone{did_you_mean(name, known)} "
+            "(give a name such as UTC, Europe/Berlin or America/New_York)"
+        ) from None
+
+
+def did_you_mean(given: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """``; did you mean 'x'?`` for the candidate closest to ``given``, or "" for none close.
+
+    A candidate equal but for case comes first: offered, never applied.  Closeness ignores
+    case; ``cutoff`` is :func:`difflib.get_close_matches`'.
+    """
+    import difflib
+
+    names = list(dict.fromkeys(candidates))
+    folded = [name for name in names if name.casefold() == given.casefold() and name != given]
+    lowered = {name.casefold(): name for name in names}
+    matches = difflib.get_close_matches(given.casefold(), lowered, n=1, cutoff=cutoff)
+    close = folded or [lowered[m] for m in matches]
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def shown(moment: datetime, options: Options) -> str:
+    """``moment`` as text shows it: in the display zone, to the minute."""
+    local = moment.astimezone(options.tz)
+    return f"{local:%Y-%m-%d %H:%M} {_zone_name(local)}"
+
+
+def _zone_name(local: datetime) -> str:
+    name = local.tzname() or ""
+    return "UTC" if name in ("UTC", "UTC+00:00") else name
 
 
 def load_incident(options: Options) -> Incident:
@@ -194,31 +272,73 @@ def list_filters(
     options: Options,
 ) -> tuple[State | None, Priority | None, datetime | None, datetime | None]:
     """``--state``, ``--priority``, ``--since`` and ``--until`` parsed (None when not given)."""
-    from incidentflow.lifecycle import State
     from incidentflow.priorities import Priority
 
     args = options.args
-    state = None if args.state is None else State.parse(args.state)
+    states = list_states(options)
+    state = states[0] if states is not None and len(states) == 1 else None
     priority = None if args.priority is None else Priority.parse(args.priority)
-    since = None if args.since is None else parse_time(args.since, "--since")
-    until = None if args.until is None else parse_time(args.until, "--until")
+    since = None if args.since is None else parse_time(args.since, "--since", args)
+    until = None if args.until is None else parse_time(args.until, "--until", args)
     return state, priority, since, until
 
 
-def parse_time(text: str, name: str) -> datetime:
-    """An ISO 8601 time with a UTC offset in the supported range; else bad input."""
-    from datetime import datetime
+def list_states(options: Options) -> tuple[State, ...] | None:
+    """The states ``--state`` (repeatable, commas split) and ``--active`` ask for; None: all."""
+    from incidentflow.lifecycle import State
+
+    args = options.args
+    given = [word.strip() for text in args.state or () for word in text.split(",") if word.strip()]
+    if any(word.lower() in ("open", "active") for word in given):
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            "--state takes states (declared, mitigating, yellow, ...); for every open "
+            "incident, give --active",
+        )
+    states = {State.parse(word) for word in given}
+    if getattr(args, "active", False):
+        active = {s for s in State if s.active}
+        states = states & active if given else active
+        if not states:
+            raise Failure(
+                EXIT_BAD_INPUT,
+                "InvalidInput",
+                "--active and --state ask for no state at all: "
+                f"the active states are {', '.join(s.value for s in State if s.active)}",
+            )
+    if not states:
+        return None
+    return tuple(s for s in State if s in states)
+
+
+def parse_time(text: str, name: str, args: argparse.Namespace | None = None) -> datetime:
+    """An ISO 8601 time with a UTC offset in the supported range; else bad input.
+
+    A plain date (``2026-12-13``) is midnight at its start in the display zone (``--tz``,
+    else ``$INCIDENTFLOW_TZ``, else UTC).
+    """
+    import re
+    from datetime import date, datetime, time
 
     from incidentflow.clock import require_aware
     from incidentflow.errors import InvalidInput
 
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        try:
+            day = date.fromisoformat(text.strip())
+        except ValueError as exc:
+            raise InvalidInput(f"{name}: {text!r} is not a date") from exc
+        zone = zone_of(args if args is not None else argparse.Namespace())
+        return require_aware(datetime.combine(day, time(), tzinfo=zone), name)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInput(f"{name}: {text!r} is not an ISO 8601 time") from exc
     if moment.utcoffset() is None:
         raise InvalidInput(
-            f"{name}: {text!r} has no UTC offset; write e.g. 2026-03-01T14:02:00+00:00"
+            f"{name}: {text!r} has no UTC offset; write e.g. 2026-03-01T14:02:00+00:00, "
+            "or a plain date such as 2026-03-01"
         )
     return require_aware(moment, name)
 
@@ -232,6 +352,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     parser = build_parser()
     args = parser.parse_args(arguments)
+    if getattr(args, "version", False):
+        from importlib.metadata import version
+
+        print(f"incidentflow {version('incidentflow')}")
+        return EXIT_OK
     handler = getattr(args, "handler", None)
     if handler is None:
         # A bare `incidentflow` or a group without its subcommand (`incidentflow debt`).
@@ -246,10 +371,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Failure as failure:
         return _report(options, failure)
     except Exception as exc:
-        translated = _translate(exc)
+        translated = _translate(exc, handler)
         if translated is None:
             raise
+        from incidentflow.errors import NotFound
+
+        if isinstance(exc, NotFound):
+            translated.message += _known_id(options, exc.incident_id)
         return _report(options, translated)
+
+
+def _known_id(options: Options, missing: str) -> str:
+    """``; did you mean 'INC-7'?`` when the store holds an id close to ``missing``."""
+    from incidentflow.errors import IncidentFlowError
+    from incidentflow.store import open_store
+
+    try:
+        with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
+            ids = [summary.incident_id for summary in store.incidents()]
+    except IncidentFlowError:  # pragma: no cover - the store opened a moment ago
+        return ""
+    return did_you_mean(missing, ids, cutoff=0.8)
 
 
 def _not_text(arguments: Sequence[str]) -> str | None:
@@ -295,21 +437,30 @@ def _update_handler(args: argparse.Namespace) -> str:
         )
     if args.message is not None:
         return "update"
+    if args.update_message is not None and not args.post:
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            "--message goes with --post: incidentflow update INCIDENT --post --message TEXT",
+        )
     if args.post and args.slack:
         raise Failure(EXIT_BAD_INPUT, "InvalidInput", "--slack prints a draft; --post posts it")
     return "update --post" if args.post else "draft-update"
 
 
-def _translate(exc: Exception) -> Failure | None:
+def _translate(exc: Exception, handler: str = "") -> Failure | None:
     """The failure an error of the library (or of a file) stands for; None for a bug."""
     from incidentflow import errors
+    from incidentflow.hints import COMMAND_NAMES
 
     kind = type(exc).__name__
     if isinstance(exc, errors.CommandRefused):
-        head = f"{exc.incident_id} ({exc.state}): {exc.command} refused ({kind})"
-        return Failure(EXIT_REFUSED, kind, head, [(u.rule, u.detail) for u in exc.unmet])
+        command = COMMAND_NAMES.get(exc.command, exc.command)
+        head = f"{exc.incident_id} ({exc.state}): {command} refused ({kind})"
+        unmet = [(u.rule, _in_our_words(u.rule, u.detail)) for u in exc.unmet]
+        return Failure(EXIT_REFUSED, kind, head, unmet, incident=exc.incident_id)
     if isinstance(exc, errors.InvalidInput | errors.PolicyError):
-        return Failure(EXIT_BAD_INPUT, kind, str(exc))
+        return Failure(EXIT_BAD_INPUT, kind, _no_class_names(str(exc)))
     if isinstance(exc, errors.Conflict):
         return Failure(EXIT_CONFLICT, kind, str(exc))
     if isinstance(exc, errors.NotFound | errors.NotReady):
@@ -323,7 +474,7 @@ def _translate(exc: Exception) -> Failure | None:
             f"({'the store holds it' if exc.stored else 'nothing was written'})"
         )
         unmet = [(u.rule, u.detail) for u in exc.unmet] or [("rules", exc.detail)]
-        return Failure(EXIT_STORE, kind, message, unmet)
+        return Failure(EXIT_STORE, kind, message, unmet, incident=exc.incident_id)
     if isinstance(exc, errors.StoreError | errors.ReplayError):
         return Failure(EXIT_STORE, kind, str(exc))
     if isinstance(exc, OSError):
@@ -331,14 +482,99 @@ def _translate(exc: Exception) -> Failure | None:
     return None
 
 
+def _no_class_names(message: str) -> str:
+    """``message`` with an event's class and field (``NoteAdded.text``) said in words.
+
+    >>> _no_class_names("NoteAdded.text must be a non-blank string, not ' '")
+    "the text of a note must be a non-blank string, not ' '"
+    """
+    import re
+
+    from incidentflow.events import EVENT_TYPES
+
+    names = {kind.__name__: kind.type for kind in EVENT_TYPES.values()}
+
+    def said(match: re.Match[str]) -> str:
+        field = match.group(2).replace("_", " ")
+        return f"the {field} of {_EVENT_WORDS.get(names[match.group(1)], 'an event')}"
+
+    pattern = r"\b(" + "|".join(names) + r")\.([a-z_]+)\b"
+    return re.sub(pattern, said, message)
+
+
+_EVENT_WORDS = {
+    "declared": "a declaration",
+    "validated": "a validation (confirm)",
+    "linked": "a link",
+    "role_assigned": "an assignment",
+    "role_handed_off": "a hand-off",
+    "role_released": "a release",
+    "experiment_started": "an experiment",
+    "experiment_concluded": "an experiment's conclusion",
+    "note_added": "a note",
+    "update_posted": "an update",
+    "change_logged": "a manual change",
+    "change_reconciled": "a change's reconciliation",
+    "why_answered": "a Five Whys answer",
+    "factor_added": "a contributing factor",
+    "recovery_verified": "a recovery verification",
+    "customer_verified": "a customer verification",
+    "debt_opened": "a tech-debt item",
+    "debt_closed": "a tech-debt closing",
+    "report_started": "a report",
+    "post_mortem_scheduled": "a post-mortem",
+    "action_added": "an action item",
+    "action_closed": "an action item's closing",
+    "priority_changed": "a priority change",
+    "policy_adopted": "a policy adoption",
+    "state_changed": "a move",
+}
+"""What each event is, in words, for messages that name a field of one."""
+
+
+_WORDED = frozenset({"authorized", "state_allows_command"})
+"""The rules whose detail names a library command, said as the command line's."""
+
+
+def _in_our_words(rule: str, detail: str) -> str:
+    """``detail`` with the library's command names replaced by the command line's."""
+    if rule not in _WORDED:
+        return detail
+    import re
+
+    from incidentflow.hints import COMMAND_NAMES
+
+    pattern = r"\b(" + "|".join(sorted(COMMAND_NAMES, key=len, reverse=True)) + r")\b"
+    return re.sub(pattern, lambda m: COMMAND_NAMES[m.group(1)], detail)
+
+
+def hint_line(rule: str, incident: str) -> str | None:
+    """What the command line prints under an unmet rule: ``run: ...``, ``hint: ...`` or None."""
+    from incidentflow.hints import HINTS
+
+    found = HINTS.get(rule)
+    if found is None:
+        return None
+    text = found.command.format(incident=incident)
+    return f"run: {text}" if found.runnable else f"hint: {text}"
+
+
 def _report(options: Options, failure: Failure) -> int:
+    incident = failure.incident
     if options.json:
         import json
 
+        entries: list[dict[str, Any]] = []
+        for rule, detail in failure.unmet:
+            entry = {"rule": rule, "detail": detail}
+            line = None if incident is None else hint_line(rule, incident)
+            if line is not None:
+                entry["hint"] = line.split(": ", 1)[1]
+            entries.append(entry)
         document: dict[str, Any] = {
             "error": failure.kind,
             "message": failure.message,
-            "unmet": [{"rule": rule, "detail": detail} for rule, detail in failure.unmet],
+            "unmet": entries,
         }
         print(json.dumps(document, ensure_ascii=False), file=sys.stderr)
     else:
@@ -347,4 +583,7 @@ def _report(options: Options, failure: Failure) -> int:
         print(f"incidentflow: {inline(failure.message)}", file=sys.stderr)
         for rule, detail in failure.unmet if failure.list_unmet else ():
             print(f"  {rule}: {inline(detail)}", file=sys.stderr)
+            line = None if incident is None else hint_line(rule, incident)
+            if line is not None:
+                print(f"    {inline(line)}", file=sys.stderr)
     return failure.code

@@ -6,6 +6,9 @@ Imports nothing but :mod:`argparse`, so ``incidentflow --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
+from typing import NoReturn
 
 __all__ = ["EXIT_CODES", "build_parser"]
 
@@ -28,6 +31,12 @@ environment:
   INCIDENTFLOW_ACTOR  who you are when --actor is not given (else $USER)
   INCIDENTFLOW_CHAIN_KEY       the store's secret chain key, in hex (64+ digits)
   INCIDENTFLOW_CHAIN_KEY_FILE  a file holding it (or give --chain-key-file)
+  INCIDENTFLOW_TZ     the time zone times are shown in when --tz is not given (default UTC)
+
+start here:
+  incidentflow declare INC-7 --title "Database is down" --priority P1
+  incidentflow status INC-7     # who holds what, what blocks each next move, what is due
+  every refusal names each unmet rule and the command that meets it ("run: ...")
 """
 
 _MOVES = {
@@ -68,7 +77,15 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--json",
         action="store_true",
         default=default(False),
-        help="machine-readable output: one JSON document (errors as JSON on stderr)",
+        help="machine-readable output: one JSON document (errors as JSON on stderr); times "
+        "in ISO 8601 UTC, to the second",
+    )
+    group.add_argument(
+        "--json-style",
+        choices=("indented", "compact"),
+        default=default(None),
+        help="how --json lays its document out (default: indented on a terminal, compact "
+        "when piped)",
     )
     group.add_argument(
         "--at",
@@ -76,6 +93,13 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default(None),
         help="when it happened, ISO 8601 with a UTC offset, e.g. 2026-03-01T14:02:00+00:00 "
         "(default: now)",
+    )
+    group.add_argument(
+        "--tz",
+        metavar="ZONE",
+        default=default(None),
+        help="the time zone times are shown in, and a plain date's midnight is in, e.g. "
+        "Europe/Berlin (default: $INCIDENTFLOW_TZ, else UTC)",
     )
     group.add_argument(
         "--policy",
@@ -93,17 +117,63 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors offer the closest command or option."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with ``message``, plus "did you mean ...?" where something close exists."""
+        choice = re.search(r"invalid choice: '(.*?)' \(choose from (.*)\)", message, re.S)
+        if choice is not None and message.startswith("argument COMMAND"):
+            given, options = choice.group(1), re.findall(r"'([^']*)'", choice.group(2))
+            message = f"unknown command {given!r}{_closest(given, options)}"
+            message += f" ({self.prog} --help lists every command)"
+        elif choice is not None:
+            given, options = choice.group(1), re.findall(r"'([^']*)'", choice.group(2))
+            message += _closest(given, options)
+        else:
+            unknown = re.search(r"unrecognized arguments: (-\S+)", message)
+            if unknown is not None:
+                given = unknown.group(1).split("=", 1)[0]
+                message += _closest(given, sorted(_option_strings(self)))
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of ``parser`` and of its subcommands, at any depth."""
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _option_strings(sub)
+    return found
+
+
+def _closest(given: str, options: list[str]) -> str:
+    """``; did you mean 'x'?`` for the option closest to ``given`` (case ignored), or ""."""
+    same = [o for o in options if o.casefold() == given.casefold()]
+    close = same or difflib.get_close_matches(given.casefold(), options, n=1, cutoff=0.7)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 class _Commands:
     """Adds subcommands that all carry the global options and a help example."""
 
     def __init__(self, parser: argparse.ArgumentParser, dest: str) -> None:
-        self._group = parser.add_subparsers(dest=dest, metavar="COMMAND")
+        self._group = parser.add_subparsers(dest=dest, metavar="COMMAND", parser_class=_Parser)
 
     def add(
-        self, name: str, summary: str, example: str, *, handler: str = ""
+        self,
+        name: str,
+        summary: str,
+        example: str,
+        *,
+        handler: str = "",
+        aliases: tuple[str, ...] = (),
     ) -> argparse.ArgumentParser:
         parser = self._group.add_parser(
             name,
+            aliases=list(aliases),
             help=summary,
             description=summary[:1].upper() + summary[1:] + ".",
             epilog=f"example:\n  {example}",
@@ -117,7 +187,7 @@ class _Commands:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole ``incidentflow`` parser; each leaf sets ``handler`` to its command's name."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="incidentflow",
         description="An incident-response runbook as executable process rules: declare, staff, "
         "mitigate and close incidents from the terminal, kept in an append-only store.",
@@ -125,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _globals(parser, top=True)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = _Commands(parser, "command")
     _incident_commands(commands)
     _nested_commands(commands)
@@ -139,10 +210,24 @@ def _incident(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def _filter_options(parser: argparse.ArgumentParser) -> None:
     """The filters of the commands that read many incidents (``list``, ``stats``)."""
-    parser.add_argument("--state", help="only incidents in this state")
+    parser.add_argument(
+        "--state",
+        action="append",
+        metavar="STATE",
+        help="only incidents in these states (repeat it, or separate states with commas)",
+    )
+    parser.add_argument(
+        "--active",
+        action="store_true",
+        help="only active incidents (declared, mitigating or yellow)",
+    )
     parser.add_argument("--priority", help="only incidents of this priority")
-    parser.add_argument("--since", metavar="TIME", help="declared at or after TIME")
-    parser.add_argument("--until", metavar="TIME", help="declared before TIME")
+    parser.add_argument(
+        "--since", metavar="TIME", help="declared at or after TIME (a date: its midnight)"
+    )
+    parser.add_argument(
+        "--until", metavar="TIME", help="declared before TIME (a date: its midnight)"
+    )
 
 
 def _incident_commands(commands: _Commands) -> None:
@@ -161,11 +246,14 @@ def _incident_commands(commands: _Commands) -> None:
         add(
             "confirm",
             "confirm the problem is real (step 1, validate)",
-            'incidentflow confirm INC-7 --evidence "primary refuses connections"',
+            'incidentflow confirm INC-7 "primary refuses connections"',
             handler="confirm",
         )
     )
-    p.add_argument("--evidence", required=True, help="what shows the problem is real")
+    p.add_argument("evidence", metavar="EVIDENCE", nargs="?", help="what shows the problem is real")
+    p.add_argument(
+        "--evidence", dest="evidence_option", metavar="EVIDENCE", help="the same, as an option"
+    )
     p.add_argument("--impact", default="", help="who or what is affected, and how")
     p = _incident(
         add(
@@ -216,7 +304,8 @@ def _incident_commands(commands: _Commands) -> None:
             "  incidentflow update INC-7            # draft: state, impact, what is tried, "
             "what changed\n"
             "  incidentflow update INC-7 --slack    # the draft as Slack Block Kit JSON\n"
-            "  incidentflow update INC-7 --post     # post the draft as the update",
+            "  incidentflow update INC-7 --post     # post a short update ($EDITOR opens on it)\n"
+            '  incidentflow update INC-7 --post --message "Still down; next update 15:00"',
             handler="update",
         )
     )
@@ -224,7 +313,19 @@ def _incident_commands(commands: _Commands) -> None:
         "message", metavar="MESSAGE", nargs="?", help="the update; without it, print a draft"
     )
     p.add_argument("--no-progress", action="store_true", help="an update without progress")
-    p.add_argument("--post", action="store_true", help="post the drafted update")
+    p.add_argument(
+        "--post",
+        action="store_true",
+        help="post a short update composed from the record (state and impact, what changed, "
+        "next steps, when the next is due): $VISUAL or $EDITOR opens on it when set, and only "
+        "what is sent is stored",
+    )
+    p.add_argument(
+        "--message",
+        dest="update_message",
+        metavar="TEXT",
+        help="with --post: send TEXT instead of the composed update",
+    )
     p.add_argument("--slack", action="store_true", help="print the draft as Slack Block Kit JSON")
     p = _incident(
         add(
@@ -238,9 +339,10 @@ def _incident_commands(commands: _Commands) -> None:
     p = _incident(
         add(
             "why",
-            "answer the next why of a Five Whys chain",
+            "answer the next why of a Five Whys chain (step 10)",
             'incidentflow why INC-7 "The service is down."',
             handler="why",
+            aliases=("five-whys",),
         )
     )
     p.add_argument("answer", metavar="ANSWER")
@@ -296,8 +398,17 @@ def _incident_commands(commands: _Commands) -> None:
             handler="schedule",
         )
     )
-    p.add_argument("--for", dest="scheduled_for", required=True, metavar="TIME")
-    p.add_argument("--invite", action="append", required=True, metavar="P")
+    p.add_argument(
+        "--for", dest="scheduled_for", required=True, metavar="TIME", help="when it starts"
+    )
+    p.add_argument(
+        "--invite",
+        action="append",
+        required=True,
+        metavar="P",
+        help="a person to invite; repeat it (--invite ana --invite bo) or separate names "
+        "with commas (--invite ana,bo)",
+    )
     p = _incident(
         add(
             "priority",
@@ -491,11 +602,13 @@ def _read_commands(commands: _Commands) -> None:
     p.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for stdin")
     p = add(
         "validate",
-        "check a JSON Lines history against the rules; write nothing",
+        "check a JSON Lines history against the rules; write nothing (to validate the "
+        "problem, runbook step 1, use confirm)",
         "incidentflow validate inc-7.jsonl",
         handler="validate",
     )
     p.add_argument("file", metavar="FILE", help="a JSON Lines file, or - for stdin")
+    p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     p = add(
         "verify",
         "check the store's chains, summaries and seals for tampering; say what it cannot see",
@@ -553,12 +666,18 @@ def _document_commands(commands: _Commands) -> None:
     p = _incident(
         add(
             "agenda",
-            "the RCA meeting agenda, fitted to --length minutes (80 to 145)",
+            "the RCA meeting agenda, fitted to --length minutes (30 or more)",
             "incidentflow agenda INC-7 --length 120 --ics post-mortem.ics",
             handler="agenda",
         )
     )
-    p.add_argument("--length", default="90", metavar="MIN", help="meeting minutes (default 90)")
+    p.add_argument(
+        "--length",
+        default="90",
+        metavar="MIN",
+        help="meeting minutes, 30 or more (default 90); under the runbook's 80 the parts "
+        "shrink in proportion",
+    )
     layout = p.add_mutually_exclusive_group()
     layout.add_argument("--markdown", action="store_true", help="Markdown instead of plain text")
     layout.add_argument("--html", action="store_true", help="a self-contained HTML page")

@@ -24,11 +24,15 @@ from ._main import (
     Failure,
     Options,
     emit,
+    hint_line,
     iso,
     list_filters,
+    list_states,
     load_incident,
     note_policy,
     now,
+    plural,
+    shown,
 )
 
 __all__ = ["HANDLERS"]
@@ -49,16 +53,18 @@ def _obligation(item: Obligation) -> dict[str, Any]:
 
 def _owed_by(item: Obligation) -> str:
     if item.owners:
-        return ", ".join(inline(owner) for owner in item.owners)
-    roles = ", ".join(sorted(r.value for r in item.roles))
-    return f"no one holds {roles}" if roles else "anyone"
+        return "owed by " + ", ".join(inline(owner) for owner in item.owners)
+    roles = " or ".join(sorted(r.value for r in item.roles))
+    if not roles:
+        return "owed by anyone"
+    return f"owed by the {roles}, a role no one holds yet"
 
 
-def _due_line(item: Obligation, *, with_incident: bool) -> str:
+def _due_line(item: Obligation, options: Options, *, with_incident: bool) -> str:
     marker = "OVERDUE " if item.overdue else ""
-    due = f" — due {item.due_at:%Y-%m-%d %H:%M %Z}" if item.due_at else ""
+    due = f" — due {shown(item.due_at, options)}" if item.due_at else ""
     where = f"{inline(item.incident_id)}  " if with_incident else ""
-    return f"{marker}{where}{inline(item.description)} (owed by {_owed_by(item)}){due}"
+    return f"{marker}{where}{inline(item.description)} ({_owed_by(item)}){due}"
 
 
 def status(options: Options) -> int:
@@ -83,12 +89,13 @@ def status(options: Options) -> int:
                     for t, unmet in blocks.items()
                 },
                 "due": [_obligation(item) for item in due],
-            }
+            },
+            options,
         )
         return EXIT_OK
     print(f"{inline(incident.id)}  {inline(incident.title)}")
     print(f"  priority  {incident.priority.value}    state  {incident.state.value}")
-    print(f"  began     {incident.began_at.isoformat()}    version {incident.version}")
+    print(f"  began     {shown(incident.began_at, options)}    version {incident.version}")
     policy = _policy(incident)
     unrecorded = "" if policy["recorded"] else "  (not recorded: from --policy)"
     print(f"  policy    {inline(policy['name'])}  {policy['digest']}{unrecorded}")
@@ -107,11 +114,14 @@ def status(options: Options) -> int:
         print(f"  → {target.value}: {'blocked by' if unmet else 'ready'}")
         for u in unmet:
             print(f"      {u.rule}: {inline(u.detail)}")
+            line = hint_line(u.rule, incident.id)
+            if line is not None:
+                print(f"        {inline(line)}")
     if not blocks:
         print("  (none: the incident is closed)")
     print("Due:")
     for item in due:
-        print(f"  {_due_line(item, with_incident=False)}")
+        print(f"  {_due_line(item, options, with_incident=False)}")
     if not due:
         print("  (nothing)")
     return EXIT_OK
@@ -137,7 +147,7 @@ def timeline(options: Options) -> int:
         events = store.events(options.args.incident)
     ordered = sorted(events, key=lambda e: e.occurred_at)
     if options.json:
-        emit([codec.to_dict(e) for e in ordered])
+        emit([codec.to_dict(e) for e in ordered], options)
         return EXIT_OK
     for event in ordered:
         fields = {k: v for k, v in codec.to_dict(event).items() if k not in _SKIP}
@@ -145,11 +155,15 @@ def timeline(options: Options) -> int:
             fields["policy"] = f"{fields['policy']['name']} {fields['policy']['digest']}"
         what = "  ".join(f"{k}={_show(v)}" for k, v in fields.items())
         late = ""
-        if event.recorded_at != event.occurred_at:
-            late = f"  (recorded {event.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z)"
-        stamp = event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{stamp}Z  {inline(event.actor):<10} {event.type:<22} {what}{late}")
+        if _minute(event.recorded_at) != _minute(event.occurred_at):
+            late = f"  (recorded {shown(event.recorded_at, options)})"
+        stamp = shown(event.occurred_at, options)
+        print(f"{stamp}  {inline(event.actor):<10} {event.type:<22} {what}{late}")
     return EXIT_OK
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def _show(value: Any) -> str:
@@ -162,8 +176,11 @@ def _show(value: Any) -> str:
 def list_incidents(options: Options) -> int:
     """The stored incidents, by declaration time, filtered."""
     state, priority, since, until = list_filters(options)
+    states = list_states(options)
     with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         found = store.incidents(state=state, priority=priority, since=since, until=until)
+    if states is not None:
+        found = [s for s in found if s.state in states]
     if options.json:
         emit(
             [
@@ -178,13 +195,14 @@ def list_incidents(options: Options) -> int:
                     "version": s.version,
                 }
                 for s in found
-            ]
+            ],
+            options,
         )
         return EXIT_OK
     for s in found:
         print(
             f"{inline(s.incident_id):<12} {s.priority.value:<3} {s.state.value:<12} "
-            f"{s.declared_at.astimezone(UTC):%Y-%m-%d %H:%M}Z  {inline(s.title)}"
+            f"{shown(s.declared_at, options)}  {inline(s.title)}"
         )
     if not found:
         print("no incidents")
@@ -210,10 +228,10 @@ def due(options: Options) -> int:
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(key=lambda o: (not o.overdue, o.due_at or far, o.incident_id, o.kind))
     if options.json:
-        emit([_obligation(item) for item in items])
+        emit([_obligation(item) for item in items], options)
         return EXIT_OK
     for item in items:
-        print(_due_line(item, with_incident=True))
+        print(_due_line(item, options, with_incident=True))
     if not items:
         print("nothing is due")
     return EXIT_OK
@@ -240,7 +258,7 @@ def verify(options: Options) -> int:
             "undetectable": list(audit.undetectable),
         }
         if audit.ok:
-            emit(document)
+            emit(document, options)
             return EXIT_OK
         print(json.dumps(document, ensure_ascii=False), file=sys.stderr)
         return EXIT_STORE
@@ -249,14 +267,15 @@ def verify(options: Options) -> int:
         mode += ", against the anchor"
     limits = [f"  - {line}" for line in audit.undetectable]
     if audit.ok:
-        print(f"chain ok: {audit.checked} incident(s) checked ({mode})")
+        print(f"chain ok: {plural(audit.checked, 'incident')} checked ({mode})")
         print("not detectable in this mode:", *limits, sep="\n")
         return EXIT_OK
     print("not detectable in this mode:", *limits, sep="\n", file=sys.stderr)
     raise Failure(
         EXIT_STORE,
         "Tampered",
-        f"the store was changed behind its back in {len(audit.breaks)} incident(s) ({mode})",
+        f"the store was changed behind its back in {plural(len(audit.breaks), 'incident')} "
+        f"({mode})",
         [(f"{inline(b.incident_id)} event {b.version}", b.reason) for b in audit.breaks],
     )
 
@@ -283,12 +302,15 @@ def anchor(options: Options) -> int:
     except OSError as exc:
         raise Failure(EXIT_BAD_INPUT, "OSError", f"cannot write {output}: {exc}") from exc
     keyed = " (authenticated with the chain key)" if taken.keyed else ""
-    print(f"Anchored {len(taken.heads)} incidents to {output}{keyed}")
+    print(f"Anchored {plural(len(taken.heads), 'incident')} to {output}{keyed}")
     return EXIT_OK
 
 
 def diagram(options: Options) -> int:
-    """The lifecycle as a Mermaid state diagram."""
+    """The lifecycle as a Mermaid state diagram (with ``--json``, inside a JSON document)."""
+    if options.json:
+        emit({"format": "mermaid", "diagram": mermaid()}, options)
+        return EXIT_OK
     sys.stdout.write(mermaid())
     return EXIT_OK
 

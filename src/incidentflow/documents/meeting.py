@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 __all__ = [
     "AGENDA",
     "LONGEST",
+    "LONGEST_ALLOWED",
+    "PART_FLOOR",
     "SHORTEST",
+    "SHORTEST_ALLOWED",
     "Agenda",
     "AgendaPart",
     "Attendee",
@@ -123,36 +126,81 @@ def _whole_minutes(value: timedelta) -> int:
     return value // _MINUTE
 
 
+SHORTEST_ALLOWED = timedelta(minutes=30)
+"""The shortest meeting :func:`fit` accepts; under :data:`SHORTEST` the parts shrink."""
+
+LONGEST_ALLOWED = timedelta(hours=8)
+"""The longest meeting :func:`fit` accepts (a working day); over :data:`LONGEST` parts stretch."""
+
+PART_FLOOR = 3
+"""The fewest minutes a part gets when a short meeting shrinks the time boxes."""
+
+
 def fit(length: timedelta) -> tuple[int, ...]:
     """The minutes of each part of :data:`AGENDA` for a meeting of ``length``.
 
-    Every part gets its minimum; the minutes left over are shared in proportion to each
-    part's slack (maximum minus minimum), whole minutes first, then one more minute to each
-    of the parts with the largest remainders (earlier parts first on a tie).  The result sums
-    to ``length`` and keeps every part in its box.  ``length`` must be a whole number of
-    minutes from :data:`SHORTEST` to :data:`LONGEST`, else
+    From :data:`SHORTEST` to :data:`LONGEST`, every part gets its minimum and the minutes
+    left over are shared in proportion to each part's slack (maximum minus minimum).  A
+    shorter meeting, down to :data:`SHORTEST_ALLOWED`, shares its length in proportion to
+    the minima, so the order and the weight of the parts stay but no part gets fewer than
+    :data:`PART_FLOOR` minutes; a longer one shares it in proportion to the maxima.  Shares
+    are whole minutes first, then one more minute to each of the parts with the largest
+    remainders (earlier parts first on a tie); the result sums to ``length``.  ``length``
+    must be a whole number of minutes from :data:`SHORTEST_ALLOWED` to
+    :data:`LONGEST_ALLOWED`, else
     :class:`~incidentflow.errors.InvalidInput` is raised.
 
     >>> fit(timedelta(minutes=80))
     (5, 10, 15, 30, 15, 5)
     >>> fit(timedelta(hours=2))
     (8, 13, 18, 49, 24, 8)
+    >>> fit(timedelta(hours=1)), fit(timedelta(minutes=30))
+    ((4, 8, 11, 22, 11, 4), (3, 4, 5, 10, 5, 3))
     """
-    low, high = _whole_minutes(SHORTEST), _whole_minutes(LONGEST)
-    allowed = f"a whole number of minutes from {low} to {high} (the runbook's time boxes)"
+    allowed = (
+        f"a whole number of minutes from {elapsed(SHORTEST_ALLOWED)} to {elapsed(LONGEST_ALLOWED)}"
+    )
     if not isinstance(length, timedelta):
         raise InvalidInput(f"the meeting length must be a timedelta, {allowed}; not {length!r}")
-    if length % _MINUTE or not SHORTEST <= length <= LONGEST:
-        raise InvalidInput(f"the meeting length must be {allowed}, not {length}")
+    if length % _MINUTE or not SHORTEST_ALLOWED <= length <= LONGEST_ALLOWED:
+        raise InvalidInput(f"the meeting length must be {allowed}, not {elapsed_or(length)}")
+    total = _whole_minutes(length)
     minima = [_whole_minutes(p.minimum) for p in AGENDA]
+    if length < SHORTEST:
+        return _apportion(total, minima, floor=PART_FLOOR)
+    if length > LONGEST:
+        return _apportion(total, [_whole_minutes(p.maximum) for p in AGENDA], floor=0)
     slack = [_whole_minutes(p.maximum - p.minimum) for p in AGENDA]
-    total_slack = sum(slack)
-    extra = _whole_minutes(length) - sum(minima)
-    shares = [divmod(extra * s, total_slack) for s in slack]
-    minutes = [m + whole for m, (whole, _) in zip(minima, shares, strict=True)]
-    left = extra - sum(whole for whole, _ in shares)
-    by_remainder = sorted(range(len(AGENDA)), key=lambda i: (-shares[i][1], i))
-    for index in by_remainder[:left]:
+    extra = _apportion(total - sum(minima), slack, floor=0)
+    return tuple(m + e for m, e in zip(minima, extra, strict=True))
+
+
+def elapsed_or(length: timedelta) -> str:
+    """``length`` as "1 h 20 min" when it is whole minutes and not negative, else as is."""
+    if length % _MINUTE or length < timedelta(0):
+        return str(length)
+    return elapsed(length)
+
+
+def _apportion(total: int, weights: list[int], *, floor: int) -> tuple[int, ...]:
+    """``total`` minutes shared by ``weights`` (largest remainders), none under ``floor``.
+
+    A part whose share falls under ``floor`` gets ``floor``; the rest is shared again among
+    the others, until every share is at least ``floor``.
+    """
+    fixed: set[int] = set()
+    while True:
+        free = [i for i in range(len(weights)) if i not in fixed]
+        left = total - floor * len(fixed)
+        weight = sum(weights[i] for i in free)
+        under = {i for i in free if left * weights[i] < floor * weight}
+        if not under:
+            break
+        fixed |= under
+    shares = {i: divmod(left * weights[i], weight) for i in free}
+    minutes = [floor if i in fixed else shares[i][0] for i in range(len(weights))]
+    spare = total - sum(minutes)
+    for index in sorted(free, key=lambda i: (-shares[i][1], i))[:spare]:
         minutes[index] += 1
     return tuple(minutes)
 
@@ -202,19 +250,39 @@ class Agenda:
 
     @property
     def _when(self) -> str:
-        minutes = _whole_minutes(self.length)
+        length = elapsed(self.length)
         if self.starts_at is None:
-            return f"{minutes} minutes, not scheduled yet"
+            return f"{length}, not scheduled yet"
         ends = self.starts_at + self.length
-        return f"{minutes} minutes, from {moment(self.starts_at)} to {moment(ends)}"
+        return f"{length}, from {moment(self.starts_at)} to {moment(ends)}"
+
+    @property
+    def fitting(self) -> str:
+        """How the time boxes were fitted, when not within the runbook's; "" when they were.
+
+        A meeting shorter than :data:`SHORTEST` shrinks every part in proportion (none
+        under :data:`PART_FLOOR` minutes); one longer than :data:`LONGEST` stretches them.
+        """
+        if self.length < SHORTEST:
+            return (
+                f"Shortened: {elapsed(self.length)} is under the runbook's "
+                f"{elapsed(SHORTEST)}, so every part is shrunk in proportion "
+                f"(none under {PART_FLOOR} min)."
+            )
+        if self.length > LONGEST:
+            return (
+                f"Lengthened: {elapsed(self.length)} is over the runbook's "
+                f"{elapsed(LONGEST)}, so every part is stretched in proportion."
+            )
+        return ""
 
     def _slot(self, part: AgendaPart) -> str:
-        box = f"time box {part.minimum}–{part.maximum} minutes"
+        box = f"time box {_span(part.minimum)}–{_span(part.maximum)}"
         if part.starts_at is None:
-            return f"{part.minutes} minutes; {box}"
+            return f"{_span(part.minutes)}; {box}"
         ends = part.starts_at + timedelta(minutes=part.minutes)
         start, end = moment(part.starts_at), moment(ends)
-        return f"{part.minutes} minutes, {start[11:16]}–{end[11:]}; {box}"
+        return f"{_span(part.minutes)}, {start[11:16]}–{end[11:]}; {box}"
 
     @property
     def sections(self) -> tuple[Section, ...]:
@@ -231,7 +299,7 @@ class Agenda:
                 ours(" "),
                 typed(self.title),
             ),
-            (Paragraph((ours(f"{self._when}."),)),),
+            (Paragraph((ours(f"{self._when}. {self.fitting}".rstrip()),)),),
             level=1,
         )
         people: tuple[Text, ...] = tuple(
@@ -271,6 +339,7 @@ class Agenda:
         lines = [
             f"RCA meeting agenda: {inline(self.incident_id)} {inline(self.title)}",
             self._when,
+            *([self.fitting] if self.fitting else []),
             "",
             "Attendees:",
             *(f"- {inline(a.name)}: {_roles(a)}" for a in self.attendees),
@@ -287,6 +356,10 @@ class Agenda:
                 *(f"- {inline(fact)}" for fact in part.facts),
             ]
         return "\n".join(lines) + "\n"
+
+
+def _span(minutes: int) -> str:
+    return elapsed(timedelta(minutes=minutes))
 
 
 def _roles(attendee: Attendee) -> str:

@@ -79,6 +79,10 @@ class StakeholderUpdate:
     last_update_at: datetime | None
     next_update_due: datetime | None
     composed_at: datetime
+    news: tuple[str, ...] = ()
+    """The changes that move the picture (moves, verdicts, verifications, priority)."""
+    next_steps: str = ""
+    """What happens next, in a phrase."""
 
     # -- the parts, in our words ----------------------------------------------------------
 
@@ -120,6 +124,32 @@ class StakeholderUpdate:
             lines.append(f"Changed {self._since}:")
             lines += [f"- {inline(change)}" for change in self.changes]
         lines.append(f"Next update due: {self._next}")
+        return "\n".join(lines)
+
+    def short(self) -> str:
+        """The update a person sends: state and impact, what changed, next steps, when next.
+
+        At most five lines: what changed is one line of at most two changes that move the
+        picture (a move, a verdict, a verification, a priority change), with a count of the
+        other records; the whole draft stays in :meth:`text`.
+        """
+        lines = [
+            f"{inline(self.incident_id)} {inline(self.title)}: {self.state.value}, "
+            f"{self._priority}",
+            f"Impact: {inline(self.impact) if self.impact else 'not assessed yet'}",
+        ]
+        if self.no_progress:
+            lines.append(f"No progress {self._since}.")
+        else:
+            shown = self.news[-2:]
+            others = len(self.changes) - len(shown)
+            said = "; ".join(inline(n) for n in shown) or "only bookkeeping (roles, links, notes)"
+            more = f" (and {others} more in the record)" if shown and others else ""
+            lines.append(f"{_capital(self._since)}: {said}{more}.")
+        if self.next_steps:
+            lines.append(f"Next: {inline(self.next_steps)}.")
+        if self.next_update_due is not None:
+            lines.append(f"Next update by {moment(self.next_update_due)}.")
         return "\n".join(lines)
 
     # -- Slack Block Kit -------------------------------------------------------------------
@@ -188,6 +218,43 @@ class StakeholderUpdate:
         return {"text": fallback, "mrkdwn": False, "blocks": self.blocks()}
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+_NEWS = (
+    ev.StateChanged,
+    ev.Validated,
+    ev.ExperimentConcluded,
+    ev.RecoveryVerified,
+    ev.CustomerVerified,
+    ev.PriorityChanged,
+)
+"""The events that change what stakeholders should think (the rest is bookkeeping)."""
+
+
+def _next_steps(incident: Incident) -> str:
+    """What the responders do next, from the state and the record."""
+    state = incident.state
+    if state is State.DECLARED:
+        if incident.validation is None:
+            return "confirming the problem and staffing the response"
+        return "staffing the response and starting mitigation"
+    if state is State.MITIGATING:
+        if incident.running_experiments:
+            return "testing " + "; ".join(
+                f"whether {x.hypothesis} ({x.id})" for x in incident.running_experiments
+            )
+        if incident.recovery is not None:
+            return "watching the recovery before announcing it"
+        return "finding the cause and mitigating"
+    if state is State.YELLOW:
+        return "watching the fix, cleaning up, and confirming with customers"
+    if state is State.DISMISSED:
+        return "none: it was a false alarm"
+    return "the incident report and the post-mortem"
+
+
 def _plain(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": False}
 
@@ -245,6 +312,7 @@ def compose_update(incident: Incident, *, now: datetime) -> StakeholderUpdate:
             start = index + 1
             break
     changes = tuple(describe(e) for e in history[start:])  # no update among them
+    news = tuple(describe(e) for e in history[start:] if isinstance(e, _NEWS))
     updates = incident.updates
     return StakeholderUpdate(
         incident_id=incident.id,
@@ -262,4 +330,6 @@ def compose_update(incident: Incident, *, now: datetime) -> StakeholderUpdate:
             else None
         ),
         composed_at=now,
+        news=news,
+        next_steps=_next_steps(incident),
     )

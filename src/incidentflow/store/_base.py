@@ -425,11 +425,43 @@ class Store(abc.ABC):
         """
         events = self.events(incident_id)
         try:
-            return Incident.replay(events, policy=policy, clock=clock, subscribers=subscribers)
+            incident = Incident.replay(events, policy=policy, clock=clock, subscribers=subscribers)
         except ReplayError as exc:
             raise InvalidHistory(
                 incident_id=incident_id, version=exc.index + 1, unmet=exc.unmet, detail=exc.detail
             ) from exc
+        incident._saved = incident.version
+        return incident
+
+    def save(self, incident: Incident) -> int:
+        """Append what ``incident`` recorded since it was loaded or last saved; the version.
+
+        The expected version is the one the incident was loaded (or last saved) at, so a
+        writer who got there first makes it raise :class:`~incidentflow.errors.Conflict`
+        and nothing is written: load the incident again and repeat the commands.  A newly
+        declared incident is saved whole (expected version 0).  Nothing new is a no-op.
+        Rules are checked as by :meth:`append`, under the incident's own policy.
+
+        >>> from incidentflow import Incident, Priority
+        >>> from incidentflow.store import InMemoryStore
+        >>> store = InMemoryStore()
+        >>> incident = Incident.declare("INC-7", "Checkout is slow", Priority.P2, actor="ana")
+        >>> store.save(incident)
+        1
+        >>> loaded = store.load("INC-7")
+        >>> _ = loaded.note("p95 is 4 s", actor="ana")
+        >>> store.save(loaded), store.save(loaded)
+        (2, 2)
+        """
+        if not isinstance(incident, Incident):
+            raise InvalidInput(f"save takes an Incident, not {incident!r}")
+        saved = incident._saved
+        new = list(incident.history[saved:])
+        if not new:
+            return incident.version
+        version = self.append(incident.id, new, expected_version=saved, policy=incident.policy)
+        incident._saved = version
+        return version
 
     def events(self, incident_id: str) -> list[Event]:
         """The incident's events, oldest first, after checking the chain, summary and seal."""

@@ -1,0 +1,26 @@
+"""The coverage gate holds the whole suite only.
+
+``pyproject.toml`` asks for 95% branch coverage (``--cov-fail-under``).  A run of part of the
+suite (``pytest tests/test_policy.py``, ``pytest docs/store.md``, ``-k``, ``-m``) covers part
+of the code by design, so for it the gate is lifted: the coverage table is still printed,
+and the run passes or fails on its tests alone.  The whole run (``pytest`` with no paths, as
+``.ci/run`` does) keeps the gate.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def partial_run(config: pytest.Config) -> bool:
+    """Whether this run is less than the whole suite: paths given, or tests selected."""
+    selected = bool(config.getoption("keyword", "") or config.getoption("markexpr", ""))
+    return config.args_source is not pytest.Config.ArgsSource.TESTPATHS or selected
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Lift pytest-cov's fail-under for a partial run (see the module's docstring)."""
+    plugin = config.pluginmanager.get_plugin("_cov")
+    options = getattr(plugin, "options", None)
+    if options is not None and partial_run(config):
+        options.cov_fail_under = 0
