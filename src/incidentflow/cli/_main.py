@@ -140,9 +140,9 @@ class Options:
 
 def now(options: Options) -> datetime:
     """``--at``, else the current time."""
-    from datetime import UTC, datetime
+    from incidentflow.clock import SystemClock
 
-    return options.at or datetime.now(UTC)
+    return options.at or SystemClock().now()
 
 
 def iso(moment: datetime | None) -> str | None:
