@@ -45,7 +45,6 @@ class Hint:
 
 
 _STATUS = "incidentflow status {incident}"
-_TIMELINE = "incidentflow timeline {incident}"
 
 HINTS: Mapping[str, Hint] = MappingProxyType(
     {
@@ -109,9 +108,13 @@ HINTS: Mapping[str, Hint] = MappingProxyType(
             "Incident.hand_off(role, from_holder, to_holder)",
             "incidentflow hand-off {incident} ROLE FROM TO",
         ),
-        "holds_role": Hint("name a current holder (Incident.roles)", _STATUS),
+        "holds_role": Hint(
+            "name a current holder (Incident.roles)",
+            "name a current holder (incidentflow status {incident} lists them)",
+        ),
         "not_already_holder": Hint(
-            "nothing to do: they hold the role already (Incident.roles)", _STATUS
+            "nothing to do: they hold the role already (Incident.roles)",
+            "nothing to do: they hold the role already",
         ),
         "experiments_owned": Hint(
             "Incident.hand_off(Role.INCIDENT_COMMANDER, from_holder, to_holder)",
@@ -129,7 +132,9 @@ HINTS: Mapping[str, Hint] = MappingProxyType(
             "incidentflow assign {incident} ic PERSON",
         ),
         # -- records --
-        "validated_once": Hint("nothing to do: the problem is validated", _STATUS),
+        "validated_once": Hint(
+            "nothing to do: the problem is validated", "nothing to do: the problem is validated"
+        ),
         "unique_id": Hint(
             "pass another id (experiment_id=, change_id=, debt_id=, action_id=)",
             "give another --id, or none to get the next free one",
@@ -139,15 +144,28 @@ HINTS: Mapping[str, Hint] = MappingProxyType(
             'incidentflow experiment conclude {incident} ID --observed "<observed>" '
             "--verdict confirmed|refuted|inconclusive",
         ),
-        "known_id": Hint("name an existing item (Incident.history lists them)", _TIMELINE),
-        "still_open": Hint("nothing to do: it is closed already", _TIMELINE),
+        "known_id": Hint(
+            "name an existing item (Incident.history lists them)",
+            "name an existing item (incidentflow timeline {incident} lists them)",
+        ),
+        "still_open": Hint(
+            "nothing to do: it is closed already", "nothing to do: it is closed already"
+        ),
         "chain_open": Hint(
             "Incident.add_why(answer, chain=...) in another chain",
             'incidentflow why {incident} "<answer>" --chain NAME',
         ),
-        "report_once": Hint("nothing to do: the report is started", _STATUS),
-        "priority_differs": Hint("nothing to do: the priority is that already", _STATUS),
-        "policy_differs": Hint("nothing to do: the incident runs under it already", _STATUS),
+        "report_once": Hint(
+            "nothing to do: the report is started", "nothing to do: the report is started"
+        ),
+        "priority_differs": Hint(
+            "nothing to do: the priority is that already",
+            "nothing to do: the priority is that already",
+        ),
+        "policy_differs": Hint(
+            "nothing to do: the incident runs under it already",
+            "nothing to do: the incident runs under it already",
+        ),
         "policy_intact": Hint(
             "record a policy as Policy.recorded() writes it",
             "give a policy file that loads: incidentflow adopt-policy {incident} --policy FILE",
@@ -157,7 +175,10 @@ HINTS: Mapping[str, Hint] = MappingProxyType(
             "Incident.declare(incident_id, title, priority) first",
             'incidentflow declare {incident} --title "<title>" --priority P1',
         ),
-        "declared_once": Hint("choose another incident id", _STATUS),
+        "declared_once": Hint(
+            "choose another incident id",
+            "choose another incident id (incidentflow list shows those taken)",
+        ),
         "event_type": Hint(
             "replay only incidentflow.events records",
             "give a file written by incidentflow export",
