@@ -599,3 +599,50 @@ def test_histories_stored_before_the_rules_keep_loading(store: Store) -> None:
     assert ((odd,), 3) == (loaded.holders(Role.INCIDENT_COMMANDER), loaded.version)
     assert [] == store.verify()
     assert events == [stored.event for stored in store.read_all()]
+
+
+# -- save: what the incident recorded since it was loaded ------------------------------------
+
+
+def test_save_writes_a_new_incident_whole(store: Store) -> None:
+    """A declared incident never saved is appended whole, from version 0."""
+    incident = _incident()
+    assert 3 == store.save(incident)
+    assert list(incident.history) == store.events("INC-1")
+
+
+def test_save_appends_what_was_recorded_since_the_load(store: Store) -> None:
+    """Commands issued on a loaded incident are appended at the version it was loaded at."""
+    _saved(store, _incident())
+    loaded = store.load("INC-1", clock=ManualClock(START + timedelta(minutes=5)))
+    loaded.note("still on it", actor="ana")
+    loaded.note("and still", actor="ana")
+    assert 5 == store.save(loaded)
+    assert loaded == store.load("INC-1")
+
+
+def test_save_with_nothing_new_is_a_no_op(store: Store) -> None:
+    """Saving twice, or saving what was just loaded, writes nothing and returns the version."""
+    incident = _incident()
+    assert (3, 3) == (store.save(incident), store.save(incident))
+    assert 3 == store.save(store.load("INC-1"))
+    assert 3 == store.version("INC-1")
+
+
+def test_save_after_another_writer_conflicts_and_writes_nothing(store: Store) -> None:
+    """Two loads of one version: the second save conflicts, and the store keeps the first."""
+    _saved(store, _incident())
+    clock = ManualClock(START + timedelta(minutes=5))
+    first, second = store.load("INC-1", clock=clock), store.load("INC-1", clock=clock)
+    first.note("first", actor="ana")
+    second.note("second", actor="ana")
+    store.save(first)
+    with pytest.raises(Conflict):
+        store.save(second)
+    assert first == store.load("INC-1")
+
+
+def test_save_refuses_what_is_not_an_incident(store: Store) -> None:
+    """Anything but an Incident is InvalidInput."""
+    with pytest.raises(InvalidInput, match="save takes an Incident"):
+        store.save("INC-1")  # type: ignore[arg-type]

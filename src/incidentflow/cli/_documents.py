@@ -119,6 +119,7 @@ def agenda(options: Options) -> int:
             {
                 "incident": plan.incident_id,
                 "length_minutes": int(plan.length.total_seconds() // 60),
+                "fitting": plan.fitting,
                 "starts_at": iso(plan.starts_at),
                 "attendees": [
                     {"name": a.name, "roles": [r.value for r in a.roles]} for a in plan.attendees
