@@ -14,6 +14,7 @@ import pytest
 from incidentflow.cli import main
 from incidentflow.cli._incident import _invitees
 from incidentflow.cli._main import parse_time
+from incidentflow.errors import InvalidInput
 from incidentflow.store import open_store
 from terminal import CLI
 
@@ -220,13 +221,28 @@ def test_a_plain_date_is_midnight_in_the_display_zone(
 ) -> None:
     """2026-03-01 is the start of that day in --tz (UTC when none is given)."""
     monkeypatch.delenv("INCIDENTFLOW_TZ", raising=False)
-    assert expected == parse_time("2026-03-01", "--since", argparse.Namespace(tz=zone))
+    assert expected == parse_time("2026-03-01", "--since", argparse.Namespace(tz=zone), day=True)
+
+
+@pytest.mark.parametrize("option", ["--at", "--for", "--start"])
+def test_a_plain_date_is_refused_where_a_time_is_meant(option: str) -> None:
+    """`--at 2026-03-01` is bad input: a moment is meant, not a day."""
+    with pytest.raises(InvalidInput, match=r"is a day, and .* takes a time"):
+        parse_time("2026-03-01", option, argparse.Namespace(tz=None))
+
+
+def test_validate_with_a_file_and_more_is_bad_input(cli: CLI, tmp_path: Path) -> None:
+    """`validate FILE extra` names what was not expected."""
+    target = tmp_path / "inc-7.jsonl"
+    cli.ok("export", "INC-7", "--output", str(target))
+    code, _, err = cli("validate", str(target), "extra")
+    assert (2, "incidentflow: validate takes one FILE; unexpected: extra\n") == (code, err)
 
 
 def test_the_zone_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """$INCIDENTFLOW_TZ is the display zone when --tz is not given."""
     monkeypatch.setenv("INCIDENTFLOW_TZ", "Asia/Tokyo")
-    moment = parse_time("2026-03-01", "--due", argparse.Namespace(tz=None))
+    moment = parse_time("2026-03-01", "--due", argparse.Namespace(tz=None), day=True)
     assert datetime(2026, 2, 28, 15, tzinfo=UTC) == moment
 
 

@@ -156,25 +156,25 @@ def _note_line(**changes: Any) -> str:
 BAD_LINES = {
     "a recorded_at from the future": (
         {"recorded_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
-        "NoteAdded.recorded_at",
+        "note_added.recorded_at",
         "in the future",
     ),
     "a year-9999 recorded_at": (
         {"recorded_at": "9999-12-31T23:59:00+00:00"},
-        "NoteAdded.recorded_at",
+        "note_added.recorded_at",
         "outside the supported range",
     ),
     "a year-1 occurred_at": (
         {"occurred_at": "0001-01-01T00:00:00+00:00"},
-        "NoteAdded.occurred_at",
+        "note_added.occurred_at",
         "outside the supported range",
     ),
-    "a lone surrogate in the text": ({"text": "bad \ud800 text"}, "NoteAdded.text", "surrogate"),
-    "a lone surrogate in the actor": ({"actor": "ana\udcff"}, "NoteAdded.actor", "U+DCFF"),
-    "a zero-width space in the actor": ({"actor": "ana\u200b"}, "NoteAdded.actor", "U+200B"),
-    "a bidi override in the actor": ({"actor": "\u202eana"}, "NoteAdded.actor", "U+202E"),
-    "an actor with a trailing space": ({"actor": "ana "}, "NoteAdded.actor", "white space"),
-    "an actor not in NFC": ({"actor": "Jose\u0301"}, "NoteAdded.actor", "NFC"),
+    "a lone surrogate in the text": ({"text": "bad \ud800 text"}, "note_added.text", "surrogate"),
+    "a lone surrogate in the actor": ({"actor": "ana\udcff"}, "note_added.actor", "U+DCFF"),
+    "a zero-width space in the actor": ({"actor": "ana\u200b"}, "note_added.actor", "U+200B"),
+    "a bidi override in the actor": ({"actor": "\u202eana"}, "note_added.actor", "U+202E"),
+    "an actor with a trailing space": ({"actor": "ana "}, "note_added.actor", "white space"),
+    "an actor not in NFC": ({"actor": "Jose\u0301"}, "note_added.actor", "NFC"),
 }
 
 

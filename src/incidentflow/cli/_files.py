@@ -164,7 +164,13 @@ def validate(options: Options) -> int:
     file is pointed to ``confirm``, which does that.
     """
     args = options.args
-    if args.rest or (args.file != "-" and _incident_like(args.file)):
+    if args.rest and not _incident_like(args.file):
+        raise Failure(
+            EXIT_BAD_INPUT,
+            "InvalidInput",
+            f"validate takes one FILE; unexpected: {' '.join(inline(r) for r in args.rest)}",
+        )
+    if args.file != "-" and _incident_like(args.file):
         raise Failure(
             EXIT_BAD_INPUT,
             "InvalidInput",

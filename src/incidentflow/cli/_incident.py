@@ -135,7 +135,7 @@ COMMANDS: dict[str, Command] = {
     "action add": lambda i, a, actor, at: i.add_action(
         a.description,
         owner=a.owner,
-        due_at=parse_time(a.due, "--due", a),
+        due_at=parse_time(a.due, "--due", a, day=True),
         kind=ActionKind.parse(a.kind),
         action_id=a.record_id,
         actor=actor,

@@ -278,8 +278,8 @@ def list_filters(
     states = list_states(options)
     state = states[0] if states is not None and len(states) == 1 else None
     priority = None if args.priority is None else Priority.parse(args.priority)
-    since = None if args.since is None else parse_time(args.since, "--since", args)
-    until = None if args.until is None else parse_time(args.until, "--until", args)
+    since = None if args.since is None else parse_time(args.since, "--since", args, day=True)
+    until = None if args.until is None else parse_time(args.until, "--until", args, day=True)
     return state, priority, since, until
 
 
@@ -312,11 +312,14 @@ def list_states(options: Options) -> tuple[State, ...] | None:
     return tuple(s for s in State if s in states)
 
 
-def parse_time(text: str, name: str, args: argparse.Namespace | None = None) -> datetime:
+def parse_time(
+    text: str, name: str, args: argparse.Namespace | None = None, *, day: bool = False
+) -> datetime:
     """An ISO 8601 time with a UTC offset in the supported range; else bad input.
 
-    A plain date (``2026-12-13``) is midnight at its start in the display zone (``--tz``,
-    else ``$INCIDENTFLOW_TZ``, else UTC).
+    Where a day is meant (``day``: ``--due``, ``--since``, ``--until``), a plain date
+    (``2026-12-13``) is midnight at its start in the display zone (``--tz``, else
+    ``$INCIDENTFLOW_TZ``, else UTC).
     """
     import re
     from datetime import date, datetime, time
@@ -325,12 +328,17 @@ def parse_time(text: str, name: str, args: argparse.Namespace | None = None) -> 
     from incidentflow.errors import InvalidInput
 
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        if not day:
+            raise InvalidInput(
+                f"{name}: {text!r} is a day, and {name} takes a time: write e.g. "
+                f"{text.strip()}T14:02:00+00:00"
+            )
         try:
-            day = date.fromisoformat(text.strip())
+            given = date.fromisoformat(text.strip())
         except ValueError as exc:
             raise InvalidInput(f"{name}: {text!r} is not a date") from exc
         zone = zone_of(args if args is not None else argparse.Namespace())
-        return require_aware(datetime.combine(day, time(), tzinfo=zone), name)
+        return require_aware(datetime.combine(given, time(), tzinfo=zone), name)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -338,7 +346,7 @@ def parse_time(text: str, name: str, args: argparse.Namespace | None = None) -> 
     if moment.utcoffset() is None:
         raise InvalidInput(
             f"{name}: {text!r} has no UTC offset; write e.g. 2026-03-01T14:02:00+00:00, "
-            "or a plain date such as 2026-03-01"
+            "(or, where a day is meant, a plain date such as 2026-03-01)"
         )
     return require_aware(moment, name)
 
@@ -459,6 +467,8 @@ def _translate(exc: Exception, handler: str = "") -> Failure | None:
         head = f"{exc.incident_id} ({exc.state}): {command} refused ({kind})"
         unmet = [(u.rule, _in_our_words(u.rule, u.detail)) for u in exc.unmet]
         return Failure(EXIT_REFUSED, kind, head, unmet, incident=exc.incident_id)
+    if isinstance(exc, errors.DecodeError):  # a line of a file: its own names, note_added.actor
+        return Failure(EXIT_BAD_INPUT, kind, _no_class_names(str(exc), as_in_files=True))
     if isinstance(exc, errors.InvalidInput | errors.PolicyError):
         return Failure(EXIT_BAD_INPUT, kind, _no_class_names(str(exc)))
     if isinstance(exc, errors.Conflict):
@@ -482,11 +492,15 @@ def _translate(exc: Exception, handler: str = "") -> Failure | None:
     return None
 
 
-def _no_class_names(message: str) -> str:
+def _no_class_names(message: str, *, as_in_files: bool = False) -> str:
     """``message`` with an event's class and field (``NoteAdded.text``) said in words.
+
+    ``as_in_files``: as a JSON line names them instead, its type and key (``note_added.text``).
 
     >>> _no_class_names("NoteAdded.text must be a non-blank string, not ' '")
     "the text of a note must be a non-blank string, not ' '"
+    >>> _no_class_names("line 2: NoteAdded.actor is blank", as_in_files=True)
+    'line 2: note_added.actor is blank'
     """
     import re
 
@@ -495,6 +509,8 @@ def _no_class_names(message: str) -> str:
     names = {kind.__name__: kind.type for kind in EVENT_TYPES.values()}
 
     def said(match: re.Match[str]) -> str:
+        if as_in_files:
+            return f"{names[match.group(1)]}.{match.group(2)}"
         field = match.group(2).replace("_", " ")
         return f"the {field} of {_EVENT_WORDS.get(names[match.group(1)], 'an event')}"
 
