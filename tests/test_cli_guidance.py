@@ -284,6 +284,8 @@ def test_times_show_to_the_minute_in_the_display_zone(
     assert line.startswith("2026-03-01 09:00 EST  ana")
     json_line = json.loads(cli.ok("timeline", "INC-7", "--json"))[0]["occurred_at"]
     assert "2026-03-01T14:00:00+00:00" == json_line
+    declared = json.loads(cli.ok("list", "--json", "--tz", "Asia/Tokyo"))[0]["declared_at"]
+    assert (True, 25) == (declared.endswith("+00:00"), len(declared))  # UTC, to the second
 
 
 def test_an_unknown_zone_is_bad_input_with_the_closest(cli: CLI) -> None:

@@ -146,8 +146,13 @@ def now(options: Options) -> datetime:
 
 
 def iso(moment: datetime | None) -> str | None:
-    """``moment`` in ISO 8601, or None for None (as JSON documents show times)."""
-    return None if moment is None else moment.isoformat()
+    """``moment`` in ISO 8601, in UTC, to the second; None for None (as JSON shows times).
+
+    Recorded events keep their own stamps (see :mod:`incidentflow.codec`).
+    """
+    from datetime import UTC
+
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def emit(document: Any, options: Options | None = None) -> None:
