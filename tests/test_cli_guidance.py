@@ -451,3 +451,59 @@ def test_an_hour_long_agenda_is_shortened_and_says_so(cli: CLI) -> None:
         "Shortened: 1 h is under the runbook's 1 h 20 min, so "
         "every part is shrunk in proportion (none under 3 min).",
     ] == lines[1:3]
+
+
+# -- the edges of the guidance -----------------------------------------------------------------
+
+
+def test_a_rule_without_a_hint_prints_no_hint(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were a rule to lack a hint, status and refusals would print the rule alone."""
+    from incidentflow import hints
+
+    monkeypatch.setattr(hints, "HINTS", {})
+    assert "run:" not in cli.ok("status", "INC-7")
+    code, _, err = cli("mitigate", "INC-7", "go", "--json")
+    assert (1, [{"rule", "detail"}] * 3) == (code, [set(u) for u in json.loads(err)["unmet"]])
+
+
+def test_a_bad_option_value_offers_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--json-style indent` is exit 2, offering 'indented'."""
+    with pytest.raises(SystemExit) as exited:
+        main(["list", "--json-style", "indent"])
+    assert 2 == exited.value.code
+    assert capsys.readouterr().err.rstrip().endswith("; did you mean 'indented'?")
+
+
+def test_a_duty_of_no_role_is_owed_by_anyone() -> None:
+    """An obligation naming neither owners nor roles is owed by anyone."""
+    from incidentflow.cli._reading import _owed_by
+    from incidentflow.obligations import Obligation
+
+    duty = Obligation(
+        incident_id="INC-7",
+        kind="note",
+        description="d",
+        command="note",
+        owners=(),
+        roles=frozenset(),
+        due_at=None,
+        overdue=False,
+    )
+    assert "owed by anyone" == _owed_by(duty)
+
+
+def test_a_retried_post_sends_the_same_text_without_editing_again(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a conflict the post is issued again with the text settled the first time."""
+    from incidentflow.cli._documents import compose_and_post
+
+    staff(cli)
+    monkeypatch.setenv("EDITOR", _editor(tmp_path, "path.write_text('first edit')"))
+    args = argparse.Namespace(update_message=None, no_progress=False)
+    with open_store(cli.db) as store:
+        incident = store.load("INC-7")
+        first = compose_and_post(incident, args, "cy", None)
+        monkeypatch.setenv("EDITOR", _editor(tmp_path, "raise SystemExit(9)"))
+        again = compose_and_post(store.load("INC-7"), args, "cy", None)
+    assert ("first edit", "first edit") == (first.message, again.message)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from attrs import evolve
 from hypothesis import event, given, settings, target
 from hypothesis import strategies as st
 
@@ -120,6 +121,13 @@ def test_the_short_update_keeps_two_changes_at_most(clock: ManualClock) -> None:
         "Since the incident was declared: ana changed the priority to P2: internal tools too; "
         "ana changed the priority to P1: customers too (and 2 more in the record)."
     ) == line
+
+
+def test_the_short_update_leaves_out_what_it_does_not_know() -> None:
+    """No next steps, no next due (a closed incident): the short update has no such lines."""
+    update = compose_update(demo_until(MITIGATING_WITH_E2_RUNNING), now=at(14, 20))
+    bare = evolve(update, next_steps="", next_update_due=None)
+    assert 3 == len(bare.short().splitlines())
 
 
 def test_the_short_update_of_bookkeeping_says_so(clock: ManualClock) -> None:

@@ -1,12 +1,12 @@
 """The argument parser: every subcommand, its options and its ``--help`` example.
 
-Imports nothing but :mod:`argparse`, so ``incidentflow --help`` stays fast.
+Imports nothing but :mod:`argparse` and what it imports itself (:mod:`re`), so
+``incidentflow --help`` stays fast; :mod:`difflib` is imported only to suggest a command.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 from typing import NoReturn
 
@@ -151,6 +151,8 @@ def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
 
 def _closest(given: str, options: list[str]) -> str:
     """``; did you mean 'x'?`` for the option closest to ``given`` (case ignored), or ""."""
+    import difflib
+
     same = [o for o in options if o.casefold() == given.casefold()]
     close = same or difflib.get_close_matches(given.casefold(), options, n=1, cutoff=0.7)
     return f"; did you mean {close[0]!r}?" if close else ""
