@@ -85,9 +85,11 @@ def test_a_json_refusal_carries_each_hint(cli: CLI) -> None:
 
 
 def test_status_prints_the_command_that_unblocks_each_move(cli: CLI) -> None:
-    """`status` shows, under each rule blocking a move, what to run."""
+    """`status` shows, under each rule blocking a move, what to run; --json too."""
     out = cli.ok("status", "INC-7")
     assert '        run: incidentflow confirm INC-7 "<evidence>"' in out.splitlines()
+    blocked = json.loads(cli.ok("status", "INC-7", "--json"))["next"]["mitigating"][0]
+    assert 'incidentflow confirm INC-7 "<evidence>"' == blocked["hint"]
 
 
 def test_confirm_takes_the_evidence_as_an_argument_or_an_option(cli: CLI) -> None:
@@ -462,6 +464,8 @@ def test_a_rule_without_a_hint_prints_no_hint(cli: CLI, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(hints, "HINTS", {})
     assert "run:" not in cli.ok("status", "INC-7")
+    status = json.loads(cli.ok("status", "INC-7", "--json"))
+    assert None is status["next"]["mitigating"][0]["hint"]
     code, _, err = cli("mitigate", "INC-7", "go", "--json")
     assert (1, [{"rule", "detail"}] * 3) == (code, [set(u) for u in json.loads(err)["unmet"]])
 

@@ -85,7 +85,10 @@ def status(options: Options) -> int:
                 "roles": {r.value: list(h) for r, h in incident.roles.items()},
                 "links": {k.value: link.url for k, link in incident.links.items()},
                 "next": {
-                    t.value: [{"rule": u.rule, "detail": u.detail} for u in unmet]
+                    t.value: [
+                        {"rule": u.rule, "detail": u.detail, "hint": _command(u.rule, incident.id)}
+                        for u in unmet
+                    ]
                     for t, unmet in blocks.items()
                 },
                 "due": [_obligation(item) for item in due],
@@ -125,6 +128,12 @@ def status(options: Options) -> int:
     if not due:
         print("  (nothing)")
     return EXIT_OK
+
+
+def _command(rule: str, incident_id: str) -> str | None:
+    """What meets ``rule``, as ``--json`` gives it: the command or advice, without its label."""
+    line = hint_line(rule, incident_id)
+    return None if line is None else line.split(": ", 1)[1]
 
 
 def _policy(incident: Incident) -> dict[str, Any]:
