@@ -98,7 +98,7 @@ def parts(markdown: str) -> dict[tuple[str, str], list[str]]:
 
 def rows(lines: list[str]) -> list[list[str]]:
     """The body rows of the one Markdown table among ``lines``, split into cells."""
-    table = [line.replace("\xa0", " ") for line in lines if line.startswith("| ")]
+    table = [line for line in lines if line.startswith("| ")]
     return [line[2:-2].split(" | ") for line in table[2:]]
 
 
@@ -556,7 +556,7 @@ def test_revision_history_names_other_days_and_repeated_changes(clock: ManualClo
     assert [
         [
             "6–9",
-            "14:00–2 Mar 14:00",
+            "14:00–14:00+1",
             "declared",
             "2 actions added, 1 action closed, 1 contributing factor added",
         ]

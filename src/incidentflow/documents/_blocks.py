@@ -147,8 +147,9 @@ class NumberedList:
 class Table:
     """A table: the library's column headings and one row of cells per item.
 
-    The columns numbered in ``nowrap`` (from 0; times, say) never wrap: their spaces are
-    written as no-break spaces, and in HTML their cells are styled not to wrap.
+    The columns numbered in ``nowrap`` (from 0; times, say) are styled not to wrap in HTML;
+    in Markdown the renderer decides, so what goes in them should hold no place to break a
+    line (``14:05`` has none; a space, a hyphen or a dash is one).
     """
 
     columns: tuple[str, ...] = field(validator=_our_words)
@@ -281,16 +282,6 @@ def _line_html(text: Text) -> str:
     return "".join(span.html() for span in text)
 
 
-def _unbroken(text: Text) -> Text:
-    """The library's words in ``text`` with no-break spaces, so the line cannot wrap."""
-    return tuple(
-        span
-        if span.typed
-        else Span(span.text.replace(" ", "\u00a0"), typed=False, strong=span.strong)
-        for span in text
-    )
-
-
 def _block_markdown(block: Block) -> str:
     if isinstance(block, Paragraph):
         return _line_markdown(block.spans, start=True)
@@ -309,12 +300,7 @@ def _block_markdown(block: Block) -> str:
             "|" + "|".join(" --- " for _ in block.columns) + "|",
         ]
         lines.extend(
-            "| "
-            + " | ".join(
-                _line_markdown(_unbroken(c) if n in block.nowrap else c, cell=True)
-                for n, c in enumerate(row)
-            )
-            + " |"
+            "| " + " | ".join(_line_markdown(c, cell=True) for c in row) + " |"
             for row in block.rows
         )
         return "\n".join(lines)
@@ -339,7 +325,7 @@ def _block_html(block: Block) -> str:
         rows = "".join(
             "\n<tr>"
             + "".join(
-                f'<td class="time">{_line_html(_unbroken(cell))}</td>'
+                f'<td class="time">{_line_html(cell)}</td>'
                 if n in block.nowrap
                 else f"<td>{_line_html(cell)}</td>"
                 for n, cell in enumerate(row)

@@ -687,25 +687,30 @@ _BOOKKEEPING = (ev.RoleAssigned, ev.RoleHandedOff, ev.RoleReleased, ev.Linked, e
 
 
 def _clock(value: datetime, day: date) -> str:
-    """A time of day in UTC, e.g. ``14:05``; with its day, ``2 Mar 14:05``, if not ``day``."""
+    """A time of day in UTC, ``14:05``; ``09:10+1`` on the day after ``day``, and so on.
+
+    Neither has a place a browser would break the line at (a space, a hyphen or a dash).
+    """
     moment_ = value.astimezone(UTC)
-    if moment_.date() == day:
-        return f"{moment_:%H:%M}"
-    year = "" if moment_.year == day.year else f" {moment_.year}"
-    return f"{moment_.day} {moment_:%b}{year} {moment_:%H:%M}"
+    later = (moment_.date() - day).days
+    return f"{moment_:%H:%M}" + (f"+{later}" if later else "")
+
+
+def _first_day(times: Iterable[datetime]) -> date:
+    return min(t.astimezone(UTC).date() for t in times)
 
 
 def _appendices(incident: Incident) -> list[Block]:
     history = sorted(incident.history, key=lambda e: e.occurred_at)
-    day = history[0].occurred_at.astimezone(UTC).date()
+    day = _first_day(e.occurred_at for e in history)
     timeline = [e for e in history if not isinstance(e, _BOOKKEEPING)]
     blocks: list[Block] = [
         Subheading("Timeline"),
         Paragraph(
             _plain(
                 "What happened, in order: decisions, experiments, impact, stakeholder updates "
-                f"and state changes. Times are UTC, on {day.isoformat()} unless a row names "
-                "another day; who held which role and the links are under Who and what."
+                f"and state changes. Times are UTC, on {day.isoformat()}; +1 marks the next "
+                "day. Who held which role, and the links, are under Who and what."
             )
         ),
         Table(
@@ -846,7 +851,7 @@ def _revision_history(incident: Incident, now: datetime) -> list[Block]:
                 runs.append((state, [(version, event)]))
         if isinstance(event, ev.StateChanged):
             state = event.target
-    day = incident.history[0].recorded_at.astimezone(UTC).date()
+    day = _first_day(e.recorded_at for e in incident.history)
     rows = []
     for state, changes in runs:
         first, last = changes[0], changes[-1]
@@ -875,7 +880,7 @@ def _revision_history(incident: Incident, now: datetime) -> list[Block]:
                 f"{_ordinal(incident.version)} event. This document was generated from version "
                 f"{incident.version} at {moment(now)}; generate it again to take in what was "
                 "recorded since. The analysis and the recommendations changed in these "
-                f"versions (times UTC, on {day.isoformat()} unless a row names another day):"
+                f"versions (times UTC, on {day.isoformat()}; +1 marks the next day):"
             )
         ),
         Table(("Versions", "Recorded", "While", "What changed"), tuple(rows), nowrap=(0, 1))
