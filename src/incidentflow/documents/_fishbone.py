@@ -105,7 +105,7 @@ def svg(effect: str, groups: Groups) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total}" '
         f'width="{width}" height="{total}" role="img" aria-labelledby="fishbone-title" '
         'font-family="system-ui, sans-serif" font-size="11">',
-        f'<title id="fishbone-title">Fishbone diagram: {_xml(effect)}</title>',
+        f'<title id="fishbone-title">Fishbone diagram: {_xml(inline(effect))}</title>',
         f'<line x1="10" y1="{spine}" x2="{head_x}" y2="{spine}" stroke="#37474f" '
         'stroke-width="3"/>',
         f'<rect x="{head_x}" y="{spine - 30}" width="{_HEAD}" height="60" rx="6" '
