@@ -13,8 +13,9 @@ to fill in, in document order.
 
 Everything people typed (a title, an update, a why, even an actor's name) is a *typed*
 :class:`Span` and is escaped for the format it is written in, with the functions of
-:mod:`._markup`: typed text cannot make a heading, a list, a table cell, a link, a mention or
-an HTML tag.  The library's own words are fixed strings that need no escaping.
+:mod:`._markup`: typed text cannot make a heading, a list, a table cell, a mention or an
+HTML tag, and the only links it makes are its http and https URLs, shown as they are.  The
+library's own words are fixed strings that need no escaping.
 
 >>> from datetime import UTC, datetime
 >>> from incidentflow.demo import run_demo
