@@ -41,6 +41,7 @@ from incidentflow.documents.rca import (
     Gap,
     NothingRecorded,
     RcaDocument,
+    Section,
     Span,
     Subheading,
     Table,
@@ -1004,3 +1005,66 @@ def test_markdown_and_html_say_the_same_words(demo: RcaDocument) -> None:
     assert markdown_words == html_words
     assert 1 == demo.markdown().count("```mermaid")
     assert 1 == demo.html(chart=False).count("<figure>")
+
+
+# -- who and what, figures -------------------------------------------------------------------
+
+
+def test_who_and_what_gives_each_stint_links_and_policies(clock: ManualClock) -> None:
+    """Each role lists its holders' stints; each link and adopted policy is a line; no rows."""
+    incident = staffed(clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "fay", actor="ana")
+    clock.advance(minutes=5)
+    incident.release(Role.INCIDENT_COMMANDER, "fay", actor="ana")
+    incident.hand_off(Role.COMMUNICATOR, "cy", "eli", actor="ana")
+    incident.link(LinkKind.TICKET, "https://t.example/1", actor="ana")
+    incident.adopt_policy(attrs.evolve(Policy.permissive(), name="night shift"), actor="ana")
+    found = parts(rca_document(incident, now=clock.now()).markdown())
+    assert [
+        "- **Communicator:** cy 14:00–14:05, eli from 14:05",
+        "- **Recorder:** di from 14:00",
+        "- **Lead:** ana from 14:00",
+        "- **IC (Incident Commander):** bo from 14:00, fay 14:00–14:05",
+        "- **Ticket:** <https://t.example/1> (linked by ana, 14:05)",
+        "- **Policy:** night shift (adopted by ana, 14:05)",
+    ] == found[("Appendices", "Who and what")]
+    assert ["14:00"] == [r[0] for r in rows(found[("Appendices", "Timeline")])]
+
+
+def test_who_and_what_says_when_there_is_nothing(clock: ManualClock) -> None:
+    """An incident with no role and no link says so under Who and what."""
+    incident = Incident.declare("INC-1", "Disk full", Priority.P3, actor="ana", clock=clock)
+    found = parts(rca_document(incident, now=clock.now()).markdown())
+    assert ["No role was assigned and no link was recorded."] == found[
+        ("Appendices", "Who and what")
+    ]
+
+
+def test_a_figure_shows_what_each_format_can() -> None:
+    """Mermaid only: a code block, shown as text in HTML; SVG only: HTML alone draws it."""
+    mermaid = Section("f", (Span("F", typed=False),), (Figure("A flow.", mermaid="flowchart LR"),))
+    assert "## F\n\n```mermaid\nflowchart LR\n```\n\n*A flow.*\n" == mermaid.markdown()
+    assert '<pre><code class="language-mermaid">flowchart LR</code></pre>' in mermaid.html()
+    drawn = Section("f", (Span("F", typed=False),), (Figure("A picture.", svg="<svg></svg>"),))
+    assert "## F\n" == drawn.markdown()
+    assert "<figure>\n<svg></svg>\n<figcaption>A picture.</figcaption>\n</figure>" in drawn.html()
+
+
+def test_a_long_factor_is_cut_in_the_fishbone(clock: ManualClock) -> None:
+    """A factor is wrapped on at most four lines in the SVG, then cut with an ellipsis."""
+    incident = staffed(clock)
+    incident.add_factor("word " * 40, category=FishboneCategory.PEOPLE, actor="di")
+    page = rca_document(incident, now=clock.now()).html(chart=False)
+    drawn = page[page.index('<g id="fishbone-people">') : page.index("</g>")]
+    lines = re.findall(r"<text [^>]*>([^<]*)</text>", drawn)[1:]
+    assert 4 == len(lines)
+    assert lines[-1].endswith("…")
+    assert ("word " * 40).strip() in page  # the whole factor is in the analysis
+
+
+def test_a_document_built_by_hand_has_no_chart(demo: RcaDocument) -> None:
+    """A document not made by rca_document has no incident to chart: its page has no chart."""
+    by_hand = RcaDocument(
+        demo.incident_id, demo.title, demo.generated_at, demo.version, demo.sections, demo.gaps
+    )
+    assert demo.html(chart=False) == by_hand.html()

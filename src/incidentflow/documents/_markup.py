@@ -88,17 +88,13 @@ def urls(text: str) -> list[tuple[int, int]]:
     >>> [text[start:end] for start, end in urls(text)]
     ['https://en.wikipedia.org/wiki/Fishbone_(diagram)', 'https://x.example']
     """
-    found = []
-    for match in _URL.finditer(text):
-        end = _trim(match.group())
-        if end > len(match.group().split("://", 1)[0]) + 3:
-            found.append((match.start(), match.start() + end))
-    return found
+    # A URL starts with a host character, which _trim never takes off.
+    return [(m.start(), m.start() + _trim(m.group())) for m in _URL.finditer(text)]
 
 
 def _trim(url: str) -> int:
     end = len(url)
-    while end:
+    while True:
         last = url[end - 1]
         unopened = last in _OPENS and url.count(last, 0, end) > url.count(_OPENS[last], 0, end)
         if last not in _TRAILING and not unopened:
@@ -143,10 +139,8 @@ def markdown(
 
 
 def _last(out: list[str], before: str) -> str:
-    for piece in reversed(out):
-        if piece:
-            return piece[-1]
-    return before
+    """The last character written: ``out`` ends with a URL (never empty) if it has anything."""
+    return out[-1][-1] if out else before
 
 
 def _space(char: str) -> bool:

@@ -747,17 +747,18 @@ def _appendices(incident: Incident) -> list[Block]:
 def _who_and_what(history: list[ev.Event], day: date) -> list[Block]:
     """The role assignments, hand-offs and releases, and the links, one line per role or link."""
     held: dict[Role, list[list[Span]]] = {}
+    holding: dict[tuple[Role, str], list[Span]] = {}  # the stints still open
     lines: list[Text] = []
 
     def took(role: Role, holder: str, at: datetime) -> None:
-        spans = held.setdefault(role, [])
-        spans.append([typed(holder), ours(f" from {_clock(at, day)}")])
+        stint = [typed(holder), ours(f" from {_clock(at, day)}")]
+        held.setdefault(role, []).append(stint)
+        holding[(role, holder)] = stint
 
     def left(role: Role, holder: str, at: datetime) -> None:
-        for spans in held.get(role, []):
-            if spans[0] == typed(holder) and spans[-1].text.startswith(" from "):
-                spans[-1] = ours(f" {spans[-1].text[6:]}–{_clock(at, day)}")
-                return
+        # The incident's rules let only a holder hand a role off or be released from it.
+        stint = holding.pop((role, holder))
+        stint[-1] = ours(f" {stint[-1].text.removeprefix(' from ')}–{_clock(at, day)}")
 
     for event in history:
         if isinstance(event, ev.RoleAssigned):
