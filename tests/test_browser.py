@@ -10,7 +10,9 @@ skipped, with one line saying so, except in CI (``CI`` set), where they fail: CI
 
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 import json
 import os
 import shutil
@@ -22,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from hostile import Structure
+from hostile import Structure, typed_incident
 from incidentflow.demo import run_demo
 from incidentflow.documents import agenda, rca_document
 
@@ -128,13 +130,28 @@ def screenshot(browser: str, document: str, directory: Path) -> tuple[int, int]:
     return width, height
 
 
+LONG = [
+    "see https://tickets.example.com/browse/IM-1042?focusedCommentId=123456&page=com.atlassian"
+    ".jira.plugin.system.issuetabpanels%3Acomment-tabpanel#comment-123456",
+    "Checkout, deploys and the whole EU-West region have been failing since the certificate "
+    "rotation at 13:55 UTC this afternoon, for every customer",
+    "word",
+]
+
+
+@functools.cache
 def documents() -> dict[str, str]:
-    """The demo's RCA document (with its timeline chart) and agenda, as HTML pages."""
+    """The demo's RCA document (with its timeline chart) and agenda, and those of an incident
+    whose every typed field is a long URL or a long sentence, as HTML pages."""
     incident = run_demo(lambda line: None)
     now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    texts = itertools.cycle(LONG)
+    long = typed_incident(lambda: next(texts), experiments=2, update_before=True, update_after=True)
     return {
         "rca": rca_document(incident, now=now, confidentiality="Internal").html(),
         "agenda": agenda(incident).html(),
+        "long rca": rca_document(long, now=long.last_recorded_at).html(),
+        "long agenda": agenda(long).html(),
     }
 
 
@@ -144,7 +161,7 @@ def browser() -> str:
     return chromium()
 
 
-@pytest.mark.parametrize("name", ["rca", "agenda"])
+@pytest.mark.parametrize("name", ["rca", "agenda", "long rca", "long agenda"])
 def test_page_fits_1200_pixels_with_every_heading_visible(
     browser: str, name: str, tmp_path: Path
 ) -> None:

@@ -747,3 +747,15 @@ def test_resolution_chart_has_no_overlapping_labels(fleet: list[Incident]) -> No
         figure = charts._resolution(points, 1, charts._default_measure(), LATER)
         charts._laid_out(figure)
     assert [] == overlaps(figure)
+
+
+def test_a_title_too_long_for_the_chart_is_shortened_to_fit() -> None:
+    """A title wider than the chart is cut with "…", keeping the priority, and lays out."""
+    clock = ManualClock(START)
+    incident = staffed(clock, title="checkout " * 40)
+    figure = timeline_figure(incident, clock.now())
+    title = figure.axes[0].title if figure.axes[0].title.get_text() else figure.axes[0]._left_title
+    renderer = figure.canvas.get_renderer()
+    assert title.get_text().endswith("… (P1)")
+    assert title.get_window_extent(renderer).width <= figure.bbox.width
+    assert [] == overlaps(figure)

@@ -263,13 +263,14 @@ def _timeline(incident: Incident, intervals: tuple[StateInterval, ...], now: dat
         figsize=(10, 2.2 + _HEADROOM_INCHES + _LANE_INCHES * (rows + 2)), layout="constrained"
     )
     axes = figure.add_subplot()
-    axes.set_title(
+    title = axes.set_title(
         _plain(f"{incident.id} — {incident.title} ({incident.priority.value})"),
         loc="left",
         fontsize=12,
         parse_math=False,
         gid="title",
     )
+    _fit_width(title, f"{incident.id} — {incident.title}", f" ({incident.priority.value})")
     # Lanes from the top: updates at 0, experiments at 1..rows, manual changes below them.
     bars = [(e, _days(e.started_at), _days(e.concluded_at or now)) for e in experiments]
     bars = [(e, start, max(start, end)) for e, start, end in bars]
@@ -307,6 +308,19 @@ def _timeline(incident: Incident, intervals: tuple[StateInterval, ...], now: dat
     _beside(axes, renderer, experiment_labels)
     _stack(axes, renderer, change_labels, rows=(1, -1))
     return figure
+
+
+def _fit_width(title: Any, typed: str, ours: str) -> None:
+    """Shorten the typed part of ``title`` with "…" until the title fits in its figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = title.get_figure()
+    renderer = FigureCanvasAgg(figure).get_renderer()  # type: ignore[no-untyped-call]
+    line = _plain(typed)
+    room = figure.bbox.width * 0.9
+    while len(line) > 1 and title.get_window_extent(renderer).width > room:
+        line = _plain(line, max(1, len(line) * 9 // 10))
+        title.set_text(line + ours)
 
 
 def _laid_out(figure: Figure) -> RendererBase:

@@ -351,6 +351,8 @@ h2 { margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
+h1, h2, h3, p, li, figcaption { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 a { color: #0b57d0; overflow-wrap: anywhere; }
 figure { margin: 1rem 0; }
