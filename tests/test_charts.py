@@ -357,13 +357,20 @@ def expected_line(text: str, limit: int | None = None) -> str:
 @settings(max_examples=25)
 @given(title=texts(), message=texts(max_size=30))
 def test_any_typed_text_gives_well_formed_svg(title: str, message: str) -> None:
-    """Any title and update message give a well-formed SVG showing them as typed."""
+    """Any title and update message give a well-formed SVG showing them as typed.
+
+    A title too wide for the chart (invisible characters spelled out make it long) is its
+    start, cut with "…".
+    """
     clock = ManualClock(START)
     incident = staffed(clock, title=title)
     incident.post_update(message, actor="ana")
     found = groups(svg(timeline_chart(incident, now=clock.now())))
-    expected = ([f"INC-1 — {expected_line(title)} (P1)"], [expected_line(message, 40)])
-    assert expected == (texts_of(found["title"]), texts_of(found["label-update-0"]))
+    full = f"INC-1 — {expected_line(title)}"
+    [shown] = texts_of(found["title"])
+    start = shown.removesuffix(" (P1)")
+    assert full == start or (start.endswith("…") and full.startswith(start[:-1].rstrip()))
+    assert [expected_line(message, 40)] == texts_of(found["label-update-0"])
 
 
 @settings(max_examples=20)
