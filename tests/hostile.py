@@ -145,7 +145,8 @@ class Structure(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self.tags.append((f"/{tag}",))
-        self._open = None
+        if tag == self._open:  # a link inside a heading does not end it
+            self._open = None
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import matplotlib
 import matplotlib.image
@@ -29,6 +31,7 @@ from incidentflow import (
     Role,
     State,
     Verdict,
+    charts,
 )
 from incidentflow.charts import STATE_COLORS, VERDICT_COLORS, resolution_chart, timeline_chart
 from incidentflow.demo import run_demo
@@ -354,13 +357,20 @@ def expected_line(text: str, limit: int | None = None) -> str:
 @settings(max_examples=25)
 @given(title=texts(), message=texts(max_size=30))
 def test_any_typed_text_gives_well_formed_svg(title: str, message: str) -> None:
-    """Any title and update message give a well-formed SVG showing them as typed."""
+    """Any title and update message give a well-formed SVG showing them as typed.
+
+    A title too wide for the chart (invisible characters spelled out make it long) is its
+    start, cut with "…".
+    """
     clock = ManualClock(START)
     incident = staffed(clock, title=title)
     incident.post_update(message, actor="ana")
     found = groups(svg(timeline_chart(incident, now=clock.now())))
-    expected = ([f"INC-1 — {expected_line(title)} (P1)"], [expected_line(message, 40)])
-    assert expected == (texts_of(found["title"]), texts_of(found["label-update-0"]))
+    full = f"INC-1 — {expected_line(title)}"
+    [shown] = texts_of(found["title"])
+    start = shown.removesuffix(" (P1)")
+    assert full == start or (start.endswith("…") and full.startswith(start[:-1].rstrip()))
+    assert [expected_line(message, 40)] == texts_of(found["label-update-0"])
 
 
 @settings(max_examples=20)
@@ -591,3 +601,168 @@ def test_importing_charts_does_not_import_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "False" == result.stdout.strip()
+
+
+# -- labels never overlap --------------------------------------------------------------------
+
+
+def drawn_texts(figure: Any) -> list[Any]:
+    """Every piece of text the figure draws: titles, labels, drawn tick labels, legend."""
+    from matplotlib.text import Text
+
+    tick_labels: set[int] = set()
+    drawn: set[int] = set()
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            for tick in axis.majorTicks + axis.minorTicks:
+                tick_labels.update({id(tick.label1), id(tick.label2)})
+            drawn.update(id(t.label1) for t in axis._update_ticks() if t.label1.get_visible())
+    return [
+        t
+        for t in figure.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and (id(t) not in tick_labels or id(t) in drawn)
+    ]
+
+
+def overlaps(figure: Any) -> list[tuple[str, str]]:
+    """The pairs of drawn texts whose boxes overlap (by more than half a pixel)."""
+    renderer = figure.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in drawn_texts(figure)]
+    return [
+        (a, b)
+        for (a, p), (b, q) in itertools.combinations(boxes, 2)
+        if p.x0 < q.x1 - 0.5 and q.x0 < p.x1 - 0.5 and p.y0 < q.y1 - 0.5 and q.y0 < p.y1 - 0.5
+    ]
+
+
+def timeline_figure(incident: Incident, now: datetime) -> Any:
+    """The laid-out matplotlib figure timeline_chart saves."""
+    with charts._drawing():
+        return charts._timeline(incident, state_intervals(incident, now=now), now)
+
+
+def crowded(updates: int = 14, minutes: int = 1) -> tuple[Incident, datetime]:
+    """An incident with ``updates`` long update messages and a change every other update."""
+    clock = ManualClock(START)
+    incident = staffed(clock)
+    for n in range(updates):
+        message = f"Update {n}: still investigating the checkout latency in eu-west-1"
+        incident.post_update(message, actor="ana", no_progress=n % 3 == 0)
+        if n % 2:
+            incident.log_change(what="x", where="y", revert="z", actor="ana")
+        clock.advance(minutes=minutes)
+    for _ in range(3):
+        started = incident.start_experiment(
+            hypothesis="h", action="a", expected="e", component="c", owner="ana", actor="ana"
+        )
+        clock.advance(minutes=30)
+        incident.conclude_experiment(
+            started.experiment_id, observed="o", verdict=Verdict.REFUTED, actor="ana"
+        )
+    return incident, clock.now()
+
+
+def test_overlap_check_finds_overlapping_labels() -> None:
+    """The check itself: two labels drawn at one spot are reported."""
+    figure = timeline_figure(DEMO, LATER)
+    axes = figure.axes[0]
+    axes.text(0.5, 0.5, "same place", transform=axes.transAxes)
+    axes.text(0.5, 0.5, "same place too", transform=axes.transAxes)
+    assert [("same place", "same place too")] == overlaps(figure)
+
+
+@pytest.mark.parametrize(
+    ("incident", "now"),
+    [(DEMO, LATER), crowded(), crowded(updates=6, minutes=0), crowded(updates=3, minutes=60)],
+    ids=["demo", "crowded", "all-at-once", "spread-out"],
+)
+def test_timeline_labels_never_overlap(incident: Incident, now: datetime) -> None:
+    """No two texts of a timeline overlap, however close together its updates and changes."""
+    assert [] == overlaps(timeline_figure(incident, now))
+
+
+def test_crowded_update_labels_are_stacked_then_shortened_then_left_out() -> None:
+    """Updates a minute apart stack in rows; labels that find no room are shortened or left out."""
+    incident, now = crowded()
+    found = groups(svg(timeline_chart(incident, now=now)))
+    labels = {i: texts_of(found[i])[0] for i in found if i.startswith("label-update-")}
+    assert 14 == len(ids(svg(timeline_chart(incident, now=now)), r"update-\d+"))
+    assert "label-update-0" in labels
+    assert 14 > len(labels)
+    full = "Update 0: still investigating the check…"
+    assert full == labels["label-update-0"]
+    assert all(len(text) <= 40 for text in labels.values())
+
+
+def test_an_experiment_ending_at_the_right_edge_is_labelled_before_its_bar() -> None:
+    """A bar that reaches the end of the axis has its label on its left, inside the chart."""
+    incident, now = crowded(updates=3, minutes=60)
+    figure = timeline_figure(incident, now)
+    renderer = figure.canvas.get_renderer()
+    frame = figure.axes[0].get_window_extent(renderer)
+    last = next(t for t in figure.axes[0].texts if t.get_gid() == "label-experiment-E3")
+    box = last.get_window_extent(renderer)
+    assert ("right", True) == (last.get_horizontalalignment(), box.x1 <= frame.x1)
+
+
+@settings(max_examples=10)
+@given(incident=incidents(max_steps=25), minutes=st.integers(min_value=0, max_value=600))
+def test_any_timeline_has_no_overlapping_labels(incident: Incident, minutes: int) -> None:
+    """For any incident, no two texts of its timeline overlap."""
+    now = max(e.recorded_at for e in incident.history) + timedelta(minutes=minutes)
+    assert [] == overlaps(timeline_figure(incident, now))
+
+
+# -- durations read as hours and minutes -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [(0, "0 min"), (12, "12 min"), (60, "1 h"), (80, "1 h 20 min"), (1500, "1 d 1 h")],
+)
+def test_durations_read_in_hours_and_minutes(minutes: float, expected: str) -> None:
+    """A duration tick reads "12 min" or "1 h 20 min", never a fraction of an hour."""
+    assert expected == charts._duration(minutes)
+
+
+def y_tick_labels(root: ET.Element) -> list[str]:
+    """The texts of the y axis's tick labels, bottom up."""
+    return [t for e in root.iter() if e.get("id", "").startswith("ytick_") for t in texts_of(e)]
+
+
+def test_resolution_axis_reads_minutes_for_short_incidents() -> None:
+    """Incidents green after 12 and 20 minutes: the axis ticks every 5 minutes, in words."""
+    short = [resolved(1, Priority.P1, 0.2), resolved(2, Priority.P1, 1 / 3)]
+    root = svg(resolution_chart(short, now=LATER))
+    assert ["0 min", "5 min", "10 min", "15 min", "20 min"] == y_tick_labels(root)
+
+
+def test_resolution_axis_reads_hours_for_long_incidents(fleet: list[Incident]) -> None:
+    """The fleet (1.5 to 20 hours) is ticked every 4 hours, with no decimals."""
+    labels = y_tick_labels(svg(resolution_chart(fleet, now=LATER)))
+    assert ["0 min", "4 h", "8 h", "12 h", "16 h", "20 h"] == labels
+
+
+def test_resolution_chart_has_no_overlapping_labels(fleet: list[Incident]) -> None:
+    """The resolution chart's labels, ticks and caption do not overlap."""
+    points: dict[Priority, list[float]] = {p: [] for p in Priority}
+    for incident in fleet[:-1]:
+        value = charts._default_measure().of(incident)
+        assert value is not None
+        points[incident.priority].append(value.total_seconds() / 60)
+    with charts._drawing():
+        figure = charts._resolution(points, 1, charts._default_measure(), LATER)
+        charts._laid_out(figure)
+    assert [] == overlaps(figure)
+
+
+def test_a_title_too_long_for_the_chart_is_shortened_to_fit() -> None:
+    """A title wider than the chart is cut with "…", keeping the priority, and lays out."""
+    clock = ManualClock(START)
+    incident = staffed(clock, title="checkout " * 40)
+    figure = timeline_figure(incident, clock.now())
+    title = figure.axes[0].title if figure.axes[0].title.get_text() else figure.axes[0]._left_title
+    renderer = figure.canvas.get_renderer()
+    assert title.get_text().endswith("… (P1)")
+    assert title.get_window_extent(renderer).width <= figure.bbox.width
+    assert [] == overlaps(figure)

@@ -110,7 +110,7 @@ def test_relative_links_resolve() -> None:
     for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         text = page.read_text(encoding="utf-8")
         for target in re.findall(r"\]\(([^)\s]+)\)", text):
-            if re.match(r"[a-z]+://", target):
+            if re.match(r"<?[a-z]+://", target):  # <https://…> is a Markdown autolink
                 continue
             path, _, fragment = target.partition("#")
             linked = (page.parent / path).resolve() if path else page

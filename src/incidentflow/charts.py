@@ -6,8 +6,13 @@ Two functions draw a chart and return the file's bytes, as SVG or PNG:
   bands, the stakeholder updates (no-progress updates hollow), the experiments as bars from
   start to conclusion coloured by verdict, and the manual changes as diamonds.
 - :func:`resolution_chart` draws, for each priority P0–P3, a box plot of a measure (by default
-  ``time_to_green`` from :data:`incidentflow.metrics.DEFAULT_MEASURES`) in hours over a set of
-  incidents, with every incident's value as a point and the count under each label.
+  ``time_to_green`` from :data:`incidentflow.metrics.DEFAULT_MEASURES`) over a set of
+  incidents, with every incident's value as a point and the count under each label; its axis
+  reads in hours and minutes ("12 min", "1 h 20 min").
+
+Labels never overlap: each is measured once the chart is laid out, update labels are stacked
+in rows above their marks (shortened, then left out, when a crowded stretch has no room), and
+experiment labels go on whichever side of their bar has room.
 
 Both need the ``charts`` extra (``pip install 'incidentflow[charts]'``, which installs
 matplotlib); without it they raise :class:`~incidentflow.errors.MissingExtra`.  matplotlib is
@@ -33,12 +38,13 @@ import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .clock import require_aware
 from .documents._markup import inline
+from .documents._narrative import elapsed
 from .errors import InvalidInput, MissingExtra
 from .events import UpdatePosted
 from .incident import Incident
@@ -50,7 +56,9 @@ from .records import Experiment, ManualChange, Verdict
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
     from matplotlib.figure import Figure
+    from matplotlib.text import Annotation
 
 __all__ = ["FORMATS", "STATE_COLORS", "VERDICT_COLORS", "resolution_chart", "timeline_chart"]
 
@@ -90,6 +98,12 @@ _LANE_INCHES = 0.4
 _HEADROOM_INCHES = 0.9
 _JITTER = 0.36
 _GOLDEN = 0.6180339887498949
+_ROW_POINTS = 10.5  # the height of a row of update labels
+_GAP_PIXELS = 4.0  # the least space between two labels on one row
+# How far labels may be shortened, in characters, before one is left out for want of room.
+_SHORTER = (24, 12)
+# Steps for a duration axis, in minutes: from a minute to a week.
+_STEPS = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880, 4320, 10080)
 # XML 1.0 cannot hold these at all, even escaped: lone surrogates and U+FFFE/U+FFFF.
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _DRAWING = threading.Lock()
@@ -134,7 +148,7 @@ def resolution_chart(
     measure: Measure | None = None,
     format: str = "svg",
 ) -> bytes:
-    """``measure`` in hours by priority over ``incidents``, as the bytes of an SVG or PNG file.
+    """``measure`` by priority over ``incidents``, as the bytes of an SVG or PNG file.
 
     ``measure`` defaults to ``time_to_green`` (when the problem began to the last time the
     incident turned green) from :data:`~incidentflow.metrics.DEFAULT_MEASURES`.  Each incident
@@ -164,7 +178,7 @@ def resolution_chart(
         if value is None:
             missing += 1
         else:
-            points[item.priority].append(value.total_seconds() / 3600)
+            points[item.priority].append(value.total_seconds() / 60)
     _require_matplotlib()
     with _drawing():
         return _save(_resolution(points, missing, chosen, now), kind)
@@ -236,11 +250,6 @@ def _days(moment: datetime) -> float:
     return float(date2num(moment))  # type: ignore[no-untyped-call]  # unannotated in the stubs
 
 
-def _text(axes: Axes, x: float, y: float, text: str, **style: Any) -> None:
-    """Place typed text: plain, never mathtext (``$x$``) or TeX."""
-    axes.text(x, y, text, parse_math=False, usetex=False, **style)
-
-
 # -- the timeline ----------------------------------------------------------------------------
 
 
@@ -254,13 +263,14 @@ def _timeline(incident: Incident, intervals: tuple[StateInterval, ...], now: dat
         figsize=(10, 2.2 + _HEADROOM_INCHES + _LANE_INCHES * (rows + 2)), layout="constrained"
     )
     axes = figure.add_subplot()
-    axes.set_title(
+    title = axes.set_title(
         _plain(f"{incident.id} — {incident.title} ({incident.priority.value})"),
         loc="left",
         fontsize=12,
         parse_math=False,
         gid="title",
     )
+    _fit_width(title, f"{incident.id} — {incident.title}", f" ({incident.priority.value})")
     # Lanes from the top: updates at 0, experiments at 1..rows, manual changes below them.
     bars = [(e, _days(e.started_at), _days(e.concluded_at or now)) for e in experiments]
     bars = [(e, start, max(start, end)) for e, start, end in bars]
@@ -271,9 +281,9 @@ def _timeline(incident: Incident, intervals: tuple[StateInterval, ...], now: dat
     low, high = min(times) - span * 0.03, max(times) + span * 0.03
 
     seen = _bands(axes, intervals, now)
-    _updates(axes, incident.updates)
-    _experiments(axes, bars, middle=(low + high) / 2)
-    _changes(axes, changes, lane=rows + 1)
+    update_labels = _updates(axes, incident.updates)
+    experiment_labels = _experiments(axes, bars)
+    change_labels = _changes(axes, changes, lane=rows + 1)
 
     for boundary in (0.5, rows + 0.5):
         axes.axhline(boundary, color="#bdbdbd", lw=0.6, zorder=1)
@@ -293,7 +303,96 @@ def _timeline(incident: Incident, intervals: tuple[StateInterval, ...], now: dat
         fontsize=8,
         frameon=False,
     )
+    renderer = _laid_out(figure)
+    _stack(axes, renderer, update_labels, rows=range(1, 9))
+    _beside(axes, renderer, experiment_labels)
+    _stack(axes, renderer, change_labels, rows=(1, -1))
     return figure
+
+
+def _fit_width(title: Any, typed: str, ours: str) -> None:
+    """Shorten the typed part of ``title`` with "…" until the title fits in its figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = title.get_figure()
+    renderer = FigureCanvasAgg(figure).get_renderer()  # type: ignore[no-untyped-call]
+    line = _plain(typed)
+    room = figure.bbox.width * 0.9
+    while len(line) > 1 and title.get_window_extent(renderer).width > room:
+        line = _plain(line, max(1, len(line) * 9 // 10))
+        title.set_text(line + ours)
+
+
+def _laid_out(figure: Figure) -> RendererBase:
+    """Lay ``figure`` out (its labels left out of the layout) and give the renderer to measure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")  # placing labels must not move the axes any more
+    renderer: RendererBase = canvas.get_renderer()  # type: ignore[no-untyped-call]
+    return renderer
+
+
+def _stack(
+    axes: Axes,
+    renderer: RendererBase,
+    labels: list[tuple[Annotation, str]],
+    *,
+    rows: Iterable[int],
+) -> None:
+    """Place each label on the first row where it fits, shortened or left out if none has room.
+
+    A row is above its mark, or below it for a negative row; a label fits where it overlaps
+    no label placed before it and stays inside the axes.  ``labels`` come in time order, each
+    with its full text.
+    """
+    frame = axes.get_window_extent(renderer)
+    taken: dict[int, list[tuple[float, float]]] = {}
+    rows = tuple(rows)
+    for label, text in labels:
+        for candidate in [text, *(_plain(text, n) for n in _SHORTER if len(text) > n)]:
+            label.set_text(candidate)
+            if _fit(label, renderer, frame, rows, taken):
+                break
+        else:
+            label.set_visible(False)
+
+
+def _fit(
+    label: Annotation,
+    renderer: RendererBase,
+    frame: Any,
+    rows: tuple[int, ...],
+    taken: dict[int, list[tuple[float, float]]],
+) -> bool:
+    """Put ``label`` on the first row with room for it, left or right of its mark."""
+    for row in rows:
+        for side in ("left", "right"):
+            label.set_horizontalalignment(side)
+            label.set_verticalalignment("bottom" if row > 0 else "top")
+            shift = 3 if side == "left" else -3
+            label.xyann = (shift, (row - 0.5) * _ROW_POINTS if row > 0 else row * 6)
+            box = label.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+            if not (inside and box.y1 <= frame.y1):
+                continue
+            spans = taken.setdefault(row, [])
+            if all(box.x1 + _GAP_PIXELS <= a or b + _GAP_PIXELS <= box.x0 for a, b in spans):
+                spans.append((box.x0, box.x1))
+                return True
+    return False
+
+
+def _beside(axes: Axes, renderer: RendererBase, labels: list[tuple[Annotation, float]]) -> None:
+    """Put each experiment's label after its bar, or before it when there is no room after."""
+    frame = axes.get_window_extent(renderer)
+    for label, start in labels:
+        box = label.get_window_extent(renderer)
+        if box.x1 > frame.x1:
+            label.xy = (start, label.xy[1])
+            label.set_horizontalalignment("right")
+            label.xyann = (-3, 0)
 
 
 def _bands(axes: Axes, intervals: tuple[StateInterval, ...], now: datetime) -> set[State]:
@@ -314,8 +413,9 @@ def _bands(axes: Axes, intervals: tuple[StateInterval, ...], now: datetime) -> s
     return set(seen)
 
 
-def _updates(axes: Axes, updates: Sequence[UpdatePosted]) -> None:
-    """A circle per update (hollow for no progress), with the start of its message above."""
+def _updates(axes: Axes, updates: Sequence[UpdatePosted]) -> list[tuple[Annotation, str]]:
+    """A circle per update (hollow for no progress), and the start of its message to place."""
+    labels = []
     for index, update in enumerate(updates):
         x = _days(update.occurred_at)
         axes.plot(
@@ -330,24 +430,36 @@ def _updates(axes: Axes, updates: Sequence[UpdatePosted]) -> None:
             zorder=3,
             gid=f"update-{index}",
         )
-        _text(
-            axes,
-            x,
-            -0.3,
-            _plain(update.message, _LABEL_LIMIT),
-            fontsize=7,
-            rotation=30,
-            rotation_mode="anchor",
-            ha="left",
-            va="bottom",
-            gid=f"label-update-{index}",
-        )
+        text = _plain(update.message, _LABEL_LIMIT)
+        labels.append((_label(axes, x, 0, text, 7, f"label-update-{index}"), text))
+    return labels
 
 
-def _experiments(axes: Axes, bars: list[tuple[Experiment, float, float]], *, middle: float) -> None:
-    """A bar per experiment coloured by verdict, hatched while running, labelled beside it."""
+def _label(axes: Axes, x: float, y: float, text: str, size: float, gid: str) -> Annotation:
+    """Typed text next to the point (x, y), offset in points, left out of the layout."""
+    label = axes.annotate(
+        text,
+        (x, y),
+        xytext=(3, 0),
+        textcoords="offset points",
+        fontsize=size,
+        va="center",
+        gid=gid,
+        parse_math=False,
+        usetex=False,
+        annotation_clip=False,
+    )
+    label.set_in_layout(False)
+    return label
+
+
+def _experiments(
+    axes: Axes, bars: list[tuple[Experiment, float, float]]
+) -> list[tuple[Annotation, float]]:
+    """A bar per experiment coloured by verdict, hatched while running; labels to place."""
     from matplotlib.patches import Rectangle
 
+    labels = []
     for lane, (experiment, start, end) in enumerate(bars, start=1):
         name = _plain(experiment.id)
         axes.add_patch(
@@ -364,21 +476,14 @@ def _experiments(axes: Axes, bars: list[tuple[Experiment, float, float]], *, mid
             )
         )
         verdict = experiment.verdict.value if experiment.verdict else "running"
-        late = start > middle  # label on the left, so it stays inside the chart
-        _text(
-            axes,
-            start if late else end,
-            lane,
-            f"  {name} {verdict}  ",
-            fontsize=8,
-            ha="right" if late else "left",
-            va="center",
-            gid=f"label-experiment-{name}",
-        )
+        label = _label(axes, end, lane, f"{name} {verdict}", 8, f"label-experiment-{name}")
+        labels.append((label, start))
+    return labels
 
 
-def _changes(axes: Axes, changes: list[ManualChange], *, lane: int) -> None:
-    """A diamond per manual change where it was made, hollow until reconciled, with its id."""
+def _changes(axes: Axes, changes: list[ManualChange], *, lane: int) -> list[tuple[Annotation, str]]:
+    """A diamond per manual change where it was made, hollow until reconciled; its id to place."""
+    labels = []
     for change in changes:
         name = _plain(change.id)
         x = _days(change.at)
@@ -394,16 +499,8 @@ def _changes(axes: Axes, changes: list[ManualChange], *, lane: int) -> None:
             zorder=3,
             gid=f"change-{name}",
         )
-        _text(
-            axes,
-            x,
-            lane - 0.25,
-            name,
-            fontsize=7,
-            ha="left",
-            va="bottom",
-            gid=f"label-change-{name}",
-        )
+        labels.append((_label(axes, x, lane, name, 7, f"label-change-{name}"), name))
+    return labels
 
 
 def _time_axis(axes: Axes, began_at: datetime) -> None:
@@ -464,7 +561,7 @@ def _key(
 
 
 def _resolution(
-    points: Mapping[Priority, list[float]],
+    points: Mapping[Priority, list[float]],  # minutes
     missing: int,
     measure: Measure,
     now: datetime,
@@ -483,13 +580,13 @@ def _resolution(
     labels = []
     top = 0.0
     for slot, priority in enumerate(Priority):
-        hours = sorted(points[priority])
-        labels.append(f"{priority.value}\nn={len(hours)}")
-        if not hours:
+        minutes = sorted(points[priority])
+        labels.append(f"{priority.value}\nn={len(minutes)}")
+        if not minutes:
             continue
-        top = max(top, *hours)
+        top = max(top, *minutes)
         parts = axes.boxplot(
-            [hours],
+            [minutes],
             positions=[slot],
             widths=0.5,
             showfliers=False,
@@ -503,7 +600,7 @@ def _resolution(
         for name, artists in parts.items():
             for number, artist in enumerate(artists):
                 artist.set_gid(f"priority-{priority.value}-{_PARTS.get(name, name)}-{number}")
-        for number, value in enumerate(hours):
+        for number, value in enumerate(minutes):
             # A fixed, evenly spread sideways offset, so points do not hide each other.
             offset = ((number * _GOLDEN + 0.5) % 1 - 0.5) * _JITTER
             axes.plot(
@@ -521,8 +618,7 @@ def _resolution(
     for label, priority in zip(axes.get_xticklabels(), Priority, strict=True):
         label.set_gid(f"priority-{priority.value}-label")
     axes.set_xlim(-0.6, len(labels) - 0.4)
-    axes.set_ylim(0, top * 1.08 if top > 0 else 1)
-    axes.set_ylabel("hours")
+    _duration_axis(axes, top * 1.08 if top > 0 else 60)
     axes.grid(axis="y", color="#e0e0e0", lw=0.6)
     axes.set_axisbelow(True)
     for side in ("top", "right"):
@@ -534,3 +630,21 @@ def _resolution(
         caption += f"; {missing} {left_out} without one not shown"
     axes.set_xlabel(caption, fontsize=8, color="#616161", labelpad=8)
     return figure
+
+
+def _duration_axis(axes: Axes, top: float) -> None:
+    """A y axis from 0 to ``top`` minutes, ticked at round durations read as "1 h 20 min"."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    step = next(
+        (s for s in _STEPS if top / s <= 6), _STEPS[-1] * (1 + int(top // (_STEPS[-1] * 6)))
+    )
+    axes.set_ylim(0, top)
+    axes.yaxis.set_major_locator(MultipleLocator(step))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _duration(value)))
+    axes.set_ylabel("duration")
+
+
+def _duration(minutes: float) -> str:
+    """A tick's duration, e.g. ``12 min``, ``1 h 20 min``, ``2 d``."""
+    return elapsed(timedelta(minutes=round(minutes)))

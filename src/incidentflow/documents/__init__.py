@@ -8,8 +8,8 @@
   (:mod:`.update`).
 
 Documents depend on the core only; nothing in the core knows of them.  Everything a person
-typed is escaped for the format it is written in, so no title or update can inject markup,
-links or mentions.
+typed is escaped for the format it is written in, so no title or update can inject markup
+or mentions; its http and https URLs become links whose text is the URL itself.
 """
 
 import typing as _typing

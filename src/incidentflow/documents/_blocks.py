@@ -29,6 +29,7 @@ from . import _markup
 __all__ = [
     "Block",
     "BulletList",
+    "Figure",
     "NothingRecorded",
     "NumberedList",
     "Paragraph",
@@ -79,10 +80,13 @@ class Span:
     typed: bool = True
     strong: bool = False
 
-    def markdown(self) -> str:
-        """The span as Markdown."""
+    def markdown(self, *, before: str = "", after: str = "", start: bool = False) -> str:
+        """The span as Markdown, written between ``before`` and ``after`` (see :mod:`._markup`).
+
+        ``start`` says the span begins a block, where typed text could open another.
+        """
         if self.typed:
-            return _markup.markdown(self.text)
+            return _markup.markdown(self.text, before=before, after=after, start=start)
         return f"**{self.text}**" if self.strong else self.text
 
     def html(self) -> str:
@@ -141,10 +145,16 @@ class NumberedList:
 
 @frozen
 class Table:
-    """A table: the library's column headings and one row of cells per item."""
+    """A table: the library's column headings and one row of cells per item.
+
+    The columns numbered in ``nowrap`` (from 0; times, say) are styled not to wrap in HTML;
+    in Markdown the renderer decides, so what goes in them should hold no place to break a
+    line (``14:05`` has none; a space, a hyphen or a dash is one).
+    """
 
     columns: tuple[str, ...] = field(validator=_our_words)
     rows: tuple[tuple[Text, ...], ...]
+    nowrap: tuple[int, ...] = ()
 
 
 @frozen
@@ -154,7 +164,22 @@ class NothingRecorded:
     what: str = field(validator=_our_words)
 
 
-Block = Paragraph | Subheading | BulletList | NumberedList | Table | NothingRecorded
+@frozen
+class Figure:
+    """A picture with a caption in the library's words: Mermaid source, an inline SVG, or both.
+
+    Markdown shows the Mermaid source as a ``mermaid`` code block (which GitHub, GitLab and
+    many wikis draw) and leaves out a figure without one; HTML shows the SVG inline, or the
+    Mermaid source as text, so the page still loads nothing.  Whoever builds a figure escapes
+    the typed text in it for Mermaid and for SVG (see :mod:`._fishbone`).
+    """
+
+    caption: str = field(validator=_our_words)
+    mermaid: str | None = None
+    svg: str | None = None
+
+
+Block = Paragraph | Subheading | BulletList | NumberedList | Table | Figure | NothingRecorded
 """Anything a section holds."""
 
 
@@ -177,9 +202,9 @@ class Section:
 
     def markdown(self) -> str:
         """The section as Markdown, ending in a newline."""
-        title = "".join(span.markdown() for span in self.title)
+        title = _line_markdown(self.title, heading=True)
         parts = [f"{'#' * self.level} {title}", *(_block_markdown(b) for b in self.blocks)]
-        return "\n\n".join(parts) + "\n"
+        return "\n\n".join(part for part in parts if part) + "\n"
 
     def html(self) -> str:
         """The section as an HTML ``<section>`` element."""
@@ -199,14 +224,58 @@ def markdown(sections: Iterable[Section]) -> str:
 def page(title: str, sections: Iterable[Section]) -> str:
     """A self-contained HTML page titled ``title`` (typed text) holding ``sections``."""
     body = "\n".join(section.html() for section in sections)
-    return _PAGE.format(title=_markup.html(title), style=_STYLE, body=body)
+    return _PAGE.format(title=_markup.attribute(title), style=_STYLE, body=body)
 
 
 # -- rendering -------------------------------------------------------------------------------
 
 
-def _line_markdown(text: Text) -> str:
-    return "".join(span.markdown() for span in text)
+def _line_markdown(
+    text: Text, *, start: bool = False, cell: bool = False, heading: bool = False
+) -> str:
+    """A line of spans as Markdown, each typed span escaped for what stands around it.
+
+    ``start``: the line begins a block (a paragraph, a list item's text); ``cell``: it is a
+    table cell; ``heading``: it is a heading's text.
+    """
+    edge = " " if cell else ""
+    out: list[str] = []
+    for n, span in enumerate(text):
+        before = _last(out, edge)
+        after = _first(text[n + 1 :], edge)
+        if span.typed:
+            out.append(
+                _markup.markdown(
+                    span.text,
+                    before=before,
+                    after=after,
+                    start=start and not "".join(out),
+                    cell=cell,
+                    heading=heading and n == len(text) - 1,
+                )
+            )
+        else:
+            out.append(span.markdown())
+    return "".join(out)
+
+
+def _last(out: list[str], edge: str) -> str:
+    written = "".join(out)
+    return written[-1] if written else edge
+
+
+def _first(rest: Text, edge: str) -> str:
+    """The first character the spans ``rest`` are written as (what a URL starts with: "<")."""
+    for span in rest:
+        if not span.typed:
+            written = span.markdown()
+        else:
+            written = _markup.inline(span.text)
+            if _markup.urls(written)[:1] and _markup.urls(written)[0][0] == 0:
+                return "<"
+        if written:
+            return written[0]
+    return edge
 
 
 def _line_html(text: Text) -> str:
@@ -215,22 +284,30 @@ def _line_html(text: Text) -> str:
 
 def _block_markdown(block: Block) -> str:
     if isinstance(block, Paragraph):
-        return _line_markdown(block.spans)
+        return _line_markdown(block.spans, start=True)
     if isinstance(block, Subheading):
         return f"### {block.text}"
     if isinstance(block, BulletList):
-        return "\n".join(f"- {_line_markdown(item)}" for item in block.items)
+        return "\n".join(f"- {_line_markdown(item, start=True)}" for item in block.items)
     if isinstance(block, NumberedList):
         return "\n".join(
-            f"{n}. {_line_markdown(item)}" for n, item in enumerate(block.items, start=1)
+            f"{n}. {_line_markdown(item, start=True)}"
+            for n, item in enumerate(block.items, start=1)
         )
     if isinstance(block, Table):
         lines = [
             "| " + " | ".join(block.columns) + " |",
             "|" + "|".join(" --- " for _ in block.columns) + "|",
         ]
-        lines.extend("| " + " | ".join(_line_markdown(c) for c in row) + " |" for row in block.rows)
+        lines.extend(
+            "| " + " | ".join(_line_markdown(c, cell=True) for c in row) + " |"
+            for row in block.rows
+        )
         return "\n".join(lines)
+    if isinstance(block, Figure):
+        if block.mermaid is None:
+            return ""
+        return f"```mermaid\n{block.mermaid}\n```\n\n*{block.caption}*"
     return f"*Nothing recorded: {block.what}.*"
 
 
@@ -246,10 +323,23 @@ def _block_html(block: Block) -> str:
     if isinstance(block, Table):
         head = "".join(f"<th>{column}</th>" for column in block.columns)
         rows = "".join(
-            "\n<tr>" + "".join(f"<td>{_line_html(cell)}</td>" for cell in row) + "</tr>"
+            "\n<tr>"
+            + "".join(
+                f'<td class="time">{_line_html(cell)}</td>'
+                if n in block.nowrap
+                else f"<td>{_line_html(cell)}</td>"
+                for n, cell in enumerate(row)
+            )
+            + "</tr>"
             for row in block.rows
         )
         return f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>{rows}\n</tbody>\n</table>"
+    if isinstance(block, Figure):
+        if block.svg is not None:
+            picture = block.svg
+        else:
+            picture = f'<pre><code class="language-mermaid">{block.mermaid}</code></pre>'
+        return f"<figure>\n{picture}\n<figcaption>{block.caption}</figcaption>\n</figure>"
     return f'<p class="nothing">Nothing recorded: {block.what}.</p>'
 
 
@@ -261,6 +351,14 @@ h2 { margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
+h1, h2, h3, p, li, figcaption { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+a { color: #0b57d0; overflow-wrap: anywhere; }
+figure { margin: 1rem 0; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: .9rem; }
+pre { overflow-x: auto; background: #f6f6f6; padding: .5rem; }
 .nothing { color: #8a4b00; font-style: italic; }
 @media print { body { max-width: none; margin: 0; } h2 { break-after: avoid; } }"""
 

@@ -13,8 +13,9 @@ to fill in, in document order.
 
 Everything people typed (a title, an update, a why, even an actor's name) is a *typed*
 :class:`Span` and is escaped for the format it is written in, with the functions of
-:mod:`._markup`: typed text cannot make a heading, a list, a table cell, a link, a mention or
-an HTML tag.  The library's own words are fixed strings that need no escaping.
+:mod:`._markup`: typed text cannot make a heading, a list, a table cell, a mention or an
+HTML tag, and the only links it makes are its http and https URLs, shown as they are.  The
+library's own words are fixed strings that need no escaping.
 
 >>> from datetime import UTC, datetime
 >>> from incidentflow.demo import run_demo
@@ -30,13 +31,13 @@ an HTML tag.  The library's own words are fixed strings that need no escaping.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from attrs import frozen
+from attrs import evolve, field, frozen
 
 from incidentflow import events as ev
 from incidentflow.clock import require_not_before
-from incidentflow.errors import InvalidInput
+from incidentflow.errors import InvalidInput, MissingExtra
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import State
 from incidentflow.records import (
@@ -52,6 +53,7 @@ from incidentflow.roles import Role
 from ._blocks import (
     Block,
     BulletList,
+    Figure,
     NothingRecorded,
     NumberedList,
     Paragraph,
@@ -67,12 +69,14 @@ from ._blocks import (
     typed,
 )
 from ._facts import factors_by_category, impact, role_holders, systems
+from ._fishbone import fishbone
 from ._narrative import describe, elapsed, moment
 
 __all__ = [
     "SECTION_KEYS",
     "Block",
     "BulletList",
+    "Figure",
     "Gap",
     "NothingRecorded",
     "NumberedList",
@@ -142,6 +146,8 @@ class RcaDocument:
     version: int
     sections: tuple[Section, ...]
     gaps: tuple[Gap, ...]
+    # The incident the document was built from, to draw its timeline chart for the HTML page.
+    _incident: Incident | None = field(default=None, eq=False, repr=False, alias="incident")
 
     def section(self, key: str) -> Section:
         """The section called ``key`` (one of :data:`SECTION_KEYS`)."""
@@ -154,13 +160,46 @@ class RcaDocument:
         """The document as CommonMark with GitHub tables (the default rendering)."""
         return markdown(self.sections)
 
-    def html(self) -> str:
+    def html(self, *, chart: bool = True) -> str:
         """The document as one self-contained HTML file.
 
-        Styles are inline; there are no scripts, no links and no external resources, and a
-        content security policy forbids loading any.
+        Styles and pictures are inline; there are no scripts and no external resources, and a
+        content security policy forbids loading any.  The only links are the http and https
+        URLs people recorded.  With ``chart`` (the default) and the ``charts`` extra installed,
+        the appendices open with the incident's timeline chart as an inline SVG (see
+        :func:`incidentflow.charts.timeline_chart`); without either, the page has no chart.
         """
-        return page(self.title, self.sections)
+        drawing = self._chart() if chart else None
+        if drawing is None:
+            return page(self.title, self.sections)
+        return page(self.title, tuple(_with_chart(s, drawing) for s in self.sections))
+
+    def _chart(self) -> Figure | None:
+        incident = self._incident
+        if incident is None:
+            return None
+        if incident.version != self.version:  # it recorded more since: draw it as it was
+            incident = Incident.replay(incident.history[: self.version])
+        from incidentflow.charts import timeline_chart
+
+        try:
+            drawn = timeline_chart(incident, now=self.generated_at).decode("utf-8")
+        except MissingExtra:
+            return None
+        return Figure(
+            "The incident along time: states as bands, updates, experiments and manual changes.",
+            svg=drawn[drawn.index("<svg") :].strip(),
+        )
+
+
+def _with_chart(section: Section, chart: Figure) -> Section:
+    """``section`` with ``chart`` placed under its "Timeline" sub-heading, if it has one."""
+    blocks = list(section.blocks)
+    for n, block in enumerate(blocks):
+        if block == Subheading("Timeline"):
+            blocks.insert(n + 1, chart)
+            return evolve(section, blocks=tuple(blocks))
+    return section
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -437,6 +476,12 @@ def _methodology(incident: Incident, people: dict[Role, list[str]]) -> list[Bloc
                 )
             )
         )
+        blocks.append(
+            fishbone(
+                incident.title,
+                [(category, [f.description for f in factors]) for category, factors in groups],
+            )
+        )
     else:
         blocks.append(NothingRecorded("fishbone categories (no contributing factor is recorded)"))
 
@@ -536,6 +581,7 @@ def _analysis(incident: Incident) -> list[Block]:
                 )
                 for c in changes
             ),
+            nowrap=(4,),
         )
         if changes
         else NothingRecorded("manual changes")
@@ -563,6 +609,7 @@ def _recommendations(incident: Incident, now: datetime) -> list[Block]:
                     )
                     for a in items
                 ),
+                nowrap=(3,),
             )
             if items
             else NothingRecorded(f"{kind.value} actions")
@@ -635,18 +682,45 @@ def _summary(incident: Incident) -> list[Block]:
     return [BulletList(tuple(_plain(line) for line in lines))]
 
 
+# What the timeline folds into its "Who and what" block: who held which role, and where the
+# incident's places are.  Every other kind of event, including any added later, is a row.
+_BOOKKEEPING = (ev.RoleAssigned, ev.RoleHandedOff, ev.RoleReleased, ev.Linked, ev.PolicyAdopted)
+
+
+def _clock(value: datetime, day: date) -> str:
+    """A time of day in UTC, ``14:05``; ``09:10+1`` on the day after ``day``, and so on.
+
+    Neither has a place a browser would break the line at (a space, a hyphen or a dash).
+    """
+    moment_ = value.astimezone(UTC)
+    later = (moment_.date() - day).days
+    return f"{moment_:%H:%M}" + (f"+{later}" if later else "")
+
+
+def _first_day(times: Iterable[datetime]) -> date:
+    return min(t.astimezone(UTC).date() for t in times)
+
+
 def _appendices(incident: Incident) -> list[Block]:
-    timeline = sorted(incident.history, key=lambda e: e.occurred_at)
+    history = sorted(incident.history, key=lambda e: e.occurred_at)
+    day = _first_day(e.occurred_at for e in history)
+    timeline = [e for e in history if not isinstance(e, _BOOKKEEPING)]
     blocks: list[Block] = [
         Subheading("Timeline"),
-        Paragraph(_plain("Every recorded event, in the order it happened.")),
-        Table(
-            ("Time", "Actor", "Event"),
-            tuple(
-                (_plain(moment(e.occurred_at)), _cell(e.actor), _cell(describe(e)))
-                for e in timeline
-            ),
+        Paragraph(
+            _plain(
+                "What happened, in order: decisions, experiments, impact, stakeholder updates "
+                f"and state changes. Times are UTC, on {day.isoformat()}; +1 marks the next "
+                "day. Who held which role, and the links, are under Who and what."
+            )
         ),
+        Table(
+            ("Time", "Event"),
+            tuple((_plain(_clock(e.occurred_at, day)), _cell(describe(e))) for e in timeline),
+            nowrap=(0,),
+        ),
+        Subheading("Who and what"),
+        *_who_and_what(history, day),
         Subheading("Stakeholder updates"),
     ]
     updates = incident.updates
@@ -655,18 +729,78 @@ def _appendices(incident: Incident) -> list[Block]:
             ("Time", "Author", "No progress", "Message"),
             tuple(
                 (
-                    _plain(moment(u.occurred_at)),
+                    _plain(_clock(u.occurred_at, day)),
                     _cell(u.actor),
                     _plain("yes" if u.no_progress else "no"),
                     _cell(u.message),
                 )
                 for u in updates
             ),
+            nowrap=(0,),
         )
         if updates
         else NothingRecorded("stakeholder updates")
     )
     return blocks
+
+
+def _who_and_what(history: list[ev.Event], day: date) -> list[Block]:
+    """The role assignments, hand-offs and releases, and the links, one line per role or link."""
+    held: dict[Role, list[list[Span]]] = {}
+    holding: dict[tuple[Role, str], list[Span]] = {}  # the stints still open
+    lines: list[Text] = []
+
+    def took(role: Role, holder: str, at: datetime) -> None:
+        stint = [typed(holder), ours(f" from {_clock(at, day)}")]
+        held.setdefault(role, []).append(stint)
+        holding[(role, holder)] = stint
+
+    def left(role: Role, holder: str, at: datetime) -> None:
+        # The incident's rules let only a holder hand a role off or be released from it.
+        stint = holding.pop((role, holder))
+        stint[-1] = ours(f" {stint[-1].text.removeprefix(' from ')}–{_clock(at, day)}")
+
+    for event in history:
+        if isinstance(event, ev.RoleAssigned):
+            took(event.role, event.holder, event.occurred_at)
+        elif isinstance(event, ev.RoleHandedOff):
+            left(event.role, event.from_holder, event.occurred_at)
+            took(event.role, event.to_holder, event.occurred_at)
+        elif isinstance(event, ev.RoleReleased):
+            left(event.role, event.holder, event.occurred_at)
+        elif isinstance(event, ev.Linked):
+            lines.append(
+                (
+                    label(f"{event.kind.label}:"),
+                    ours(" "),
+                    typed(event.url),
+                    ours(" (linked by "),
+                    typed(event.actor),
+                    ours(f", {_clock(event.occurred_at, day)})"),
+                )
+            )
+        elif isinstance(event, ev.PolicyAdopted):
+            lines.append(
+                (
+                    label("Policy:"),
+                    ours(" "),
+                    typed(event.policy.name),
+                    ours(" (adopted by "),
+                    typed(event.actor),
+                    ours(f", {_clock(event.occurred_at, day)})"),
+                )
+            )
+    roles: list[Text] = []
+    for role in Role:
+        if role in held:
+            spans: list[Span] = [label(f"{role.title}:"), ours(" ")]
+            for n, stint in enumerate(held[role]):
+                spans.extend([ours(", ")] if n else [])
+                spans.extend(stint)
+            roles.append(tuple(spans))
+    if not roles and not lines:
+        return [Paragraph(_plain("No role was assigned and no link was recorded."))]
+    return [BulletList((*roles, *lines))]
 
 
 def _acknowledgments(incident: Incident, people: dict[Role, list[str]]) -> list[Block]:
@@ -695,19 +829,71 @@ _REVISIONS = (
     ev.PostMortemScheduled,
 )
 
+# How each kind of change to the analysis is counted in the revision history.
+_CHANGES: dict[type[ev.Event], tuple[str, str]] = {
+    ev.ExperimentConcluded: ("1 experiment concluded", "{n} experiments concluded"),
+    ev.WhyAnswered: ("1 why answered", "{n} whys answered"),
+    ev.FactorAdded: ("1 contributing factor added", "{n} contributing factors added"),
+    ev.ActionAdded: ("1 action added", "{n} actions added"),
+    ev.ActionClosed: ("1 action closed", "{n} actions closed"),
+    ev.ReportStarted: ("the report started", "the report started {n} times"),
+    ev.PostMortemScheduled: ("the post-mortem scheduled", "the post-mortem scheduled {n} times"),
+}
+
 
 def _revision_history(incident: Incident, now: datetime) -> list[Block]:
-    rows = tuple(
-        (_plain(str(version)), _plain(moment(e.recorded_at)), _cell(e.actor), _cell(describe(e)))
-        for version, e in enumerate(incident.history, start=1)
-        if isinstance(e, _REVISIONS)
-    )
+    # Consecutive changes to the analysis made while the incident was in one state, together.
+    runs: list[tuple[State, list[tuple[int, ev.Event]]]] = []
+    state = State.DECLARED
+    for version, event in enumerate(incident.history, start=1):
+        if isinstance(event, _REVISIONS):
+            if runs and runs[-1][0] is state:
+                runs[-1][1].append((version, event))
+            else:
+                runs.append((state, [(version, event)]))
+        if isinstance(event, ev.StateChanged):
+            state = event.target
+    day = _first_day(e.recorded_at for e in incident.history)
+    rows = []
+    for state, changes in runs:
+        first, last = changes[0], changes[-1]
+        versions = f"{first[0]}–{last[0]}" if len(changes) > 1 else str(first[0])
+        start, end = (_clock(c[1].recorded_at, day) for c in (first, last))
+        counts: dict[type[ev.Event], int] = {}
+        for _, event in changes:
+            counts[type(event)] = counts.get(type(event), 0) + 1
+        what = ", ".join(
+            _CHANGES[kind][n > 1].format(n=n) if kind in _CHANGES else _count(n, "other change")
+            for kind, n in counts.items()
+        )
+        rows.append(
+            (
+                _plain(versions),
+                _plain(start if start == end else f"{start}–{end}"),
+                _plain(state.value),
+                _plain(what),
+            )
+        )
     return [
-        Paragraph(_plain(f"Generated from version {incident.version} at {moment(now)}.")),
-        Table(("Version", "Recorded", "Actor", "Change"), rows)
+        Paragraph(
+            _plain(
+                "A version counts the events an incident has recorded: each event adds one, "
+                f"so version {incident.version} is the record after its "
+                f"{_ordinal(incident.version)} event. This document was generated from version "
+                f"{incident.version} at {moment(now)}; generate it again to take in what was "
+                "recorded since. The analysis and the recommendations changed in these "
+                f"versions (times UTC, on {day.isoformat()}; +1 marks the next day):"
+            )
+        ),
+        Table(("Versions", "Recorded", "While", "What changed"), tuple(rows), nowrap=(0, 1))
         if rows
         else NothingRecorded("changes to the analysis or the recommendations"),
     ]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 # -- the document ----------------------------------------------------------------------------
@@ -789,6 +975,7 @@ def rca_document(
         version=incident.version,
         sections=sections,
         gaps=tuple(_gaps(sections)),
+        incident=incident,
     )
 
 
