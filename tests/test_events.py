@@ -19,6 +19,7 @@ from incidentflow import (
     IncidentFlowError,
     InvalidInput,
     LinkKind,
+    NoteKind,
     Priority,
     Role,
     State,
@@ -37,8 +38,9 @@ ENUMS: tuple[type[enum.Enum], ...] = (
     ChangeOutcome,
     ActionKind,
     FishboneCategory,
+    NoteKind,
 )
-OPTIONAL_TEXT = {"note", "location", "impact"}  # the only string fields that may be empty
+OPTIONAL_TEXT = {"note", "location", "impact", "amount"}  # the only string fields that may be empty
 
 
 def _hints(kind: type[ev.Event]) -> dict[str, Any]:
@@ -55,6 +57,8 @@ def _sample(name: str, hint: Any) -> Any:
         return ("ana", "bo")
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return next(iter(hint))
+    if hint in (int, int | None):
+        return 2
     if hint == FishboneCategory | None:
         return FishboneCategory.PROCESS
     if hint in (ev.RecordedPolicy, ev.RecordedPolicy | None):
@@ -112,7 +116,7 @@ def test_every_event_class_is_registered() -> None:
         and getattr(ev, name) not in (ev.Event, ev.RecordedPolicy)
     }
     assert exported == set(KINDS)
-    assert 25 == len(KINDS)
+    assert 30 == len(KINDS)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
@@ -136,9 +140,12 @@ def test_every_event_names_its_command(kind: type[ev.Event]) -> None:
 
 
 def test_commands_are_unique_and_authorizable() -> None:
-    """Every event but Declared and StateChanged maps one-to-one onto a policy command."""
-    ordinary = [k.command for k in KINDS if k not in (ev.Declared, ev.StateChanged)]
+    """Every event but Declared and StateChanged maps onto a policy command, one-to-one but for
+    the records of what is not known, authorized as the command they stand in for."""
+    shared = {ev.RoleUnknown: "assign", ev.LinkAbsent: "link"}
+    ordinary = [k.command for k in KINDS if k not in (ev.Declared, ev.StateChanged, *shared)]
     assert sorted(COMMAND_STATES) == sorted(ordinary)
+    assert shared == {k: k.command for k in shared}
     assert ("declare", "move") == (ev.Declared.command, ev.StateChanged.command)
 
 

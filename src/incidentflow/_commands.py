@@ -143,7 +143,7 @@ class Commands:
         self,
         role: Role,
         *,
-        reason: str = "",
+        reason: str,
         actor: str,
         at: datetime | None = None,
         now: datetime | None = None,

@@ -316,7 +316,7 @@ class RoleUnknown(Event):
     command: ClassVar[str] = "assign"
 
     role: Role = field(validator=_member(Role))
-    reason: str = field(default="", validator=_optional_text)
+    reason: str = field(validator=_text)
 
 
 @frozen(kw_only=True)
