@@ -41,7 +41,6 @@ __all__ = [
     "RULES",
     "Policy",
     "PriorityRules",
-    "command_table",
 ]
 
 _ALL = frozenset(State)
@@ -121,7 +120,7 @@ COMMAND_STATE_REASONS: Mapping[str, str] = MappingProxyType(
     }
 )
 """Why each command is allowed only in the states :data:`COMMAND_STATES` gives, in the
-runbook's terms (documented as a table by :func:`command_table`)."""
+runbook's terms (the docs' table of where each command is allowed shows them)."""
 
 _TRIGGERS = tuple(dict.fromkeys(e.trigger for e in EDGES.values()))
 
@@ -811,11 +810,9 @@ def _released(policy: Policy, incident: Incident, event: ev.RoleReleased) -> Ite
             "experiments_owned",
             f"{event.holder} owns running experiments {', '.join(owned)}; hand off instead",
         )
-    rules = policy.rules_for(incident.priority)
     if (
         holders == (event.holder,)
-        and event.role in rules.required_roles
-        and not (rules.accept_unknown and event.role in incident._unknown_roles)
+        and event.role in policy.rules_for(incident.priority).required_roles
     ):
         yield Unmet(
             "required_role_kept",
@@ -1111,19 +1108,3 @@ RULES: Mapping[str, str] = MappingProxyType(
 
 DEFAULT_POLICY = Policy()
 """The runbook's rules with the documented defaults."""
-
-
-def command_table() -> str:
-    """Each command, the states that allow it and why, as a Markdown table.
-
-    The table the docs show: generated from :data:`COMMAND_STATES` and
-    :data:`COMMAND_STATE_REASONS`, so it cannot drift from the rules.
-    """
-    order = list(State)
-    rows = ["| command | allowed while | why |", "| --- | --- | --- |"]
-    for command, states in COMMAND_STATES.items():
-        allowed = (
-            "any state" if states == _ALL else ", ".join(s.value for s in order if s in states)
-        )
-        rows.append(f"| `{command}` | {allowed} | {COMMAND_STATE_REASONS[command]} |")
-    return "\n".join(rows)
