@@ -351,3 +351,13 @@ def test_an_amendment_built_by_hand_is_checked_like_any_event(clock: ManualClock
     )
     assert event == incident.record(event)
     assert "T" == incident.title
+
+
+def test_an_amended_priority_keeps_the_required_roles_filled(clock: ManualClock) -> None:
+    """Correcting a mitigating P3 to P1 needs all four roles, as a change of priority does."""
+    incident = _green_p3(clock)
+    assert ["required_roles_filled"] == _rules(
+        incident, lambda: incident.amend("priority", "P1", entry=1, reason="r", actor="ana")
+    )
+    incident.amend("priority", "P2", entry=1, reason="it was P2", actor="ana")
+    assert Priority.P2 == incident.priority

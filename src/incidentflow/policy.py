@@ -21,7 +21,7 @@ import attrs
 from attrs import field, frozen
 
 from . import events as ev
-from .corrections import amendment_unmet, retraction_unmet
+from .corrections import amendment_unmet, corrected, retraction_unmet
 from .errors import PolicyError
 from .lifecycle import EDGES, State, edge
 from .priorities import Priority
@@ -940,7 +940,20 @@ def _data_loss_recorded(
 
 
 def _amended(policy: Policy, incident: Incident, event: ev.Amended) -> Iterable[Unmet]:
-    return amendment_unmet(incident._events, incident._corrected, event)
+    found = amendment_unmet(incident._events, incident._corrected, event)
+    if found or event.field_name != "priority":
+        return found
+    # The priority the corrected history ends on is held to required_roles_filled, as a change
+    # of priority is: a correction does not leave a required role empty either.
+    corrections = {**incident._corrected, event.entry or 1: None}
+    entries = corrected(incident._events, corrections)
+    latest = [e.priority for e in entries if isinstance(e, ev.Declared | ev.PriorityChanged)]
+    last = max(
+        (n for n, e in enumerate(incident._events, 1) if isinstance(e, ev.PriorityChanged)),
+        default=1,
+    )
+    priority = Priority.parse(event.value) if (event.entry or 1) >= last else latest[-1]
+    return list(_required_after_declared(policy, incident, priority, incident.roles))
 
 
 def _retracted(policy: Policy, incident: Incident, event: ev.Retracted) -> Iterable[Unmet]:
