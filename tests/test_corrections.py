@@ -361,3 +361,20 @@ def test_an_amended_priority_keeps_the_required_roles_filled(clock: ManualClock)
     )
     incident.amend("priority", "P2", entry=1, reason="it was P2", actor="ana")
     assert Priority.P2 == incident.priority
+
+
+def test_the_rca_lists_every_correction_with_who_and_why(clock: ManualClock) -> None:
+    """The revision history's Corrections table: version, who, what it was and is, why."""
+    from incidentflow.documents.rca import rca_document
+
+    incident = _incident(clock)
+    incident.amend("title", "Database down", reason="typo", actor="ana")
+    incident.retract(3, reason="wrong incident", actor="ana")
+    text = rca_document(incident, now=clock.now()).markdown()
+    table = text[text.index("### Corrections") :].splitlines()
+    assert "| Version | Corrected | By | Correction | Reason |" == table[2]
+    assert table[4].startswith("| 5 | ")
+    assert "title: Databse down → Database down | typo |" in table[4]
+    assert "| retracted entry 3 | wrong incident |" in table[5]
+    assert "restarted db-1" == incident.corrections[1].before
+    assert "Databse" not in text.split("### Corrections")[0].split("## Executive")[0]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import events as ev
-from .corrections import AMENDABLE
+from .corrections import AMENDABLE, TEXT_FIELDS
 from .lifecycle import State
 from .policy import Policy
 from .records import ActionItem, Correction, DataLoss, Experiment, ManualChange, TechDebt, WhyChain
@@ -178,6 +178,12 @@ def _amended(i: Incident, e: ev.Amended) -> None:
     i._refold()
 
 
+def _summary(entry: ev.Event) -> str:
+    """What a retracted entry said: its text, where it has one, else its type."""
+    name = TEXT_FIELDS.get(type(entry))
+    return str(getattr(entry, name)) if name is not None else entry.type
+
+
 def _retracted(i: Incident, e: ev.Retracted) -> None:
     i._corrected[e.entry] = None
     i._corrections.append(
@@ -186,7 +192,7 @@ def _retracted(i: Incident, e: ev.Retracted) -> None:
             field="retracted",
             entry=e.entry,
             value="",
-            before=i._events[e.entry - 1].type,
+            before=_summary(i._corrected.get(e.entry) or i._events[e.entry - 1]),
             reason=e.reason,
             by=e.actor,
             at=e.occurred_at,

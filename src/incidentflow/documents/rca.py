@@ -747,7 +747,7 @@ def five_whys_tree(incident: Incident) -> NestedList:
         )
         return NestedItem(tuple(line), tuple(children))
 
-    roots = [c for c in chains.values() if c.parent is None or c.parent not in chains]
+    roots = [c for c in chains.values() if c.parent is None]
     return NestedList(tuple(node(chain, 0) for chain in roots))
 
 
