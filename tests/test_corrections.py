@@ -378,3 +378,12 @@ def test_the_rca_lists_every_correction_with_who_and_why(clock: ManualClock) -> 
     assert "| retracted entry 3 | wrong incident |" in table[5]
     assert "restarted db-1" == incident.corrections[1].before
     assert "Databse" not in text.split("### Corrections")[0].split("## Executive")[0]
+
+
+def test_invitees_must_name_someone(clock: ManualClock) -> None:
+    """A list of invitees without a name in it does not read: amended_value."""
+    green = _green_p3(clock)
+    green.schedule_post_mortem(START + timedelta(days=1), ["ana"], actor="ana")
+    assert ["amended_value"] == _rules(
+        green, lambda: green.amend("invitees", " , ", reason="r", actor="ana")
+    )

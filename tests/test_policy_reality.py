@@ -239,6 +239,23 @@ def test_old_histories_with_a_shallow_root_cause_keep_loading(clock: ManualClock
     again = Incident.replay(incident.history)
     assert again.why_chains["main"].root_cause
     assert not GUARDS["root_cause_found"].test(again, again.policy)  # one why is not five
+    text = rca_document(again, now=clock.now()).markdown()
+    assert "**(root cause marked at why 1, short of the 5 required)**" in text
+
+
+def test_a_branch_built_without_its_depth_follows_its_parent(clock: ManualClock) -> None:
+    """A hand-built branch without a depth answers the why after its parent's last answer."""
+    incident = _p3(clock)
+    incident.add_why("a", actor="ana")
+    now = clock.now()
+    incident.record(
+        WhyAnswered(
+            actor="ana", occurred_at=now, recorded_at=now, chain="b", answer="b",
+            branches_from="main",
+        )
+    )  # fmt: skip
+    assert (2, 2) == (incident.why_chains["b"].start, incident.why_chains["b"].depth)
+    assert incident == Incident.replay(incident.history)
 
 
 def test_the_rca_draws_branches_as_nested_lists(clock: ManualClock) -> None:

@@ -135,7 +135,12 @@ def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
             chain, answers=(*chain.answers, e.answer), root_cause=e.root_cause
         )
         return
-    start = e.depth if e.branches_from is not None and e.depth is not None else 1
+    if e.branches_from is None:
+        start = 1
+    elif e.depth is not None:
+        start = e.depth
+    else:  # a branch built without its depth: the why after its parent's last
+        start = i._why_chains[e.branches_from].depth + 1
     i._why_chains[e.chain] = WhyChain(
         id=e.chain,
         answers=(e.answer,),
@@ -179,9 +184,8 @@ def _amended(i: Incident, e: ev.Amended) -> None:
 
 
 def _summary(entry: ev.Event) -> str:
-    """What a retracted entry said: its text, where it has one, else its type."""
-    name = TEXT_FIELDS.get(type(entry))
-    return str(getattr(entry, name)) if name is not None else entry.type
+    """What a retracted entry said (every retractable entry has a text)."""
+    return str(getattr(entry, TEXT_FIELDS[type(entry)]))
 
 
 def _retracted(i: Incident, e: ev.Retracted) -> None:
