@@ -652,7 +652,9 @@ def test_every_recorded_fact_appears_where_the_format_puts_it(
 
     updates = rows(found[("Appendices", "Stakeholder updates")])
     assert [escape(u.message) for u in incident.updates] == [r[-1] for r in updates]
-    timeline = sorted(incident.history, key=lambda e: e.occurred_at)
+    # The corrected record: amended entries as corrected, retracted ones and corrections left
+    # out (the revision history lists the corrections).
+    timeline = sorted(incident.corrected_history, key=lambda e: e.occurred_at)
     assert [escape(describe(e)) for e in timeline] == [
         r[-1] for r in rows(found[("Appendices", "Timeline")])
     ]
