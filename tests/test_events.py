@@ -337,3 +337,32 @@ def test_validation_impact_defaults_to_not_assessed() -> None:
     """A validation recorded without an impact keeps an empty impact, not a made-up one."""
     base = {k: v for k, v in _valid_kwargs(ev.Validated).items() if k != "impact"}
     assert "" == ev.Validated(**base).impact
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), [(ev.Retracted, "entry"), (ev.Amended, "entry"), (ev.WhyAnswered, "depth")]
+)
+@pytest.mark.parametrize("value", [0, -1, "1", True, 1.0], ids=repr)
+def test_entry_numbers_and_depths_are_whole_numbers_from_one(
+    kind: type[ev.Event], name: str, value: Any
+) -> None:
+    """An entry number or a why's depth is an int from 1: 0, a string, a bool are refused."""
+    error = _refused(kind, name, value)
+    assert f"{kind.__name__}.{name} must be a whole number from 1" in str(error)
+
+
+def test_fields_added_later_are_written_only_when_set() -> None:
+    """A plain note, an answer without a depth and an own-field amendment write no new keys."""
+    from incidentflow import codec
+
+    note = ev.NoteAdded(actor="ana", occurred_at=AT, recorded_at=AT, text="t")
+    why = ev.WhyAnswered(actor="ana", occurred_at=AT, recorded_at=AT, chain="c", answer="a")
+    amended = ev.Amended(
+        actor="ana", occurred_at=AT, recorded_at=AT, field_name="title", value="T", reason="r"
+    )
+    assert "kind" not in codec.to_dict(note)
+    assert {"depth", "branches_from"}.isdisjoint(codec.to_dict(why))
+    assert "entry" not in codec.to_dict(amended)
+    discrepancy = attrs.evolve(note, kind=NoteKind.DISCREPANCY)
+    assert "discrepancy" == codec.to_dict(discrepancy)["kind"]
+    assert discrepancy == codec.loads(codec.dumps(discrepancy))
