@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
+import incidentflow.events as ev
 from incidentflow import (
     DEFAULT_POLICY,
     ChangeOutcome,
@@ -366,3 +367,25 @@ def test_every_restriction_has_its_reason() -> None:
     """Each command allowed in some states only says why, in the runbook's terms."""
     assert list(COMMAND_STATES) == list(COMMAND_STATE_REASONS)
     assert all(reason.strip().endswith(".") for reason in COMMAND_STATE_REASONS.values())
+
+
+def test_a_policy_recorded_before_the_new_commands_authorizes_them_by_default(
+    clock: ManualClock,
+) -> None:
+    """An old recorded policy's text has no amend, retract or data-loss entry: the defaults."""
+    old_text = "\n".join(
+        line
+        for line in DEFAULT_POLICY.to_toml().splitlines()
+        if not line.startswith(("amend =", "retract =", "record_data_loss ="))
+    )
+    recorded = ev.RecordedPolicy.of("default", old_text + "\n")
+    policy = Policy.from_recorded(recorded)
+    for command in ("amend", "retract", "record_data_loss"):
+        assert DEFAULT_POLICY.allowed_roles(command) == policy.allowed_roles(command)
+    declared = ev.Declared(
+        actor="ana", occurred_at=START, recorded_at=START, incident_id="OLD-1", title="Old",
+        priority=Priority.P3, policy=recorded,
+    )  # fmt: skip
+    incident = Incident.replay([declared], clock=clock)
+    incident.amend("title", "Old, corrected", reason="typo", actor="ana")
+    assert "Old, corrected" == incident.title
