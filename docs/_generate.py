@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from incidentflow import DEFAULT_POLICY, Priority, State, lifecycle
-from incidentflow.policy import COMMAND_STATES, COMMANDS, GUARDS, RULES
+from incidentflow.policy import COMMAND_STATE_REASONS, COMMAND_STATES, COMMANDS, GUARDS, RULES
 
 DOCS = Path(__file__).resolve().parent
 
@@ -101,12 +101,16 @@ def authorization() -> str:
 
 
 def command_states() -> str:
-    """The states in which each non-move command may be issued."""
+    """The states in which each non-move command may be issued, and the runbook's reason."""
     rows = (
-        (f"`{command}`", ", ".join(s.value for s in State if s in states))
+        (
+            f"`{command}`",
+            ", ".join(s.value for s in State if s in states),
+            COMMAND_STATE_REASONS[command],
+        )
         for command, states in COMMAND_STATES.items()
     )
-    return _table(("command", "allowed while"), rows)
+    return _table(("command", "allowed while", "why"), rows)
 
 
 SECTIONS: dict[str, dict[str, Callable[[], str]]] = {

@@ -103,6 +103,10 @@ AUTHORIZED: dict[str, frozenset[Role] | None] = {
     "schedule_post_mortem": frozenset({LEAD, COMMUNICATOR}),
     "change_priority": _LEADERS,
     "adopt_policy": frozenset({IC}),
+    # Data loss and corrections are kept by who keeps the record: the leaders and the Recorder.
+    "record_data_loss": _KEEPERS,
+    "amend": _KEEPERS,
+    "retract": _KEEPERS,
     **{trigger: _LEADERS for trigger, _ in EDGES.values()},
 }
 # Who holds a role may be changed, once anyone holds one, only by someone who holds one.
@@ -124,16 +128,21 @@ WHERE: dict[str, frozenset[State]] = {
     "start_experiment": frozenset({S.DECLARED, S.MITIGATING}),
     "conclude_experiment": frozenset({S.DECLARED, S.MITIGATING}),
     "note": _EVERYWHERE,
-    "post_update": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW, S.GREEN}),
-    "log_change": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW}),
+    # Reality: updates go on until the post-mortem (after the report started too); a permanent
+    # fix is logged after green; an interim report is started while mitigating.
+    "post_update": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW, S.GREEN, S.REPORTED}),
+    "log_change": _LIVE,
     "verify_recovery": frozenset({S.MITIGATING}),
     "verify_customer": frozenset({S.YELLOW}),
     "open_debt": frozenset({S.MITIGATING, S.YELLOW}),
     "close_debt": frozenset({S.MITIGATING, S.YELLOW}),
-    "start_report": frozenset({S.GREEN}),
+    "start_report": frozenset({S.MITIGATING, S.YELLOW, S.GREEN}),
     "schedule_post_mortem": frozenset({S.GREEN, S.REPORTED}),
     "change_priority": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW}),
     "adopt_policy": _LIVE,
+    "record_data_loss": _LIVE,
+    "amend": _EVERYWHERE,  # corrections, never deletions: the record is corrected any time
+    "retract": _EVERYWHERE,
 }
 
 COMMAND_OF: dict[type[ev.Event], str] = {
@@ -160,7 +169,45 @@ COMMAND_OF: dict[type[ev.Event], str] = {
     ev.ActionClosed: "close_action",
     ev.PriorityChanged: "change_priority",
     ev.PolicyAdopted: "adopt_policy",
+    # What nobody knows is recorded under the command it stands in for.
+    ev.RoleUnknown: "assign",
+    ev.LinkAbsent: "link",
+    ev.DataLossRecorded: "record_data_loss",
+    ev.Amended: "amend",
+    ev.Retracted: "retract",
 }
+METHOD_OF: dict[type[ev.Event], str] = {
+    **COMMAND_OF,
+    ev.RoleUnknown: "record_role_unknown",
+    ev.LinkAbsent: "record_link_absent",
+}
+
+# -- corrections, as the issue states them -----------------------------------------------------
+# Amendable: the incident's own title and times (no entry named), and of an entry: a priority
+# (declared or changed), invitees (a scheduling), its text, its time.  Retractable: notes,
+# updates, factors and data losses.  Corrections themselves are not entries one corrects.
+OWN_FIELDS = {"title", "began", "declared"}
+TEXT_OF: dict[type[ev.Event], str] = {
+    ev.Validated: "evidence",
+    ev.NoteAdded: "text",
+    ev.UpdatePosted: "message",
+    ev.ChangeLogged: "what",
+    ev.WhyAnswered: "answer",
+    ev.FactorAdded: "description",
+    ev.RecoveryVerified: "evidence",
+    ev.CustomerVerified: "evidence",
+    ev.DebtOpened: "description",
+    ev.ActionAdded: "description",
+    ev.ExperimentConcluded: "observed",
+    ev.PriorityChanged: "reason",
+    ev.StateChanged: "message",
+    ev.DataLossRecorded: "what",
+    ev.LinkAbsent: "reason",
+}
+RETRACTABLE = (ev.NoteAdded, ev.UpdatePosted, ev.FactorAdded, ev.DataLossRecorded)
+CORRECTIONS = (ev.Amended, ev.Retracted)
+# Any entry has a time one may correct, but the declaration (its time is when it began).
+TIMED = (*(k for k in COMMAND_OF if k not in CORRECTIONS), ev.StateChanged)
 
 
 def required_links(priority: Priority) -> frozenset[LinkKind]:
@@ -239,6 +286,12 @@ class Model:
     customer_verified: bool = False
     recovery_verified: bool = False
     policy_digest: str | None = None  # the digest of the policy recorded, if any
+    why_starts: dict[str, int] = field(default_factory=dict)  # chain -> depth of its first
+    unknown_roles: set[Role] = field(default_factory=set)
+    absent_links: set[LinkKind] = field(default_factory=set)
+    losses: set[str] = field(default_factory=set)
+    log: list[ev.Event] = field(default_factory=list)  # every accepted event, as recorded
+    fixed: dict[int, ev.Event | None] = field(default_factory=dict)  # entry -> corrected
 
     # -- building -------------------------------------------------------------------------
 
@@ -252,6 +305,7 @@ class Model:
             last_stamp=event.recorded_at,
             entered_at=event.occurred_at,
             policy_digest=None if event.policy is None else event.policy.digest,
+            log=[event],
         )
 
     # -- reading ----------------------------------------------------------------------------
@@ -429,8 +483,24 @@ class Model:
         elif isinstance(e, ev.ChangeReconciled):
             found += _known_open(self.changes.get(e.change_id), lambda done: not done)
         elif isinstance(e, ev.WhyAnswered):
-            if self.whys.get(e.chain, (0, False))[1]:
-                found.append("chain_open")
+            found += self._why_rules(e)
+        elif isinstance(e, ev.RoleUnknown):
+            if self.holders(e.role) or e.role in self.unknown_roles:
+                found.append("role_not_held")
+        elif isinstance(e, ev.LinkAbsent):
+            if e.kind in self.links or e.kind in self.absent_links:
+                found.append("link_not_made")
+        elif isinstance(e, ev.DataLossRecorded):
+            if e.loss_id in self.losses:
+                found.append("unique_id")
+            if e.window_start > e.window_end:
+                found.append("window_in_order")
+            if e.window_end > e.recorded_at:
+                found.append("not_in_future")
+        elif isinstance(e, ev.Amended):
+            found += self._amend_rules(e)
+        elif isinstance(e, ev.Retracted):
+            found += self._entry_rules(e.entry, RETRACTABLE)
         elif isinstance(e, ev.DebtOpened):
             if e.debt_id in self.debts:
                 found.append("unique_id")
@@ -460,6 +530,95 @@ class Model:
                 found.append("required_roles_filled")
         return found
 
+    def _why_rules(self, e: ev.WhyAnswered) -> list[str]:
+        # A chain closes at its root cause; a root cause is as deep as the policy asks
+        # (answers written before depths were recorded keep the old reading: any depth).
+        found = []
+        if e.chain in self.whys:
+            depth, root = self.whys[e.chain]
+            if root and depth >= WHYS_DEPTH:
+                found.append("chain_open")
+            if e.branches_from is not None:
+                found.append("branch_first")
+            expected = depth + 1
+        elif e.branches_from is None:
+            expected = 1
+        elif e.branches_from not in self.whys:
+            return ["known_chain"]
+        else:
+            parent_depth = self.whys[e.branches_from][0]
+            parent_start = self.why_starts[e.branches_from]
+            expected = parent_depth + 1 if e.depth is None else e.depth
+            if not parent_start + 1 <= expected <= parent_depth + 1:
+                return [*found, "branch_depth"]
+        if e.depth is None:
+            return found
+        if e.depth != expected:
+            found.append("why_depth")
+        elif e.root_cause and expected < WHYS_DEPTH:
+            found.append("root_cause_depth")
+        return found
+
+    def corrected(self, fixed: dict[int, ev.Event | None] | None = None) -> list[ev.Event]:
+        """The record as corrected: entries amended, the retracted and corrections left out."""
+        fixes = self.fixed if fixed is None else fixed
+        out = []
+        for number, e in enumerate(self.log, start=1):
+            if isinstance(e, CORRECTIONS):
+                continue
+            now = fixes.get(number, e)
+            if now is not None:
+                out.append(now)
+        return out
+
+    def _entry_rules(self, entry: int, kinds: tuple[type[ev.Event], ...]) -> list[str]:
+        if entry > len(self.log):
+            return ["known_entry"]
+        if entry in self.fixed and self.fixed[entry] is None:
+            return ["not_retracted"]
+        if not isinstance(self.log[entry - 1], kinds) or isinstance(
+            self.log[entry - 1], CORRECTIONS
+        ):
+            return ["correctable_entry"]
+        return []
+
+    def _amend_rules(self, e: ev.Amended) -> list[str]:
+        name = e.field_name
+        kinds: tuple[type[ev.Event], ...] = {
+            "title": (ev.Declared,),
+            "began": (ev.Declared,),
+            "declared": (ev.Declared,),
+            "priority": (ev.Declared, ev.PriorityChanged),
+            "invitees": (ev.PostMortemScheduled,),
+            "text": tuple(TEXT_OF),
+            "time": TIMED,
+        }.get(name, ())
+        if not kinds or (name in OWN_FIELDS) != (e.entry is None):
+            return ["amendable_field"]
+        entry = e.entry or 1
+        found = self._entry_rules(entry, kinds)
+        if found:
+            return found
+        current = self.fixed.get(entry) or self.log[entry - 1]
+        fixed = _amended(current, name, e.value)
+        if fixed is None:
+            return ["amended_value"]
+        if fixed == current:
+            return ["amendment_changes"]
+        record = self.corrected({**self.fixed, entry: fixed})
+        began = record[0].occurred_at
+        if fixed.occurred_at > fixed.recorded_at or fixed.recorded_at > e.recorded_at:
+            found.append("not_in_future")
+        if any(x.occurred_at < began for x in record[1:]):
+            found.append("not_before_start")
+        moves = [began, *(x.occurred_at for x in record if isinstance(x, ev.StateChanged))]
+        if any(b < a for a, b in itertools.pairwise(moves)):
+            found.append("moves_in_order")
+        if not found and name == "priority":
+            last = [x for x in record if isinstance(x, ev.Declared | ev.PriorityChanged)][-1]
+            found += self._required_filled(last.priority, self.roles)
+        return found
+
     def refusal(self, event: ev.Event) -> type[CommandRefused] | None:
         """The exception the library must raise for ``event``, or ``None`` to accept it."""
         return refusal_for(event, self.unmet(event))
@@ -468,13 +627,28 @@ class Model:
 
     def apply(self, e: ev.Event) -> None:
         """Fold an accepted event into the model."""
+        self.log.append(e)
+        self._fold(e)
+
+    def _fold(self, e: ev.Event) -> None:
         self.last_stamp = e.recorded_at
+        if isinstance(e, ev.Amended | ev.Retracted):
+            entry = e.entry or 1
+            if isinstance(e, ev.Retracted):
+                self.fixed[entry] = None
+            else:
+                current = self.fixed.get(entry) or self.log[entry - 1]
+                self.fixed[entry] = _amended(current, e.field_name, e.value)
+            self._rebuild(e.recorded_at)
+            return
         if isinstance(e, ev.Validated):
             self.validated = True
         elif isinstance(e, ev.Linked):
             self.links.add(e.kind)
+            self.absent_links.discard(e.kind)
         elif isinstance(e, ev.RoleAssigned):
             self.roles[e.role] = [*self.holders(e.role), e.holder]
+            self.unknown_roles.discard(e.role)
         elif isinstance(e, ev.RoleHandedOff):
             self.roles[e.role] = [
                 e.to_holder if h == e.from_holder else h for h in self.roles[e.role]
@@ -496,8 +670,20 @@ class Model:
         elif isinstance(e, ev.ChangeReconciled):
             self.changes[e.change_id] = True
         elif isinstance(e, ev.WhyAnswered):
-            depth, _ = self.whys.get(e.chain, (0, False))
-            self.whys[e.chain] = (depth + 1, e.root_cause)
+            if e.chain in self.whys:
+                depth = self.whys[e.chain][0] + 1
+            elif e.branches_from is None:
+                depth = 1
+            else:
+                depth = e.depth or self.whys[e.branches_from][0] + 1
+            self.why_starts.setdefault(e.chain, depth)
+            self.whys[e.chain] = (depth, e.root_cause)
+        elif isinstance(e, ev.RoleUnknown):
+            self.unknown_roles.add(e.role)
+        elif isinstance(e, ev.LinkAbsent):
+            self.absent_links.add(e.kind)
+        elif isinstance(e, ev.DataLossRecorded):
+            self.losses.add(e.loss_id)
         elif isinstance(e, ev.RecoveryVerified):
             self.recovery_verified = True
         elif isinstance(e, ev.CustomerVerified):
@@ -525,6 +711,21 @@ class Model:
             self.state = e.target
             self.entered_at = e.occurred_at
 
+    def _rebuild(self, stamp: datetime) -> None:
+        """Read the corrected record afresh, as if it had been recorded so."""
+        record = self.corrected()
+        fresh = Model.declare(record[0])  # type: ignore[arg-type]
+        for e in record[1:]:
+            fresh._fold(e)
+        for name in (
+            "priority", "began_at", "entered_at", "state", "roles", "links", "validated",
+            "experiments", "changes", "whys", "debts", "actions", "action_owners", "report",
+            "invitees", "customer_verified", "recovery_verified", "policy_digest",
+            "why_starts", "unknown_roles", "absent_links", "losses",
+        ):  # fmt: skip
+            setattr(self, name, getattr(fresh, name))
+        self.last_stamp = stamp
+
     def copy(self) -> Model:
         """An independent copy: containers copied, their plain values shared."""
         return Model(
@@ -550,6 +751,12 @@ class Model:
             customer_verified=self.customer_verified,
             recovery_verified=self.recovery_verified,
             policy_digest=self.policy_digest,
+            why_starts=dict(self.why_starts),
+            unknown_roles=set(self.unknown_roles),
+            absent_links=set(self.absent_links),
+            losses=set(self.losses),
+            log=list(self.log),
+            fixed=dict(self.fixed),
         )
 
     # -- comparing --------------------------------------------------------------------------
@@ -575,6 +782,9 @@ class Model:
             invitees=self.invitees,
             customer_verified=self.customer_verified,
             recovery_verified=self.recovery_verified,
+            unknown_roles=frozenset(self.unknown_roles),
+            absent_links=frozenset(self.absent_links),
+            losses=frozenset(self.losses),
         )
 
 
@@ -587,6 +797,27 @@ def refusal_for(event: ev.Event, rules: Sequence[str]) -> type[CommandRefused] |
     if isinstance(event, ev.StateChanged):
         return TransitionBlocked
     return RuleViolated
+
+
+def _amended(event: ev.Event, name: str, value: str) -> ev.Event | None:
+    """``event`` with ``name`` read as ``value``; ``None`` when the value does not read."""
+    try:
+        if name in ("began", "time", "declared"):
+            when = datetime.fromisoformat(value)
+            if when.utcoffset() is None:
+                return None
+            key = "recorded_at" if name == "declared" else "occurred_at"
+            return attrs.evolve(event, **{key: when})
+        if name == "priority":
+            return attrs.evolve(event, priority=Priority(value))
+        if name == "invitees":
+            names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+            return attrs.evolve(event, invitees=names) if names else None
+        if name == "title":
+            return attrs.evolve(event, title=value)
+        return attrs.evolve(event, **{TEXT_OF[type(event)]: value})
+    except (ValueError, IncidentFlowError):
+        return None
 
 
 def _known_open(item: Any, is_open: Any) -> list[str]:
@@ -615,6 +846,9 @@ class Picture:
     invitees: frozenset[str] | None
     customer_verified: bool
     recovery_verified: bool
+    unknown_roles: frozenset[Role] = frozenset()
+    absent_links: frozenset[LinkKind] = frozenset()
+    losses: frozenset[str] = frozenset()
 
 
 def observe(incident: Incident) -> Picture:
@@ -630,7 +864,7 @@ def observe(incident: Incident) -> Picture:
             (k, x.component, x.owner, x.verdict is None) for k, x in incident.experiments.items()
         ),
         changes=frozenset((k, c.outcome is not None) for k, c in incident.manual_changes.items()),
-        whys=frozenset((k, len(c.answers), c.root_cause) for k, c in incident.why_chains.items()),
+        whys=frozenset((k, c.depth, c.root_cause) for k, c in incident.why_chains.items()),
         debts=frozenset((k, d.closed_at is None) for k, d in incident.tech_debt.items()),
         actions=frozenset(
             (k, a.owner, a.closed_at is None) for k, a in incident.action_items.items()
@@ -639,6 +873,9 @@ def observe(incident: Incident) -> Picture:
         invitees=frozenset(meeting.invitees) if meeting is not None else None,
         customer_verified=incident.customer_verification is not None,
         recovery_verified=incident.recovery is not None,
+        unknown_roles=frozenset(incident.unknown_roles),
+        absent_links=frozenset(incident.absent_links),
+        losses=frozenset(incident.data_losses),
     )
 
 
@@ -708,8 +945,9 @@ def check_invariants(
 
     # The state only ever moved along edges, starting from declared, and each state was
     # entered no earlier than the one before it (declared when the incident began).
-    state, entered = S.DECLARED, history[0].occurred_at
-    for event in history:
+    record = incident.corrected_history  # what the views read: the corrections applied
+    state, entered = S.DECLARED, record[0].occurred_at
+    for event in record:
         if isinstance(event, ev.StateChanged):
             assert event.source is state, f"a move from {event.source} while {state}"
             assert (event.source, event.target) in EDGES, f"no edge {event.source}->{event.target}"
@@ -719,14 +957,17 @@ def check_invariants(
     assert incident.when_entered(state) == entered
 
     # Time: stamps never go backwards; nothing happens before the start or after its stamp.
-    began = history[0].occurred_at
+    # The start is when the corrected record says it began (an amended onset included).
+    began = record[0].occurred_at
     assert incident.began_at == began
     for before, after in itertools.pairwise(history):
         assert before.recorded_at <= after.recorded_at, "stamps went backwards"
     for event in history:
-        assert began <= event.occurred_at <= event.recorded_at, f"bad times on {event}"
+        assert event.occurred_at <= event.recorded_at, f"bad times on {event}"
         for value in _datetimes(event):
             assert value.utcoffset() is not None, f"naive datetime in {event}"
+    for event in record:
+        assert began <= event.occurred_at <= event.recorded_at, f"bad times on {event}"
 
     # Experiments: running ones target distinct components and are owned by current ICs.
     running = [x for x in incident.experiments.values() if x.verdict is None]
@@ -743,12 +984,18 @@ def check_invariants(
     if incident.state in {S.GREEN, S.REPORTED, S.POST_MORTEM}:
         assert incident.customer_verification is not None or not needs_customer(incident.priority)
         assert not any(d.closed_at is None for d in incident.tech_debt.values())
-        assert all(c.outcome is not None for c in incident.manual_changes.values())
+        # Changes logged before green were reconciled then (a fix logged after green need not
+        # be yet: reality logs permanent fixes late).
+        green = next(
+            n
+            for n, e in enumerate(record)
+            if isinstance(e, ev.StateChanged) and e.target is S.GREEN
+        )
+        before_green = {e.change_id for e in record[:green] if isinstance(e, ev.ChangeLogged)}
+        assert all(incident.manual_changes[c].outcome is not None for c in before_green)
     if incident.state in {S.REPORTED, S.POST_MORTEM}:
         assert incident.report is not None
-        assert any(
-            c.root_cause and len(c.answers) >= WHYS_DEPTH for c in incident.why_chains.values()
-        )
+        assert any(c.root_cause and c.depth >= WHYS_DEPTH for c in incident.why_chains.values())
     if incident.state is S.POST_MORTEM:
         assert incident.post_mortem is not None
 
@@ -802,5 +1049,15 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
         if shortcut is not None:
             return getattr(incident, shortcut)(event.message, **times)
         return incident.move(event.target, message=event.message, **times)
+    if isinstance(event, ev.WhyAnswered):  # the command works out the depth itself
+        if event.depth is None:  # as written before depths were recorded: only record() can
+            return incident.record(event)
+        after = event.depth - 1 if event.branches_from is not None else None
+        return incident.add_why(
+            event.answer, chain=event.chain, root_cause=event.root_cause,
+            branches_from=event.branches_from, after=after, **times,
+        )  # fmt: skip
+    if isinstance(event, ev.Amended) and event.entry is None and event.field_name == "invitees":
+        return incident.record(event)  # the command would name the latest scheduling
     fields = {n: getattr(event, n) for n in _field_names(type(event)) if n not in _BASE_FIELDS}
-    return getattr(incident, COMMAND_OF[type(event)])(**fields, **times)
+    return getattr(incident, METHOD_OF[type(event)])(**fields, **times)

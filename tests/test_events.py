@@ -19,6 +19,7 @@ from incidentflow import (
     IncidentFlowError,
     InvalidInput,
     LinkKind,
+    NoteKind,
     Priority,
     Role,
     State,
@@ -37,8 +38,9 @@ ENUMS: tuple[type[enum.Enum], ...] = (
     ChangeOutcome,
     ActionKind,
     FishboneCategory,
+    NoteKind,
 )
-OPTIONAL_TEXT = {"note", "location", "impact"}  # the only string fields that may be empty
+OPTIONAL_TEXT = {"note", "location", "impact", "amount"}  # the only string fields that may be empty
 
 
 def _hints(kind: type[ev.Event]) -> dict[str, Any]:
@@ -55,6 +57,8 @@ def _sample(name: str, hint: Any) -> Any:
         return ("ana", "bo")
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return next(iter(hint))
+    if hint in (int, int | None):
+        return 2
     if hint == FishboneCategory | None:
         return FishboneCategory.PROCESS
     if hint in (ev.RecordedPolicy, ev.RecordedPolicy | None):
@@ -112,7 +116,7 @@ def test_every_event_class_is_registered() -> None:
         and getattr(ev, name) not in (ev.Event, ev.RecordedPolicy)
     }
     assert exported == set(KINDS)
-    assert 25 == len(KINDS)
+    assert 30 == len(KINDS)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
@@ -136,9 +140,12 @@ def test_every_event_names_its_command(kind: type[ev.Event]) -> None:
 
 
 def test_commands_are_unique_and_authorizable() -> None:
-    """Every event but Declared and StateChanged maps one-to-one onto a policy command."""
-    ordinary = [k.command for k in KINDS if k not in (ev.Declared, ev.StateChanged)]
+    """Every event but Declared and StateChanged maps onto a policy command, one-to-one but for
+    the records of what is not known, authorized as the command they stand in for."""
+    shared = {ev.RoleUnknown: "assign", ev.LinkAbsent: "link"}
+    ordinary = [k.command for k in KINDS if k not in (ev.Declared, ev.StateChanged, *shared)]
     assert sorted(COMMAND_STATES) == sorted(ordinary)
+    assert shared == {k: k.command for k in shared}
     assert ("declare", "move") == (ev.Declared.command, ev.StateChanged.command)
 
 
@@ -330,3 +337,32 @@ def test_validation_impact_defaults_to_not_assessed() -> None:
     """A validation recorded without an impact keeps an empty impact, not a made-up one."""
     base = {k: v for k, v in _valid_kwargs(ev.Validated).items() if k != "impact"}
     assert "" == ev.Validated(**base).impact
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), [(ev.Retracted, "entry"), (ev.Amended, "entry"), (ev.WhyAnswered, "depth")]
+)
+@pytest.mark.parametrize("value", [0, -1, "1", True, 1.0], ids=repr)
+def test_entry_numbers_and_depths_are_whole_numbers_from_one(
+    kind: type[ev.Event], name: str, value: Any
+) -> None:
+    """An entry number or a why's depth is an int from 1: 0, a string, a bool are refused."""
+    error = _refused(kind, name, value)
+    assert f"{kind.__name__}.{name} must be a whole number from 1" in str(error)
+
+
+def test_fields_added_later_are_written_only_when_set() -> None:
+    """A plain note, an answer without a depth and an own-field amendment write no new keys."""
+    from incidentflow import codec
+
+    note = ev.NoteAdded(actor="ana", occurred_at=AT, recorded_at=AT, text="t")
+    why = ev.WhyAnswered(actor="ana", occurred_at=AT, recorded_at=AT, chain="c", answer="a")
+    amended = ev.Amended(
+        actor="ana", occurred_at=AT, recorded_at=AT, field_name="title", value="T", reason="r"
+    )
+    assert "kind" not in codec.to_dict(note)
+    assert {"depth", "branches_from"}.isdisjoint(codec.to_dict(why))
+    assert "entry" not in codec.to_dict(amended)
+    discrepancy = attrs.evolve(note, kind=NoteKind.DISCREPANCY)
+    assert "discrepancy" == codec.to_dict(discrepancy)["kind"]
+    assert discrepancy == codec.loads(codec.dumps(discrepancy))

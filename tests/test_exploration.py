@@ -255,6 +255,32 @@ ALPHABET: Alphabet = {
         *(_why(root_cause=False) for _ in range(WHYS_DEPTH - 2)),
         _why(root_cause=True),
     ),
+    "name the next why the root cause, recording its depth, by di": (
+        lambda m: ev.WhyAnswered(
+            actor="di",
+            chain="main",
+            answer="so",
+            root_cause=True,
+            depth=m.whys.get("main", (0, False))[0] + 1,
+            **_next(m),
+        ),
+    ),
+    "record data loss with a window ending before it starts, by di": (
+        lambda m: ev.DataLossRecorded(
+            actor="di",
+            loss_id="L1",
+            what="rows",
+            window_start=m.last_stamp,
+            window_end=m.last_stamp - MINUTE,
+            **_next(m),
+        ),
+    ),
+    "retract the declaration, by di": (
+        lambda m: ev.Retracted(actor="di", entry=1, reason="wrong", **_next(m)),
+    ),
+    "amend a field there is none of, by eli": (
+        lambda m: ev.Amended(actor="eli", field_name="colour", value="red", reason="r", **_next(m)),
+    ),
     "start the report, by di": (lambda m: ev.ReportStarted(actor="di", **_next(m)),),
     "schedule the post-mortem inviting everyone, by cy": (_schedule(EVERYONE),),
     "schedule the post-mortem inviting only ana, by cy": (_schedule(("ana",)),),
@@ -615,6 +641,10 @@ def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> 
         "known_id",
         "still_open",
         "chain_open",
+        "root_cause_depth",
+        "window_in_order",
+        "correctable_entry",
+        "amendable_field",
         "report_once",
         "priority_differs",
         "policy_differs",

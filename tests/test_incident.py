@@ -32,6 +32,7 @@ from incidentflow import (
     Subscribers,
     TransitionBlocked,
     Verdict,
+    WhyAnswered,
 )
 from incidentflow.policy import GUARDS
 from incidentflow.testing import events, incidents
@@ -134,11 +135,23 @@ def test_runbook_five_whys_reach_a_root_cause(clock: ManualClock) -> None:
     assert refusal.rules == ("chain_open",)
 
 
+def _legacy_why(
+    clock: ManualClock, answer: str, *, chain: str = "main", root_cause: bool = False
+) -> WhyAnswered:
+    """An answer as written before answers recorded their depth (which any depth accepted)."""
+    now = clock.now()
+    return WhyAnswered(
+        actor="di", occurred_at=now, recorded_at=now, chain=chain, answer=answer,
+        root_cause=root_cause,
+    )  # fmt: skip
+
+
 def test_four_whys_are_not_a_root_cause_at_the_default_depth(clock: ManualClock) -> None:
-    """A chain marked root cause at depth 4 does not meet root_cause_found (depth 5)."""
+    """A chain marked root cause at depth 4 (as histories written before answers recorded their
+    depth could) does not meet root_cause_found (depth 5)."""
     incident = mitigating_p1(clock)
     for n, answer in enumerate(RUNBOOK_WHYS[:4], start=1):
-        incident.add_why(answer, root_cause=n == 4, actor="di")
+        incident.record(_legacy_why(clock, answer, root_cause=n == 4))
     assert incident.why_chains["main"].depth == 4
     assert not GUARDS["root_cause_found"].test(incident, incident.policy)
     assert (
@@ -152,7 +165,7 @@ def test_whys_in_separate_chains_do_not_add_up(clock: ManualClock) -> None:
     incident = mitigating_p1(clock)
     for chain in ("a", "b"):
         for n in range(1, 4):
-            incident.add_why(f"{chain} why {n}", chain=chain, root_cause=n == 3, actor="di")
+            incident.record(_legacy_why(clock, f"{chain} why {n}", chain=chain, root_cause=n == 3))
     assert {k: c.depth for k, c in incident.why_chains.items()} == {"a": 3, "b": 3}
     assert not GUARDS["root_cause_found"].test(incident, incident.policy)
 
@@ -896,6 +909,9 @@ DECLARED_COMMANDS = {
     "close_action",
     "change_priority",
     "dismiss",
+    "record_data_loss",
+    "amend",
+    "retract",
 }
 ANYONE = {"link", "note", "log_change"}
 
@@ -913,7 +929,16 @@ def test_allowed_commands_follow_the_roles(clock: ManualClock) -> None:
     staff_p1(incident, clock)
     assert incident.allowed_commands("eli") == ANYONE
     assert ANYONE | {"post_update"} == incident.allowed_commands("cy")
-    recorder = {"reconcile_change", "add_why", "add_factor", "add_action", "close_action"}
+    recorder = {
+        "reconcile_change",
+        "add_why",
+        "add_factor",
+        "add_action",
+        "close_action",
+        "record_data_loss",
+        "amend",
+        "retract",
+    }
     assert ANYONE | recorder == incident.allowed_commands("di")
     assert DECLARED_COMMANDS - {"post_update", "start_experiment", "adopt_policy"} == (
         incident.allowed_commands("ana")
@@ -936,10 +961,17 @@ def test_allowed_commands_include_a_move_once_its_guards_are_met(clock: ManualCl
 
 
 def test_allowed_commands_when_dismissed_and_in_yellow(clock: ManualClock) -> None:
-    """A dismissed incident takes only notes; yellow allows the customer's verification."""
+    """A dismissed incident takes only notes and corrections; yellow allows the customer's
+    verification."""
     incident = Incident.declare("INC-9", "t", Priority.P3, actor="ana", clock=clock)
     incident.dismiss("false alarm", actor="ana")
-    assert {"note", "reconcile_change", "close_action"} == incident.allowed_commands()
+    assert {
+        "note",
+        "reconcile_change",
+        "close_action",
+        "amend",
+        "retract",
+    } == incident.allowed_commands()
     yellow = yellow_p1(ManualClock(START))
     assert "verify_customer" in yellow.allowed_commands("cy")
     assert {"reopen", "verify_recovery"}.isdisjoint(yellow.allowed_commands("cy"))

@@ -39,6 +39,7 @@ from incidentflow import (
     LinkKind,
     ManualClock,
     NotAuthorized,
+    NoteKind,
     Priority,
     ReplayError,
     Role,
@@ -516,6 +517,132 @@ class IncidentMachine(RuleBasedStateMachine):
                 actor=actor, chain=chain, answer="because", root_cause=root_cause, **t
             ),
             timing,
+        )
+
+    @rule(
+        data=st.data(),
+        chain=st.sampled_from(["main", "main", "other", "branch"]),
+        parent=st.sampled_from([None, None, "main", "other"]),
+        back=st.integers(0, 2),
+        root_cause=st.booleans(),
+        timing=times,
+    )
+    def add_why_at_depth(
+        self,
+        data: Any,
+        chain: str,
+        parent: str | None,
+        back: int,
+        root_cause: bool,
+        timing: Times,
+    ) -> None:
+        """An answer recording its depth, sometimes a branch, sometimes at a wrong depth."""
+        model = self.incident_model
+        actor = self.actor(data, "add_why")
+        if chain in model.whys:
+            depth, parent = model.whys[chain][0] + 1, None
+        elif parent is None or parent not in model.whys:
+            depth = 1 if parent is None else 2
+        else:
+            depth = max(1, model.whys[parent][0] + 1 - back)
+        if parent is not None and back == 2 and chain in model.whys:
+            depth += 1  # now and then a depth the chain is not at: why_depth
+            self.offer(
+                ev.WhyAnswered(
+                    actor=actor, chain=chain, answer="b", root_cause=root_cause, depth=depth,
+                    **self.when(timing)[0],
+                ),
+                raw=True,
+            )  # fmt: skip
+            return
+        self.attempt(
+            lambda t: ev.WhyAnswered(
+                actor=actor, chain=chain, answer="because", root_cause=root_cause,
+                depth=depth, branches_from=parent, **t,
+            ),
+            timing,
+        )  # fmt: skip
+
+    @rule(data=st.data(), role=roles, timing=times)
+    def record_role_unknown(self, data: Any, role: Role, timing: Times) -> None:
+        actor = self.actor(data, "assign")
+        self.attempt(
+            lambda t: ev.RoleUnknown(actor=actor, role=role, reason="unnamed", **t), timing
+        )
+
+    @rule(data=st.data(), kind=st.sampled_from(list(LinkKind)), timing=times)
+    def record_link_absent(self, data: Any, kind: LinkKind, timing: Times) -> None:
+        actor = self.actor(data, "link")
+        self.attempt(lambda t: ev.LinkAbsent(actor=actor, kind=kind, reason="none", **t), timing)
+
+    @rule(data=st.data(), timing=times)
+    def note_discrepancy(self, data: Any, timing: Times) -> None:
+        actor = self.actor(data, "note")
+        self.attempt(
+            lambda t: ev.NoteAdded(
+                actor=actor, text="sources differ", kind=NoteKind.DISCREPANCY, **t
+            ),
+            timing,
+        )
+
+    @rule(
+        data=st.data(),
+        key=st.sampled_from(["L1", "L1", "L2"]),
+        start=st.sampled_from([-30, 0, 0, 5]),
+        length=st.sampled_from([0, 10, -1]),
+        timing=times,
+    )
+    def record_data_loss(self, data: Any, key: str, start: int, length: int, timing: Times) -> None:
+        """A loss window, empty, ordinary, reversed, or ending after it is recorded."""
+        actor = self.actor(data, "record_data_loss")
+        began = self.incident_model.began_at
+        self.attempt(
+            lambda t: ev.DataLossRecorded(
+                actor=actor, loss_id=key, what="rows",
+                window_start=began + start * MINUTE,
+                window_end=began + (start + length) * MINUTE, **t,
+            ),
+            timing,
+        )  # fmt: skip
+
+    @rule(
+        data=st.data(),
+        name=st.sampled_from(
+            ["title", "began", "declared", "priority", "invitees", "text", "time"]
+        ),
+        entry=st.integers(-3, 2),
+        shift=st.sampled_from([-90, -1, 0, 1, 5]),
+        timing=times,
+    )
+    def amend(self, data: Any, name: str, entry: int, shift: int, timing: Times) -> None:
+        """A correction of a field, mostly of an entry near the end, good or bad."""
+        model = self.incident_model
+        actor = self.actor(data, "amend")
+        number = None if name in ("title", "began", "declared") else max(1, len(model.log) + entry)
+        target = model.log[(number or 1) - 1] if (number or 1) <= len(model.log) else None
+        if name in ("began", "declared", "time"):
+            base = target.occurred_at if target is not None else model.began_at
+            value = (base + shift * MINUTE).isoformat()
+        elif name == "priority":
+            value = data.draw(st.sampled_from([p.value for p in Priority] + ["P9"]))
+        elif name == "invitees":
+            value = data.draw(st.sampled_from(["ana, bo", "eli", " , "]))
+        else:
+            value = data.draw(st.sampled_from(["corrected", "because"]))
+        self.attempt(
+            lambda t: ev.Amended(
+                actor=actor, field_name=name, value=value, entry=number, reason="the source", **t
+            ),
+            timing,
+        )
+
+    @rule(data=st.data(), entry=st.integers(-4, 1), timing=times)
+    def retract(self, data: Any, entry: int, timing: Times) -> None:
+        model = self.incident_model
+        actor = self.actor(data, "retract")
+        number = max(1, len(model.log) + entry)
+        self.attempt(
+            lambda t: ev.Retracted(actor=actor, entry=number, reason="a mistake", **t), timing
         )
 
     @rule(data=st.data(), timing=times)
@@ -1050,7 +1177,8 @@ def _index(history: list[ev.Event], kind: type[ev.Event], n: int = 0) -> int:
         ("duplicate the report start", ["report_once"]),
         ("duplicate the move to mitigating", ["from_current_state"]),
         ("swap the declaration with the next event", ["declared_first"]),
-        ("swap the root cause with the first why", ["chain_open"]),
+        # Each answer records its depth: the root cause (why 5) cannot open the chain.
+        ("swap the root cause with the first why", ["why_depth"]),
     ],
 )
 def test_tampering_is_named_by_index_and_rule(tamper: str, rules: list[str]) -> None:
@@ -1082,7 +1210,7 @@ def test_tampering_is_named_by_index_and_rule(tamper: str, rules: list[str]) -> 
         bad = 0
     else:
         history[whys[0]], history[whys[-1]] = history[whys[-1]], history[whys[0]]
-        bad = whys[1]
+        bad = whys[0]
     failure = check_replay(history)
     assert failure is not None
     assert (bad, rules) == (failure.index, list(failure.rules))

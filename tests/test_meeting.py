@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from hostile import Structure, typed_incident
 from incidentflow import (
+    DEFAULT_POLICY,
     ActionKind,
     FishboneCategory,
     Incident,
@@ -367,7 +368,10 @@ def test_root_causes_come_first_then_open_chains_then_factors_by_category(
     clock: ManualClock,
 ) -> None:
     """Candidate causes list closed chains' root causes, then open chains' latest answers."""
-    incident = Incident.declare("INC-4", "Deploys fail", Priority.P3, actor="ana", clock=clock)
+    shallow = attrs.evolve(DEFAULT_POLICY, name="shallow", whys_depth=2)
+    incident = Incident.declare(
+        "INC-4", "Deploys fail", Priority.P3, actor="ana", clock=clock, policy=shallow
+    )
     incident.add_why("pipeline red", chain="ci", actor="ana")
     incident.add_why("runner out of disk", chain="disk", actor="ana")
     incident.add_why("logs never rotated", chain="disk", root_cause=True, actor="ana")

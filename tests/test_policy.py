@@ -31,7 +31,9 @@ from incidentflow import (
     StateChanged,
     Unmet,
     Verdict,
+    WhyAnswered,
 )
+from incidentflow import corrections as corrections_module
 from incidentflow import incident as incident_module
 from incidentflow import policy as policy_module
 from incidentflow.lifecycle import EDGES
@@ -486,7 +488,7 @@ def test_every_rule_named_in_the_source_is_documented() -> None:
     """Every rule name the policy or the incident can report has a RULES entry, and no more."""
     pattern = re.compile(r'(?:Unmet\(\s*|rules=\()"(\w+)"')
     named: set[str] = set()
-    for module in (policy_module, incident_module):
+    for module in (policy_module, incident_module, corrections_module):
         source = Path(module.__file__ or "").read_text(encoding="utf-8")
         named.update(pattern.findall(source))
     assert named | set(GUARDS) == set(RULES)
@@ -600,13 +602,42 @@ def _refusal_rules(clock: ManualClock) -> set[str]:
     i.close_debt("D1", actor="bo")
     i.reconcile_change("C1", ChangeOutcome.PERMANENT, actor="bo")
     i.announce_green("g", actor="ana")
-    i.add_why("the root", root_cause=True, actor="di")
-    attempt(lambda: i.add_why("more", actor="di"))  # chain_open
+    attempt(lambda: i.add_why("the root", root_cause=True, actor="di"))  # root_cause_depth
     attempt(lambda: i.mark_reported("r", actor="ana"))  # root_cause_found, report_started
     i.start_report(actor="di")
     attempt(lambda: i.start_report(actor="di"))  # report_once
     for n in range(5):
         i.add_why(f"why {n}", chain="deep", root_cause=n == 4, actor="di")
+    attempt(lambda: i.add_why("more", chain="deep", actor="di"))  # chain_open
+    attempt(lambda: i.add_why("b", chain="deep", branches_from="deep", actor="di"))  # branch_first
+    attempt(lambda: i.add_why("b", chain="b", branches_from="nope", actor="di"))  # known_chain
+    attempt(
+        lambda: i.add_why("b", chain="b", branches_from="deep", after=9, actor="di")
+    )  # branch_depth
+    now = clock.now()
+    attempt(
+        lambda: i.record(
+            WhyAnswered(
+                actor="di", occurred_at=now, recorded_at=now, chain="c", answer="a", depth=2
+            )
+        )
+    )  # why_depth
+    attempt(lambda: i.record_role_unknown(Role.LEAD, reason="r", actor="ana"))  # role_not_held
+    attempt(lambda: i.record_link_absent(LinkKind.TICKET, reason="r", actor="ana"))  # link_not_made
+    attempt(
+        lambda: i.record_data_loss(
+            "rows", window_start=now, window_end=now - timedelta(minutes=1), actor="di"
+        )
+    )  # window_in_order
+    attempt(lambda: i.amend("colour", "red", reason="r", actor="di"))  # amendable_field
+    attempt(lambda: i.amend("text", "t", entry=999, reason="r", actor="di"))  # known_entry
+    attempt(lambda: i.amend("text", "t", entry=2, reason="r", actor="di"))  # correctable_entry
+    attempt(lambda: i.amend("began", "yesterday", reason="r", actor="di"))  # amended_value
+    attempt(lambda: i.amend("title", "t", reason="r", actor="di"))  # amendment_changes
+    noted = i.note("wrong", actor="di")
+    i.retract(i.version, reason="r", actor="di")
+    assert noted not in i.notes
+    attempt(lambda: i.retract(i.version - 1, reason="again", actor="di"))  # not_retracted
     i.mark_reported("r", actor="ana")
     attempt(lambda: i.begin_post_mortem("p", actor="ana"))  # scheduled, invited
     return found

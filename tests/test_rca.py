@@ -667,17 +667,26 @@ def test_every_recorded_fact_appears_where_the_format_puts_it(
     assert [heading, *HEADINGS] == list(dict.fromkeys(section for section, _ in found))
 
     whys = found[("5. Analysis", "Five Whys")]
+    required = incident.policy.whys_depth_for(incident.priority)
     for chain in incident.why_chains.values():
-        state = "root cause found" if chain.root_cause else "still open"
-        start = whys.index(f"Chain {escape(chain.id, before=' ', after=' ')} ({state}):")
-        marked = chain.depth if chain.root_cause else 0  # " **(root cause)**" follows
+        # A nested list: the n-th why indented n - 1 levels, a chain's lines one after another.
+        last = len(chain.answers) - 1
         expected = [
-            f"{n}. {escape(a, start=True, after=' ' if n == marked else '')}"
-            for n, a in enumerate(chain.answers, start=1)
+            "  " * (d - 1)
+            + f"- Why {d}"
+            + (f" (chain {escape(chain.id, before=' ', after=')')})" if n == 0 else "")
+            + f": {escape(a, before=' ', after=' ' if n == last and chain.root_cause else '')}"
+            for n, (d, a) in enumerate(enumerate(chain.answers, start=chain.start))
         ]
         if chain.root_cause:
-            expected[-1] += " **(root cause)**"
-        assert expected == whys[start + 1 : start + 1 + chain.depth]
+            deep = chain.start - 1 + len(chain.answers)
+            expected[-1] += (
+                " **(root cause found)**"
+                if deep >= required
+                else f" **(root cause marked at why {deep}, short of the {required} required)**"
+            )
+        start = whys.index(expected[0])
+        assert expected == whys[start : start + len(expected)]
 
     groups = under_labels(found[("5. Analysis", "Contributing factors")])
     for category in [*FishboneCategory, None]:
@@ -705,7 +714,9 @@ def test_every_recorded_fact_appears_where_the_format_puts_it(
 
     updates = rows(found[("Appendices", "Stakeholder updates")])
     assert [cell(u.message) for u in incident.updates] == [r[-1] for r in updates]
-    timeline = sorted(incident.history, key=lambda e: e.occurred_at)
+    # The corrected record: amended entries as corrected, retracted ones and corrections left
+    # out (the revision history lists the corrections); bookkeeping is under Who and what.
+    timeline = sorted(incident.corrected_history, key=lambda e: e.occurred_at)
     bookkeeping = (ev.RoleAssigned, ev.RoleHandedOff, ev.RoleReleased, ev.Linked, ev.PolicyAdopted)
     assert [cell(describe(e)) for e in timeline if not isinstance(e, bookkeeping)] == [
         r[-1] for r in rows(found[("Appendices", "Timeline")])
@@ -821,7 +832,8 @@ def scripted(t: dict[str, Any], cats: list[FishboneCategory | None]) -> Incident
     incident.reconcile_change(change.change_id, ChangeOutcome.REVERTED, note=t["note"], actor="bo")
     incident.note(t["note"], actor="di")
     incident.post_update(t["update2"], no_progress=True, actor="eli")
-    incident.add_why(t["why1"], chain=t["chains"][0], actor="di")
+    for _ in range(incident.policy.whys_depth_for(incident.priority) - 1):
+        incident.add_why(t["why1"], chain=t["chains"][0], actor="di")
     incident.add_why(t["why2"], chain=t["chains"][0], root_cause=True, actor="di")
     incident.add_why(t["why3"], chain=t["chains"][1], actor="di")
     for factor, category in zip(("factor1", "factor2"), cats, strict=True):

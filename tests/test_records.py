@@ -12,9 +12,11 @@ from incidentflow import (
     ActionItem,
     ActionKind,
     ChangeOutcome,
+    DataLoss,
     Experiment,
     LinkKind,
     ManualChange,
+    NoteKind,
     TechDebt,
     Unmet,
     Verdict,
@@ -154,5 +156,27 @@ def test_vocabulary_values() -> None:
     """The vocabularies' serialized values are stable snake_case names."""
     assert ["ticket", "war_room", "public_channel", "announcement"] == [k.value for k in LinkKind]
     assert ["confirmed", "refuted", "inconclusive"] == [v.value for v in Verdict]
-    assert ["reverted", "permanent"] == [o.value for o in ChangeOutcome]
+    assert ["reverted", "permanent", "irreversible"] == [o.value for o in ChangeOutcome]
+    assert ["note", "discrepancy"] == [k.value for k in NoteKind]
     assert ["corrective", "preventive"] == [k.value for k in ActionKind]
+
+
+def test_a_branch_counts_the_whys_of_the_chain_it_branches_off() -> None:
+    """A branch starting at why 3 with two answers is four whys deep; a plain chain, its answers."""
+    assert 4 == WhyChain(id="b", answers=("x", "y"), parent="main", start=3).depth
+    assert 2 == WhyChain(id="main", answers=("x", "y")).depth
+
+
+def test_a_data_loss_window_is_its_length_in_seconds() -> None:
+    """DataLoss.window is the seconds from window_start to window_end."""
+    start = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    loss = DataLoss(
+        id="L1",
+        what="writes to db-1",
+        window_start=start,
+        window_end=start + timedelta(minutes=90),
+        amount="",
+        recorded_by="ana",
+        at=start,
+    )
+    assert 5400.0 == loss.window

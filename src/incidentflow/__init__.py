@@ -12,6 +12,7 @@ if _typing.TYPE_CHECKING:
     from .clock import Clock as Clock
     from .clock import ManualClock as ManualClock
     from .clock import SystemClock as SystemClock
+    from .corrections import Amendable as Amendable
     from .errors import AlreadyExists as AlreadyExists
     from .errors import CommandRefused as CommandRefused
     from .errors import Conflict as Conflict
@@ -33,9 +34,11 @@ if _typing.TYPE_CHECKING:
     from .errors import TransitionBlocked as TransitionBlocked
     from .events import ActionAdded as ActionAdded
     from .events import ActionClosed as ActionClosed
+    from .events import Amended as Amended
     from .events import ChangeLogged as ChangeLogged
     from .events import ChangeReconciled as ChangeReconciled
     from .events import CustomerVerified as CustomerVerified
+    from .events import DataLossRecorded as DataLossRecorded
     from .events import DebtClosed as DebtClosed
     from .events import DebtOpened as DebtOpened
     from .events import Declared as Declared
@@ -43,6 +46,7 @@ if _typing.TYPE_CHECKING:
     from .events import ExperimentConcluded as ExperimentConcluded
     from .events import ExperimentStarted as ExperimentStarted
     from .events import FactorAdded as FactorAdded
+    from .events import LinkAbsent as LinkAbsent
     from .events import Linked as Linked
     from .events import NoteAdded as NoteAdded
     from .events import PolicyAdopted as PolicyAdopted
@@ -51,9 +55,11 @@ if _typing.TYPE_CHECKING:
     from .events import RecordedPolicy as RecordedPolicy
     from .events import RecoveryVerified as RecoveryVerified
     from .events import ReportStarted as ReportStarted
+    from .events import Retracted as Retracted
     from .events import RoleAssigned as RoleAssigned
     from .events import RoleHandedOff as RoleHandedOff
     from .events import RoleReleased as RoleReleased
+    from .events import RoleUnknown as RoleUnknown
     from .events import StateChanged as StateChanged
     from .events import UpdatePosted as UpdatePosted
     from .events import Validated as Validated
@@ -70,10 +76,13 @@ if _typing.TYPE_CHECKING:
     from .records import ActionItem as ActionItem
     from .records import ActionKind as ActionKind
     from .records import ChangeOutcome as ChangeOutcome
+    from .records import Correction as Correction
+    from .records import DataLoss as DataLoss
     from .records import Experiment as Experiment
     from .records import FishboneCategory as FishboneCategory
     from .records import LinkKind as LinkKind
     from .records import ManualChange as ManualChange
+    from .records import NoteKind as NoteKind
     from .records import TechDebt as TechDebt
     from .records import Unmet as Unmet
     from .records import Verdict as Verdict
@@ -157,6 +166,15 @@ _SOURCES: dict[str, str] = {
     "Role": ".roles",
     "DeliveryFailure": ".subscribers",
     "Subscribers": ".subscribers",
+    "Amended": ".events",
+    "DataLossRecorded": ".events",
+    "LinkAbsent": ".events",
+    "Retracted": ".events",
+    "RoleUnknown": ".events",
+    "Correction": ".records",
+    "DataLoss": ".records",
+    "NoteKind": ".records",
+    "Amendable": ".corrections",
 }
 
 
@@ -172,14 +190,19 @@ __all__ = [
     "ActionItem",
     "ActionKind",
     "AlreadyExists",
+    "Amendable",
+    "Amended",
     "ChangeLogged",
     "ChangeOutcome",
     "ChangeReconciled",
     "Clock",
     "CommandRefused",
     "Conflict",
+    "Correction",
     "CustomerVerified",
     "DEFAULT_POLICY",
+    "DataLoss",
+    "DataLossRecorded",
     "DebtClosed",
     "DebtOpened",
     "Declared",
@@ -196,6 +219,7 @@ __all__ = [
     "IncidentFlowError",
     "InvalidHistory",
     "InvalidInput",
+    "LinkAbsent",
     "LinkKind",
     "Linked",
     "ManualChange",
@@ -205,6 +229,7 @@ __all__ = [
     "NotFound",
     "NotReady",
     "NoteAdded",
+    "NoteKind",
     "Obligation",
     "Policy",
     "PolicyAdopted",
@@ -217,10 +242,12 @@ __all__ = [
     "RecoveryVerified",
     "ReplayError",
     "ReportStarted",
+    "Retracted",
     "Role",
     "RoleAssigned",
     "RoleHandedOff",
     "RoleReleased",
+    "RoleUnknown",
     "RuleViolated",
     "State",
     "StateChanged",

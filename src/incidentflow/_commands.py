@@ -21,13 +21,16 @@ from .records import (
     ActionItem,
     ActionKind,
     ChangeOutcome,
+    DataLoss,
     Experiment,
     FishboneCategory,
     LinkKind,
     ManualChange,
+    NoteKind,
     TechDebt,
     Unmet,
     Verdict,
+    WhyChain,
 )
 from .roles import Role
 
@@ -47,6 +50,9 @@ class Commands:
         _manual_changes: dict[str, ManualChange]
         _tech_debt: dict[str, TechDebt]
         _action_items: dict[str, ActionItem]
+        _why_chains: dict[str, WhyChain]
+        _data_losses: dict[str, DataLoss]
+        _events: list[ev.Event]
 
         def record(self, event: E) -> E: ...
 
@@ -133,6 +139,34 @@ class Commands:
             )
         )
 
+    def record_role_unknown(
+        self,
+        role: Role,
+        *,
+        reason: str,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.RoleUnknown:
+        """Step 5 as it was: nobody can say who held ``role`` (authorized as ``assign``)."""
+        return self.record(
+            ev.RoleUnknown(actor=actor, role=role, reason=reason, **self._times(at, now))
+        )
+
+    def record_link_absent(
+        self,
+        kind: LinkKind,
+        *,
+        reason: str,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.LinkAbsent:
+        """Steps 2–4 as they were: no link of ``kind`` was made (authorized as ``link``)."""
+        return self.record(
+            ev.LinkAbsent(actor=actor, kind=kind, reason=reason, **self._times(at, now))
+        )
+
     def release(
         self,
         role: Role,
@@ -200,11 +234,12 @@ class Commands:
         text: str,
         *,
         actor: str,
+        kind: NoteKind = NoteKind.NOTE,
         at: datetime | None = None,
         now: datetime | None = None,
     ) -> ev.NoteAdded:
-        """Step 7: add a timeline note for the post-mortem."""
-        return self.record(ev.NoteAdded(actor=actor, text=text, **self._times(at, now)))
+        """Step 7: add a timeline note; ``kind=NoteKind.DISCREPANCY`` when sources disagree."""
+        return self.record(ev.NoteAdded(actor=actor, text=text, kind=kind, **self._times(at, now)))
 
     def post_update(
         self,
@@ -275,16 +310,37 @@ class Commands:
         actor: str,
         chain: str = "main",
         root_cause: bool = False,
+        branches_from: str | None = None,
+        after: int | None = None,
         at: datetime | None = None,
         now: datetime | None = None,
     ) -> ev.WhyAnswered:
-        """Step 10: answer the next "why?" of a Five Whys chain."""
+        """Step 10: answer the next "why?" of a Five Whys chain.
+
+        A root cause is refused below the depth the policy asks for the incident's priority.
+        To branch (one of several jointly sufficient causes), start a new ``chain`` with
+        ``branches_from`` naming the chain whose answer it explains: its answer ``after``
+        (a depth, default its last).
+        """
+        depth: int | None
+        existing = self._why_chains.get(chain)
+        parent = self._why_chains.get(branches_from) if branches_from is not None else None
+        if existing is not None:
+            depth = existing.depth + 1
+        elif branches_from is None:
+            depth = 1
+        elif parent is None:
+            depth = None  # refused: no such chain to branch off
+        else:
+            depth = (parent.depth if after is None else after) + 1
         return self.record(
             ev.WhyAnswered(
                 actor=actor,
                 chain=chain,
                 answer=answer,
                 root_cause=root_cause,
+                depth=depth,
+                branches_from=branches_from,
                 **self._times(at, now),
             )
         )
@@ -565,6 +621,82 @@ class Commands:
     ) -> ev.StateChanged:
         """The recovery did not hold: yellow → mitigating; recovery must be verified again."""
         return self.trigger("reopen", reason, actor=actor, at=at, now=now)
+
+    # -- data loss and corrections ---------------------------------------------------------
+
+    def record_data_loss(
+        self,
+        what: str,
+        *,
+        window_start: datetime,
+        window_end: datetime,
+        amount: str = "",
+        loss_id: str | None = None,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.DataLossRecorded:
+        """Record data lost for good: what, the window of lost writes, and how much."""
+        return self.record(
+            ev.DataLossRecorded(
+                actor=actor,
+                loss_id=loss_id or self._next_id("L", self._data_losses),
+                what=what,
+                window_start=require_aware(window_start, "window_start"),
+                window_end=require_aware(window_end, "window_end"),
+                amount=amount,
+                **self._times(at, now),
+            )
+        )
+
+    def amend(
+        self,
+        field_name: str,
+        value: str,
+        *,
+        reason: str,
+        entry: int | None = None,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.Amended:
+        """Correct ``field_name`` (see :data:`~incidentflow.corrections.AMENDABLE`) to ``value``.
+
+        ``entry`` is the number of the event corrected, for an entry's field; ``invitees``
+        without it corrects the latest scheduling of the post-mortem.  The original stays in
+        the history; views, measures and documents read the corrected record.
+        """
+        if entry is None and field_name == "invitees":
+            scheduled = [
+                n
+                for n, e in enumerate(self._events, start=1)
+                if isinstance(e, ev.PostMortemScheduled)
+            ]
+            entry = scheduled[-1] if scheduled else None
+        return self.record(
+            ev.Amended(
+                actor=actor,
+                field_name=field_name,
+                value=value,
+                entry=entry,
+                reason=reason,
+                **self._times(at, now),
+            )
+        )
+
+    def retract(
+        self,
+        entry: int,
+        *,
+        reason: str,
+        actor: str,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.Retracted:
+        """Withdraw entry number ``entry`` (a note, update, factor or data loss) as wrong."""
+        return self.record(
+            ev.Retracted(actor=actor, entry=entry, reason=reason, **self._times(at, now))
+        )
 
 
 _TARGETS = {e.trigger: e.target for e in EDGES.values()}

@@ -7,6 +7,7 @@ only an ISO 8601 string with a UTC offset; unknown keys are refused.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
 from .errors import InvalidInput, PolicyError
-from .events import EVENT_TYPES, Declared, RecordedPolicy
+from .events import EVENT_TYPES, Amended, Declared, NoteAdded, RecordedPolicy, WhyAnswered
 from .roles import Role
 
 __all__ = ["converter", "describe", "format_duration", "parse_duration"]
@@ -245,6 +246,23 @@ converter.register_unstructure_hook(
     make_dict_unstructure_fn(Declared, converter, policy=override(omit_if_default=True)),
 )
 
+# Fields added later are written only when they differ from their default, so an event
+# written before they existed is written again exactly as it was (and reads the same).
+_ADDED_LATER: dict[type[Any], tuple[str, ...]] = {
+    NoteAdded: ("kind",),
+    WhyAnswered: ("depth", "branches_from"),
+    Amended: ("entry",),
+}
+for _kind, _names in _ADDED_LATER.items():
+    converter.register_unstructure_hook(
+        _kind,
+        make_dict_unstructure_fn(
+            _kind,
+            converter,
+            **{n: override(omit_if_default=True) for n in _names},  # type: ignore[arg-type]
+        ),
+    )
+
 
 def describe(exc: BaseException) -> str:
     """A one-line account of a structuring failure, without cattrs' internals."""
@@ -314,6 +332,7 @@ def policy_from_toml(text: str, base: Any) -> Any:
             for name, rules in table.items():
                 if not isinstance(rules, Mapping):
                     raise PolicyError(f"[priorities.{name}] must be a table, not {rules!r}")
+    _priority_rules_hook()
     merged = _merge(converter.unstructure(base), data)
     try:
         policy: Policy = _located.structure(merged, Policy)
@@ -351,8 +370,25 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover - closed shape
 
 
+@functools.cache
+def _priority_rules_hook() -> None:
+    """Write the per-priority keys added later only when set, so older policies read the same."""
+    from .policy import PriorityRules
+
+    converter.register_unstructure_hook(
+        PriorityRules,
+        make_dict_unstructure_fn(
+            PriorityRules,
+            converter,
+            accept_unknown=override(omit_if_default=True),
+            whys_depth=override(omit_if_default=True),
+        ),
+    )
+
+
 def policy_to_toml(policy: Any) -> str:
     """Write a whole policy as TOML."""
+    _priority_rules_hook()
     data = converter.unstructure(policy)
     lines: list[str] = []
     tables: list[tuple[str, dict[str, Any]]] = []

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import events as ev
+from .corrections import AMENDABLE, TEXT_FIELDS
 from .lifecycle import State
 from .policy import Policy
-from .records import ActionItem, Experiment, ManualChange, TechDebt, WhyChain
+from .records import ActionItem, Correction, DataLoss, Experiment, ManualChange, TechDebt, WhyChain
 from .roles import Role
 
 if TYPE_CHECKING:
@@ -48,10 +49,20 @@ def _validated(i: Incident, e: ev.Validated) -> None:
 
 def _linked(i: Incident, e: ev.Linked) -> None:
     i._links[e.kind] = e
+    i._absent_links.pop(e.kind, None)
+
+
+def _link_absent(i: Incident, e: ev.LinkAbsent) -> None:
+    i._absent_links[e.kind] = e
 
 
 def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
     i._roles[e.role] = (*i._roles.get(e.role, ()), e.holder)
+    i._unknown_roles.pop(e.role, None)
+
+
+def _role_unknown(i: Incident, e: ev.RoleUnknown) -> None:
+    i._unknown_roles[e.role] = e
 
 
 def _handed_off(i: Incident, e: ev.RoleHandedOff) -> None:
@@ -119,8 +130,79 @@ def _change_reconciled(i: Incident, e: ev.ChangeReconciled) -> None:
 
 def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
     chain = i._why_chains.get(e.chain)
-    answers = (*chain.answers, e.answer) if chain is not None else (e.answer,)
-    i._why_chains[e.chain] = WhyChain(id=e.chain, answers=answers, root_cause=e.root_cause)
+    if chain is not None:
+        i._why_chains[e.chain] = attrs.evolve(
+            chain, answers=(*chain.answers, e.answer), root_cause=e.root_cause
+        )
+        return
+    if e.branches_from is None:
+        start = 1
+    elif e.depth is not None:
+        start = e.depth
+    else:  # a branch built without its depth: the why after its parent's last
+        start = i._why_chains[e.branches_from].depth + 1
+    i._why_chains[e.chain] = WhyChain(
+        id=e.chain,
+        answers=(e.answer,),
+        root_cause=e.root_cause,
+        parent=e.branches_from,
+        start=start,
+    )
+
+
+def _data_loss_recorded(i: Incident, e: ev.DataLossRecorded) -> None:
+    i._data_losses[e.loss_id] = DataLoss(
+        id=e.loss_id,
+        what=e.what,
+        window_start=e.window_start,
+        window_end=e.window_end,
+        amount=e.amount,
+        recorded_by=e.actor,
+        at=e.occurred_at,
+    )
+
+
+def _amended(i: Incident, e: ev.Amended) -> None:
+    entry = 1 if e.entry is None else e.entry
+    amendable = AMENDABLE[e.field_name]
+    current = i._corrected.get(entry) or i._events[entry - 1]
+    fixed = amendable.apply(current, amendable.read(e.value))
+    i._corrected[entry] = fixed
+    i._corrections.append(
+        Correction(
+            number=len(i._events) + 1,
+            field=e.field_name,
+            entry=e.entry,
+            value=amendable.current(fixed),
+            before=amendable.current(current),
+            reason=e.reason,
+            by=e.actor,
+            at=e.occurred_at,
+        )
+    )
+    i._refold()
+
+
+def _summary(entry: ev.Event) -> str:
+    """What a retracted entry said (every retractable entry has a text)."""
+    return str(getattr(entry, TEXT_FIELDS[type(entry)]))
+
+
+def _retracted(i: Incident, e: ev.Retracted) -> None:
+    i._corrected[e.entry] = None
+    i._corrections.append(
+        Correction(
+            number=len(i._events) + 1,
+            field="retracted",
+            entry=e.entry,
+            value="",
+            before=_summary(i._corrected.get(e.entry) or i._events[e.entry - 1]),
+            reason=e.reason,
+            by=e.actor,
+            at=e.occurred_at,
+        )
+    )
+    i._refold()
 
 
 def _factor_added(i: Incident, e: ev.FactorAdded) -> None:
@@ -180,7 +262,9 @@ FOLD: dict[type[ev.Event], Any] = {
     ev.Declared: _declared,
     ev.Validated: _validated,
     ev.Linked: _linked,
+    ev.LinkAbsent: _link_absent,
     ev.RoleAssigned: _assigned,
+    ev.RoleUnknown: _role_unknown,
     ev.RoleHandedOff: _handed_off,
     ev.RoleReleased: _released,
     ev.ExperimentStarted: _experiment_started,
@@ -202,4 +286,7 @@ FOLD: dict[type[ev.Event], Any] = {
     ev.PriorityChanged: _priority_changed,
     ev.PolicyAdopted: _policy_adopted,
     ev.StateChanged: _state_changed,
+    ev.DataLossRecorded: _data_loss_recorded,
+    ev.Amended: _amended,
+    ev.Retracted: _retracted,
 }

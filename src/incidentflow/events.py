@@ -26,16 +26,18 @@ from attrs import field, frozen
 from .errors import InvalidInput
 from .lifecycle import State
 from .priorities import Priority
-from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
+from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, NoteKind, Verdict
 from .roles import Role
 
 __all__ = [
     "EVENT_TYPES",
     "ActionAdded",
     "ActionClosed",
+    "Amended",
     "ChangeLogged",
     "ChangeReconciled",
     "CustomerVerified",
+    "DataLossRecorded",
     "DebtClosed",
     "DebtOpened",
     "Declared",
@@ -43,6 +45,7 @@ __all__ = [
     "ExperimentConcluded",
     "ExperimentStarted",
     "FactorAdded",
+    "LinkAbsent",
     "Linked",
     "NoteAdded",
     "PolicyAdopted",
@@ -51,9 +54,11 @@ __all__ = [
     "RecordedPolicy",
     "RecoveryVerified",
     "ReportStarted",
+    "Retracted",
     "RoleAssigned",
     "RoleHandedOff",
     "RoleReleased",
+    "RoleUnknown",
     "StateChanged",
     "UpdatePosted",
     "Validated",
@@ -124,6 +129,30 @@ def _names(instance: Any, attribute: Any, value: Any) -> None:
             f"{type(instance).__name__}.{attribute.name} must be a non-empty tuple of "
             f"distinct names, not {value!r}"
         )
+
+
+def _count(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a whole number from 1."""
+    if type(value) is not int or value < 1:
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a whole number from 1, "
+            f"not {value!r}"
+        )
+
+
+def _optional_count(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate ``None`` or a whole number from 1."""
+    if value is not None and (type(value) is not int or value < 1):
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a whole number from 1, "
+            f"not {value!r}"
+        )
+
+
+def _optional_name(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate ``None`` or a non-blank string."""
+    if value is not None:
+        _text(instance, attribute, value)
 
 
 _EVENT_TYPES: dict[str, type[Event]] = {}
@@ -248,6 +277,21 @@ class Linked(Event):
 
 
 @frozen(kw_only=True)
+class LinkAbsent(Event):
+    """Steps 2–4, as they happened: no such link exists (no ticket was opened), and why.
+
+    Whether it satisfies a policy that requires the link is the policy's choice
+    (``accept_unknown``); a later link of the kind replaces it.  Authorized as ``link``.
+    """
+
+    type: ClassVar[str] = "link_absent"
+    command: ClassVar[str] = "link"
+
+    kind: LinkKind = field(validator=_member(LinkKind))
+    reason: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
 class RoleAssigned(Event):
     """Step 5: someone takes a role."""
 
@@ -256,6 +300,23 @@ class RoleAssigned(Event):
 
     role: Role = field(validator=_member(Role))
     holder: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class RoleUnknown(Event):
+    """Step 5, as far as anyone knows: nobody can say who held the role.
+
+    The honest record for an incident whose sources name no one (a past postmortem that
+    names no incident commander).  Whether it satisfies a policy that requires the role is
+    the policy's choice (``accept_unknown``); a later assignment replaces it.  Authorized as
+    ``assign``.
+    """
+
+    type: ClassVar[str] = "role_unknown"
+    command: ClassVar[str] = "assign"
+
+    role: Role = field(validator=_member(Role))
+    reason: str = field(validator=_text)
 
 
 @frozen(kw_only=True)
@@ -310,12 +371,18 @@ class ExperimentConcluded(Event):
 
 @frozen(kw_only=True)
 class NoteAdded(Event):
-    """Step 7: a timeline note for the post-mortem."""
+    """Step 7: a timeline note for the post-mortem.
+
+    ``kind`` is :attr:`~incidentflow.records.NoteKind.DISCREPANCY` for a note that records
+    two sources disagreeing (written only when not a plain note, so older lines read as
+    they were written).
+    """
 
     type: ClassVar[str] = "note_added"
     command: ClassVar[str] = "note"
 
     text: str = field(validator=_text)
+    kind: NoteKind = field(default=NoteKind.NOTE, validator=_member(NoteKind))
 
 
 @frozen(kw_only=True)
@@ -356,10 +423,34 @@ class ChangeReconciled(Event):
 
 
 @frozen(kw_only=True)
+class DataLossRecorded(Event):
+    """Data lost for good: what, how much, and the window in which it was written.
+
+    ``window_start`` and ``window_end`` bound the lost writes (``window_start`` never after
+    ``window_end``); ``amount`` says how much in words (``"about 6 hours of writes"``,
+    empty when not known).
+    """
+
+    type: ClassVar[str] = "data_loss_recorded"
+    command: ClassVar[str] = "record_data_loss"
+
+    loss_id: str = field(validator=_text)
+    what: str = field(validator=_text)
+    window_start: datetime = field(validator=_aware)
+    window_end: datetime = field(validator=_aware)
+    amount: str = field(default="", validator=_optional_text)
+
+
+@frozen(kw_only=True)
 class WhyAnswered(Event):
     """Step 10: one more "why?" answered in a Five Whys chain.
 
     ``root_cause`` marks the answer as the chain's root cause, which closes the chain.
+    ``depth`` is the why it answers (1 for the first), counted through the chains it branches
+    off; ``branches_from``, on a chain's first answer, names the chain it branches off: the
+    answer is one of several jointly sufficient causes of that chain's answer ``depth - 1``.
+    Histories written before answers recorded their depth have ``depth`` ``None``; their
+    root causes were accepted at any depth and replay as recorded.
     """
 
     type: ClassVar[str] = "why_answered"
@@ -368,6 +459,8 @@ class WhyAnswered(Event):
     chain: str = field(validator=_text)
     answer: str = field(validator=_text)
     root_cause: bool = field(default=False, validator=_member(bool))
+    depth: int | None = field(default=None, validator=_optional_count)
+    branches_from: str | None = field(default=None, validator=_optional_name)
 
 
 @frozen(kw_only=True)
@@ -515,3 +608,38 @@ class PolicyAdopted(Event):
     command: ClassVar[str] = "adopt_policy"
 
     policy: RecordedPolicy = field(validator=_member(RecordedPolicy))
+
+
+@frozen(kw_only=True)
+class Amended(Event):
+    """A correction: the field ``field_name`` now reads ``value``.
+
+    The amendable fields are those of :data:`~incidentflow.corrections.AMENDABLE`.
+
+    ``entry`` is the number of the event corrected (its version, counting from 1), for the
+    fields of an entry (its text, its time, a priority, the invitees); ``None`` for the
+    incident's own fields (title, when it began or was declared).  The original stays in
+    the history; the incident's views, measures and documents read the corrected record.
+    """
+
+    type: ClassVar[str] = "amended"
+    command: ClassVar[str] = "amend"
+
+    field_name: str = field(validator=_text)
+    value: str = field(validator=_text)
+    entry: int | None = field(default=None, validator=_optional_count)
+    reason: str = field(validator=_text)
+
+
+@frozen(kw_only=True)
+class Retracted(Event):
+    """An entry (its event number, counting from 1) is withdrawn as wrong, with the reason.
+
+    The entry stays in the history; the incident's views, measures and documents leave it out.
+    """
+
+    type: ClassVar[str] = "retracted"
+    command: ClassVar[str] = "retract"
+
+    entry: int = field(validator=_count)
+    reason: str = field(validator=_text)

@@ -170,6 +170,68 @@ HINTS: Mapping[str, Hint] = MappingProxyType(
             "record a policy as Policy.recorded() writes it",
             "give a policy file that loads: incidentflow adopt-policy {incident} --policy FILE",
         ),
+        # -- the Five Whys --
+        "root_cause_depth": Hint(
+            "Incident.add_why(answer) until the depth the policy asks, then root_cause=True",
+            'incidentflow why {incident} "<answer>" (--root-cause only at the depth the policy '
+            "asks: incidentflow status {incident})",
+        ),
+        "why_depth": Hint(
+            "Incident.add_why(answer, chain=...) without giving a depth: it is counted",
+            "answer the next why of the chain: incidentflow timeline {incident} shows it",
+        ),
+        "branch_first": Hint(
+            "Incident.add_why(answer, chain=NEW, branches_from=...) with a new chain name",
+            'incidentflow why {incident} "<answer>" --chain NEW --branches-from CHAIN',
+        ),
+        "known_chain": Hint(
+            "branch off a chain of Incident.why_chains",
+            "name an existing chain (incidentflow timeline {incident} lists them)",
+        ),
+        "branch_depth": Hint(
+            "Incident.add_why(..., branches_from=..., after=N) below an answer of the parent",
+            'branch below one of its answers: incidentflow why {incident} "<answer>" --chain NEW '
+            "--branches-from CHAIN --after N",
+        ),
+        # -- what nobody knows, and what was lost --
+        "role_not_held": Hint(
+            "nothing to do: the role has a holder or is recorded as unknown (Incident.roles)",
+            "nothing to do: incidentflow status {incident} shows who holds it",
+        ),
+        "link_not_made": Hint(
+            "nothing to do: the link is recorded already (Incident.links)",
+            "nothing to do: incidentflow status {incident} shows the links",
+        ),
+        "window_in_order": Hint(
+            "give a window whose start is no later than its end",
+            "give --from no later than --to",
+        ),
+        # -- corrections --
+        "amendable_field": Hint(
+            "Incident.amend(field_name, value, ...) with a field of corrections.AMENDABLE",
+            'incidentflow amend {incident} FIELD VALUE --reason "<why>"',
+        ),
+        "known_entry": Hint(
+            "name an entry by its event number (Incident.history, from 1)",
+            "name an entry by its number: incidentflow timeline {incident} --numbered",
+        ),
+        "correctable_entry": Hint(
+            "amend a field that applies to that kind of entry, or retract a note, update, "
+            "factor or data loss",
+            "see the entry's kind: incidentflow timeline {incident} --numbered",
+        ),
+        "not_retracted": Hint(
+            "nothing to do: the entry is retracted already (Incident.corrections)",
+            "nothing to do: the entry is retracted already",
+        ),
+        "amended_value": Hint(
+            "give the value as the field's kind (a time with its zone, a priority, names)",
+            "give the value as the field's kind: a time with its zone, a priority, names",
+        ),
+        "amendment_changes": Hint(
+            "nothing to do: the field has that value already",
+            "nothing to do: the field has that value already",
+        ),
         # -- histories and times --
         "declared_first": Hint(
             "Incident.declare(incident_id, title, priority) first",
@@ -225,6 +287,9 @@ COMMAND_NAMES: Mapping[str, str] = MappingProxyType(
         "close_action": "action close",
         "change_priority": "priority",
         "adopt_policy": "adopt-policy",
+        "amend": "amend",
+        "retract": "retract",
+        "record_data_loss": "data-loss",
         "mitigate": "mitigate",
         "announce_yellow": "yellow",
         "announce_green": "green",

@@ -28,6 +28,7 @@ from ._admission import admit
 from ._commands import Commands
 from ._fold import FOLD
 from .clock import Clock, SystemClock, require_aware
+from .corrections import corrected
 from .errors import (
     CommandRefused,
     InvalidInput,
@@ -41,9 +42,12 @@ from .policy import COMMAND_STATES, DEFAULT_POLICY, Policy
 from .priorities import Priority
 from .records import (
     ActionItem,
+    Correction,
+    DataLoss,
     Experiment,
     LinkKind,
     ManualChange,
+    NoteKind,
     TechDebt,
     Unmet,
     WhyChain,
@@ -57,6 +61,8 @@ if TYPE_CHECKING:
 __all__ = ["Incident"]
 
 E = TypeVar("E", bound=ev.Event)
+
+_CORRECTION_EVENTS = (ev.Amended, ev.Retracted)
 
 _UNDECLARED = datetime.min.replace(tzinfo=UTC)  # replaced by the declaration's occurred_at
 
@@ -72,9 +78,13 @@ class Incident(Commands):
     """
 
     __slots__ = (
+        "_absent_links",
         "_action_items",
         "_clock",
+        "_corrected",
+        "_corrections",
         "_customer_verification",
+        "_data_losses",
         "_declared",
         "_events",
         "_experiments",
@@ -95,6 +105,7 @@ class Incident(Commands):
         "_state",
         "_subscribers",
         "_tech_debt",
+        "_unknown_roles",
         "_updates",
         "_validation",
         "_why_chains",
@@ -116,9 +127,16 @@ class Incident(Commands):
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._subscribers = subscribers if subscribers is not None else Subscribers()
         self._events: list[ev.Event] = []
+        # Entry number -> the entry as corrected (None once retracted), and every correction.
+        self._corrected: dict[int, ev.Event | None] = {}
+        self._corrections: list[Correction] = []
         # How many of the events a store is known to hold (set by Store.load and Store.save):
         # what Store.save appends is the rest, at this expected version.
         self._saved = 0
+        self._clear()
+
+    def _clear(self) -> None:
+        """Forget everything folded from the log (not the log, nor its corrections)."""
         self._declared: ev.Declared | None = None
         self._state = State.DECLARED
         # When the latest move happened (the declaration's occurred_at until the first move),
@@ -143,6 +161,15 @@ class Incident(Commands):
         self._report: ev.ReportStarted | None = None
         self._post_mortem: ev.PostMortemScheduled | None = None
         self._action_items: dict[str, ActionItem] = {}
+        self._unknown_roles: dict[Role, ev.RoleUnknown] = {}
+        self._absent_links: dict[LinkKind, ev.LinkAbsent] = {}
+        self._data_losses: dict[str, DataLoss] = {}
+
+    def _refold(self) -> None:
+        """Fold the corrected record again, after a correction (which checked every rule)."""
+        self._clear()
+        for event in corrected(self._events, self._corrected):
+            FOLD[type(event)](self, event)
 
     # -- building ------------------------------------------------------------------------
 
@@ -397,11 +424,47 @@ class Incident(Commands):
         """The action items, by id."""
         return MappingProxyType(self._action_items)
 
+    @property
+    def unknown_roles(self) -> Mapping[Role, ev.RoleUnknown]:
+        """The roles recorded as held by nobody anyone can name (see ``role_unknown``)."""
+        return MappingProxyType(self._unknown_roles)
+
+    @property
+    def absent_links(self) -> Mapping[LinkKind, ev.LinkAbsent]:
+        """The links recorded as never made (no ticket was opened), with the reason."""
+        return MappingProxyType(self._absent_links)
+
+    @property
+    def discrepancies(self) -> tuple[ev.NoteAdded, ...]:
+        """The notes recording that two sources disagree."""
+        return tuple(n for n in self._notes if n.kind is NoteKind.DISCREPANCY)
+
+    @property
+    def data_losses(self) -> Mapping[str, DataLoss]:
+        """The data lost for good, by id, in the order recorded."""
+        return MappingProxyType(self._data_losses)
+
+    @property
+    def corrections(self) -> tuple[Correction, ...]:
+        """Every amendment and retraction, in the order made, with who, why and what it replaced."""
+        return tuple(self._corrections)
+
+    @property
+    def corrected_history(self) -> tuple[ev.Event, ...]:
+        """The corrected record: every entry as amended, without the retracted ones.
+
+        Corrections themselves are left out (see :attr:`corrections`); the views, measures
+        and documents read this, while :attr:`history` keeps every event as recorded.
+        """
+        if not self._corrected:
+            return tuple(e for e in self._events if not isinstance(e, _CORRECTION_EVENTS))
+        return tuple(corrected(self._events, self._corrected))
+
     def when_entered(self, state: State) -> datetime | None:
         """When the incident last entered ``state`` (``began_at`` for declared), or ``None``."""
         if state is State.DECLARED:
             return self.began_at
-        for event in reversed(self._events):
+        for event in reversed(self.corrected_history):
             if isinstance(event, ev.StateChanged) and event.target is state:
                 return event.occurred_at
         return None
@@ -529,6 +592,10 @@ class Incident(Commands):
             self._report,
             self._post_mortem,
             self._action_items,
+            self._unknown_roles,
+            self._absent_links,
+            self._data_losses,
+            self._corrections,
             self._events,
         )
 

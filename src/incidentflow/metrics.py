@@ -54,6 +54,7 @@ __all__ = [
     "Stats",
     "Summary",
     "UpdateGap",
+    "data_loss_window",
     "duration",
     "post_mortem_deadline",
     "state_intervals",
@@ -288,7 +289,7 @@ def _digest(incident: Incident) -> _Digest:
     changes, priorities, updates = d.changes, d.priorities, d.updates
     firsts, entered_first, entered_last = d.firsts, d.entered_first, d.entered_last
     read = _READ
-    for event in incident.history:
+    for event in incident.corrected_history:
         what = read.get(type(event))
         if what is None:
             continue
@@ -974,3 +975,25 @@ def _check_measures(measures: object) -> tuple[Measure, ...]:
     if twice:
         raise InvalidInput(f"measure names must be unique; repeated: {', '.join(twice)}")
     return chosen
+
+
+def data_loss_window(incident: Incident) -> float | None:
+    """Seconds of writes lost for good: the union of the recorded data-loss windows.
+
+    Overlapping windows count once.  ``None`` when no data loss is recorded (not zero: an
+    incident that lost nothing records nothing).
+    """
+    windows = sorted(
+        (w.window_start, w.window_end) for w in _incident(incident).data_losses.values()
+    )
+    if not windows:
+        return None
+    total = _ZERO
+    start, end = windows[0]
+    for begin, finish in windows[1:]:
+        if begin > end:
+            total += end - start
+            start, end = begin, finish
+        else:
+            end = max(end, finish)
+    return (total + end - start).total_seconds()

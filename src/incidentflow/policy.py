@@ -21,6 +21,7 @@ import attrs
 from attrs import field, frozen
 
 from . import events as ev
+from .corrections import amendment_unmet, corrected, retraction_unmet
 from .errors import PolicyError
 from .lifecycle import EDGES, State, edge
 from .priorities import Priority
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMANDS",
     "COMMAND_STATES",
+    "COMMAND_STATE_REASONS",
     "DEFAULT_POLICY",
     "DURATION_BOUNDS",
     "MAX_WHYS_DEPTH",
@@ -47,6 +49,7 @@ _ACTIVE = frozenset(s for s in State if s.active)
 
 COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
     {
+        # Each entry's reason, from the runbook, is in COMMAND_STATE_REASONS.
         "validate": frozenset({State.DECLARED}),
         "link": _NOT_DISMISSED,
         "assign": _NOT_DISMISSED,
@@ -55,8 +58,8 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
         "start_experiment": frozenset({State.DECLARED, State.MITIGATING}),
         "conclude_experiment": frozenset({State.DECLARED, State.MITIGATING}),
         "note": _ALL,
-        "post_update": _ACTIVE | {State.GREEN},
-        "log_change": _ACTIVE,
+        "post_update": _ACTIVE | {State.GREEN, State.REPORTED},
+        "log_change": _NOT_DISMISSED,
         "reconcile_change": _ALL,
         "add_why": _NOT_DISMISSED,
         "add_factor": _NOT_DISMISSED,
@@ -64,15 +67,60 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
         "verify_customer": frozenset({State.YELLOW}),
         "open_debt": frozenset({State.MITIGATING, State.YELLOW}),
         "close_debt": frozenset({State.MITIGATING, State.YELLOW}),
-        "start_report": frozenset({State.GREEN}),
+        "start_report": frozenset({State.MITIGATING, State.YELLOW, State.GREEN}),
         "schedule_post_mortem": frozenset({State.GREEN, State.REPORTED}),
         "add_action": _NOT_DISMISSED,
         "close_action": _ALL,
         "change_priority": _ACTIVE,
         "adopt_policy": _NOT_DISMISSED,
+        "record_data_loss": _NOT_DISMISSED,
+        "amend": _ALL,
+        "retract": _ALL,
     }
 )
 """The states in which each (non-move) command may be issued."""
+
+COMMAND_STATE_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "validate": "Step 1 validates the problem before anything else; once mitigation has "
+        "begun it is validated.",
+        "link": "Links (steps 2–4) may come at any time, even late; not on a false alarm.",
+        "assign": "Roles (step 5) change as people come and go; not on a false alarm.",
+        "hand_off": "As for assign.",
+        "release": "As for assign.",
+        "start_experiment": "Experiments (step 6) isolate the problem before recovery is "
+        "verified; once yellow, the fix is being verified, not sought.",
+        "conclude_experiment": "As for start_experiment: yellow needs every experiment concluded.",
+        "note": "Logging for the post-mortem (step 7) never ends.",
+        "post_update": "Stakeholders are updated (step 8) until the post-mortem takes over, "
+        "including after the report started.",
+        "log_change": "Every manual change is logged (step 9), including a permanent fix "
+        "made after green; not on a false alarm.",
+        "reconcile_change": "A change may be reverted or made permanent whenever it happens.",
+        "add_why": "The Five Whys (step 10) go on until the root cause is found, even after "
+        "green; not on a false alarm.",
+        "add_factor": "As for add_why.",
+        "verify_recovery": "Recovery is verified (step 11) while mitigating, before yellow "
+        "(step 12).",
+        "verify_customer": "The customer verifies the fix (step 13) once it is announced yellow.",
+        "open_debt": "Tech debt is left by the response and cleaned up before green (step 13).",
+        "close_debt": "As for open_debt.",
+        "start_report": "The incident report (step 14) may start as an interim report while "
+        "mitigating; it must be started before the incident is marked reported.",
+        "schedule_post_mortem": "The post-mortem (step 15) is scheduled once the incident is "
+        "green.",
+        "add_action": "Actions may be agreed at any time; not on a false alarm.",
+        "close_action": "An action is done whenever it is done.",
+        "change_priority": "The priority (P0–P3) steers the response while it is active; "
+        "afterwards it is corrected with amend.",
+        "adopt_policy": "Any time but on a false alarm.",
+        "record_data_loss": "Data loss may be found at any time; not on a false alarm.",
+        "amend": "The record may be corrected at any time: corrections, never deletions.",
+        "retract": "As for amend.",
+    }
+)
+"""Why each command is allowed only in the states :data:`COMMAND_STATES` gives, in the
+runbook's terms (the docs' table of where each command is allowed shows them)."""
 
 _TRIGGERS = tuple(dict.fromkeys(e.trigger for e in EDGES.values()))
 
@@ -106,6 +154,9 @@ _DEFAULT_AUTHORIZATION: dict[str, frozenset[Role] | None] = {
     "close_action": _LEADERS | {Role.RECORDER},
     "change_priority": _LEADERS,
     "adopt_policy": frozenset({_IC}),
+    "record_data_loss": _LEADERS | {Role.RECORDER},
+    "amend": _LEADERS | {Role.RECORDER},
+    "retract": _LEADERS | {Role.RECORDER},
     **dict.fromkeys(_TRIGGERS, _LEADERS),
 }
 
@@ -138,6 +189,23 @@ def _positive(instance: Any, attribute: Any, value: timedelta) -> None:
         )
 
 
+MAX_WHYS_DEPTH = 50
+"""The deepest a policy may ask a Five Whys chain to go."""
+
+
+def _check_depth(instance: Any, attribute: Any, value: int) -> None:
+    if type(value) is not int or not 1 <= value <= MAX_WHYS_DEPTH:
+        shown = repr(value) if type(value) is not int or abs(value) < 10**6 else "a larger number"
+        raise PolicyError(
+            f"{attribute.name} must be a whole number from 1 to {MAX_WHYS_DEPTH}, not {shown}"
+        )
+
+
+def _check_optional_depth(instance: Any, attribute: Any, value: int | None) -> None:
+    if value is not None:
+        _check_depth(instance, attribute, value)
+
+
 @frozen(kw_only=True)
 class PriorityRules:
     """What the process asks of an incident of one priority.
@@ -147,7 +215,10 @@ class PriorityRules:
     cadence.  ``customer_verification`` says whether green waits for the customer.
     ``invite_roles`` are the roles whose holders the post-mortem must invite.
     ``post_mortem_within`` is the deadline, counted from green, to hold the post-mortem
-    meeting; it is shown by :meth:`~incidentflow.Incident.due`.
+    meeting; it is shown by :meth:`~incidentflow.Incident.due`.  ``accept_unknown`` says
+    whether a role recorded as unknown, or a link recorded as never made, satisfies the
+    requirement (default: no).  ``whys_depth``, when given, overrides the policy's depth of
+    a Five Whys chain for this priority.
     """
 
     required_links: frozenset[LinkKind]
@@ -156,6 +227,8 @@ class PriorityRules:
     customer_verification: bool = True
     invite_roles: frozenset[Role] = field(default=_ALL_ROLES)
     post_mortem_within: timedelta = field(default=timedelta(days=5), validator=_positive)
+    accept_unknown: bool = field(default=False)
+    whys_depth: int | None = field(default=None, validator=_check_optional_depth)
 
 
 def _major(minutes: int, *, days: int) -> PriorityRules:
@@ -227,18 +300,6 @@ def _complete(
 def _check_name(instance: Any, attribute: Any, value: Any) -> None:
     if type(value) is not str or not value.strip() or not value.isprintable():
         raise PolicyError(f"name must be a non-blank line of text, not {value!r}")
-
-
-MAX_WHYS_DEPTH = 50
-"""The deepest a policy may ask a Five Whys chain to go."""
-
-
-def _check_depth(instance: Any, attribute: Any, value: int) -> None:
-    if type(value) is not int or not 1 <= value <= MAX_WHYS_DEPTH:
-        shown = repr(value) if type(value) is not int or abs(value) < 10**6 else "a larger number"
-        raise PolicyError(
-            f"whys_depth must be a whole number from 1 to {MAX_WHYS_DEPTH}, not {shown}"
-        )
 
 
 @frozen(kw_only=True)
@@ -367,6 +428,11 @@ class Policy:
     def rules_for(self, priority: Priority) -> PriorityRules:
         """The rules for incidents of ``priority``."""
         return self.priorities[priority]
+
+    def whys_depth_for(self, priority: Priority) -> int:
+        """How deep a Five Whys chain must go for ``priority`` (its override, or ``whys_depth``)."""
+        override = self.rules_for(priority).whys_depth
+        return self.whys_depth if override is None else override
 
     def allowed_roles(self, command: str) -> frozenset[Role] | None:
         """The roles allowed to issue ``command``, or ``None`` when anyone may."""
@@ -561,14 +627,16 @@ def _static(text: str) -> Callable[[Incident, Policy], str]:
 
 
 def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
-    required = policy.rules_for(incident.priority).required_links
-    missing = [k for k in required if k not in incident.links]
+    rules = policy.rules_for(incident.priority)
+    absent = incident._absent_links if rules.accept_unknown else {}
+    missing = [k for k in rules.required_links if k not in incident.links and k not in absent]
     return sorted(missing, key=lambda k: k.value) if missing else missing
 
 
 def _missing_roles(incident: Incident, policy: Policy) -> list[Role]:
-    required = policy.rules_for(incident.priority).required_roles
-    missing = [r for r in required if not incident.holders(r)]
+    rules = policy.rules_for(incident.priority)
+    unknown = incident._unknown_roles if rules.accept_unknown else {}
+    missing = [r for r in rules.required_roles if not incident.holders(r) and r not in unknown]
     return sorted(missing, key=lambda r: r.value) if missing else missing
 
 
@@ -580,7 +648,8 @@ def _uninvited(incident: Incident, policy: Policy) -> list[str]:
 
 
 def _root_cause_found(incident: Incident, policy: Policy) -> bool:
-    return any(c.root_cause and c.depth >= policy.whys_depth for c in incident.why_chains.values())
+    depth = policy.whys_depth_for(incident.priority)
+    return any(c.root_cause and c.depth >= depth for c in incident.why_chains.values())
 
 
 def _customer_verified(incident: Incident, policy: Policy) -> bool:
@@ -650,9 +719,13 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
             ),
             Guard(
                 "root_cause_found",
-                "A Five Whys chain reached a root cause at the policy's depth (step 10).",
+                "A Five Whys chain reached a root cause at the policy's depth for the "
+                "priority (step 10).",
                 _root_cause_found,
-                lambda i, p: f"no Five Whys chain reached a root cause at depth {p.whys_depth}",
+                lambda i, p: (
+                    "no Five Whys chain reached a root cause at depth "
+                    f"{p.whys_depth_for(i.priority)}"
+                ),
             ),
             Guard(
                 "report_started",
@@ -688,8 +761,9 @@ def _required_after_declared(
 ) -> Iterable[Unmet]:
     if incident.state in (State.DECLARED, State.DISMISSED):
         return
-    required = policy.rules_for(priority).required_roles
-    empty = sorted(r.value for r in required if not roles.get(r))
+    rules = policy.rules_for(priority)
+    unknown = incident._unknown_roles if rules.accept_unknown else {}
+    empty = sorted(r.value for r in rules.required_roles if not roles.get(r) and r not in unknown)
     if empty:
         yield Unmet(
             "required_roles_filled",
@@ -794,9 +868,96 @@ def _change_reconciled(
 
 
 def _why_answered(policy: Policy, incident: Incident, event: ev.WhyAnswered) -> Iterable[Unmet]:
-    chain = incident.why_chains.get(event.chain)
-    if chain is not None and chain.root_cause:
-        yield Unmet("chain_open", f"chain {event.chain} already reached its root cause")
+    chains = incident._why_chains
+    chain = chains.get(event.chain)
+    required = policy.whys_depth_for(incident.priority)
+    if chain is not None:
+        if chain.root_cause and chain.depth >= required:
+            yield Unmet("chain_open", f"chain {event.chain} already reached its root cause")
+        if event.branches_from is not None:
+            yield Unmet("branch_first", f"chain {event.chain} exists: only a new chain branches")
+        depth = chain.depth + 1
+    elif event.branches_from is None:
+        depth = 1
+    else:
+        parent = chains.get(event.branches_from)
+        if parent is None:
+            yield Unmet("known_chain", f"no Five Whys chain {event.branches_from} to branch off")
+            return
+        depth = event.depth if event.depth is not None else parent.depth + 1
+        if not parent.start < depth <= parent.depth + 1:
+            yield Unmet(
+                "branch_depth",
+                f"a branch of {parent.id} answers a why from {parent.start + 1} to "
+                f"{parent.depth + 1}, not {depth}",
+            )
+            return
+    if event.depth is None:  # as written before answers recorded their depth
+        return
+    if event.depth != depth:
+        yield Unmet(
+            "why_depth", f"this answer is why {depth} of chain {event.chain}, not {event.depth}"
+        )
+    elif event.root_cause and depth < required:
+        yield Unmet(
+            "root_cause_depth",
+            f"a root cause needs a chain {required} whys deep for {incident.priority.value}; "
+            f"this answer is why {depth}: ask why again",
+        )
+
+
+def _role_unknown(policy: Policy, incident: Incident, event: ev.RoleUnknown) -> Iterable[Unmet]:
+    holders = incident.holders(event.role)
+    if holders:
+        yield Unmet("role_not_held", f"{event.role.value} is held by {', '.join(holders)}")
+    elif event.role in incident._unknown_roles:
+        yield Unmet("role_not_held", f"{event.role.value} is already recorded as unknown")
+
+
+def _link_absent(policy: Policy, incident: Incident, event: ev.LinkAbsent) -> Iterable[Unmet]:
+    if event.kind in incident.links:
+        yield Unmet("link_not_made", f"the {event.kind.value} is already linked")
+    elif event.kind in incident._absent_links:
+        yield Unmet("link_not_made", f"the {event.kind.value} is already recorded as absent")
+
+
+def _data_loss_recorded(
+    policy: Policy, incident: Incident, event: ev.DataLossRecorded
+) -> Iterable[Unmet]:
+    yield from _unique("data loss", incident._data_losses, event.loss_id)
+    if event.window_start > event.window_end:
+        yield Unmet(
+            "window_in_order",
+            f"the window starts at {event.window_start.isoformat()}, after it ends "
+            f"({event.window_end.isoformat()})",
+        )
+    if event.window_end > event.recorded_at:
+        yield Unmet(
+            "not_in_future",
+            f"the window ends at {event.window_end.isoformat()}, after it was recorded "
+            f"({event.recorded_at.isoformat()})",
+        )
+
+
+def _amended(policy: Policy, incident: Incident, event: ev.Amended) -> Iterable[Unmet]:
+    found = amendment_unmet(incident._events, incident._corrected, event)
+    if found or event.field_name != "priority":
+        return found
+    # The priority the corrected history ends on is held to required_roles_filled, as a change
+    # of priority is: a correction does not leave a required role empty either.
+    corrections = {**incident._corrected, event.entry or 1: None}
+    entries = corrected(incident._events, corrections)
+    latest = [e.priority for e in entries if isinstance(e, ev.Declared | ev.PriorityChanged)]
+    last = max(
+        (n for n, e in enumerate(incident._events, 1) if isinstance(e, ev.PriorityChanged)),
+        default=1,
+    )
+    priority = Priority.parse(event.value) if (event.entry or 1) >= last else latest[-1]
+    return list(_required_after_declared(policy, incident, priority, incident.roles))
+
+
+def _retracted(policy: Policy, incident: Incident, event: ev.Retracted) -> Iterable[Unmet]:
+    return retraction_unmet(incident._events, incident._corrected, event)
 
 
 def _debt_opened(policy: Policy, incident: Incident, event: ev.DebtOpened) -> Iterable[Unmet]:
@@ -874,6 +1035,11 @@ _RECORD_RULES: dict[type[ev.Event], _RecordRule] = {
     ev.ChangeLogged: _change_logged,
     ev.ChangeReconciled: _change_reconciled,
     ev.WhyAnswered: _why_answered,
+    ev.RoleUnknown: _role_unknown,
+    ev.LinkAbsent: _link_absent,
+    ev.DataLossRecorded: _data_loss_recorded,
+    ev.Amended: _amended,
+    ev.Retracted: _retracted,
     ev.DebtOpened: _debt_opened,
     ev.DebtClosed: _debt_closed,
     ev.ReportStarted: _report_started,
@@ -914,12 +1080,33 @@ RULES: Mapping[str, str] = MappingProxyType(
         "that would leave one empty is refused.",
         "required_role_kept": "The last holder of a role the priority requires is not "
         "released; the role is handed off instead.",
-        "unique_id": "Experiment, change, tech-debt and action ids are unique within an incident.",
+        "unique_id": "Experiment, change, tech-debt, action and data-loss ids are unique within "
+        "an incident.",
         "owner_is_commander": "An experiment is owned by a current Incident Commander.",
         "component_free": "Two running experiments never target the same component.",
         "known_id": "A conclusion, reconciliation or closing names an existing item.",
         "still_open": "An item is concluded, reconciled or closed once.",
-        "chain_open": "A Five Whys chain takes no more answers after its root cause.",
+        "chain_open": "A Five Whys chain takes no more answers after its root cause (unless "
+        "a priority change or a new policy asks for a deeper one).",
+        "root_cause_depth": "A root cause is at the depth the policy asks for the priority "
+        "(whys_depth, or the priority's own whys_depth).",
+        "why_depth": "An answer records the why it answers, counted through the chains it "
+        "branches off.",
+        "branch_first": "Only a chain's first answer names the chain it branches off.",
+        "known_chain": "A branch branches off an existing chain.",
+        "branch_depth": "A branch answers a why below its parent's first answer, and at most one "
+        "below its parent's last.",
+        "role_not_held": "A role is recorded as unknown only while nobody holds it, once.",
+        "link_not_made": "A link is recorded as never made only while there is none, once.",
+        "window_in_order": "A data-loss window starts no later than it ends.",
+        "amendable_field": "An amendment names a field of AMENDABLE, with an entry exactly when "
+        "the field belongs to one.",
+        "known_entry": "A correction names an existing entry (its event number).",
+        "correctable_entry": "The entry is of a kind the field (or a retraction) applies to.",
+        "not_retracted": "A retracted entry is neither amended nor retracted again.",
+        "amended_value": "The amended value reads as the field's kind (a time with its UTC "
+        "offset, a priority, names, non-blank text).",
+        "amendment_changes": "An amendment changes the value.",
         "report_once": "The incident report is started once.",
         "priority_differs": "A priority change changes the priority.",
         "policy_intact": "A recorded policy's digest matches its content, its content is a "

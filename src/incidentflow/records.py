@@ -19,10 +19,13 @@ __all__ = [
     "ActionItem",
     "ActionKind",
     "ChangeOutcome",
+    "Correction",
+    "DataLoss",
     "Experiment",
     "FishboneCategory",
     "LinkKind",
     "ManualChange",
+    "NoteKind",
     "TechDebt",
     "Unmet",
     "Verdict",
@@ -65,6 +68,18 @@ class ChangeOutcome(Vocabulary):
 
     REVERTED = "reverted"
     PERMANENT = "permanent"
+    IRREVERSIBLE = "irreversible"
+    """It can be neither reverted nor kept as a fix: it cannot be undone (a deleted database
+    directory, a purged queue)."""
+
+
+class NoteKind(Vocabulary):
+    """What a timeline note (step 7) is."""
+
+    NOTE = "note"
+    """An ordinary note for the post-mortem."""
+    DISCREPANCY = "discrepancy"
+    """Two sources disagree (a time, a figure, an order of events): shown in the RCA."""
 
 
 class FishboneCategory(Vocabulary):
@@ -162,16 +177,22 @@ class WhyChain:
 
     An incident may hold several chains: causes are each necessary but only jointly
     sufficient.  A chain is closed once its last answer is marked the root cause.
+
+    A chain may branch off another one (``parent``): its first answer is one of several
+    jointly sufficient causes of the parent's answer ``start - 1``, and its ``answers[i]``
+    answers the (``start`` + i)-th "why?".
     """
 
     id: str
     answers: tuple[str, ...]
     root_cause: bool = False
+    parent: str | None = None
+    start: int = 1
 
     @property
     def depth(self) -> int:
-        """How many whys the chain has asked."""
-        return len(self.answers)
+        """How many whys the chain has asked, counting those of the chains it branches off."""
+        return self.start - 1 + len(self.answers)
 
 
 @frozen(kw_only=True)
@@ -204,3 +225,45 @@ class ActionItem:
     def open(self) -> bool:
         """Whether the action is still to be done."""
         return self.closed_at is None
+
+
+@frozen(kw_only=True)
+class DataLoss:
+    """Data lost for good: the window of the loss, what was lost and how much.
+
+    ``window_start`` to ``window_end`` is when the lost data was written (or would have been);
+    ``amount`` says how much in the words of whoever measured it (empty when not known).
+    """
+
+    id: str
+    what: str
+    window_start: datetime
+    window_end: datetime
+    amount: str
+    recorded_by: str
+    at: datetime
+
+    @property
+    def window(self) -> float:
+        """The length of the window, in seconds."""
+        return (self.window_end - self.window_start).total_seconds()
+
+
+@frozen(kw_only=True)
+class Correction:
+    """One correction of the record: an amendment or a retraction, with who and why.
+
+    ``entry`` is the number (version, counting from 1) of the event it corrects, ``None``
+    for an amendment of the incident itself (its title, when it began, ...).  ``field`` is
+    ``"retracted"`` for a retraction; ``value`` the corrected value as text (empty for a
+    retraction) and ``before`` the value it replaced.
+    """
+
+    number: int
+    field: str
+    entry: int | None
+    value: str
+    before: str
+    reason: str
+    by: str
+    at: datetime

@@ -23,6 +23,7 @@ import attrs
 from hypothesis import strategies as st
 
 from .clock import ManualClock
+from .corrections import AMENDABLE
 from .errors import CommandRefused
 from .events import EVENT_TYPES, Event, RecordedPolicy
 from .identities import IDENTITY_FIELDS, is_invisible
@@ -30,7 +31,7 @@ from .incident import Incident
 from .lifecycle import EDGES, State
 from .policy import COMMANDS, DEFAULT_POLICY, Policy, PriorityRules
 from .priorities import Priority
-from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
+from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, NoteKind, Verdict
 from .roles import Role
 
 __all__ = [
@@ -103,15 +104,24 @@ def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
         Verdict,
         ChangeOutcome,
         ActionKind,
+        NoteKind,
     ):
         return st.sampled_from(list(kind))
+    if kind is int:  # an entry's number
+        return st.integers(min_value=1, max_value=10_000)
+    if kind == int | None:  # a why's depth; None as written before depths were recorded
+        return st.one_of(st.none(), st.integers(min_value=1, max_value=50))
+    if kind == str | None:  # the chain a branch branches off
+        return st.one_of(st.none(), identities())
+    if name == "field_name":
+        return st.sampled_from(sorted(AMENDABLE))
     if kind == FishboneCategory | None:
         return st.one_of(st.none(), st.sampled_from(list(FishboneCategory)))
     if kind is RecordedPolicy:
         return recorded_policies()
     if kind == RecordedPolicy | None:  # None: a declaration written before policies were recorded
         return st.one_of(st.none(), recorded_policies())
-    if name in ("note", "location", "impact"):
+    if name in ("note", "location", "impact", "amount"):
         return st.one_of(st.just(""), texts())
     return texts()
 
@@ -145,6 +155,8 @@ def policies() -> st.SearchStrategy[Policy]:
         customer_verification=st.booleans(),
         invite_roles=st.frozensets(st.sampled_from(list(Role))),
         post_mortem_within=st.integers(min_value=1, max_value=14).map(lambda d: timedelta(days=d)),
+        accept_unknown=st.booleans(),
+        whys_depth=st.one_of(st.none(), st.integers(min_value=1, max_value=7)),
     )
 
     return st.builds(
@@ -168,7 +180,8 @@ _STEPS = st.sampled_from(
         "conclude_experiment", "note", "post_update", "log_change", "reconcile_change",
         "add_why", "add_root_cause", "add_factor", "verify_recovery", "verify_customer",
         "open_debt", "close_debt", "start_report", "schedule_post_mortem", "add_action",
-        "close_action", "change_priority", "move",
+        "close_action", "change_priority", "move", "record_role_unknown", "record_link_absent",
+        "note_discrepancy", "add_branch", "record_data_loss", "amend", "retract",
     ]
 )  # fmt: skip
 
@@ -238,12 +251,57 @@ def _attempt(incident: Incident, step: str, draw: Any) -> None:
         "change_priority": lambda: incident.change_priority(
             draw(st.sampled_from(list(Priority))), reason="impact changed", **args
         ),
+        "record_role_unknown": lambda: incident.record_role_unknown(
+            draw(st.sampled_from(list(Role))), reason="no source names one", **args
+        ),
+        "record_link_absent": lambda: incident.record_link_absent(
+            draw(st.sampled_from(list(LinkKind))), reason="none was made", **args
+        ),
+        "note_discrepancy": lambda: incident.note(
+            "the sources disagree", kind=NoteKind.DISCREPANCY, **args
+        ),
+        "add_branch": lambda: incident.add_why(
+            "a jointly sufficient cause", chain=draw(st.sampled_from(["b1", "b2"])),
+            branches_from=pick(incident.why_chains), root_cause=draw(st.booleans()), **args,
+        ),
+        "record_data_loss": lambda: incident.record_data_loss(
+            "writes to db-1", window_start=incident.began_at,
+            window_end=incident.began_at + timedelta(minutes=draw(st.integers(0, 30))),
+            amount=draw(st.sampled_from(["", "about 40 rows"])), **args,
+        ),
+        "amend": lambda: incident.amend(
+            (name := draw(st.sampled_from(sorted(AMENDABLE)))),
+            draw(_amended_values(incident, name)),
+            entry=None if AMENDABLE[name].own else draw(_entries(incident)),
+            reason="the source says otherwise", **args,
+        ),
+        "retract": lambda: incident.retract(
+            draw(_entries(incident)), reason="recorded by mistake", **args
+        ),
         "move": lambda: incident.move(
             draw(st.sampled_from([e.target for e in EDGES.values()])), message="moving", **args
         ),
     }  # fmt: skip
     with contextlib.suppress(CommandRefused):
         calls[step]()
+
+
+def _entries(incident: Incident) -> st.SearchStrategy[int]:
+    """An entry's number, mostly one that exists."""
+    return st.integers(min_value=1, max_value=incident.version + 1)
+
+
+def _amended_values(incident: Incident, name: str) -> st.SearchStrategy[str]:
+    """Values a random amendment of ``name`` gives: mostly valid, now and then not."""
+    if name in ("began", "declared", "time"):
+        return st.integers(min_value=-90, max_value=30).map(
+            lambda m: (incident.began_at + timedelta(minutes=m)).isoformat()
+        )
+    if name == "priority":
+        return st.sampled_from([p.value for p in Priority])
+    if name == "invitees":
+        return st.sampled_from(["ana, bo, cy, di", "ana", "bo, cy"])
+    return st.sampled_from(["corrected text", "as the source has it"])
 
 
 _WHYS = range(1, 8)

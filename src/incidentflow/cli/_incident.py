@@ -11,11 +11,18 @@ from typing import TypeVar
 
 from incidentflow import codec
 from incidentflow.documents._markup import inline
-from incidentflow.errors import AlreadyExists, Conflict, StoreBusy
+from incidentflow.errors import AlreadyExists, Conflict, InvalidInput, StoreBusy
 from incidentflow.events import Event
 from incidentflow.incident import Incident
 from incidentflow.priorities import Priority
-from incidentflow.records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
+from incidentflow.records import (
+    ActionKind,
+    ChangeOutcome,
+    FishboneCategory,
+    LinkKind,
+    NoteKind,
+    Verdict,
+)
 from incidentflow.roles import Role
 from incidentflow.store import Store, open_store
 
@@ -70,8 +77,8 @@ COMMANDS: dict[str, Command] = {
     "confirm": lambda i, a, actor, at: i.validate(
         _evidence(a), impact=a.impact, actor=actor, at=at
     ),
-    "link": lambda i, a, actor, at: i.link(LinkKind.parse(a.kind), a.url, actor=actor, at=at),
-    "assign": lambda i, a, actor, at: i.assign(Role.parse(a.role), a.person, actor=actor, at=at),
+    "link": lambda i, a, actor, at: _link(i, a, actor, at),
+    "assign": lambda i, a, actor, at: _assign(i, a, actor, at),
     "hand-off": lambda i, a, actor, at: i.hand_off(
         Role.parse(a.role), a.from_person, a.to_person, actor=actor, at=at
     ),
@@ -79,10 +86,29 @@ COMMANDS: dict[str, Command] = {
     "update": lambda i, a, actor, at: i.post_update(
         a.message, no_progress=a.no_progress, actor=actor, at=at
     ),
-    "note": lambda i, a, actor, at: i.note(a.text, actor=actor, at=at),
+    "note": lambda i, a, actor, at: i.note(a.text, kind=NoteKind.parse(a.kind), actor=actor, at=at),
     "why": lambda i, a, actor, at: i.add_why(
-        a.answer, chain=a.chain, root_cause=a.root_cause, actor=actor, at=at
+        a.answer,
+        chain=a.chain,
+        root_cause=a.root_cause,
+        branches_from=a.branches_from,
+        after=a.after,
+        actor=actor,
+        at=at,
     ),
+    "data-loss": lambda i, a, actor, at: i.record_data_loss(
+        a.what,
+        window_start=parse_time(a.window_start, "--from"),
+        window_end=parse_time(a.window_end, "--to"),
+        amount=a.amount,
+        loss_id=a.record_id,
+        actor=actor,
+        at=at,
+    ),
+    "amend": lambda i, a, actor, at: i.amend(
+        a.field_name, a.value, entry=a.entry, reason=a.reason, actor=actor, at=at
+    ),
+    "retract": lambda i, a, actor, at: i.retract(a.entry, reason=a.reason, actor=actor, at=at),
     "factor": lambda i, a, actor, at: i.add_factor(
         a.description,
         category=None if a.category is None else FishboneCategory.parse(a.category),
@@ -148,7 +174,29 @@ COMMANDS: dict[str, Command] = {
 }
 """Handler name → the core command it issues on the loaded incident."""
 
-_IDS = ("experiment_id", "change_id", "debt_id", "action_id")
+_IDS = ("experiment_id", "change_id", "debt_id", "action_id", "loss_id")
+
+
+def _either(a: argparse.Namespace, given: str | None, what: str, flag: str) -> None:
+    """Refuse both or neither of a value and the option saying it is not known."""
+    if (given is None) == (not a.not_known):
+        raise InvalidInput(f"give {what} or {flag} (with --reason), not both or neither")
+
+
+def _link(i: Incident, a: argparse.Namespace, actor: str, at: datetime | None) -> Event:
+    """``link``: the link, or with ``--none`` the record that none exists."""
+    _either(a, a.url, "a URL", "--none")
+    if a.not_known:
+        return i.record_link_absent(LinkKind.parse(a.kind), reason=a.reason, actor=actor, at=at)
+    return i.link(LinkKind.parse(a.kind), a.url, actor=actor, at=at)
+
+
+def _assign(i: Incident, a: argparse.Namespace, actor: str, at: datetime | None) -> Event:
+    """``assign``: a person, or with ``--unknown`` the record that nobody can say who."""
+    _either(a, a.person, "a PERSON", "--unknown")
+    if a.not_known:
+        return i.record_role_unknown(Role.parse(a.role), reason=a.reason, actor=actor, at=at)
+    return i.assign(Role.parse(a.role), a.person, actor=actor, at=at)
 
 
 def _evidence(args: argparse.Namespace) -> str:

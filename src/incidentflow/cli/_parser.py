@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = _Commands(parser, "command")
     _incident_commands(commands)
+    _correction_commands(commands)
     _nested_commands(commands)
     _read_commands(commands)
     return parser
@@ -266,7 +267,8 @@ def _incident_commands(commands: _Commands) -> None:
         )
     )
     p.add_argument("kind", metavar="KIND", help="ticket, war_room, public_channel or announcement")
-    p.add_argument("url", metavar="URL")
+    p.add_argument("url", metavar="URL", nargs="?", help="the link (not with --none)")
+    _not_known(p, "--none", "no such link exists (no ticket was opened); give --reason")
     p = _incident(
         add(
             "assign",
@@ -276,7 +278,8 @@ def _incident_commands(commands: _Commands) -> None:
         )
     )
     p.add_argument("role", metavar="ROLE")
-    p.add_argument("person", metavar="PERSON")
+    p.add_argument("person", metavar="PERSON", nargs="?", help="who (not with --unknown)")
+    _not_known(p, "--unknown", "nobody can say who held the role; give --reason")
     p = _incident(
         add(
             "hand-off",
@@ -338,6 +341,11 @@ def _incident_commands(commands: _Commands) -> None:
         )
     )
     p.add_argument("text", metavar="TEXT")
+    p.add_argument(
+        "--kind",
+        default="note",
+        help="note (default) or discrepancy (two sources disagree; shown in the RCA)",
+    )
     p = _incident(
         add(
             "why",
@@ -350,6 +358,14 @@ def _incident_commands(commands: _Commands) -> None:
     p.add_argument("answer", metavar="ANSWER")
     p.add_argument("--chain", default="main", help="the chain (default: main)")
     p.add_argument("--root-cause", action="store_true", help="this answer is the root cause")
+    p.add_argument(
+        "--branches-from",
+        metavar="CHAIN",
+        help="start --chain as a branch of CHAIN: one of several jointly sufficient causes",
+    )
+    p.add_argument(
+        "--after", type=int, metavar="N", help="the answer of CHAIN it explains (default: last)"
+    )
     p = _incident(
         add(
             "factor",
@@ -435,6 +451,61 @@ def _incident_commands(commands: _Commands) -> None:
         p.add_argument("message", metavar="MESSAGE", help="what is announced, or why")
 
 
+def _not_known(parser: argparse.ArgumentParser, flag: str, summary: str) -> None:
+    """The option recording that something is not known (or does not exist), with its reason."""
+    parser.add_argument(flag, dest="not_known", action="store_true", help=summary)
+    parser.add_argument("--reason", default="", help="why it is not known (with " + flag + ")")
+
+
+def _correction_commands(commands: _Commands) -> None:
+    """Data loss and corrections: ``data-loss``, ``amend`` and ``retract``."""
+    p = _incident(
+        commands.add(
+            "data-loss",
+            "record data lost for good: what, the window of lost writes, how much",
+            'incidentflow data-loss INC-7 "writes to the orders table" '
+            "--from 2026-03-01T13:40:00+00:00 --to 2026-03-01T14:05:00+00:00 "
+            '--amount "about 1,200 orders"',
+            handler="data-loss",
+        )
+    )
+    p.add_argument("what", metavar="WHAT")
+    p.add_argument("--from", dest="window_start", required=True, metavar="TIME")
+    p.add_argument("--to", dest="window_end", required=True, metavar="TIME")
+    p.add_argument("--amount", default="", help="how much, in words")
+    p.add_argument("--id", dest="record_id", metavar="ID", help="the id (default: L1, L2, …)")
+    p = _incident(
+        commands.add(
+            "amend",
+            "correct the record: the title, when it began or was declared, or an entry's "
+            "text, time, priority or invitees (the original stays in the history)",
+            'incidentflow amend INC-7 began 2026-03-01T13:42:00+00:00 --reason "the graphs '
+            'show the first errors at 13:42"\n'
+            '  incidentflow amend INC-7 text "restarted db-2" --entry 12 --reason "typo"',
+            handler="amend",
+        )
+    )
+    p.add_argument(
+        "field_name",
+        metavar="FIELD",
+        help="title, began, declared, priority, invitees, text or time",
+    )
+    p.add_argument("value", metavar="VALUE")
+    p.add_argument("--entry", type=int, metavar="N", help="the event number of the entry")
+    p.add_argument("--reason", required=True, help="why the record was wrong")
+    p = _incident(
+        commands.add(
+            "retract",
+            "withdraw a note, update, factor or data loss recorded by mistake (it stays in the "
+            "history)",
+            'incidentflow retract INC-7 14 --reason "posted to the wrong incident"',
+            handler="retract",
+        )
+    )
+    p.add_argument("entry", metavar="N", type=int, help="the event number of the entry")
+    p.add_argument("--reason", required=True, help="why it is withdrawn")
+
+
 def _nested_commands(commands: _Commands) -> None:
     group = commands.add(
         "experiment",
@@ -496,7 +567,7 @@ def _nested_commands(commands: _Commands) -> None:
         )
     )
     p.add_argument("record_id", metavar="ID")
-    p.add_argument("outcome", metavar="OUTCOME", help="reverted or permanent")
+    p.add_argument("outcome", metavar="OUTCOME", help="reverted, permanent or irreversible")
     p.add_argument("--note", default="")
 
     group = commands.add(
@@ -569,13 +640,18 @@ def _read_commands(commands: _Commands) -> None:
             handler="status",
         )
     )
-    _incident(
+    p = _incident(
         add(
             "timeline",
             "every event of an incident, in the order things happened",
             "incidentflow timeline INC-7",
             handler="timeline",
         )
+    )
+    p.add_argument(
+        "--numbered",
+        action="store_true",
+        help="start each line with the event's number (what amend --entry and retract take)",
     )
     p = add(
         "list", "list the stored incidents", "incidentflow list --state mitigating", handler="list"

@@ -154,10 +154,12 @@ def timeline(options: Options) -> int:
     """Every event, one line each, in the order things happened."""
     with open_store(options.db, read_only=True, chain_key=options.chain_key) as store:
         events = store.events(options.args.incident)
+    numbers = {id(e): n for n, e in enumerate(events, start=1)}
     ordered = sorted(events, key=lambda e: e.occurred_at)
     if options.json:
         emit([codec.to_dict(e) for e in ordered], options)
         return EXIT_OK
+    numbered = getattr(options.args, "numbered", False)
     for event in ordered:
         fields = {k: v for k, v in codec.to_dict(event).items() if k not in _SKIP}
         if "policy" in fields:  # a recorded policy's whole text is for machines: name, digest
@@ -167,7 +169,8 @@ def timeline(options: Options) -> int:
         if _minute(event.recorded_at) != _minute(event.occurred_at):
             late = f"  (recorded {shown(event.recorded_at, options)})"
         stamp = shown(event.occurred_at, options)
-        print(f"{stamp}  {inline(event.actor):<10} {event.type:<22} {what}{late}")
+        number = f"#{numbers[id(event)]:<4} " if numbered else ""
+        print(f"{number}{stamp}  {inline(event.actor):<10} {event.type:<22} {what}{late}")
     return EXIT_OK
 
 

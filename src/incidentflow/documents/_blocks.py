@@ -30,6 +30,8 @@ __all__ = [
     "Block",
     "BulletList",
     "Figure",
+    "NestedList",
+    "NestedItem",
     "NothingRecorded",
     "NumberedList",
     "Paragraph",
@@ -179,7 +181,31 @@ class Figure:
     svg: str | None = None
 
 
-Block = Paragraph | Subheading | BulletList | NumberedList | Table | Figure | NothingRecorded
+@frozen
+class NestedItem:
+    """One item of a :class:`NestedList`: its line and the items under it."""
+
+    text: Text
+    children: tuple[NestedItem, ...] = ()
+
+
+@frozen
+class NestedList:
+    """An unordered list whose items may hold lists of their own (a Five Whys tree)."""
+
+    items: tuple[NestedItem, ...]
+
+
+Block = (
+    Paragraph
+    | Subheading
+    | BulletList
+    | NumberedList
+    | Table
+    | Figure
+    | NothingRecorded
+    | NestedList
+)
 """Anything a section holds."""
 
 
@@ -294,6 +320,8 @@ def _block_markdown(block: Block) -> str:
             f"{n}. {_line_markdown(item, start=True)}"
             for n, item in enumerate(block.items, start=1)
         )
+    if isinstance(block, NestedList):
+        return "\n".join(_nested_markdown(block.items, 0))
     if isinstance(block, Table):
         lines = [
             "| " + " | ".join(block.columns) + " |",
@@ -320,6 +348,8 @@ def _block_html(block: Block) -> str:
         tag = "ul" if isinstance(block, BulletList) else "ol"
         items = "".join(f"\n<li>{_line_html(item)}</li>" for item in block.items)
         return f"<{tag}>{items}\n</{tag}>"
+    if isinstance(block, NestedList):
+        return _nested_html(block.items)
     if isinstance(block, Table):
         head = "".join(f"<th>{column}</th>" for column in block.columns)
         rows = "".join(
@@ -341,6 +371,22 @@ def _block_html(block: Block) -> str:
             picture = f'<pre><code class="language-mermaid">{block.mermaid}</code></pre>'
         return f"<figure>\n{picture}\n<figcaption>{block.caption}</figcaption>\n</figure>"
     return f'<p class="nothing">Nothing recorded: {block.what}.</p>'
+
+
+def _nested_markdown(items: tuple[NestedItem, ...], level: int) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        lines.append(f"{'  ' * level}- {_line_markdown(item.text, start=True)}")
+        lines.extend(_nested_markdown(item.children, level + 1))
+    return lines
+
+
+def _nested_html(items: tuple[NestedItem, ...]) -> str:
+    parts = []
+    for item in items:
+        under = "\n" + _nested_html(item.children) if item.children else ""
+        parts.append(f"\n<li>{_line_html(item.text)}{under}</li>")
+    return f"<ul>{''.join(parts)}\n</ul>"
 
 
 _STYLE = """\

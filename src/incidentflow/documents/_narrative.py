@@ -69,7 +69,11 @@ _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
     ev.ExperimentConcluded: lambda e: (
         f"{e.actor} concluded experiment {e.experiment_id}, {e.verdict.value}: {e.observed}"
     ),
-    ev.NoteAdded: lambda e: f"{e.actor} noted: {e.text}",
+    ev.NoteAdded: lambda e: (
+        f"{e.actor} noted a discrepancy between sources: {e.text}"
+        if e.kind.value == "discrepancy"
+        else f"{e.actor} noted: {e.text}"
+    ),
     ev.UpdatePosted: lambda e: (
         f"{e.actor} updated stakeholders"
         + (" (no progress)" if e.no_progress else "")
@@ -121,6 +125,23 @@ _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
     ev.StateChanged: lambda e: (
         f"{e.actor} moved the incident from {e.source.value} to {e.target.value}: {e.message}"
     ),
+    ev.LinkAbsent: lambda e: (
+        f"{e.actor} recorded that no {e.kind.label.lower()} exists: {e.reason}"
+    ),
+    ev.RoleUnknown: lambda e: (
+        f"{e.actor} recorded that no one knows who was {e.role.title}: {e.reason}"
+    ),
+    ev.DataLossRecorded: lambda e: (
+        f"{e.actor} recorded data loss {e.loss_id}: {e.what}, written "
+        f"{moment(e.window_start)} to {moment(e.window_end)}"
+        + (f" ({e.amount})" if e.amount else "")
+    ),
+    ev.Amended: lambda e: (
+        f"{e.actor} amended {e.field_name}"
+        + (f" of entry {e.entry}" if e.entry is not None else "")
+        + f" to {e.value}: {e.reason}"
+    ),
+    ev.Retracted: lambda e: f"{e.actor} retracted entry {e.entry}: {e.reason}",
 }
 
 

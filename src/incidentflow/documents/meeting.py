@@ -476,7 +476,7 @@ def _background(incident: Incident) -> list[str]:
     lines += [
         f"Moved from {e.source.value} to {e.target.value} at {moment(e.occurred_at)}, "
         f"{elapsed(e.occurred_at - began)} after it began"
-        for e in incident.history
+        for e in incident.corrected_history
         if isinstance(e, ev.StateChanged)
     ]
     return lines
@@ -494,7 +494,7 @@ _TIMELINE = (
 
 
 def _initial_analysis(incident: Incident) -> list[str]:
-    key = [e for e in incident.history if isinstance(e, _TIMELINE)]
+    key = [e for e in incident.corrected_history if isinstance(e, _TIMELINE)]
     key.sort(key=lambda e: e.occurred_at)  # stable: ties keep the order recorded
     lines = [f"{moment(e.occurred_at)} — {describe(e)}" for e in key]
     lines += _or_nothing(

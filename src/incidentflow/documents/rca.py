@@ -47,6 +47,7 @@ from incidentflow.records import (
     FishboneCategory,
     LinkKind,
     Verdict,
+    WhyChain,
 )
 from incidentflow.roles import Role
 
@@ -54,6 +55,8 @@ from ._blocks import (
     Block,
     BulletList,
     Figure,
+    NestedItem,
+    NestedList,
     NothingRecorded,
     NumberedList,
     Paragraph,
@@ -87,6 +90,10 @@ __all__ = [
     "Subheading",
     "Table",
     "Text",
+    "corrections_section",
+    "data_loss_section",
+    "discrepancies_section",
+    "five_whys_tree",
     "rca_document",
 ]
 
@@ -416,6 +423,7 @@ def _problem_description(incident: Incident) -> list[Block]:
         if links
         else NothingRecorded("links to the ticket, war room, channel and announcement")
     )
+    blocks.extend(data_loss_section(incident))
     return blocks
 
 
@@ -443,7 +451,7 @@ def _methodology(incident: Incident, people: dict[Role, list[str]]) -> list[Bloc
     ]
     chains = incident.why_chains.values()
     if chains:
-        depth = incident.policy.whys_depth
+        depth = incident.policy.whys_depth_for(incident.priority)
         blocks.append(
             Paragraph(_plain(f"A chain reaches a root cause at a depth of {depth} or more."))
         )
@@ -454,8 +462,7 @@ def _methodology(incident: Incident, people: dict[Role, list[str]]) -> list[Bloc
                         ours("Chain "),
                         typed(chain.id),
                         ours(
-                            f": {_count(chain.depth, 'why', 'whys')}, "
-                            + ("root cause found" if chain.root_cause else "still open")
+                            f": {_count(chain.depth, 'why', 'whys')}, " + _chain_state(chain, depth)
                         ),
                     )
                     for chain in chains
@@ -519,22 +526,11 @@ def _category_name(category: FishboneCategory | None) -> str:
 
 def _analysis(incident: Incident) -> list[Block]:
     blocks: list[Block] = [Subheading("Five Whys")]
-    for chain in incident.why_chains.values():
-        state = "root cause found" if chain.root_cause else "still open"
-        blocks.append(Paragraph((ours("Chain "), typed(chain.id), ours(f" ({state}):"))))
-        last = len(chain.answers) - 1
-        blocks.append(
-            NumberedList(
-                tuple(
-                    (typed(answer), ours(" "), label("(root cause)"))
-                    if n == last and chain.root_cause
-                    else (typed(answer),)
-                    for n, answer in enumerate(chain.answers)
-                )
-            )
-        )
-    if not incident.why_chains:
+    if incident.why_chains:
+        blocks.append(five_whys_tree(incident))
+    else:
         blocks.append(NothingRecorded("Five Whys answers"))
+    blocks.extend(discrepancies_section(incident))
 
     blocks.append(Subheading("Contributing factors"))
     for category, factors in factors_by_category(incident):
@@ -702,7 +698,7 @@ def _first_day(times: Iterable[datetime]) -> date:
 
 
 def _appendices(incident: Incident) -> list[Block]:
-    history = sorted(incident.history, key=lambda e: e.occurred_at)
+    history = sorted(incident.corrected_history, key=lambda e: e.occurred_at)
     day = _first_day(e.occurred_at for e in history)
     timeline = [e for e in history if not isinstance(e, _BOOKKEEPING)]
     blocks: list[Block] = [
@@ -888,6 +884,119 @@ def _revision_history(incident: Incident, now: datetime) -> list[Block]:
         Table(("Versions", "Recorded", "While", "What changed"), tuple(rows), nowrap=(0, 1))
         if rows
         else NothingRecorded("changes to the analysis or the recommendations"),
+        *corrections_section(incident),
+    ]
+
+
+# -- corrections, discrepancies, data loss, the Five Whys tree --------------------------------
+
+
+def _chain_state(chain: WhyChain, depth: int) -> str:
+    """Whether ``chain`` found a root cause at ``depth``, marked one too shallow, or is open."""
+    if not chain.root_cause:
+        return "still open"
+    if chain.depth >= depth:
+        return "root cause found"
+    return f"root cause marked at why {chain.depth}, short of the {depth} required"
+
+
+def five_whys_tree(incident: Incident) -> NestedList:
+    """The Five Whys as a nested list: each answer holds the why it raises next.
+
+    A branch (one of several jointly sufficient causes) hangs under the answer it explains,
+    next to the chain's own next answer; each line names the why's depth, and a chain's first
+    line names the chain.
+    """
+    chains = incident.why_chains
+    required = incident.policy.whys_depth_for(incident.priority)
+
+    def node(chain: WhyChain, index: int) -> NestedItem:
+        depth = chain.start + index
+        line: list[Span] = (
+            [ours(f"Why {depth} (chain "), typed(chain.id), ours("): ")]
+            if index == 0
+            else [ours(f"Why {depth}: ")]
+        )
+        line.append(typed(chain.answers[index]))
+        if index == len(chain.answers) - 1 and chain.root_cause:
+            line.extend((ours(" "), label(f"({_chain_state(chain, required)})")))
+        children = [node(chain, index + 1)] if index + 1 < len(chain.answers) else []
+        children.extend(
+            node(branch, 0)
+            for branch in chains.values()
+            if branch.parent == chain.id and branch.start == depth + 1
+        )
+        return NestedItem(tuple(line), tuple(children))
+
+    roots = [c for c in chains.values() if c.parent is None]
+    return NestedList(tuple(node(chain, 0) for chain in roots))
+
+
+def discrepancies_section(incident: Incident) -> list[Block]:
+    """Where sources disagree (notes of kind discrepancy); nothing when none is recorded."""
+    found = incident.discrepancies
+    if not found:
+        return []
+    return [
+        Subheading("Discrepancies between sources"),
+        BulletList(tuple(_by("Noted", note, (typed(note.text),)) for note in found)),
+    ]
+
+
+def data_loss_section(incident: Incident) -> list[Block]:
+    """The data lost for good, one row per loss; nothing when none is recorded.
+
+    Self-contained, for the impact part of a document: a sub-heading and a table of what was
+    lost, the window of lost writes, its length and how much.
+    """
+    losses = incident.data_losses.values()
+    if not losses:
+        return []
+    return [
+        Subheading("Data loss"),
+        Table(
+            ("ID", "What", "Window", "Length", "How much"),
+            tuple(
+                (
+                    _cell(loss.id),
+                    _cell(loss.what),
+                    _plain(f"{moment(loss.window_start)} to {moment(loss.window_end)}"),
+                    _plain(elapsed(loss.window_end - loss.window_start)),
+                    _cell(loss.amount) if loss.amount else _plain("not known"),
+                )
+                for loss in losses
+            ),
+        ),
+    ]
+
+
+def corrections_section(incident: Incident) -> list[Block]:
+    """Every correction of the record, with who made it and why; nothing when none was made.
+
+    The document reads the corrected record; this table says what was corrected, so the
+    original stays visible (it is also in the incident's history).
+    """
+    corrections = incident.corrections
+    if not corrections:
+        return []
+    rows = []
+    for c in corrections:
+        what = (
+            f"retracted entry {c.entry}"
+            if c.field == "retracted"
+            else f"{c.field}" + (f" of entry {c.entry}" if c.entry is not None else "")
+        )
+        change: Text = (
+            (ours(what),)
+            if c.field == "retracted"
+            else (ours(f"{what}: "), typed(c.before), ours(" → "), typed(c.value))
+        )
+        rows.append(
+            (_plain(str(c.number)), _plain(moment(c.at)), _cell(c.by), change, _cell(c.reason))
+        )
+    return [
+        Subheading("Corrections"),
+        Table(("Version", "Corrected", "By", "Correction", "Reason"), tuple(rows)),
     ]
 
 

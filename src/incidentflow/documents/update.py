@@ -305,7 +305,7 @@ def compose_update(incident: Incident, *, now: datetime) -> StakeholderUpdate:
     now = require_not_before(
         now, incident.last_recorded_at, "now", f"{incident.id}'s last recorded event"
     )
-    history = incident.history
+    history = incident.corrected_history
     start = 0
     for index in range(len(history) - 1, -1, -1):
         if isinstance(history[index], ev.UpdatePosted):
