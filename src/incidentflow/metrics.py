@@ -411,6 +411,11 @@ def _as_of(incident: object, now: object) -> tuple[_Digest, datetime]:
 
 # -- one incident's measures ------------------------------------------------------------------
 
+
+def _is(kind: type[ev.Event]) -> Callable[[ev.Event], bool]:
+    return lambda e: isinstance(e, kind)
+
+
 _MILESTONE_EVENTS: dict[str, Callable[[ev.Event], bool]] = {
     "first_update": lambda e: isinstance(e, ev.UpdatePosted),
     "first_communication": lambda e: (
@@ -419,10 +424,7 @@ _MILESTONE_EVENTS: dict[str, Callable[[ev.Event], bool]] = {
     ),
     "mitigated": lambda e: isinstance(e, ev.RecoveryVerified),
     "impact_ended": lambda e: isinstance(e, ev.ImpactChanged),
-    **{
-        name: (lambda kind: lambda e: isinstance(e, kind))(kind)
-        for kind, name in _EVENT_MILESTONES.items()
-    },
+    **{name: _is(kind) for kind, name in _EVENT_MILESTONES.items()},
 }
 
 
@@ -816,8 +818,9 @@ class Group:
     ``measures`` holds a :class:`Summary` per measure name, in the order measured.
     ``time_in_state`` holds one per state, over the incidents that were ever in it (the others
     count as missing).  ``impact_by_level`` holds one per impact level, over the incidents
-    with an impact timeline (see :func:`impact_by_level`).  ``cadence`` sums every incident's update gaps; ``post_mortems`` counts
-    the post-mortems judged against their deadline (see :func:`stats`).
+    with an impact timeline (see :func:`impact_by_level`).  ``cadence`` sums every incident's
+    update gaps; ``post_mortems`` counts the post-mortems judged against their deadline (see
+    :func:`stats`).
     """
 
     priority: Priority | None

@@ -11,6 +11,7 @@ Every rule has a name; :data:`RULES` documents them all.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -588,7 +589,7 @@ def _milestones_in_order(event: ev.Declared) -> Iterable[Unmet]:
     if event.detected_at is not None:
         known.append(("detected", event.detected_at))
     known.append(("declared", event.declared_time))
-    for (first, early), (then, late) in zip(known, known[1:], strict=False):
+    for (first, early), (then, late) in itertools.pairwise(known):
         if late < early:
             yield Unmet(
                 "milestones_in_order",
