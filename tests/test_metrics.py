@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incidentflow import (
-    ImpactLevel,
     ActionKind,
     CommandRefused,
+    ImpactLevel,
     Incident,
     InvalidInput,
     LinkKind,
@@ -1123,7 +1123,13 @@ def backdated_incidents(draw: st.DrawFn, *, priority_changes: bool = True) -> In
     began = START - minutes(draw(st.integers(min_value=0, max_value=90)))
     priority = draw(st.sampled_from(list(Priority)))
     incident = Incident.declare(
-        "INC-9", "a drawn incident", priority, actor="ana", began=began, clock=clock, policy=PERMISSIVE
+        "INC-9",
+        "a drawn incident",
+        priority,
+        actor="ana",
+        began=began,
+        clock=clock,
+        policy=PERMISSIVE,
     )
 
     def when() -> datetime:
@@ -1238,8 +1244,7 @@ def test_summaries_are_ordered_and_non_negative(incidents: list[Incident], extra
     now = max((later(i, 0) for i in incidents), default=START) + minutes(extra)
     for incident in incidents:
         assert all(
-            value is None or value >= timedelta(0)
-            for value in (m.of(incident) for m in RESPONSE)
+            value is None or value >= timedelta(0) for value in (m.of(incident) for m in RESPONSE)
         )
     result = stats(incidents, now=now, measures=RESPONSE)
     assert len(incidents) == result.group().incidents == sum(g.incidents for g in result.groups[1:])
