@@ -546,3 +546,32 @@ def test_a_whole_past_incident_replays_under_its_recorded_policy() -> None:
     lines = codec.dump_lines(incident.history)
     assert incident == Incident.replay(codec.load_lines(lines))
     assert "retrospective" == incident.policy.name
+
+
+def test_every_kind_of_milestone_can_be_approximate() -> None:
+    """Detection, declaration, the declared state's start and the meeting's time each carry
+    their own approximate mark into the measures that rest on them."""
+    from incidentflow.metrics import Measure
+
+    incident = declared(
+        began=T, detected=approximately(T + minutes(3)), at=approximately(T + minutes(10))
+    )
+    incident.validate("502s", actor="tom", at=T + minutes(12), now=NOW)
+    pairs = {
+        "a": "began..detected",
+        "b": "detected..declared",
+        "c": "began..first:declared",
+        "d": "began..validated",
+    }
+    chosen = [Measure.parse(f"{name}={span}") for name, span in pairs.items()]
+    assert {"a", "b", "c"} == measure(incident, measures=chosen).approximate
+    incident.dismiss("no", actor="tom", at=T + minutes(13), now=NOW)
+    chosen = [Measure.parse("e=began..dismissed"), Measure.parse("f=began..post_mortem_meeting")]
+    assert frozenset() == measure(incident, measures=chosen).approximate
+
+
+def test_an_approximate_time_says_so() -> None:
+    """ApproximateTime's repr shows the call that makes it."""
+    assert "approximately(datetime.datetime(2019, 7, 2, 13, 42, tzinfo=datetime.timezone.utc))" == (
+        repr(approximately(T))
+    )
