@@ -575,3 +575,13 @@ def test_an_approximate_time_says_so() -> None:
     assert "approximately(datetime.datetime(2019, 7, 2, 13, 42, tzinfo=datetime.timezone.utc))" == (
         repr(approximately(T))
     )
+
+
+def test_the_rca_timeline_marks_precursors_and_approximate_times() -> None:
+    """In the RCA's timeline, a precursor reads "before impact" and a rough time has ≈."""
+    from incidentflow.documents import rca_document
+
+    incident = declared()
+    incident.note("the rule was pushed", actor="tom", at=approximately(T - minutes(2)), now=NOW)
+    text = rca_document(incident, now=NOW).markdown()
+    assert "| ≈2019-07-02 13:40 UTC (before impact) | tom | tom noted" in text

@@ -635,6 +635,12 @@ def _summary(incident: Incident) -> list[Block]:
     return [BulletList(tuple(_plain(line) for line in lines))]
 
 
+def _when(event: ev.Event, began: datetime) -> str:
+    """When ``event`` happened: ``≈`` when approximate, and whether it came before the impact."""
+    shown = ("≈" if event.is_approximate() else "") + moment(event.occurred_at)
+    return shown + (" (before impact)" if event.occurred_at < began else "")
+
+
 def _appendices(incident: Incident) -> list[Block]:
     timeline = sorted(incident.history, key=lambda e: e.occurred_at)
     blocks: list[Block] = [
@@ -643,7 +649,7 @@ def _appendices(incident: Incident) -> list[Block]:
         Table(
             ("Time", "Actor", "Event"),
             tuple(
-                (_plain(moment(e.occurred_at)), _cell(e.actor), _cell(describe(e)))
+                (_plain(_when(e, incident.began_at)), _cell(e.actor), _cell(describe(e)))
                 for e in timeline
             ),
         ),
