@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import incidentflow.events as ev
 from incidentflow import (
@@ -31,6 +33,7 @@ from incidentflow import (
 )
 from incidentflow.metrics import impact_by_level, measure, stats
 from incidentflow.policy import NAMED_POLICIES, PRECURSOR_WINDOW
+from incidentflow.testing import incidents
 
 T = datetime(2019, 7, 2, 13, 42, tzinfo=UTC)
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -585,3 +588,23 @@ def test_the_rca_timeline_marks_precursors_and_approximate_times() -> None:
     incident.note("the rule was pushed", actor="tom", at=approximately(T - minutes(2)), now=NOW)
     text = rca_document(incident, now=NOW).markdown()
     assert "| ≈2019-07-02 13:40 UTC (before impact) | tom | tom noted" in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(incidents(), st.integers(min_value=1, max_value=3000))
+def test_recording_later_changes_no_measure(incident: Incident, days: int) -> None:
+    """The same history stamped days later (every occurrence kept) replays to the same measures:
+    measures read when things happened, never when they were written down."""
+    import attrs
+
+    later = [
+        attrs.evolve(e, recorded_at=e.recorded_at + timedelta(days=days)) for e in incident.history
+    ]
+    replayed = Incident.replay(later)
+    assert incident.measures() == replayed.measures()
+    assert (incident.began_at, incident.declared_at) == (
+        replayed.began_at,
+        replayed.declared_at,
+    ) or (
+        incident.declaration.began is None  # the older form: its stamp is the declaration
+    )
