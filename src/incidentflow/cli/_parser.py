@@ -348,8 +348,12 @@ def _impact_commands(commands: _Commands) -> None:
             handler="impact",
         )
     )
-    p.add_argument("level", metavar="LEVEL")
-    p.add_argument("description", metavar="DESCRIPTION", nargs="?", default="")
+    p.add_argument(
+        "level", metavar="LEVEL", help="operational, degraded, partial_outage or major_outage"
+    )
+    p.add_argument(
+        "description", metavar="DESCRIPTION", nargs="?", default="", help="what users see"
+    )
     p.add_argument(
         "--component", action="append", default=[], metavar="NAME", help="a part hit (repeatable)"
     )
