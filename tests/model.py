@@ -23,7 +23,7 @@ import itertools
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -31,6 +31,7 @@ import attrs
 import incidentflow.events as ev
 from incidentflow import (
     CommandRefused,
+    ImpactLevel,
     Incident,
     IncidentFlowError,
     LinkKind,
@@ -41,6 +42,7 @@ from incidentflow import (
     RuleViolated,
     State,
     TransitionBlocked,
+    approximately,
     codec,
 )
 
@@ -64,7 +66,7 @@ EDGES: dict[tuple[State, State], tuple[str, tuple[str, ...]]] = {
     (S.MITIGATING, S.YELLOW): ("announce_yellow", ("recovery_verified", "experiments_concluded")),
     (S.YELLOW, S.GREEN): (
         "announce_green",
-        ("customer_verified", "tech_debt_closed", "changes_reconciled"),
+        ("customer_verified", "impact_operational", "tech_debt_closed", "changes_reconciled"),
     ),
     (S.GREEN, S.REPORTED): ("mark_reported", ("root_cause_found", "report_started")),
     (S.REPORTED, S.POST_MORTEM): (
@@ -107,6 +109,8 @@ AUTHORIZED: dict[str, frozenset[Role] | None] = {
     "record_data_loss": _KEEPERS,
     "amend": _KEEPERS,
     "retract": _KEEPERS,
+    # Issue 9: the impact is recorded by whoever speaks for the incident or keeps its record.
+    "change_impact": _LEADERS | {COMMUNICATOR, RECORDER},
     **{trigger: _LEADERS for trigger, _ in EDGES.values()},
 }
 # Who holds a role may be changed, once anyone holds one, only by someone who holds one.
@@ -143,7 +147,13 @@ WHERE: dict[str, frozenset[State]] = {
     "record_data_loss": _LIVE,
     "amend": _EVERYWHERE,  # corrections, never deletions: the record is corrected any time
     "retract": _EVERYWHERE,
+    # Issue 9: "at any time while the incident is open", and after green for what came before.
+    "change_impact": _LIVE,
 }
+AFTER_GREEN = frozenset({S.GREEN, S.REPORTED, S.POST_MORTEM})
+# Issue 9: changes, notes and contributing factors may come before the onset, down to 30 days.
+PRECURSORS = (ev.ChangeLogged, ev.NoteAdded, ev.FactorAdded)
+PRECURSOR_DAYS = 30
 
 COMMAND_OF: dict[type[ev.Event], str] = {
     ev.Validated: "validate",
@@ -175,6 +185,7 @@ COMMAND_OF: dict[type[ev.Event], str] = {
     ev.DataLossRecorded: "record_data_loss",
     ev.Amended: "amend",
     ev.Retracted: "retract",
+    ev.ImpactChanged: "change_impact",
 }
 METHOD_OF: dict[type[ev.Event], str] = {
     **COMMAND_OF,
@@ -186,7 +197,7 @@ METHOD_OF: dict[type[ev.Event], str] = {
 # Amendable: the incident's own title and times (no entry named), and of an entry: a priority
 # (declared or changed), invitees (a scheduling), its text, its time.  Retractable: notes,
 # updates, factors and data losses.  Corrections themselves are not entries one corrects.
-OWN_FIELDS = {"title", "began", "declared"}
+OWN_FIELDS = {"title", "began", "detected", "declared"}
 TEXT_OF: dict[type[ev.Event], str] = {
     ev.Validated: "evidence",
     ev.NoteAdded: "text",
@@ -203,6 +214,7 @@ TEXT_OF: dict[type[ev.Event], str] = {
     ev.StateChanged: "message",
     ev.DataLossRecorded: "what",
     ev.LinkAbsent: "reason",
+    ev.ImpactChanged: "description",
 }
 RETRACTABLE = (ev.NoteAdded, ev.UpdatePosted, ev.FactorAdded, ev.DataLossRecorded)
 CORRECTIONS = (ev.Amended, ev.Retracted)
@@ -243,6 +255,11 @@ def roles_required_by(recorded: ev.RecordedPolicy, priority: Priority) -> frozen
 def invited_roles(priority: Priority) -> frozenset[Role]:
     """The roles whose holders the post-mortem must invite."""
     return frozenset(Role) if priority in MAJOR else frozenset({IC})
+
+
+def operational_first(priority: Priority) -> bool:
+    """Issue 9: green waits for a recorded impact to be operational, for P0/P1."""
+    return priority in MAJOR
 
 
 def needs_customer(priority: Priority) -> bool:
@@ -292,16 +309,20 @@ class Model:
     losses: set[str] = field(default_factory=set)
     log: list[ev.Event] = field(default_factory=list)  # every accepted event, as recorded
     fixed: dict[int, ev.Event | None] = field(default_factory=dict)  # entry -> corrected
+    impact: list[tuple[datetime, ImpactLevel]] = field(default_factory=list)  # as recorded
+    green_at: datetime | None = None  # when green was entered
 
     # -- building -------------------------------------------------------------------------
 
     @classmethod
     def declare(cls, event: ev.Declared) -> Model:
         """The model of an incident just declared by ``event``."""
+        # Issue 9: ``began`` is the onset; a declaration without it is the older form, whose
+        # occurred_at was the onset.  Either way the declaration is the first move.
         return cls(
             incident_id=event.incident_id,
             priority=event.priority,
-            began_at=event.occurred_at,
+            began_at=event.occurred_at if event.began is None else event.began,
             last_stamp=event.recorded_at,
             entered_at=event.occurred_at,
             policy_digest=None if event.policy is None else event.policy.digest,
@@ -348,6 +369,8 @@ class Model:
             return not any(x.running for x in self.experiments.values())
         if name == "customer_verified":
             return self.customer_verified or not needs_customer(p)
+        if name == "impact_operational":
+            return self.impact_ends_operational(self.impact)
         if name == "tech_debt_closed":
             return not any(self.debts.values())
         if name == "changes_reconciled":
@@ -364,6 +387,13 @@ class Model:
             wanted = {h for r in invited_roles(p) for h in self.holders(r)}
             return wanted <= self.invitees
         raise AssertionError(f"unknown guard {name}")
+
+    def impact_ends_operational(self, impact: list[tuple[datetime, ImpactLevel]]) -> bool:
+        """Whether the impact, by when each change happened, ends operational (if it must)."""
+        if not impact or not operational_first(self.priority):
+            return True
+        latest = max(range(len(impact)), key=lambda i: (impact[i][0], i))
+        return impact[latest][1] is ImpactLevel.OPERATIONAL
 
     def unmet_guards(self, target: State) -> list[str]:
         """The guards a move to ``target`` fails, or ``lifecycle_edge`` when there is no edge."""
@@ -394,7 +424,10 @@ class Model:
             found.append("stamps_in_order")
         if event.occurred_at > event.recorded_at:
             found.append("not_in_future")
-        if event.occurred_at < self.began_at:
+        earliest = self.began_at
+        if isinstance(event, PRECURSORS):
+            earliest -= timedelta(days=PRECURSOR_DAYS)
+        if event.occurred_at < earliest:
             found.append("not_before_start")
         # States are entered in the order of time: no move leaves a state before it was entered.
         if isinstance(event, ev.StateChanged) and event.occurred_at < self.entered_at:
@@ -404,9 +437,7 @@ class Model:
     def unmet(self, event: ev.Event) -> list[str]:
         """Every rule ``event`` would break if offered now; empty when it would be accepted."""
         if isinstance(event, ev.Declared):
-            found = ["declared_once"]
-            if event.occurred_at > event.recorded_at:
-                found.append("not_in_future")
+            found = ["declared_once", *declaration_unmet(event)]
             if event.policy is not None and not intact(event.policy):
                 found.append("policy_intact")
             return found
@@ -512,6 +543,15 @@ class Model:
         elif isinstance(e, ev.ActionAdded):
             if e.action_id in self.actions:
                 found.append("unique_id")
+            if e.owner is None or e.due_at is None:  # the default policy asks for both
+                found.append("action_owner_and_due")
+        elif isinstance(e, ev.ImpactChanged):
+            if self.state in AFTER_GREEN:
+                assert self.green_at is not None
+                if e.occurred_at > self.green_at:
+                    found.append("impact_before_green")
+                elif not self.impact_ends_operational([*self.impact, (e.occurred_at, e.level)]):
+                    found.append("impact_operational")
         elif isinstance(e, ev.ActionClosed):
             found += _known_open(self.actions.get(e.action_id), lambda still: still)
         elif isinstance(e, ev.PriorityChanged):
@@ -587,6 +627,7 @@ class Model:
         kinds: tuple[type[ev.Event], ...] = {
             "title": (ev.Declared,),
             "began": (ev.Declared,),
+            "detected": (ev.Declared,),
             "declared": (ev.Declared,),
             "priority": (ev.Declared, ev.PriorityChanged),
             "invitees": (ev.PostMortemScheduled,),
@@ -606,12 +647,24 @@ class Model:
         if fixed == current:
             return ["amendment_changes"]
         record = self.corrected({**self.fixed, entry: fixed})
-        began = record[0].occurred_at
+        head = record[0]
+        assert isinstance(head, ev.Declared)
+        began = head.occurred_at if head.began is None else head.began
         if fixed.occurred_at > fixed.recorded_at or fixed.recorded_at > e.recorded_at:
             found.append("not_in_future")
-        if any(x.occurred_at < began for x in record[1:]):
+        if isinstance(fixed, ev.Declared):
+            found += [
+                r for r in declaration_unmet(fixed) if r not in found and r != "policy_intact"
+            ]
+        if any(
+            x.occurred_at < began - timedelta(days=PRECURSOR_DAYS * isinstance(x, PRECURSORS))
+            for x in record[1:]
+        ):
             found.append("not_before_start")
-        moves = [began, *(x.occurred_at for x in record if isinstance(x, ev.StateChanged))]
+        moves = [
+            head.occurred_at,
+            *(x.occurred_at for x in record if isinstance(x, ev.StateChanged)),
+        ]
         if any(b < a for a, b in itertools.pairwise(moves)):
             found.append("moves_in_order")
         if not found and name == "priority":
@@ -705,7 +758,11 @@ class Model:
             self.priority = e.priority
         elif isinstance(e, ev.PolicyAdopted):
             self.policy_digest = e.policy.digest
+        elif isinstance(e, ev.ImpactChanged):
+            self.impact.append((e.occurred_at, e.level))
         elif isinstance(e, ev.StateChanged):
+            if e.target is S.GREEN:
+                self.green_at = e.occurred_at
             if (e.source, e.target) == (S.YELLOW, S.MITIGATING):
                 self.recovery_verified = False
             self.state = e.target
@@ -721,7 +778,7 @@ class Model:
             "priority", "began_at", "entered_at", "state", "roles", "links", "validated",
             "experiments", "changes", "whys", "debts", "actions", "action_owners", "report",
             "invitees", "customer_verified", "recovery_verified", "policy_digest",
-            "why_starts", "unknown_roles", "absent_links", "losses",
+            "why_starts", "unknown_roles", "absent_links", "losses", "impact", "green_at",
         ):  # fmt: skip
             setattr(self, name, getattr(fresh, name))
         self.last_stamp = stamp
@@ -757,6 +814,8 @@ class Model:
             losses=set(self.losses),
             log=list(self.log),
             fixed=dict(self.fixed),
+            impact=list(self.impact),
+            green_at=self.green_at,
         )
 
     # -- comparing --------------------------------------------------------------------------
@@ -785,7 +844,32 @@ class Model:
             unknown_roles=frozenset(self.unknown_roles),
             absent_links=frozenset(self.absent_links),
             losses=frozenset(self.losses),
+            impact=self.latest_impact(),
         )
+
+    def latest_impact(self) -> ImpactLevel | None:
+        """The impact level of the change that happened last (a tie: the one recorded last)."""
+        if not self.impact:
+            return None
+        latest = max(range(len(self.impact)), key=lambda i: (self.impact[i][0], i))
+        return self.impact[latest][1]
+
+
+def declaration_unmet(event: ev.Declared) -> list[str]:
+    """Issue 9: the onset, then detection, then the declaration, none after the stamp."""
+    found = []
+    onset = event.occurred_at if event.began is None else event.began
+    declared = event.recorded_at if event.began is None else event.occurred_at
+    times = [onset, *([event.detected_at] if event.detected_at is not None else []), declared]
+    if event.occurred_at > event.recorded_at or (
+        event.detected_at is not None and event.detected_at > event.recorded_at
+    ):
+        found.append("not_in_future")
+    if any(later < earlier for earlier, later in itertools.pairwise(times)):
+        found.append("milestones_in_order")
+    if event.policy is not None and not intact(event.policy):
+        found.append("policy_intact")
+    return found
 
 
 def refusal_for(event: ev.Event, rules: Sequence[str]) -> type[CommandRefused] | None:
@@ -802,11 +886,18 @@ def refusal_for(event: ev.Event, rules: Sequence[str]) -> type[CommandRefused] |
 def _amended(event: ev.Event, name: str, value: str) -> ev.Event | None:
     """``event`` with ``name`` read as ``value``; ``None`` when the value does not read."""
     try:
-        if name in ("began", "time", "declared"):
+        if name in ("began", "detected", "time", "declared"):
             when = datetime.fromisoformat(value)
             if when.utcoffset() is None:
                 return None
-            key = "recorded_at" if name == "declared" else "occurred_at"
+            if name == "detected":
+                return attrs.evolve(event, detected_at=when)
+            # A declaration written since the onset is told apart keeps it in ``began`` and
+            # its declaration time in ``occurred_at``; an older one, in occurred_at/recorded_at.
+            newer = isinstance(event, ev.Declared) and event.began is not None
+            if name == "began" and newer:
+                return attrs.evolve(event, began=when)
+            key = "recorded_at" if name == "declared" and not newer else "occurred_at"
             return attrs.evolve(event, **{key: when})
         if name == "priority":
             return attrs.evolve(event, priority=Priority(value))
@@ -846,6 +937,7 @@ class Picture:
     invitees: frozenset[str] | None
     customer_verified: bool
     recovery_verified: bool
+    impact: ImpactLevel | None
     unknown_roles: frozenset[Role] = frozenset()
     absent_links: frozenset[LinkKind] = frozenset()
     losses: frozenset[str] = frozenset()
@@ -876,6 +968,7 @@ def observe(incident: Incident) -> Picture:
         unknown_roles=frozenset(incident.unknown_roles),
         absent_links=frozenset(incident.absent_links),
         losses=frozenset(incident.data_losses),
+        impact=incident.impact,
     )
 
 
@@ -886,8 +979,9 @@ def replay_expectation(events: Sequence[ev.Event]) -> tuple[Model | None, int | 
     first = events[0]
     if not isinstance(first, ev.Declared):
         return None, 0, ["declared_first"]
-    if first.occurred_at > first.recorded_at:
-        return None, 0, ["not_in_future"]
+    broken = declaration_unmet(first)
+    if broken:
+        return None, 0, broken
     model = Model.declare(first)
     for index, event in enumerate(events[1:], start=1):
         rules = model.unmet(event)
@@ -956,9 +1050,12 @@ def check_invariants(
     assert incident.state is state
     assert incident.when_entered(state) == entered
 
-    # Time: stamps never go backwards; nothing happens before the start or after its stamp.
-    # The start is when the corrected record says it began (an amended onset included).
-    began = record[0].occurred_at
+    # Time: stamps never go backwards; nothing happens before the start or after its stamp,
+    # except precursors, down to 30 days before the onset.  The start is when the corrected
+    # record says it began (an amended onset included).
+    declared = record[0]
+    assert isinstance(declared, ev.Declared)
+    began = declared.occurred_at if declared.began is None else declared.began
     assert incident.began_at == began
     for before, after in itertools.pairwise(history):
         assert before.recorded_at <= after.recorded_at, "stamps went backwards"
@@ -967,7 +1064,8 @@ def check_invariants(
         for value in _datetimes(event):
             assert value.utcoffset() is not None, f"naive datetime in {event}"
     for event in record:
-        assert began <= event.occurred_at <= event.recorded_at, f"bad times on {event}"
+        earliest = began - timedelta(days=PRECURSOR_DAYS * isinstance(event, PRECURSORS))
+        assert earliest <= event.occurred_at <= event.recorded_at, f"bad times on {event}"
 
     # Experiments: running ones target distinct components and are owned by current ICs.
     running = [x for x in incident.experiments.values() if x.verdict is None]
@@ -993,6 +1091,9 @@ def check_invariants(
         )
         before_green = {e.change_id for e in record[:green] if isinstance(e, ev.ChangeLogged)}
         assert all(incident.manual_changes[c].outcome is not None for c in before_green)
+        timeline = incident.impact_timeline
+        if timeline and operational_first(incident.priority):
+            assert timeline[-1].level is ImpactLevel.OPERATIONAL, "green while impact lasts"
     if incident.state in {S.REPORTED, S.POST_MORTEM}:
         assert incident.report is not None
         assert any(c.root_cause and c.depth >= WHYS_DEPTH for c in incident.why_chains.values())
@@ -1018,7 +1119,7 @@ _SHORTCUTS = {
     (S.YELLOW, S.MITIGATING): "reopen",
 }
 _AS_EVENT = object()
-_BASE_FIELDS = frozenset({"actor", "occurred_at", "recorded_at"})
+_BASE_FIELDS = frozenset({"actor", "occurred_at", "recorded_at", "approximate"})
 
 
 def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any = _AS_EVENT) -> Any:
@@ -1031,6 +1132,11 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
     """
     if at is _AS_EVENT:
         at = None if event.occurred_at == event.recorded_at else event.occurred_at
+    if event.is_approximate():  # the command is told the time is approximate
+        if at is None:
+            at = approximately(event.occurred_at)
+        elif isinstance(at, datetime) and at.utcoffset() is not None:
+            at = approximately(at)
     if now is _AS_EVENT:
         now = event.recorded_at
     times = {"actor": event.actor, "at": at, "now": now}

@@ -10,6 +10,7 @@ import pytest
 from incidentflow import (
     DEFAULT_POLICY,
     Amended,
+    ImpactLevel,
     Incident,
     InvalidInput,
     LinkKind,
@@ -24,6 +25,7 @@ from incidentflow import (
 )
 from incidentflow.corrections import AMENDABLE, RETRACTABLE, TEXT_FIELDS
 from incidentflow.metrics import state_intervals
+from incidentflow.policy import PRECURSOR_WINDOW
 from refusals import refused
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -126,16 +128,23 @@ def test_an_entry_s_text_and_time_are_amended_in_the_views(clock: ManualClock) -
 def test_an_entry_time_stays_between_began_and_its_recording(clock: ManualClock) -> None:
     """Boundaries: at began and at its own stamp are fine; a second either side is refused."""
     incident = _incident(clock)
-    recorded = incident.history[2].recorded_at
+    recorded = incident.history[3].recorded_at
 
-    def at(when: datetime) -> object:
-        return lambda: incident.amend("time", when.isoformat(), entry=3, reason="r", actor="ana")
+    def at(when: datetime, entry: int = 4) -> object:
+        return lambda: incident.amend(
+            "time", when.isoformat(), entry=entry, reason="r", actor="ana"
+        )
 
     assert ["not_before_start"] == _rules(incident, at(START - timedelta(seconds=1)))
     assert ["not_in_future"] == _rules(incident, at(recorded + timedelta(seconds=1)))
-    incident.amend("time", START.isoformat(), entry=3, reason="r", actor="ana")
-    incident.amend("time", recorded.isoformat(), entry=3, reason="r", actor="ana")
-    assert recorded == incident.notes[0].occurred_at
+    incident.amend("time", START.isoformat(), entry=4, reason="r", actor="ana")
+    incident.amend("time", recorded.isoformat(), entry=4, reason="r", actor="ana")
+    assert recorded == incident.updates[0].occurred_at
+    # A note is a precursor: it may be dated up to PRECURSOR_WINDOW before the onset.
+    earliest = START - PRECURSOR_WINDOW
+    assert ["not_before_start"] == _rules(incident, at(earliest - timedelta(seconds=1), 3))
+    incident.amend("time", earliest.isoformat(), entry=3, reason="r", actor="ana")
+    assert earliest == incident.notes[0].occurred_at
 
 
 def test_a_move_s_time_keeps_the_moves_in_order(clock: ManualClock) -> None:
@@ -302,7 +311,16 @@ def test_the_tables_of_correctable_entries() -> None:
     assert {"note_added", "update_posted", "factor_added", "data_loss_recorded"} == {
         k.type for k in RETRACTABLE
     }
-    assert {"title", "began", "declared", "priority", "invitees", "text", "time"} == set(AMENDABLE)
+    assert {
+        "title",
+        "began",
+        "detected",
+        "declared",
+        "priority",
+        "invitees",
+        "text",
+        "time",
+    } == set(AMENDABLE)
     for kind, name in TEXT_FIELDS.items():
         assert name in attrs.fields_dict(kind)
 
@@ -387,3 +405,50 @@ def test_invitees_must_name_someone(clock: ManualClock) -> None:
     assert ["amended_value"] == _rules(
         green, lambda: green.amend("invitees", " , ", reason="r", actor="ana")
     )
+
+
+def test_the_milestones_of_a_declaration_are_amended_in_the_form_it_was_written(
+    clock: ManualClock,
+) -> None:
+    """began, detected and declared correct the onset, detection and declaration times."""
+    start = clock.now()
+    incident = Incident.declare(
+        "INC-2",
+        "Checkout errors",
+        Priority.P3,
+        actor="ana",
+        began=start - timedelta(minutes=30),
+        detected=start - timedelta(minutes=20),
+        clock=clock,
+    )
+    clock.advance(minutes=1)
+    incident.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    clock.advance(minutes=1)
+    onset, seen = start - timedelta(minutes=40), start - timedelta(minutes=25)
+    incident.amend("began", onset.isoformat(), reason="graphs", actor="ana")
+    incident.amend("detected", seen.isoformat(), reason="alert log", actor="ana")
+    declared = start - timedelta(minutes=5)
+    incident.amend("declared", declared.isoformat(), reason="chat log", actor="ana")
+    assert (onset, seen, declared) == (
+        incident.began_at,
+        incident.detected_at,
+        incident.declared_at,
+    )
+    assert start - timedelta(minutes=30) == incident.history[0].began  # type: ignore[attr-defined]
+    before = incident.version
+    assert ["milestones_in_order"] == _rules(
+        incident,
+        lambda: incident.amend(
+            "detected", (onset - timedelta(minutes=1)).isoformat(), reason="x", actor="ana"
+        ),
+    )
+    assert before == incident.version
+
+
+def test_an_impact_description_is_amended_as_an_entry_text(clock: ManualClock) -> None:
+    """The description of an impact change is an entry's text."""
+    incident = _incident(clock)
+    incident.change_impact(ImpactLevel.DEGRADED, "slow", actor="ana")
+    clock.advance(minutes=1)
+    incident.amend("text", "slow checkouts in the EU", entry=5, reason="precise", actor="ana")
+    assert "slow checkouts in the EU" == incident.impact_timeline[-1].description

@@ -54,8 +54,10 @@ import pytest
 import incidentflow.events as ev
 from incidentflow import (
     DEFAULT_POLICY,
+    ActionKind,
     ChangeOutcome,
     CommandRefused,
+    ImpactLevel,
     Incident,
     LinkKind,
     Priority,
@@ -78,6 +80,7 @@ from model import (
 
 T0 = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+PRECURSOR = timedelta(days=30)  # issue 9: how long before the onset a precursor may come
 MEETING = T0 + timedelta(days=3)
 EVERYONE = ("ana", "bo", "cy", "di", "eli")
 IC = Role.INCIDENT_COMMANDER
@@ -148,6 +151,16 @@ def _adopt(recorded: ev.RecordedPolicy, *, by: str) -> Build:
     Neither can change the rules, so the explored states stay those of the default policy.
     """
     return lambda m: ev.PolicyAdopted(actor=by, policy=recorded, **_next(m))
+
+
+def _impact(level: ImpactLevel, *, at: Callable[[Model], datetime] | None = None) -> Build:
+    def build(m: Model) -> ev.ImpactChanged:
+        times = _next(m)
+        if at is not None:
+            times["occurred_at"] = at(m)
+        return ev.ImpactChanged(actor="cy", level=level, **times)
+
+    return build
 
 
 def _priority(priority: Priority) -> Build:
@@ -315,11 +328,19 @@ ALPHABET: Alphabet = {
             **_next(m),
         ),
     ),
-    "note back-dated to before the start, by eli": (
+    "note back-dated to just past the precursor window before the start, by eli": (
         lambda m: ev.NoteAdded(
             actor="eli",
             text="late",
-            occurred_at=m.began_at - MINUTE,
+            occurred_at=m.began_at - PRECURSOR - MINUTE,
+            recorded_at=m.last_stamp + MINUTE,
+        ),
+    ),
+    "note back-dated to the edge of the precursor window, by eli": (
+        lambda m: ev.NoteAdded(
+            actor="eli",
+            text="the config push",
+            occurred_at=m.began_at - PRECURSOR,
             recorded_at=m.last_stamp + MINUTE,
         ),
     ),
@@ -374,6 +395,44 @@ TWO_ICS: Alphabet = {
     ),
     "move on along the runbook, by ana": ALPHABET["move on along the runbook, by ana"],
     "reopen (move to mitigating), by ana": ALPHABET["reopen (move to mitigating), by ana"],
+}
+
+
+# Issue 9's impact timeline and vague action items, along the path to green and past it: the
+# impact recorded now, or back-dated to the onset, blocks or allows green at P1 and is refused
+# after green unless it came before green.  The rest of the process is the main alphabet's.
+IMPACT: Alphabet = {
+    **{
+        name: ALPHABET[name]
+        for name in (
+            "assign Lead to ana, by ana",
+            "assign IC to bo, by ana",
+            "assign Communicator to cy, by ana",
+            "assign Recorder to di, by ana",
+            "validate, by ana",
+            "link ticket, war room and announcement",
+            "verify recovery, by bo",
+            "verify with the customer, by cy",
+            "move on along the runbook, by ana",
+            "reopen (move to mitigating), by ana",
+        )
+    },
+    "impact major outage, by cy": (_impact(ImpactLevel.MAJOR_OUTAGE),),
+    "impact operational, by cy": (_impact(ImpactLevel.OPERATIONAL),),
+    "impact major outage back-dated to the start, by cy": (
+        _impact(ImpactLevel.MAJOR_OUTAGE, at=lambda m: m.began_at),
+    ),
+    "add action A1 with no owner nor due time, by di": (
+        lambda m: ev.ActionAdded(
+            actor="di",
+            action_id="A1",
+            description="add a canary",
+            owner=None,
+            due_at=None,
+            kind=ActionKind.PREVENTIVE,
+            **_next(m),
+        ),
+    ),
 }
 
 
@@ -547,7 +606,12 @@ def explore(priorities: Iterable[Priority], alphabet: Alphabet = ALPHABET) -> Co
     duplicates: list[tuple[Incident, Model]] = []
     for priority in priorities:
         root = Incident.declare(
-            "INC-1", "Database is down", priority, actor="ana", at=T0 - timedelta(hours=1), now=T0
+            "INC-1",
+            "Database is down",
+            priority,
+            actor="ana",
+            began=T0 - timedelta(hours=1),
+            now=T0,
         )
         model = Model.declare(root.history[0])  # type: ignore[arg-type]
         key = fingerprint(model.observe())
@@ -612,14 +676,15 @@ def test_every_edge_is_taken_and_refused(coverage: Coverage) -> None:
 
 
 def test_every_guard_is_met_and_unmet(coverage: Coverage) -> None:
-    """Every guard is met on some accepted move and unmet in some refusal."""
+    """Every guard is met on some accepted move and unmet in some refusal (the impact guard
+    in the search along the impact timeline: this alphabet records no impact)."""
     assert GUARD_NAMES == coverage.guards_met
-    assert GUARD_NAMES == coverage.guards_unmet
+    assert GUARD_NAMES - {"impact_operational"} == coverage.guards_unmet
 
 
 def test_refusals_cover_the_rules_the_alphabet_can_break(coverage: Coverage) -> None:
     """The alphabet breaks every authorization, state, timing and record rule it can reach."""
-    expected = GUARD_NAMES | {
+    expected = (GUARD_NAMES - {"impact_operational"}) | {
         "authorized",
         "state_allows_command",
         "lifecycle_edge",
@@ -728,3 +793,24 @@ def test_releasing_the_other_ic_is_refused_while_their_experiment_runs(
         if {"bo", "eli"} <= dict(key.roles)[IC]
     }
     assert {(True, "refused", ("experiments_owned",)), (False, "accepted", ())} == seen
+
+
+@pytest.fixture(scope="module")
+def impact() -> Coverage:
+    """The search of :data:`IMPACT` from a fresh P1 incident and a fresh P3 one."""
+    return explore([Priority.P1, Priority.P3], IMPACT)
+
+
+def test_impact_library_and_model_agree_everywhere(impact: Coverage) -> None:
+    """Along the impact timeline, library and model agree on every command in every state
+    (each offer is checked as the search makes it), and the search gets past green."""
+    assert impact.accepted > 0
+    assert State.GREEN in impact.states[Priority.P1]
+    assert ("yellow", "green") in {(a.value, b.value) for a, b in impact.taken}
+    assert "impact_operational" in impact.guards_met & impact.guards_unmet
+
+
+def test_impact_refusals_cover_its_rules(impact: Coverage) -> None:
+    """The impact alphabet breaks the impact rules: operational before green (guard and record
+    rule), only what came before green after it, and owner and due time on action items."""
+    assert {"impact_operational", "impact_before_green", "action_owner_and_due"} <= impact.rules

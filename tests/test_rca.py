@@ -334,7 +334,7 @@ def test_root_causes_appear_in_summary_and_conclusion(demo: RcaDocument) -> None
 def test_summary_counts_what_was_recorded(demo: RcaDocument) -> None:
     """The summary counts events, experiments, changes, whys, factors, updates, debt, actions."""
     assert [
-        "- 37 events recorded by 4 people, from 2026-03-01 13:56 UTC to 2026-03-01 16:40 UTC",
+        "- 37 events recorded by 4 people, from 2026-03-01 14:00 UTC to 2026-03-01 16:40 UTC",
         "- 2 experiments: 1 confirmed, 1 refuted, 0 inconclusive, 0 running",
         "- 1 manual change, 1 reconciled",
         "- 1 Five Whys chain, 1 with a root cause",
@@ -718,9 +718,12 @@ def test_every_recorded_fact_appears_where_the_format_puts_it(
     # out (the revision history lists the corrections); bookkeeping is under Who and what.
     timeline = sorted(incident.corrected_history, key=lambda e: e.occurred_at)
     bookkeeping = (ev.RoleAssigned, ev.RoleHandedOff, ev.RoleReleased, ev.Linked, ev.PolicyAdopted)
-    assert [cell(describe(e)) for e in timeline if not isinstance(e, bookkeeping)] == [
-        r[-1] for r in rows(found[("Appendices", "Timeline")])
-    ]
+    began = incident.began_at
+    assert [
+        ("Before impact: " if e.occurred_at < began else "") + cell(describe(e))
+        for e in timeline
+        if not isinstance(e, bookkeeping)
+    ] == [r[-1] for r in rows(found[("Appendices", "Timeline")])]
     who = found[("Appendices", "Who and what")]
     links = [e for e in timeline if isinstance(e, ev.Linked)]
     assert (

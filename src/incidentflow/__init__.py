@@ -9,9 +9,11 @@ import typing as _typing
 from . import _lazy
 
 if _typing.TYPE_CHECKING:
+    from .clock import ApproximateTime as ApproximateTime
     from .clock import Clock as Clock
     from .clock import ManualClock as ManualClock
     from .clock import SystemClock as SystemClock
+    from .clock import approximately as approximately
     from .corrections import Amendable as Amendable
     from .errors import AlreadyExists as AlreadyExists
     from .errors import CommandRefused as CommandRefused
@@ -46,6 +48,7 @@ if _typing.TYPE_CHECKING:
     from .events import ExperimentConcluded as ExperimentConcluded
     from .events import ExperimentStarted as ExperimentStarted
     from .events import FactorAdded as FactorAdded
+    from .events import ImpactChanged as ImpactChanged
     from .events import LinkAbsent as LinkAbsent
     from .events import Linked as Linked
     from .events import NoteAdded as NoteAdded
@@ -78,8 +81,11 @@ if _typing.TYPE_CHECKING:
     from .records import ChangeOutcome as ChangeOutcome
     from .records import Correction as Correction
     from .records import DataLoss as DataLoss
+    from .records import DetectionMethod as DetectionMethod
     from .records import Experiment as Experiment
     from .records import FishboneCategory as FishboneCategory
+    from .records import ImpactLevel as ImpactLevel
+    from .records import ImpactPhase as ImpactPhase
     from .records import LinkKind as LinkKind
     from .records import ManualChange as ManualChange
     from .records import NoteKind as NoteKind
@@ -94,9 +100,11 @@ if _typing.TYPE_CHECKING:
 # Where each public name lives.  Names are imported on first use (PEP 562), so that
 # `import incidentflow` (and the command line's start-up) costs only what is used.
 _SOURCES: dict[str, str] = {
+    "ApproximateTime": ".clock",
     "Clock": ".clock",
     "ManualClock": ".clock",
     "SystemClock": ".clock",
+    "approximately": ".clock",
     "AlreadyExists": ".errors",
     "CommandRefused": ".errors",
     "Conflict": ".errors",
@@ -128,6 +136,7 @@ _SOURCES: dict[str, str] = {
     "ExperimentConcluded": ".events",
     "ExperimentStarted": ".events",
     "FactorAdded": ".events",
+    "ImpactChanged": ".events",
     "Linked": ".events",
     "NoteAdded": ".events",
     "PolicyAdopted": ".events",
@@ -155,8 +164,11 @@ _SOURCES: dict[str, str] = {
     "ActionItem": ".records",
     "ActionKind": ".records",
     "ChangeOutcome": ".records",
+    "DetectionMethod": ".records",
     "Experiment": ".records",
     "FishboneCategory": ".records",
+    "ImpactLevel": ".records",
+    "ImpactPhase": ".records",
     "LinkKind": ".records",
     "ManualChange": ".records",
     "TechDebt": ".records",
@@ -192,6 +204,7 @@ __all__ = [
     "AlreadyExists",
     "Amendable",
     "Amended",
+    "ApproximateTime",
     "ChangeLogged",
     "ChangeOutcome",
     "ChangeReconciled",
@@ -208,6 +221,7 @@ __all__ = [
     "Declared",
     "DecodeError",
     "DeliveryFailure",
+    "DetectionMethod",
     "Edge",
     "Event",
     "Experiment",
@@ -215,6 +229,9 @@ __all__ = [
     "ExperimentStarted",
     "FactorAdded",
     "FishboneCategory",
+    "ImpactChanged",
+    "ImpactLevel",
+    "ImpactPhase",
     "Incident",
     "IncidentFlowError",
     "InvalidHistory",
@@ -265,5 +282,6 @@ __all__ = [
     "Verdict",
     "WhyAnswered",
     "WhyChain",
+    "approximately",
     "triage",
 ]

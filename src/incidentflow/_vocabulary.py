@@ -54,7 +54,8 @@ class Vocabulary(enum.Enum):
             key = "_".join(text.strip().lower().replace("-", " ").split())
             close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
             hint = f" — did you mean {names[close[0]]!r}?" if close else ""
-        return f"{text!r} is not a {noun}; expected one of: {accepted}{also}{hint}"
+        article = "an" if noun[:1] in "aeiou" else "a"
+        return f"{text!r} is not {article} {noun}; expected one of: {accepted}{also}{hint}"
 
     @classmethod
     def _aliases(cls) -> Mapping[str, Self]:

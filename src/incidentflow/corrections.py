@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -78,6 +78,7 @@ TEXT_FIELDS: Mapping[type[ev.Event], str] = MappingProxyType(
         ev.StateChanged: "message",
         ev.DataLossRecorded: "what",
         ev.LinkAbsent: "reason",
+        ev.ImpactChanged: "description",
     }
 )
 """The text an ``amend ... text`` corrects, for each kind of entry that has one."""
@@ -124,6 +125,26 @@ def _priority_of(event: Any) -> str:
     return str(event.priority.value)
 
 
+def _shown_time(value: datetime | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _with_onset(event: ev.Event, value: datetime) -> ev.Event:
+    """The declaration with its onset corrected, in the form it was written in."""
+    assert isinstance(event, ev.Declared)
+    if event.began is None:
+        return attrs.evolve(event, occurred_at=value)
+    return attrs.evolve(event, began=value)
+
+
+def _with_declared_time(event: ev.Event, value: datetime) -> ev.Event:
+    """The declaration with its declaration time corrected, in the form it was written in."""
+    assert isinstance(event, ev.Declared)
+    if event.began is None:
+        return attrs.evolve(event, recorded_at=value)
+    return attrs.evolve(event, occurred_at=value)
+
+
 AMENDABLE: Mapping[str, Amendable] = MappingProxyType(
     {
         a.name: a
@@ -139,20 +160,31 @@ AMENDABLE: Mapping[str, Amendable] = MappingProxyType(
             ),
             Amendable(
                 "began",
-                "When the incident began (the declaration's occurred_at).",
+                "When the impact began (the onset; in declarations written before the onset "
+                "was told apart, the declaration's occurred_at).",
                 (ev.Declared,),
                 _time,
-                lambda e: e.occurred_at.isoformat(),
-                lambda e, v: attrs.evolve(e, occurred_at=v),
+                lambda e: e.onset.isoformat(),  # type: ignore[attr-defined]
+                _with_onset,
+                own=True,
+            ),
+            Amendable(
+                "detected",
+                "When the problem was detected.",
+                (ev.Declared,),
+                _time,
+                lambda e: _shown_time(e.detected_at),  # type: ignore[attr-defined]
+                lambda e, v: _evolve(e, detected_at=v),
                 own=True,
             ),
             Amendable(
                 "declared",
-                "When the incident was declared (the declaration's recorded_at).",
+                "When the incident was declared (in declarations written before the onset was "
+                "told apart, the declaration's recorded_at).",
                 (ev.Declared,),
                 _time,
-                lambda e: e.recorded_at.isoformat(),
-                lambda e, v: attrs.evolve(e, recorded_at=v),
+                lambda e: e.declared_time.isoformat(),  # type: ignore[attr-defined]
+                _with_declared_time,
                 own=True,
             ),
             Amendable(
@@ -276,6 +308,9 @@ def amendment_unmet(
     return _times_unmet(events, corrections, entry, fixed, event.recorded_at)
 
 
+_ZERO = timedelta(0)
+
+
 def _times_unmet(
     events: Sequence[ev.Event],
     corrections: Mapping[int, ev.Event | None],
@@ -284,20 +319,32 @@ def _times_unmet(
     now: datetime,
 ) -> list[Unmet]:
     """The timing rules the corrected record breaks once ``entry`` reads ``fixed``."""
+    from .policy import PRECURSOR_WINDOW, PRECURSORS
+
     record = corrected(events, {**corrections, entry: fixed})
     declaration = record[0]
-    began = declaration.occurred_at
+    assert isinstance(declaration, ev.Declared)
+    began = declaration.onset
     found: list[Unmet] = []
     if fixed.occurred_at > fixed.recorded_at or fixed.recorded_at > now:
         found.append(Unmet("not_in_future", f"entry {entry} would happen after it was recorded"))
-    early = [e for e in record[1:] if e.occurred_at < began]
+    if isinstance(fixed, ev.Declared) and fixed.detected_at is not None and fixed.detected_at > now:
+        found.append(Unmet("not_in_future", "the detection would come after it was recorded"))
+    early = [
+        e
+        for e in record[1:]
+        if e.occurred_at < began - (PRECURSOR_WINDOW if isinstance(e, PRECURSORS) else _ZERO)
+    ]
     if early:
         found.append(
             Unmet(
                 "not_before_start", f"{len(early)} entries would happen before the incident began"
             )
         )
-    moves = [began, *(e.occurred_at for e in record if isinstance(e, ev.StateChanged))]
+    moves = [
+        declaration.occurred_at,
+        *(e.occurred_at for e in record if isinstance(e, ev.StateChanged)),
+    ]
     if any(b < a for a, b in itertools.pairwise(moves)):
         found.append(Unmet("moves_in_order", "the moves would no longer be in order"))
     return found

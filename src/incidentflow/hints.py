@@ -170,6 +170,24 @@ HINTS: Mapping[str, Hint] = MappingProxyType(
             "record a policy as Policy.recorded() writes it",
             "give a policy file that loads: incidentflow adopt-policy {incident} --policy FILE",
         ),
+        # -- milestones and impact --
+        "milestones_in_order": Hint(
+            "give began <= detected <= at (the declaration) to Incident.declare",
+            "give --began no later than --detected, and both no later than --at",
+        ),
+        "impact_before_green": Hint(
+            "date the impact change (at=) no later than green",
+            "give --at no later than green: incidentflow timeline {incident}",
+        ),
+        "action_owner_and_due": Hint(
+            "Incident.add_action(description, kind=..., owner=..., due_at=...)",
+            'incidentflow action add {incident} "<description>" --kind KIND --owner PERSON '
+            "--due TIME",
+        ),
+        "impact_operational": Hint(
+            "Incident.change_impact(ImpactLevel.OPERATIONAL)",
+            "incidentflow impact {incident} operational",
+        ),
         # -- the Five Whys --
         "root_cause_depth": Hint(
             "Incident.add_why(answer) until the depth the policy asks, then root_cause=True",
@@ -290,6 +308,7 @@ COMMAND_NAMES: Mapping[str, str] = MappingProxyType(
         "amend": "amend",
         "retract": "retract",
         "record_data_loss": "data-loss",
+        "change_impact": "impact",
         "mitigate": "mitigate",
         "announce_yellow": "yellow",
         "announce_green": "green",

@@ -17,6 +17,7 @@ from incidentflow.obligations import Obligation
 from incidentflow.store import Anchor, open_store
 
 from . import _files
+from ._impact import before_impact, began_mark, impact_lines, status_fields, status_lines
 from ._main import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -92,13 +93,19 @@ def status(options: Options) -> int:
                     for t, unmet in blocks.items()
                 },
                 "due": [_obligation(item) for item in due],
+                **status_fields(incident),
             },
             options,
         )
         return EXIT_OK
     print(f"{inline(incident.id)}  {inline(incident.title)}")
     print(f"  priority  {incident.priority.value}    state  {incident.state.value}")
-    print(f"  began     {shown(incident.began_at, options)}    version {incident.version}")
+    print(
+        f"  began     {began_mark(incident)}{shown(incident.began_at, options)}"
+        f"    version {incident.version}"
+    )
+    for line in status_lines(incident, options):
+        print(line)
     policy = _policy(incident)
     unrecorded = "" if policy["recorded"] else "  (not recorded: from --policy)"
     print(f"  policy    {inline(policy['name'])}  {policy['digest']}{unrecorded}")
@@ -112,14 +119,16 @@ def status(options: Options) -> int:
         print(f"  {kind.value:<20} {inline(link.url)}")
     if not incident.links:
         print("  (none)")
+    for line in impact_lines(incident, options):
+        print(line)
     print("Next moves:")
     for target, unmet in blocks.items():
         print(f"  → {target.value}: {'blocked by' if unmet else 'ready'}")
         for u in unmet:
             print(f"      {u.rule}: {inline(u.detail)}")
-            line = hint_line(u.rule, incident.id)
-            if line is not None:
-                print(f"        {inline(line)}")
+            hint = hint_line(u.rule, incident.id)
+            if hint is not None:
+                print(f"        {inline(hint)}")
     if not blocks:
         print("  (none: the incident is closed)")
     print("Due:")
@@ -147,7 +156,7 @@ def _policy(incident: Incident) -> dict[str, Any]:
     return {"name": recorded.name, "digest": recorded.digest, "recorded": True}
 
 
-_SKIP = {"schema", "type", "actor", "occurred_at", "recorded_at"}
+_SKIP = {"schema", "type", "actor", "occurred_at", "recorded_at", "approximate"}
 
 
 def timeline(options: Options) -> int:
@@ -160,6 +169,7 @@ def timeline(options: Options) -> int:
         emit([codec.to_dict(e) for e in ordered], options)
         return EXIT_OK
     numbered = getattr(options.args, "numbered", False)
+    precursor = before_impact(events)
     for event in ordered:
         fields = {k: v for k, v in codec.to_dict(event).items() if k not in _SKIP}
         if "policy" in fields:  # a recorded policy's whole text is for machines: name, digest
@@ -170,7 +180,11 @@ def timeline(options: Options) -> int:
             late = f"  (recorded {shown(event.recorded_at, options)})"
         stamp = shown(event.occurred_at, options)
         number = f"#{numbers[id(event)]:<4} " if numbered else ""
-        print(f"{number}{stamp}  {inline(event.actor):<10} {event.type:<22} {what}{late}")
+        rough = "≈" if event.is_approximate() else ""
+        print(
+            f"{number}{rough}{stamp}  {inline(event.actor):<10} {event.type:<22} {what}{late}"
+            f"{precursor(event)}"
+        )
     return EXIT_OK
 
 

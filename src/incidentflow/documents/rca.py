@@ -274,7 +274,7 @@ def _experiment_table(experiments: Iterable[Experiment]) -> Table:
 def _action_status(item: ActionItem, now: datetime) -> str:
     if item.closed_at is not None:
         return f"closed {moment(item.closed_at)}"
-    return "open, overdue" if item.due_at < now else "open"
+    return "open, overdue" if item.due_at is not None and item.due_at < now else "open"
 
 
 # -- the sections ----------------------------------------------------------------------------
@@ -599,8 +599,8 @@ def _recommendations(incident: Incident, now: datetime) -> list[Block]:
                     (
                         _cell(a.id),
                         _cell(a.description),
-                        _cell(a.owner),
-                        _plain(moment(a.due_at)),
+                        _cell(a.owner) if a.owner is not None else _plain("not known"),
+                        _plain(moment(a.due_at) if a.due_at is not None else "not set"),
                         _plain(_action_status(a, now)),
                     )
                     for a in items
@@ -626,7 +626,7 @@ def _conclusion(incident: Incident, now: datetime) -> list[Block]:
     ]
     items = incident.action_items.values()
     still_open = [a for a in items if a.open]
-    overdue = [a for a in still_open if a.due_at < now]
+    overdue = [a for a in still_open if a.due_at is not None and a.due_at < now]
     if not items:
         follow_up = "No action item has been added."
     elif not still_open:
@@ -697,6 +697,17 @@ def _first_day(times: Iterable[datetime]) -> date:
     return min(t.astimezone(UTC).date() for t in times)
 
 
+def _when(event: ev.Event, day: date) -> str:
+    """When ``event`` happened, as :func:`_clock` shows it; ``≈`` before it when approximate."""
+    return ("≈" if event.is_approximate() else "") + _clock(event.occurred_at, day)
+
+
+def _what(event: ev.Event, began: datetime) -> Text:
+    """The timeline's account of ``event``, saying so when it came before the impact began."""
+    before = (ours("Before impact: "),) if event.occurred_at < began else ()
+    return (*before, typed(describe(event)))
+
+
 def _appendices(incident: Incident) -> list[Block]:
     history = sorted(incident.corrected_history, key=lambda e: e.occurred_at)
     day = _first_day(e.occurred_at for e in history)
@@ -712,7 +723,7 @@ def _appendices(incident: Incident) -> list[Block]:
         ),
         Table(
             ("Time", "Event"),
-            tuple((_plain(_clock(e.occurred_at, day)), _cell(describe(e))) for e in timeline),
+            tuple((_plain(_when(e, day)), _what(e, incident.began_at)) for e in timeline),
             nowrap=(0,),
         ),
         Subheading("Who and what"),
