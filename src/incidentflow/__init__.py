@@ -9,9 +9,11 @@ import typing as _typing
 from . import _lazy
 
 if _typing.TYPE_CHECKING:
+    from .clock import ApproximateTime as ApproximateTime
     from .clock import Clock as Clock
     from .clock import ManualClock as ManualClock
     from .clock import SystemClock as SystemClock
+    from .clock import approximately as approximately
     from .errors import AlreadyExists as AlreadyExists
     from .errors import CommandRefused as CommandRefused
     from .errors import Conflict as Conflict
@@ -43,6 +45,7 @@ if _typing.TYPE_CHECKING:
     from .events import ExperimentConcluded as ExperimentConcluded
     from .events import ExperimentStarted as ExperimentStarted
     from .events import FactorAdded as FactorAdded
+    from .events import ImpactChanged as ImpactChanged
     from .events import Linked as Linked
     from .events import NoteAdded as NoteAdded
     from .events import PolicyAdopted as PolicyAdopted
@@ -70,8 +73,11 @@ if _typing.TYPE_CHECKING:
     from .records import ActionItem as ActionItem
     from .records import ActionKind as ActionKind
     from .records import ChangeOutcome as ChangeOutcome
+    from .records import DetectionMethod as DetectionMethod
     from .records import Experiment as Experiment
     from .records import FishboneCategory as FishboneCategory
+    from .records import ImpactLevel as ImpactLevel
+    from .records import ImpactPhase as ImpactPhase
     from .records import LinkKind as LinkKind
     from .records import ManualChange as ManualChange
     from .records import TechDebt as TechDebt
@@ -85,9 +91,11 @@ if _typing.TYPE_CHECKING:
 # Where each public name lives.  Names are imported on first use (PEP 562), so that
 # `import incidentflow` (and the command line's start-up) costs only what is used.
 _SOURCES: dict[str, str] = {
+    "ApproximateTime": ".clock",
     "Clock": ".clock",
     "ManualClock": ".clock",
     "SystemClock": ".clock",
+    "approximately": ".clock",
     "AlreadyExists": ".errors",
     "CommandRefused": ".errors",
     "Conflict": ".errors",
@@ -119,6 +127,7 @@ _SOURCES: dict[str, str] = {
     "ExperimentConcluded": ".events",
     "ExperimentStarted": ".events",
     "FactorAdded": ".events",
+    "ImpactChanged": ".events",
     "Linked": ".events",
     "NoteAdded": ".events",
     "PolicyAdopted": ".events",
@@ -146,8 +155,11 @@ _SOURCES: dict[str, str] = {
     "ActionItem": ".records",
     "ActionKind": ".records",
     "ChangeOutcome": ".records",
+    "DetectionMethod": ".records",
     "Experiment": ".records",
     "FishboneCategory": ".records",
+    "ImpactLevel": ".records",
+    "ImpactPhase": ".records",
     "LinkKind": ".records",
     "ManualChange": ".records",
     "TechDebt": ".records",
@@ -172,6 +184,7 @@ __all__ = [
     "ActionItem",
     "ActionKind",
     "AlreadyExists",
+    "ApproximateTime",
     "ChangeLogged",
     "ChangeOutcome",
     "ChangeReconciled",
@@ -185,6 +198,7 @@ __all__ = [
     "Declared",
     "DecodeError",
     "DeliveryFailure",
+    "DetectionMethod",
     "Edge",
     "Event",
     "Experiment",
@@ -192,6 +206,9 @@ __all__ = [
     "ExperimentStarted",
     "FactorAdded",
     "FishboneCategory",
+    "ImpactChanged",
+    "ImpactLevel",
+    "ImpactPhase",
     "Incident",
     "IncidentFlowError",
     "InvalidHistory",
@@ -238,5 +255,6 @@ __all__ = [
     "Verdict",
     "WhyAnswered",
     "WhyChain",
+    "approximately",
     "triage",
 ]

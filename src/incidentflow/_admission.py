@@ -56,6 +56,15 @@ def _moment(value: Any, name: str) -> datetime:
     return require_aware(value, name)
 
 
+def _unless_none(check: _Check) -> _Check:
+    """``check`` for a field that may also be ``None`` (not known)."""
+
+    def optional(value: Any, name: str) -> Any:
+        return None if value is None else check(value, name)
+
+    return optional
+
+
 _CHECKS: dict[type[Event], tuple[tuple[str, _Check], ...]] = {}
 
 
@@ -67,9 +76,13 @@ def _checks(kind: type[Event]) -> tuple[tuple[str, _Check], ...]:
         for field in attrs.fields(kind):
             if field.name in IDENTITY_FIELDS:
                 tupled = field.type in (tuple[str, ...], "tuple[str, ...]")
-                chosen.append((field.name, _identities if tupled else require_identity))
+                check = _identities if tupled else require_identity
+                optional = field.type in ("str | None", str | None)
+                chosen.append((field.name, _unless_none(check) if optional else check))
             elif field.type in (datetime, "datetime"):
                 chosen.append((field.name, _moment))
+            elif field.type in ("datetime | None", datetime | None):
+                chosen.append((field.name, _unless_none(_moment)))
             else:
                 chosen.append((field.name, require_text))
         found = _CHECKS[kind] = tuple(chosen)

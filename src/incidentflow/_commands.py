@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import events as ev
-from .clock import require_aware
+from .clock import ApproximateTime, exact, require_aware
 from .errors import InvalidInput, TransitionBlocked
 from .lifecycle import EDGES, State, edges_from
 from .policy import Policy
@@ -23,6 +23,7 @@ from .records import (
     ChangeOutcome,
     Experiment,
     FishboneCategory,
+    ImpactLevel,
     LinkKind,
     ManualChange,
     TechDebt,
@@ -34,6 +35,8 @@ from .roles import Role
 __all__ = ["Commands"]
 
 E = TypeVar("E", bound=ev.Event)
+
+_ROUGH = ("occurred_at",)
 
 
 class Commands:
@@ -56,11 +59,14 @@ class Commands:
             self, command: str, target: State, unmet: tuple[Unmet, ...]
         ) -> TransitionBlocked: ...
 
-    def _times(self, at: datetime | None, now: datetime | None) -> dict[str, datetime]:
+    def _times(self, at: datetime | None, now: datetime | None) -> dict[str, Any]:
         stamp = self._stamp(now)
         if at is None:
             return {"occurred_at": stamp, "recorded_at": stamp}
-        return {"occurred_at": require_aware(at, "at"), "recorded_at": stamp}
+        occurred = require_aware(at, "at")
+        if isinstance(occurred, ApproximateTime):  # "around then": recorded as approximate
+            return {"occurred_at": exact(occurred), "recorded_at": stamp, "approximate": _ROUGH}
+        return {"occurred_at": occurred, "recorded_at": stamp}
 
     @staticmethod
     def _next_id(prefix: str, taken: Mapping[str, object]) -> str:
@@ -406,15 +412,19 @@ class Commands:
         self,
         description: str,
         *,
-        owner: str,
-        due_at: datetime,
         kind: ActionKind,
         actor: str,
+        owner: str | None = None,
+        due_at: datetime | None = None,
         action_id: str | None = None,
         at: datetime | None = None,
         now: datetime | None = None,
     ) -> ev.ActionAdded:
-        """Add a corrective or preventive action item."""
+        """Add a corrective or preventive action item.
+
+        ``owner`` and ``due_at`` may be left out only where the policy allows it
+        (``action_owner_and_due``).
+        """
         return self.record(
             ev.ActionAdded(
                 actor=actor,
@@ -454,6 +464,35 @@ class Commands:
         return self.record(
             ev.PriorityChanged(
                 actor=actor, priority=priority, reason=reason, **self._times(at, now)
+            )
+        )
+
+    def change_impact(
+        self,
+        level: ImpactLevel,
+        description: str = "",
+        *,
+        actor: str,
+        components: Iterable[str] = (),
+        share: float | None = None,
+        at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> ev.ImpactChanged:
+        """Record that the impact moved to ``level`` (the impact timeline, apart from the moves).
+
+        ``description`` says what users saw, ``components`` which parts were hit, ``share``
+        which share was affected (0–100%), when known.
+        """
+        if isinstance(components, str):
+            raise InvalidInput("components must be a collection of names, not one string")
+        return self.record(
+            ev.ImpactChanged(
+                actor=actor,
+                level=level,
+                description=description,
+                components=tuple(components),
+                share=share,
+                **self._times(at, now),
             )
         )
 

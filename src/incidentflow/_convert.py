@@ -173,10 +173,12 @@ def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
     """A structuring hook for the event class ``kind``, in front of the generated one."""
     generated: Callable[[Any, Any], Any] = converter.get_structure_hook(kind)
     hints = get_type_hints(kind)
+    names = frozenset(f.name for f in attrs.fields(kind))
     namespace: dict[str, Any] = {
         "kind": kind,
         "generated": generated,
-        "names": frozenset(f.name for f in attrs.fields(kind)),
+        "names": names,
+        "written": names - {"approximate"},  # as written when every time is exact
         "timestamp": datetime.fromisoformat,
     }
     values: list[str] = []  # v<n> = o["<field>"], for values whose JSON type is checked first
@@ -184,7 +186,11 @@ def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
     arguments: list[str] = []
     for number, f in enumerate(attrs.fields(kind)):
         hint, value = hints[f.name], f"v{number}"
-        if hint is datetime:
+        if f.name == "approximate":  # left out when empty
+            values.append(f"{value} = o.get({f.name!r}, ())")
+            checks.append(f"({value} != () and type({value}) is not list)")
+            arguments.append(f"{f.name}=tuple({value})")
+        elif hint is datetime:
             values.append(f"{value} = o[{f.name!r}]")
             checks.append(f"type({value}) is not str")
             arguments.append(f"{f.name}=timestamp({value})")
@@ -199,13 +205,18 @@ def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
             namespace[f"enum{number}"] = member
             values.append(f"{value} = o[{f.name!r}]")
             arguments.append(f"{f.name}=None if {value} is None else enum{number}({value})")
-        elif hint in (str, bool):  # checked by the class's validators, exactly as by the hooks
+        elif hint == datetime | None:
+            values.append(f"{value} = o[{f.name!r}]")
+            checks.append(f"({value} is not None and type({value}) is not str)")
+            arguments.append(f"{f.name}=None if {value} is None else timestamp({value})")
+        elif hint in (str, bool, str | None, float | None):
+            # checked by the class's validators, exactly as by the hooks
             arguments.append(f"{f.name}=o[{f.name!r}]")
         else:  # a recorded policy: the generated hook reads it (once per declaration)
             return generated
     lines = [
         "def structure(o, t):",
-        "    if type(o) is not dict or o.keys() != names:",
+        "    if type(o) is not dict or (o.keys() != written and o.keys() != names):",
         "        return generated(o, t)",
         *(f"    {line}" for line in values),
         f"    if {' or '.join(checks) or 'False'}:",
@@ -235,15 +246,33 @@ def _structure_recorded_policy(value: Any, kind: Any) -> RecordedPolicy:
 
 converter.register_structure_hook(RecordedPolicy, _structure_recorded_policy)
 
+
+def _structure_share(value: Any, _: Any) -> float:
+    if type(value) not in (int, float):
+        raise InvalidInput(f"expected a number, got {value!r}")
+    number: float = value
+    return number
+
+
+converter.register_structure_hook(float, _structure_share)
+
 for _event in EVENT_TYPES.values():
     converter.register_structure_hook(_event, _fast_event_hook(_event))
 
-# A declaration written before incidents recorded their policy has no ``policy`` key: leaving
-# it out when it is None writes such a declaration exactly as it was written then.
-converter.register_unstructure_hook(
-    Declared,
-    make_dict_unstructure_fn(Declared, converter, policy=override(omit_if_default=True)),
-)
+# Keys added after events were first written are left out while they hold their default, so
+# an event that does not use them is written exactly as it was written then: ``approximate``
+# (every event), and on a declaration ``policy`` (before incidents recorded their policy) and
+# the onset and detection (before they were told apart from the declaration).
+_OMITTED = override(omit_if_default=True)
+for _event in EVENT_TYPES.values():
+    _extra: dict[str, Any] = (
+        dict.fromkeys(("policy", "began", "detected_at", "detection", "detected_by"), _OMITTED)
+        if _event is Declared
+        else {}
+    )
+    converter.register_unstructure_hook(
+        _event, make_dict_unstructure_fn(_event, converter, approximate=_OMITTED, **_extra)
+    )
 
 
 def describe(exc: BaseException) -> str:

@@ -169,6 +169,10 @@ def _priority_changed(i: Incident, e: ev.PriorityChanged) -> None:
     i._priority = e.priority
 
 
+def _impact_changed(i: Incident, e: ev.ImpactChanged) -> None:
+    i._impact.append(e)
+
+
 def _state_changed(i: Incident, e: ev.StateChanged) -> None:
     if e.source is State.YELLOW and e.target is State.MITIGATING:
         i._recovery = None
@@ -201,5 +205,6 @@ FOLD: dict[type[ev.Event], Any] = {
     ev.ActionClosed: _action_closed,
     ev.PriorityChanged: _priority_changed,
     ev.PolicyAdopted: _policy_adopted,
+    ev.ImpactChanged: _impact_changed,
     ev.StateChanged: _state_changed,
 }

@@ -19,9 +19,13 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "MAX_SKEW",
+    "ApproximateTime",
     "Clock",
     "ManualClock",
     "SystemClock",
+    "approximate_names",
+    "approximately",
+    "exact",
     "require_aware",
     "require_not_before",
     "require_not_future",
@@ -36,6 +40,63 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_SKEW = timedelta(minutes=5)
 """How far past the current time a recorded stamp may be: another machine's clock may run fast
 by this much, and no more."""
+
+
+class ApproximateTime(datetime):
+    """A time known only roughly ("around 13:40"): a datetime marked approximate.
+
+    Pass one as ``at`` (or ``began``, ``detected``) to any command: the event records that
+    time as approximate (see :attr:`Event.approximate <incidentflow.events.Event.approximate>`)
+    and documents and measures show it so.  Build one with :func:`approximately`.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"approximately({exact(self)!r})"
+
+
+def approximately(value: datetime) -> ApproximateTime:
+    """``value`` marked approximate (an aware datetime, as :func:`require_aware` checks).
+
+    >>> t = approximately(datetime(2019, 7, 2, 13, 42, tzinfo=UTC))
+    >>> t.isoformat(), isinstance(t, ApproximateTime)
+    ('2019-07-02T13:42:00+00:00', True)
+    """
+    value = require_aware(value, "approximately()")
+    return ApproximateTime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        value.tzinfo,
+        fold=value.fold,
+    )
+
+
+def exact(value: datetime) -> datetime:
+    """``value`` as a plain datetime (the same moment, without the approximate mark)."""
+    if type(value) is datetime:
+        return value
+    return datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        value.tzinfo,
+        fold=value.fold,
+    )
+
+
+def approximate_names(**times: datetime | None) -> tuple[str, ...]:
+    """The names of ``times`` marked approximate, sorted (as an event's ``approximate``)."""
+    return tuple(sorted(name for name, t in times.items() if isinstance(t, ApproximateTime)))
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -26,7 +26,15 @@ from attrs import field, frozen
 from .errors import InvalidInput
 from .lifecycle import State
 from .priorities import Priority
-from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
+from .records import (
+    ActionKind,
+    ChangeOutcome,
+    DetectionMethod,
+    FishboneCategory,
+    ImpactLevel,
+    LinkKind,
+    Verdict,
+)
 from .roles import Role
 
 __all__ = [
@@ -43,6 +51,7 @@ __all__ = [
     "ExperimentConcluded",
     "ExperimentStarted",
     "FactorAdded",
+    "ImpactChanged",
     "Linked",
     "NoteAdded",
     "PolicyAdopted",
@@ -126,6 +135,37 @@ def _names(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+def _approximate(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate the names of the event's time fields recorded as approximate: sorted, distinct."""
+    times = _time_fields(type(instance))
+    ok = (
+        type(value) is tuple
+        and all(type(v) is str and v in times for v in value)
+        and list(value) == sorted(set(value))
+    )
+    if not ok:
+        raise InvalidInput(
+            f"{type(instance).__name__}.approximate must be a sorted tuple of distinct time "
+            f"fields ({', '.join(sorted(times))}), not {value!r}"
+        )
+
+
+_TIME_FIELDS: dict[type[Any], frozenset[str]] = {}
+_TIME_HINTS = (datetime, "datetime", datetime | None, "datetime | None")  # resolved or not
+
+
+def _time_fields(kind: type[Any]) -> frozenset[str]:
+    """The names of ``kind``'s fields that hold when something happened (may be approximate)."""
+    found = _TIME_FIELDS.get(kind)
+    if found is None:
+        import attrs
+
+        found = _TIME_FIELDS[kind] = frozenset(
+            f.name for f in attrs.fields(kind) if f.type in _TIME_HINTS and f.name != "recorded_at"
+        )
+    return found
+
+
 _EVENT_TYPES: dict[str, type[Event]] = {}
 
 EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(_EVENT_TYPES)
@@ -134,7 +174,12 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(_EVENT_TYPES)
 
 @frozen(kw_only=True)
 class Event:
-    """What every event has: the actor, when it happened and when it was recorded."""
+    """What every event has: the actor, when it happened and when it was recorded.
+
+    ``approximate`` names the event's times known only roughly ("around 13:40"), e.g.
+    ``("occurred_at",)``: sorted, each a time field of the event other than ``recorded_at``
+    (the stamp is always exact).  Empty, and left out of the JSON, when every time is exact.
+    """
 
     type: ClassVar[str] = ""
     command: ClassVar[str] = ""
@@ -142,6 +187,16 @@ class Event:
     actor: str = field(validator=_text)
     occurred_at: datetime = field(validator=_aware)
     recorded_at: datetime = field(validator=_aware)
+    approximate: tuple[str, ...] = field(default=(), validator=_approximate)
+
+    def is_approximate(self, name: str = "occurred_at") -> bool:
+        """Whether the time field ``name`` was recorded as approximate."""
+        return name in self.approximate
+
+    @property
+    def recorded_late(self) -> timedelta:
+        """How long after it happened the event was recorded (zero when recorded at once)."""
+        return self.recorded_at - self.occurred_at
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -204,9 +259,27 @@ def _sha256(content: str) -> str:
     return "sha256:" + hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _optional_name(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate ``None`` or a non-blank string."""
+    if value is not None:
+        _text(instance, attribute, value)
+
+
+def _optional_aware(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate ``None`` or a timezone-aware datetime."""
+    if value is not None:
+        _aware(instance, attribute, value)
+
+
 @frozen(kw_only=True)
 class Declared(Event):
     """The incident is declared: its id, title and first priority.  Always the first event.
+
+    ``occurred_at`` is when the incident was declared and ``began`` when its impact began
+    (the onset).  A declaration without ``began`` (``None``) reads as histories written before
+    the two were told apart did: ``occurred_at`` is the onset and ``recorded_at`` the
+    declaration.  ``detected_at`` is when the problem was detected, ``detection`` how and
+    ``detected_by`` by what or whom (free text); all three are optional.
 
     ``policy`` is the policy the incident runs under from now on (see :class:`PolicyAdopted`
     for a later change); ``None`` only in histories written before incidents recorded their
@@ -220,6 +293,22 @@ class Declared(Event):
     title: str = field(validator=_text)
     priority: Priority = field(validator=_member(Priority))
     policy: RecordedPolicy | None = field(default=None, validator=_optional_member(RecordedPolicy))
+    began: datetime | None = field(default=None, validator=_optional_aware)
+    detected_at: datetime | None = field(default=None, validator=_optional_aware)
+    detection: DetectionMethod | None = field(
+        default=None, validator=_optional_member(DetectionMethod)
+    )
+    detected_by: str = field(default="", validator=_optional_text)
+
+    @property
+    def onset(self) -> datetime:
+        """When the impact began: ``began``, or ``occurred_at`` in the older form."""
+        return self.occurred_at if self.began is None else self.began
+
+    @property
+    def declared_time(self) -> datetime:
+        """When the incident was declared: ``occurred_at``, or ``recorded_at`` in the older form."""
+        return self.recorded_at if self.began is None else self.occurred_at
 
 
 @frozen(kw_only=True)
@@ -452,15 +541,19 @@ class PostMortemScheduled(Event):
 
 @frozen(kw_only=True)
 class ActionAdded(Event):
-    """An action item with an owner, a due time and a kind (corrective or preventive)."""
+    """An action item with an owner, a due time and a kind (corrective or preventive).
+
+    ``owner`` and ``due_at`` are ``None`` when not known, where the policy allows it
+    (``action_owner_and_due``).
+    """
 
     type: ClassVar[str] = "action_added"
     command: ClassVar[str] = "add_action"
 
     action_id: str = field(validator=_text)
     description: str = field(validator=_text)
-    owner: str = field(validator=_text)
-    due_at: datetime = field(validator=_aware)
+    owner: str | None = field(validator=_optional_name)
+    due_at: datetime | None = field(validator=_optional_aware)
     kind: ActionKind = field(validator=_member(ActionKind))
 
 
@@ -484,6 +577,41 @@ class PriorityChanged(Event):
 
     priority: Priority = field(validator=_member(Priority))
     reason: str = field(validator=_text)
+
+
+def _share(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate ``None`` or a percentage from 0 to 100 (an int or a finite float)."""
+    if value is None:
+        return
+    if type(value) not in (int, float) or not 0 <= value <= 100:
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be a percentage from 0 to 100, "
+            f"not {value!r}"
+        )
+
+
+def _components(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate a tuple (possibly empty) of distinct non-blank strings."""
+    if value == ():
+        return
+    _names(instance, attribute, value)
+
+
+@frozen(kw_only=True)
+class ImpactChanged(Event):
+    """The impact moved to another level: the impact timeline, apart from the response.
+
+    ``level`` is Statuspage's vocabulary; ``description`` says what users saw, ``components``
+    which parts were hit and ``share`` which share of users or requests (0–100%), when known.
+    """
+
+    type: ClassVar[str] = "impact_changed"
+    command: ClassVar[str] = "change_impact"
+
+    level: ImpactLevel = field(validator=_member(ImpactLevel))
+    description: str = field(default="", validator=_optional_text)
+    components: tuple[str, ...] = field(default=(), validator=_components)
+    share: float | None = field(default=None, validator=_share)
 
 
 @frozen(kw_only=True)

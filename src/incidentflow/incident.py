@@ -27,7 +27,7 @@ from . import events as ev
 from ._admission import admit
 from ._commands import Commands
 from ._fold import FOLD
-from .clock import Clock, SystemClock, require_aware
+from .clock import Clock, SystemClock, approximate_names, exact, require_aware
 from .errors import (
     CommandRefused,
     InvalidInput,
@@ -41,7 +41,10 @@ from .policy import COMMAND_STATES, DEFAULT_POLICY, Policy
 from .priorities import Priority
 from .records import (
     ActionItem,
+    DetectionMethod,
     Experiment,
+    ImpactLevel,
+    ImpactPhase,
     LinkKind,
     ManualChange,
     TechDebt,
@@ -52,6 +55,7 @@ from .roles import Role
 from .subscribers import Subscribers
 
 if TYPE_CHECKING:
+    from .metrics import IncidentMeasures
     from .obligations import Obligation
 
 __all__ = ["Incident"]
@@ -79,6 +83,7 @@ class Incident(Commands):
         "_events",
         "_experiments",
         "_factors",
+        "_impact",
         "_links",
         "_manual_changes",
         "_moved_at",
@@ -139,6 +144,8 @@ class Incident(Commands):
         self._report: ev.ReportStarted | None = None
         self._post_mortem: ev.PostMortemScheduled | None = None
         self._action_items: dict[str, ActionItem] = {}
+        # The impact timeline in the order recorded (a change may be back-dated).
+        self._impact: list[ev.ImpactChanged] = []
 
     # -- building ------------------------------------------------------------------------
 
@@ -151,12 +158,22 @@ class Incident(Commands):
         *,
         actor: str,
         at: datetime | None = None,
+        began: datetime | None = None,
+        detected: datetime | None = None,
+        detection: DetectionMethod | None = None,
+        detected_by: str = "",
         now: datetime | None = None,
         policy: Policy = DEFAULT_POLICY,
         clock: Clock | None = None,
         subscribers: Subscribers | None = None,
     ) -> Incident:
-        """Declare a new incident; ``at`` is when it began (default: ``now``).
+        """Declare a new incident; ``at`` is when it was declared (default: ``now``).
+
+        ``began`` is when the impact began (the onset; default: the declaration), ``detected``
+        when the problem was detected, ``detection`` how (see
+        :class:`~incidentflow.DetectionMethod`) and ``detected_by`` by what or whom.  The
+        times must come in that order: began, detected, declared.  Any of them may be marked
+        approximate with :func:`~incidentflow.approximately`.
 
         The declaration records ``policy`` (its name, whole text and digest): the incident runs
         under it from then on, whatever policy it is later loaded or replayed with, until
@@ -164,15 +181,28 @@ class Incident(Commands):
         """
         incident = cls(policy=policy, clock=clock, subscribers=subscribers)
         stamp = incident._stamp(now)
+        declared = stamp if at is None else require_aware(at, "at")
+        onset = declared if began is None else require_aware(began, "began")
+        rough = approximate_names(occurred_at=at, began=began, detected_at=detected)
+        if began is None and at is not None and "occurred_at" in rough:
+            rough = ("began", *rough)  # the onset defaults to the declaration, as rough
+        found = None if detected is None else require_aware(detected, "detected")
+        exact_now = began is None and at is None and found is None and not rough
         incident._commit(
             ev.Declared(
                 actor=actor,
-                occurred_at=stamp if at is None else require_aware(at, "at"),
+                occurred_at=exact(declared),
                 recorded_at=stamp,
+                approximate=rough,
                 incident_id=incident_id,
                 title=title,
                 priority=priority,
                 policy=policy.recorded(),
+                # Declared now, begun now: the older form says just that, so write it so.
+                began=None if exact_now else exact(onset),
+                detected_at=None if found is None else exact(found),
+                detection=detection,
+                detected_by=detected_by,
             )
         )
         return incident
@@ -238,13 +268,95 @@ class Incident(Commands):
 
     @property
     def began_at(self) -> datetime:
-        """When the incident began: its declaration's ``occurred_at``."""
-        return self._declaration.occurred_at
+        """When the impact began (the onset): the declaration's ``began``.
+
+        In a declaration written before the onset was told apart from the declaration, its
+        ``occurred_at``.
+        """
+        return self._declaration.onset
 
     @property
     def declared_at(self) -> datetime:
-        """When the incident was declared: its declaration's ``recorded_at``."""
-        return self._declaration.recorded_at
+        """When the incident was declared: the declaration's ``occurred_at``.
+
+        In a declaration written before the onset was told apart from the declaration, its
+        ``recorded_at``.
+        """
+        return self._declaration.declared_time
+
+    @property
+    def detected_at(self) -> datetime | None:
+        """When the problem was detected, if recorded."""
+        return self._declaration.detected_at
+
+    @property
+    def detection(self) -> DetectionMethod | None:
+        """How the problem was detected, if recorded."""
+        return self._declaration.detection
+
+    @property
+    def detected_by(self) -> str:
+        """By what or whom the problem was detected (empty when not recorded)."""
+        return self._declaration.detected_by
+
+    @property
+    def declaration(self) -> ev.Declared:
+        """The declaration: the first event."""
+        return self._declaration
+
+    @property
+    def impact(self) -> ImpactLevel | None:
+        """The impact level now: the latest change by when it happened; ``None`` if none."""
+        timeline = self.impact_timeline
+        return timeline[-1].level if timeline else None
+
+    @property
+    def impact_timeline(self) -> tuple[ev.ImpactChanged, ...]:
+        """The impact changes in the order they happened (a tie keeps the order recorded)."""
+        return tuple(sorted(self._impact, key=_occurred))
+
+    def impact_phases(self) -> tuple[ImpactPhase, ...]:
+        """The impact timeline as phases: each level from its change until the next.
+
+        The last phase has no ``end``.  Each phase carries the highest priority in force
+        during it.
+        """
+        timeline = self.impact_timeline
+        history = self.priority_history
+        phases = []
+        for index, change in enumerate(timeline):
+            end = timeline[index + 1].occurred_at if index + 1 < len(timeline) else None
+            phases.append(
+                ImpactPhase(
+                    level=change.level,
+                    start=change.occurred_at,
+                    end=end,
+                    description=change.description,
+                    components=change.components,
+                    share=change.share,
+                    approximate=change.is_approximate(),
+                    priority=_highest_during(history, change.occurred_at, end),
+                )
+            )
+        return tuple(phases)
+
+    @property
+    def priority_history(self) -> tuple[tuple[datetime, Priority], ...]:
+        """Each priority the incident had, from when: the declaration's, then every change.
+
+        The declaration's priority counts from the onset, a change from when it happened (one
+        back-dated before the previous change takes effect at that change's time).
+        """
+        found: list[tuple[datetime, Priority]] = [(self.began_at, self._declaration.priority)]
+        for e in self._events:
+            if isinstance(e, ev.PriorityChanged):
+                found.append((max(e.occurred_at, found[-1][0]), e.priority))
+        return tuple(found)
+
+    @property
+    def highest_priority(self) -> Priority:
+        """The most urgent priority the incident ever had (P0 is the highest)."""
+        return min(p for _, p in self.priority_history)
 
     @property
     def _declaration(self) -> ev.Declared:
@@ -393,6 +505,12 @@ class Incident(Commands):
         """The action items, by id."""
         return MappingProxyType(self._action_items)
 
+    def measures(self) -> IncidentMeasures:
+        """How the incident went, measured (see :func:`incidentflow.metrics.measure`)."""
+        from .metrics import measure
+
+        return measure(self)
+
     def when_entered(self, state: State) -> datetime | None:
         """When the incident last entered ``state`` (``began_at`` for declared), or ``None``."""
         if state is State.DECLARED:
@@ -525,6 +643,7 @@ class Incident(Commands):
             self._report,
             self._post_mortem,
             self._action_items,
+            self._impact,
             self._events,
         )
 
@@ -541,6 +660,24 @@ class Incident(Commands):
             f"<Incident {name} {self._priority.value} {self._state.value}, "
             f"{len(self._events)} event{'' if len(self._events) == 1 else 's'}>"
         )
+
+
+def _occurred(event: ev.Event) -> datetime:
+    return event.occurred_at
+
+
+def _highest_during(
+    history: tuple[tuple[datetime, Priority], ...], start: datetime, end: datetime | None
+) -> Priority:
+    """The most urgent priority in force at some moment from ``start`` to ``end``."""
+    in_force = history[0][1]
+    chosen = []
+    for at, priority in history:
+        if at <= start:
+            in_force = priority
+        elif end is None or at < end:
+            chosen.append(priority)
+    return min((in_force, *chosen))
 
 
 def _declared_id(event: ev.Event) -> str:

@@ -100,7 +100,12 @@ _DEFINITION: tuple[dict[str, Any], ...] = (
         "trigger": "announce_green",
         "source": State.YELLOW,
         "dest": State.GREEN,
-        "conditions": ["customer_verified", "tech_debt_closed", "changes_reconciled"],
+        "conditions": [
+            "customer_verified",
+            "impact_operational",
+            "tech_debt_closed",
+            "changes_reconciled",
+        ],
     },
     {
         "trigger": "mark_reported",

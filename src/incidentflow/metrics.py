@@ -40,14 +40,17 @@ from .errors import InvalidInput
 from .incident import Incident
 from .lifecycle import State
 from .priorities import Priority
+from .records import ImpactLevel, LinkKind
 
 __all__ = [
     "DEFAULT_MEASURES",
+    "GROUPINGS",
     "MILESTONES",
     "ActionSummary",
     "Compliance",
     "Deadlines",
     "Group",
+    "IncidentMeasures",
     "Measure",
     "Milestone",
     "StateInterval",
@@ -55,6 +58,8 @@ __all__ = [
     "Summary",
     "UpdateGap",
     "duration",
+    "impact_by_level",
+    "measure",
     "post_mortem_deadline",
     "state_intervals",
     "stats",
@@ -86,11 +91,20 @@ def _first_name(state: State) -> str:
 
 def _milestones() -> dict[str, str]:
     names = {
-        "began": "When the problem began: the declaration's occurred_at (Incident.began_at).",
-        "declared": "When the incident was declared: the declaration's recorded_at "
-        "(Incident.declared_at).",
+        "began": "When the impact began, the onset: the declaration's began (Incident.began_at).",
+        "detected": "When the problem was detected: the declaration's detected_at "
+        "(Incident.detected_at).",
+        "declared": "When the incident was declared: the declaration's occurred_at "
+        "(Incident.declared_at; its recorded_at in histories written before the onset was "
+        "told apart).",
         "validated": "When the problem was validated (step 1).",
         "first_update": "The first stakeholder update (step 8).",
+        "first_communication": "The first communication about the incident: the first "
+        "stakeholder update or the announcement link, whichever came first (steps 4 and 8).",
+        "mitigated": "When the mitigation was verified to work: the first recovery "
+        "verification (step 11), the same time as recovery_verified.",
+        "impact_ended": "When the impact ended: the start of the impact timeline's final "
+        "operational phase (none while the impact lasts or when no impact is recorded).",
         "recovery_verified": "The first verification of recovery (step 11).",
         "customer_verified": "The customer's first verification of the fix (step 13).",
         "report_started": "When the incident report was started (step 14).",
@@ -226,16 +240,20 @@ class Measure:
 
 
 DEFAULT_MEASURES: tuple[Measure, ...] = (
-    Measure("time_to_mitigate", "began", "mitigating"),
-    Measure("time_to_yellow", "began", "last:yellow"),
-    Measure("time_to_green", "began", "last:green"),
+    Measure("time_to_detect", "began", "detected"),
+    Measure("time_to_declare", "detected", "declared"),
+    Measure("time_to_first_communication", "began", "first_communication"),
+    Measure("time_to_mitigate", "began", "mitigated"),
+    Measure("time_to_yellow", "began", "yellow"),
+    Measure("time_to_green", "began", "green"),
+    Measure("impact_duration", "began", "impact_ended"),
     Measure("time_to_report", "began", "reported"),
     Measure("time_to_post_mortem", "began", "post_mortem"),
 )
-"""The measures :func:`stats` takes by default, each from when the problem began.
+"""The measures :func:`stats` and :func:`measure` take by default.
 
-Yellow and green count their last entry: an incident reopened after yellow is resolved when
-it is announced yellow again.
+Each runs from the onset, except ``time_to_declare`` (from detection).  Yellow counts its first
+entry: an incident reopened after yellow was first resolved then.  Green is never re-entered.
 """
 
 # -- one walk over an incident's log ------------------------------------------------------------
@@ -245,9 +263,11 @@ class _Digest:
     """What the measures need from one incident, read in one walk over its log."""
 
     __slots__ = (
+        "announced",
         "began",
         "changes",
         "declared",
+        "detected",
         "entered_first",
         "entered_last",
         "firsts",
@@ -261,6 +281,9 @@ class _Digest:
         self.incident = incident
         self.began = incident.began_at
         self.declared = incident.declared_at
+        self.detected = incident.detected_at
+        announcement = incident.links.get(LinkKind.ANNOUNCEMENT)
+        self.announced = announcement.occurred_at if announcement is not None else None
         meeting = incident.post_mortem
         self.meeting = meeting.scheduled_for if meeting is not None else None
         self.changes: list[tuple[datetime, State]] = []
@@ -310,8 +333,12 @@ def _digest(incident: Incident) -> _Digest:
 def _resolvers() -> dict[str, Callable[[_Digest], datetime | None]]:
     table: dict[str, Callable[[_Digest], datetime | None]] = {
         "began": lambda d: d.began,
+        "detected": lambda d: d.detected,
         "declared": lambda d: d.declared,
         "first_update": lambda d: min(d.updates, default=None),
+        "first_communication": _first_communication,
+        "mitigated": lambda d: d.firsts.get("recovery_verified"),
+        "impact_ended": lambda d: _impact_ended(d.incident),
         "post_mortem_meeting": lambda d: d.meeting,
         "first:declared": lambda d: d.began,
         "last:declared": lambda d: d.began,
@@ -323,6 +350,23 @@ def _resolvers() -> dict[str, Callable[[_Digest], datetime | None]]:
             table[state.value] = _entered(state, last=False)
             table[f"last:{state.value}"] = _entered(state, last=True)
     return table
+
+
+def _first_communication(d: _Digest) -> datetime | None:
+    times = [t for t in (min(d.updates, default=None), d.announced) if t is not None]
+    return min(times, default=None)
+
+
+def _impact_ended(incident: Incident) -> datetime | None:
+    timeline = incident.impact_timeline
+    if not timeline or timeline[-1].level is not ImpactLevel.OPERATIONAL:
+        return None
+    ended = timeline[-1].occurred_at
+    for change in reversed(timeline):
+        if change.level is not ImpactLevel.OPERATIONAL:
+            break
+        ended = change.occurred_at
+    return ended
 
 
 def _first_event(name: str) -> Callable[[_Digest], datetime | None]:
@@ -363,6 +407,124 @@ def _as_of(incident: object, now: object) -> tuple[_Digest, datetime]:
     """The digest of ``incident`` and ``now``, both checked."""
     checked = _incident(incident)
     return _digest(checked), _not_before_record(now, checked)
+
+
+# -- one incident's measures ------------------------------------------------------------------
+
+
+def _is(kind: type[ev.Event]) -> Callable[[ev.Event], bool]:
+    return lambda e: isinstance(e, kind)
+
+
+_MILESTONE_EVENTS: dict[str, Callable[[ev.Event], bool]] = {
+    "first_update": lambda e: isinstance(e, ev.UpdatePosted),
+    "first_communication": lambda e: (
+        isinstance(e, ev.UpdatePosted)
+        or (isinstance(e, ev.Linked) and e.kind is LinkKind.ANNOUNCEMENT)
+    ),
+    "mitigated": lambda e: isinstance(e, ev.RecoveryVerified),
+    "impact_ended": lambda e: isinstance(e, ev.ImpactChanged),
+    **{name: _is(kind) for kind, name in _EVENT_MILESTONES.items()},
+}
+
+
+def _rough(incident: Incident, name: str, at: datetime) -> bool:
+    """Whether the time milestone ``name`` reached at ``at`` was recorded as approximate."""
+    declaration = incident.declaration
+    if name in ("began", "first:declared", "last:declared"):
+        return declaration.is_approximate("occurred_at" if declaration.began is None else "began")
+    if name == "detected":
+        return declaration.is_approximate("detected_at")
+    if name == "declared":
+        return declaration.began is not None and declaration.is_approximate()
+    if name == "post_mortem_meeting":
+        meeting = incident.post_mortem
+        return meeting is not None and meeting.is_approximate("scheduled_for")
+    found = _MILESTONE_EVENTS.get(name)
+    if found is None:  # a state's first or last entry
+        state = State(name.partition(":")[2] or name)
+        found = lambda e: isinstance(e, ev.StateChanged) and e.target is state  # noqa: E731
+    return any(e.occurred_at == at and e.is_approximate() and found(e) for e in incident.history)
+
+
+@frozen(kw_only=True)
+class IncidentMeasures:
+    """One incident's measures: each duration by name, ``None`` when not known.
+
+    ``impact_by_level`` is the time spent at each impact level (see :func:`impact_by_level`),
+    ``None`` when no impact is recorded.  ``approximate`` names the figures derived from a
+    time recorded as approximate.
+    """
+
+    values: Mapping[str, timedelta | None]
+    impact_by_level: Mapping[ImpactLevel, timedelta] | None
+    approximate: frozenset[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: seconds (floats), ``None`` when not known, and the approximate names."""
+        levels = self.impact_by_level
+        return {
+            **{name: _seconds(value) for name, value in self.values.items()},
+            "impact_by_level": (
+                None
+                if levels is None
+                else {level.value: value.total_seconds() for level, value in levels.items()}
+            ),
+            "approximate": sorted(self.approximate),
+        }
+
+
+def impact_by_level(incident: Incident) -> Mapping[ImpactLevel, timedelta] | None:
+    """How long the impact stayed at each level, every level a key; ``None`` if none recorded.
+
+    Each phase of the impact timeline counts from its change to the next one; the phase still
+    in force has no end yet and is not counted, nor is the stretch from the onset to the
+    first recorded change, whose level is not known.  Operational phases between two dips
+    count as operational.
+    """
+    phases = _incident(incident).impact_phases()
+    if not phases:
+        return None
+    spent = dict.fromkeys(ImpactLevel, _ZERO)
+    for phase in phases:
+        if phase.end is not None:
+            spent[phase.level] += phase.end - phase.start
+    return MappingProxyType(spent)
+
+
+def measure(
+    incident: Incident, *, measures: Sequence[Measure] = DEFAULT_MEASURES
+) -> IncidentMeasures:
+    """Take ``measures`` (by default :data:`DEFAULT_MEASURES`) of one incident.
+
+    Every figure uses when things happened (``occurred_at``), never when they were recorded,
+    so an incident written down after the fact measures as it went.
+
+    >>> from incidentflow.demo import run_demo
+    >>> figures = measure(run_demo(write=lambda line: None))
+    >>> str(figures.values["time_to_green"])
+    '1:36:00'
+    """
+    checked = _incident(incident)
+    chosen = _check_measures(measures)
+    d = _digest(checked)
+    values: dict[str, timedelta | None] = {}
+    rough: set[str] = set()
+    for m in chosen:
+        start = _RESOLVERS[m.start.name](d)
+        end = _RESOLVERS[m.end.name](d)
+        values[m.name] = _measure(m, d)
+        if values[m.name] is not None and (
+            _rough(checked, m.start.name, cast("datetime", start))
+            or _rough(checked, m.end.name, cast("datetime", end))
+        ):
+            rough.add(m.name)
+    levels = impact_by_level(checked)
+    if levels is not None and any(p.approximate for p in checked.impact_phases()):
+        rough.add("impact_by_level")
+    return IncidentMeasures(
+        values=MappingProxyType(values), impact_by_level=levels, approximate=frozenset(rough)
+    )
 
 
 # -- time in each state ---------------------------------------------------------------------
@@ -655,14 +817,17 @@ class Group:
 
     ``measures`` holds a :class:`Summary` per measure name, in the order measured.
     ``time_in_state`` holds one per state, over the incidents that were ever in it (the others
-    count as missing).  ``cadence`` sums every incident's update gaps; ``post_mortems`` counts
-    the post-mortems judged against their deadline (see :func:`stats`).
+    count as missing).  ``impact_by_level`` holds one per impact level, over the incidents
+    with an impact timeline (see :func:`impact_by_level`).  ``cadence`` sums every incident's
+    update gaps; ``post_mortems`` counts the post-mortems judged against their deadline (see
+    :func:`stats`).
     """
 
     priority: Priority | None
     incidents: int
     measures: Mapping[str, Summary]
     time_in_state: Mapping[State, Summary]
+    impact_by_level: Mapping[ImpactLevel, Summary]
     cadence: Compliance
     post_mortems: Deadlines
     actions: ActionSummary
@@ -675,6 +840,7 @@ class _Bucket:
         "actions",
         "gaps",
         "incidents",
+        "levels",
         "met",
         "missing",
         "post_mortems",
@@ -688,6 +854,7 @@ class _Bucket:
         self.values: list[list[timedelta]] = [[] for _ in range(measures)]
         self.missing = [0] * measures
         self.spent: dict[State, list[timedelta]] = {s: [] for s in State}
+        self.levels: dict[ImpactLevel, list[timedelta]] = {level: [] for level in ImpactLevel}
         self.gaps = 0
         self.within = 0
         self.post_mortems = 0
@@ -702,8 +869,12 @@ class _Bucket:
         within: int,
         post_mortem: tuple[int, int],
         actions: tuple[int, int, int, int],
+        levels: Mapping[ImpactLevel, timedelta] | None,
     ) -> None:
         self.incidents += 1
+        if levels is not None:
+            for level, length in levels.items():
+                self.levels[level].append(length)
         for index, value in enumerate(values):
             if value is None:
                 self.missing[index] += 1
@@ -730,6 +901,9 @@ class _Bucket:
             ),
             time_in_state=MappingProxyType(
                 {s: _summary(v, self.incidents - len(v)) for s, v in self.spent.items()}
+            ),
+            impact_by_level=MappingProxyType(
+                {level: _summary(v, self.incidents - len(v)) for level, v in self.levels.items()}
             ),
             cadence=Compliance(
                 gaps=self.gaps,
@@ -789,6 +963,7 @@ class Stats:
     now: datetime
     measures: tuple[Measure, ...]
     groups: tuple[Group, ...]
+    by: str = "priority"
 
     def group(self, priority: Priority | None = None) -> Group:
         """The figures for ``priority``, or for every incident when ``None``."""
@@ -803,6 +978,7 @@ class Stats:
         """Everything as JSON-ready data: durations in seconds (floats), missing as ``None``."""
         return {
             "now": self.now.isoformat(),
+            "by": self.by,
             "measures": [
                 {"name": m.name, "start": m.start.name, "end": m.end.name} for m in self.measures
             ],
@@ -810,7 +986,12 @@ class Stats:
                 {
                     "priority": g.priority.value if g.priority is not None else None,
                     "incidents": g.incidents,
-                    "measures": {name: _summary_dict(s) for name, s in g.measures.items()},
+                    "measures": {
+                        **{name: _summary_dict(s) for name, s in g.measures.items()},
+                        "impact_by_level": {
+                            level.value: _summary_dict(s) for level, s in g.impact_by_level.items()
+                        },
+                    },
                     "time_in_state": {
                         state.value: _summary_dict(s) for state, s in g.time_in_state.items()
                     },
@@ -851,6 +1032,13 @@ class Stats:
         for measure in self.measures:
             label = f"  {measure.name} ({measure.start.name}..{measure.end.name})"
             rows.append((label, *(_cell(g.measures.get(measure.name)) for g in self.groups)))
+        level_rows = [
+            (f"  {level.value}", *(_cell(g.impact_by_level.get(level)) for g in self.groups))
+            for level in ImpactLevel
+        ]
+        if any(cell != "-" for row in level_rows for cell in row[1:]):
+            rows.append(("impact by level",))
+            rows.extend(level_rows)
         rows.append(("time in state",))
         for state in State:
             cells = [_cell(g.time_in_state.get(state)) for g in self.groups]
@@ -904,12 +1092,15 @@ def stats(
     *,
     now: datetime,
     measures: Sequence[Measure] = DEFAULT_MEASURES,
+    by: str = "priority",
 ) -> Stats:
     """Measure ``incidents`` at ``now``: summaries, cadence, post-mortems and action items.
 
     Groups come in a fixed order: all incidents, then P0, P1, P2 and P3 (a group with no
     incidents has ``incidents=0`` and empty summaries).  An incident counts under its
-    *current* priority.  The result never depends on the order the incidents come in.
+    *current* priority, or with ``by="highest_priority"`` under the most urgent priority it
+    ever had (see :data:`GROUPINGS`).  The result never depends on the order the incidents
+    come in.
 
     Post-mortem deadlines: an incident that has entered green has a deadline,
     :func:`post_mortem_deadline` (its last entry into green plus its current priority's
@@ -924,6 +1115,9 @@ def stats(
     if isinstance(incidents, Incident) or not isinstance(incidents, Iterable):
         raise InvalidInput(f"incidents must be an iterable of Incident, not {incidents!r}")
     chosen = _check_measures(measures)
+    if by not in GROUPINGS:
+        raise InvalidInput(f"stats group by one of: {', '.join(GROUPINGS)}; not {by!r}")
+    highest = by == "highest_priority"
     everyone = _Bucket(len(chosen))
     buckets = {p: _Bucket(len(chosen)) for p in Priority}
     for item in incidents:
@@ -945,21 +1139,39 @@ def stats(
             total += 1
             if action.closed_at is None:
                 still_open += 1
-                overdue += action.due_at < now
+                overdue += action.due_at is not None and action.due_at < now
             else:
-                late += action.closed_at > action.due_at
+                late += action.due_at is not None and action.closed_at > action.due_at
         post_mortem = _post_mortem_judged(d, now)
-        figures = (values, spent, gaps, within, post_mortem, (total, still_open, overdue, late))
+        figures = (
+            values,
+            spent,
+            gaps,
+            within,
+            post_mortem,
+            (total, still_open, overdue, late),
+            impact_by_level(item),
+        )
         everyone.add(*figures)
-        buckets[item.priority].add(*figures)
+        buckets[item.highest_priority if highest else item.priority].add(*figures)
     return Stats(
         now=now,
+        by=by,
         measures=chosen,
         groups=(
             everyone.group(None, chosen),
             *(buckets[p].group(p, chosen) for p in Priority),
         ),
     )
+
+
+GROUPINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "priority": "Each incident counts under its current priority.",
+        "highest_priority": "Each incident counts under the most urgent priority it ever had.",
+    }
+)
+"""How :func:`stats` may group incidents (its ``by``), with what each means."""
 
 
 def _check_measures(measures: object) -> tuple[Measure, ...]:

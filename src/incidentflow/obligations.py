@@ -90,7 +90,7 @@ def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
 
     state = incident.state
     rules = policy.rules_for(incident.priority)
-    if state.active:
+    if state.active and rules.enforce_cadence:
         since = max([incident.declared_at, *(u.occurred_at for u in incident.updates)])
         owe(
             "stakeholder_update",
@@ -150,7 +150,7 @@ def obligations(incident: Incident, now: datetime) -> tuple[Obligation, ...]:
                 "close_action",
                 f"{item.kind.value} action {item.id}: {item.description}",
                 item.due_at,
-                (item.owner,),
+                None if item.owner is None else (item.owner,),
             )
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return tuple(sorted(found, key=lambda o: (not o.overdue, o.due_at or far, o.kind)))

@@ -11,6 +11,7 @@ Every rule has a name; :data:`RULES` documents them all.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from . import events as ev
 from .errors import PolicyError
 from .lifecycle import EDGES, State, edge
 from .priorities import Priority
-from .records import LinkKind, Unmet
+from .records import ImpactLevel, LinkKind, Unmet
 from .roles import Role
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ __all__ = [
     "DEFAULT_POLICY",
     "DURATION_BOUNDS",
     "MAX_WHYS_DEPTH",
+    "NAMED_POLICIES",
+    "PRECURSOR_WINDOW",
     "RULES",
     "Policy",
     "PriorityRules",
@@ -70,6 +73,7 @@ COMMAND_STATES: Mapping[str, frozenset[State]] = MappingProxyType(
         "close_action": _ALL,
         "change_priority": _ACTIVE,
         "adopt_policy": _NOT_DISMISSED,
+        "change_impact": _NOT_DISMISSED,
     }
 )
 """The states in which each (non-move) command may be issued."""
@@ -106,6 +110,7 @@ _DEFAULT_AUTHORIZATION: dict[str, frozenset[Role] | None] = {
     "close_action": _LEADERS | {Role.RECORDER},
     "change_priority": _LEADERS,
     "adopt_policy": frozenset({_IC}),
+    "change_impact": _LEADERS | {Role.COMMUNICATOR, Role.RECORDER},
     **dict.fromkeys(_TRIGGERS, _LEADERS),
 }
 
@@ -148,6 +153,11 @@ class PriorityRules:
     ``invite_roles`` are the roles whose holders the post-mortem must invite.
     ``post_mortem_within`` is the deadline, counted from green, to hold the post-mortem
     meeting; it is shown by :meth:`~incidentflow.Incident.due`.
+    ``operational_before_green`` says whether green waits for a recorded impact timeline to
+    be back to ``operational``.  ``enforce_cadence`` says whether
+    :meth:`~incidentflow.Incident.due` owes stakeholder updates (the cadence is measured
+    either way).  ``action_owner_and_due`` says whether every action item needs an owner and
+    a due time.
     """
 
     required_links: frozenset[LinkKind]
@@ -156,6 +166,9 @@ class PriorityRules:
     customer_verification: bool = True
     invite_roles: frozenset[Role] = field(default=_ALL_ROLES)
     post_mortem_within: timedelta = field(default=timedelta(days=5), validator=_positive)
+    operational_before_green: bool = False
+    enforce_cadence: bool = True
+    action_owner_and_due: bool = True
 
 
 def _major(minutes: int, *, days: int) -> PriorityRules:
@@ -164,6 +177,7 @@ def _major(minutes: int, *, days: int) -> PriorityRules:
         required_roles=_ALL_ROLES,
         update_every=timedelta(minutes=minutes),
         post_mortem_within=timedelta(days=days),
+        operational_before_green=True,
     )
 
 
@@ -229,6 +243,14 @@ def _check_name(instance: Any, attribute: Any, value: Any) -> None:
         raise PolicyError(f"name must be a non-blank line of text, not {value!r}")
 
 
+_UNSTAFFED = ("anyone", "staff")
+
+
+def _check_unstaffed(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in _UNSTAFFED:
+        raise PolicyError(f"unstaffed_open_to must be 'anyone' or 'staff', not {value!r}")
+
+
 MAX_WHYS_DEPTH = 50
 """The deepest a policy may ask a Five Whys chain to go."""
 
@@ -277,6 +299,54 @@ class Policy:
     )
     whys_depth: int = field(default=5, validator=_check_depth)
     open_when_unstaffed: bool = True
+    unstaffed_open_to: str = field(default="anyone", validator=_check_unstaffed)
+
+    @classmethod
+    def named(cls, name: str) -> Policy:
+        """The built-in policy called ``name`` (see :data:`NAMED_POLICIES`).
+
+        >>> Policy.named("retrospective").rules_for(Priority.P0).required_roles
+        frozenset()
+        """
+        build = _NAMED.get(name) if isinstance(name, str) else None
+        if build is None:
+            names = ", ".join(NAMED_POLICIES)
+            raise PolicyError(f"no built-in policy is called {name!r}; one of: {names}")
+        return build()
+
+    @classmethod
+    def retrospective(cls) -> Policy:
+        """A preset for recording a past incident from what is known, inventing nothing.
+
+        The lifecycle and its ordering rules stay, but no priority requires links, roles,
+        customer verification or invitations, no stakeholder-update cadence is owed (it is
+        still measured), and action items may lack an owner or a due time.  Authorization
+        stays: the Recorder (who writes the incident down) may issue every command besides
+        the roles the default table names, and once anyone holds a role, commands whose roles
+        nobody holds are open only to people holding a role (``unstaffed_open_to = "staff"``).
+        """
+        rules = {
+            p: attrs.evolve(
+                r,
+                required_links=frozenset(),
+                required_roles=frozenset(),
+                customer_verification=False,
+                invite_roles=frozenset(),
+                enforce_cadence=False,
+                action_owner_and_due=False,
+            )
+            for p, r in _default_priorities().items()
+        }
+        table = {
+            command: None if roles is None else roles | {Role.RECORDER}
+            for command, roles in _DEFAULT_AUTHORIZATION.items()
+        }
+        return cls(
+            name="retrospective",
+            priorities=rules,
+            authorization=table,
+            unstaffed_open_to="staff",
+        )
 
     @classmethod
     def permissive(cls) -> Policy:
@@ -406,7 +476,15 @@ class Policy:
         for role in allowed:
             if actor in roles.get(role, ()):
                 return True
-        return self.open_when_unstaffed and not any(roles.get(role) for role in allowed)
+        if not self.open_when_unstaffed or any(roles.get(role) for role in allowed):
+            return False
+        # Nobody holds an allowed role: open to anyone, or (``staff``) to anyone holding a
+        # role on the incident, and to anyone while nobody holds one.
+        return (
+            self.unstaffed_open_to == "anyone"
+            or not roles
+            or any(actor in holders for holders in roles.values())
+        )
 
     def refusal_for(self, actor: str, command: str, *, incident: Incident | None = None) -> Unmet:
         """The ``authorized`` rule as unmet by ``actor`` for ``command`` (on ``incident``)."""
@@ -431,13 +509,16 @@ class Policy:
             if incident.version:
                 declared.append(Unmet("declared_once", "the incident is already declared"))
             if event.occurred_at > event.recorded_at:
+                what = "it was declared" if event.began is None else "it was recorded"
                 declared.append(
                     Unmet(
                         "not_in_future",
-                        f"began at {event.occurred_at.isoformat()}, after it was declared "
+                        f"{'began' if event.began is None else 'declared'} at "
+                        f"{event.occurred_at.isoformat()}, after {what} "
                         f"({event.recorded_at.isoformat()})",
                     )
                 )
+            declared.extend(_milestones_in_order(event))
             if event.policy is not None:
                 declared.extend(_intact(event.policy))
             return tuple(declared)
@@ -496,6 +577,32 @@ def _own_role(incident: Incident, event: ev.Event) -> bool:
     return False
 
 
+PRECURSOR_WINDOW = timedelta(days=30)
+"""How long before the onset a precursor (a change, note or contributing factor) may be dated."""
+
+_PRECURSORS = (ev.ChangeLogged, ev.NoteAdded, ev.FactorAdded)
+
+
+def _milestones_in_order(event: ev.Declared) -> Iterable[Unmet]:
+    """The ``milestones_in_order`` rule: began, detected, declared, in that order."""
+    known = [("began", event.onset)]
+    if event.detected_at is not None:
+        known.append(("detected", event.detected_at))
+    known.append(("declared", event.declared_time))
+    for (first, early), (then, late) in itertools.pairwise(known):
+        if late < early:
+            yield Unmet(
+                "milestones_in_order",
+                f"{then} at {late.isoformat()}, before {first} at {early.isoformat()}",
+            )
+    if event.detected_at is not None and event.detected_at > event.recorded_at:
+        yield Unmet(
+            "not_in_future",
+            f"detected at {event.detected_at.isoformat()}, after it was recorded "
+            f"({event.recorded_at.isoformat()})",
+        )
+
+
 def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
     # Runs for every event: reads the log itself (``history`` would build a view) and the
     # latest move's time the fold keeps, and returns at once when, as almost always, every
@@ -503,6 +610,8 @@ def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
     recorded, occurred = event.recorded_at, event.occurred_at
     last = incident._events[-1].recorded_at
     began = incident.began_at
+    if occurred < began and isinstance(event, _PRECURSORS):
+        began -= PRECURSOR_WINDOW  # a precursor may come before the onset, down to this
     moved = incident._moved_at
     early_move = occurred < moved and isinstance(event, ev.StateChanged)
     if not (recorded < last or occurred > recorded or occurred < began or early_move):
@@ -525,11 +634,13 @@ def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
             )
         )
     if occurred < began:
+        earliest = "the incident began"
+        if isinstance(event, _PRECURSORS):
+            earliest = f"{PRECURSOR_WINDOW.days} days before the incident began"
         found.append(
             Unmet(
                 "not_before_start",
-                f"occurred at {occurred.isoformat()}, before the incident began "
-                f"({began.isoformat()})",
+                f"occurred at {occurred.isoformat()}, before {earliest} ({began.isoformat()})",
             )
         )
     if early_move:
@@ -583,6 +694,20 @@ def _root_cause_found(incident: Incident, policy: Policy) -> bool:
     return any(c.root_cause and c.depth >= policy.whys_depth for c in incident.why_chains.values())
 
 
+def _impact_settled(
+    incident: Incident, policy: Policy, timeline: Iterable[ev.ImpactChanged] | None = None
+) -> bool:
+    """Whether a recorded impact timeline ends operational, where the priority asks for it."""
+    if not policy.rules_for(incident.priority).operational_before_green:
+        return True
+    changes = sorted(incident._impact if timeline is None else timeline, key=_occurred)
+    return not changes or changes[-1].level is ImpactLevel.OPERATIONAL
+
+
+def _occurred(event: ev.Event) -> Any:
+    return event.occurred_at
+
+
 def _customer_verified(incident: Incident, policy: Policy) -> bool:
     if not policy.rules_for(incident.priority).customer_verification:
         return True
@@ -630,6 +755,16 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
                 "The customer verified the fix, where the priority asks for it (step 13).",
                 _customer_verified,
                 _static("the customer has not verified the fix"),
+            ),
+            Guard(
+                "impact_operational",
+                "A recorded impact timeline is back to operational, where the priority asks "
+                "for it (for P0/P1 by default; nothing to check when no impact is recorded).",
+                _impact_settled,
+                lambda i, p: (
+                    f"the impact is still {i.impact.value if i.impact else 'unknown'}; "
+                    "record it operational first"
+                ),
             ),
             Guard(
                 "tech_debt_closed",
@@ -813,7 +948,35 @@ def _report_started(policy: Policy, incident: Incident, event: ev.ReportStarted)
 
 
 def _action_added(policy: Policy, incident: Incident, event: ev.ActionAdded) -> Iterable[Unmet]:
-    return _unique("action item", incident.action_items, event.action_id)
+    yield from _unique("action item", incident.action_items, event.action_id)
+    if policy.rules_for(incident.priority).action_owner_and_due:
+        missing = [n for n in ("owner", "due_at") if getattr(event, n) is None]
+        if missing:
+            yield Unmet(
+                "action_owner_and_due",
+                f"{incident.priority.value} action items need {' and '.join(missing)}",
+            )
+
+
+_AFTER_GREEN = frozenset({State.GREEN, State.REPORTED, State.POST_MORTEM})
+
+
+def _impact_changed(policy: Policy, incident: Incident, event: ev.ImpactChanged) -> Iterable[Unmet]:
+    if incident.state not in _AFTER_GREEN:
+        return
+    green = incident.when_entered(State.GREEN)
+    if green is not None and event.occurred_at > green:
+        yield Unmet(
+            "impact_before_green",
+            f"occurred at {event.occurred_at.isoformat()}, after green "
+            f"({green.isoformat()}): once green, only the impact before it is recorded",
+        )
+    elif not _impact_settled(incident, policy, (*incident._impact, event)):
+        yield Unmet(
+            "impact_operational",
+            "the impact timeline would no longer end operational before green, as "
+            f"{incident.priority.value} requires",
+        )
 
 
 def _action_closed(policy: Policy, incident: Incident, event: ev.ActionClosed) -> Iterable[Unmet]:
@@ -880,6 +1043,7 @@ _RECORD_RULES: dict[type[ev.Event], _RecordRule] = {
     ev.ActionAdded: _action_added,
     ev.ActionClosed: _action_closed,
     ev.PriorityChanged: _priority_changed,
+    ev.ImpactChanged: _impact_changed,
     ev.PolicyAdopted: _policy_adopted,
     ev.StateChanged: _state_changed,
 }
@@ -898,8 +1062,15 @@ RULES: Mapping[str, str] = MappingProxyType(
         "assign, hand off or release one.",
         "stamps_in_order": "An event's recorded_at is never before the previous event's.",
         "not_in_future": "What happened is never later than when it was recorded.",
-        "not_before_start": "Nothing happens before the incident began (its declaration's "
-        "occurred_at).",
+        "not_before_start": "Nothing happens before the impact began (the declaration's "
+        "onset), except precursors: a manual change, note or contributing factor may be dated "
+        "up to PRECURSOR_WINDOW (30 days) before it.",
+        "milestones_in_order": "A declaration's times come in order: the impact began, then "
+        "the problem was detected, then the incident was declared.",
+        "impact_before_green": "Once green, an impact change is recorded only for a time "
+        "before green (the record catching up).",
+        "action_owner_and_due": "An action item has an owner and a due time, where the "
+        "priority asks for them.",
         "moves_in_order": "A move's occurred_at is never before the previous move's (for the "
         "first move, the declaration's).",
         "validated_once": "The problem is validated once.",
@@ -934,3 +1105,21 @@ RULES: Mapping[str, str] = MappingProxyType(
 
 DEFAULT_POLICY = Policy()
 """The runbook's rules with the documented defaults."""
+
+_NAMED: dict[str, Callable[[], Policy]] = {
+    "default": lambda: DEFAULT_POLICY,
+    "permissive": Policy.permissive,
+    "retrospective": Policy.retrospective,
+}
+
+NAMED_POLICIES: Mapping[str, str] = MappingProxyType(
+    {
+        "default": "The runbook's rules with the documented defaults.",
+        "permissive": "For small teams: anyone may issue any command; a ticket and an "
+        "Incident Commander before mitigation.",
+        "retrospective": "For recording a past incident: nothing required that the record "
+        "may not know (roles, links, customer verification, cadence, action owners and due "
+        "times); authorization of the people recorded stays.",
+    }
+)
+"""The built-in policies :meth:`Policy.named` knows, with what each is for."""

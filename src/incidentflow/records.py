@@ -14,13 +14,17 @@ from datetime import datetime
 from attrs import frozen
 
 from ._vocabulary import Vocabulary
+from .priorities import Priority
 
 __all__ = [
     "ActionItem",
     "ActionKind",
     "ChangeOutcome",
+    "DetectionMethod",
     "Experiment",
     "FishboneCategory",
+    "ImpactLevel",
+    "ImpactPhase",
     "LinkKind",
     "ManualChange",
     "TechDebt",
@@ -92,6 +96,70 @@ class ActionKind(Vocabulary):
 
     CORRECTIVE = "corrective"
     PREVENTIVE = "preventive"
+
+
+class ImpactLevel(Vocabulary):
+    """How badly the service is hit, in Statuspage's words so integrations can map it.
+
+    Members are ordered from no impact to the worst (``rank`` 0 to 3).
+    """
+
+    OPERATIONAL = "operational"
+    """Working normally: no impact (or no longer any)."""
+    DEGRADED = "degraded"
+    """Working, but slower or with errors (Statuspage's "degraded performance")."""
+    PARTIAL_OUTAGE = "partial_outage"
+    """Down for some customers or some functionality."""
+    MAJOR_OUTAGE = "major_outage"
+    """Down for (nearly) everyone."""
+
+    @property
+    def rank(self) -> int:
+        """0 for operational up to 3 for a major outage; higher is worse."""
+        return _IMPACT_RANKS[self]
+
+    @property
+    def label(self) -> str:
+        """How documents name the level: ``"Operational"``, ``"Partial outage"``, ...
+
+        >>> ImpactLevel.PARTIAL_OUTAGE.label
+        'Partial outage'
+        """
+        return self.value.replace("_", " ").capitalize()
+
+
+_IMPACT_RANKS = {level: rank for rank, level in enumerate(ImpactLevel)}
+
+
+class DetectionMethod(Vocabulary):
+    """How the problem came to light."""
+
+    ALERT = "alert"
+    """A monitor or alert fired."""
+    CUSTOMER_REPORT = "customer_report"
+    """A customer told us."""
+    EMPLOYEE = "employee"
+    """Someone on the staff noticed."""
+    OTHER = "other"
+    """Anything else (say what in ``detected_by``)."""
+
+
+@frozen(kw_only=True)
+class ImpactPhase:
+    """One stretch of the impact timeline: a level from ``start`` until ``end``.
+
+    ``end`` is ``None`` for the phase still in force.  ``approximate`` says the start was
+    recorded as approximate; ``priority`` is the highest priority in force during the phase.
+    """
+
+    level: ImpactLevel
+    start: datetime
+    end: datetime | None
+    description: str = ""
+    components: tuple[str, ...] = ()
+    share: float | None = None
+    approximate: bool = False
+    priority: Priority | None = None
 
 
 @frozen
@@ -180,12 +248,16 @@ class TechDebt:
 
 @frozen(kw_only=True)
 class ActionItem:
-    """A corrective or preventive action with an owner and a due time."""
+    """A corrective or preventive action with an owner and a due time.
+
+    ``owner`` and ``due_at`` are ``None`` when not known (a policy may allow that, e.g. for
+    an incident recorded after the fact).
+    """
 
     id: str
     description: str
-    owner: str
-    due_at: datetime
+    owner: str | None
+    due_at: datetime | None
     kind: ActionKind
     closed_at: datetime | None = None
 

@@ -194,7 +194,7 @@ def stats(options: Options) -> int:
             incidents, now=moment, measure=measures[0], format=_picture_format(args.chart)
         )
         _write(args.chart, picture)
-    result = compute(incidents, now=moment, measures=measures)
+    result = compute(incidents, now=moment, measures=measures, by=args.by)
     if options.json:
         emit(result.to_dict())
     else:

@@ -22,6 +22,7 @@ from incidentflow.roles import Role
 from incidentflow.store import Store, open_store
 
 from ._documents import compose_and_post
+from ._impact import change_impact, milestones
 from ._main import EXIT_BAD_INPUT, EXIT_OK, Failure, Options, note_policy, parse_time
 from ._parser import MOVES
 
@@ -135,7 +136,7 @@ COMMANDS: dict[str, Command] = {
     "action add": lambda i, a, actor, at: i.add_action(
         a.description,
         owner=a.owner,
-        due_at=parse_time(a.due, "--due"),
+        due_at=None if a.due is None else parse_time(a.due, "--due"),
         kind=ActionKind.parse(a.kind),
         action_id=a.record_id,
         actor=actor,
@@ -144,6 +145,7 @@ COMMANDS: dict[str, Command] = {
     "action close": lambda i, a, actor, at: i.close_action(
         a.record_id, note=a.note, actor=actor, at=at
     ),
+    "impact": change_impact,
     **_moves(),
 }
 """Handler name → the core command it issues on the loaded incident."""
@@ -166,6 +168,7 @@ def run(handler: str, options: Options) -> int:
             actor=actor,
             at=at,
             policy=policy,
+            **milestones(args),
         )
         history = list(incident.history)
 

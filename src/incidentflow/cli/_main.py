@@ -115,11 +115,19 @@ class Options:
 
     @functools.cached_property
     def policy(self) -> Policy:
-        """``--policy FILE`` loaded, else the default policy."""
-        from incidentflow.policy import DEFAULT_POLICY, Policy
+        """``--policy FILE`` loaded (or a built-in policy by name), else the default policy.
+
+        A name such as ``retrospective`` (see ``incidentflow policy list``) is a built-in
+        policy unless a file of that name exists.
+        """
+        from pathlib import Path
+
+        from incidentflow.policy import DEFAULT_POLICY, NAMED_POLICIES, Policy
 
         if self.args.policy is None:
             return DEFAULT_POLICY
+        if self.args.policy in NAMED_POLICIES and not Path(self.args.policy).exists():
+            return Policy.named(self.args.policy)
         return Policy.load(self.args.policy)
 
 
@@ -206,12 +214,18 @@ def list_filters(
 
 
 def parse_time(text: str, name: str) -> datetime:
-    """An ISO 8601 time with a UTC offset in the supported range; else bad input."""
+    """An ISO 8601 time with a UTC offset in the supported range; else bad input.
+
+    A leading ``~`` marks the time approximate ("around then"; see
+    :func:`~incidentflow.approximately`).
+    """
     from datetime import datetime
 
-    from incidentflow.clock import require_aware
+    from incidentflow.clock import approximately, require_aware
     from incidentflow.errors import InvalidInput
 
+    if text.startswith("~"):
+        return approximately(parse_time(text[1:].lstrip(), name))
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -274,8 +288,10 @@ def _not_text(arguments: Sequence[str]) -> str | None:
 
 
 def _dispatch(handler: str, options: Options) -> int:
-    from . import _documents, _incident, _reading
+    from . import _documents, _impact, _incident, _reading
 
+    if handler in _impact.HANDLERS:
+        return _impact.HANDLERS[handler](options)
     if handler == "update":
         handler = _update_handler(options.args)
     if handler in _reading.HANDLERS:

@@ -74,15 +74,16 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--at",
         metavar="TIME",
         default=default(None),
-        help="when it happened, ISO 8601 with a UTC offset, e.g. 2026-03-01T14:02:00+00:00 "
-        "(default: now)",
+        help="when it happened, ISO 8601 with a UTC offset, e.g. 2026-03-01T14:02:00+00:00; "
+        "~ before it for an approximate time (default: now)",
     )
     group.add_argument(
         "--policy",
         metavar="FILE",
         default=default(None),
-        help="a TOML policy file for declare and adopt-policy (an incident runs under the "
-        "policy it recorded; default: the default policy)",
+        help="a TOML policy file, or a built-in policy's name (incidentflow policy list), for "
+        "declare and adopt-policy (an incident runs under the policy it recorded; default: "
+        "the default policy)",
     )
     group.add_argument(
         "--chain-key-file",
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     _globals(parser, top=True)
     commands = _Commands(parser, "command")
     _incident_commands(commands)
+    _impact_commands(commands)
     _nested_commands(commands)
     _read_commands(commands)
     return parser
@@ -157,6 +159,7 @@ def _incident_commands(commands: _Commands) -> None:
     )
     p.add_argument("--title", required=True, help="what is wrong, in a few words")
     p.add_argument("--priority", required=True, help="P0, P1, P2 or P3")
+    _milestone_options(p)
     p = _incident(
         add(
             "confirm",
@@ -322,6 +325,45 @@ def _incident_commands(commands: _Commands) -> None:
         p.add_argument("message", metavar="MESSAGE", help="what is announced, or why")
 
 
+def _milestone_options(parser: argparse.ArgumentParser) -> None:
+    """``declare``'s milestones besides ``--at`` (when it was declared)."""
+    parser.add_argument(
+        "--began", metavar="TIME", help="when the impact began (default: the declaration, --at)"
+    )
+    parser.add_argument("--detected", metavar="TIME", help="when the problem was detected")
+    parser.add_argument(
+        "--detection", metavar="HOW", help="how: alert, customer_report, employee or other"
+    )
+    parser.add_argument("--detected-by", default="", metavar="WHAT", help="by what or whom")
+
+
+def _impact_commands(commands: _Commands) -> None:
+    """``impact`` (the impact timeline) and ``policy list`` (the built-in policies)."""
+    p = _incident(
+        commands.add(
+            "impact",
+            "record the impact level (operational, degraded, partial_outage, major_outage)",
+            'incidentflow impact INC-7 partial_outage "EU checkouts fail" --component checkout '
+            "--share 40",
+            handler="impact",
+        )
+    )
+    p.add_argument("level", metavar="LEVEL")
+    p.add_argument("description", metavar="DESCRIPTION", nargs="?", default="")
+    p.add_argument(
+        "--component", action="append", default=[], metavar="NAME", help="a part hit (repeatable)"
+    )
+    p.add_argument("--share", metavar="PERCENT", help="the share affected, 0 to 100")
+    group = commands.add("policy", "the built-in policies", "incidentflow policy list")
+    sub = _Commands(group, "subcommand")
+    sub.add(
+        "list",
+        "list the built-in policies, for --policy NAME",
+        "incidentflow policy list",
+        handler="policy list",
+    )
+
+
 def _nested_commands(commands: _Commands) -> None:
     group = commands.add(
         "experiment",
@@ -430,8 +472,8 @@ def _nested_commands(commands: _Commands) -> None:
         )
     )
     p.add_argument("description", metavar="DESCRIPTION")
-    p.add_argument("--owner", required=True, metavar="P")
-    p.add_argument("--due", required=True, metavar="TIME")
+    p.add_argument("--owner", metavar="P", help="who owns it (the policy may let it be unknown)")
+    p.add_argument("--due", metavar="TIME", help="when it is due (the policy may let it be unset)")
     p.add_argument("--kind", required=True, help="corrective or preventive")
     p.add_argument("--id", dest="record_id", metavar="ID", help="the id (default: A1, A2, …)")
     p = _incident(
@@ -579,6 +621,12 @@ def _document_commands(commands: _Commands) -> None:
         default=[],
         metavar="NAME=START..END",
         help="a measure between two milestones (repeatable; replaces the default measures)",
+    )
+    p.add_argument(
+        "--by",
+        default="priority",
+        choices=("priority", "highest_priority"),
+        help="group by the current priority (default) or the highest one reached",
     )
     p.add_argument(
         "--chart", metavar="FILE", help="also draw the first measure by priority (.svg or .png)"

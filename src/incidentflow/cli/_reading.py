@@ -17,6 +17,7 @@ from incidentflow.obligations import Obligation
 from incidentflow.store import Anchor, open_store
 
 from . import _files
+from ._impact import before_impact, began_mark, impact_lines, status_fields, status_lines
 from ._main import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -83,12 +84,18 @@ def status(options: Options) -> int:
                     for t, unmet in blocks.items()
                 },
                 "due": [_obligation(item) for item in due],
+                **status_fields(incident),
             }
         )
         return EXIT_OK
     print(f"{inline(incident.id)}  {inline(incident.title)}")
     print(f"  priority  {incident.priority.value}    state  {incident.state.value}")
-    print(f"  began     {incident.began_at.isoformat()}    version {incident.version}")
+    print(
+        f"  began     {began_mark(incident)}{incident.began_at.isoformat()}"
+        f"    version {incident.version}"
+    )
+    for line in status_lines(incident):
+        print(line)
     policy = _policy(incident)
     unrecorded = "" if policy["recorded"] else "  (not recorded: from --policy)"
     print(f"  policy    {inline(policy['name'])}  {policy['digest']}{unrecorded}")
@@ -102,6 +109,8 @@ def status(options: Options) -> int:
         print(f"  {kind.value:<20} {inline(link.url)}")
     if not incident.links:
         print("  (none)")
+    for line in impact_lines(incident):
+        print(line)
     print("Next moves:")
     for target, unmet in blocks.items():
         print(f"  → {target.value}: {'blocked by' if unmet else 'ready'}")
@@ -139,6 +148,7 @@ def timeline(options: Options) -> int:
     if options.json:
         emit([codec.to_dict(e) for e in ordered])
         return EXIT_OK
+    precursor = before_impact(events)
     for event in ordered:
         fields = {k: v for k, v in codec.to_dict(event).items() if k not in _SKIP}
         if "policy" in fields:  # a recorded policy's whole text is for machines: name, digest
@@ -148,7 +158,11 @@ def timeline(options: Options) -> int:
         if event.recorded_at != event.occurred_at:
             late = f"  (recorded {event.recorded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z)"
         stamp = event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{stamp}Z  {inline(event.actor):<10} {event.type:<22} {what}{late}")
+        rough = "≈" if event.is_approximate() else ""
+        print(
+            f"{rough}{stamp}Z  {inline(event.actor):<10} {event.type:<22} {what}{late}"
+            f"{precursor(event)}"
+        )
     return EXIT_OK
 
 

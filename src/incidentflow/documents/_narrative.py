@@ -109,13 +109,20 @@ _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
     ),
     ev.ActionAdded: lambda e: (
         f"{e.actor} added {e.kind.value} action {e.action_id} for "
-        f"{e.owner}, due {moment(e.due_at)}: {e.description}"
+        f"{e.owner or 'an owner not known'}, "
+        f"{'no due time' if e.due_at is None else 'due ' + moment(e.due_at)}: {e.description}"
     ),
     ev.ActionClosed: lambda e: (
         f"{e.actor} closed action {e.action_id}" + (f": {e.note}" if e.note else "")
     ),
     ev.PriorityChanged: lambda e: (
         f"{e.actor} changed the priority to {e.priority.value}: {e.reason}"
+    ),
+    ev.ImpactChanged: lambda e: (
+        f"{e.actor} recorded the impact as {e.level.label.lower()}"
+        + (f" ({e.share:g}% affected)" if e.share is not None else "")
+        + (f" on {', '.join(e.components)}" if e.components else "")
+        + (f": {e.description}" if e.description else "")
     ),
     ev.PolicyAdopted: lambda e: f"{e.actor} adopted the policy {e.policy.name} ({e.policy.digest})",
     ev.StateChanged: lambda e: (

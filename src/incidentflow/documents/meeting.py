@@ -465,11 +465,15 @@ def _root_cause_analysis(incident: Incident) -> list[str]:
     return lines
 
 
+def _due(value: datetime | None) -> str:
+    return "not set" if value is None else moment(value)
+
+
 def _action_planning(incident: Incident) -> list[str]:
     return _or_nothing(
         (
             f"Action {a.id} ({a.kind.value}, {'open' if a.open else 'closed'}): {a.description} "
-            f"— owner {a.owner}, due {moment(a.due_at)}"
+            f"— owner {a.owner or 'not known'}, due {_due(a.due_at)}"
             for a in incident.action_items.values()
         ),
         "Proposed actions",
@@ -480,7 +484,8 @@ def _conclusion(incident: Incident) -> list[str]:
     lines = _or_nothing(
         [
             *(
-                f"Open action {a.id}: {a.description} — owner {a.owner}, due {moment(a.due_at)}"
+                f"Open action {a.id}: {a.description} — owner {a.owner or 'not known'}, "
+                f"due {_due(a.due_at)}"
                 for a in incident.action_items.values()
                 if a.open
             ),

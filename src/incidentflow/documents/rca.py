@@ -229,7 +229,7 @@ def _experiment_table(experiments: Iterable[Experiment]) -> Table:
 def _action_status(item: ActionItem, now: datetime) -> str:
     if item.closed_at is not None:
         return f"closed {moment(item.closed_at)}"
-    return "open, overdue" if item.due_at < now else "open"
+    return "open, overdue" if item.due_at is not None and item.due_at < now else "open"
 
 
 # -- the sections ----------------------------------------------------------------------------
@@ -531,8 +531,8 @@ def _recommendations(incident: Incident, now: datetime) -> list[Block]:
                     (
                         _cell(a.id),
                         _cell(a.description),
-                        _cell(a.owner),
-                        _plain(moment(a.due_at)),
+                        _cell(a.owner) if a.owner is not None else _plain("not known"),
+                        _plain(moment(a.due_at) if a.due_at is not None else "not set"),
                         _plain(_action_status(a, now)),
                     )
                     for a in items
@@ -557,7 +557,7 @@ def _conclusion(incident: Incident, now: datetime) -> list[Block]:
     ]
     items = incident.action_items.values()
     still_open = [a for a in items if a.open]
-    overdue = [a for a in still_open if a.due_at < now]
+    overdue = [a for a in still_open if a.due_at is not None and a.due_at < now]
     if not items:
         follow_up = "No action item has been added."
     elif not still_open:

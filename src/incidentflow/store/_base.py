@@ -188,8 +188,8 @@ def _summarize(
                 title=event.title,
                 priority=event.priority,
                 state=State.DECLARED,
-                began_at=event.occurred_at,
-                declared_at=event.recorded_at,
+                began_at=event.onset,
+                declared_at=event.declared_time,
                 updated_at=event.recorded_at,
                 version=0,
             )
