@@ -15,6 +15,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from incidentflow import ImpactLevel, Incident, ManualClock, approximately
+
+RECORDED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+"""When the examples write the incidents down: long after, as a team would from a postmortem."""
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -73,6 +78,27 @@ class Sheet:
         """Whether the time called ``name`` is approximate."""
         return parse(self.data["times"][name])[1]
 
+    def when(self, name: str) -> datetime:
+        """The time called ``name``, wrapped in ``approximately()`` when the sheet says so."""
+        value, rough = parse(self.data["times"][name])
+        return approximately(value) if rough else value
+
+    def clock(self) -> ManualClock:
+        """The clock the recording runs on: it stands at :data:`RECORDED_AT`."""
+        return ManualClock(RECORDED_AT)
+
+    def record_impact(self, incident: Incident, *, actor: str) -> None:
+        """Record the sheet's impact phases, each at its time, in order."""
+        for phase in self.impact:
+            incident.change_impact(
+                ImpactLevel(phase["level"]),
+                phase.get("description", ""),
+                actor=actor,
+                components=phase.get("components", ()),
+                share=phase.get("share"),
+                at=self.when(phase["at"]),
+            )
+
     def has(self, name: str) -> bool:
         """Whether the sheet gives a time called ``name``."""
         return name in self.data["times"]
@@ -111,3 +137,46 @@ def parse(value: str) -> tuple[datetime, bool]:
         day = date.fromisoformat(text)
         return datetime(day.year, day.month, day.day, tzinfo=UTC), True
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC), approximate
+
+
+def computed(measure: str, incident: Incident) -> float | None:
+    """The seconds the measure called ``measure`` gives for ``incident`` (``None``: unknown).
+
+    ``impact_by_level.<level>`` names the time spent at one impact level.
+    """
+    figures = incident.measures().to_dict()
+    if measure.startswith("impact_by_level."):
+        levels = figures["impact_by_level"] or {}
+        value = levels.get(measure.split(".", 1)[1])
+    else:
+        value = figures[measure]
+    return None if value is None else float(value)
+
+
+def duration(seconds: float) -> str:
+    """Seconds as days, hours, minutes and seconds: ``1 d 0 h 11 min``, ``43 s``."""
+    whole = int(round(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else ""]
+    parts += [f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
+    return " ".join(p for p in parts if p) or "0 s"
+
+
+def report(sheet: Sheet, incident: Incident) -> str:
+    """What the postmortem publishes beside what the record measures, one line each."""
+    lines = [f"{sheet.organisation}: {sheet.title}"]
+    for p in sheet.published:
+        value = None if p.measure is None else computed(p.measure, incident)
+        shown = "—" if value is None else duration(value)
+        lines.append(
+            f'  "{p.quote}": published {duration(p.seconds)}, '
+            f"{p.measure or 'no measure'} {shown}"
+            + (" (not reproducible)" if p.unreproducible else "")
+        )
+    figures = incident.measures().to_dict()
+    for name, value in figures.items():
+        if name not in ("impact_by_level", "approximate") and value is not None:
+            lines.append(f"  {name}: {duration(value)}")
+    return "\n".join(lines)

@@ -1,10 +1,10 @@
 """The impact of an incident as documents tell it: its phases, its detection, its data loss.
 
 :func:`impact_story` reads an incident once into an :class:`ImpactStory`: when the impact
-began, how it moved through its levels (each :class:`Phase` with its start, its end, the
-components and share affected), when and how it was detected, and whether the times are
-approximate.  :func:`impact_blocks` draws the RCA's impact section from it: the phase table,
-the detection and the data-loss record.  Approximate times are marked "≈".
+began, how it moved through its levels (each phase with its start, its end, the components
+and share affected), when and how it was detected, and whether the times are approximate.
+:func:`impact_blocks` draws the RCA's impact section from it: the phase table, the detection
+and the data-loss record.  Approximate times are marked "≈".
 
 >>> from datetime import UTC, datetime
 >>> from incidentflow.demo import run_demo
@@ -22,6 +22,7 @@ from datetime import datetime
 from attrs import frozen
 
 from incidentflow.incident import Incident
+from incidentflow.records import ImpactLevel, ImpactPhase
 
 from ._blocks import (
     Block,
@@ -35,34 +36,25 @@ from ._blocks import (
     typed,
 )
 from ._facts import impact
-from ._narrative import moment
+from ._narrative import elapsed, moment
 
-__all__ = ["ImpactStory", "Phase", "at", "impact_blocks", "impact_story"]
-
-
-@frozen
-class Phase:
-    """One level of impact, from ``started`` until ``ended`` (``None``: still going on)."""
-
-    level: str
-    started: datetime
-    ended: datetime | None
-    description: str | None = None
-    components: tuple[str, ...] = ()
-    share: float | None = None
-    approximate: bool = False
+__all__ = ["ImpactStory", "at", "impact_blocks", "impact_story"]
 
 
 @frozen
 class ImpactStory:
-    """What the record says of the impact, in the order a reader wants it."""
+    """What the record says of the impact, in the order a reader wants it.
+
+    ``ended`` is when the final operational phase began (``None`` while the impact lasts or
+    when no impact timeline is recorded); ``phases`` are the impact timeline's phases.
+    """
 
     began: datetime
     began_approximate: bool
     declared: datetime
     declared_approximate: bool
     assessment: str | None
-    phases: tuple[Phase, ...]
+    phases: tuple[ImpactPhase, ...]
     detected: datetime | None = None
     detected_approximate: bool = False
     detected_how: str | None = None
@@ -71,41 +63,79 @@ class ImpactStory:
 
 
 def at(value: datetime, approximate: bool = False) -> str:
-    """A time as documents show it, marked "≈" when it is approximate."""
+    """A time as documents show it, marked "≈" when it is approximate.
+
+    >>> from datetime import UTC, datetime
+    >>> at(datetime(2017, 1, 31, 23, 0, tzinfo=UTC), approximate=True)
+    '≈ 2017-01-31 23:00 UTC'
+    """
     return ("≈ " if approximate else "") + moment(value)
+
+
+def _how(incident: Incident) -> str | None:
+    method = incident.detection
+    words = [] if method is None else [method.value.replace("_", " ")]
+    if incident.detected_by:
+        words.append(incident.detected_by)
+    return ": ".join(words) or None
 
 
 def impact_story(incident: Incident) -> ImpactStory:
     """The impact ``incident`` records, read once for every document that tells it."""
+    declaration = incident.declaration
+    old_form = declaration.began is None
+    phases = incident.impact_phases()
+    final = phases[-1] if phases else None
+    ended = final is not None and final.level is ImpactLevel.OPERATIONAL and len(phases) > 1
     return ImpactStory(
         began=incident.began_at,
-        began_approximate=False,
+        began_approximate=declaration.is_approximate("occurred_at" if old_form else "began"),
         declared=incident.declared_at,
-        declared_approximate=False,
+        declared_approximate=not old_form and declaration.is_approximate("occurred_at"),
         assessment=impact(incident),
-        phases=(),
+        phases=phases,
+        detected=incident.detected_at,
+        detected_approximate=declaration.is_approximate("detected_at"),
+        detected_how=_how(incident),
+        ended=final.start if ended and final is not None else None,
+        ended_approximate=ended and final is not None and final.approximate,
     )
 
 
-def _share(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:g}%"
+def level_name(level: ImpactLevel) -> str:
+    """An impact level in words: ``partial outage``."""
+    return level.value.replace("_", " ")
 
 
-def _phase_rows(story: ImpactStory) -> Block:
+def share(value: float | None) -> str:
+    """A share affected as a percentage, ``—`` when not recorded."""
+    return "—" if value is None else f"{value:g}%"
+
+
+def _phase_table(phases: tuple[ImpactPhase, ...]) -> Table:
     rows: list[tuple[Text, ...]] = []
-    for phase in story.phases:
-        until = "ongoing" if phase.ended is None else moment(phase.ended)
+    for n, phase in enumerate(phases):
+        following = phases[n + 1] if n + 1 < len(phases) else None
+        if phase.end is None:
+            until = "—" if phase.level is ImpactLevel.OPERATIONAL else "ongoing"
+            lasted = "—"
+        else:
+            until = at(phase.end, following is not None and following.approximate)
+            lasted = elapsed(phase.end - phase.start)
         rows.append(
             (
-                (ours(phase.level.replace("_", " ")),),
-                (ours(at(phase.started, phase.approximate)),),
+                (ours(level_name(phase.level)),),
+                (ours(at(phase.start, phase.approximate)),),
                 (ours(until),),
+                (ours(lasted),),
                 (typed(", ".join(phase.components)),) if phase.components else (ours("—"),),
-                (ours(_share(phase.share)),),
+                (ours(share(phase.share)),),
                 (typed(phase.description),) if phase.description else (ours("—"),),
             )
         )
-    return Table(("Level", "From", "Until", "Components", "Share affected", "What"), tuple(rows))
+    return Table(
+        ("Level", "From", "Until", "For", "Components", "Share affected", "What"), tuple(rows)
+    )
 
 
 def impact_blocks(story: ImpactStory) -> list[Block]:
@@ -114,26 +144,23 @@ def impact_blocks(story: ImpactStory) -> list[Block]:
     if story.assessment is not None:
         blocks.append(Paragraph((typed(story.assessment),)))
     if story.phases:
-        blocks.append(_phase_rows(story))
+        blocks.append(_phase_table(story.phases))
     if story.assessment is None and not story.phases:
         blocks.append(NothingRecorded("the impact"))
     blocks.append(Subheading("Detection"))
-    began: Text = (label("Impact began:"), ours(" " + at(story.began, story.began_approximate)))
-    lines: list[Block] = [Paragraph(began)]
+    lines: list[Text] = [
+        (label("Impact began:"), ours(" " + at(story.began, story.began_approximate))),
+    ]
     if story.detected is not None:
-        how = f" ({story.detected_how})" if story.detected_how else ""
+        how = story.detected_how
         lines.append(
-            Paragraph(
-                (
-                    label("Detected:"),
-                    ours(" " + at(story.detected, story.detected_approximate) + how),
-                )
-            )
+            (label("Detected:"), ours(" " + at(story.detected, story.detected_approximate)))
+            + ((ours(" ("), typed(how), ours(")")) if how else ())
         )
-    lines.append(
-        Paragraph((label("Declared:"), ours(" " + at(story.declared, story.declared_approximate))))
-    )
-    blocks.extend(lines)
+    lines.append((label("Declared:"), ours(" " + at(story.declared, story.declared_approximate))))
+    if story.ended is not None:
+        lines.append((label("Impact ended:"), ours(" " + at(story.ended, story.ended_approximate))))
+    blocks.extend(Paragraph(line) for line in lines)
     blocks.append(Subheading("Data loss"))
     blocks.append(Paragraph((ours("No data-loss record is kept for this incident."),)))
     return blocks

@@ -10,8 +10,8 @@ marked "≈".
 >>> paragraph = executive_summary(run_demo(lambda s: None))
 >>> print("".join(span.text for span in paragraph.spans))  # doctest: +NORMALIZE_WHITESPACE
 Database is down (INC-1042), a P1 (Major Incident), now in the post_mortem state. Impact began at
-2026-03-01 13:56 UTC: every customer: checkout and deploys fail. It was declared 4 min after
-it began, at 2026-03-01 14:00 UTC. It was resolved (yellow) after 44 min and green after
+2026-03-01 13:56 UTC: every customer: checkout and deploys fail. It was declared as it began,
+at 2026-03-01 13:56 UTC. It was resolved (yellow) after 44 min and green after
 1 h 36 min. The root cause found: The scheduled job for token refreshment failed. 1
 preventive action is recorded, still open.
 """
@@ -20,26 +20,23 @@ from __future__ import annotations
 
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import State
-from incidentflow.records import ActionKind
+from incidentflow.records import ActionKind, ImpactLevel, ImpactPhase
 
 from ._blocks import Paragraph, Span, ours, typed
-from ._impact import ImpactStory, Phase, at, impact_story
+from ._impact import ImpactStory, at, impact_story, level_name, share
 from ._narrative import elapsed
 
 __all__ = ["executive_summary"]
 
 
-def _level(phase: Phase) -> str:
-    return phase.level.replace("_", " ")
-
-
-def _phase(phase: Phase, first: bool) -> list[Span]:
-    spans = [ours(_level(phase) if first else f"{_level(phase)} from {at(phase.started)}")]
-    if phase.approximate and not first:
-        spans = [ours(f"{_level(phase)} from {at(phase.started, True)}")]
+def _phase(phase: ImpactPhase) -> list[Span]:
+    text = level_name(phase.level)
+    if phase.end is not None:
+        text += f" for {elapsed(phase.end - phase.start)}"
+    spans = [ours(text)]
     details: list[Span] = []
     if phase.share is not None:
-        details.append(ours(f"{phase.share * 100:g}% affected"))
+        details.append(ours(f"{share(phase.share)} affected"))
     if phase.components:
         if details:
             details.append(ours(", "))
@@ -52,26 +49,30 @@ def _phase(phase: Phase, first: bool) -> list[Span]:
 def _impact(story: ImpactStory) -> list[Span]:
     began = at(story.began, story.began_approximate)
     spans: list[Span] = [ours(f" Impact began at {began}")]
-    if story.phases:
+    phases = [p for p in story.phases if p.level is not ImpactLevel.OPERATIONAL]
+    if phases:
         spans.append(ours(": "))
-        for n, phase in enumerate(story.phases):
-            if phase.level == "operational":
-                spans.append(ours(f", operational again at {at(phase.started, phase.approximate)}"))
-                continue
+        for n, phase in enumerate(phases):
             if n:
                 spans.append(ours(", then "))
-            spans += _phase(phase, first=n == 0)
-        spans.append(ours("."))
+            spans += _phase(phase)
     elif story.assessment is not None:
-        spans += [
-            ours(": "),
-            typed(story.assessment),
-            ours("" if story.assessment.endswith(".") else "."),
-        ]
+        assessment = story.assessment.rstrip(".")
+        spans += [ours(": "), typed(assessment)]
     else:
-        spans.append(ours("; no impact assessment is recorded."))
+        spans.append(ours("; no impact assessment is recorded"))
     if story.ended is not None:
-        spans.append(ours(f" The impact lasted {elapsed(story.ended - story.began)}."))
+        ended = at(story.ended, story.ended_approximate)
+        spans.append(
+            ours(
+                f"; it was operational again at {ended}, "
+                f"{elapsed(story.ended - story.began)} after it began."
+            )
+        )
+    elif phases and phases[-1].end is None:
+        spans.append(ours("; the impact is not over."))
+    else:
+        spans.append(ours("."))
     return spans
 
 
@@ -86,12 +87,14 @@ def _detection(story: ImpactStory) -> list[Span]:
                 f"at {declared}."
             )
         ]
-    how = f" by {story.detected_how}" if story.detected_how else ""
+    detected = f" It was detected {elapsed(story.detected - story.began)} after it began"
+    how: list[Span] = []
+    if story.detected_how:
+        how = [ours(" ("), typed(story.detected_how), ours(")")]
     return [
-        ours(
-            f" It was detected{how} {elapsed(story.detected - story.began)} after it began "
-            f"and declared {elapsed(story.declared - story.detected)} later, at {declared}."
-        )
+        ours(detected),
+        *how,
+        ours(f" and declared {elapsed(story.declared - story.detected)} later, at {declared}."),
     ]
 
 
