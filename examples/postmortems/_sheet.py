@@ -154,8 +154,8 @@ def computed(measure: str, incident: Incident) -> float | None:
 
 
 def duration(seconds: float) -> str:
-    """Seconds as days, hours, minutes and seconds: ``1 d 0 h 11 min``, ``43 s``."""
-    whole = int(round(seconds))
+    """Seconds as days, hours, minutes and seconds: ``1 d 11 min``, ``43 s``."""
+    whole = round(seconds)
     days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
