@@ -14,7 +14,9 @@ import incidentflow.events as ev
 from incidentflow import (
     ActionKind,
     ChangeOutcome,
+    DetectionMethod,
     FishboneCategory,
+    ImpactLevel,
     Incident,
     IncidentFlowError,
     InvalidInput,
@@ -37,8 +39,11 @@ ENUMS: tuple[type[enum.Enum], ...] = (
     ChangeOutcome,
     ActionKind,
     FishboneCategory,
+    ImpactLevel,
+    DetectionMethod,
 )
-OPTIONAL_TEXT = {"note", "location", "impact"}  # the only string fields that may be empty
+# the only string fields that may be empty
+OPTIONAL_TEXT = {"note", "location", "impact", "detected_by", "ImpactChanged.description"}
 
 
 def _hints(kind: type[ev.Event]) -> dict[str, Any]:
@@ -47,8 +52,16 @@ def _hints(kind: type[ev.Event]) -> dict[str, Any]:
 
 def _sample(name: str, hint: Any) -> Any:
     """A valid value for a field of type ``hint``."""
-    if hint is datetime:
+    if name == "approximate":
+        return ()
+    if hint is datetime or hint == datetime | None:
         return AT
+    if name == "components":
+        return ("api", "web")
+    if hint == float | None:
+        return 40
+    if hint == DetectionMethod | None:
+        return DetectionMethod.ALERT
     if hint is bool:
         return False
     if hint == tuple[str, ...]:
@@ -68,13 +81,21 @@ def _valid_kwargs(kind: type[ev.Event]) -> dict[str, Any]:
 
 
 def _fields_of(hint_test: Any) -> list[tuple[type[ev.Event], str]]:
-    """Every (event class, field name) whose type hint passes ``hint_test``."""
+    """Every (event class, field name) whose type hint passes ``hint_test``.
+
+    The test sees the field's name qualified by its class where OPTIONAL_TEXT names it so.
+    """
     return [
         (kind, f.name)
         for kind in KINDS
         for f in attrs.fields(kind)
-        if hint_test(f.name, _hints(kind)[f.name])
+        if hint_test(_qualified(kind, f.name), _hints(kind)[f.name])
     ]
+
+
+def _qualified(kind: type[ev.Event], name: str) -> str:
+    full = f"{kind.__name__}.{name}"
+    return full if full in OPTIONAL_TEXT else name
 
 
 def _ids(cases: list[tuple[type[ev.Event], str]]) -> list[str]:
@@ -112,7 +133,7 @@ def test_every_event_class_is_registered() -> None:
         and getattr(ev, name) not in (ev.Event, ev.RecordedPolicy)
     }
     assert exported == set(KINDS)
-    assert 25 == len(KINDS)
+    assert 26 == len(KINDS)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
@@ -324,6 +345,60 @@ def test_factor_category_is_optional_but_typed() -> None:
     error = _refused(ev.FactorAdded, "category", "process")
     assert "FishboneCategory" in str(error)
     _refused(ev.FactorAdded, "category", Priority.P1)
+
+
+def test_approximate_names_only_the_events_own_times_sorted() -> None:
+    """approximate is a sorted tuple of distinct time fields of the event, never recorded_at."""
+    base = _valid_kwargs(ev.Declared)
+    kept = ev.Declared(**{**base, "approximate": ("began", "detected_at", "occurred_at")})
+    assert ("began", "detected_at", "occurred_at") == kept.approximate
+    assert kept.is_approximate("began") and not ev.Declared(**base).is_approximate("began")
+    for bad in (("recorded_at",), ("occurred_at", "began"), ("began", "began"), ("title",), ["began"], ("due_at",)):
+        error = _refused(ev.Declared, "approximate", bad)
+        assert "Declared.approximate" in str(error)
+
+
+def test_recorded_late_is_the_stamp_minus_the_occurrence() -> None:
+    """recorded_late is how long after it happened the event was written down."""
+    event = ev.NoteAdded(actor="ana", occurred_at=AT - timedelta(days=2), recorded_at=AT, text="t")
+    assert timedelta(days=2) == event.recorded_late
+
+
+@pytest.mark.parametrize("share", [0, 100, 0.5, 99.9, None])
+def test_share_is_a_percentage(share: Any) -> None:
+    """An impact's share may be 0 to 100 (both included), whole or not, or unknown."""
+    kwargs = {**_valid_kwargs(ev.ImpactChanged), "share": share}
+    assert share == ev.ImpactChanged(**kwargs).share
+
+
+@pytest.mark.parametrize("share", [-0.01, 100.01, float("nan"), float("inf"), True, "40", [40]], ids=repr)
+def test_share_outside_zero_to_a_hundred_is_refused(share: Any) -> None:
+    """A share below 0, above 100, not a number, or a bool is refused."""
+    assert "ImpactChanged.share" in str(_refused(ev.ImpactChanged, "share", share))
+
+
+@pytest.mark.parametrize("components", [("a", "a"), ("a", " "), ["a"], "a", None], ids=repr)
+def test_bad_components_are_refused(components: Any) -> None:
+    """Components are a tuple (maybe empty) of distinct non-blank names."""
+    _refused(ev.ImpactChanged, "components", components)
+
+
+def test_declaration_without_onset_reads_as_the_older_form() -> None:
+    """Without began, occurred_at is the onset and recorded_at the declaration."""
+    base = {**_valid_kwargs(ev.Declared), "began": None, "occurred_at": AT - timedelta(hours=1)}
+    old = ev.Declared(**base)
+    assert (AT - timedelta(hours=1), AT) == (old.onset, old.declared_time)
+    new = ev.Declared(**{**base, "began": AT - timedelta(hours=2)})
+    assert (AT - timedelta(hours=2), AT - timedelta(hours=1)) == (new.onset, new.declared_time)
+
+
+def test_action_owner_and_due_may_be_unknown() -> None:
+    """An action item's owner and due time may be None, but never blank or naive."""
+    base = _valid_kwargs(ev.ActionAdded)
+    item = ev.ActionAdded(**{**base, "owner": None, "due_at": None})
+    assert (None, None) == (item.owner, item.due_at)
+    _refused(ev.ActionAdded, "owner", " ")
+    _refused(ev.ActionAdded, "due_at", datetime(2026, 3, 1))
 
 
 def test_validation_impact_defaults_to_not_assessed() -> None:

@@ -562,7 +562,7 @@ def test_items_are_closed_once_and_by_known_id(clock: ManualClock) -> None:
 def test_back_dated_event_is_accepted(clock: ManualClock) -> None:
     """An event may have happened before it was recorded, if not before the incident began."""
     began = START - timedelta(minutes=10)
-    incident = Incident.declare("INC-1", "t", Priority.P2, actor="ana", at=began, clock=clock)
+    incident = Incident.declare("INC-1", "t", Priority.P2, actor="ana", began=began, clock=clock)
     assert (began, START) == (incident.began_at, incident.declared_at)
     clock.advance(minutes=5)
     event = incident.note("restarted db-1 a while ago", actor="di", at=began)
@@ -570,11 +570,12 @@ def test_back_dated_event_is_accepted(clock: ManualClock) -> None:
 
 
 def test_event_before_the_incident_began_is_refused(clock: ManualClock) -> None:
-    """An ``at`` before began_at breaks not_before_start."""
+    """An ``at`` before began_at breaks not_before_start (for anything but a precursor)."""
     began = START - timedelta(minutes=10)
-    incident = Incident.declare("INC-1", "t", Priority.P2, actor="ana", at=began, clock=clock)
+    incident = Incident.declare("INC-1", "t", Priority.P2, actor="ana", began=began, clock=clock)
     refusal = refused(
-        incident, lambda: incident.note("too early", actor="di", at=began - timedelta(seconds=1))
+        incident,
+        lambda: incident.post_update("too early", actor="di", at=began - timedelta(seconds=1)),
     )
     assert isinstance(refusal, RuleViolated)
     assert refusal.rules == ("not_before_start",)
@@ -895,6 +896,7 @@ DECLARED_COMMANDS = {
     "add_action",
     "close_action",
     "change_priority",
+    "change_impact",
     "dismiss",
 }
 ANYONE = {"link", "note", "log_change"}
@@ -912,8 +914,15 @@ def test_allowed_commands_follow_the_roles(clock: ManualClock) -> None:
     incident = Incident.declare("INC-1", "t", Priority.P1, actor="ana", clock=clock)
     staff_p1(incident, clock)
     assert incident.allowed_commands("eli") == ANYONE
-    assert ANYONE | {"post_update"} == incident.allowed_commands("cy")
-    recorder = {"reconcile_change", "add_why", "add_factor", "add_action", "close_action"}
+    assert ANYONE | {"post_update", "change_impact"} == incident.allowed_commands("cy")
+    recorder = {
+        "reconcile_change",
+        "add_why",
+        "add_factor",
+        "add_action",
+        "close_action",
+        "change_impact",
+    }
     assert ANYONE | recorder == incident.allowed_commands("di")
     assert DECLARED_COMMANDS - {"post_update", "start_experiment", "adopt_policy"} == (
         incident.allowed_commands("ana")

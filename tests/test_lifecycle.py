@@ -24,7 +24,7 @@ EXPECTED_EDGES = [
         "announce_green",
         S.YELLOW,
         S.GREEN,
-        ("customer_verified", "tech_debt_closed", "changes_reconciled"),
+        ("customer_verified", "impact_operational", "tech_debt_closed", "changes_reconciled"),
     ),
     ("mark_reported", S.GREEN, S.REPORTED, ("root_cause_found", "report_started")),
     ("begin_post_mortem", S.REPORTED, S.POST_MORTEM, ("post_mortem_scheduled", "roles_invited")),
@@ -37,7 +37,8 @@ EXPECTED_TABLE_ROWS = [
     "| --- | --- | --- | --- |",
     "| `mitigate` | declared | mitigating | `validated`, `required_links`, `required_roles` |",
     "| `announce_yellow` | mitigating | yellow | `recovery_verified`, `experiments_concluded` |",
-    "| `announce_green` | yellow | green | `customer_verified`, `tech_debt_closed`, "
+    "| `announce_green` | yellow | green | `customer_verified`, `impact_operational`, "
+    "`tech_debt_closed`, "
     "`changes_reconciled` |",
     "| `mark_reported` | green | reported | `root_cause_found`, `report_started` |",
     "| `begin_post_mortem` | reported | post_mortem | `post_mortem_scheduled`, `roles_invited` |",

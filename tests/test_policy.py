@@ -16,6 +16,7 @@ from incidentflow import (
     ActionKind,
     ChangeOutcome,
     CommandRefused,
+    ImpactLevel,
     Incident,
     LinkKind,
     ManualClock,
@@ -509,7 +510,12 @@ def _refusal_rules(clock: ManualClock) -> set[str]:
     i = Incident.declare("INC-1", "t", Priority.P1, actor="ana", clock=clock, at=START)
     attempt(lambda: i.mitigate("go", actor="ana"))  # validated, required_links, required_roles
     attempt(lambda: i.verify_recovery("x", actor="ana"))  # state_allows_command
-    attempt(lambda: i.note("x", actor="ana", at=START - timedelta(minutes=1)))  # not_before_start
+    attempt(lambda: i.post_update("x", actor="ana", at=START - timedelta(minutes=1)))  # not_before
+    attempt(
+        lambda: Incident.declare(
+            "INC-9", "t", Priority.P1, actor="ana", began=START, detected=START - timedelta(1)
+        )
+    )  # milestones_in_order (detected before the onset given)
     attempt(lambda: i.note("x", actor="ana", at=START + timedelta(minutes=1)))  # not_in_future
     attempt(lambda: i.record(i.history[0]))  # declared_once
     attempt(lambda: Incident.replay([]))  # declared_first
@@ -592,14 +598,19 @@ def _refusal_rules(clock: ManualClock) -> set[str]:
     )  # still_open
     attempt(lambda: i.close_debt("D9", actor="bo"))  # known_id
     i.log_change(what="w", where="x", revert="r", actor="bo")
+    i.change_impact(ImpactLevel.MAJOR_OUTAGE, actor="ana")
     i.open_debt("d", actor="bo")
     i.verify_recovery("fine", actor="bo")
     i.announce_yellow("y", actor="ana")
-    attempt(lambda: i.announce_green("g", actor="ana"))  # customer, debt, changes
+    attempt(lambda: i.announce_green("g", actor="ana"))  # customer, debt, changes, impact
+    i.change_impact(ImpactLevel.OPERATIONAL, actor="ana")
     i.verify_customer("Acme", "works", actor="cy")
     i.close_debt("D1", actor="bo")
     i.reconcile_change("C1", ChangeOutcome.PERMANENT, actor="bo")
     i.announce_green("g", actor="ana")
+    clock.advance(minutes=1)
+    attempt(lambda: i.change_impact(ImpactLevel.DEGRADED, actor="ana"))  # impact_before_green
+    attempt(lambda: i.add_action("a", kind=ActionKind.CORRECTIVE, actor="di"))  # owner_and_due
     i.add_why("the root", root_cause=True, actor="di")
     attempt(lambda: i.add_why("more", actor="di"))  # chain_open
     attempt(lambda: i.mark_reported("r", actor="ana"))  # root_cause_found, report_started
@@ -796,15 +807,17 @@ def test_a_bad_whys_depth_is_shown_up_to_six_digits() -> None:
 def test_timing_rules_are_strict_even_beside_a_broken_one(clock: ManualClock) -> None:
     """Exactly at the start, the last stamp or its own stamp, only the other rule is broken."""
     began = START - timedelta(hours=1)
-    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", at=began, clock=clock)
+    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", began=began, clock=clock)
     last = START + timedelta(minutes=5)
     incident.note("the last event", actor="ana", now=last)
     earlier = last - timedelta(minutes=1)
-    at_start = refused(incident, lambda: incident.note("x", actor="ana", at=began, now=earlier))
-    own_stamp = refused(incident, lambda: incident.note("x", actor="ana", at=earlier, now=earlier))
-    at_last = refused(
-        incident, lambda: incident.note("x", actor="ana", at=began - timedelta(minutes=1), now=last)
-    )
+
+    def update(at: datetime, now: datetime) -> Callable[[], object]:
+        return lambda: incident.post_update("x", actor="ana", at=at, now=now)
+
+    at_start = refused(incident, update(began, earlier))
+    own_stamp = refused(incident, update(earlier, earlier))
+    at_last = refused(incident, update(began - timedelta(minutes=1), last))
     assert (("stamps_in_order",), ("stamps_in_order",), ("not_before_start",)) == (
         at_start.rules,
         own_stamp.rules,

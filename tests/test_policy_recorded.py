@@ -268,7 +268,7 @@ def test_events_before_an_adoption_are_judged_by_the_policy_before(clock: Manual
     incident = _p3(clock, policy=OPEN)
     incident.validate("seen", actor="zed")  # fine under the open policy
     incident.adopt_policy(DEFAULT_POLICY, actor="bo")
-    _refused(incident, lambda: incident.note("x", actor="zed", at=START - timedelta(days=1)))
+    _refused(incident, lambda: incident.note("x", actor="zed", at=START - timedelta(days=31)))
     refusal = _refused(incident, lambda: incident.mitigate("go", actor="zed"))
     assert "authorized" in refusal.rules
     replayed = Incident.replay(incident.history, policy=OPEN)

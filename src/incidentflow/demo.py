@@ -82,7 +82,7 @@ def run_demo(write: Callable[[str], object] = print, *, start: datetime = _START
     say(f"Triage: a customer-visible outage → {priority.value} ({priority.title})")
     incident = Incident.declare(
         "INC-1042", "Database is down", priority, actor="ana", clock=clock,
-        at=start - timedelta(minutes=4),
+        began=start - timedelta(minutes=4),
     )  # fmt: skip
     say(f"  {stamp()}  declared {incident.id} {incident.title!r}, began "
         f"{incident.began_at.strftime('%H:%M')}  [declared by ana]")  # fmt: skip

@@ -27,7 +27,14 @@ from . import events as ev
 from ._admission import admit
 from ._commands import Commands
 from ._fold import FOLD
-from .clock import Clock, SystemClock, approximate_names, exact, require_aware
+from .clock import (
+    ApproximateTime,
+    Clock,
+    SystemClock,
+    approximate_names,
+    exact,
+    require_aware,
+)
 from .errors import (
     CommandRefused,
     InvalidInput,
@@ -169,7 +176,8 @@ class Incident(Commands):
     ) -> Incident:
         """Declare a new incident; ``at`` is when it was declared (default: ``now``).
 
-        ``began`` is when the impact began (the onset; default: the declaration), ``detected``
+        ``began`` is when the impact began (the onset; default: the detection if given, else
+        the declaration: nothing shows an earlier onset), ``detected``
         when the problem was detected, ``detection`` how (see
         :class:`~incidentflow.DetectionMethod`) and ``detected_by`` by what or whom.  The
         times must come in that order: began, detected, declared.  Any of them may be marked
@@ -182,11 +190,12 @@ class Incident(Commands):
         incident = cls(policy=policy, clock=clock, subscribers=subscribers)
         stamp = incident._stamp(now)
         declared = stamp if at is None else require_aware(at, "at")
-        onset = declared if began is None else require_aware(began, "began")
-        rough = approximate_names(occurred_at=at, began=began, detected_at=detected)
-        if began is None and at is not None and "occurred_at" in rough:
-            rough = ("began", *rough)  # the onset defaults to the declaration, as rough
         found = None if detected is None else require_aware(detected, "detected")
+        default = declared if found is None else found
+        onset = default if began is None else require_aware(began, "began")
+        rough = approximate_names(occurred_at=at, began=began, detected_at=detected)
+        if began is None and isinstance(default, ApproximateTime):
+            rough = tuple(sorted({"began", *rough}))  # the onset defaults to a rough time
         exact_now = began is None and at is None and found is None and not rough
         incident._commit(
             ev.Declared(

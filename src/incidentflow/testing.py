@@ -22,15 +22,23 @@ from typing import Any, get_type_hints
 import attrs
 from hypothesis import strategies as st
 
-from .clock import ManualClock
+from .clock import ManualClock, approximately
 from .errors import CommandRefused
-from .events import EVENT_TYPES, Event, RecordedPolicy
+from .events import EVENT_TYPES, Event, RecordedPolicy, _time_fields
 from .identities import IDENTITY_FIELDS, is_invisible
 from .incident import Incident
 from .lifecycle import EDGES, State
 from .policy import COMMANDS, DEFAULT_POLICY, Policy, PriorityRules
 from .priorities import Priority
-from .records import ActionKind, ChangeOutcome, FishboneCategory, LinkKind, Verdict
+from .records import (
+    ActionKind,
+    ChangeOutcome,
+    DetectionMethod,
+    FishboneCategory,
+    ImpactLevel,
+    LinkKind,
+    Verdict,
+)
 from .roles import Role
 
 __all__ = [
@@ -89,10 +97,23 @@ def actors() -> st.SearchStrategy[str]:
 def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
     if kind is datetime:
         return aware_datetimes(max_value=_PAST) if name == "recorded_at" else aware_datetimes()
+    if kind == datetime | None:
+        return st.one_of(st.none(), aware_datetimes())
     if kind is bool:
         return st.booleans()
     if kind == tuple[str, ...]:
-        return st.lists(identities(max_size=12), min_size=1, max_size=5, unique=True).map(tuple)
+        smallest = 0 if name == "components" else 1
+        return st.lists(
+            identities(max_size=12), min_size=smallest, max_size=5, unique=True
+        ).map(tuple)
+    if kind == str | None:  # an owner not known
+        return st.one_of(st.none(), identities())
+    if kind == float | None:  # a share affected, whole or not
+        return st.one_of(
+            st.none(),
+            st.integers(min_value=0, max_value=100),
+            st.floats(min_value=0, max_value=100, allow_nan=False),
+        )
     if name in IDENTITY_FIELDS:
         return identities()
     if isinstance(kind, type) and kind in (
@@ -103,15 +124,18 @@ def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
         Verdict,
         ChangeOutcome,
         ActionKind,
+        ImpactLevel,
     ):
         return st.sampled_from(list(kind))
+    if kind == DetectionMethod | None:
+        return st.one_of(st.none(), st.sampled_from(list(DetectionMethod)))
     if kind == FishboneCategory | None:
         return st.one_of(st.none(), st.sampled_from(list(FishboneCategory)))
     if kind is RecordedPolicy:
         return recorded_policies()
     if kind == RecordedPolicy | None:  # None: a declaration written before policies were recorded
         return st.one_of(st.none(), recorded_policies())
-    if name in ("note", "location", "impact"):
+    if name in ("note", "location", "impact", "detected_by"):
         return st.one_of(st.just(""), texts())
     return texts()
 
@@ -129,9 +153,17 @@ def _event_strategy(kind: type[Event]) -> st.SearchStrategy[Event]:
     """One event class's strategy, built once: reading type hints is slow."""
     if kind.type not in _BUILT:
         hints = get_type_hints(kind)
-        names = [f.name for f in attrs.fields(kind)]
-        _BUILT[kind.type] = st.builds(kind, **{n: _field_strategy(n, hints[n]) for n in names})
+        names = [f.name for f in attrs.fields(kind) if f.name != "approximate"]
+        fields = {n: _field_strategy(n, hints[n]) for n in names}
+        fields["approximate"] = _approximate(kind)
+        _BUILT[kind.type] = st.builds(kind, **fields)
     return _BUILT[kind.type]
+
+
+def _approximate(kind: type[Event]) -> st.SearchStrategy[tuple[str, ...]]:
+    """Which of an event's times are approximate: any of them, or (mostly) none."""
+    times = sorted(_time_fields(kind))
+    return st.lists(st.sampled_from(times), unique=True).map(lambda names: tuple(sorted(names)))
 
 
 def policies() -> st.SearchStrategy[Policy]:
@@ -145,6 +177,9 @@ def policies() -> st.SearchStrategy[Policy]:
         customer_verification=st.booleans(),
         invite_roles=st.frozensets(st.sampled_from(list(Role))),
         post_mortem_within=st.integers(min_value=1, max_value=14).map(lambda d: timedelta(days=d)),
+        operational_before_green=st.booleans(),
+        enforce_cadence=st.booleans(),
+        action_owner_and_due=st.booleans(),
     )
 
     return st.builds(
@@ -154,6 +189,7 @@ def policies() -> st.SearchStrategy[Policy]:
         authorization=st.dictionaries(st.sampled_from(COMMANDS), st.one_of(st.none(), role_sets)),
         whys_depth=st.integers(min_value=1, max_value=7),
         open_when_unstaffed=st.booleans(),
+        unstaffed_open_to=st.sampled_from(["anyone", "staff"]),
     )
 
 
@@ -168,7 +204,8 @@ _STEPS = st.sampled_from(
         "conclude_experiment", "note", "post_update", "log_change", "reconcile_change",
         "add_why", "add_root_cause", "add_factor", "verify_recovery", "verify_customer",
         "open_debt", "close_debt", "start_report", "schedule_post_mortem", "add_action",
-        "close_action", "change_priority", "move",
+        "close_action", "change_priority", "move", "change_impact", "add_precursor",
+        "add_vague_action",
     ]
 )  # fmt: skip
 
@@ -183,6 +220,8 @@ def _attempt(incident: Incident, step: str, draw: Any) -> None:
         return choice
 
     args: dict[str, Any] = {"actor": actor}
+    if draw(st.integers(min_value=0, max_value=5)) == 0:  # now and then, "around then"
+        args["at"] = approximately(incident.clock.now())
     calls: dict[str, Any] = {
         "validate": lambda: incident.validate(
             "seen on dashboards", impact="customers cannot deploy", **args
@@ -241,6 +280,18 @@ def _attempt(incident: Incident, step: str, draw: Any) -> None:
         "move": lambda: incident.move(
             draw(st.sampled_from([e.target for e in EDGES.values()])), message="moving", **args
         ),
+        "change_impact": lambda: incident.change_impact(
+            draw(st.sampled_from(list(ImpactLevel))), "what users see",
+            components=draw(st.lists(st.sampled_from(["api", "web", "db"]), unique=True)),
+            share=draw(st.one_of(st.none(), st.integers(min_value=0, max_value=100))), **args,
+        ),
+        "add_precursor": lambda: incident.log_change(
+            what="deployed", where="api", revert="roll back", actor=actor,
+            at=incident.began_at - timedelta(days=draw(st.integers(min_value=0, max_value=31))),
+        ),
+        "add_vague_action": lambda: incident.add_action(
+            "fix it somehow", kind=draw(st.sampled_from(list(ActionKind))), **args
+        ),
     }  # fmt: skip
     with contextlib.suppress(CommandRefused):
         calls[step]()
@@ -264,6 +315,7 @@ def _script(incident: Incident) -> list[Any]:
         lambda: incident.verify_recovery("error rate back to normal", actor=lead),
         lambda: incident.move(State.YELLOW, message="resolved (yellow)", actor=lead),
         lambda: incident.verify_customer("acme", "deploys work again", actor=lead),
+        lambda: incident.change_impact(ImpactLevel.OPERATIONAL, "recovered", actor=lead),
         lambda: incident.move(State.GREEN, message="resolved (green)", actor=lead),
         *(lambda n=n: incident.add_why(f"why {n}", root_cause=n == 7, actor=lead) for n in _WHYS),
         lambda: incident.start_report(actor=lead),
@@ -284,8 +336,12 @@ def incidents(draw: Any, *, policy: Policy = DEFAULT_POLICY, max_steps: int = 60
     """
     clock = ManualClock(draw(aware_datetimes(min_value=datetime(2020, 1, 1), max_value=_PAST)))
     priority = draw(st.sampled_from(list(Priority)))
+    # The onset and detection, some minutes before the declaration, or not recorded.
+    lead = [draw(st.integers(min_value=0, max_value=90)) for _ in range(2)]
+    began = clock.now() - timedelta(minutes=max(lead)) if draw(st.booleans()) else None
+    detected = clock.now() - timedelta(minutes=min(lead)) if draw(st.booleans()) else None
     incident = Incident.declare("INC-1", "a drawn incident", priority, actor="ana", policy=policy,
-                                clock=clock)  # fmt: skip
+                                clock=clock, began=began, detected=detected)  # fmt: skip
     script = _script(incident)
     progress = draw(st.integers(min_value=0, max_value=len(script)))
     noise = iter(draw(st.lists(_STEPS, max_size=max_steps)))
