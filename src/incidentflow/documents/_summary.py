@@ -10,8 +10,8 @@ marked "≈".
 >>> paragraph = executive_summary(run_demo(lambda s: None))
 >>> print("".join(span.text for span in paragraph.spans))  # doctest: +NORMALIZE_WHITESPACE
 Database is down (INC-1042), a P1 (Major Incident), now in the post_mortem state. Impact began at
-2026-03-01 13:56 UTC: every customer: checkout and deploys fail. It was declared as it began,
-at 2026-03-01 13:56 UTC. It was resolved (yellow) after 44 min and green after
+2026-03-01 13:56 UTC: every customer: checkout and deploys fail. It was declared 4 min after
+it began, at 2026-03-01 14:00 UTC. It was resolved (yellow) after 44 min and green after
 1 h 36 min. The root cause found: The scheduled job for token refreshment failed. 1
 preventive action is recorded, still open.
 """
