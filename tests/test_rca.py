@@ -343,7 +343,7 @@ def test_root_causes_appear_in_summary_and_conclusion(demo: RcaDocument) -> None
 def test_summary_counts_what_was_recorded(demo: RcaDocument) -> None:
     """The summary counts events, experiments, changes, whys, factors, updates, debt, actions."""
     assert [
-        "- 37 events recorded by 4 people, from 2026-03-01 13:56 UTC to 2026-03-01 16:40 UTC",
+        "- 37 events recorded by 4 people, from 2026-03-01 14:00 UTC to 2026-03-01 16:40 UTC",
         "- 2 experiments: 1 confirmed, 1 refuted, 0 inconclusive, 0 running",
         "- 1 manual change, 1 reconciled",
         "- 1 Five Whys chain, 1 with a root cause",
