@@ -161,12 +161,17 @@ def test_every_discrepancy_is_recorded(example: ModuleType, recorded: Any) -> No
         assert f"Discrepancy: {text}" in notes
 
 
-def test_the_declaration_is_approximate_and_explained(example: ModuleType, recorded: Any) -> None:
-    """No source times the declaration: it is approximate, and so is time_to_declare if known."""
-    assert recorded.declaration.is_approximate("occurred_at")
-    figures = recorded.measures()
-    if figures.values["time_to_declare"] is not None:
-        assert "time_to_declare" in figures.approximate
+def test_an_untimed_declaration_is_approximate(example: ModuleType, recorded: Any) -> None:
+    """A declaration the source times is exact; otherwise it is approximate, as are its measures."""
+    sheet = example.SHEET
+    if sheet.has("declared"):
+        assert sheet.at("declared") == recorded.declared_at
+        assert not recorded.declaration.is_approximate("occurred_at")
+    else:
+        assert recorded.declaration.is_approximate("occurred_at")
+        figures = recorded.measures()
+        if figures.values["time_to_declare"] is not None:
+            assert "time_to_declare" in figures.approximate
 
 
 def test_the_rca_tells_the_impact_and_marks_approximate_times(recorded: Any) -> None:
@@ -179,7 +184,10 @@ def test_the_rca_tells_the_impact_and_marks_approximate_times(recorded: Any) -> 
     summary = doc.section("executive_summary").markdown()
     first = recorded.impact_phases()[0].level.value.replace("_", " ")
     assert first in summary
-    assert "≈" in doc.section("problem_description").markdown()
+    rough = bool(recorded.declaration.approximate) or any(
+        phase.approximate for phase in recorded.impact_phases()
+    )
+    assert rough == ("≈" in doc.section("problem_description").markdown())
 
 
 def test_examples_print_published_beside_computed(example: ModuleType, recorded: Any) -> None:

@@ -10,9 +10,9 @@ Sources:
 Recorded after the fact under the ``retrospective`` policy, from the fact sheet
 ``cloudflare-2019-07-02.toml`` next to this file (facts and times only, in our own words).
 Every event is written by "Cloudflare"; the posts name no incident commander, so no role is
-assigned. Neither post times the first alert or the declaration: the incident has no
-detection time, and the declaration is dated at the first response the posts time (the
-decision to kill the WAF globally, 14:02) and marked approximate, an upper bound.
+assigned. The detailed post's timeline (the first alert at 13:45, the P0 declared then) was
+read in a summary of it, not in the post itself; the sheet says which times those are.
+The rule change was merged and built before the onset: those are recorded as precursors.
 
 The detailed post's "27 minutes" is reproduced by ``impact_duration`` (13:42 to 14:09);
 the same-day post's "about 30 minutes" is a rounded figure, recorded as a discrepancy.
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from _sheet import Sheet, report
 
-from incidentflow import ChangeOutcome, Incident, Policy, Priority, approximately
+from incidentflow import ChangeOutcome, DetectionMethod, Incident, Policy, Priority
 
 SHEET = Sheet.load("cloudflare-2019-07-02")
 CLOUDFLARE = SHEET.organisation
@@ -39,14 +39,20 @@ def record() -> Incident:
         Priority.P0,
         actor=CLOUDFLARE,
         began=t("onset"),
-        at=approximately(t("kill_decided")),
+        detected=t("detected"),
+        detection=DetectionMethod.ALERT,
+        detected_by="PagerDuty: a synthetic test of the WAF",
+        at=t("declared"),
         policy=Policy.named("retrospective"),
         clock=SHEET.clock(),
     )
     incident.note(
-        "The posts give no declaration or alert time; the declaration is dated at the "
-        "first response they time, the decision to kill the WAF globally, as an upper bound.",
+        "Pull request with the new WAF rules merged after approval.",
         actor=CLOUDFLARE,
+        at=t("rule_merged"),
+    )
+    incident.note(
+        "Rules built and tested; the tests passed.", actor=CLOUDFLARE, at=t("rules_built")
     )
     rules = incident.log_change(
         what="new WAF managed rules deployed globally in one go, in simulate mode; one "
@@ -61,7 +67,12 @@ def record() -> Incident:
         "CPU exhausted on machines worldwide; 502 errors for visitors of proxied domains",
         impact="traffic fell by 82% at worst",
         actor=CLOUDFLARE,
-        at=t("kill_decided"),
+        at=t("declared"),
+    )
+    incident.note(
+        "The WAF identified as the cause; an attack ruled out.",
+        actor=CLOUDFLARE,
+        at=t("waf_identified"),
     )
     incident.mitigate(
         "Issue a global kill of the WAF managed rulesets",
