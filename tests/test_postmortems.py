@@ -195,3 +195,83 @@ def test_examples_print_published_beside_computed(example: ModuleType, recorded:
     text = sheet_module.report(example.SHEET, recorded)
     for published in example.SHEET.published:
         assert published.quote in text
+
+
+# -- the helpers that use the corrections features where they exist --------------------------
+
+
+class _Recording:
+    """Stands in for an incident and keeps every call made to it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> None:
+            self.calls.append((name, args, kwargs))
+
+        return call
+
+
+def test_discrepancy_uses_the_discrepancy_kind_where_it_exists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a NoteKind in the library the note carries kind DISCREPANCY; the text is the same."""
+    import enum
+
+    class NoteKind(enum.Enum):
+        NOTE = "note"
+        DISCREPANCY = "discrepancy"
+
+    monkeypatch.setattr(sheet_module.incidentflow, "NoteKind", NoteKind, raising=False)
+    fake = _Recording()
+    sheet_module.discrepancy(fake, "A says 1, B says 2.", actor="Org")
+    assert [
+        (
+            "note",
+            ("Discrepancy: A says 1, B says 2.",),
+            {"actor": "Org", "kind": NoteKind.DISCREPANCY},
+        )
+    ] == fake.calls
+
+
+def test_data_loss_and_irreversible_use_the_records_where_they_exist(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A data-loss record with its window and amount; a change reconciled as irreversible."""
+    import enum
+    from datetime import UTC, datetime
+
+    class Outcome(enum.Enum):
+        IRREVERSIBLE = "irreversible"
+
+    monkeypatch.setattr(sheet_module, "ChangeOutcome", Outcome)
+    sheet = MODULES["gitlab_2017_01_31"].SHEET
+    fake = _Recording()
+    at = datetime(2017, 2, 1, 18, 14, tzinfo=UTC)
+    sheet_module.data_loss(fake, sheet, actor="GitLab", at=at)
+    assert sheet_module.irreversible(fake, "C1", actor="GitLab", at=at)
+    assert [
+        (
+            "record_data_loss",
+            (sheet.data_loss["what"],),
+            {
+                "window_start": datetime(2017, 1, 31, 17, 20, tzinfo=UTC),
+                "window_end": datetime(2017, 1, 31, 23, 25, tzinfo=UTC),
+                "amount": sheet.data_loss["how_much"],
+                "actor": "GitLab",
+                "at": at,
+            },
+        ),
+        ("reconcile_change", ("C1", Outcome.IRREVERSIBLE), {"actor": "GitLab", "at": at}),
+    ] == fake.calls
+
+
+def test_without_the_records_the_same_facts_are_notes() -> None:
+    """Without a data-loss record, GitLab's loss is a note giving its window."""
+    incident = MODULES["gitlab_2017_01_31"].record()
+    if hasattr(incident, "data_losses"):
+        assert 1 == len(incident.data_losses)
+    else:
+        texts = [note.text for note in incident.notes]
+        assert any(t.startswith("Data loss:") and "17:20 and 23:25 UTC" in t for t in texts)

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from incidentflow import ImpactLevel, Incident, ManualClock, approximately
+import incidentflow
+from incidentflow import ChangeOutcome, ImpactLevel, Incident, ManualClock, approximately
 
 RECORDED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 """When the examples write the incidents down: long after, as a team would from a postmortem."""
@@ -180,3 +181,49 @@ def report(sheet: Sheet, incident: Incident) -> str:
         if name not in ("impact_by_level", "approximate") and value is not None:
             lines.append(f"  {name}: {duration(value)}")
     return "\n".join(lines)
+
+
+# -- what a library with the corrections features records better -----------------------------
+#
+# Discrepancy notes, data-loss records and irreversible changes come with the corrections
+# features. Where the installed incidentflow has them, these helpers use them; otherwise they
+# fall back to plain notes (and an unreconciled change), saying the same thing in words.
+
+
+def discrepancy(incident: Incident, text: str, *, actor: str) -> None:
+    """Record that the sources disagree: a discrepancy note, or a note saying so."""
+    kind = getattr(incidentflow, "NoteKind", None)
+    extra = {} if kind is None else {"kind": kind.DISCREPANCY}
+    incident.note(f"Discrepancy: {text}", actor=actor, **extra)
+
+
+def data_loss(incident: Incident, sheet: Sheet, *, actor: str, at: datetime) -> None:
+    """Record the sheet's data loss: a data-loss record, or a note saying the same."""
+    loss = sheet.data_loss
+    start, _ = parse(loss["window_start"])
+    end, _ = parse(loss["window_end"])
+    if hasattr(incident, "record_data_loss"):
+        incident.record_data_loss(
+            loss["what"],
+            window_start=start,
+            window_end=end,
+            amount=loss["how_much"],
+            actor=actor,
+            at=at,
+        )
+        return
+    incident.note(
+        f"Data loss: {loss['what']}, written between {start:%H:%M} and {end:%H:%M} UTC; "
+        f"{loss['how_much']}.",
+        actor=actor,
+        at=at,
+    )
+
+
+def irreversible(incident: Incident, change_id: str, *, actor: str, at: datetime) -> bool:
+    """Mark a change that cannot be undone, where the library knows that outcome."""
+    outcome = getattr(ChangeOutcome, "IRREVERSIBLE", None)
+    if outcome is None:
+        return False
+    incident.reconcile_change(change_id, outcome, actor=actor, at=at)
+    return True

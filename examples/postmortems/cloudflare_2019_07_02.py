@@ -22,7 +22,7 @@ Run it from the repository root: ``python examples/postmortems/cloudflare_2019_0
 
 from __future__ import annotations
 
-from _sheet import Sheet, report
+from _sheet import Sheet, discrepancy, report
 
 from incidentflow import ChangeOutcome, DetectionMethod, Incident, Policy, Priority
 
@@ -106,7 +106,7 @@ def record() -> Incident:
         at=t("waf_reenabled"),
     )
     for text in SHEET.discrepancies:
-        incident.note(f"Discrepancy: {text}", actor=CLOUDFLARE)
+        discrepancy(incident, text, actor=CLOUDFLARE)
     return incident
 
 

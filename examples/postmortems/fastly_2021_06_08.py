@@ -20,7 +20,7 @@ Run it from the repository root: ``python examples/postmortems/fastly_2021_06_08
 
 from __future__ import annotations
 
-from _sheet import Sheet, report
+from _sheet import Sheet, discrepancy, report
 
 from incidentflow import DetectionMethod, Incident, Policy, Priority, approximately
 
@@ -89,7 +89,7 @@ def record() -> Incident:
         at=t("fix_deploy_began"),
     )
     for text in SHEET.discrepancies:
-        incident.note(f"Discrepancy: {text}", actor=FASTLY)
+        discrepancy(incident, text, actor=FASTLY)
     return incident
 
 

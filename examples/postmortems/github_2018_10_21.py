@@ -19,7 +19,7 @@ Run it from the repository root: ``python examples/postmortems/github_2018_10_21
 
 from __future__ import annotations
 
-from _sheet import Sheet, report
+from _sheet import Sheet, discrepancy, report
 
 from incidentflow import ChangeOutcome, DetectionMethod, Incident, Policy, Priority
 
@@ -125,7 +125,7 @@ def record() -> Incident:
     incident.announce_yellow("Status green", actor=GITHUB, at=t("impact_end"))
     incident.announce_green("Status green", actor=GITHUB, at=t("impact_end"))
     for text in SHEET.discrepancies:
-        incident.note(f"Discrepancy: {text}", actor=GITHUB)
+        discrepancy(incident, text, actor=GITHUB)
     return incident
 
 

@@ -19,7 +19,7 @@ Run it from the repository root: ``python examples/postmortems/github_2024_01_21
 
 from __future__ import annotations
 
-from _sheet import Sheet, report
+from _sheet import Sheet, discrepancy, report
 
 from incidentflow import Incident, Policy, Priority, approximately
 
@@ -64,7 +64,7 @@ def record() -> Incident:
     )
     incident.announce_yellow("Resolved", actor=GITHUB, at=t("impact_end"))
     for text in SHEET.discrepancies:
-        incident.note(f"Discrepancy: {text}", actor=GITHUB)
+        discrepancy(incident, text, actor=GITHUB)
     return incident
 
 

@@ -22,7 +22,7 @@ Run it from the repository root: ``python examples/postmortems/gitlab_2017_01_31
 
 from __future__ import annotations
 
-from _sheet import Sheet, report
+from _sheet import Sheet, data_loss, discrepancy, irreversible, report
 
 from incidentflow import DetectionMethod, Incident, Policy, Priority, approximately
 
@@ -58,7 +58,7 @@ def record() -> Incident:
         actor=GITLAB,
         at=t("paged"),
     )
-    incident.log_change(
+    removal = incident.log_change(
         what="the PostgreSQL data directory removed on the primary instead of the secondary, "
         "to let a re-sync start",
         where="db1.cluster.gitlab.com",
@@ -71,13 +71,8 @@ def record() -> Incident:
         actor=GITLAB,
         at=t("removal_stopped"),
     )
-    loss = SHEET.data_loss
-    incident.note(
-        f"Data loss: {loss['what']}, written between 17:20 and 23:25 UTC; "
-        f"{loss['how_much']}. Git repositories and wikis were not affected.",
-        actor=GITLAB,
-        at=t("impact_end"),
-    )
+    irreversible(incident, removal.change_id, actor=GITLAB, at=t("removal_stopped"))
+    data_loss(incident, SHEET, actor=GITLAB, at=t("impact_end"))
     incident.verify_recovery(
         "GitLab.com back online, restored from a six-hour-old backup",
         actor=GITLAB,
@@ -86,7 +81,7 @@ def record() -> Incident:
     incident.post_update("GitLab.com is back online.", actor=GITLAB, at=t("impact_end"))
     incident.announce_yellow("GitLab.com is back online", actor=GITLAB, at=t("impact_end"))
     for text in SHEET.discrepancies:
-        incident.note(f"Discrepancy: {text}", actor=GITLAB)
+        discrepancy(incident, text, actor=GITLAB)
     return incident
 
 
