@@ -200,3 +200,11 @@ def test_detection_without_a_method_says_only_when(clock: ManualClock) -> None:
     incident = declared(clock, detected=minutes(3))
     assert "It was detected 3 min after it began and declared 7 min later" in summary(incident)
     assert "**Detected:** 2021-06-08 09:50 UTC\n" in section(incident)
+
+
+def test_detection_and_declaration_at_the_onset_read_as_such(clock: ManualClock) -> None:
+    """Detected as it began and declared at once: no "0 min after"."""
+    incident = declared(clock, detected=T0, at=T0, detection=DetectionMethod.EMPLOYEE)
+    assert (
+        "It was detected as it began (employee) and declared at once, at 2021-06-08 09:47 UTC."
+    ) in summary(incident)

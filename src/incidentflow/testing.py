@@ -103,9 +103,9 @@ def _field_strategy(name: str, kind: Any) -> st.SearchStrategy[Any]:
         return st.booleans()
     if kind == tuple[str, ...]:
         smallest = 0 if name == "components" else 1
-        return st.lists(
-            identities(max_size=12), min_size=smallest, max_size=5, unique=True
-        ).map(tuple)
+        return st.lists(identities(max_size=12), min_size=smallest, max_size=5, unique=True).map(
+            tuple
+        )
     if kind == str | None:  # an owner not known
         return st.one_of(st.none(), identities())
     if kind == float | None:  # a share affected, whole or not

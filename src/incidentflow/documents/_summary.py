@@ -87,15 +87,20 @@ def _detection(story: ImpactStory) -> list[Span]:
                 f"at {declared}."
             )
         ]
-    detected = f" It was detected {elapsed(story.detected - story.began)} after it began"
+    detected = (
+        " It was detected as it began"
+        if story.detected == story.began
+        else f" It was detected {elapsed(story.detected - story.began)} after it began"
+    )
     how: list[Span] = []
     if story.detected_how:
         how = [ours(" ("), typed(story.detected_how), ours(")")]
-    return [
-        ours(detected),
-        *how,
-        ours(f" and declared {elapsed(story.declared - story.detected)} later, at {declared}."),
-    ]
+    declared_when = (
+        f" and declared at once, at {declared}."
+        if story.declared == story.detected
+        else f" and declared {elapsed(story.declared - story.detected)} later, at {declared}."
+    )
+    return [ours(detected), *how, ours(declared_when)]
 
 
 def _response(incident: Incident, story: ImpactStory) -> list[Span]:
