@@ -23,7 +23,7 @@ import itertools
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -31,6 +31,7 @@ import attrs
 import incidentflow.events as ev
 from incidentflow import (
     CommandRefused,
+    ImpactLevel,
     Incident,
     IncidentFlowError,
     LinkKind,
@@ -41,6 +42,7 @@ from incidentflow import (
     RuleViolated,
     State,
     TransitionBlocked,
+    approximately,
     codec,
 )
 
@@ -64,7 +66,7 @@ EDGES: dict[tuple[State, State], tuple[str, tuple[str, ...]]] = {
     (S.MITIGATING, S.YELLOW): ("announce_yellow", ("recovery_verified", "experiments_concluded")),
     (S.YELLOW, S.GREEN): (
         "announce_green",
-        ("customer_verified", "tech_debt_closed", "changes_reconciled"),
+        ("customer_verified", "impact_operational", "tech_debt_closed", "changes_reconciled"),
     ),
     (S.GREEN, S.REPORTED): ("mark_reported", ("root_cause_found", "report_started")),
     (S.REPORTED, S.POST_MORTEM): (
@@ -103,6 +105,8 @@ AUTHORIZED: dict[str, frozenset[Role] | None] = {
     "schedule_post_mortem": frozenset({LEAD, COMMUNICATOR}),
     "change_priority": _LEADERS,
     "adopt_policy": frozenset({IC}),
+    # Issue 9: the impact is recorded by whoever speaks for the incident or keeps its record.
+    "change_impact": _LEADERS | {COMMUNICATOR, RECORDER},
     **{trigger: _LEADERS for trigger, _ in EDGES.values()},
 }
 # Who holds a role may be changed, once anyone holds one, only by someone who holds one.
@@ -134,7 +138,13 @@ WHERE: dict[str, frozenset[State]] = {
     "schedule_post_mortem": frozenset({S.GREEN, S.REPORTED}),
     "change_priority": frozenset({S.DECLARED, S.MITIGATING, S.YELLOW}),
     "adopt_policy": _LIVE,
+    # Issue 9: "at any time while the incident is open", and after green for what came before.
+    "change_impact": _LIVE,
 }
+AFTER_GREEN = frozenset({S.GREEN, S.REPORTED, S.POST_MORTEM})
+# Issue 9: changes, notes and contributing factors may come before the onset, down to 30 days.
+PRECURSORS = (ev.ChangeLogged, ev.NoteAdded, ev.FactorAdded)
+PRECURSOR_DAYS = 30
 
 COMMAND_OF: dict[type[ev.Event], str] = {
     ev.Validated: "validate",
@@ -160,6 +170,7 @@ COMMAND_OF: dict[type[ev.Event], str] = {
     ev.ActionClosed: "close_action",
     ev.PriorityChanged: "change_priority",
     ev.PolicyAdopted: "adopt_policy",
+    ev.ImpactChanged: "change_impact",
 }
 
 
@@ -196,6 +207,11 @@ def roles_required_by(recorded: ev.RecordedPolicy, priority: Priority) -> frozen
 def invited_roles(priority: Priority) -> frozenset[Role]:
     """The roles whose holders the post-mortem must invite."""
     return frozenset(Role) if priority in MAJOR else frozenset({IC})
+
+
+def operational_first(priority: Priority) -> bool:
+    """Issue 9: green waits for a recorded impact to be operational, for P0/P1."""
+    return priority in MAJOR
 
 
 def needs_customer(priority: Priority) -> bool:
@@ -239,16 +255,20 @@ class Model:
     customer_verified: bool = False
     recovery_verified: bool = False
     policy_digest: str | None = None  # the digest of the policy recorded, if any
+    impact: list[tuple[datetime, ImpactLevel]] = field(default_factory=list)  # as recorded
+    green_at: datetime | None = None  # when green was entered
 
     # -- building -------------------------------------------------------------------------
 
     @classmethod
     def declare(cls, event: ev.Declared) -> Model:
         """The model of an incident just declared by ``event``."""
+        # Issue 9: ``began`` is the onset; a declaration without it is the older form, whose
+        # occurred_at was the onset.  Either way the declaration is the first move.
         return cls(
             incident_id=event.incident_id,
             priority=event.priority,
-            began_at=event.occurred_at,
+            began_at=event.occurred_at if event.began is None else event.began,
             last_stamp=event.recorded_at,
             entered_at=event.occurred_at,
             policy_digest=None if event.policy is None else event.policy.digest,
@@ -294,6 +314,8 @@ class Model:
             return not any(x.running for x in self.experiments.values())
         if name == "customer_verified":
             return self.customer_verified or not needs_customer(p)
+        if name == "impact_operational":
+            return self.impact_ends_operational(self.impact)
         if name == "tech_debt_closed":
             return not any(self.debts.values())
         if name == "changes_reconciled":
@@ -310,6 +332,13 @@ class Model:
             wanted = {h for r in invited_roles(p) for h in self.holders(r)}
             return wanted <= self.invitees
         raise AssertionError(f"unknown guard {name}")
+
+    def impact_ends_operational(self, impact: list[tuple[datetime, ImpactLevel]]) -> bool:
+        """Whether the impact, by when each change happened, ends operational (if it must)."""
+        if not impact or not operational_first(self.priority):
+            return True
+        latest = max(range(len(impact)), key=lambda i: (impact[i][0], i))
+        return impact[latest][1] is ImpactLevel.OPERATIONAL
 
     def unmet_guards(self, target: State) -> list[str]:
         """The guards a move to ``target`` fails, or ``lifecycle_edge`` when there is no edge."""
@@ -340,7 +369,10 @@ class Model:
             found.append("stamps_in_order")
         if event.occurred_at > event.recorded_at:
             found.append("not_in_future")
-        if event.occurred_at < self.began_at:
+        earliest = self.began_at
+        if isinstance(event, PRECURSORS):
+            earliest -= timedelta(days=PRECURSOR_DAYS)
+        if event.occurred_at < earliest:
             found.append("not_before_start")
         # States are entered in the order of time: no move leaves a state before it was entered.
         if isinstance(event, ev.StateChanged) and event.occurred_at < self.entered_at:
@@ -350,9 +382,7 @@ class Model:
     def unmet(self, event: ev.Event) -> list[str]:
         """Every rule ``event`` would break if offered now; empty when it would be accepted."""
         if isinstance(event, ev.Declared):
-            found = ["declared_once"]
-            if event.occurred_at > event.recorded_at:
-                found.append("not_in_future")
+            found = ["declared_once", *declaration_unmet(event)]
             if event.policy is not None and not intact(event.policy):
                 found.append("policy_intact")
             return found
@@ -442,6 +472,15 @@ class Model:
         elif isinstance(e, ev.ActionAdded):
             if e.action_id in self.actions:
                 found.append("unique_id")
+            if e.owner is None or e.due_at is None:  # the default policy asks for both
+                found.append("action_owner_and_due")
+        elif isinstance(e, ev.ImpactChanged):
+            if self.state in AFTER_GREEN:
+                assert self.green_at is not None
+                if e.occurred_at > self.green_at:
+                    found.append("impact_before_green")
+                elif not self.impact_ends_operational([*self.impact, (e.occurred_at, e.level)]):
+                    found.append("impact_operational")
         elif isinstance(e, ev.ActionClosed):
             found += _known_open(self.actions.get(e.action_id), lambda still: still)
         elif isinstance(e, ev.PriorityChanged):
@@ -519,7 +558,11 @@ class Model:
             self.priority = e.priority
         elif isinstance(e, ev.PolicyAdopted):
             self.policy_digest = e.policy.digest
+        elif isinstance(e, ev.ImpactChanged):
+            self.impact.append((e.occurred_at, e.level))
         elif isinstance(e, ev.StateChanged):
+            if e.target is S.GREEN:
+                self.green_at = e.occurred_at
             if (e.source, e.target) == (S.YELLOW, S.MITIGATING):
                 self.recovery_verified = False
             self.state = e.target
@@ -550,6 +593,8 @@ class Model:
             customer_verified=self.customer_verified,
             recovery_verified=self.recovery_verified,
             policy_digest=self.policy_digest,
+            impact=list(self.impact),
+            green_at=self.green_at,
         )
 
     # -- comparing --------------------------------------------------------------------------
@@ -575,7 +620,32 @@ class Model:
             invitees=self.invitees,
             customer_verified=self.customer_verified,
             recovery_verified=self.recovery_verified,
+            impact=self.latest_impact(),
         )
+
+    def latest_impact(self) -> ImpactLevel | None:
+        """The impact level of the change that happened last (a tie: the one recorded last)."""
+        if not self.impact:
+            return None
+        latest = max(range(len(self.impact)), key=lambda i: (self.impact[i][0], i))
+        return self.impact[latest][1]
+
+
+def declaration_unmet(event: ev.Declared) -> list[str]:
+    """Issue 9: the onset, then detection, then the declaration, none after the stamp."""
+    found = []
+    onset = event.occurred_at if event.began is None else event.began
+    declared = event.recorded_at if event.began is None else event.occurred_at
+    times = [onset, *([event.detected_at] if event.detected_at is not None else []), declared]
+    if event.occurred_at > event.recorded_at or (
+        event.detected_at is not None and event.detected_at > event.recorded_at
+    ):
+        found.append("not_in_future")
+    if any(later < earlier for earlier, later in itertools.pairwise(times)):
+        found.append("milestones_in_order")
+    if event.policy is not None and not intact(event.policy):
+        found.append("policy_intact")
+    return found
 
 
 def refusal_for(event: ev.Event, rules: Sequence[str]) -> type[CommandRefused] | None:
@@ -615,6 +685,7 @@ class Picture:
     invitees: frozenset[str] | None
     customer_verified: bool
     recovery_verified: bool
+    impact: ImpactLevel | None
 
 
 def observe(incident: Incident) -> Picture:
@@ -639,6 +710,7 @@ def observe(incident: Incident) -> Picture:
         invitees=frozenset(meeting.invitees) if meeting is not None else None,
         customer_verified=incident.customer_verification is not None,
         recovery_verified=incident.recovery is not None,
+        impact=incident.impact,
     )
 
 
@@ -649,8 +721,9 @@ def replay_expectation(events: Sequence[ev.Event]) -> tuple[Model | None, int | 
     first = events[0]
     if not isinstance(first, ev.Declared):
         return None, 0, ["declared_first"]
-    if first.occurred_at > first.recorded_at:
-        return None, 0, ["not_in_future"]
+    broken = declaration_unmet(first)
+    if broken:
+        return None, 0, broken
     model = Model.declare(first)
     for index, event in enumerate(events[1:], start=1):
         rules = model.unmet(event)
@@ -718,13 +791,17 @@ def check_invariants(
     assert incident.state is state
     assert incident.when_entered(state) == entered
 
-    # Time: stamps never go backwards; nothing happens before the start or after its stamp.
-    began = history[0].occurred_at
+    # Time: stamps never go backwards; nothing happens before the start or after its stamp,
+    # except precursors, down to 30 days before the onset.
+    declared = history[0]
+    assert isinstance(declared, ev.Declared)
+    began = declared.occurred_at if declared.began is None else declared.began
     assert incident.began_at == began
     for before, after in itertools.pairwise(history):
         assert before.recorded_at <= after.recorded_at, "stamps went backwards"
     for event in history:
-        assert began <= event.occurred_at <= event.recorded_at, f"bad times on {event}"
+        earliest = began - timedelta(days=PRECURSOR_DAYS * isinstance(event, PRECURSORS))
+        assert earliest <= event.occurred_at <= event.recorded_at, f"bad times on {event}"
         for value in _datetimes(event):
             assert value.utcoffset() is not None, f"naive datetime in {event}"
 
@@ -744,6 +821,9 @@ def check_invariants(
         assert incident.customer_verification is not None or not needs_customer(incident.priority)
         assert not any(d.closed_at is None for d in incident.tech_debt.values())
         assert all(c.outcome is not None for c in incident.manual_changes.values())
+        timeline = incident.impact_timeline
+        if timeline and operational_first(incident.priority):
+            assert timeline[-1].level is ImpactLevel.OPERATIONAL, "green while impact lasts"
     if incident.state in {S.REPORTED, S.POST_MORTEM}:
         assert incident.report is not None
         assert any(
@@ -771,7 +851,7 @@ _SHORTCUTS = {
     (S.YELLOW, S.MITIGATING): "reopen",
 }
 _AS_EVENT = object()
-_BASE_FIELDS = frozenset({"actor", "occurred_at", "recorded_at"})
+_BASE_FIELDS = frozenset({"actor", "occurred_at", "recorded_at", "approximate"})
 
 
 def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any = _AS_EVENT) -> Any:
@@ -784,6 +864,11 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
     """
     if at is _AS_EVENT:
         at = None if event.occurred_at == event.recorded_at else event.occurred_at
+    if event.is_approximate():  # the command is told the time is approximate
+        if at is None:
+            at = approximately(event.occurred_at)
+        elif isinstance(at, datetime) and at.utcoffset() is not None:
+            at = approximately(at)
     if now is _AS_EVENT:
         now = event.recorded_at
     times = {"actor": event.actor, "at": at, "now": now}

@@ -352,8 +352,17 @@ def test_approximate_names_only_the_events_own_times_sorted() -> None:
     base = _valid_kwargs(ev.Declared)
     kept = ev.Declared(**{**base, "approximate": ("began", "detected_at", "occurred_at")})
     assert ("began", "detected_at", "occurred_at") == kept.approximate
-    assert kept.is_approximate("began") and not ev.Declared(**base).is_approximate("began")
-    for bad in (("recorded_at",), ("occurred_at", "began"), ("began", "began"), ("title",), ["began"], ("due_at",)):
+    assert kept.is_approximate("began")
+    assert not ev.Declared(**base).is_approximate("began")
+    bad_names: list[Any] = [
+        ("recorded_at",),
+        ("occurred_at", "began"),
+        ("began", "began"),
+        ("title",),
+        ["began"],
+        ("due_at",),
+    ]
+    for bad in bad_names:
         error = _refused(ev.Declared, "approximate", bad)
         assert "Declared.approximate" in str(error)
 
@@ -371,7 +380,9 @@ def test_share_is_a_percentage(share: Any) -> None:
     assert share == ev.ImpactChanged(**kwargs).share
 
 
-@pytest.mark.parametrize("share", [-0.01, 100.01, float("nan"), float("inf"), True, "40", [40]], ids=repr)
+@pytest.mark.parametrize(
+    "share", [-0.01, 100.01, float("nan"), float("inf"), True, "40", [40]], ids=repr
+)
 def test_share_outside_zero_to_a_hundred_is_refused(share: Any) -> None:
     """A share below 0, above 100, not a number, or a bool is refused."""
     assert "ImpactChanged.share" in str(_refused(ev.ImpactChanged, "share", share))

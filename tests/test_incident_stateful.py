@@ -12,6 +12,7 @@ tampered histories.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -34,6 +35,7 @@ from incidentflow import (
     ActionKind,
     ChangeOutcome,
     CommandRefused,
+    ImpactLevel,
     Incident,
     InvalidInput,
     LinkKind,
@@ -42,6 +44,7 @@ from incidentflow import (
     Priority,
     ReplayError,
     Role,
+    RuleViolated,
     State,
     TransitionBlocked,
     Verdict,
@@ -92,6 +95,8 @@ times = st.tuples(
             "since_entered",
             "before_entered",
             "elsewhere",
+            "precursor",
+            "before_window",
         ]
     ),
     st.sampled_from(ZONES),
@@ -158,6 +163,10 @@ def towards_post_mortem(model: Model) -> Build:
     if state is State.MITIGATING:
         commander = model.holders(IC)[0]
         running = [k for k, x in model.experiments.items() if x.running]
+        if not model.impact:
+            return lambda t: ev.ImpactChanged(
+                actor=by("change_impact"), level=ImpactLevel.MAJOR_OUTAGE, **t
+            )
         if not model.experiments:
             return lambda t: ev.ExperimentStarted(
                 actor=commander,
@@ -202,6 +211,10 @@ def towards_post_mortem(model: Model) -> Build:
         debts = [k for k, still_open in model.debts.items() if still_open]
         if debts:
             return lambda t: ev.DebtClosed(actor=by("close_debt"), debt_id=debts[0], **t)
+        if not model.guard_met("impact_operational"):
+            return lambda t: ev.ImpactChanged(
+                actor=by("change_impact"), level=ImpactLevel.OPERATIONAL, **t
+            )
         changes = [k for k, reconciled in model.changes.items() if not reconciled]
         if changes:
             return lambda t: ev.ChangeReconciled(
@@ -274,6 +287,9 @@ class IncidentMachine(RuleBasedStateMachine):
             "since_entered": model.entered_at + (now - model.entered_at) / 2,
             "before_entered": model.entered_at - timedelta(seconds=1),
             "elsewhere": now.astimezone(ZONES[1]),
+            # Issue 9: up to 30 days before the onset for a precursor, and just past that.
+            "precursor": began - timedelta(days=30),
+            "before_window": began - timedelta(days=30, seconds=1),
         }[at_kind]
         at = None if at_kind == "default" else occurred
         return {"occurred_at": occurred, "recorded_at": now}, at, now
@@ -308,7 +324,7 @@ class IncidentMachine(RuleBasedStateMachine):
             self.assert_unchanged(before, heard)
             return
         assert not expected, f"accepted, the model expected {expected}"
-        assert recorded == event
+        assert recorded == event, f"{recorded!r} != {event!r}"
         assert list(incident.history) == [*before, event]
         assert self.heard[heard:] == [event], "subscribers hear each accepted event once"
         model.apply(event)
@@ -327,6 +343,7 @@ class IncidentMachine(RuleBasedStateMachine):
         priority=priorities,
         declarer=people,
         began=st.sampled_from([0, 0, 5, 90]),
+        detected=st.sampled_from([None, None, 0, 3, 95]),
         head_start=st.sampled_from([0, 0, 0, 3, 8, 15, 25, 40]),
         eager=st.booleans(),
         detours=st.frozensets(st.sampled_from(DETOURS)),
@@ -336,6 +353,7 @@ class IncidentMachine(RuleBasedStateMachine):
         priority: Priority,
         declarer: str,
         began: int,
+        detected: int | None,
         head_start: int,
         eager: bool,
         detours: frozenset[str],
@@ -346,25 +364,41 @@ class IncidentMachine(RuleBasedStateMachine):
         ``detours`` are setbacks the walk takes once each (see :meth:`walk`).
         """
         now = self.clock.now()
-        at = now - began * MINUTE
+        onset = now - began * MINUTE
+        found = None if detected is None else now - detected * MINUTE
+        if found is not None and found < onset:  # detected before the onset given: refused
+            with pytest.raises(RuleViolated) as info:
+                Incident.declare(
+                    "INC-1", "t", priority, actor=declarer, began=onset, detected=found, now=now
+                )
+            assert ("milestones_in_order",) == info.value.rules
+            found = None
+        # Issue 9: the onset given, else the detection, else the declaration (then written as
+        # the older form: nothing tells the two apart).
+        first = onset if began else found
         expected = ev.Declared(
             actor=declarer,
-            occurred_at=at,
+            occurred_at=now,
             recorded_at=now,
             incident_id="INC-1",
             title="Database is down",
             priority=priority,
             policy=ev.RecordedPolicy.of("default", DEFAULT_POLICY.to_toml()),
+            began=first,
+            detected_at=found,
         )
-        self.incident = Incident.declare(
+        make = functools.partial(
+            Incident.declare,
             "INC-1",
             "Database is down",
             priority,
             actor=declarer,
-            at=at if began else None,
+            began=onset if began else None,
+            detected=found,
             now=now,
             clock=self.clock,
         )
+        self.incident = make()
         assert [expected] == list(self.incident.history)
         self.model = Model.declare(expected)
         self.incident.subscribers.subscribe(lambda incident, event: self.heard.append(event))
@@ -578,6 +612,9 @@ class IncidentMachine(RuleBasedStateMachine):
     def add_action(self, data: Any, owner: str, key: str, kind: ActionKind, timing: Times) -> None:
         actor = self.actor(data, "add_action")
         due = self.incident_model.last_stamp + timedelta(days=14)
+        vague = data.draw(st.sampled_from(["", "", "", "owner", "due"]))  # not known
+        owner = None if vague == "owner" else owner  # type: ignore[assignment]
+        due = None if vague == "due" else due  # type: ignore[assignment]
         self.attempt(
             lambda t: ev.ActionAdded(
                 actor=actor,
@@ -595,6 +632,30 @@ class IncidentMachine(RuleBasedStateMachine):
     def close_action(self, data: Any, key: str, timing: Times) -> None:
         actor = self.actor(data, "close_action")
         self.attempt(lambda t: ev.ActionClosed(actor=actor, action_id=key, **t), timing)
+
+    @rule(
+        data=st.data(),
+        level=st.sampled_from(list(ImpactLevel)),
+        share=st.sampled_from([None, 0, 40, 100]),
+        rough=st.booleans(),
+        timing=times,
+    )
+    def change_impact(
+        self, data: Any, level: ImpactLevel, share: int | None, rough: bool, timing: Times
+    ) -> None:
+        actor = self.actor(data, "change_impact")
+        self.attempt(
+            lambda t: ev.ImpactChanged(
+                actor=actor,
+                level=level,
+                description="what users see",
+                components=("api",),
+                share=share,
+                approximate=("occurred_at",) if rough else (),
+                **t,
+            ),
+            timing,
+        )
 
     @rule(data=st.data(), priority=priorities, timing=times)
     def change_priority(self, data: Any, priority: Priority, timing: Times) -> None:

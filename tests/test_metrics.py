@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from incidentflow import (
     ActionKind,
     CommandRefused,
+    ImpactLevel,
     Incident,
     InvalidInput,
     LinkKind,
@@ -67,6 +68,16 @@ WHYS = (
 )
 
 
+RESPONSE = (
+    Measure("time_to_mitigate", "began", "mitigating"),
+    Measure("time_to_yellow", "began", "last:yellow"),
+    Measure("time_to_green", "began", "last:green"),
+    Measure("time_to_report", "began", "reported"),
+    Measure("time_to_post_mortem", "began", "post_mortem"),
+)
+"""Measures of the response alone (the defaults before impact and detection were recorded)."""
+
+
 def at(hour: int, minute: int = 0, *, day: int = 1) -> datetime:
     """A UTC time in March 2026."""
     return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
@@ -82,7 +93,7 @@ def staffed(
 ) -> Incident:
     """An incident declared at the clock's time, staffed, validated and linked at once."""
     incident = Incident.declare(
-        incident_id, "Database is down", priority, actor="ana", at=began, clock=clock
+        incident_id, "Database is down", priority, actor="ana", began=began, clock=clock
     )
     for role, holder in STAFF:
         incident.assign(role, holder, actor="ana")
@@ -258,8 +269,8 @@ def test_milestone_must_be_text() -> None:
 
 
 def test_every_documented_milestone_is_canonical() -> None:
-    """MILESTONES names 9 fixed milestones and a first and last entry for every state."""
-    assert 9 + 2 * len(State) == len(MILESTONES)
+    """MILESTONES names 13 fixed milestones and a first and last entry for every state."""
+    assert 13 + 2 * len(State) == len(MILESTONES)
     assert list(MILESTONES) == [Milestone(name).name for name in MILESTONES]
     assert all(MILESTONES.values())
 
@@ -269,16 +280,20 @@ def test_milestones_of_a_reopened_incident(four: list[Incident]) -> None:
     b = four[1]
     expected = {
         "began": at(13, 30),
+        "detected": None,
         "declared": at(14),
         "validated": at(14),
         "first_update": at(14, 25),
+        "first_communication": at(14),  # the announcement link, before the first update
+        "mitigated": at(15, 30),
+        "impact_ended": None,
         "recovery_verified": at(15, 30),
         "customer_verified": at(16, 10),
         "report_started": at(16, 30),
         "post_mortem_scheduled": at(16, 40),
         "post_mortem_meeting": at(10, day=3),
-        "first:declared": at(13, 30),
-        "last:declared": at(13, 30),
+        "first:declared": at(14),
+        "last:declared": at(14),
         "mitigating": at(14, 30),
         "last:mitigating": at(15, 40),
         "yellow": at(15, 30),
@@ -304,6 +319,7 @@ def test_unreached_milestones_are_none(four: list[Incident]) -> None:
         "declared",
         "validated",
         "first_update",
+        "first_communication",
         "first:declared",
         "last:declared",
     } == reached
@@ -313,11 +329,16 @@ def test_unreached_milestones_are_none(four: list[Incident]) -> None:
 
 
 def test_default_measures_are_the_documented_ones() -> None:
-    """DEFAULT_MEASURES run from began to mitigating, last yellow, last green, reported, PM."""
+    """DEFAULT_MEASURES: detection, declaration, communication, mitigation, yellow, green, the
+    impact's length, the report and the post-mortem."""
     assert [
-        "time_to_mitigate=began..mitigating",
-        "time_to_yellow=began..last:yellow",
-        "time_to_green=began..last:green",
+        "time_to_detect=began..detected",
+        "time_to_declare=detected..declared",
+        "time_to_first_communication=began..first_communication",
+        "time_to_mitigate=began..mitigated",
+        "time_to_yellow=began..yellow",
+        "time_to_green=began..green",
+        "impact_duration=began..impact_ended",
         "time_to_report=began..reported",
         "time_to_post_mortem=began..post_mortem",
     ] == [str(m) for m in DEFAULT_MEASURES]
@@ -387,7 +408,7 @@ def test_measures_on_hand_computed_incidents(four: list[Incident]) -> None:
         [None] * 5,
         [None] * 5,
     ]
-    assert expected == [[m.of(i) for m in DEFAULT_MEASURES] for i in four]
+    assert expected == [[m.of(i) for m in RESPONSE] for i in four]
 
 
 # -- time in state ----------------------------------------------------------------------------
@@ -447,7 +468,7 @@ def test_back_dated_move_starts_its_stretch() -> None:
         StateInterval(State.MITIGATING, at(14, 30), at(14, 40)),
         StateInterval(State.YELLOW, at(14, 40), at(15, 30)),
     ) == state_intervals(incident, now=at(15, 30))
-    assert minutes(40) == DEFAULT_MEASURES[1].of(incident)
+    assert minutes(40) == RESPONSE[1].of(incident)
 
 
 def test_first_and_last_entry_go_by_log_order() -> None:
@@ -657,10 +678,10 @@ def test_updates_at_the_edges_make_no_empty_gaps() -> None:
 
 
 def test_dismissal_back_dated_before_declaration_owes_nothing() -> None:
-    """An incident dismissed as of before its declaration has no update gaps at all."""
+    """An incident dismissed as of its declaration (after its onset) has no update gaps at all."""
     clock = ManualClock(START)
     incident = staffed("INC-G", Priority.P3, clock, began=at(13))
-    incident.dismiss("a false alarm", actor="ana", at=at(13, 30))
+    incident.dismiss("a false alarm", actor="ana", at=at(14))
     assert () == update_gaps(incident, now=NOW)
 
 
@@ -830,7 +851,7 @@ def test_priority_sets_the_deadline() -> None:
 
 def test_stats_of_the_hand_computed_incidents(four: list[Incident]) -> None:
     """Every figure of the 'all' group matches the hand computation."""
-    everyone = stats(four, now=NOW).group()
+    everyone = stats(four, now=NOW, measures=RESPONSE).group()
     assert (
         Group(
             priority=None,
@@ -854,6 +875,7 @@ def test_stats_of_the_hand_computed_incidents(four: list[Incident]) -> None:
             cadence=Compliance(gaps=12, within=8, share=8 / 12),
             post_mortems=Deadlines(due=1, met=1, share=1.0),
             actions=ActionSummary(total=3, open=2, overdue=1, closed_late=1),
+            impact_by_level={level: empty(4) for level in ImpactLevel},  # none recorded
         )
         == everyone
     )
@@ -861,7 +883,7 @@ def test_stats_of_the_hand_computed_incidents(four: list[Incident]) -> None:
 
 def test_stats_groups_by_current_priority(four: list[Incident]) -> None:
     """Groups come as all, P0..P3; D counts as P0, its priority now, and P3 is empty."""
-    result = stats(four, now=NOW)
+    result = stats(four, now=NOW, measures=RESPONSE)
     assert [None, *Priority] == [g.priority for g in result.groups]
     assert [4, 1, 2, 1, 0] == [g.incidents for g in result.groups]
     p0, p1, p3 = result.group(Priority.P0), result.group(Priority.P1), result.group(Priority.P3)
@@ -870,7 +892,7 @@ def test_stats_groups_by_current_priority(four: list[Incident]) -> None:
     assert summ(2, 0, 35, 60, 10, 60) == p1.measures["time_to_mitigate"]
     assert Compliance(gaps=7, within=5, share=5 / 7) == p1.cadence
     assert 0 == p3.incidents
-    assert {m.name: empty(0) for m in DEFAULT_MEASURES} == dict(p3.measures)
+    assert {m.name: empty(0) for m in RESPONSE} == dict(p3.measures)
     assert {s: empty(0) for s in State} == dict(p3.time_in_state)
     assert Compliance(gaps=0, within=0, share=None) == p3.cadence
     assert Deadlines(due=1, met=1, share=1.0) == p1.post_mortems
@@ -887,8 +909,8 @@ def test_median_and_nearest_rank_p90_of_ten() -> None:
         clock.advance(minutes=n)
         incident.mitigate("mitigating", actor="ana", at=incident.began_at + minutes(n))
         made.append(incident)
-    ten = stats(made[:10], now=NOW, measures=DEFAULT_MEASURES[:1]).group()
-    eleven = stats(made, now=NOW, measures=DEFAULT_MEASURES[:1]).group()
+    ten = stats(made[:10], now=NOW, measures=RESPONSE[:1]).group()
+    eleven = stats(made, now=NOW, measures=RESPONSE[:1]).group()
     assert summ(10, 0, 5.5, 9, 1, 10) == ten.measures["time_to_mitigate"]
     assert summ(11, 0, 6, 10, 1, 11) == eleven.measures["time_to_mitigate"]
 
@@ -919,7 +941,7 @@ def test_stats_reads_any_iterable_once(four: list[Incident]) -> None:
 def test_stats_change_nothing(four: list[Incident]) -> None:
     """Measuring leaves every incident exactly as it was."""
     before = [list(i.history) for i in four]
-    stats(four, now=NOW)
+    stats(four, now=NOW, measures=RESPONSE)
     state_intervals(four[0], now=NOW)
     update_gaps(four[3], now=NOW)
     assert before == [list(i.history) for i in four]
@@ -927,7 +949,7 @@ def test_stats_change_nothing(four: list[Incident]) -> None:
 
 def test_to_dict_is_json_with_seconds(four: list[Incident]) -> None:
     """to_dict gives JSON-ready data: durations in seconds, None as null, states by value."""
-    data = stats(four, now=NOW).to_dict()
+    data = stats(four, now=NOW, measures=RESPONSE).to_dict()
     assert data == json.loads(json.dumps(data))
     assert "2026-03-01T17:00:00+00:00" == data["now"]
     assert {"name": "time_to_yellow", "start": "began", "end": "last:yellow"} == data["measures"][1]
@@ -952,7 +974,7 @@ def test_to_dict_is_json_with_seconds(four: list[Incident]) -> None:
 
 def test_table_has_a_column_per_group(four: list[Incident]) -> None:
     """table() gives median / p90 (n) per measure and state, cadence, post-mortems, actions."""
-    chosen = [DEFAULT_MEASURES[0], DEFAULT_MEASURES[2]]
+    chosen = [RESPONSE[0], RESPONSE[2]]
     lines = stats(four, now=NOW, measures=chosen).table().splitlines()
     cells = {row[0]: row[1:] for row in (re.split(r"\s{2,}", line.strip()) for line in lines)}
     assert ["all", "P0", "P1", "P2", "P3"] == cells["at 2026-03-01 17:00 UTC"]
@@ -1048,7 +1070,7 @@ def test_now_must_be_aware(four: list[Incident], call: Callable[[Incident], Any]
         (lambda i: time_in_state([i], now=NOW), "not list"),
         (lambda i: update_gaps(i.history, now=NOW), "not _View"),
         (lambda i: Milestone("began").at("INC-1"), "not str"),
-        (lambda i: DEFAULT_MEASURES[0].of(None), "not NoneType"),
+        (lambda i: RESPONSE[0].of(None), "not NoneType"),
         (lambda i: post_mortem_deadline(i.id), "not str"),
     ],
 )
@@ -1064,10 +1086,10 @@ def test_non_incidents_are_refused(
     ("measures", "message"),
     [
         ("mtta=began..validated", "sequence of Measure"),
-        (DEFAULT_MEASURES[0], "sequence of Measure"),
-        ({DEFAULT_MEASURES[0]}, "sequence of Measure"),
+        (RESPONSE[0], "sequence of Measure"),
+        ({RESPONSE[0]}, "sequence of Measure"),
         (["mtta=began..validated"], "must all be Measure, not str"),
-        ([DEFAULT_MEASURES[0], DEFAULT_MEASURES[0]], "repeated: time_to_mitigate"),
+        ([RESPONSE[0], RESPONSE[0]], "repeated: time_to_mitigate"),
     ],
 )
 def test_bad_measures_are_refused(four: list[Incident], measures: Any, message: str) -> None:
@@ -1079,7 +1101,7 @@ def test_bad_measures_are_refused(four: list[Incident], measures: Any, message: 
 def test_group_needs_a_priority(four: list[Incident]) -> None:
     """Stats.group takes a Priority or None; a name or a missing group raises InvalidInput."""
     with pytest.raises(InvalidInput, match="Priority or None"):
-        stats(four, now=NOW).group("P1")  # type: ignore[arg-type]
+        stats(four, now=NOW, measures=RESPONSE).group("P1")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="no group"):
         Stats(now=NOW, measures=(), groups=()).group(Priority.P1)
 
@@ -1101,7 +1123,13 @@ def backdated_incidents(draw: st.DrawFn, *, priority_changes: bool = True) -> In
     began = START - minutes(draw(st.integers(min_value=0, max_value=90)))
     priority = draw(st.sampled_from(list(Priority)))
     incident = Incident.declare(
-        "INC-9", "a drawn incident", priority, actor="ana", at=began, clock=clock, policy=PERMISSIVE
+        "INC-9",
+        "a drawn incident",
+        priority,
+        actor="ana",
+        began=began,
+        clock=clock,
+        policy=PERMISSIVE,
     )
 
     def when() -> datetime:
@@ -1216,10 +1244,9 @@ def test_summaries_are_ordered_and_non_negative(incidents: list[Incident], extra
     now = max((later(i, 0) for i in incidents), default=START) + minutes(extra)
     for incident in incidents:
         assert all(
-            value is None or value >= timedelta(0)
-            for value in (m.of(incident) for m in DEFAULT_MEASURES)
+            value is None or value >= timedelta(0) for value in (m.of(incident) for m in RESPONSE)
         )
-    result = stats(incidents, now=now)
+    result = stats(incidents, now=now, measures=RESPONSE)
     assert len(incidents) == result.group().incidents == sum(g.incidents for g in result.groups[1:])
     for group in result.groups:
         for s in [*group.measures.values(), *group.time_in_state.values()]:
@@ -1248,13 +1275,14 @@ def test_entry_milestones_recomputed_from_the_raw_events(incidents: list[Inciden
         moves = [e for e in rest if isinstance(e, ev.StateChanged)]
         mitigating = [m.occurred_at for m in moves if m.target is State.MITIGATING]
         yellow = [m.occurred_at for m in moves if m.target is State.YELLOW]
-        value = mitigating[0] - declared.occurred_at if mitigating else None
-        assert value == DEFAULT_MEASURES[0].of(incident)
+        assert isinstance(declared, ev.Declared)
+        value = mitigating[0] - declared.onset if mitigating else None
+        assert value == RESPONSE[0].of(incident)
         assert (yellow[-1] if yellow else None) == Milestone("last:yellow").at(incident)
         if value is not None:
             expected.append(value.total_seconds())
     now = max(i.last_recorded_at for i in incidents)
-    found = stats(incidents, now=now).group().measures["time_to_mitigate"]
+    found = stats(incidents, now=now, measures=RESPONSE).group().measures["time_to_mitigate"]
     assert len(expected) == found.count
     if expected:
         assert found.median is not None

@@ -521,9 +521,13 @@ class Incident(Commands):
         return measure(self)
 
     def when_entered(self, state: State) -> datetime | None:
-        """When the incident last entered ``state`` (``began_at`` for declared), or ``None``."""
+        """When the incident last entered ``state``, or ``None``.
+
+        For declared, the declaration's ``occurred_at``: when it was declared (in a
+        declaration written before the onset was told apart, when it began).
+        """
         if state is State.DECLARED:
-            return self.began_at
+            return self._declaration.occurred_at
         for event in reversed(self._events):
             if isinstance(event, ev.StateChanged) and event.target is state:
                 return event.occurred_at

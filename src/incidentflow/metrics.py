@@ -114,7 +114,10 @@ def _milestones() -> dict[str, str]:
     }
     for state in State:
         if state is State.DECLARED:
-            names[_first_name(state)] = "The start of the declared state: when the problem began."
+            names[_first_name(state)] = (
+                "The start of the declared state: the declaration's occurred_at (when it was "
+                "declared; in histories written before the onset was told apart, when it began)."
+            )
             names[f"last:{state.value}"] = "The same as first:declared (never re-entered)."
         else:
             names[_first_name(state)] = (
@@ -268,6 +271,7 @@ class _Digest:
         "changes",
         "declared",
         "detected",
+        "entered",
         "entered_first",
         "entered_last",
         "firsts",
@@ -282,6 +286,7 @@ class _Digest:
         self.began = incident.began_at
         self.declared = incident.declared_at
         self.detected = incident.detected_at
+        self.entered = incident.declaration.occurred_at  # the declared state's start
         announcement = incident.links.get(LinkKind.ANNOUNCEMENT)
         self.announced = announcement.occurred_at if announcement is not None else None
         meeting = incident.post_mortem
@@ -340,8 +345,8 @@ def _resolvers() -> dict[str, Callable[[_Digest], datetime | None]]:
         "mitigated": lambda d: d.firsts.get("recovery_verified"),
         "impact_ended": lambda d: _impact_ended(d.incident),
         "post_mortem_meeting": lambda d: d.meeting,
-        "first:declared": lambda d: d.began,
-        "last:declared": lambda d: d.began,
+        "first:declared": lambda d: d.entered,
+        "last:declared": lambda d: d.entered,
     }
     for name in _EVENT_MILESTONES.values():
         table[name] = _first_event(name)
@@ -431,10 +436,12 @@ _MILESTONE_EVENTS: dict[str, Callable[[ev.Event], bool]] = {
 def _rough(incident: Incident, name: str, at: datetime) -> bool:
     """Whether the time milestone ``name`` reached at ``at`` was recorded as approximate."""
     declaration = incident.declaration
-    if name in ("began", "first:declared", "last:declared"):
+    if name == "began":
         return declaration.is_approximate("occurred_at" if declaration.began is None else "began")
     if name == "detected":
         return declaration.is_approximate("detected_at")
+    if name in ("first:declared", "last:declared"):
+        return declaration.is_approximate()
     if name == "declared":
         return declaration.began is not None and declaration.is_approximate()
     if name == "post_mortem_meeting":
@@ -827,10 +834,10 @@ class Group:
     incidents: int
     measures: Mapping[str, Summary]
     time_in_state: Mapping[State, Summary]
-    impact_by_level: Mapping[ImpactLevel, Summary]
     cadence: Compliance
     post_mortems: Deadlines
     actions: ActionSummary
+    impact_by_level: Mapping[ImpactLevel, Summary] = field(factory=lambda: MappingProxyType({}))
 
 
 class _Bucket:

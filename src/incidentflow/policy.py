@@ -508,16 +508,21 @@ class Policy:
             declared: list[Unmet] = []
             if incident.version:
                 declared.append(Unmet("declared_once", "the incident is already declared"))
+            late = []
             if event.occurred_at > event.recorded_at:
                 what = "it was declared" if event.began is None else "it was recorded"
-                declared.append(
-                    Unmet(
-                        "not_in_future",
-                        f"{'began' if event.began is None else 'declared'} at "
-                        f"{event.occurred_at.isoformat()}, after {what} "
-                        f"({event.recorded_at.isoformat()})",
-                    )
+                late.append(
+                    f"{'began' if event.began is None else 'declared'} at "
+                    f"{event.occurred_at.isoformat()}, after {what} "
+                    f"({event.recorded_at.isoformat()})"
                 )
+            if event.detected_at is not None and event.detected_at > event.recorded_at:
+                late.append(
+                    f"detected at {event.detected_at.isoformat()}, after it was recorded "
+                    f"({event.recorded_at.isoformat()})"
+                )
+            if late:
+                declared.append(Unmet("not_in_future", "; ".join(late)))
             declared.extend(_milestones_in_order(event))
             if event.policy is not None:
                 declared.extend(_intact(event.policy))
@@ -589,18 +594,13 @@ def _milestones_in_order(event: ev.Declared) -> Iterable[Unmet]:
     if event.detected_at is not None:
         known.append(("detected", event.detected_at))
     known.append(("declared", event.declared_time))
-    for (first, early), (then, late) in itertools.pairwise(known):
-        if late < early:
-            yield Unmet(
-                "milestones_in_order",
-                f"{then} at {late.isoformat()}, before {first} at {early.isoformat()}",
-            )
-    if event.detected_at is not None and event.detected_at > event.recorded_at:
-        yield Unmet(
-            "not_in_future",
-            f"detected at {event.detected_at.isoformat()}, after it was recorded "
-            f"({event.recorded_at.isoformat()})",
-        )
+    wrong = [
+        f"{then} at {late.isoformat()}, before {first} at {early.isoformat()}"
+        for (first, early), (then, late) in itertools.pairwise(known)
+        if late < early
+    ]
+    if wrong:
+        yield Unmet("milestones_in_order", "; ".join(wrong))
 
 
 def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:

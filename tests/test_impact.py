@@ -1,0 +1,548 @@
+"""Real incidents as they happened: milestones, the impact timeline, precursors, approximate
+times, the retrospective policy and the measures built on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import incidentflow.events as ev
+from incidentflow import (
+    ActionKind,
+    DetectionMethod,
+    ImpactLevel,
+    ImpactPhase,
+    Incident,
+    InvalidInput,
+    LinkKind,
+    ManualClock,
+    NotAuthorized,
+    Policy,
+    PolicyError,
+    Priority,
+    Role,
+    RuleViolated,
+    State,
+    TransitionBlocked,
+    approximately,
+    codec,
+)
+from incidentflow.metrics import impact_by_level, measure, stats
+from incidentflow.policy import NAMED_POLICIES, PRECURSOR_WINDOW
+
+T = datetime(2019, 7, 2, 13, 42, tzinfo=UTC)
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+RETRO = Policy.named("retrospective")
+US = timedelta(microseconds=1)
+
+
+def minutes(n: float) -> timedelta:
+    """A duration in minutes."""
+    return timedelta(minutes=n)
+
+
+def refused(command: Any) -> Any:
+    """The refusal ``command`` raises."""
+    with pytest.raises((RuleViolated, TransitionBlocked, NotAuthorized)) as info:
+        command()
+    return info.value
+
+
+def declared(priority: Priority = Priority.P1, **kwargs: Any) -> Incident:
+    """A past incident declared at T+10m (began at T) under the retrospective policy."""
+    options: dict[str, Any] = {"at": T + minutes(10), "began": T, "now": NOW, "policy": RETRO}
+    options.update(kwargs)
+    return Incident.declare("CF-1", "Proxies return 502", priority, actor="tom", **options)
+
+
+# -- milestones ---------------------------------------------------------------------------------
+
+
+def test_declare_records_onset_detection_and_declaration() -> None:
+    """began, detected (how, by what) and the declaration each keep their own time."""
+    incident = declared(
+        detected=T + minutes(3),
+        detection=DetectionMethod.ALERT,
+        detected_by="WAF error-rate alert",
+    )
+    assert (T, T + minutes(3), T + minutes(10)) == (
+        incident.began_at,
+        incident.detected_at,
+        incident.declared_at,
+    )
+    assert (DetectionMethod.ALERT, "WAF error-rate alert") == (
+        incident.detection,
+        incident.detected_by,
+    )
+    assert NOW == incident.declaration.recorded_at
+    assert NOW - (T + minutes(10)) == incident.declaration.recorded_late
+
+
+def test_onset_defaults_to_the_detection_then_the_declaration() -> None:
+    """Without began, the onset is the detection if given, else the declaration."""
+    assert T + minutes(3) == declared(began=None, detected=T + minutes(3)).began_at
+    assert T + minutes(10) == declared(began=None).began_at
+
+
+@pytest.mark.parametrize(
+    ("began", "detected", "at"),
+    [
+        (T, T, T),  # all at once: in order
+        (T, T + minutes(3), T + minutes(3)),  # declared the moment it was detected
+    ],
+)
+def test_milestones_may_coincide(began: datetime, detected: datetime, at: datetime) -> None:
+    """began <= detected <= declared: equal times are in order."""
+    assert began == declared(began=began, detected=detected, at=at).began_at
+
+
+@pytest.mark.parametrize(
+    ("began", "detected", "at"),
+    [
+        (T, T - US, T + minutes(10)),  # detected a microsecond before the onset
+        (T, T + minutes(10) + US, T + minutes(10)),  # detected after the declaration
+        (T + minutes(10) + US, None, T + minutes(10)),  # began after the declaration
+    ],
+)
+def test_milestones_out_of_order_are_refused(
+    began: datetime, detected: datetime | None, at: datetime
+) -> None:
+    """A milestone a microsecond out of order is milestones_in_order, and nothing is declared."""
+    error = refused(lambda: declared(began=began, detected=detected, at=at))
+    assert ("milestones_in_order",) == error.rules
+
+
+def test_detection_after_the_stamp_is_in_the_future() -> None:
+    """A detection later than the declaration's stamp is not_in_future (and out of order)."""
+    error = refused(lambda: declared(at=NOW, detected=NOW + US, began=T))
+    assert {"not_in_future", "milestones_in_order"} == set(error.rules)
+
+
+LEGACY = (
+    '{"schema":1,"type":"declared","actor":"ana","occurred_at":"2026-03-01T13:56:00+00:00",'
+    '"recorded_at":"2026-03-01T14:00:00+00:00","incident_id":"INC-7","title":"Database is down",'
+    '"priority":"P1"}'
+)
+
+
+def test_a_stored_legacy_declaration_keeps_its_meaning() -> None:
+    """A declaration written before began existed: occurred_at is the onset, recorded_at the
+    declaration; it loads, replays and is written back byte for byte."""
+    event = codec.loads(LEGACY)
+    assert isinstance(event, ev.Declared)
+    assert (None, (), None) == (event.began, event.approximate, event.detected_at)
+    incident = Incident.replay([event])
+    assert datetime(2026, 3, 1, 13, 56, tzinfo=UTC) == incident.began_at
+    assert datetime(2026, 3, 1, 14, 0, tzinfo=UTC) == incident.declared_at
+    assert incident.declared_at == incident.when_entered(State.DECLARED) + minutes(4)
+    assert LEGACY == codec.dumps(event)
+
+
+def test_a_declaration_now_with_nothing_back_dated_is_written_as_before() -> None:
+    """Declared now, begun now: the older form says just that, so no new key is written."""
+    clock = ManualClock(T)
+    incident = Incident.declare("INC-1", "t", Priority.P2, actor="ana", clock=clock)
+    line = codec.dumps(incident.history[0])
+    assert ("began" not in line, "approximate" not in line) == (True, True)
+    assert (T, T) == (incident.began_at, incident.declared_at)
+
+
+def test_the_new_keys_round_trip() -> None:
+    """began, detection and approximate times go through the codec unchanged."""
+    incident = declared(
+        began=approximately(T), detected=T + minutes(3), detection=DetectionMethod.EMPLOYEE
+    )
+    event = incident.history[0]
+    data = codec.to_dict(event)
+    assert (["began"], "employee") == (data["approximate"], data["detection"])
+    assert event == codec.loads(codec.dumps(event))
+
+
+# -- precursors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["note", "log_change", "add_factor"])
+def test_a_precursor_may_come_up_to_thirty_days_before_the_onset(command: str) -> None:
+    """A note, change or factor exactly PRECURSOR_WINDOW before the onset is accepted;
+    a microsecond earlier is not_before_start."""
+    incident = declared()
+    record = {
+        "note": lambda at: incident.note("config pushed", actor="tom", at=at, now=NOW),
+        "log_change": lambda at: incident.log_change(
+            what="pushed a WAF rule",
+            where="global",
+            revert="roll back",
+            actor="tom",
+            at=at,
+            now=NOW,
+        ),
+        "add_factor": lambda at: incident.add_factor("no canary", actor="tom", at=at, now=NOW),
+    }[command]
+    assert timedelta(days=30) == PRECURSOR_WINDOW
+    error = refused(lambda: record(T - PRECURSOR_WINDOW - US))
+    assert ("not_before_start",) == error.rules
+    assert "30 days before the incident began" in error.unmet[0].detail
+    assert T - PRECURSOR_WINDOW == record(T - PRECURSOR_WINDOW).occurred_at
+
+
+def test_other_commands_may_not_precede_the_onset() -> None:
+    """An update a microsecond before the onset is still not_before_start."""
+    incident = declared()
+    error = refused(lambda: incident.post_update("x", actor="tom", at=T - US, now=NOW))
+    assert ("not_before_start",) == error.rules
+
+
+# -- the impact timeline ----------------------------------------------------------------------
+
+
+def test_impact_phases_follow_when_changes_happened() -> None:
+    """Changes recorded out of order are phases in the order they happened; each ends at the
+    next, the last runs on; a partial recovery and a second dip are phases too."""
+    incident = declared()
+    record = incident.change_impact
+    record(ImpactLevel.MAJOR_OUTAGE, "502s", actor="tom", at=T, now=NOW, share=80,
+           components=["proxy", "api"])  # fmt: skip
+    record(ImpactLevel.DEGRADED, actor="tom", at=T + minutes(20), now=NOW)
+    record(ImpactLevel.PARTIAL_OUTAGE, actor="tom", at=T + minutes(10), now=NOW)  # late entry
+    assert ImpactLevel.DEGRADED is incident.impact
+    assert [
+        ImpactPhase(
+            level=ImpactLevel.MAJOR_OUTAGE,
+            start=T,
+            end=T + minutes(10),
+            description="502s",
+            components=("proxy", "api"),
+            share=80,
+            priority=Priority.P1,
+        ),
+        ImpactPhase(
+            level=ImpactLevel.PARTIAL_OUTAGE,
+            start=T + minutes(10),
+            end=T + minutes(20),
+            priority=Priority.P1,
+        ),
+        ImpactPhase(
+            level=ImpactLevel.DEGRADED, start=T + minutes(20), end=None, priority=Priority.P1
+        ),
+    ] == list(incident.impact_phases())
+
+
+def test_no_impact_recorded_is_unknown() -> None:
+    """Before any change, the impact is None and there are no phases."""
+    incident = declared()
+    phases = incident.impact_phases()
+    assert (None, (), None) == (incident.impact, phases, impact_by_level(incident))
+
+
+def _at_yellow(priority: Priority, policy: Policy = RETRO) -> Incident:
+    incident = declared(priority, policy=policy)
+    incident.validate("502s", actor="tom", at=T + minutes(10), now=NOW)
+    incident.mitigate("rolled back", actor="tom", at=T + minutes(12), now=NOW)
+    incident.verify_recovery("traffic normal", actor="tom", at=T + minutes(30), now=NOW)
+    incident.announce_yellow("recovered", actor="tom", at=T + minutes(30), now=NOW)
+    return incident
+
+
+@pytest.mark.parametrize("priority", [Priority.P0, Priority.P1])
+def test_green_waits_for_an_operational_impact_at_p0_p1(priority: Priority) -> None:
+    """A major incident whose recorded impact is not operational is not green."""
+    incident = _at_yellow(priority)
+    incident.change_impact(ImpactLevel.PARTIAL_OUTAGE, actor="tom", at=T + minutes(5), now=NOW)
+    error = refused(lambda: incident.announce_green("ok", actor="tom", at=T + minutes(40), now=NOW))
+    assert ("impact_operational",) == error.rules
+    incident.change_impact(ImpactLevel.OPERATIONAL, actor="tom", at=T + minutes(29), now=NOW)
+    incident.announce_green("ok", actor="tom", at=T + minutes(40), now=NOW)
+    assert State.GREEN is incident.state
+
+
+def test_green_without_an_impact_timeline_has_nothing_to_check() -> None:
+    """No impact recorded (as in every older history): impact_operational is met."""
+    incident = _at_yellow(Priority.P0)
+    incident.announce_green("ok", actor="tom", at=T + minutes(40), now=NOW)
+    assert State.GREEN is incident.state
+
+
+def test_p2_does_not_wait_for_the_impact_unless_the_policy_says() -> None:
+    """operational_before_green is off for P2 by default, and the policy TOML can turn it on."""
+    incident = _at_yellow(Priority.P2)
+    incident.change_impact(ImpactLevel.DEGRADED, actor="tom", at=T + minutes(5), now=NOW)
+    assert () == incident.unmet(State.GREEN)
+    strict = Policy.from_toml(
+        'name = "strict"\n[priorities.P2]\noperational_before_green = true\n', base=RETRO
+    )
+    assert strict.rules_for(Priority.P2).operational_before_green
+    incident = _at_yellow(Priority.P2, strict)
+    incident.change_impact(ImpactLevel.DEGRADED, actor="tom", at=T + minutes(5), now=NOW)
+    assert ["impact_operational"] == [u.rule for u in incident.unmet(State.GREEN)]
+    assert "operational_before_green = true" in strict.to_toml()
+
+
+def test_after_green_only_the_impact_before_green_is_recorded() -> None:
+    """Once green, a change dated up to green is accepted; a microsecond later is refused; and
+    none may leave the timeline ending in an outage."""
+    incident = _at_yellow(Priority.P1)
+    incident.change_impact(ImpactLevel.OPERATIONAL, actor="tom", at=T + minutes(25), now=NOW)
+    green = T + minutes(40)
+    incident.announce_green("ok", actor="tom", at=green, now=NOW)
+    incident.change_impact(ImpactLevel.MAJOR_OUTAGE, actor="tom", at=T, now=NOW)
+    late = refused(lambda: incident.change_impact(ImpactLevel.DEGRADED, actor="tom", at=green + US,
+                                                  now=NOW))  # fmt: skip
+    assert ("impact_before_green",) == late.rules
+    dip = refused(lambda: incident.change_impact(ImpactLevel.DEGRADED, actor="tom", at=green,
+                                                 now=NOW))  # fmt: skip
+    assert ("impact_operational",) == dip.rules
+    assert ImpactLevel.OPERATIONAL is incident.impact
+
+
+def test_impact_is_not_recorded_on_a_dismissed_incident() -> None:
+    """A false alarm had no impact to record: state_allows_command."""
+    incident = declared()
+    incident.dismiss("false alarm", actor="tom", at=T + minutes(10), now=NOW)
+    error = refused(lambda: incident.change_impact(ImpactLevel.DEGRADED, actor="tom", now=NOW))
+    assert ("state_allows_command",) == error.rules
+
+
+def test_components_must_be_names() -> None:
+    """One string is not a list of components."""
+    incident = declared()
+    with pytest.raises(InvalidInput, match="collection of names"):
+        incident.change_impact(ImpactLevel.DEGRADED, actor="tom", components="api", now=NOW)
+
+
+# -- priority history --------------------------------------------------------------------------
+
+
+def test_priority_history_and_the_highest_priority_reached() -> None:
+    """Every priority from when it took effect; the highest is kept after a lowering."""
+    incident = declared(Priority.P2)
+    incident.change_priority(Priority.P0, reason="all regions", actor="tom",
+                             at=T + minutes(15), now=NOW)  # fmt: skip
+    incident.change_priority(
+        Priority.P1, reason="EU back", actor="tom", at=T + minutes(5), now=NOW
+    )  # back-dated before the previous one
+    assert (
+        (T, Priority.P2),
+        (T + minutes(15), Priority.P0),
+        (T + minutes(15), Priority.P1),
+    ) == incident.priority_history
+    assert (Priority.P1, Priority.P0) == (incident.priority, incident.highest_priority)
+
+
+def test_stats_group_by_the_highest_priority_reached() -> None:
+    """by="highest_priority" counts an incident raised to P0 and lowered again as a P0."""
+    incident = declared(Priority.P2)
+    incident.change_priority(Priority.P0, reason="r", actor="tom", at=T + minutes(15), now=NOW)
+    incident.change_priority(Priority.P2, reason="r", actor="tom", at=T + minutes(25), now=NOW)
+    current = stats([incident], now=NOW)
+    highest = stats([incident], now=NOW, by="highest_priority")
+    assert (1, 0) == (current.group(Priority.P2).incidents, current.group(Priority.P0).incidents)
+    assert (0, 1) == (highest.group(Priority.P2).incidents, highest.group(Priority.P0).incidents)
+    assert "highest_priority" == highest.to_dict()["by"]
+    with pytest.raises(InvalidInput, match="group by one of"):
+        stats([incident], now=NOW, by="severity")
+
+
+# -- approximate times -----------------------------------------------------------------------
+
+
+def test_any_command_takes_an_approximate_time() -> None:
+    """approximately(t) as at: the event holds t and marks occurred_at approximate."""
+    incident = declared()
+    event = incident.note("around then", actor="tom", at=approximately(T + minutes(5)), now=NOW)
+    assert (T + minutes(5), ("occurred_at",)) == (event.occurred_at, event.approximate)
+    assert type(event.occurred_at) is datetime
+    exact = incident.note("then", actor="tom", at=T + minutes(5), now=NOW)
+    assert () == exact.approximate
+    assert "approximate" not in codec.dumps(exact)
+    assert '"approximate":["occurred_at"]' in codec.dumps(event)
+
+
+def test_an_approximate_declaration_makes_the_default_onset_approximate() -> None:
+    """Declared around a time, nothing said of the onset: the onset is that rough time too."""
+    incident = declared(began=None, at=approximately(T))
+    assert ("began", "occurred_at") == incident.declaration.approximate
+
+
+def test_approximately_checks_its_time() -> None:
+    """approximately() refuses a naive datetime like every time the library takes."""
+    with pytest.raises(InvalidInput):
+        approximately(datetime(2019, 7, 2))
+
+
+# -- measures ---------------------------------------------------------------------------------
+
+
+def recorded_from_a_postmortem() -> Incident:
+    """Began T (approximately); detected +3m; declared +10m; first update +15m; recovery +30m;
+    impact: major from T, partial from +20m, operational from +27m; yellow +30m, green +60m."""
+    incident = declared(Priority.P0, began=approximately(T), detected=T + minutes(3))
+    at = {"actor": "tom", "now": NOW}
+    incident.change_impact(ImpactLevel.MAJOR_OUTAGE, at=T, **at)
+    incident.validate("502s", at=T + minutes(10), **at)
+    incident.post_update("investigating", at=T + minutes(15), **at)
+    incident.mitigate("global kill switch", at=T + minutes(20), **at)
+    incident.change_impact(ImpactLevel.PARTIAL_OUTAGE, at=T + minutes(20), **at)
+    incident.change_impact(ImpactLevel.OPERATIONAL, at=T + minutes(27), **at)
+    incident.verify_recovery("traffic normal", at=T + minutes(30), **at)
+    incident.announce_yellow("recovered", at=T + minutes(30), **at)
+    incident.announce_green("all clear", at=T + minutes(60), **at)
+    return incident
+
+
+def test_measures_use_when_things_happened() -> None:
+    """Recorded years later, every measure is from the occurrence times; unknown ones None."""
+    figures = recorded_from_a_postmortem().measures()
+    assert {
+        "time_to_detect": minutes(3),
+        "time_to_declare": minutes(7),
+        "time_to_first_communication": minutes(15),
+        "time_to_mitigate": minutes(30),
+        "time_to_yellow": minutes(30),
+        "time_to_green": minutes(60),
+        "impact_duration": minutes(27),
+        "time_to_report": None,
+        "time_to_post_mortem": None,
+    } == dict(figures.values)
+    assert {
+        ImpactLevel.OPERATIONAL: timedelta(0),
+        ImpactLevel.DEGRADED: timedelta(0),
+        ImpactLevel.PARTIAL_OUTAGE: minutes(7),
+        ImpactLevel.MAJOR_OUTAGE: minutes(20),
+    } == dict(figures.impact_by_level or {})
+
+
+def test_a_measure_from_an_approximate_time_is_approximate() -> None:
+    """Every measure starting at an approximate onset is flagged; time_to_declare is not."""
+    figures = measure(recorded_from_a_postmortem())
+    assert {
+        "time_to_detect",
+        "time_to_first_communication",
+        "time_to_mitigate",
+        "time_to_yellow",
+        "time_to_green",
+        "impact_duration",
+    } == figures.approximate
+    data = figures.to_dict()
+    assert (180.0, 420.0, None) == (
+        data["time_to_detect"],
+        data["time_to_declare"],
+        data["time_to_report"],
+    )
+    assert 1200.0 == data["impact_by_level"]["major_outage"]
+    assert "time_to_declare" not in data["approximate"]
+
+
+def test_first_communication_is_the_first_update_or_the_announcement() -> None:
+    """Whichever came first: here the announcement link, before any update."""
+    incident = declared()
+    incident.link(LinkKind.ANNOUNCEMENT, "https://status.example.com/1", actor="tom",
+                  at=T + minutes(12), now=NOW)  # fmt: skip
+    incident.post_update("investigating", actor="tom", at=T + minutes(15), now=NOW)
+    assert minutes(12) == incident.measures().values["time_to_first_communication"]
+
+
+def test_impact_still_lasting_has_no_duration() -> None:
+    """While the last phase is an outage, impact_duration is unknown and that phase uncounted."""
+    incident = declared()
+    incident.change_impact(ImpactLevel.MAJOR_OUTAGE, actor="tom", at=T, now=NOW)
+    incident.change_impact(ImpactLevel.DEGRADED, actor="tom", at=T + minutes(5), now=NOW)
+    figures = incident.measures()
+    assert None is figures.values["impact_duration"]
+    assert minutes(5) == (figures.impact_by_level or {})[ImpactLevel.MAJOR_OUTAGE]
+    assert timedelta(0) == (figures.impact_by_level or {})[ImpactLevel.DEGRADED]
+
+
+def test_stats_carry_the_new_measures_per_priority() -> None:
+    """stats --json names the same measures, with median and p90, and impact by level."""
+    data = stats([recorded_from_a_postmortem()], now=NOW).to_dict()
+    p0 = data["groups"][1]
+    assert "P0" == p0["priority"]
+    assert (180.0, 180.0) == (
+        p0["measures"]["time_to_detect"]["median"],
+        p0["measures"]["time_to_detect"]["p90"],
+    )
+    assert 1620.0 == p0["measures"]["impact_duration"]["median"]
+    assert 1200.0 == p0["measures"]["impact_by_level"]["major_outage"]["median"]
+
+
+# -- the retrospective policy -----------------------------------------------------------------
+
+
+def test_named_policies_are_listed_and_built_by_name() -> None:
+    """default, permissive and retrospective, each built by Policy.named."""
+    assert ["default", "permissive", "retrospective"] == list(NAMED_POLICIES)
+    assert list(NAMED_POLICIES) == [Policy.named(n).name for n in NAMED_POLICIES]
+    with pytest.raises(PolicyError, match="no built-in policy is called 'lenient'"):
+        Policy.named("lenient")
+
+
+def test_retrospective_requires_nothing_the_record_may_not_know() -> None:
+    """No links, roles, customer verification or invitations; no cadence owed; actions vague."""
+    for priority in Priority:
+        rules = RETRO.rules_for(priority)
+        assert (frozenset(), frozenset(), False, frozenset(), False, False) == (
+            rules.required_links,
+            rules.required_roles,
+            rules.customer_verification,
+            rules.invite_roles,
+            rules.enforce_cadence,
+            rules.action_owner_and_due,
+        )
+    incident = _at_yellow(Priority.P0)  # mitigated with nobody staffed, nothing linked
+    assert [] == [o.kind for o in incident.due(NOW) if o.kind == "stakeholder_update"]
+    item = incident.add_action("add a canary", kind=ActionKind.PREVENTIVE, actor="tom", now=NOW)
+    assert (None, None) == (item.owner, item.due_at)
+    assert ("A1", "add a canary") == (incident.action_items["A1"].id, item.description)
+
+
+def test_the_default_policy_still_asks_for_owner_and_due() -> None:
+    """Under the default policy an action item without owner and due time is refused."""
+    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", now=NOW)
+    error = refused(lambda: incident.add_action("x", kind=ActionKind.CORRECTIVE, actor="ana",
+                                                now=NOW))  # fmt: skip
+    assert ("action_owner_and_due",) == error.rules
+    assert "owner and due_at" in error.unmet[0].detail
+
+
+def test_retrospective_keeps_authorization_of_the_people_recorded() -> None:
+    """Once someone holds a role, an outsider may not act even where nobody holds the allowed
+    roles; the Recorder who writes the incident down may issue every command."""
+    incident = declared(began=None, detected=None)
+    incident.assign(Role.RECORDER, "tom", actor="tom", now=NOW)
+    incident.assign(Role.INCIDENT_COMMANDER, "alice", actor="tom", now=NOW)
+    outsider = refused(lambda: incident.post_update("hi", actor="mallory", now=NOW))
+    assert isinstance(outsider, NotAuthorized)
+    assert outsider.rules == ("authorized",)
+    refused(lambda: incident.validate("real", actor="mallory", now=NOW))
+    incident.validate("real", actor="tom", now=NOW)  # the Recorder
+    incident.post_update("investigating", actor="alice", now=NOW)  # the IC
+    assert 1 == len(incident.updates)
+
+
+def test_unstaffed_open_to_staff_is_a_setting_apart_from_what_is_required() -> None:
+    """With nobody required, the default still opens unheld commands to anyone; "staff" opens
+    them only to people holding a role (and to anyone while nobody does)."""
+    open_p3 = Policy.from_toml('name = "x"\n[priorities.P3]\nrequired_roles = []\n')
+    staff = Policy.from_toml(
+        'name = "y"\nunstaffed_open_to = "staff"\n[priorities.P3]\nrequired_roles = []\n'
+    )
+    for policy, outsider_may in ((open_p3, True), (staff, False)):
+        incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", now=NOW,
+                                    policy=policy)  # fmt: skip
+        assert incident.allowed_commands("zed") >= {"validate", "post_update"}  # nobody staffed
+        incident.assign(Role.RECORDER, "ana", actor="ana", now=NOW)
+        assert outsider_may == ("validate" in incident.allowed_commands("zed"))
+        assert "validate" in incident.allowed_commands("ana")
+    with pytest.raises(PolicyError, match="unstaffed_open_to must be 'anyone' or 'staff'"):
+        Policy.from_toml('unstaffed_open_to = "nobody"')
+
+
+def test_a_whole_past_incident_replays_under_its_recorded_policy() -> None:
+    """Recorded under the retrospective policy, the history replays equal through the codec."""
+    incident = recorded_from_a_postmortem()
+    incident.note("the rule was pushed", actor="tom", at=approximately(T - minutes(2)), now=NOW)
+    lines = codec.dump_lines(incident.history)
+    assert incident == Incident.replay(codec.load_lines(lines))
+    assert "retrospective" == incident.policy.name
