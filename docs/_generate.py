@@ -113,11 +113,72 @@ def command_states() -> str:
     return _table(("command", "allowed while", "why"), rows)
 
 
+def _postmortems() -> list[tuple[object, object]]:
+    """Each postmortem example's fact sheet and the incident it records, in file order."""
+    import importlib.util
+
+    folder = DOCS.parent / "examples" / "postmortems"
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    found = []
+    for path in sorted(folder.glob("[!_]*.py")):
+        spec = importlib.util.spec_from_file_location(f"postmortem_{path.stem}", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found.append((module.SHEET, module.record()))
+    return found
+
+
+def postmortems() -> str:
+    """Every duration the recorded postmortems publish, beside what the measures compute."""
+    recorded = _postmortems()
+    from _sheet import computed, duration  # examples/postmortems, now on the path
+
+    rows = []
+    for sheet, incident in recorded:
+        source = sheet.sources[0]
+        name = f"{sheet.organisation}, {sheet.at('onset').date().isoformat()}"
+        link = f"[{source['title']}]({source['url']})"
+        published = sheet.published
+        if not published:
+            figure = incident.measures().values["impact_duration"]
+            rows.append(
+                (
+                    name,
+                    link,
+                    "none (times only)",
+                    "—",
+                    f"`impact_duration` {duration(figure.total_seconds())}" if figure else "—",
+                    "the postmortem publishes clock times, not durations",
+                )
+            )
+        for p in published:
+            cited = next(s for s in sheet.sources if p.source in (None, s["key"]))
+            value = None if p.measure is None else computed(p.measure, incident)
+            rows.append(
+                (
+                    name,
+                    f"[{cited['title']}]({cited['url']})",
+                    f"{duration(p.seconds)}: \u201c{p.quote}\u201d",
+                    f"`{p.measure}`" if p.measure else "—",
+                    "—" if value is None else duration(value),
+                    " ".join(p.unreproducible.split()) if p.unreproducible else "reproduced",
+                )
+            )
+    return _table(
+        ("postmortem", "source", "published duration", "measure", "computed", "result"),
+        rows,
+    )
+
+
 SECTIONS: dict[str, dict[str, Callable[[], str]]] = {
     "concepts.md": {
         "lifecycle-table": lifecycle_table,
         "lifecycle-diagram": lifecycle_diagram,
     },
+    "postmortems.md": {"postmortems": postmortems},
     "policy.md": {
         "rules": rules,
         "priorities": priorities,

@@ -71,9 +71,11 @@ from ._blocks import (
     page,
     typed,
 )
-from ._facts import factors_by_category, impact, role_holders, systems
+from ._facts import factors_by_category, role_holders, systems
 from ._fishbone import fishbone
+from ._impact import impact_blocks, impact_story
 from ._narrative import describe, elapsed, moment
+from ._summary import executive_summary
 
 __all__ = [
     "SECTION_KEYS",
@@ -294,33 +296,10 @@ def _title_page(
 
 
 def _executive_summary(incident: Incident) -> list[Block]:
-    began = incident.began_at
-    facts: list[Text] = [
-        (label("Incident:"), ours(" "), typed(incident.id), ours(", "), typed(incident.title)),
-        (label("Priority:"), ours(f" {incident.priority.value} ({incident.priority.title})")),
-        (label("State:"), ours(f" {incident.state.value} — {incident.state.meaning}")),
-        (label("Began:"), ours(f" {moment(began)}")),
-        (label("Declared:"), ours(f" {moment(incident.declared_at)}")),
-    ]
-    for state, caption in ((State.YELLOW, "Yellow after:"), (State.GREEN, "Green after:")):
-        entered = incident.when_entered(state)
-        value = (
-            f"{elapsed(entered - began)} (at {moment(entered)})"
-            if entered is not None
-            else "not reached"
-        )
-        facts.append((label(caption), ours(f" {value}")))
-    return [
-        Paragraph(
-            _plain(
-                "The key facts of the incident and the root causes found, "
-                "from the record as it stands."
-            )
-        ),
-        BulletList(tuple(facts)),
-        Subheading("Root causes"),
-        *_root_cause_blocks(incident, "root causes (no Five Whys chain has reached one)"),
-    ]
+    blocks: list[Block] = [executive_summary(incident)]
+    if not _root_causes(incident):
+        blocks.append(NothingRecorded("root causes (no Five Whys chain has reached one)"))
+    return blocks
 
 
 def _table_of_contents() -> list[Block]:
@@ -386,12 +365,8 @@ def _problem_description(incident: Incident) -> list[Block]:
                 ours(f" — a {priority.value} ({priority.title}): {priority.definition}"),
             )
         ),
-        Subheading("Impact"),
+        *impact_blocks(impact_story(incident)),
     ]
-    recorded = impact(incident)
-    blocks.append(
-        Paragraph((typed(recorded),)) if recorded is not None else NothingRecorded("the impact")
-    )
 
     blocks.append(Subheading("Evidence"))
     evidence: list[Text] = []
