@@ -7,14 +7,16 @@ their deadline (:func:`post_mortem_deadline`), and how many action items are ove
 
 No two tools define MTTA or MTTR alike, so a measure names its two ends explicitly: a
 :class:`Measure` runs from one :class:`Milestone` to another, and the defaults
-(:data:`DEFAULT_MEASURES`) all start when the problem began.  Write your own as text:
+(:data:`DEFAULT_MEASURES`) start when the impact began (all but the time to declare, from
+detection).  :func:`measure` takes them on one incident (``Incident.measures()``), flagging the
+figures that rest on an approximate time.  Write your own as text:
 
 >>> from incidentflow.demo import run_demo
 >>> incident = run_demo(write=lambda line: None)
 >>> str(Measure.parse("mtta = began..validated").of(incident))
 '0:06:00'
 >>> [str(m) for m in DEFAULT_MEASURES][:2]
-['time_to_mitigate=began..mitigating', 'time_to_yellow=began..last:yellow']
+['time_to_detect=began..detected', 'time_to_declare=detected..declared']
 
 Every function reads the incidents and changes nothing; ``now`` (timezone-aware) is the time
 the figures are taken at, for incidents still open.  It may not be before an incident's last
