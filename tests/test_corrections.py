@@ -93,18 +93,19 @@ def test_began_may_be_amended_up_to_the_first_entry_and_no_later(clock: ManualCl
             "began", (first + timedelta(seconds=1)).isoformat(), reason="r", actor="ana"
         ),
     )
-    assert ["not_in_future", "not_before_start"] == rules  # after the declaration, too
+    # after the declaration, too: out of the milestones' order
+    assert ["not_in_future", "not_before_start", "milestones_in_order"] == rules
     incident.amend("began", first.isoformat(), reason="r", actor="ana")
     assert first == incident.began_at
 
 
 def test_declared_is_never_before_began(clock: ManualClock) -> None:
-    """Amending the declaration to before the onset is not_in_future; at the onset is fine."""
+    """A declaration amended to before the onset is refused; at the onset is fine."""
     incident = _incident(clock)
     onset = START - timedelta(minutes=10)
     incident.amend("began", onset.isoformat(), reason="r", actor="ana")
     before = (onset - timedelta(seconds=1)).isoformat()
-    assert ["not_in_future"] == _rules(
+    assert ["not_in_future", "milestones_in_order"] == _rules(
         incident, lambda: incident.amend("declared", before, reason="r", actor="ana")
     )
     incident.amend("declared", onset.isoformat(), reason="r", actor="ana")

@@ -338,7 +338,9 @@ def _times_unmet(
     if early:
         found.append(
             Unmet(
-                "not_before_start", f"{len(early)} entries would happen before the incident began"
+                "not_before_start",
+                f"{len(early)} {'entry' if len(early) == 1 else 'entries'} would happen before "
+                "the incident began",
             )
         )
     moves = [

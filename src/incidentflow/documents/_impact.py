@@ -38,7 +38,7 @@ from ._blocks import (
 from ._facts import impact
 from ._narrative import elapsed, moment
 
-__all__ = ["ImpactStory", "at", "data_loss_blocks", "impact_blocks", "impact_story"]
+__all__ = ["ImpactStory", "at", "impact_blocks", "impact_story"]
 
 
 @frozen
@@ -161,17 +161,4 @@ def impact_blocks(story: ImpactStory) -> list[Block]:
     if story.ended is not None:
         lines.append((label("Impact ended:"), ours(" " + at(story.ended, story.ended_approximate))))
     blocks.extend(Paragraph(line) for line in lines)
-    blocks.extend(data_loss_blocks())
     return blocks
-
-
-def data_loss_blocks() -> list[Block]:
-    """The data-loss part of the impact section: the place a data-loss record is shown.
-
-    The record keeps no data-loss entries yet, so this says so plainly; once it does, the
-    table of losses (what, the window of lost writes, how much) goes here.
-    """
-    return [
-        Subheading("Data loss"),
-        Paragraph((ours("No data-loss record is kept for this incident."),)),
-    ]

@@ -366,6 +366,7 @@ def _problem_description(incident: Incident) -> list[Block]:
             )
         ),
         *impact_blocks(impact_story(incident)),
+        *data_loss_section(incident),
     ]
 
     blocks.append(Subheading("Evidence"))
@@ -398,7 +399,6 @@ def _problem_description(incident: Incident) -> list[Block]:
         if links
         else NothingRecorded("links to the ticket, war room, channel and announcement")
     )
-    blocks.extend(data_loss_section(incident))
     return blocks
 
 
@@ -930,14 +930,17 @@ def discrepancies_section(incident: Incident) -> list[Block]:
 
 
 def data_loss_section(incident: Incident) -> list[Block]:
-    """The data lost for good, one row per loss; nothing when none is recorded.
+    """The data lost for good, one row per loss, under the impact; says so when none is recorded.
 
     Self-contained, for the impact part of a document: a sub-heading and a table of what was
     lost, the window of lost writes, its length and how much.
     """
     losses = incident.data_losses.values()
     if not losses:
-        return []
+        return [
+            Subheading("Data loss"),
+            Paragraph(_plain("No data-loss record is kept for this incident.")),
+        ]
     return [
         Subheading("Data loss"),
         Table(
