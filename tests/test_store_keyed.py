@@ -405,14 +405,14 @@ def test_a_schema_one_store_is_read_as_it_is(tmp_path: Path) -> None:
 
 
 def test_a_writer_migrates_a_schema_one_store(tmp_path: Path) -> None:
-    """The first writer moves a schema-1 store to schema 2; its events still verify."""
+    """The first writer moves a schema-1 store to the newest schema; its events still verify."""
     path = tmp_path / "old.db"
     _schema_one(path)
     incident = _incident()
     with SQLiteStore(path) as store:
         store.append("INC-1", [incident.note("after", actor="ana")], expected_version=3)
         assert [] == store.verify()
-    assert 2 == _user_version(path)
+    assert 3 == _user_version(path)
 
 
 def test_a_keyed_writer_leaves_a_schema_one_store_as_it_is(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ if _typing.TYPE_CHECKING:
     from .clock import ManualClock as ManualClock
     from .clock import SystemClock as SystemClock
     from .errors import AlreadyExists as AlreadyExists
+    from .errors import CheckpointConflict as CheckpointConflict
     from .errors import CommandRefused as CommandRefused
     from .errors import Conflict as Conflict
     from .errors import DecodeError as DecodeError
@@ -89,6 +90,7 @@ _SOURCES: dict[str, str] = {
     "ManualClock": ".clock",
     "SystemClock": ".clock",
     "AlreadyExists": ".errors",
+    "CheckpointConflict": ".errors",
     "CommandRefused": ".errors",
     "Conflict": ".errors",
     "DecodeError": ".errors",
@@ -175,6 +177,7 @@ __all__ = [
     "ChangeLogged",
     "ChangeOutcome",
     "ChangeReconciled",
+    "CheckpointConflict",
     "Clock",
     "CommandRefused",
     "Conflict",

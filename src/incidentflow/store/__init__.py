@@ -17,6 +17,8 @@ from ._base import ENVIRONMENT_VARIABLE as ENVIRONMENT_VARIABLE
 from ._base import IncidentSummary as IncidentSummary
 from ._base import Store as Store
 from ._base import StoredEvent as StoredEvent
+from ._feed import FeedEntry as FeedEntry
+from ._feed import Transaction as Transaction
 from ._keys import CHAIN_KEY_FILE_VARIABLE as CHAIN_KEY_FILE_VARIABLE
 from ._keys import CHAIN_KEY_VARIABLE as CHAIN_KEY_VARIABLE
 from ._keys import MIN_KEY_BYTES as MIN_KEY_BYTES
@@ -38,12 +40,14 @@ __all__ = [
     "Anchor",
     "Audit",
     "ChainBreak",
+    "FeedEntry",
     "Head",
     "IncidentSummary",
     "InMemoryStore",
     "SQLiteStore",
     "Store",
     "StoredEvent",
+    "Transaction",
     "chain_key_from_environment",
     "open_store",
     "parse_chain_key",
