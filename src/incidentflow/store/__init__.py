@@ -1,12 +1,17 @@
 """Keeping incidents: append-only, versioned, hash-chained event stores.
 
 :class:`InMemoryStore` for tests and demos, :class:`SQLiteStore` (or :func:`open_store`) for
-one host's durable store.  Both behave identically: optimistic appends that raise
+one host's durable store, :class:`PostgresStore` (the ``postgres`` extra) for a team sharing
+one record.  All behave identically: optimistic appends that raise
 :class:`~incidentflow.errors.Conflict` when another writer got there first, loads that re-check
 every rule, and a hash chain that makes tampering evident (keyed with a secret chain key, it
 holds against someone who knows the scheme; see docs/store.md).  The core package never
 imports this one, so ``import incidentflow`` stays light.
 """
+
+from typing import TYPE_CHECKING
+
+from incidentflow import _lazy
 
 from ._anchor import Anchor as Anchor
 from ._anchor import Audit as Audit
@@ -30,6 +35,13 @@ from .sqlite import SCHEMA_VERSION as SCHEMA_VERSION
 from .sqlite import SQLiteStore as SQLiteStore
 from .sqlite import open_store as open_store
 
+if TYPE_CHECKING:
+    from .postgres import PostgresStore as PostgresStore
+
+# PostgresStore needs the postgres extra: it is imported on first use only.
+__getattr__ = _lazy.loader(__name__, {"PostgresStore": ".postgres"}, globals())
+__dir__ = _lazy.listing(globals())
+
 __all__ = [
     "CHAIN_KEY_FILE_VARIABLE",
     "CHAIN_KEY_VARIABLE",
@@ -44,6 +56,7 @@ __all__ = [
     "Head",
     "IncidentSummary",
     "InMemoryStore",
+    "PostgresStore",
     "SQLiteStore",
     "Store",
     "StoredEvent",
