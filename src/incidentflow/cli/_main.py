@@ -276,6 +276,10 @@ def _not_text(arguments: Sequence[str]) -> str | None:
 def _dispatch(handler: str, options: Options) -> int:
     from . import _documents, _incident, _reading
 
+    if handler in ("migrate", "copy"):
+        from . import _moving
+
+        return _moving.HANDLERS[handler](options)
     if handler == "update":
         handler = _update_handler(options.args)
     if handler in _reading.HANDLERS:

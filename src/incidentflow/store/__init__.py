@@ -30,6 +30,10 @@ from ._keys import MIN_KEY_BYTES as MIN_KEY_BYTES
 from ._keys import chain_key_from_environment as chain_key_from_environment
 from ._keys import parse_chain_key as parse_chain_key
 from ._keys import read_chain_key as read_chain_key
+from ._moving import Copied as Copied
+from ._moving import Migrated as Migrated
+from ._moving import copy_store as copy_store
+from ._moving import migrate as migrate
 from .memory import InMemoryStore as InMemoryStore
 from .sqlite import SCHEMA_VERSION as SCHEMA_VERSION
 from .sqlite import SQLiteStore as SQLiteStore
@@ -52,16 +56,20 @@ __all__ = [
     "Anchor",
     "Audit",
     "ChainBreak",
+    "Copied",
     "FeedEntry",
     "Head",
     "IncidentSummary",
     "InMemoryStore",
+    "Migrated",
     "PostgresStore",
     "SQLiteStore",
     "Store",
     "StoredEvent",
     "Transaction",
     "chain_key_from_environment",
+    "copy_store",
+    "migrate",
     "open_store",
     "parse_chain_key",
     "read_chain_key",

@@ -761,6 +761,15 @@ def _placeholders(sql: str) -> str:
     return "".join(out)
 
 
+def _found_version(conninfo: str) -> int:
+    """The schema version of the database at ``conninfo`` as it is now (0 for none)."""
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=30) as connection:
+            return _schema_version(connection)
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"{_describe(conninfo)}: {_first_line(exc)}") from exc
+
+
 def _schema_version(connection: psycopg.Connection[Any]) -> int:
     """The newest migration applied to the database, 0 for none."""
     exists = connection.execute("SELECT to_regclass('schema_migrations')").fetchone()
