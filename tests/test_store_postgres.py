@@ -299,3 +299,59 @@ def test_a_sql_error_in_a_transaction_is_unavailable_and_rolls_back(store: Postg
     with pytest.raises(StoreUnavailable, match="no_such_table"):
         bad()
     assert 0 == store.checkpoint("pager")
+
+
+# -- the feed's order ----------------------------------------------------------------------------
+
+
+def test_a_late_commit_holds_back_later_positions(store: PostgresStore, postgres_url: str) -> None:
+    """While one append has taken positions but not committed, no later append can show up.
+
+    The second writer waits for the feed lock; the reader sees neither until the first
+    commits, then both, in commit order: never the later one alone (the gap bug).
+    """
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        taken.set()
+        release.wait(60)
+
+    store._before_commit = hold
+    first = threading.Thread(
+        target=store.append,
+        args=("INC-1", _incident("INC-1").history),
+        kwargs={"expected_version": 0},
+    )
+    first.start()
+    taken.wait(60)
+    with PostgresStore(postgres_url) as other:
+        second = threading.Thread(
+            target=other.append,
+            args=("INC-2", _incident("INC-2").history),
+            kwargs={"expected_version": 0},
+        )
+        second.start()
+        with _raw(postgres_url) as watcher:
+            while not watcher.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'"
+            ).fetchone():
+                time.sleep(0.01)  # the second writer now waits for the first to commit
+        seen_while_held = store.read_since(0)
+        release.set()
+        first.join()
+        second.join()
+    feed = [(entry.incident_id, entry.version) for entry in store.read_since(0)]
+    assert ([], [("INC-1", 1), ("INC-1", 2), ("INC-2", 1), ("INC-2", 2)]) == (seen_while_held, feed)
+
+
+def test_wait_wakes_on_a_notification_from_another_process_like_store(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """A waiter on one store object wakes when another object (another connection) appends."""
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(store.wait(0, timeout=60)))
+    waiter.start()
+    with PostgresStore(postgres_url) as other:
+        other.append("INC-1", _incident().history, expected_version=0)
+    waiter.join()
+    assert [True] == woke

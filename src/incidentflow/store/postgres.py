@@ -199,6 +199,9 @@ class PostgresStore(Store):
         )
         self._pool.open(wait=False)
 
+    _before_commit: Callable[[], None] | None = None
+    """Called (in tests) after an append took its positions, before it commits."""
+
     def __repr__(self) -> str:
         return f"PostgresStore({self._where_text!r})"
 
@@ -457,7 +460,7 @@ class PostgresStore(Store):
                 rows = _chain(previous, actual, current.lines, self._links)
                 planned.append((current, rows))
                 versions.append((summary, rows))
-            with connection.pipeline():
+            with connection.pipeline() as pipeline:
                 # Positions are handed out only while this lock is held, and it is held until
                 # the commit is visible: positions are in commit order (no gap bug).
                 connection.execute("SELECT pg_advisory_xact_lock(%s)", (_FEED_LOCK,))
@@ -481,14 +484,24 @@ class PostgresStore(Store):
                         ],
                     )
                 connection.execute(f"NOTIFY {_CHANNEL}")
+                if self._before_commit is not None:
+                    pipeline.sync()  # positions are taken: a test delays the commit here
+                    self._before_commit()
                 connection.execute("COMMIT")
             return [summary.version for summary, _ in versions]
         except pg_errors.UniqueViolation as exc:
             _rollback(connection)
+            # Which batch met the other writer: the first whose head moved (on this
+            # connection: the pool may have no other to give).
+            for batch, _ in planned:
+                row = connection.execute(
+                    "SELECT max(version) FROM events WHERE incident_id = %s", (batch.incident_id,)
+                ).fetchone()
+                actual = 0 if row is None or row[0] is None else int(row[0])
+                if actual != batch.expected_version:
+                    raise _conflict(batch.incident_id, batch.expected_version, actual) from exc
             raise _conflict(
-                current.incident_id,
-                current.expected_version,
-                self._version(current.incident_id),
+                current.incident_id, current.expected_version, current.expected_version
             ) from exc
         except BaseException:
             _rollback(connection)
