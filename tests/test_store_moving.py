@@ -126,7 +126,15 @@ def test_migrate_reports_an_unreadable_file(tmp_path: Path) -> None:
 # -- PostgreSQL: every older schema to the newest -------------------------------------------------
 
 # What each older PostgreSQL schema lacks, from the newest one down.
-_POSTGRES_DOWN = {2: ["DROP TABLE checkpoints"]}
+_POSTGRES_DOWN = {
+    3: [
+        "DROP TRIGGER events_identity ON events",
+        "DROP FUNCTION incidentflow_identity()",
+        "DROP TABLE people",
+        "ALTER TABLE events DROP COLUMN login",
+    ],
+    2: ["DROP TABLE checkpoints"],
+}
 
 
 def _postgres_at(url: str, version: int) -> list[Incident]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from incidentflow import (
     Incident,
     InvalidInput,
     ManualClock,
+    NotAuthorized,
     Priority,
     StoreError,
     StoreUnavailable,
@@ -77,12 +79,8 @@ def test_an_application_role_appends_but_cannot_rewrite(
     store: PostgresStore, postgres_cluster: Cluster, postgres_url: str
 ) -> None:
     """A role given grant() appends, reads and advances; UPDATE/DELETE are denied it."""
-    with _raw(postgres_url) as raw:
-        raw.execute("DROP ROLE IF EXISTS responder_app")
-        raw.execute("CREATE ROLE responder_app LOGIN")
-    store.grant("responder_app")
-    database = postgres_url.split("?")[0].rsplit("/", 1)[1]
-    app_url = postgres_cluster.url(database, user="responder_app")
+    app_url = _login(postgres_url, postgres_cluster, "responder_app")
+    store.grant(_name(postgres_url, "responder_app"))
     incident = _incident()
     with PostgresStore(app_url) as app:
         app.append("INC-1", incident.history, expected_version=0)
@@ -355,3 +353,184 @@ def test_wait_wakes_on_a_notification_from_another_process_like_store(
         other.append("INC-1", _incident().history, expected_version=0)
     waiter.join()
     assert [True] == woke
+
+
+# -- identity from the database ---------------------------------------------------------------
+
+
+def _name(url: str, role: str) -> str:
+    """``role`` made unique to the test's database (roles belong to the whole cluster)."""
+    return f"{role}_{url.split('?')[0].rsplit('/', 1)[1]}"
+
+
+def _login(url: str, cluster: Cluster, role: str) -> str:
+    """The URL of the same database as a new login, ``role`` plus the database's name."""
+    name = _name(url, role)
+    with _raw(url) as raw:
+        raw.execute(f'CREATE ROLE "{name}" LOGIN')  # type: ignore[arg-type]
+    database = url.split("?")[0].rsplit("/", 1)[1]
+    return cluster.url(database, user=name)
+
+
+def _identity_store(url: str, cluster: Cluster) -> tuple[str, str]:
+    """Identity from the database: ana's login is ana; the chat bot's acts for anyone."""
+    with PostgresStore(url) as owner:
+        ana = _login(url, cluster, "ana")
+        bot = _login(url, cluster, "chatbot")
+        for role in ("ana", "chatbot"):
+            owner.grant(_name(url, role))
+        owner.map_login(_name(url, "ana"), "ana")
+        owner.map_login(_name(url, "chatbot"), "chat-bot", acts_for_others=True)
+        owner.require_identity()
+    return ana, bot
+
+
+def test_database_identity_refuses_a_spoofed_actor(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    """Under database identity, ana's login cannot write as bo: NotAuthorized, nothing written."""
+    ana_url, _ = _identity_store(postgres_url, postgres_cluster)
+    honest = _incident()
+    clock = ManualClock(START)
+    spoofed = Incident.declare("INC-2", "Spoofed", Priority.P2, actor="bo", clock=clock)
+    with PostgresStore(ana_url) as ana:
+        assert (True, "ana") == (ana.identity_required, ana.person())
+        ana.append("INC-1", honest.history, expected_version=0)
+        with pytest.raises(NotAuthorized) as caught:
+            ana.append("INC-2", spoofed.history, expected_version=0)
+        assert (0, ("database_identity",), "new") == (
+            ana.version("INC-2"),
+            caught.value.rules,
+            caught.value.state,
+        )
+        assert f"{_name(postgres_url, 'ana')} acts as ana, not as bo" in str(caught.value)
+    with _raw(postgres_url) as raw:
+        logins = raw.execute("SELECT DISTINCT login FROM events").fetchall()
+    assert [(_name(postgres_url, "ana"),)] == logins
+
+
+def test_a_login_mapped_to_nobody_appends_nothing(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    """A login without a person is refused under database identity; without it, it may write."""
+    _identity_store(postgres_url, postgres_cluster)
+    stranger = _login(postgres_url, postgres_cluster, "stranger")
+    with PostgresStore(postgres_url) as owner:
+        owner.grant(_name(postgres_url, "stranger"))
+    with PostgresStore(stranger) as store, pytest.raises(NotAuthorized, match="not mapped"):
+        store.append("INC-1", _incident().history, expected_version=0)
+    with PostgresStore(postgres_url) as owner:
+        owner.require_identity(False)
+        assert False is owner.identity_required
+    with PostgresStore(stranger) as store:
+        assert (2, None) == (store.append("INC-1", _incident().history, expected_version=0),
+                             store.person())  # fmt: skip
+
+
+def test_a_bot_login_acts_for_others_and_is_recorded(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    """The chat bot's login may write as the people it authenticated; each row names the bot."""
+    _, bot_url = _identity_store(postgres_url, postgres_cluster)
+    with PostgresStore(bot_url) as bot:
+        bot.append("INC-1", _incident().history, expected_version=0)
+    with _raw(postgres_url) as raw:
+        rows = raw.execute("SELECT login, line::json ->> 'actor' FROM events").fetchall()
+    assert [(_name(postgres_url, "chatbot"), "ana")] * 2 == rows
+
+
+def test_identity_settings_refuse_bad_values(store: PostgresStore) -> None:
+    """A blank login, a non-identity person or non-bool flags raise InvalidInput."""
+    for call in (
+        lambda: store.map_login(" ", "ana"),
+        lambda: store.map_login("ana_login", " ana"),
+        lambda: store.map_login("ana_login", "ana", acts_for_others=1),  # type: ignore[arg-type]
+        lambda: store.require_identity("yes"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidInput):
+            call()
+
+
+def test_the_cli_takes_the_actor_from_the_database_login(
+    postgres_url: str, postgres_cluster: Cluster, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With database identity, no --actor needed (the login's person); a spoofed one exits 1."""
+    from incidentflow.cli import main
+
+    ana_url, _ = _identity_store(postgres_url, postgres_cluster)
+    monkeypatch.delenv("INCIDENTFLOW_ACTOR", raising=False)
+    monkeypatch.setenv("USER", "root")
+    declared = main(["declare", "INC-1", "--title", "Down", "--priority", "P1", "--db", ana_url])
+    spoofed = main(["note", "INC-1", "it was bo", "--actor", "bo", "--db", ana_url])
+    err = capsys.readouterr().err
+    with PostgresStore(ana_url) as store:
+        actors = [event.actor for event in store.events("INC-1")]
+    assert (0, 1, ["ana"]) == (declared, spoofed, actors)
+    login = _name(postgres_url, "ana")
+    assert f"database_identity: the database login {login} acts as ana, not as bo" in err
+
+
+# -- connection faults -----------------------------------------------------------------------------
+
+
+def _terminate_others(url: str) -> int:
+    """Kill every other connection to the store's database; how many there were."""
+    with _raw(url) as raw:
+        rows = raw.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+def test_reads_and_appends_survive_dropped_connections(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """After the server drops the pool's connections, reads retry and appends go on."""
+    incident = _incident()
+    store.append("INC-1", incident.history[:1], expected_version=0)
+    assert 1 <= _terminate_others(postgres_url)
+    assert list(incident.history[:1]) == store.events("INC-1")
+    _terminate_others(postgres_url)
+    assert 2 == store.append("INC-1", incident.history[1:], expected_version=1)
+    assert incident == store.load("INC-1")
+
+
+def _cut_after_commit(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> None:
+    """The next append's connection fails right after its commit (or instead of it)."""
+    original = psycopg.Connection.pipeline
+
+    @contextlib.contextmanager
+    def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
+        monkeypatch.setattr(psycopg.Connection, "pipeline", original)
+        if not committed:
+            self.close()
+        with original(self) as inner:
+            yield inner
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+
+
+def test_a_commit_whose_answer_is_lost_is_resolved_by_reading_again(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit happened but its answer was lost: append returns the version, written once."""
+    incident = _incident()
+    store.append("INC-1", incident.history[:1], expected_version=0)
+    _cut_after_commit(monkeypatch, committed=True)
+    assert 2 == store.append("INC-1", incident.history[1:], expected_version=1)
+    assert (incident, 2) == (store.load("INC-1"), len(store.read_since(0)))
+
+
+def test_a_commit_that_never_happened_says_nothing_was_written(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection died before the commit: StoreUnavailable saying nothing was written."""
+    incident = _incident()
+    store.append("INC-1", incident.history[:1], expected_version=0)
+    _cut_after_commit(monkeypatch, committed=False)
+    with pytest.raises(StoreUnavailable, match="nothing was written") as caught:
+        store.append("INC-1", incident.history[1:], expected_version=1)
+    assert isinstance(caught.value.__cause__, psycopg.OperationalError)
+    assert 1 == store.version("INC-1")

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from incidentflow.errors import (
     InvalidInput,
     MissingExtra,
+    NotAuthorized,
     StoreBusy,
     StoreError,
     StoreUnavailable,
@@ -40,6 +41,7 @@ from incidentflow.errors import (
 )
 from incidentflow.lifecycle import State
 from incidentflow.priorities import Priority
+from incidentflow.records import Unmet
 
 from ._base import IncidentSummary, Store, _Batch, _chain, _conflict, _Row, _summarize
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
@@ -95,6 +97,39 @@ FOR EACH STATEMENT EXECUTE FUNCTION incidentflow_append_only()""",
     ),
     # 2: the feed consumers' checkpoints.
     ("CREATE TABLE checkpoints (name text PRIMARY KEY, position bigint NOT NULL)",),
+    # 3: identity from the database: who wrote each event, and logins mapped to people.
+    (
+        "ALTER TABLE events ADD COLUMN login text",
+        """CREATE TABLE people (
+    login text PRIMARY KEY,
+    person text NOT NULL,
+    acts_for_others boolean NOT NULL DEFAULT false
+)""",
+        """CREATE FUNCTION incidentflow_identity() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    mapped text;
+    proxy boolean;
+    actor text;
+BEGIN
+    NEW.login := session_user;
+    IF NOT EXISTS (SELECT 1 FROM meta WHERE name = 'identity' AND value = 'session_user') THEN
+        RETURN NEW;
+    END IF;
+    SELECT person, acts_for_others INTO mapped, proxy FROM people WHERE login = session_user;
+    IF mapped IS NULL THEN
+        RAISE EXCEPTION 'incidentflow identity: the database login % is not mapped to a person',
+            session_user USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    actor := NEW.line::json ->> 'actor';
+    IF NOT proxy AND actor IS DISTINCT FROM mapped THEN
+        RAISE EXCEPTION 'incidentflow identity: the database login % acts as %, not as %',
+            session_user, mapped, actor USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$""",
+        """CREATE TRIGGER events_identity BEFORE INSERT ON events
+FOR EACH ROW EXECUTE FUNCTION incidentflow_identity()""",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -121,6 +156,9 @@ _KEY_HELP = (
 )
 
 _SUMMARY_COLUMNS = "incident_id, title, priority, state, began_at, declared_at, updated_at, version"
+
+_IDENTITY = "incidentflow identity:"
+"""How the database's identity trigger starts its refusals."""
 
 _READ_TRIES = 3
 """How many times an idempotent read is tried on a fresh connection before giving up."""
@@ -395,11 +433,79 @@ class PostgresStore(Store):
         statements = [
             "GRANT SELECT, INSERT ON events TO {}",
             "GRANT SELECT, INSERT, UPDATE ON incidents, checkpoints TO {}",
-            "GRANT SELECT ON meta, schema_migrations TO {}",
+            "GRANT SELECT ON meta, schema_migrations, people TO {}",
         ]
         with self._connection() as connection, connection.transaction():
             for statement in statements:
                 connection.execute(sql.SQL(statement).format(name))
+
+    # -- identity ------------------------------------------------------------------------------
+
+    def map_login(self, login: str, person: str, *, acts_for_others: bool = False) -> None:
+        """Record that database ``login`` is ``person`` (run as the tables' owner).
+
+        ``acts_for_others`` marks a bot's login that appends for the people it authenticated
+        itself (a chat bot): its events may name any actor, and each event row records the
+        login that wrote it.  Mapping a login again replaces its mapping.
+        """
+        from incidentflow.identities import require_identity
+
+        if type(login) is not str or not login.strip():
+            raise InvalidInput(f"login must be a database login name, not {login!r}")
+        person = require_identity(person, "person")
+        if type(acts_for_others) is not bool:
+            raise InvalidInput(f"acts_for_others must be a bool, not {acts_for_others!r}")
+        self._writable()
+        with self._connection() as connection:
+            connection.execute(
+                "INSERT INTO people (login, person, acts_for_others) VALUES (%s, %s, %s) "
+                "ON CONFLICT (login) DO UPDATE SET person = excluded.person, "
+                "acts_for_others = excluded.acts_for_others",
+                (login, person, acts_for_others),
+            )
+
+    def require_identity(self, required: bool = True) -> None:
+        """Turn on (or off) identity from the database, for every writer (run as the owner).
+
+        When on, the database itself refuses an event whose ``actor`` is not the person the
+        writing login is mapped to (:meth:`map_login`); a login mapped to nobody can append
+        nothing.  The store raises :class:`~incidentflow.errors.NotAuthorized` (rule
+        ``database_identity``) and writes nothing.
+        """
+        if type(required) is not bool:
+            raise InvalidInput(f"required must be a bool, not {required!r}")
+        self._writable()
+        with self._connection() as connection:
+            if required:
+                connection.execute(
+                    "INSERT INTO meta (name, value) VALUES ('identity', 'session_user') "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                )
+            else:
+                connection.execute("DELETE FROM meta WHERE name = 'identity'")
+
+    @property
+    def identity_required(self) -> bool:
+        """True when the database takes every event's actor from the writing login."""
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT 1 FROM meta WHERE name = 'identity' AND value = 'session_user'"
+            ).fetchone()
+        )
+        return row is not None
+
+    def person(self) -> str | None:
+        """The person this store's database login is mapped to (None when it is not)."""
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT person FROM people WHERE login = session_user"
+            ).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def _writable(self) -> None:
+        if self._read_only:
+            raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -417,14 +523,20 @@ class PostgresStore(Store):
     def _append_all(self, batches: list[_Batch]) -> list[int]:
         if self._read_only:
             raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
-        planned: list[tuple[_Batch, list[_Row]]] = []
-        try:
-            with self._connection() as connection:
-                return self._write(connection, batches, planned)
-        except StoreUnavailable as exc:
-            if not isinstance(exc.__cause__, psycopg.OperationalError) or not planned:
-                raise
-            return self._resolve(planned, exc)
+        for attempt in range(_READ_TRIES):
+            planned: list[tuple[_Batch, list[_Row]]] = []
+            try:
+                with self._connection() as connection:
+                    return self._write(connection, batches, planned)
+            except StoreUnavailable as exc:
+                if not isinstance(exc.__cause__, psycopg.OperationalError) or self._closed:
+                    raise
+                if planned:  # the connection failed mid-write: did the commit happen?
+                    return self._resolve(planned, exc)
+                if attempt == _READ_TRIES - 1:
+                    raise
+                self._pool.check()  # nothing was sent yet: again, on a fresh connection
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _write(
         self,
@@ -434,6 +546,7 @@ class PostgresStore(Store):
     ) -> list[int]:
         """Check every head, then insert every batch holding the feed lock; commit."""
         current = batches[0]
+        states: dict[str, str] = {}
         try:
             connection.execute("BEGIN")
             versions = []
@@ -455,6 +568,8 @@ class PostgresStore(Store):
                 if actual != current.expected_version:
                     raise _conflict(current.incident_id, current.expected_version, actual)
                 before = None if head[2] is None else _summary((current.incident_id, *head[2:]))
+                if before is not None:
+                    states[current.incident_id] = before.state.value
                 version = actual + len(current.lines)
                 summary = _summarize(current.incident_id, before, current.events, version)
                 rows = _chain(previous, actual, current.lines, self._links)
@@ -489,6 +604,18 @@ class PostgresStore(Store):
                     self._before_commit()
                 connection.execute("COMMIT")
             return [summary.version for summary, _ in versions]
+        except pg_errors.InsufficientPrivilege as exc:
+            _rollback(connection)
+            message = exc.diag.message_primary or str(exc)
+            if not message.startswith(_IDENTITY):
+                raise
+            first = batches[0]
+            raise NotAuthorized(
+                incident_id=first.incident_id,
+                state=states.get(first.incident_id, "new"),
+                command="append",
+                unmet=(Unmet("database_identity", message.removeprefix(_IDENTITY).strip()),),
+            ) from exc
         except pg_errors.UniqueViolation as exc:
             _rollback(connection)
             # Which batch met the other writer: the first whose head moved (on this
