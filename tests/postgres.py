@@ -49,8 +49,9 @@ def _free_port() -> int:
 class Cluster:
     """One PostgreSQL server for a test session."""
 
-    def __init__(self, binaries: Path) -> None:
+    def __init__(self, binaries: Path, *, fsync: bool = False) -> None:
         self.binaries = binaries
+        self.fsync = fsync
         self.root = Path(tempfile.mkdtemp(prefix="incidentflow-pg-"))
         self.data = self.root / "data"
         self.socket_dir = self.root / "socket"
@@ -93,8 +94,9 @@ class Cluster:
     def pg_ctl(self, action: str) -> None:
         """Run ``pg_ctl start``, ``stop`` or ``restart`` on the cluster, waiting for it."""
         options = (
-            f"-p {self.port} -k {self.socket_dir} -c listen_addresses='' -c fsync=off "
-            "-c synchronous_commit=on -c full_page_writes=off -c max_connections=200"
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses='' "
+            f"-c fsync={'on' if self.fsync else 'off'} -c synchronous_commit=on "
+            f"-c full_page_writes={'on' if self.fsync else 'off'} -c max_connections=200"
         )
         extra = ["-m", "fast"] if action != "start" else []
         self._run(
