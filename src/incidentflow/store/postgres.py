@@ -229,7 +229,13 @@ class PostgresStore(Store):
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "connect_timeout": max(1, round(self._timeout))},
+            # No server-side prepared statements: a failed pipeline (a Conflict) would leave
+            # psycopg believing in statements the server never prepared.
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": max(1, round(self._timeout)),
+                "prepare_threshold": None,
+            },
             configure=self._configure,
             timeout=self._timeout,
             open=False,
