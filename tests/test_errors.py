@@ -45,6 +45,7 @@ EXPECTED_PARENTS = {
     errors.StoreError: IncidentFlowError,
     errors.Conflict: errors.StoreError,
     errors.AlreadyExists: errors.Conflict,
+    errors.CheckpointConflict: errors.Conflict,
     errors.NotFound: errors.StoreError,
     errors.Tampered: errors.StoreError,
     errors.InvalidHistory: errors.StoreError,
@@ -264,6 +265,7 @@ def test_refused_move_to_a_non_neighbour(clock: ManualClock) -> None:
         errors.NotFound(incident_id="INC-9"),
         errors.NotFound(incident_id="INC-9", store="incidents.db"),
         errors.AlreadyExists(incident_id="INC-1", actual=4),
+        errors.CheckpointConflict(name="pager", position=3, current=7),
         errors.Tampered(incident_id="INC-1", version=2, reason="changed: bad hash"),
         errors.InvalidHistory(
             incident_id="INC-1", version=5, unmet=(Unmet("stamps_in_order", "too early"),)

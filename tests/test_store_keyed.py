@@ -37,6 +37,7 @@ from incidentflow.store import (
     read_chain_key,
 )
 from incidentflow.testing import events, incidents
+from stores import STORE_KINDS, make_store
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 KEY = bytes(range(32))
@@ -53,14 +54,10 @@ def _incident(incident_id: str = "INC-1", notes: int = 2) -> Incident:
     return incident
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORE_KINDS)
 def keyed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each store implementation, keyed, empty."""
-    made: Store = (
-        InMemoryStore(chain_key=KEY)
-        if request.param == "memory"
-        else SQLiteStore(tmp_path / "keyed.db", chain_key=KEY)
-    )
+    made = make_store(request.param, tmp_path, request, chain_key=KEY)
     yield made
     made.close()
 
@@ -405,14 +402,14 @@ def test_a_schema_one_store_is_read_as_it_is(tmp_path: Path) -> None:
 
 
 def test_a_writer_migrates_a_schema_one_store(tmp_path: Path) -> None:
-    """The first writer moves a schema-1 store to schema 2; its events still verify."""
+    """The first writer moves a schema-1 store to the newest schema; its events still verify."""
     path = tmp_path / "old.db"
     _schema_one(path)
     incident = _incident()
     with SQLiteStore(path) as store:
         store.append("INC-1", [incident.note("after", actor="ana")], expected_version=3)
         assert [] == store.verify()
-    assert 2 == _user_version(path)
+    assert 3 == _user_version(path)
 
 
 def test_a_keyed_writer_leaves_a_schema_one_store_as_it_is(tmp_path: Path) -> None:

@@ -36,12 +36,12 @@ def _raw(path: Path) -> sqlite3.Connection:
 
 
 def test_file_is_created_with_schema_and_user_version(tmp_path: Path) -> None:
-    """A new store creates its file with its three tables and user_version 2."""
+    """A new store creates its file with its four tables and user_version 3."""
     path = tmp_path / "new.db"
     SQLiteStore(path).close()
     raw = _raw(path)
     tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert ({"events", "incidents", "meta"}, 2) == (
+    assert ({"checkpoints", "events", "incidents", "meta"}, 3) == (
         tables - {"sqlite_sequence"},
         raw.execute("PRAGMA user_version").fetchone()[0],
     )
@@ -52,7 +52,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     """A database with a newer user_version raises StoreUnavailable naming the cause."""
     path = tmp_path / "newer.db"
     raw = _raw(path)
-    raw.execute("PRAGMA user_version = 3")
+    raw.execute("PRAGMA user_version = 4")
     raw.close()
     with pytest.raises(StoreUnavailable, match="newer incidentflow"):
         SQLiteStore(path)

@@ -16,6 +16,7 @@ if _typing.TYPE_CHECKING:
     from .clock import approximately as approximately
     from .corrections import Amendable as Amendable
     from .errors import AlreadyExists as AlreadyExists
+    from .errors import CheckpointConflict as CheckpointConflict
     from .errors import CommandRefused as CommandRefused
     from .errors import Conflict as Conflict
     from .errors import DecodeError as DecodeError
@@ -106,6 +107,7 @@ _SOURCES: dict[str, str] = {
     "SystemClock": ".clock",
     "approximately": ".clock",
     "AlreadyExists": ".errors",
+    "CheckpointConflict": ".errors",
     "CommandRefused": ".errors",
     "Conflict": ".errors",
     "DecodeError": ".errors",
@@ -208,6 +210,7 @@ __all__ = [
     "ChangeLogged",
     "ChangeOutcome",
     "ChangeReconciled",
+    "CheckpointConflict",
     "Clock",
     "CommandRefused",
     "Conflict",

@@ -18,7 +18,8 @@ The tree, by *when* an error happens::
     ├── MissingExtra (ImportError)    an optional part needs a package that is not installed
     └── StoreError                    a store cannot do what was asked of it
         ├── Conflict                  another writer appended first (expected vs actual version)
-        │   └── AlreadyExists         a declaration of an id the store already holds
+        │   ├── AlreadyExists         a declaration of an id the store already holds
+        │   └── CheckpointConflict    a feed consumer's checkpoint moved backwards
         ├── NotFound (KeyError)       no incident with that id is stored (names the store)
         ├── Tampered                  stored events were changed behind the library's back
         ├── InvalidHistory            a well-chained history (or a batch appended to it) that
@@ -40,6 +41,7 @@ from .records import Unmet
 
 __all__ = [
     "AlreadyExists",
+    "CheckpointConflict",
     "CommandRefused",
     "Conflict",
     "DecodeError",
@@ -232,6 +234,28 @@ class AlreadyExists(Conflict):
         self.actual = actual
         StoreError.__init__(
             self, f"{incident_id} already exists (version {actual}); choose another id"
+        )
+
+
+class CheckpointConflict(Conflict):
+    """A feed consumer's checkpoint would move backwards (another consumer got further).
+
+    Nothing was written.  ``name`` is the checkpoint, ``position`` the one asked for and
+    ``current`` the one stored; ``incident_id``, ``expected`` and ``actual`` mirror them.
+    """
+
+    _fields: ClassVar[tuple[str, ...]] = ("name", "position", "current")
+
+    def __init__(self, *, name: str, position: int, current: int) -> None:
+        self.name = name
+        self.position = position
+        self.current = current
+        self.incident_id = name
+        self.expected = position
+        self.actual = current
+        StoreError.__init__(
+            self,
+            f"checkpoint {name!r} is at position {current}; it cannot move back to {position}",
         )
 
 

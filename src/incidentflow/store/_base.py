@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import hmac
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -34,6 +36,14 @@ from incidentflow.priorities import Priority
 from incidentflow.subscribers import Subscribers
 
 from ._anchor import Anchor, Audit, ChainBreak, Head, _undetectable
+from ._feed import (
+    FeedEntry,
+    Transaction,
+    _check_limit,
+    _check_name,
+    _check_position,
+    _check_timeout,
+)
 from ._keys import _Links, _utc_key
 
 __all__ = [
@@ -561,6 +571,68 @@ class Store(abc.ABC):
                 hash=digest,
             )
 
+    # -- the feed ------------------------------------------------------------------------
+
+    def read_since(self, position: int = 0, *, limit: int = 1000) -> list[FeedEntry]:
+        """Up to ``limit`` events of every incident after feed ``position``, in commit order.
+
+        Start at 0 and pass the last entry's position to read on.  An event never becomes
+        readable behind one already returned, so a consumer that resumes from the last
+        position it handled misses nothing and sees nothing twice.
+        """
+        after = _check_position(position)
+        count = _check_limit(limit)
+        return [
+            FeedEntry(
+                position=at,
+                incident_id=incident_id,
+                version=version,
+                event=_decode(incident_id, version, line),
+            )
+            for at, incident_id, version, line in self._feed(after, count)
+        ]
+
+    def wait(self, position: int, *, timeout: float) -> bool:
+        """True as soon as an event after feed ``position`` is readable; False after ``timeout``."""
+        after = _check_position(position)
+        seconds = _check_timeout(timeout)
+        return self._wait(after, seconds)
+
+    def checkpoint(self, name: str) -> int:
+        """The feed position consumer ``name`` last advanced to (0 when it never did)."""
+        return self._checkpoint(_check_name(name))
+
+    def advance(self, name: str, position: int) -> None:
+        """Record durably that consumer ``name`` has handled the feed up to ``position``.
+
+        Moving backwards raises :class:`~incidentflow.errors.CheckpointConflict` and changes
+        nothing; advancing to the current position again does nothing.
+        """
+        with self.transaction() as transaction:
+            transaction.advance(name, position)
+
+    @abc.abstractmethod
+    def transaction(self) -> contextlib.AbstractContextManager[Transaction]:
+        """A database transaction for a consumer's own writes and its checkpoint, together.
+
+        Committed when the ``with`` block ends, rolled back when it raises.  Inside the block
+        use only the :class:`~incidentflow.store.Transaction` (not the store's other methods).
+        """
+
+    _POLL_SECONDS = 0.05
+    """How often a store without notifications looks for new events while waiting."""
+
+    def _wait(self, after: int, timeout: float) -> bool:
+        """Poll for an event after ``after`` until ``timeout`` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._feed(after, 1):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self._POLL_SECONDS, left))
+
     # -- checking ------------------------------------------------------------------------
 
     def verify(
@@ -720,6 +792,14 @@ class Store(abc.ABC):
         until: datetime | None,
     ) -> list[tuple[IncidentSummary, str | None, str | None]]:
         """The filtered, ordered summaries, each with its seal and its head's hash."""
+
+    @abc.abstractmethod
+    def _feed(self, after: int, limit: int) -> list[tuple[int, str, int, str]]:
+        """Up to ``limit`` (position, incident_id, version, line) after ``after``, in order."""
+
+    @abc.abstractmethod
+    def _checkpoint(self, name: str) -> int:
+        """The stored position of checkpoint ``name``, 0 when there is none."""
 
     @abc.abstractmethod
     def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:

@@ -17,9 +17,12 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from incidentflow.errors import StoreUnavailable
 from incidentflow.events import Event
@@ -37,6 +40,7 @@ from ._base import (
     _Row,
     _summarize,
 )
+from ._feed import Dialect, Transaction, _check_name, _check_position, _moved
 from ._keys import _Links
 
 __all__ = ["InMemoryStore"]
@@ -52,6 +56,8 @@ class InMemoryStore(Store):
     def __init__(self, *, chain_key: bytes | None = None) -> None:
         self._links = _Links(chain_key)
         self._lock = threading.RLock()
+        self._appended = threading.Condition(self._lock)
+        self._checkpoints: dict[str, int] = {}
         self._events: dict[str, list[_Row]] = {}
         self._summaries: dict[str, IncidentSummary] = {}
         self._seals: dict[str, str | None] = {}
@@ -62,6 +68,7 @@ class InMemoryStore(Store):
         """Forget nothing, but refuse further use, as a closed database would."""
         with self._lock:
             self._closed = True
+            self._appended.notify_all()
 
     def _open(self) -> None:
         if self._closed:
@@ -87,6 +94,7 @@ class InMemoryStore(Store):
                 for row in new:
                     entry = (len(self._log) + 1, incident_id, row.version, row.line, row.hash)
                     self._log.append(entry)
+            self._appended.notify_all()
             return [summary.version for _, _, summary in planned]
 
     def _plan(
@@ -143,3 +151,62 @@ class InMemoryStore(Store):
             self._open()
             log = self._log[after:]
         return iter(log)
+
+    def _feed(self, after: int, limit: int) -> list[tuple[int, str, int, str]]:
+        with self._lock:
+            self._open()
+            return [entry[:4] for entry in self._log[after : after + limit]]
+
+    def _wait(self, after: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                self._open()
+                if len(self._log) > after:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._appended.wait(left)
+
+    def _checkpoint(self, name: str) -> int:
+        with self._lock:
+            self._open()
+            return self._checkpoints.get(name, 0)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Checkpoints moved inside the block are kept when it ends, forgotten when it raises.
+
+        The memory store runs no SQL: :meth:`Transaction.execute` raises StoreUnavailable.
+        """
+        with self._lock:
+            self._open()
+            transaction = _MemoryTransaction(dict(self._checkpoints))
+            yield transaction
+            self._open()
+            self._checkpoints.update(transaction.moved)
+
+
+class _MemoryTransaction(Transaction):
+    """The memory store's transaction: checkpoints only."""
+
+    dialect: Dialect = "memory"
+
+    def __init__(self, checkpoints: dict[str, int]) -> None:
+        self.moved = checkpoints
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Refused: the memory store runs no SQL."""
+        raise StoreUnavailable("the memory store runs no SQL; use a SQLite or PostgreSQL store")
+
+    def checkpoint(self, name: str) -> int:
+        """The position ``name`` is at in this transaction."""
+        return self.moved.get(_check_name(name), 0)
+
+    def advance(self, name: str, position: int) -> None:
+        """Move ``name`` to ``position`` when the transaction commits."""
+        name = _check_name(name)
+        position = _check_position(position)
+        _moved(name, self.moved.get(name, 0), position)
+        self.moved[name] = position

@@ -27,13 +27,13 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
-from incidentflow.errors import InvalidInput, StoreBusy, StoreUnavailable, Tampered
+from incidentflow.errors import InvalidInput, StoreBusy, StoreError, StoreUnavailable, Tampered
 from incidentflow.events import Event
 from incidentflow.lifecycle import State
 from incidentflow.priorities import Priority
@@ -49,16 +49,17 @@ from ._base import (
     _Row,
     _summarize,
 )
+from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links, _utc_key, chain_key_from_environment
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "open_store"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The database schema this release writes, kept in ``PRAGMA user_version``.
 
 Version 2 added the ``meta`` table (how the chain is hashed, and the key check of a keyed
-store) and the summary rows' ``seal``.  Version 1 files are read as they are; the first
-writer to open one migrates it.
+store) and the summary rows' ``seal``; version 3 the feed consumers' ``checkpoints``.  Older
+files are read as they are; the first writer to open one migrates it.
 """
 
 _SCHEMA_V1 = (
@@ -93,7 +94,13 @@ _TO_V2 = (
     "ALTER TABLE incidents ADD COLUMN seal TEXT",
 )
 
-_TABLES = {1: {"events", "incidents"}, 2: {"events", "incidents", "meta"}}
+_TO_V3 = ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",)
+
+_TABLES = {
+    1: {"events", "incidents"},
+    2: {"events", "incidents", "meta"},
+    3: {"events", "incidents", "meta", "checkpoints"},
+}
 
 _KEYED = "hmac-sha256"
 _UNKEYED = "sha256"
@@ -113,9 +120,12 @@ def open_store(
     timeout: float = 30.0,
     read_only: bool = False,
     chain_key: bytes | None = None,
-) -> SQLiteStore:
-    """The SQLite store at ``path``, else at ``$INCIDENTFLOW_DB``, else ``./incidents.db``.
+) -> Store:
+    """The store at ``path``, else at ``$INCIDENTFLOW_DB``, else ``./incidents.db``.
 
+    A ``postgresql://`` (or ``postgres://``) URL opens a
+    :class:`~incidentflow.store.PostgresStore` (libpq's ``PG*`` environment variables fill in
+    what the URL leaves out; it needs the ``postgres`` extra); anything else is a SQLite file.
     ``chain_key`` defaults to the key in ``$INCIDENTFLOW_CHAIN_KEY`` (hex) or in the file named
     by ``$INCIDENTFLOW_CHAIN_KEY_FILE``, if either is set.
     """
@@ -123,6 +133,10 @@ def open_store(
         path = os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_PATH
     if chain_key is None:
         chain_key = chain_key_from_environment()
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
     return SQLiteStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
 
 
@@ -156,6 +170,7 @@ class SQLiteStore(Store):
         self._timeout = float(timeout)
         self._read_only = read_only
         self._seal_column = "seal"
+        self._checkpoints = True
         self._closed = False
         self._reset()
         self._connection()  # open now, so a bad file is reported here
@@ -303,6 +318,7 @@ class SQLiteStore(Store):
                 if version == 0:
                     raise StoreUnavailable(f"{self._path}: not an incidentflow store (no schema)")
                 self._seal_column = "seal" if version >= 2 else "NULL"
+                self._checkpoints = version >= 3
                 self._check_keying(connection, *_meta(connection, version))
                 return
             connection.execute("PRAGMA journal_mode=WAL")
@@ -327,6 +343,9 @@ class SQLiteStore(Store):
                     connection.execute(statement)
             if version < 2:
                 for statement in _TO_V2:
+                    connection.execute(statement)
+            if version < 3:
+                for statement in _TO_V3:
                     connection.execute(statement)
             wanted = _KEYED if self.keyed else (mode or _UNKEYED)
             connection.execute(
@@ -586,6 +605,79 @@ class SQLiteStore(Store):
                 return
             yield from rows
             after = rows[-1][0]
+
+    def _feed(self, after: int, limit: int) -> list[tuple[int, str, int, str]]:
+        # One writer at a time (BEGIN IMMEDIATE) and AUTOINCREMENT positions: positions are
+        # handed out in commit order, so a reader never sees one behind another.
+        rows = self._read(
+            lambda connection: connection.execute(
+                "SELECT position, incident_id, version, line FROM events "
+                "WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        )
+        return [tuple(row) for row in rows]
+
+    def _checkpoint(self, name: str) -> int:
+        if not self._checkpoints:
+            return 0  # a read-only store from before checkpoints were kept
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT position FROM checkpoints WHERE name = ?", (name,)
+            ).fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One ``BEGIN IMMEDIATE`` transaction on this thread's connection."""
+        if self._read_only:
+            raise StoreUnavailable(f"{self._path}: the store was opened read-only")
+        connection = self._connection()
+        with _translated(self._path):
+            connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteTransaction(connection, self._path)
+            with _translated(self._path):
+                connection.execute("COMMIT")
+        except BaseException:
+            _rollback(connection)
+            raise
+
+
+class _SQLiteTransaction(Transaction):
+    """A transaction on one SQLite connection."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        self._connection = connection
+        self._path = path
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run ``sql`` with ``?`` placeholders in the transaction; its rows."""
+        sql, values = _check_sql(sql, params)
+        try:
+            with _translated(self._path):
+                return [tuple(row) for row in self._connection.execute(sql, values).fetchall()]
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"{self._path}: {exc}") from exc
+
+    def checkpoint(self, name: str) -> int:
+        """The position of checkpoint ``name`` in this transaction (0 if none)."""
+        row = self._connection.execute(
+            "SELECT position FROM checkpoints WHERE name = ?", (_check_name(name),)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def advance(self, name: str, position: int) -> None:
+        """Move ``name`` to ``position`` when the transaction commits."""
+        name = _check_name(name)
+        position = _check_position(position)
+        _moved(name, self.checkpoint(name), position)
+        self._connection.execute(
+            "INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)", (name, position)
+        )
 
 
 class _translated:

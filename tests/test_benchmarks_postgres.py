@@ -1,0 +1,34 @@
+"""The PostgreSQL benchmarks run and report their ratios (at tiny sizes; timings never asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from postgres import Cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _benchmarks() -> ModuleType:
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.append(str(ROOT / "benchmarks"))  # its helpers: _history, _measure
+    spec = importlib.util.spec_from_file_location("pg_store", ROOT / "benchmarks" / "pg_store.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_postgres_benchmark_gives_a_ratio(postgres_cluster: Cluster) -> None:
+    """Appends, loads and the feed each measure the store against raw psycopg, in one run."""
+    bench = _benchmarks()
+    admin = postgres_cluster.url()
+    append = bench.bench_append(bench._database(admin, "tiny_append"), 3)
+    load = bench.bench_load(bench._database(admin, "tiny_load"), 2)
+    feed = bench.bench_feed(bench._database(admin, "tiny_feed"), 2_500)
+    assert all(result["ratio"] > 0 for result in (append, load, feed))
+    assert feed["ratio_decoded"] > 0
