@@ -16,6 +16,12 @@ The tree, by *when* an error happens::
     ├── NotReady                      a document or chart asks for something not recorded yet
     │                                 (an invitation before the post-mortem is scheduled)
     ├── MissingExtra (ImportError)    an optional part needs a package that is not installed
+    ├── IntegrationError              an integration cannot do what was asked of it
+    │   ├── SinkConfigError           a sinks file is wrong (also an InvalidInput): unknown
+    │   │                             type or key, a secret written inline, a missing variable
+    │   ├── DeliveryFailed            a sink could not deliver (``retryable``, ``retry_after``)
+    │   └── DispatcherRunning         another dispatcher already serves this store (also a
+    │                                 StoreBusy)
     └── StoreError                    a store cannot do what was asked of it
         ├── Conflict                  another writer appended first (expected vs actual version)
         │   ├── AlreadyExists         a declaration of an id the store already holds
@@ -45,8 +51,11 @@ __all__ = [
     "CommandRefused",
     "Conflict",
     "DecodeError",
+    "DeliveryFailed",
+    "DispatcherRunning",
     "IncidentFlowError",
     "InvalidHistory",
+    "IntegrationError",
     "InvalidInput",
     "MissingExtra",
     "NotAuthorized",
@@ -55,6 +64,7 @@ __all__ = [
     "PolicyError",
     "ReplayError",
     "RuleViolated",
+    "SinkConfigError",
     "StoreBusy",
     "StoreError",
     "StoreUnavailable",
@@ -338,6 +348,40 @@ class StoreUnavailable(StoreError):
 
 class StoreBusy(StoreUnavailable):
     """Other writers held the database locked for longer than the store's ``timeout``."""
+
+
+class IntegrationError(IncidentFlowError):
+    """Root of integration problems: a sink, its configuration or the dispatcher."""
+
+
+class SinkConfigError(IntegrationError, InvalidInput):
+    """A sinks configuration is wrong; the message names the sink and the key.
+
+    An unknown sink type or key, a secret written in the file instead of named by an
+    environment variable (``url_env``, ``token_env``, ``secret_env``), or such a variable unset.
+    """
+
+
+class DeliveryFailed(IntegrationError):
+    """A sink could not deliver; ``retryable`` says whether trying again may help.
+
+    ``retry_after`` is the pause in seconds the receiver asked for (HTTP ``Retry-After``), if
+    any.  The message never holds a secret: sinks redact them before raising.
+    """
+
+    _fields: ClassVar[tuple[str, ...]] = ("message", "retryable", "retry_after")
+
+    def __init__(
+        self, message: str, *, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class DispatcherRunning(IntegrationError, StoreBusy):
+    """Another dispatcher already serves this store, which allows only one at a time (SQLite)."""
 
 
 def _rebuild(kind: type[Exception], arguments: dict[str, Any]) -> Exception:
