@@ -274,8 +274,10 @@ def _not_text(arguments: Sequence[str]) -> str | None:
 
 
 def _dispatch(handler: str, options: Options) -> int:
-    from . import _documents, _incident, _reading
+    from . import _documents, _incident, _integrations, _reading
 
+    if handler in _integrations.HANDLERS:
+        return _integrations.HANDLERS[handler](options)
     if handler == "update":
         handler = _update_handler(options.args)
     if handler in _reading.HANDLERS:

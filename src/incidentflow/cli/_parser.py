@@ -22,12 +22,14 @@ exit codes:
      well-chained history its rules refuse; StoreUnavailable: no store at --db, not an
      incidentflow store, read-only, a missing or wrong chain key; StoreBusy: locked)
   6  an optional part is not installed (pip install 'incidentflow[charts]' or [calendar])
+     (dispatch: [integrations]; a second dispatcher on one SQLite store is exit 5)
 
 environment:
   INCIDENTFLOW_DB     the SQLite store when --db is not given (default ./incidents.db)
   INCIDENTFLOW_ACTOR  who you are when --actor is not given (else $USER)
   INCIDENTFLOW_CHAIN_KEY       the store's secret chain key, in hex (64+ digits)
   INCIDENTFLOW_CHAIN_KEY_FILE  a file holding it (or give --chain-key-file)
+  INCIDENTFLOW_CONFIG the sinks file of `dispatch` when --config is not given
 """
 
 _MOVES = {
@@ -129,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     _incident_commands(commands)
     _nested_commands(commands)
     _read_commands(commands)
+    from . import _integrations  # argparse only: the commands import their library when run
+
+    _integrations.add_commands(commands)
     return parser
 
 

@@ -370,7 +370,9 @@ class SQLiteStore(Store):
         }
         if version == 0 and not tables:
             return
-        if tables != _TABLES.get(version):
+        expected = _TABLES.get(version)
+        # From schema 3 on, the feed's consumers keep their own tables beside the store's.
+        if expected is None or not (tables == expected or (version >= 3 and expected < tables)):
             shown = ", ".join(sorted(tables)) or "none"
             raise StoreUnavailable(
                 f"{self._path}: not an incidentflow store (schema {version}, tables: {shown}); "
