@@ -266,11 +266,18 @@ class Dispatcher:
         return self.store.checkpoint(f"sink:{name}")
 
     def next_due(self) -> datetime | None:
-        """When the next waiting delivery falls due; None when none waits."""
+        """When the next waiting delivery may be claimed; None when none waits.
+
+        A delivery due now but held back behind an earlier one of its incident waits for
+        that one, so only times still to come count (retries, and other dispatchers' claims).
+        """
+        now = self.clock.now().timestamp()
         with self.outbox.begin() as tx:
             rows = tx.execute(
-                "SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN (?, ?)",
-                (Status.PENDING.value, Status.FAILED.value),
+                "SELECT MIN(CASE WHEN next_attempt_at > ? THEN next_attempt_at "
+                "ELSE claimed_until END) FROM deliveries WHERE status IN (?, ?) "
+                "AND (next_attempt_at > ? OR claimed_until > ?)",
+                (now, Status.PENDING.value, Status.FAILED.value, now, now),
             )
         value = rows[0][0] if rows else None
         return None if value is None else datetime.fromtimestamp(float(value), UTC)
