@@ -46,7 +46,7 @@ def add_commands(commands: _Commands) -> None:
         metavar="SECONDS",
         type=float,
         default=0.0,
-        help="with --once, also wait for retries falling due within SECONDS (default 0)",
+        help="with --once, wait up to SECONDS in all for retries falling due (default 0)",
     )
     p.add_argument(
         "--poll",

@@ -214,8 +214,13 @@ class Dispatcher:
     # -- the cycle -------------------------------------------------------------------------
 
     def run_once(self, *, max_wait: float = 0.0, stop: threading.Event | None = None) -> Summary:
-        """Enqueue, remind and deliver until nothing is due within ``max_wait`` seconds."""
+        """Enqueue, remind and deliver what is due; then exit.
+
+        Retries falling due are waited for while ``max_wait`` seconds (from the start) allow;
+        a delivery that is still failing then stays in the outbox for the next run.
+        """
         self.start()
+        deadline = time.monotonic() + max_wait
         total = self.enqueue() + self.remind()
         while stop is None or not stop.is_set():
             done = self.deliver()
@@ -226,7 +231,7 @@ class Dispatcher:
             if next_due is None:
                 break
             pause = (next_due - self.clock.now()).total_seconds()
-            if pause > max_wait:
+            if time.monotonic() + pause > deadline:
                 break
             time.sleep(max(0.0, min(pause, 1.0)))
         return total

@@ -61,8 +61,8 @@ class JiraSink(Sink):
             )
             return Sent(summary=f"{'created' if created else 'found'} {key}")
         wanted = LinkKind.TICKET in incident.policy.rules_for(incident.priority).required_links
-        if not wanted or LinkKind.TICKET in incident.links:
-            return None
+        if not wanted or LinkKind.TICKET in incident.links or "ticket" in message.state:
+            return None  # (the state: opened by an earlier delivery, not linked yet then)
         key, created = self._ensure(
             message,
             self._label(incident.id),
