@@ -501,20 +501,20 @@ def test_statuspage_posts_the_stakeholder_update_as_the_body() -> None:
 )
 def test_statuspage_component_status_from_the_impact_level(level: str, status: str) -> None:
     """An event carrying an impact level sets the listed components' status."""
-    from attrs import frozen
-
-    from incidentflow.events import NoteAdded
     from incidentflow.integrations import Message
 
-    @frozen(kw_only=True)
-    class Leveled(NoteAdded):
-        level: str = "operational"
+    class Leveled:  # an impact_changed event, as the impact workstream records it
+        type = "impact_changed"
+        actor = "ana"
+
+        def __init__(self, level: str) -> None:
+            self.level = level
 
     subject = walked()
-    event = Leveled(actor="ana", occurred_at=START, recorded_at=START, text="x", level=level)
+    event = Leveled(level)
     recorder = Recorder(statuspage_reply)
     sink = make_sink(STATUSPAGE, recorder, {"K": "k"})
-    sink.send(Message(key="k", incident=subject, event=event, state={"incident": "i"}, now=START))
+    sink.send(Message(key="k", incident=subject, event=event, state={"incident": "i"}, now=START))  # type: ignore[arg-type]
     assert {"c1": status, "c2": status} == recorder.bodies()[0]["incident"]["components"]
 
 
@@ -560,3 +560,46 @@ def test_python_sink_function_must_exist(reference: str) -> None:
     """A function that cannot be found is a configuration error."""
     with pytest.raises(SinkConfigError):
         make_sink(f'[sinks.py]\ntype = "python"\nfunction = "{reference}"\n', Recorder())
+
+
+# -- the one-line descriptions ---------------------------------------------------------------
+
+
+def test_each_event_is_described_by_its_actor() -> None:
+    """Chat lines say who did what, with the typed text as typed."""
+    from incidentflow.integrations._describe import describe
+
+    subject = walked()
+    subject.post_update("failover under way", actor="cy")
+    subject.change_priority(Priority.P0, reason="all customers", actor="ana")
+    subject.hand_off(Role.INCIDENT_COMMANDER, "bo", "eve", actor="ana")
+    subject.assign(Role.RECORDER, "fay", actor="ana")
+    subject.release(Role.RECORDER, "di", actor="ana")
+    subject.add_action(
+        "add a replica",
+        owner="bo",
+        due_at=START + timedelta(days=7),
+        kind=ActionKind.PREVENTIVE,
+        actor="ana",
+        action_id="A1",
+    )
+    lines = [describe(e) for e in subject.history]
+    assert [
+        "ana declared P1: Database is down",
+        "ana made ana lead",
+        "ana made bo incident_commander",
+        "ana made cy communicator",
+        "ana made di recorder",
+        "ana confirmed the problem: db refuses connections",
+        "ana linked the ticket: https://x.example/ticket",
+        "ana linked the war room: https://x.example/war_room",
+        "ana linked the public channel: https://x.example/public_channel",
+        "ana linked the announcement: https://x.example/announcement",
+        "ana: declared → mitigating: on it",
+        "cy posted an update: failover under way",
+        "ana changed the priority to P0",
+        "ana handed incident_commander from bo to eve",
+        "ana made fay recorder",
+        "ana released di from recorder",
+        "ana added action A1 for bo: add a replica",
+    ] == lines
