@@ -197,3 +197,12 @@ def test_retry_after_as_a_date_in_the_past_or_without_zone() -> None:
     now = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
     assert 0.0 == parse_retry_after("Sun, 01 Mar 2026 13:00:00 GMT", now=now)
     assert None is parse_retry_after("Sun, 01 Mar 2026 13:00:00 -0000x", now=now)
+
+
+def test_the_example_sinks_file_is_valid() -> None:
+    """examples/sinks.toml reads without error and names every sink type but python."""
+    config = load_config(Path(__file__).parent.parent / "examples" / "sinks.toml")
+    assert ["audit", "outage-channel", "pager", "status-page", "tickets"] == sorted(
+        s.name for s in config.sinks
+    )
+    assert {"slack", "jira", "pagerduty", "statuspage", "webhook"} == {s.type for s in config.sinks}

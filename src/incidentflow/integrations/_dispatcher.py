@@ -60,6 +60,7 @@ LEASE_SECONDS = 120.0
 
 
 def _sink_classes() -> dict[str, type[Sink]]:
+    """The sink class of each sink type."""
     from ._jira import JiraSink
     from ._pagerduty import PagerDutySink
     from ._python import PythonSink
