@@ -12,7 +12,15 @@ import pytest
 
 from incidentflow import Incident, LinkKind, ManualClock, Priority
 from incidentflow.errors import DispatcherRunning, InvalidInput
-from incidentflow.integrations import Dispatcher, Sent, Status, Summary, delivery_key, parse_config
+from incidentflow.integrations import (
+    Dispatcher,
+    Outbox,
+    Sent,
+    Status,
+    Summary,
+    delivery_key,
+    parse_config,
+)
 from incidentflow.store import InMemoryStore, SQLiteStore, Store
 from integrations_helpers import START, Recorder, incident, walked
 
@@ -297,3 +305,16 @@ def keeper(message: object) -> Sent:
     state = dict(message.state)  # type: ignore[attr-defined]
     SEEN.append(state)
     return Sent(state={"n": str(len(SEEN))}, links=((LinkKind.WAR_ROOM, "https://py.example/1"),))
+
+
+def test_a_store_holding_the_outbox_opens_and_verifies(tmp_path: Path) -> None:
+    """The outbox's feed_* tables are the store's consumers': readers and writers accept them."""
+    path = tmp_path / "i.db"
+    with SQLiteStore(path) as store:
+        save(store, incident())
+        with dispatcher(store, Recorder()) as running:
+            running.run_once()
+    with SQLiteStore(path, read_only=True) as reader:
+        assert ([], 2) == (reader.verify(), reader.version("INC-7"))
+    with SQLiteStore(path) as writer:
+        assert 2 == len(Outbox(writer).deliveries())

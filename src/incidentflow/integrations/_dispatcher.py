@@ -197,7 +197,7 @@ class Dispatcher:
                 ) from None
             self._lock = handle
             with self.outbox.begin() as tx:  # only we run: every claim is a dead run's
-                tx.execute("UPDATE deliveries SET claimed_until = 0 WHERE claimed_until > 0")
+                tx.execute("UPDATE feed_deliveries SET claimed_until = 0 WHERE claimed_until > 0")
 
     def stop(self) -> None:
         """Release the dispatcher lock."""
@@ -281,7 +281,7 @@ class Dispatcher:
         with self.outbox.begin() as tx:
             rows = tx.execute(
                 "SELECT MIN(CASE WHEN next_attempt_at > ? THEN next_attempt_at "
-                "ELSE claimed_until END) FROM deliveries WHERE status IN (?, ?) "
+                "ELSE claimed_until END) FROM feed_deliveries WHERE status IN (?, ?) "
                 "AND (next_attempt_at > ? OR claimed_until > ?)",
                 (now, Status.PENDING.value, Status.FAILED.value, now, now),
             )
@@ -406,10 +406,12 @@ class Dispatcher:
         if not rows:
             return Summary()
         with self.outbox.begin() as tx:
-            before = tx.execute("SELECT COUNT(*) FROM deliveries WHERE kind = 'reminder'")[0][0]
+            before = tx.execute("SELECT COUNT(*) FROM feed_deliveries WHERE kind = 'reminder'")[0][
+                0
+            ]
             for row in rows:
                 tx.execute(_INSERT, row)
-            after = tx.execute("SELECT COUNT(*) FROM deliveries WHERE kind = 'reminder'")[0][0]
+            after = tx.execute("SELECT COUNT(*) FROM feed_deliveries WHERE kind = 'reminder'")[0][0]
         return Summary(reminders=int(after) - int(before))
 
     # -- delivery ----------------------------------------------------------------------------
@@ -419,9 +421,9 @@ class Dispatcher:
         with self.outbox.begin() as tx:
             lock = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
             rows = tx.execute(
-                f"SELECT {COLUMNS} FROM deliveries d "
+                f"SELECT {COLUMNS} FROM feed_deliveries d "
                 "WHERE d.status IN (?, ?) AND d.next_attempt_at <= ? AND d.claimed_until <= ? "
-                "AND (d.kind = 'reminder' OR NOT EXISTS (SELECT 1 FROM deliveries e "
+                "AND (d.kind = 'reminder' OR NOT EXISTS (SELECT 1 FROM feed_deliveries e "
                 "WHERE e.sink = d.sink AND e.incident_id = d.incident_id "
                 "AND e.position < d.position AND e.kind <> 'reminder' AND e.status IN (?, ?) "
                 "AND (e.next_attempt_at > ? OR e.claimed_until > ?))) "
@@ -440,7 +442,9 @@ class Dispatcher:
             )
             until = now + LEASE_SECONDS
             for row in rows:
-                tx.execute("UPDATE deliveries SET claimed_until = ? WHERE key = ?", (until, row[0]))
+                tx.execute(
+                    "UPDATE feed_deliveries SET claimed_until = ? WHERE key = ?", (until, row[0])
+                )
         return rows
 
     def deliver(self, *, stop: threading.Event | None = None) -> Summary:
@@ -547,7 +551,7 @@ class Dispatcher:
     def _state(self, sink: str, incident_id: str) -> dict[str, str]:
         with self.outbox.begin() as tx:
             rows = tx.execute(
-                "SELECT name, value FROM sink_state WHERE sink = ? AND incident_id = ?",
+                "SELECT name, value FROM feed_sink_state WHERE sink = ? AND incident_id = ?",
                 (sink, incident_id),
             )
         return {str(n): str(v) for n, v in rows}
@@ -562,18 +566,19 @@ class Dispatcher:
             for what, params in outcomes:
                 if what == "done":
                     tx.execute(
-                        "UPDATE deliveries SET status = 'delivered', attempts = ?, response = ?, "
-                        "last_error = '', updated_at = ?, claimed_until = 0 WHERE key = ?",
+                        "UPDATE feed_deliveries SET status = 'delivered', attempts = ?, "
+                        "response = ?, last_error = '', updated_at = ?, claimed_until = 0 "
+                        "WHERE key = ?",
                         params,
                     )
                 elif what == "fail":
                     tx.execute(
-                        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, "
+                        "UPDATE feed_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, "
                         "last_error = ?, updated_at = ?, claimed_until = 0 WHERE key = ?",
                         params,
                     )
                 else:
-                    tx.execute("UPDATE deliveries SET claimed_until = 0 WHERE key = ?", params)
+                    tx.execute("UPDATE feed_deliveries SET claimed_until = 0 WHERE key = ?", params)
 
     def _link_back(
         self, sink: Sink, incident_id: str, links: tuple[tuple[LinkKind, str], ...]
@@ -602,10 +607,10 @@ class Dispatcher:
 
 
 _INSERT = (
-    f"INSERT INTO deliveries ({COLUMNS}, claimed_until) "
+    f"INSERT INTO feed_deliveries ({COLUMNS}, claimed_until) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
 )
 _UPSERT_STATE = (
-    "INSERT INTO sink_state (sink, incident_id, name, value) VALUES (?, ?, ?, ?) "
+    "INSERT INTO feed_sink_state (sink, incident_id, name, value) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (sink, incident_id, name) DO UPDATE SET value = excluded.value"
 )

@@ -113,7 +113,7 @@ COLUMNS = (
 )
 
 _SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS deliveries (
+    """CREATE TABLE IF NOT EXISTS feed_deliveries (
         key TEXT PRIMARY KEY,
         sink TEXT NOT NULL,
         incident_id TEXT NOT NULL,
@@ -130,9 +130,10 @@ _SCHEMA = (
         payload TEXT NOT NULL,
         claimed_until DOUBLE PRECISION NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)",
-    "CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (sink, incident_id, position)",
-    """CREATE TABLE IF NOT EXISTS sink_state (
+    "CREATE INDEX IF NOT EXISTS feed_deliveries_due ON feed_deliveries (status, next_attempt_at)",
+    "CREATE INDEX IF NOT EXISTS feed_deliveries_order "
+    "ON feed_deliveries (sink, incident_id, position)",
+    """CREATE TABLE IF NOT EXISTS feed_sink_state (
         sink TEXT NOT NULL,
         incident_id TEXT NOT NULL,
         name TEXT NOT NULL,
@@ -245,7 +246,7 @@ class Outbox:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self.begin() as tx:
             rows = tx.execute(
-                f"SELECT {COLUMNS} FROM deliveries{clause} ORDER BY position, key", params
+                f"SELECT {COLUMNS} FROM feed_deliveries{clause} ORDER BY position, key", params
             )
         return [row_to_delivery(r) for r in rows]
 
@@ -262,20 +263,20 @@ class Outbox:
         with self.begin() as tx:
             found: list[str] = []
             for key in keys:
-                rows = tx.execute("SELECT status FROM deliveries WHERE key = ?", (key,))
+                rows = tx.execute("SELECT status FROM feed_deliveries WHERE key = ?", (key,))
                 if not rows:
                     raise InvalidInput(f"no delivery {key!r}; `incidentflow deliveries` lists them")
                 if rows[0][0] == Status.DELIVERED.value:
                     raise InvalidInput(f"delivery {key!r} was delivered; nothing to {status.value}")
                 if reset:
                     tx.execute(
-                        "UPDATE deliveries SET status = ?, attempts = 0, next_attempt_at = ?, "
+                        "UPDATE feed_deliveries SET status = ?, attempts = 0, next_attempt_at = ?, "
                         "updated_at = ?, claimed_until = 0 WHERE key = ?",
                         (status.value, stamp, stamp, key),
                     )
                 else:
                     tx.execute(
-                        "UPDATE deliveries SET status = ?, updated_at = ? WHERE key = ?",
+                        "UPDATE feed_deliveries SET status = ?, updated_at = ? WHERE key = ?",
                         (status.value, stamp, key),
                     )
                 found.append(key)
