@@ -6,13 +6,16 @@ examples and prints statistics-worthy failures with their seeds.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from incidentflow import ManualClock
+from postgres import HOW_TO_ENABLE, Cluster, find_binaries
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
@@ -31,3 +34,32 @@ START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 def clock() -> ManualClock:
     """A manual clock at 2026-03-01 14:00 UTC."""
     return ManualClock(START)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL server for the session (tests/postgres.py).
+
+    Without PostgreSQL the tests using it skip, with one line saying how to enable them; under
+    CI (``CI=true``) a missing PostgreSQL fails them instead.
+    """
+    binaries = find_binaries()
+    missing = HOW_TO_ENABLE if binaries is None else None
+    if missing is None and importlib.util.find_spec("psycopg") is None:
+        missing = "PostgreSQL tests skipped: install the postgres extra (pip install -e '.[test]')"
+    if missing is not None or binaries is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs PostgreSQL: {missing}", pytrace=False)
+        pytest.skip(missing)
+    cluster = Cluster(binaries)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres_cluster.database()

@@ -77,6 +77,8 @@ SUBCOMMANDS = [
     ["import"],
     ["validate"],
     ["verify"],
+    ["migrate"],
+    ["copy"],
     ["diagram"],
     ["demo"],
 ]

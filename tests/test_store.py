@@ -36,20 +36,15 @@ from incidentflow import (
 from incidentflow.store import InMemoryStore, SQLiteStore, Store, StoredEvent
 from incidentflow.store._base import _Batch
 from incidentflow.testing import incidents
+from stores import STORE_KINDS, make_store
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 
 
-def _make(kind: str, tmp_path: Path) -> Store:
-    if kind == "memory":
-        return InMemoryStore()
-    return SQLiteStore(tmp_path / "incidents.db")
-
-
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each store implementation, empty, closed afterwards."""
-    made = _make(request.param, tmp_path)
+    made = make_store(request.param, tmp_path, request)
     yield made
     made.close()
 
@@ -280,7 +275,7 @@ def test_load_of_an_unknown_incident_is_not_found(store: Store) -> None:
         isinstance(caught.value, KeyError),
         isinstance(caught.value, StoreError),
     )
-    where = store.path if isinstance(store, SQLiteStore) else "the in-memory store"
+    where = getattr(store, "path", getattr(store, "url", "the in-memory store"))
     assert f"no incident 'INC-404' in {where}" == str(caught.value)
 
 
@@ -440,13 +435,15 @@ def test_two_threads_append_to_different_incidents(store: Store) -> None:
     assert ([], 3, 3) == (errors, store.version("INC-1"), store.version("INC-2"))
 
 
-def test_context_manager_closes_the_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_context_manager_closes_the_store(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """Leaving a with block closes the store; using it afterwards raises a StoreError."""
-    for kind in ("memory", "sqlite"):
-        with _make(kind, tmp_path) as store:
-            _saved(store, _incident())
-        with pytest.raises(StoreError):
-            store.version("INC-1")
+    with make_store(kind, tmp_path, request) as store:
+        _saved(store, _incident())
+    with pytest.raises(StoreError):
+        store.version("INC-1")
 
 
 def test_stored_event_is_a_frozen_record() -> None:

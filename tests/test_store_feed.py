@@ -28,7 +28,7 @@ START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 @pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each store implementation, empty, closed afterwards."""
-    made = make_store(request.param, tmp_path)
+    made = make_store(request.param, tmp_path, request)
     yield made
     made.close()
 

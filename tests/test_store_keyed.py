@@ -37,6 +37,7 @@ from incidentflow.store import (
     read_chain_key,
 )
 from incidentflow.testing import events, incidents
+from stores import STORE_KINDS, make_store
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 KEY = bytes(range(32))
@@ -53,14 +54,10 @@ def _incident(incident_id: str = "INC-1", notes: int = 2) -> Incident:
     return incident
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORE_KINDS)
 def keyed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each store implementation, keyed, empty."""
-    made: Store = (
-        InMemoryStore(chain_key=KEY)
-        if request.param == "memory"
-        else SQLiteStore(tmp_path / "keyed.db", chain_key=KEY)
-    )
+    made = make_store(request.param, tmp_path, request, chain_key=KEY)
     yield made
     made.close()
 

@@ -81,17 +81,22 @@ class Options:
     def actor(self) -> str:
         """``--actor``, else ``$INCIDENTFLOW_ACTOR``, else ``$USER``; exit 2 when none.
 
+        On a PostgreSQL store that takes identity from the database, the person the database
+        login is mapped to comes before ``$USER`` (and the database refuses any other actor).
+
         The first one given is the actor: an empty ``--actor ''`` is an error, not a reason
         to fall back to ``$USER`` (an empty environment variable counts as unset).  The name
         must be an identity (see :mod:`incidentflow.identities`).
         """
         from incidentflow.identities import require_identity
 
-        for name, actor in (
-            ("--actor", self.args.actor),
-            ("$INCIDENTFLOW_ACTOR", os.environ.get("INCIDENTFLOW_ACTOR") or None),
-            ("$USER", os.environ.get("USER") or None),
+        for name, source in (
+            ("--actor", lambda: self.args.actor),
+            ("$INCIDENTFLOW_ACTOR", lambda: os.environ.get("INCIDENTFLOW_ACTOR") or None),
+            ("the database login", self._database_person),
+            ("$USER", lambda: os.environ.get("USER") or None),
         ):
+            actor = source()
             if actor is not None:
                 return require_identity(actor, name)
         raise Failure(
@@ -99,6 +104,22 @@ class Options:
             "InvalidInput",
             "who are you? give --actor NAME or set INCIDENTFLOW_ACTOR",
         )
+
+    def _database_person(self) -> str | None:
+        """On a PostgreSQL store that takes identity from the database: the login's person."""
+        db = self.db or os.environ.get("INCIDENTFLOW_DB") or ""
+        if not db.startswith(("postgresql://", "postgres://")):
+            return None
+        from incidentflow.errors import StoreUnavailable
+        from incidentflow.store import PostgresStore
+
+        try:
+            with PostgresStore(db, read_only=True, chain_key=self.chain_key) as store:
+                if store.schema_version < 3 or not store.identity_required:
+                    return None
+                return store.person()
+        except StoreUnavailable:
+            return None  # no store yet, or unreachable: the command itself will say so
 
     @functools.cached_property
     def at(self) -> datetime | None:
@@ -278,6 +299,10 @@ def _dispatch(handler: str, options: Options) -> int:
 
     if handler in _integrations.HANDLERS:
         return _integrations.HANDLERS[handler](options)
+    if handler in ("migrate", "copy"):
+        from . import _moving
+
+        return _moving.HANDLERS[handler](options)
     if handler == "update":
         handler = _update_handler(options.args)
     if handler in _reading.HANDLERS:

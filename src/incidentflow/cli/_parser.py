@@ -20,12 +20,14 @@ exit codes:
      before the post-mortem is scheduled)
   5  store problem (Tampered: changed behind the library's back; InvalidHistory: a
      well-chained history its rules refuse; StoreUnavailable: no store at --db, not an
-     incidentflow store, read-only, a missing or wrong chain key; StoreBusy: locked)
-  6  an optional part is not installed (pip install 'incidentflow[charts]' or [calendar])
-     (dispatch: [integrations]; a second dispatcher on one SQLite store is exit 5)
+     incidentflow store, read-only, a missing or wrong chain key, a database server that
+     cannot be reached or dropped the connection; StoreBusy: locked; a second dispatcher
+     on one SQLite store)
+  6  an optional part is not installed (pip install 'incidentflow[charts]', [calendar],
+     [postgres] or [integrations])
 
 environment:
-  INCIDENTFLOW_DB     the SQLite store when --db is not given (default ./incidents.db)
+  INCIDENTFLOW_DB     the store (SQLite file or postgresql:// URL) when --db is not given
   INCIDENTFLOW_ACTOR  who you are when --actor is not given (else $USER)
   INCIDENTFLOW_CHAIN_KEY       the store's secret chain key, in hex (64+ digits)
   INCIDENTFLOW_CHAIN_KEY_FILE  a file holding it (or give --chain-key-file)
@@ -58,7 +60,8 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--db",
         metavar="PATH",
         default=default(None),
-        help="the SQLite store (default: $INCIDENTFLOW_DB, else ./incidents.db)",
+        help="the store: a SQLite file or a postgresql:// URL (default: $INCIDENTFLOW_DB, "
+        "else ./incidents.db)",
     )
     group.add_argument(
         "--actor",
@@ -520,6 +523,7 @@ def _read_commands(commands: _Commands) -> None:
         handler="anchor",
     )
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    _store_commands(commands)
     _document_commands(commands)
     add(
         "diagram",
@@ -534,6 +538,26 @@ def _read_commands(commands: _Commands) -> None:
         handler="demo",
     )
     p.add_argument("--events", metavar="FILE", help="also write the events to FILE as JSON Lines")
+
+
+def _store_commands(commands: _Commands) -> None:
+    add = commands.add
+    add(
+        "migrate",
+        "bring the store at --db to this release's schema (forward only; opening to write "
+        "does it too)",
+        "incidentflow migrate --db postgresql://owner@db.example/incidents",
+        handler="migrate",
+    )
+    p = add(
+        "copy",
+        "copy every incident of one store into an empty other, all or nothing (SQLite to "
+        "PostgreSQL: the upgrade path)",
+        "incidentflow copy --from incidents.db --to postgresql://db.example/incidents",
+        handler="copy",
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="STORE", help="copy from")
+    p.add_argument("--to", dest="target", required=True, metavar="STORE", help="copy into")
 
 
 def _document_commands(commands: _Commands) -> None:

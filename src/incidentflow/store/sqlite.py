@@ -120,9 +120,12 @@ def open_store(
     timeout: float = 30.0,
     read_only: bool = False,
     chain_key: bytes | None = None,
-) -> SQLiteStore:
-    """The SQLite store at ``path``, else at ``$INCIDENTFLOW_DB``, else ``./incidents.db``.
+) -> Store:
+    """The store at ``path``, else at ``$INCIDENTFLOW_DB``, else ``./incidents.db``.
 
+    A ``postgresql://`` (or ``postgres://``) URL opens a
+    :class:`~incidentflow.store.PostgresStore` (libpq's ``PG*`` environment variables fill in
+    what the URL leaves out; it needs the ``postgres`` extra); anything else is a SQLite file.
     ``chain_key`` defaults to the key in ``$INCIDENTFLOW_CHAIN_KEY`` (hex) or in the file named
     by ``$INCIDENTFLOW_CHAIN_KEY_FILE``, if either is set.
     """
@@ -130,6 +133,10 @@ def open_store(
         path = os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_PATH
     if chain_key is None:
         chain_key = chain_key_from_environment()
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
     return SQLiteStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
 
 

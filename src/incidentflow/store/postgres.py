@@ -1,0 +1,962 @@
+"""A store in PostgreSQL, for a team (or a bot's workers) sharing one record.
+
+Needs the ``postgres`` extra (``pip install 'incidentflow[postgres]'``: psycopg 3 and
+psycopg_pool).  It behaves exactly as :class:`~incidentflow.store.SQLiteStore` does, and:
+
+- **Optimistic appends**: an append reads the incident's head, compares it with the writer's
+  expectation and inserts the batch in one transaction; the unique key on
+  ``(incident_id, version)`` turns a racing writer's insert into
+  :class:`~incidentflow.errors.Conflict`.
+- **Append-only in the database**: triggers refuse every ``UPDATE``, ``DELETE`` and
+  ``TRUNCATE`` of events whoever issues them, and the application role is granted no such
+  privilege (see docs/store.md).
+- **A gap-free feed**: positions are handed out while an append holds a transaction-level
+  advisory lock that it keeps until it commits, so positions are in commit order and a reader
+  never sees an event behind one it has read (see docs/store.md for why not a bare sequence).
+- **Versioned schema**: migrations apply forward, in one transaction, on the first write-open
+  (or ``incidentflow migrate``); a schema newer than this release is refused.
+- **Connection faults** raise :class:`~incidentflow.errors.StoreUnavailable` naming the cause;
+  reads retry on a fresh connection; a write whose commit was cut off is resolved by reading
+  the incident's head again (committed: its version is returned; not: StoreUnavailable saying
+  nothing was written), never written twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from incidentflow.errors import (
+    InvalidInput,
+    MissingExtra,
+    NotAuthorized,
+    StoreBusy,
+    StoreError,
+    StoreUnavailable,
+    Tampered,
+)
+from incidentflow.lifecycle import State
+from incidentflow.priorities import Priority
+from incidentflow.records import Unmet
+
+from ._base import IncidentSummary, Store, _Batch, _chain, _conflict, _Row, _summarize
+from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
+from ._keys import _Links, _utc_key
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+except ImportError as exc:  # pragma: no cover - the test extra installs them
+    raise MissingExtra(
+        extra="postgres", package="psycopg and psycopg_pool", feature="the PostgreSQL store"
+    ) from exc
+
+__all__ = ["SCHEMA_VERSION", "PostgresStore", "is_postgres_url"]
+
+T = TypeVar("T")
+
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: events, summaries, how the chain is hashed; events are append-only.
+    (
+        """CREATE TABLE events (
+    position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    incident_id text NOT NULL,
+    version integer NOT NULL,
+    line text NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    UNIQUE (incident_id, version)
+)""",
+        """CREATE TABLE incidents (
+    incident_id text PRIMARY KEY,
+    title text NOT NULL,
+    priority text NOT NULL,
+    state text NOT NULL,
+    began_at text NOT NULL,
+    declared_at text NOT NULL,
+    updated_at text NOT NULL,
+    version integer NOT NULL,
+    seal text
+)""",
+        "CREATE INDEX incidents_by_declaration ON incidents (declared_at, incident_id)",
+        "CREATE TABLE meta (name text PRIMARY KEY, value text NOT NULL)",
+        """CREATE FUNCTION incidentflow_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'events are append-only' USING ERRCODE = 'insufficient_privilege';
+END $$""",
+        """CREATE TRIGGER events_no_change BEFORE UPDATE OR DELETE ON events
+FOR EACH ROW EXECUTE FUNCTION incidentflow_append_only()""",
+        """CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+FOR EACH STATEMENT EXECUTE FUNCTION incidentflow_append_only()""",
+    ),
+    # 2: the feed consumers' checkpoints.
+    ("CREATE TABLE checkpoints (name text PRIMARY KEY, position bigint NOT NULL)",),
+    # 3: identity from the database: who wrote each event, and logins mapped to people.
+    (
+        "ALTER TABLE events ADD COLUMN login text",
+        """CREATE TABLE people (
+    login text PRIMARY KEY,
+    person text NOT NULL,
+    acts_for_others boolean NOT NULL DEFAULT false
+)""",
+        """CREATE FUNCTION incidentflow_identity() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    mapped text;
+    proxy boolean;
+    actor text;
+BEGIN
+    NEW.login := session_user;
+    IF NOT EXISTS (SELECT 1 FROM meta WHERE name = 'identity' AND value = 'session_user') THEN
+        RETURN NEW;
+    END IF;
+    SELECT person, acts_for_others INTO mapped, proxy FROM people WHERE login = session_user;
+    IF mapped IS NULL THEN
+        RAISE EXCEPTION 'incidentflow identity: the database login % is not mapped to a person',
+            session_user USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    actor := NEW.line::json ->> 'actor';
+    IF NOT proxy AND actor IS DISTINCT FROM mapped THEN
+        RAISE EXCEPTION 'incidentflow identity: the database login % acts as %, not as %',
+            session_user, mapped, actor USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$""",
+        """CREATE TRIGGER events_identity BEFORE INSERT ON events
+FOR EACH ROW EXECUTE FUNCTION incidentflow_identity()""",
+    ),
+)
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+"""The PostgreSQL schema this release writes (rows of the ``schema_migrations`` table)."""
+
+_SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)"""
+
+_FEED_LOCK = 0x1CF_FEED
+"""The advisory lock an append holds from handing out positions until it commits."""
+
+_SCHEMA_LOCK = 0x1CF_5C4E
+"""The advisory lock a migration holds, so two writers never migrate at once."""
+
+_CHANNEL = "incidentflow_feed"
+"""The LISTEN/NOTIFY channel an append notifies when it commits."""
+
+_KEYED = "hmac-sha256"
+_UNKEYED = "sha256"
+_KEY_HELP = (
+    "give its key ($INCIDENTFLOW_CHAIN_KEY, $INCIDENTFLOW_CHAIN_KEY_FILE or --chain-key-file)"
+)
+
+_SUMMARY_COLUMNS = "incident_id, title, priority, state, began_at, declared_at, updated_at, version"
+
+_IDENTITY = "incidentflow identity:"
+"""How the database's identity trigger starts its refusals."""
+
+_READ_TRIES = 3
+"""How many times an idempotent read is tried on a fresh connection before giving up."""
+
+
+def is_postgres_url(text: str) -> bool:
+    """True for a ``postgresql://`` or ``postgres://`` URL (libpq fills in what it leaves out)."""
+    return text.startswith(("postgresql://", "postgres://"))
+
+
+def _describe(conninfo: str) -> str:
+    """The database a connection string names, for messages: never its password."""
+    try:
+        parts = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "postgresql (an unreadable connection string)"
+    user = parts.get("user")
+    host = parts.get("host")
+    port = parts.get("port")
+    where = f"{user}@" if user else ""
+    where += str(host) if host else ""
+    where += f":{port}" if port else ""
+    return f"postgresql://{where}/{parts.get('dbname', '')}"
+
+
+class PostgresStore(Store):
+    """A store in a PostgreSQL database, shared by every writer that can reach it.
+
+    ``conninfo`` is a libpq URL or connection string (``"postgresql://"`` alone takes
+    everything from libpq's ``PG*`` environment variables).  ``timeout`` bounds connecting and
+    waiting for a pooled connection; ``pool_size`` is the most connections this object opens;
+    ``read_only`` opens an existing store without writing (no schema is created or migrated,
+    every session is read-only); ``chain_key`` keys the chain as in
+    :class:`~incidentflow.store.SQLiteStore`.  ``migrate=False`` refuses an old schema instead
+    of migrating it.
+    """
+
+    def __init__(
+        self,
+        conninfo: str = "postgresql://",
+        *,
+        timeout: float = 30.0,
+        read_only: bool = False,
+        chain_key: bytes | None = None,
+        pool_size: int = 4,
+        migrate: bool = True,
+    ) -> None:
+        if type(conninfo) is not str:
+            raise InvalidInput(f"conninfo must be a connection string, not {conninfo!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise InvalidInput(f"timeout must be a positive number, not {timeout!r}")
+        if type(read_only) is not bool:
+            raise InvalidInput(f"read_only must be a bool, not {read_only!r}")
+        if type(pool_size) is not int or pool_size < 1:
+            raise InvalidInput(f"pool_size must be a positive int, not {pool_size!r}")
+        self._links = _Links(chain_key)
+        self._conninfo = conninfo
+        self._where_text = _describe(conninfo)
+        self._timeout = float(timeout)
+        self._read_only = read_only
+        self._closed = False
+        self._listeners = threading.local()
+        self._listener_lock = threading.Lock()
+        self._all_listeners: list[psycopg.Connection[Any]] = []
+        with self._direct() as connection:
+            self._schema = self._prepare(connection, migrate=migrate)
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(self._timeout))},
+            configure=self._configure,
+            timeout=self._timeout,
+            open=False,
+            name="incidentflow",
+        )
+        self._pool.open(wait=False)
+
+    _before_commit: Callable[[], None] | None = None
+    """Called (in tests) after an append took its positions, before it commits."""
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._where_text!r})"
+
+    @property
+    def url(self) -> str:
+        """The database, as ``postgresql://user@host:port/dbname`` (never a password)."""
+        return self._where_text
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version the database was at when this store opened it (after migrating)."""
+        return self._schema
+
+    def _where(self) -> str:
+        return self._where_text
+
+    # -- connections -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _direct(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of its own (not pooled), with errors translated."""
+        with self._translated():
+            connection = psycopg.connect(
+                self._conninfo, autocommit=True, connect_timeout=max(1, round(self._timeout))
+            )
+        try:
+            self._configure(connection)
+            yield connection
+        finally:
+            connection.close()
+
+    def _configure(self, connection: psycopg.Connection[Any]) -> None:
+        if self._read_only:
+            connection.execute("SET default_transaction_read_only = on")
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._closed:
+            raise StoreUnavailable(f"{self._where_text}: the store is closed")
+        with self._translated(), self._pool.connection() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Turn psycopg's errors into the library's, chained from the original."""
+        try:
+            yield
+        except pg_errors.IntegrityError:
+            raise  # the caller decides what a constraint failure means
+        except (PoolTimeout, pg_errors.QueryCanceled, pg_errors.LockNotAvailable) as exc:
+            raise StoreBusy(f"{self._where_text}: {_first_line(exc)}") from exc
+        except PoolClosed as exc:
+            raise StoreUnavailable(f"{self._where_text}: the store is closed") from exc
+        except pg_errors.InsufficientPrivilege as exc:
+            raise StoreUnavailable(
+                f"{self._where_text}: permission denied: {_first_line(exc)}"
+            ) from exc
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"{self._where_text}: {_first_line(exc)}") from exc
+
+    def _read(self, query: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run an idempotent read, again on a fresh connection if the connection failed."""
+        for attempt in range(_READ_TRIES):
+            try:
+                with self._connection() as connection:
+                    return query(connection)
+            except StoreUnavailable as exc:
+                lost = isinstance(exc.__cause__, psycopg.OperationalError)
+                if not lost or self._closed or attempt == _READ_TRIES - 1:
+                    raise
+                self._pool.check()  # drop the pool's other dead connections
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def _prepare(self, connection: psycopg.Connection[Any], *, migrate: bool) -> int:
+        """Check (and for a writer, create or migrate) the schema and the keying; the version."""
+        with self._translated():
+            version = _schema_version(connection)
+            self._check_newer(version)
+            if self._read_only:
+                if version == 0:
+                    raise StoreUnavailable(
+                        f"{self._where_text}: not an incidentflow store (no schema; reading "
+                        "never creates one)"
+                    )
+                self._check_keying(connection, *_meta(connection))
+                return version
+            mode, _ = _meta(connection) if version else (None, None)
+            if version < SCHEMA_VERSION or (self.keyed and mode != _KEYED):
+                if version and version < SCHEMA_VERSION and not migrate:
+                    raise StoreUnavailable(
+                        f"{self._where_text}: schema {version} is older than this release's "
+                        f"{SCHEMA_VERSION}; run `incidentflow migrate`"
+                    )
+                return self._set_up(connection)
+            self._check_keying(connection, *_meta(connection))
+            return version
+
+    def _check_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{self._where_text}: written by a newer incidentflow (schema {version}; this "
+                f"release reads {SCHEMA_VERSION}); upgrade incidentflow"
+            )
+
+    def _set_up(self, connection: psycopg.Connection[Any]) -> int:
+        """Create, migrate or key the store in one transaction, holding the schema lock."""
+        with connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            connection.execute(_SCHEMA_TABLE)
+            version = _schema_version(connection)
+            self._check_newer(version)
+            mode, check = _meta(connection) if version else (None, None)
+            self._check_keying(connection, mode, check)
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[number - 1]:
+                    connection.execute(statement)
+                connection.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))
+            wanted = _KEYED if self.keyed else (mode or _UNKEYED)
+            connection.execute(
+                "INSERT INTO meta (name, value) VALUES ('chain', %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (wanted,),
+            )
+            if self.keyed and check is None:
+                connection.execute(
+                    "INSERT INTO meta (name, value) VALUES ('key_check', %s) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (self._links.check_value(),),
+                )
+        return SCHEMA_VERSION
+
+    def _check_keying(
+        self,
+        connection: psycopg.Connection[Any],
+        mode: str | None,
+        check: str | None,
+    ) -> None:
+        """Refuse a keyed store without its key, a wrong key, and a key for an unkeyed store."""
+        if mode == _KEYED:
+            if not self.keyed:
+                raise StoreUnavailable(
+                    f"{self._where_text}: this store's chain is keyed; {_KEY_HELP}"
+                )
+            if check != self._links.check_value():
+                raise StoreUnavailable(
+                    f"{self._where_text}: the chain key given is not this store's "
+                    "(its key check differs)"
+                )
+            return
+        if not self.keyed:
+            return
+        first = None
+        exists = connection.execute("SELECT to_regclass('events') IS NOT NULL").fetchone()
+        if exists is not None and exists[0]:
+            first = connection.execute(
+                "SELECT incident_id, version, line, prev_hash, hash FROM events "
+                "ORDER BY position LIMIT 1"
+            ).fetchone()
+        if first is None:
+            return  # an empty store: a writer keys it now
+        incident_id, version, line, prev_hash, digest = first
+        if self._links.link(prev_hash, line) == digest:
+            raise Tampered(
+                incident_id=incident_id,
+                version=version,
+                reason="changed: the record that this store is keyed was removed (its events "
+                "are chained with the key given)",
+            )
+        raise StoreUnavailable(
+            f"{self._where_text}: this store's chain has no key (a store is keyed when it is "
+            "created); open it without one"
+        )
+
+    def grant(self, role: str) -> None:
+        """Let ``role`` (an application login) use the store: read and append, never rewrite.
+
+        It may read every table, insert events, and write summaries and checkpoints (whose
+        rows are sealed or harmless); it gets no ``UPDATE``, ``DELETE`` or ``TRUNCATE`` on
+        events (and the triggers refuse those to everyone).  Run it as the tables' owner.
+        """
+        if type(role) is not str or not role.strip():
+            raise InvalidInput(f"role must be a role name, not {role!r}")
+        if self._read_only:
+            raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
+        from psycopg import sql
+
+        name = sql.Identifier(role)
+        statements = [
+            "GRANT SELECT, INSERT ON events TO {}",
+            "GRANT SELECT, INSERT, UPDATE ON incidents, checkpoints TO {}",
+            "GRANT SELECT ON meta, schema_migrations, people TO {}",
+        ]
+        with self._connection() as connection, connection.transaction():
+            for statement in statements:
+                connection.execute(sql.SQL(statement).format(name))
+
+    # -- identity ------------------------------------------------------------------------------
+
+    def map_login(self, login: str, person: str, *, acts_for_others: bool = False) -> None:
+        """Record that database ``login`` is ``person`` (run as the tables' owner).
+
+        ``acts_for_others`` marks a bot's login that appends for the people it authenticated
+        itself (a chat bot): its events may name any actor, and each event row records the
+        login that wrote it.  Mapping a login again replaces its mapping.
+        """
+        from incidentflow.identities import require_identity
+
+        if type(login) is not str or not login.strip():
+            raise InvalidInput(f"login must be a database login name, not {login!r}")
+        person = require_identity(person, "person")
+        if type(acts_for_others) is not bool:
+            raise InvalidInput(f"acts_for_others must be a bool, not {acts_for_others!r}")
+        self._writable()
+        with self._connection() as connection:
+            connection.execute(
+                "INSERT INTO people (login, person, acts_for_others) VALUES (%s, %s, %s) "
+                "ON CONFLICT (login) DO UPDATE SET person = excluded.person, "
+                "acts_for_others = excluded.acts_for_others",
+                (login, person, acts_for_others),
+            )
+
+    def require_identity(self, required: bool = True) -> None:
+        """Turn on (or off) identity from the database, for every writer (run as the owner).
+
+        When on, the database itself refuses an event whose ``actor`` is not the person the
+        writing login is mapped to (:meth:`map_login`); a login mapped to nobody can append
+        nothing.  The store raises :class:`~incidentflow.errors.NotAuthorized` (rule
+        ``database_identity``) and writes nothing.
+        """
+        if type(required) is not bool:
+            raise InvalidInput(f"required must be a bool, not {required!r}")
+        self._writable()
+        with self._connection() as connection:
+            if required:
+                connection.execute(
+                    "INSERT INTO meta (name, value) VALUES ('identity', 'session_user') "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                )
+            else:
+                connection.execute("DELETE FROM meta WHERE name = 'identity'")
+
+    @property
+    def identity_required(self) -> bool:
+        """True when the database takes every event's actor from the writing login."""
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT 1 FROM meta WHERE name = 'identity' AND value = 'session_user'"
+            ).fetchone()
+        )
+        return row is not None
+
+    def person(self) -> str | None:
+        """The person this store's database login is mapped to (None when it is not)."""
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT person FROM people WHERE login = session_user"
+            ).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def _writable(self) -> None:
+        if self._read_only:
+            raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the pool and every listening connection; further use raises StoreUnavailable."""
+        self._closed = True
+        self._pool.close()
+        with self._listener_lock:
+            listeners, self._all_listeners = self._all_listeners, []
+        for listener in listeners:
+            listener.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _append_all(self, batches: list[_Batch]) -> list[int]:
+        if self._read_only:
+            raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
+        for attempt in range(_READ_TRIES):
+            planned: list[tuple[_Batch, list[_Row]]] = []
+            try:
+                with self._connection() as connection:
+                    return self._write(connection, batches, planned)
+            except StoreUnavailable as exc:
+                if not isinstance(exc.__cause__, psycopg.OperationalError) or self._closed:
+                    raise
+                if planned:  # the connection failed mid-write: did the commit happen?
+                    return self._resolve(planned, exc)
+                if attempt == _READ_TRIES - 1:
+                    raise
+                self._pool.check()  # nothing was sent yet: again, on a fresh connection
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write(
+        self,
+        connection: psycopg.Connection[Any],
+        batches: list[_Batch],
+        planned: list[tuple[_Batch, list[_Row]]],
+    ) -> list[int]:
+        """Check every head, then insert every batch holding the feed lock; commit."""
+        current = batches[0]
+        states: dict[str, str] = {}
+        try:
+            connection.execute("BEGIN")
+            versions = []
+            for current in batches:
+                head = connection.execute(
+                    "SELECT e.version, e.hash, i.title, i.priority, i.state, i.began_at, "
+                    "i.declared_at, i.updated_at, i.version "
+                    "FROM (SELECT %s::text AS id) AS wanted "
+                    "LEFT JOIN LATERAL (SELECT version, hash FROM events "
+                    "  WHERE incident_id = wanted.id ORDER BY version DESC LIMIT 1) AS e ON true "
+                    "LEFT JOIN incidents AS i ON i.incident_id = wanted.id",
+                    (current.incident_id,),
+                ).fetchone()
+                assert head is not None
+                if head[0] is None:
+                    actual, previous = 0, self._links.genesis(current.incident_id)
+                else:
+                    actual, previous = int(head[0]), str(head[1])
+                if actual != current.expected_version:
+                    raise _conflict(current.incident_id, current.expected_version, actual)
+                before = None if head[2] is None else _summary((current.incident_id, *head[2:]))
+                if before is not None:
+                    states[current.incident_id] = before.state.value
+                version = actual + len(current.lines)
+                summary = _summarize(current.incident_id, before, current.events, version)
+                rows = _chain(previous, actual, current.lines, self._links)
+                planned.append((current, rows))
+                versions.append((summary, rows))
+            with connection.pipeline() as pipeline:
+                # Positions are handed out only while this lock is held, and it is held until
+                # the commit is visible: positions are in commit order (no gap bug).
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (_FEED_LOCK,))
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
+                        "VALUES (%s, %s, %s, %s, %s)",
+                        [(batch.incident_id, *row) for batch, rows in planned for row in rows],
+                    )
+                    cursor.executemany(
+                        f"INSERT INTO incidents ({_SUMMARY_COLUMNS}, seal) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                        "ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title, "
+                        "priority = excluded.priority, state = excluded.state, "
+                        "began_at = excluded.began_at, declared_at = excluded.declared_at, "
+                        "updated_at = excluded.updated_at, version = excluded.version, "
+                        "seal = excluded.seal",
+                        [
+                            (*_summary_row(summary), self._links.seal(summary, rows[-1].hash))
+                            for summary, rows in versions
+                        ],
+                    )
+                connection.execute(f"NOTIFY {_CHANNEL}")
+                if self._before_commit is not None:
+                    pipeline.sync()  # positions are taken: a test delays the commit here
+                    self._before_commit()
+                connection.execute("COMMIT")
+            return [summary.version for summary, _ in versions]
+        except pg_errors.InsufficientPrivilege as exc:
+            _rollback(connection)
+            message = exc.diag.message_primary or str(exc)
+            if not message.startswith(_IDENTITY):
+                raise
+            first = batches[0]
+            raise NotAuthorized(
+                incident_id=first.incident_id,
+                state=states.get(first.incident_id, "new"),
+                command="append",
+                unmet=(Unmet("database_identity", message.removeprefix(_IDENTITY).strip()),),
+            ) from exc
+        except pg_errors.UniqueViolation as exc:
+            _rollback(connection)
+            # Which batch met the other writer: the first whose head moved (on this
+            # connection: the pool may have no other to give).
+            for batch, _ in planned:
+                row = connection.execute(
+                    "SELECT max(version) FROM events WHERE incident_id = %s", (batch.incident_id,)
+                ).fetchone()
+                actual = 0 if row is None or row[0] is None else int(row[0])
+                if actual != batch.expected_version:
+                    raise _conflict(batch.incident_id, batch.expected_version, actual) from exc
+            raise _conflict(
+                current.incident_id, current.expected_version, current.expected_version
+            ) from exc
+        except BaseException:
+            _rollback(connection)
+            raise
+
+    def _resolve(
+        self, planned: list[tuple[_Batch, list[_Row]]], lost: StoreUnavailable
+    ) -> list[int]:
+        """After the connection failed mid-write: did the write commit?  Read the heads again."""
+        try:
+            committed = [
+                self._hash_at(batch.incident_id, rows[-1].version) == rows[-1].hash
+                for batch, rows in planned
+            ]
+        except StoreUnavailable as exc:
+            raise StoreUnavailable(
+                f"{lost}; whether the write was committed is unknown (reading it back failed: "
+                f"{exc}); load the incident to see"
+            ) from lost
+        if all(committed):
+            return [rows[-1].version for _, rows in planned]
+        raise StoreUnavailable(f"{lost}; the write was not committed: nothing was written") from (
+            lost.__cause__
+        )
+
+    def _hash_at(self, incident_id: str, version: int) -> str | None:
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT hash FROM events WHERE incident_id = %s AND version = %s",
+                (incident_id, version),
+            ).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+        def query(
+            connection: psycopg.Connection[Any],
+        ) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+            # One snapshot, so the rows and the summary are from the same moment.
+            with connection.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                rows = [
+                    _Row(int(row[0]), row[1], row[2], row[3])
+                    for row in connection.execute(
+                        "SELECT version, line, prev_hash, hash FROM events "
+                        "WHERE incident_id = %s ORDER BY position",
+                        (incident_id,),
+                    )
+                ]
+                found = connection.execute(
+                    f"SELECT {_SUMMARY_COLUMNS}, seal FROM incidents WHERE incident_id = %s",
+                    (incident_id,),
+                ).fetchone()
+            if found is None:
+                return rows, None, None
+            return rows, _summary(found[:-1]), found[-1]
+
+        return self._read(query)
+
+    def _version(self, incident_id: str) -> int:
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT max(version) FROM events WHERE incident_id = %s", (incident_id,)
+            ).fetchone()
+        )
+        return 0 if row is None or row[0] is None else int(row[0])
+
+    def _head(self, incident_id: str) -> tuple[int, str | None]:
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT version, hash FROM events WHERE incident_id = %s "
+                "ORDER BY version DESC LIMIT 1",
+                (incident_id,),
+            ).fetchone()
+        )
+        return (0, None) if row is None else (int(row[0]), str(row[1]))
+
+    def _ids(self) -> list[str]:
+        rows = self._read(
+            lambda connection: connection.execute(
+                "SELECT incident_id FROM (SELECT incident_id FROM events "
+                'UNION SELECT incident_id FROM incidents) AS ids ORDER BY incident_id COLLATE "C"'
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
+
+    def _select(
+        self,
+        state: State | None,
+        priority: Priority | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[tuple[IncidentSummary, str | None, str | None]]:
+        conditions: list[str] = []
+        values: list[Any] = []
+        if state is not None:
+            conditions.append("state = %s")
+            values.append(state.value)
+        if priority is not None:
+            conditions.append("priority = %s")
+            values.append(priority.value)
+        if since is not None:
+            conditions.append("declared_at >= %s")
+            values.append(_utc_key(since))
+        if until is not None:
+            conditions.append("declared_at < %s")
+            values.append(_utc_key(until))
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        head = (
+            "(SELECT hash FROM events WHERE events.incident_id = incidents.incident_id "
+            "ORDER BY version DESC LIMIT 1)"
+            if self.keyed
+            else "NULL"
+        )
+        rows = self._read(
+            lambda connection: connection.execute(
+                f"SELECT {_SUMMARY_COLUMNS}, seal, {head} FROM incidents{where} "
+                'ORDER BY declared_at COLLATE "C", incident_id COLLATE "C"',
+                values,
+            ).fetchall()
+        )
+        return [(_summary(row[:-2]), row[-2], row[-1]) for row in rows]
+
+    def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:
+        def page(start: int) -> Callable[[psycopg.Connection[Any]], list[Any]]:
+            return lambda connection: connection.execute(
+                "SELECT position, incident_id, version, line, hash FROM events "
+                "WHERE position > %s ORDER BY position LIMIT 500",
+                (start,),
+            ).fetchall()
+
+        while True:
+            rows = self._read(page(after))
+            if not rows:
+                return
+            for position, incident_id, version, line, digest in rows:
+                yield int(position), incident_id, int(version), line, digest
+            after = int(rows[-1][0])
+
+    # -- the feed --------------------------------------------------------------------------------
+
+    def _feed(self, after: int, limit: int) -> list[tuple[int, str, int, str]]:
+        rows = self._read(
+            lambda connection: connection.execute(
+                "SELECT position, incident_id, version, line FROM events "
+                "WHERE position > %s ORDER BY position LIMIT %s",
+                (after, limit),
+            ).fetchall()
+        )
+        return [(int(p), i, int(v), line) for p, i, v, line in rows]
+
+    def _listener(self) -> psycopg.Connection[Any]:
+        """The calling thread's connection listening on the feed's channel."""
+        listener: psycopg.Connection[Any] | None = getattr(self._listeners, "connection", None)
+        if listener is None or listener.closed:
+            with self._translated():
+                listener = psycopg.connect(
+                    self._conninfo, autocommit=True, connect_timeout=max(1, round(self._timeout))
+                )
+                listener.execute(f"LISTEN {_CHANNEL}")
+            self._listeners.connection = listener
+            with self._listener_lock:
+                self._all_listeners.append(listener)
+        return listener
+
+    def _wait(self, after: int, timeout: float) -> bool:
+        if self._closed:
+            raise StoreUnavailable(f"{self._where_text}: the store is closed")
+        deadline = time.monotonic() + timeout
+        listener = self._listener()  # listening before looking: no notification is missed
+        while True:
+            if self._feed(after, 1):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                with self._translated():
+                    for _ in listener.notifies(timeout=min(left, 1.0), stop_after=1):
+                        pass
+            except StoreUnavailable:
+                listener.close()  # the next look reconnects
+                listener = self._listener()
+
+    def _checkpoint(self, name: str) -> int:
+        row = self._read(
+            lambda connection: connection.execute(
+                "SELECT position FROM checkpoints WHERE name = %s", (name,)
+            ).fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One READ COMMITTED transaction on one pooled connection."""
+        if self._read_only:
+            raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
+        with self._connection() as connection:
+            connection.execute("BEGIN")
+            try:
+                yield _PostgresTransaction(connection, self)
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback(connection)
+                raise
+
+
+class _PostgresTransaction(Transaction):
+    """A transaction on one PostgreSQL connection; ``?`` placeholders become psycopg's."""
+
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, connection: psycopg.Connection[Any], store: PostgresStore) -> None:
+        self._connection = connection
+        self._store = store
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run ``sql`` with ``?`` placeholders in the transaction; its rows."""
+        sql, values = _check_sql(sql, params)
+        try:
+            with self._store._translated():
+                if values:
+                    cursor = self._connection.execute(_placeholders(sql), values)
+                else:
+                    cursor = self._connection.execute(sql)
+                return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        except pg_errors.IntegrityError as exc:
+            raise StoreError(f"{self._store.url}: {_first_line(exc)}") from exc
+
+    def checkpoint(self, name: str) -> int:
+        """The position of checkpoint ``name`` in this transaction (0 if none)."""
+        with self._store._translated():
+            row = self._connection.execute(
+                "SELECT position FROM checkpoints WHERE name = %s", (_check_name(name),)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def advance(self, name: str, position: int) -> None:
+        """Move ``name`` to ``position`` when the transaction commits (never backwards)."""
+        name = _check_name(name)
+        position = _check_position(position)
+        with self._store._translated():
+            moved = self._connection.execute(
+                "INSERT INTO checkpoints (name, position) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position "
+                "WHERE checkpoints.position <= excluded.position RETURNING position",
+                (name, position),
+            ).fetchone()
+        if moved is None:
+            _moved(name, self.checkpoint(name), position)
+
+
+def _placeholders(sql: str) -> str:
+    """Qmark SQL as psycopg's: ``?`` outside quotes becomes ``%s`` and ``%`` becomes ``%%``."""
+    out = []
+    quote: str | None = None
+    for char in sql:
+        if quote is None and char in "'\"":
+            quote = char
+        elif char == quote:
+            quote = None
+        if char == "%":
+            out.append("%%")
+        elif char == "?" and quote is None:
+            out.append("%s")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _found_version(conninfo: str) -> int:
+    """The schema version of the database at ``conninfo`` as it is now (0 for none)."""
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=30) as connection:
+            return _schema_version(connection)
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"{_describe(conninfo)}: {_first_line(exc)}") from exc
+
+
+def _schema_version(connection: psycopg.Connection[Any]) -> int:
+    """The newest migration applied to the database, 0 for none."""
+    exists = connection.execute("SELECT to_regclass('schema_migrations')").fetchone()
+    if exists is None or exists[0] is None:
+        return 0
+    row = connection.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return 0 if row is None or row[0] is None else int(row[0])
+
+
+def _meta(connection: psycopg.Connection[Any]) -> tuple[str | None, str | None]:
+    found = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+    return found.get("chain"), found.get("key_check")
+
+
+def _rollback(connection: psycopg.Connection[Any]) -> None:
+    with contextlib.suppress(psycopg.Error):
+        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            connection.execute("ROLLBACK")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _summary_row(summary: IncidentSummary) -> tuple[Any, ...]:
+    return (
+        summary.incident_id,
+        summary.title,
+        summary.priority.value,
+        summary.state.value,
+        summary.began_at.isoformat(),
+        _utc_key(summary.declared_at),
+        summary.updated_at.isoformat(),
+        summary.version,
+    )
+
+
+def _summary(row: Sequence[Any]) -> IncidentSummary:
+    incident_id, title, priority, state, began_at, declared_at, updated_at, version = row
+    return IncidentSummary(
+        incident_id=incident_id,
+        title=title,
+        priority=Priority(priority),
+        state=State(state),
+        began_at=datetime.fromisoformat(began_at),
+        declared_at=datetime.fromisoformat(declared_at),
+        updated_at=datetime.fromisoformat(updated_at),
+        version=int(version),
+    )

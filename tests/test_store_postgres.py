@@ -1,0 +1,536 @@
+"""What only the PostgreSQL store does: the database's own guards, roles, URLs and faults."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+
+from incidentflow import (
+    Conflict,
+    Incident,
+    InvalidInput,
+    ManualClock,
+    NotAuthorized,
+    Priority,
+    StoreError,
+    StoreUnavailable,
+    Tampered,
+)
+from incidentflow.store import PostgresStore, open_store
+from incidentflow.store.postgres import SCHEMA_VERSION, _describe, _placeholders, is_postgres_url
+from postgres import Cluster
+
+START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+KEY = bytes.fromhex("7a" * 32)
+
+
+def _incident(incident_id: str = "INC-1") -> Incident:
+    clock = ManualClock(START)
+    incident = Incident.declare(
+        incident_id, "Database is down", Priority.P1, actor="ana", clock=clock
+    )
+    clock.advance(minutes=1)
+    incident.note("restarted db-1", actor="ana")
+    return incident
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[PostgresStore]:
+    """A PostgreSQL store in a new database."""
+    with PostgresStore(postgres_url) as made:
+        yield made
+
+
+def _raw(url: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(url, autocommit=True)
+
+
+# -- append-only in the database ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET line = line || ' ' WHERE version = 1",
+        "DELETE FROM events WHERE version = 2",
+        "TRUNCATE events",
+    ],
+)
+def test_triggers_refuse_rewriting_events_even_to_the_owner(
+    store: PostgresStore, postgres_url: str, statement: str
+) -> None:
+    """UPDATE, DELETE and TRUNCATE of events fail for the owner too; the history still loads."""
+    incident = _incident()
+    store.append("INC-1", incident.history, expected_version=0)
+    with _raw(postgres_url) as raw, pytest.raises(psycopg.errors.InsufficientPrivilege) as caught:
+        raw.execute(statement)  # type: ignore[arg-type]
+    assert "events are append-only" in str(caught.value)
+    assert incident == store.load("INC-1")
+
+
+def test_an_application_role_appends_but_cannot_rewrite(
+    store: PostgresStore, postgres_cluster: Cluster, postgres_url: str
+) -> None:
+    """A role given grant() appends, reads and advances; UPDATE/DELETE are denied it."""
+    app_url = _login(postgres_url, postgres_cluster, "responder_app")
+    store.grant(_name(postgres_url, "responder_app"))
+    incident = _incident()
+    with PostgresStore(app_url) as app:
+        app.append("INC-1", incident.history, expected_version=0)
+        app.advance("pager", 1)
+        assert (incident, 1, 2) == (
+            app.load("INC-1"),
+            app.checkpoint("pager"),
+            app.version("INC-1"),
+        )
+    with _raw(app_url) as raw:
+        for statement in ("UPDATE events SET line = ''", "DELETE FROM events", "TRUNCATE events"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                raw.execute(statement)  # type: ignore[arg-type]
+
+
+def test_grant_refuses_a_blank_role(store: PostgresStore) -> None:
+    """grant() of a blank role raises InvalidInput."""
+    with pytest.raises(InvalidInput):
+        store.grant(" ")
+
+
+# -- optimistic concurrency ---------------------------------------------------------------------
+
+
+def test_a_racing_insert_becomes_a_conflict(store: PostgresStore, postgres_url: str) -> None:
+    """A writer whose insert meets another's uncommitted row of that version gets Conflict."""
+    incident = _incident()
+    store.append("INC-1", incident.history[:1], expected_version=0)
+    raw = psycopg.connect(postgres_url)  # a transaction holding version 2, not yet committed
+    raw.execute(
+        "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
+        "VALUES ('INC-1', 2, 'x', 'y', 'z')"
+    )
+    outcome: list[BaseException | int] = []
+
+    def append() -> None:
+        try:
+            outcome.append(store.append("INC-1", incident.history[1:], expected_version=1))
+        except Conflict as exc:
+            outcome.append(exc)
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    with _raw(postgres_url) as watcher:
+        while not watcher.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE 'INSERT INTO events%%'"
+        ).fetchone():
+            time.sleep(0.01)  # the writer now waits on the raw transaction's row
+    raw.commit()
+    raw.close()
+    writer.join()
+    (conflict,) = outcome
+    assert isinstance(conflict, Conflict)
+    assert (1, 2) == (conflict.expected, conflict.actual)
+
+
+# -- opening ----------------------------------------------------------------------------------
+
+
+def test_open_store_takes_a_postgresql_url(postgres_url: str) -> None:
+    """open_store(postgresql://...) opens a PostgresStore; the URL never shows a password."""
+    with open_store(postgres_url) as store:
+        assert isinstance(store, PostgresStore)
+        assert store.url.startswith("postgresql://postgres@/")
+    assert "postgresql://ana@db.example:6432/incidents" == _describe(
+        "postgresql://ana:s3cret@db.example:6432/incidents"
+    )
+
+
+def test_open_store_reads_libpq_environment(
+    postgres_cluster: Cluster, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare postgresql:// in $INCIDENTFLOW_DB takes host, port, user and db from PG* variables."""
+    database = postgres_url.split("?")[0].rsplit("/", 1)[1]
+    monkeypatch.setenv("INCIDENTFLOW_DB", "postgresql://")
+    monkeypatch.setenv("PGHOST", str(postgres_cluster.socket_dir))
+    monkeypatch.setenv("PGPORT", str(postgres_cluster.port))
+    monkeypatch.setenv("PGUSER", "postgres")
+    monkeypatch.setenv("PGDATABASE", database)
+    with open_store() as store:
+        store.append("INC-1", _incident().history, expected_version=0)
+    with PostgresStore(postgres_url) as again:
+        assert 2 == again.version("INC-1")
+
+
+def test_urls_are_recognised() -> None:
+    """postgresql:// and postgres:// are PostgreSQL URLs; paths are not."""
+    assert (True, True, False, False) == (
+        is_postgres_url("postgresql://"),
+        is_postgres_url("postgres://h/db"),
+        is_postgres_url("incidents.db"),
+        is_postgres_url("postgresql.db"),
+    )
+
+
+def test_an_unreachable_server_is_unavailable_with_its_cause(postgres_cluster: Cluster) -> None:
+    """No server on the port: StoreUnavailable naming the database, chained from psycopg."""
+    url = postgres_cluster.url("nothere").replace(f"port={postgres_cluster.port}", "port=1")
+    with pytest.raises(StoreUnavailable) as caught:
+        PostgresStore(url, timeout=2)
+    assert isinstance(caught.value.__cause__, psycopg.OperationalError)
+    assert str(caught.value).startswith("postgresql://postgres@/")
+
+
+def test_a_read_only_store_reads_and_refuses_writes(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """read_only: loads, lists and the feed work; append, advance and transaction refuse."""
+    incident = _incident()
+    store.append("INC-1", incident.history, expected_version=0)
+    with PostgresStore(postgres_url, read_only=True) as reader:
+        assert (incident, 1, 2) == (
+            reader.load("INC-1"),
+            len(reader.incidents()),
+            len(reader.read_since(0)),
+        )
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            reader.append("INC-1", [incident.note("x", actor="ana")], expected_version=2)
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            reader.advance("pager", 1)
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            reader.grant("someone")
+
+
+def test_a_reader_never_creates_a_schema(postgres_url: str) -> None:
+    """read_only on an empty database: StoreUnavailable, and no table is created."""
+    with pytest.raises(StoreUnavailable, match="not an incidentflow store"):
+        PostgresStore(postgres_url, read_only=True)
+    with _raw(postgres_url) as raw:
+        assert (
+            []
+            == raw.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+        )
+
+
+def test_a_newer_schema_is_refused(store: PostgresStore, postgres_url: str) -> None:
+    """A database migrated by a newer release is refused by writers and readers alike."""
+    with _raw(postgres_url) as raw:
+        raw.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+    for read_only in (False, True):
+        with pytest.raises(StoreUnavailable, match="newer incidentflow"):
+            PostgresStore(postgres_url, read_only=read_only)
+
+
+def test_keying_is_checked_as_on_sqlite(postgres_url: str) -> None:
+    """A keyed store refuses no key and another key; an unkeyed one with events refuses a key."""
+    other = bytes.fromhex("11" * 32)
+    with PostgresStore(postgres_url, chain_key=KEY) as keyed:
+        keyed.append("INC-1", _incident().history, expected_version=0)
+    for key, message in ((None, "is keyed"), (other, "not this store's")):
+        with pytest.raises(StoreUnavailable, match=message):
+            PostgresStore(postgres_url, chain_key=key)
+    with _raw(postgres_url) as raw:
+        raw.execute("DELETE FROM meta")
+    with pytest.raises(Tampered, match="keyed was removed"):
+        PostgresStore(postgres_url, chain_key=KEY)
+
+
+def test_an_unkeyed_store_with_events_refuses_a_key(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """Giving a key to an unkeyed store that holds events raises StoreUnavailable."""
+    store.append("INC-1", _incident().history, expected_version=0)
+    with pytest.raises(StoreUnavailable, match="has no key"):
+        PostgresStore(postgres_url, chain_key=KEY)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"timeout": 0}, {"timeout": True}, {"read_only": 1}, {"pool_size": 0}, {"pool_size": "2"}],
+)
+def test_bad_options_are_refused(options: dict[str, Any]) -> None:
+    """A non-positive timeout, a non-bool read_only or a bad pool size raise InvalidInput."""
+    with pytest.raises(InvalidInput):
+        PostgresStore("postgresql://", **options)
+
+
+def test_a_connection_string_must_be_text() -> None:
+    """A conninfo that is not a str raises InvalidInput."""
+    with pytest.raises(InvalidInput):
+        PostgresStore(b"postgresql://")  # type: ignore[arg-type]
+
+
+# -- the consumer's SQL --------------------------------------------------------------------------
+
+
+def test_qmark_placeholders_become_psycopg_ones() -> None:
+    """? outside quotes becomes %s, every % is doubled, quoted ? stay."""
+    assert "SELECT %s, '?', \"a?\", 5 %% 2 WHERE x LIKE 'a%%' AND y = %s" == _placeholders(
+        "SELECT ?, '?', \"a?\", 5 % 2 WHERE x LIKE 'a%' AND y = ?"
+    )
+
+
+def test_execute_runs_qmark_sql_on_postgresql(store: PostgresStore) -> None:
+    """A consumer's qmark SQL with % and quoted ? runs; a constraint failure is a StoreError."""
+    with store.transaction() as transaction:
+        transaction.execute("CREATE TABLE outbox (id integer PRIMARY KEY, body text NOT NULL)")
+        transaction.execute("INSERT INTO outbox VALUES (?, ?)", (1, "50% done?"))
+        rows = transaction.execute("SELECT body, '?' FROM outbox WHERE body LIKE ?", ("50%",))
+    assert [("50% done?", "?")] == rows
+    with pytest.raises(StoreError, match="duplicate key"), store.transaction() as transaction:
+        transaction.execute("INSERT INTO outbox VALUES (?, ?)", (1, "again"))
+
+
+def test_a_sql_error_in_a_transaction_is_unavailable_and_rolls_back(store: PostgresStore) -> None:
+    """Bad SQL raises StoreUnavailable naming the cause; the checkpoint is not moved."""
+
+    def bad() -> None:
+        with store.transaction() as transaction:
+            transaction.advance("pager", 3)
+            transaction.execute("SELECT * FROM no_such_table")
+
+    with pytest.raises(StoreUnavailable, match="no_such_table"):
+        bad()
+    assert 0 == store.checkpoint("pager")
+
+
+# -- the feed's order ----------------------------------------------------------------------------
+
+
+def test_a_late_commit_holds_back_later_positions(store: PostgresStore, postgres_url: str) -> None:
+    """While one append has taken positions but not committed, no later append can show up.
+
+    The second writer waits for the feed lock; the reader sees neither until the first
+    commits, then both, in commit order: never the later one alone (the gap bug).
+    """
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        taken.set()
+        release.wait(60)
+
+    store._before_commit = hold
+    first = threading.Thread(
+        target=store.append,
+        args=("INC-1", _incident("INC-1").history),
+        kwargs={"expected_version": 0},
+    )
+    first.start()
+    taken.wait(60)
+    with PostgresStore(postgres_url) as other:
+        second = threading.Thread(
+            target=other.append,
+            args=("INC-2", _incident("INC-2").history),
+            kwargs={"expected_version": 0},
+        )
+        second.start()
+        with _raw(postgres_url) as watcher:
+            while not watcher.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'"
+            ).fetchone():
+                time.sleep(0.01)  # the second writer now waits for the first to commit
+        seen_while_held = store.read_since(0)
+        release.set()
+        first.join()
+        second.join()
+    feed = [(entry.incident_id, entry.version) for entry in store.read_since(0)]
+    assert ([], [("INC-1", 1), ("INC-1", 2), ("INC-2", 1), ("INC-2", 2)]) == (seen_while_held, feed)
+
+
+def test_wait_wakes_on_a_notification_from_another_process_like_store(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """A waiter on one store object wakes when another object (another connection) appends."""
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(store.wait(0, timeout=60)))
+    waiter.start()
+    with PostgresStore(postgres_url) as other:
+        other.append("INC-1", _incident().history, expected_version=0)
+    waiter.join()
+    assert [True] == woke
+
+
+# -- identity from the database ---------------------------------------------------------------
+
+
+def _name(url: str, role: str) -> str:
+    """``role`` made unique to the test's database (roles belong to the whole cluster)."""
+    return f"{role}_{url.split('?')[0].rsplit('/', 1)[1]}"
+
+
+def _login(url: str, cluster: Cluster, role: str) -> str:
+    """The URL of the same database as a new login, ``role`` plus the database's name."""
+    name = _name(url, role)
+    with _raw(url) as raw:
+        raw.execute(f'CREATE ROLE "{name}" LOGIN')  # type: ignore[arg-type]
+    database = url.split("?")[0].rsplit("/", 1)[1]
+    return cluster.url(database, user=name)
+
+
+def _identity_store(url: str, cluster: Cluster) -> tuple[str, str]:
+    """Identity from the database: ana's login is ana; the chat bot's acts for anyone."""
+    with PostgresStore(url) as owner:
+        ana = _login(url, cluster, "ana")
+        bot = _login(url, cluster, "chatbot")
+        for role in ("ana", "chatbot"):
+            owner.grant(_name(url, role))
+        owner.map_login(_name(url, "ana"), "ana")
+        owner.map_login(_name(url, "chatbot"), "chat-bot", acts_for_others=True)
+        owner.require_identity()
+    return ana, bot
+
+
+def test_database_identity_refuses_a_spoofed_actor(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    """Under database identity, ana's login cannot write as bo: NotAuthorized, nothing written."""
+    ana_url, _ = _identity_store(postgres_url, postgres_cluster)
+    honest = _incident()
+    clock = ManualClock(START)
+    spoofed = Incident.declare("INC-2", "Spoofed", Priority.P2, actor="bo", clock=clock)
+    with PostgresStore(ana_url) as ana:
+        assert (True, "ana") == (ana.identity_required, ana.person())
+        ana.append("INC-1", honest.history, expected_version=0)
+        with pytest.raises(NotAuthorized) as caught:
+            ana.append("INC-2", spoofed.history, expected_version=0)
+        assert (0, ("database_identity",), "new") == (
+            ana.version("INC-2"),
+            caught.value.rules,
+            caught.value.state,
+        )
+        assert f"{_name(postgres_url, 'ana')} acts as ana, not as bo" in str(caught.value)
+    with _raw(postgres_url) as raw:
+        logins = raw.execute("SELECT DISTINCT login FROM events").fetchall()
+    assert [(_name(postgres_url, "ana"),)] == logins
+
+
+def test_a_login_mapped_to_nobody_appends_nothing(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    """A login without a person is refused under database identity; without it, it may write."""
+    _identity_store(postgres_url, postgres_cluster)
+    stranger = _login(postgres_url, postgres_cluster, "stranger")
+    with PostgresStore(postgres_url) as owner:
+        owner.grant(_name(postgres_url, "stranger"))
+    with PostgresStore(stranger) as store, pytest.raises(NotAuthorized, match="not mapped"):
+        store.append("INC-1", _incident().history, expected_version=0)
+    with PostgresStore(postgres_url) as owner:
+        owner.require_identity(False)
+        assert False is owner.identity_required
+    with PostgresStore(stranger) as store:
+        assert (2, None) == (store.append("INC-1", _incident().history, expected_version=0),
+                             store.person())  # fmt: skip
+
+
+def test_a_bot_login_acts_for_others_and_is_recorded(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    """The chat bot's login may write as the people it authenticated; each row names the bot."""
+    _, bot_url = _identity_store(postgres_url, postgres_cluster)
+    with PostgresStore(bot_url) as bot:
+        bot.append("INC-1", _incident().history, expected_version=0)
+    with _raw(postgres_url) as raw:
+        rows = raw.execute("SELECT login, line::json ->> 'actor' FROM events").fetchall()
+    assert [(_name(postgres_url, "chatbot"), "ana")] * 2 == rows
+
+
+def test_identity_settings_refuse_bad_values(store: PostgresStore) -> None:
+    """A blank login, a non-identity person or non-bool flags raise InvalidInput."""
+    for call in (
+        lambda: store.map_login(" ", "ana"),
+        lambda: store.map_login("ana_login", " ana"),
+        lambda: store.map_login("ana_login", "ana", acts_for_others=1),  # type: ignore[arg-type]
+        lambda: store.require_identity("yes"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidInput):
+            call()
+
+
+def test_the_cli_takes_the_actor_from_the_database_login(
+    postgres_url: str, postgres_cluster: Cluster, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With database identity, no --actor needed (the login's person); a spoofed one exits 1."""
+    from incidentflow.cli import main
+
+    ana_url, _ = _identity_store(postgres_url, postgres_cluster)
+    monkeypatch.delenv("INCIDENTFLOW_ACTOR", raising=False)
+    monkeypatch.setenv("USER", "root")
+    declared = main(["declare", "INC-1", "--title", "Down", "--priority", "P1", "--db", ana_url])
+    spoofed = main(["note", "INC-1", "it was bo", "--actor", "bo", "--db", ana_url])
+    err = capsys.readouterr().err
+    with PostgresStore(ana_url) as store:
+        actors = [event.actor for event in store.events("INC-1")]
+    assert (0, 1, ["ana"]) == (declared, spoofed, actors)
+    login = _name(postgres_url, "ana")
+    assert f"database_identity: the database login {login} acts as ana, not as bo" in err
+
+
+# -- connection faults -----------------------------------------------------------------------------
+
+
+def _terminate_others(url: str) -> int:
+    """Kill every other connection to the store's database; how many there were."""
+    with _raw(url) as raw:
+        rows = raw.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+def test_reads_and_appends_survive_dropped_connections(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """After the server drops the pool's connections, reads retry and appends go on."""
+    incident = _incident()
+    store.append("INC-1", incident.history[:1], expected_version=0)
+    assert 1 <= _terminate_others(postgres_url)
+    assert list(incident.history[:1]) == store.events("INC-1")
+    _terminate_others(postgres_url)
+    assert 2 == store.append("INC-1", incident.history[1:], expected_version=1)
+    assert incident == store.load("INC-1")
+
+
+def _cut_after_commit(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> None:
+    """The next append's connection fails right after its commit (or instead of it)."""
+    original = psycopg.Connection.pipeline
+
+    @contextlib.contextmanager
+    def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
+        monkeypatch.setattr(psycopg.Connection, "pipeline", original)
+        if not committed:
+            self.close()
+        with original(self) as inner:
+            yield inner
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+
+
+def test_a_commit_whose_answer_is_lost_is_resolved_by_reading_again(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit happened but its answer was lost: append returns the version, written once."""
+    incident = _incident()
+    store.append("INC-1", incident.history[:1], expected_version=0)
+    _cut_after_commit(monkeypatch, committed=True)
+    assert 2 == store.append("INC-1", incident.history[1:], expected_version=1)
+    assert (incident, 2) == (store.load("INC-1"), len(store.read_since(0)))
+
+
+def test_a_commit_that_never_happened_says_nothing_was_written(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection died before the commit: StoreUnavailable saying nothing was written."""
+    incident = _incident()
+    store.append("INC-1", incident.history[:1], expected_version=0)
+    _cut_after_commit(monkeypatch, committed=False)
+    with pytest.raises(StoreUnavailable, match="nothing was written") as caught:
+        store.append("INC-1", incident.history[1:], expected_version=1)
+    assert isinstance(caught.value.__cause__, psycopg.OperationalError)
+    assert 1 == store.version("INC-1")
