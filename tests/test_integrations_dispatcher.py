@@ -21,18 +21,18 @@ from incidentflow.integrations import (
     delivery_key,
     parse_config,
 )
-from incidentflow.store import InMemoryStore, SQLiteStore, Store
+from incidentflow.store import SQLiteStore, Store
 from integrations_helpers import START, Recorder, incident, walked
+from stores import STORE_KINDS, make_store
 
 HOOK = '[sinks.hooks]\ntype = "webhook"\nurl = "https://hooks.example/in"\n'
 FAST = "[retry]\nbase = 1.0\nmax_delay = 60.0\nmax_attempts = 3\n"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Each kind of store."""
-    made: Store = InMemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "i.db")
-    with made:
+    """Each kind of store: memory, SQLite, PostgreSQL."""
+    with make_store(request.param, tmp_path, request) as made:
         yield made
 
 
@@ -318,3 +318,51 @@ def test_a_store_holding_the_outbox_opens_and_verifies(tmp_path: Path) -> None:
         assert ([], 2) == (reader.verify(), reader.version("INC-7"))
     with SQLiteStore(path) as writer:
         assert 2 == len(Outbox(writer).deliveries())
+
+
+def test_several_dispatchers_on_postgresql_share_the_work_in_order(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Three dispatchers on one PostgreSQL store: each event delivered once, each incident's
+    in order (claims with FOR UPDATE SKIP LOCKED)."""
+    import threading
+
+    from stores import reopen
+
+    store = make_store("postgresql", tmp_path, request)
+    for n in range(4):
+        subject = Incident.declare(
+            f"INC-{n}", "x", Priority.P2, actor="ana", clock=ManualClock(START)
+        )
+        for k in range(7):
+            subject.note(f"note {k}", actor="ana")
+        save(store, subject)
+    seen: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    keys = {
+        delivery_key("hooks", f"INC-{n}", v): (f"INC-{n}", v) for n in range(4) for v in range(1, 9)
+    }
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        with lock:
+            seen.append(keys[request.headers["webhook-id"]])
+        return httpx.Response(200)
+
+    recorder = Recorder(reply)
+    stores = [store, reopen(store), reopen(store)]
+    runners = [
+        Dispatcher(s, parse_config(HOOK), client=recorder.client, environ={}, batch=5)
+        for s in stores
+    ]
+    runners[0].enqueue()
+    threads = [threading.Thread(target=r.run_once) for r in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for extra in stores[1:]:
+        extra.close()
+    assert 32 == len(seen)
+    assert 32 == len(set(seen))
+    for n in range(4):
+        assert list(range(1, 9)) == [v for i, v in seen if i == f"INC-{n}"]

@@ -417,28 +417,37 @@ class Dispatcher:
     # -- delivery ----------------------------------------------------------------------------
 
     def _claim(self) -> list[tuple[Any, ...]]:
+        """Claim a batch of due deliveries, in feed order, for ``LEASE_SECONDS``.
+
+        A delivery is held back while an earlier one of its incident and sink waits.  Alone
+        on a store (SQLite, memory), a dispatcher claims a run of one incident's deliveries
+        at once and sends them in order, stopping at the first failure.  Where several may
+        run (PostgreSQL), each claims only the first undelivered one of an incident and sink,
+        with ``FOR UPDATE SKIP LOCKED``, so two dispatchers never send one incident's
+        deliveries to one sink side by side.
+        """
         now = self.clock.now().timestamp()
         with self.outbox.begin() as tx:
-            lock = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
+            shared = tx.dialect == "postgresql"
+            waiting = "" if shared else "AND (e.next_attempt_at > ? OR e.claimed_until > ?)"
+            params: list[object] = [
+                Status.PENDING.value,
+                Status.FAILED.value,
+                now,
+                now,
+                Status.PENDING.value,
+                Status.FAILED.value,
+            ]
+            params += [] if shared else [now, now]
             rows = tx.execute(
                 f"SELECT {COLUMNS} FROM feed_deliveries d "
                 "WHERE d.status IN (?, ?) AND d.next_attempt_at <= ? AND d.claimed_until <= ? "
                 "AND (d.kind = 'reminder' OR NOT EXISTS (SELECT 1 FROM feed_deliveries e "
                 "WHERE e.sink = d.sink AND e.incident_id = d.incident_id "
                 "AND e.position < d.position AND e.kind <> 'reminder' AND e.status IN (?, ?) "
-                "AND (e.next_attempt_at > ? OR e.claimed_until > ?))) "
-                f"ORDER BY d.position, d.key LIMIT ?{lock}",
-                (
-                    Status.PENDING.value,
-                    Status.FAILED.value,
-                    now,
-                    now,
-                    Status.PENDING.value,
-                    Status.FAILED.value,
-                    now,
-                    now,
-                    self._batch,
-                ),
+                f"{waiting})) ORDER BY d.position, d.key LIMIT ?"
+                + (" FOR UPDATE SKIP LOCKED" if shared else ""),
+                [*params, self._batch],
             )
             until = now + LEASE_SECONDS
             for row in rows:
