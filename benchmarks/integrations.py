@@ -127,7 +127,8 @@ def bench_drain(sizes: Sizes) -> Result:
 
 def bench_dead_sink(sizes: Sizes) -> Result:
     """A command's wall time while a dispatcher retries a dead sink, against none running."""
-    runs = max(5, sizes.startup_runs)
+    runs = sizes.startup_runs  # commands per round and side: 15 in the full run
+    rounds = sizes.repeat if runs >= 5 else 1  # a quick run: one round, a smoke test
     work = Path(tempfile.mkdtemp(prefix="incidentflow-dead-"))
     with socket_port() as port:
         dead = f"http://127.0.0.1:{port}/nobody"
@@ -159,7 +160,7 @@ def bench_dead_sink(sizes: Sizes) -> Result:
     quiet: list[float] = []
     busy: list[float] = []
     try:
-        for _ in range(sizes.repeat):
+        for _ in range(rounds):
             quiet += [note() for _ in range(runs)]
             follower = subprocess.Popen(
                 [*command, "dispatch", "--follow"],

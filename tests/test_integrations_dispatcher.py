@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from incidentflow import Incident, LinkKind, ManualClock, Priority
+from incidentflow import Incident, LinkKind, ManualClock, Priority, Role
 from incidentflow.errors import DispatcherRunning, InvalidInput
 from incidentflow.integrations import (
     Dispatcher,
@@ -366,3 +366,81 @@ def test_several_dispatchers_on_postgresql_share_the_work_in_order(
     assert 32 == len(set(seen))
     for n in range(4):
         assert list(range(1, 9)) == [v for i, v in seen if i == f"INC-{n}"]
+
+
+def test_run_once_waits_for_a_retry_within_max_wait(store: Store) -> None:
+    """--max-wait: a retry falling due within it is waited for and delivered."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    answers = iter([500])
+    recorder = Recorder(lambda r: httpx.Response(next(answers, 200)))
+    config = parse_config(HOOK + "[retry]\nbase = 0.02\nmax_delay = 0.05\n")
+    with Dispatcher(store, config, client=recorder.client, environ={}) as running:
+        assert Summary(enqueued=1, delivered=1, failed=1) == running.run_once(max_wait=5)
+
+
+def test_follow_runs_until_stopped(store: Store) -> None:
+    """follow() delivers new events as they come, and returns when stopped."""
+    import threading
+
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    stop = threading.Event()
+    recorder = Recorder(lambda r: (stop.set(), httpx.Response(200))[1])
+    config = parse_config(HOOK + "reminders = true\n[retry]\nbase = 0.02\n")
+    with Dispatcher(store, config, client=recorder.client, environ={}) as running:
+        summary = running.follow(stop, poll=0.01, remind_every=0)
+    assert (1, 1) == (summary.enqueued, summary.delivered)
+
+
+def test_no_sinks_enqueue_nothing_and_a_new_sink_starts_at_the_beginning(store: Store) -> None:
+    """Without sinks nothing is read; a sink added later gets the history from the start."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    assert Summary() == Dispatcher(store, parse_config(""), sinks=[]).enqueue()
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with dispatcher(store, recorder) as running:
+        running.run_once()
+    two = HOOK + '[sinks.late]\ntype = "webhook"\nurl = "https://late.example/"\n'
+    with dispatcher(store, recorder, two) as running:
+        assert Summary(enqueued=1, delivered=1) == running.run_once()
+    assert ["hooks.example", "late.example"] == [r.url.host for r in recorder.requests]
+
+
+def test_reminders_skip_dismissed_incidents_and_filtered_states(store: Store) -> None:
+    """A dismissed incident is not reminded of; nor one in a state the sink does not take."""
+    dismissed = Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START))
+    dismissed.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    dismissed.dismiss("false alarm", actor="ana")
+    save(store, dismissed)
+    save(store, walked())
+    text = HOOK + 'events = ["x"]\nreminders = true\nstates = ["yellow"]\n'
+    clock = ManualClock(START + timedelta(hours=5))
+    with dispatcher(store, Recorder(), text, clock) as running:
+        assert Summary() == running.run_once()
+
+
+def test_a_sink_misconfigured_at_send_time_is_a_dead_letter(store: Store) -> None:
+    """A SinkConfigError while sending makes the delivery dead, saying why."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    text = '[sinks.p]\ntype = "pagerduty"\ntoken_env = "R"\nseverity = "loud"\n'
+    recorder = Recorder(lambda r: httpx.Response(202))
+    running = Dispatcher(store, parse_config(text), client=recorder.client, environ={"R": "k"})
+    with running:
+        assert Summary(enqueued=1, dead=1) == running.run_once()
+        (dead,) = running.outbox.deliveries()
+    assert "severity must be a table" in dead.last_error
+
+
+def test_a_link_the_incident_refuses_is_noted_not_fatal(store: Store) -> None:
+    """A dismissed incident takes no link: the delivery is done, its response says so."""
+    dismissed = Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START))
+    dismissed.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    dismissed.dismiss("false alarm", actor="ana")
+    save(store, dismissed)
+    text = (
+        '[sinks.py]\ntype = "python"\nfunction = "test_integrations_dispatcher:keeper"\n'
+        'events = ["declared"]\n'
+    )
+    SEEN.clear()
+    with dispatcher(store, Recorder(), text) as running:
+        running.run_once()
+        (done,) = running.outbox.deliveries()
+    assert (Status.DELIVERED, True) == (done.status, "link not recorded" in done.response)

@@ -608,3 +608,130 @@ def test_each_event_is_described_by_its_actor() -> None:
         actor="bo", occurred_at=START, recorded_at=START, debt_id="D1", description="x"
     )
     assert "bo: debt opened" == describe(debt)
+
+
+# -- the edges of each sink ------------------------------------------------------------------
+
+
+def test_slack_reminder_in_the_thread_and_a_missing_permalink() -> None:
+    """A reminder is a reply naming the incident; a failed permalink still opens the thread."""
+    from incidentflow.integrations import Message, Reminder
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("getPermalink"):
+            return httpx.Response(200, json={"ok": False, "error": "message_not_found"})
+        return slack_reply(request)
+
+    recorder = Recorder(reply)
+    sink = make_sink(SLACK, recorder, {"T": "x"})
+    opened = sink.send(message(incident(), index=0))
+    assert ((), "1700.000100") == (opened.links, opened.state["ts"])
+    reminder = Reminder(
+        kind="stakeholder_update",
+        description="update stakeholders",
+        command="post_update",
+        owners=("cy",),
+        due_at=START,
+        overdue_by_minutes=12,
+    )
+    sink.send(
+        Message(key="r", incident=incident(), reminder=reminder, state=opened.state, now=START)
+    )
+    text = json.loads(recorder.requests[-1].content)["text"]
+    assert "INC-7: stakeholder update overdue by 12 min: update stakeholders (cy)" == text
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [httpx.Response(200, text="<html>"), httpx.Response(200, json=["ok"])],
+)
+def test_slack_answers_that_are_not_an_ok_object_fail(answer: httpx.Response) -> None:
+    """A body that is not JSON, or not an object, is a failure."""
+    sink = make_sink(SLACK, Recorder(lambda r: answer), {"T": "x"})
+    with pytest.raises(DeliveryFailed):
+        sink.send(message(incident()))
+
+
+def test_slack_header_update_retryable_failure_is_raised() -> None:
+    """A rate-limited chat.update fails the delivery, to be tried again."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("chat.update"):
+            return httpx.Response(200, json={"ok": False, "error": "ratelimited"})
+        return slack_reply(request)
+
+    subject = incident()
+    subject.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    sink = make_sink(SLACK, Recorder(reply), {"T": "x"})
+    with pytest.raises(DeliveryFailed, match="ratelimited"):
+        sink.send(message(subject, state={"ts": "1", "channel": "C1"}))
+
+
+def test_pagerduty_severity_table_override_and_its_errors() -> None:
+    """A severity table overrides the default; an unknown severity or a non-table is refused."""
+    recorder = Recorder(lambda r: httpx.Response(202))
+    text = PAGERDUTY + '[sinks.p.severity]\nP1 = "critical"\n'
+    make_sink(text, recorder, {"R": "k"}).send(message(incident(), index=0))
+    assert "critical" == recorder.bodies()[0]["payload"]["severity"]
+    for bad in ('[sinks.p.severity]\nP1 = "loud"\n', 'severity = "loud"\n'):
+        sink = make_sink(PAGERDUTY + bad, recorder, {"R": "k"})
+        with pytest.raises(SinkConfigError):
+            sink.send(message(incident(), index=0))
+
+
+def test_pagerduty_ignores_a_reopen() -> None:
+    """yellow → mitigating (a reopen) sends nothing."""
+    subject = walked()
+    subject.verify_recovery("flat", actor="ana")
+    subject.announce_yellow("fixed", actor="ana")
+    subject.reopen("errors are back", actor="ana")
+    recorder = Recorder()
+    assert None is make_sink(PAGERDUTY, recorder, {"R": "k"}).send(message(subject))
+    assert [] == recorder.requests
+
+
+def test_jira_and_statuspage_answers_without_keys_fail() -> None:
+    """A created issue without a key, a page incident without an id: failures."""
+    jira = make_sink(JIRA, Recorder(jira_reply_without_key), {"J": "t"})
+    with pytest.raises(DeliveryFailed, match="did not say its key"):
+        jira.send(message(incident()))
+    status = make_sink(STATUSPAGE, Recorder(lambda r: httpx.Response(200, json={})), {"K": "k"})
+    with pytest.raises(DeliveryFailed, match="without an incident id"):
+        status.send(message(incident(), index=0))
+
+
+def jira_reply_without_key(request: httpx.Request) -> httpx.Response:
+    """A Jira that finds nothing and creates an issue without saying its key."""
+    if request.url.path.endswith("/search/jql"):
+        return httpx.Response(200, json={"issues": []})
+    return httpx.Response(201, json={"id": "1"})
+
+
+def test_python_sink_passes_delivery_failed_through_and_refuses_non_callables() -> None:
+    """A function raising DeliveryFailed keeps its verdict; a non-callable is refused."""
+    sink = make_sink(
+        '[sinks.py]\ntype = "python"\nfunction = "test_integrations_sinks:final"\n', Recorder()
+    )
+    with pytest.raises(DeliveryFailed) as failed:
+        sink.send(message(incident()))
+    assert not failed.value.retryable
+    with pytest.raises(SinkConfigError, match="not callable"):
+        make_sink(
+            '[sinks.py]\ntype = "python"\nfunction = "test_integrations_sinks:SECRET"\n', Recorder()
+        )
+
+
+def final(message: object) -> None:
+    """A python sink's function that refuses for good."""
+    raise DeliveryFailed("never", retryable=False)
+
+
+def test_a_sink_without_an_injected_client_makes_its_own() -> None:
+    """The default client is an httpx.Client with explicit timeouts."""
+    from incidentflow.integrations import build_sink
+    from integrations_helpers import sink_config
+
+    sink = build_sink(sink_config('[sinks.h]\ntype = "webhook"\nurl = "https://h/"\n'), environ={})
+    client = sink.client
+    assert (httpx.Timeout(10.0, connect=5.0), client) == (client.timeout, sink.client)
+    client.close()

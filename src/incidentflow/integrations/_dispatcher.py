@@ -177,6 +177,7 @@ class Dispatcher:
         self.outbox = Outbox(store)
         self._incidents = _Incidents(store)
         self._lock: Any = None
+        self._states: dict[tuple[str, str], dict[str, str]] = {}
 
     # -- one at a time on SQLite ---------------------------------------------------------
 
@@ -450,9 +451,12 @@ class Dispatcher:
                 [*params, self._batch],
             )
             until = now + LEASE_SECONDS
-            for row in rows:
+            for start in range(0, len(rows), 100):
+                keys = [row[0] for row in rows[start : start + 100]]
                 tx.execute(
-                    "UPDATE feed_deliveries SET claimed_until = ? WHERE key = ?", (until, row[0])
+                    "UPDATE feed_deliveries SET claimed_until = ? "
+                    f"WHERE key IN ({', '.join('?' for _ in keys)})",
+                    [until, *keys],
                 )
         return rows
 
@@ -463,6 +467,7 @@ class Dispatcher:
             return Summary()
         blocked: set[tuple[str, str]] = set()
         outcomes: list[tuple[str, tuple[object, ...]]] = []
+        self._states = {}  # each incident's sink state, read once per batch
         delivered = failed = dead = 0
         for row in rows:
             delivery = row_to_delivery(row)
@@ -511,10 +516,11 @@ class Dispatcher:
             assert sink is not None
             summary = sink.redact(sent.summary if sent is not None else "nothing to send")
             if sent is not None and sent.state:
-                # Kept at once: the next delivery of this batch may need it (a thread's ts).
+                # Kept at once: a restart must not open a second thread or ticket.
                 self._save_state(
                     [(delivery.sink, delivery.incident_id, k, v) for k, v in sent.state.items()]
                 )
+                self._states.setdefault(group, {}).update(sent.state)
             if sent is not None and sent.links:
                 summary += self._link_back(sink, delivery.incident_id, sent.links)
             outcomes.append(("done", (attempts, summary[:500], now.timestamp(), delivery.key)))
@@ -558,12 +564,17 @@ class Dispatcher:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
 
     def _state(self, sink: str, incident_id: str) -> dict[str, str]:
+        kept = self._states.get((sink, incident_id))
+        if kept is not None:
+            return dict(kept)
         with self.outbox.begin() as tx:
             rows = tx.execute(
                 "SELECT name, value FROM feed_sink_state WHERE sink = ? AND incident_id = ?",
                 (sink, incident_id),
             )
-        return {str(n): str(v) for n, v in rows}
+        found = {str(n): str(v) for n, v in rows}
+        self._states[(sink, incident_id)] = found
+        return dict(found)
 
     def _save_state(self, states: list[tuple[str, str, str, str]]) -> None:
         with self.outbox.begin() as tx:

@@ -170,7 +170,7 @@ class Sink(abc.ABC):
                 json=json,
                 content=content,
                 headers=dict(headers or {}),
-                params=dict(params or {}),
+                params=dict(params) if params else None,
                 timeout=self.config.timeout,
             )
         except httpx.TimeoutException as exc:
