@@ -431,22 +431,18 @@ class Dispatcher:
         with self.outbox.begin() as tx:
             shared = tx.dialect == "postgresql"
             waiting = "" if shared else "AND (e.next_attempt_at > ? OR e.claimed_until > ?)"
-            params: list[object] = [
-                Status.PENDING.value,
-                Status.FAILED.value,
-                now,
-                now,
-                Status.PENDING.value,
-                Status.FAILED.value,
-            ]
+            params: list[object] = [now, now]
             params += [] if shared else [now, now]
+            # The statuses are literals so the partial indexes of what is owed serve.
             rows = tx.execute(
                 f"SELECT {COLUMNS} FROM feed_deliveries d "
-                "WHERE d.status IN (?, ?) AND d.next_attempt_at <= ? AND d.claimed_until <= ? "
+                "WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ? "
+                "AND d.claimed_until <= ? "
                 "AND (d.kind = 'reminder' OR NOT EXISTS (SELECT 1 FROM feed_deliveries e "
                 "WHERE e.sink = d.sink AND e.incident_id = d.incident_id "
-                "AND e.position < d.position AND e.kind <> 'reminder' AND e.status IN (?, ?) "
-                f"{waiting})) ORDER BY d.position, d.key LIMIT ?"
+                "AND e.position < d.position AND e.kind <> 'reminder' "
+                f"AND e.status IN ('pending', 'failed') {waiting})) "
+                "ORDER BY d.position, d.key LIMIT ?"
                 + (" FOR UPDATE SKIP LOCKED" if shared else ""),
                 [*params, self._batch],
             )
