@@ -120,9 +120,23 @@ class _Incidents:
         self._events: dict[str, list[Event]] = {}
         self._folded: dict[str, Incident] = {}
 
+    _MOST = 2000
+    """Incidents kept at once; past it the cache starts again (a long backlog stays bounded)."""
+
     def forget(self, incident_id: str) -> None:
         self._events.pop(incident_id, None)
         self._folded.pop(incident_id, None)
+
+    def remember(self, entry: FeedEntry) -> None:
+        """Keep an event read from the feed, when it extends what is kept of its incident."""
+        events = self._events.get(entry.incident_id)
+        if events is None and entry.version == 1:
+            if len(self._events) >= self._MOST:
+                self._events.clear()
+                self._folded.clear()
+            events = self._events[entry.incident_id] = []
+        if events is not None and len(events) == entry.version - 1:
+            events.append(entry.event)
 
     def at(self, incident_id: str, version: int) -> Incident:
         from incidentflow.incident import Incident
@@ -157,7 +171,7 @@ class Dispatcher:
         clock: Clock | None = None,
         random: Callable[[], float] = _random.random,
         environ: Mapping[str, str] | None = None,
-        batch: int = 200,
+        batch: int = 500,
         sinks: Sequence[Sink] | None = None,
     ) -> None:
         from incidentflow.clock import SystemClock
@@ -305,6 +319,7 @@ class Dispatcher:
             stamp = self.clock.now().timestamp()
             rows: list[tuple[object, ...]] = []
             for entry in entries:
+                self._incidents.remember(entry)
                 for name, sink in self.sinks.items():
                     if entry.position <= marks[name] or not sink.wants(entry.event.type):
                         continue
