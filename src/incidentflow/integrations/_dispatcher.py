@@ -287,18 +287,19 @@ class Dispatcher:
         return self.store.checkpoint(f"sink:{name}")
 
     def next_due(self) -> datetime | None:
-        """When the next waiting delivery may be claimed; None when none waits.
+        """When the next waiting delivery may be claimed (now, or later); None when none waits.
 
-        A delivery due now but held back behind an earlier one of its incident waits for
-        that one, so only times still to come count (retries, and other dispatchers' claims).
+        Only the first undelivered delivery of each incident and sink counts: the ones behind
+        it wait for it, so their own times do not matter yet.
         """
-        now = self.clock.now().timestamp()
         with self.outbox.begin() as tx:
             rows = tx.execute(
-                "SELECT MIN(CASE WHEN next_attempt_at > ? THEN next_attempt_at "
-                "ELSE claimed_until END) FROM feed_deliveries WHERE status IN (?, ?) "
-                "AND (next_attempt_at > ? OR claimed_until > ?)",
-                (now, Status.PENDING.value, Status.FAILED.value, now, now),
+                "SELECT MIN(CASE WHEN d.next_attempt_at > d.claimed_until "
+                "THEN d.next_attempt_at ELSE d.claimed_until END) FROM feed_deliveries d "
+                "WHERE d.status IN ('pending', 'failed') AND (d.kind = 'reminder' OR NOT EXISTS "
+                "(SELECT 1 FROM feed_deliveries e WHERE e.sink = d.sink "
+                "AND e.incident_id = d.incident_id AND e.position < d.position "
+                "AND e.kind <> 'reminder' AND e.status IN ('pending', 'failed')))"
             )
         value = rows[0][0] if rows else None
         return None if value is None else datetime.fromtimestamp(float(value), UTC)
