@@ -31,6 +31,7 @@ from typing import Any
 from _history import START, long_incident, small_incident
 from _measure import FULL, QUICK, Result, Sizes, seconds, timings
 from _store import bench_durable_append, bench_help_startup, bench_load_many
+from integrations import bench_dead_sink, bench_drain
 from stats import bench_stats
 from transitions import Machine
 
@@ -507,6 +508,8 @@ BENCHMARKS: dict[str, Callable[[Sizes], Result]] = {
     "load_many": bench_load_many,
     "help_startup": bench_help_startup,
     "stats": bench_stats,
+    "dead_sink": bench_dead_sink,
+    "drain": bench_drain,
 }
 
 

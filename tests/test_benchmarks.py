@@ -22,6 +22,8 @@ BENCHMARKS = [
     "load_many",
     "help_startup",
     "stats",
+    "dead_sink",
+    "drain",
 ]
 RATIO_LINE = re.compile(r"^\[(\w+)\] ratio \d+\.\d+x .+ \(goal: .+\) (?:PASS|MISS)$", re.MULTILINE)
 

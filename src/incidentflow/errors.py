@@ -6,8 +6,10 @@ The tree, by *when* an error happens::
     ├── PolicyError (ValueError)      a policy is defined wrongly (bad TOML, unknown key, bad value)
     ├── InvalidInput (ValueError)     a value has the wrong type or shape (naive datetime, empty
     │   │                             actor, unknown role name)
-    │   └── DecodeError               serialized events cannot be read (malformed JSON, unknown
-    │                                 event type, a newer schema version)
+    │   ├── DecodeError               serialized events cannot be read (malformed JSON, unknown
+    │   │                             event type, a newer schema version)
+    │   └── SinkConfigError           a sinks file is wrong: unknown type or key, a secret
+    │                                 written in it, a secret's variable unset
     ├── CommandRefused                a well-formed command the rules refuse; nothing changed
     │   ├── NotAuthorized             the actor holds none of the roles allowed to issue it
     │   ├── TransitionBlocked         a state change whose guards are unmet (or not an edge)
@@ -16,6 +18,7 @@ The tree, by *when* an error happens::
     ├── NotReady                      a document or chart asks for something not recorded yet
     │                                 (an invitation before the post-mortem is scheduled)
     ├── MissingExtra (ImportError)    an optional part needs a package that is not installed
+    ├── DeliveryFailed                a sink could not deliver (``retryable``, ``retry_after``)
     └── StoreError                    a store cannot do what was asked of it
         ├── Conflict                  another writer appended first (expected vs actual version)
         │   ├── AlreadyExists         a declaration of an id the store already holds
@@ -27,6 +30,7 @@ The tree, by *when* an error happens::
         └── StoreUnavailable          the database cannot be opened or written (read-only,
             │                         full, missing, not an incidentflow store, newer, keyed)
             └── StoreBusy             locked by other writers past the timeout
+                └── DispatcherRunning another dispatcher already serves this SQLite store
 
 A refused command never leaves a trace: the incident's state, records and event log are exactly
 as they were.  Every refusal carries *all* the unmet rules, not just the first one found.
@@ -45,6 +49,8 @@ __all__ = [
     "CommandRefused",
     "Conflict",
     "DecodeError",
+    "DeliveryFailed",
+    "DispatcherRunning",
     "IncidentFlowError",
     "InvalidHistory",
     "InvalidInput",
@@ -55,6 +61,7 @@ __all__ = [
     "PolicyError",
     "ReplayError",
     "RuleViolated",
+    "SinkConfigError",
     "StoreBusy",
     "StoreError",
     "StoreUnavailable",
@@ -338,6 +345,36 @@ class StoreUnavailable(StoreError):
 
 class StoreBusy(StoreUnavailable):
     """Other writers held the database locked for longer than the store's ``timeout``."""
+
+
+class SinkConfigError(InvalidInput):
+    """A sinks configuration is wrong; the message names the sink and the key.
+
+    An unknown sink type or key, a secret written in the file instead of named by an
+    environment variable (``url_env``, ``token_env``, ``secret_env``), or such a variable unset.
+    """
+
+
+class DeliveryFailed(IncidentFlowError):
+    """A sink could not deliver; ``retryable`` says whether trying again may help.
+
+    ``retry_after`` is the pause in seconds the receiver asked for (HTTP ``Retry-After``), if
+    any.  The message never holds a secret: sinks redact them before raising.
+    """
+
+    _fields: ClassVar[tuple[str, ...]] = ("message", "retryable", "retry_after")
+
+    def __init__(
+        self, message: str, *, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class DispatcherRunning(StoreBusy):
+    """Another dispatcher already serves this store, which allows only one at a time (SQLite)."""
 
 
 def _rebuild(kind: type[Exception], arguments: dict[str, Any]) -> Exception:

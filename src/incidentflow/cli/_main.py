@@ -461,10 +461,12 @@ def _not_text(arguments: Sequence[str]) -> str | None:
 
 
 def _dispatch(handler: str, options: Options) -> int:
-    from . import _documents, _impact, _incident, _reading
+    from . import _documents, _impact, _incident, _integrations, _reading
 
     if handler in _impact.HANDLERS:
         return _impact.HANDLERS[handler](options)
+    if handler in _integrations.HANDLERS:
+        return _integrations.HANDLERS[handler](options)
     if handler in ("migrate", "copy"):
         from . import _moving
 

@@ -24,9 +24,10 @@ exit codes:
   5  store problem (Tampered: changed behind the library's back; InvalidHistory: a
      well-chained history its rules refuse; StoreUnavailable: no store at --db, not an
      incidentflow store, read-only, a missing or wrong chain key, a database server that
-     cannot be reached or dropped the connection; StoreBusy: locked)
-  6  an optional part is not installed (pip install 'incidentflow[charts]', [calendar] or
-     [postgres])
+     cannot be reached or dropped the connection; StoreBusy: locked; a second dispatcher
+     on one SQLite store)
+  6  an optional part is not installed (pip install 'incidentflow[charts]', [calendar],
+     [postgres] or [integrations])
 
 environment:
   INCIDENTFLOW_DB     the store (SQLite file or postgresql:// URL) when --db is not given
@@ -34,6 +35,7 @@ environment:
   INCIDENTFLOW_CHAIN_KEY       the store's secret chain key, in hex (64+ digits)
   INCIDENTFLOW_CHAIN_KEY_FILE  a file holding it (or give --chain-key-file)
   INCIDENTFLOW_TZ     the time zone times are shown in when --tz is not given (default UTC)
+  INCIDENTFLOW_CONFIG the sinks file of `dispatch` when --config is not given
 
 start here:
   incidentflow declare INC-7 --title "Database is down" --priority P1
@@ -208,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     _impact_commands(commands)
     _nested_commands(commands)
     _read_commands(commands)
+    from . import _integrations  # argparse only: the commands import their library when run
+
+    _integrations.add_commands(commands)
     return parser
 
 

@@ -1,0 +1,648 @@
+"""The dispatcher: follows the store's feed, fills the outbox, and delivers it.
+
+Nothing here runs inside a command: commands only append events.  The dispatcher reads
+them afterwards (``incidentflow dispatch``), so a slow or dead receiver delays its own
+deliveries and nothing else.  Each cycle:
+
+1. *enqueue*: for each sink, read the feed past the sink's checkpoint and write a delivery
+   row for every event the sink takes, moving the checkpoint in the same transaction;
+2. *remind*: for sinks with ``reminders = true``, one delivery per overdue obligation
+   instance of each open incident (keyed by the instance, so it is sent once);
+3. *deliver*: claim the deliveries that are due, send them in feed order (one incident's
+   deliveries to one sink never overtake each other), and record how each went: delivered,
+   failed (tried again after a backoff) or dead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random as _random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from attrs import frozen
+
+from incidentflow.errors import (
+    CommandRefused,
+    Conflict,
+    DeliveryFailed,
+    DispatcherRunning,
+    IncidentFlowError,
+    SinkConfigError,
+)
+from incidentflow.lifecycle import State
+
+from ._outbox import COLUMNS, Outbox, Status, delivery_key, reminder_key, row_to_delivery
+from ._sink import Message, Reminder, Sent, Sink
+
+if TYPE_CHECKING:
+    import httpx
+
+    from incidentflow.clock import Clock
+    from incidentflow.events import Event
+    from incidentflow.incident import Incident
+    from incidentflow.records import LinkKind
+    from incidentflow.store import FeedEntry, Store
+
+    from ._config import Config, SinkConfig
+
+__all__ = ["SINKS", "Dispatcher", "Summary", "build_sink"]
+
+_LOG = logging.getLogger("incidentflow.integrations")
+
+LEASE_SECONDS = 120.0
+"""How long a claimed delivery stays another dispatcher's before it may be claimed again."""
+
+
+def _sink_classes() -> dict[str, type[Sink]]:
+    """The sink class of each sink type."""
+    from ._jira import JiraSink
+    from ._pagerduty import PagerDutySink
+    from ._python import PythonSink
+    from ._slack import SlackSink
+    from ._statuspage import StatuspageSink
+    from ._webhook import WebhookSink
+
+    return {
+        "jira": JiraSink,
+        "pagerduty": PagerDutySink,
+        "python": PythonSink,
+        "slack": SlackSink,
+        "statuspage": StatuspageSink,
+        "webhook": WebhookSink,
+    }
+
+
+SINKS: Callable[[], dict[str, type[Sink]]] = _sink_classes
+"""The sink class of each sink type (a function, so the sink modules load only when used)."""
+
+
+def build_sink(
+    config: SinkConfig,
+    *,
+    client: httpx.Client | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Sink:
+    """The sink a ``[sinks.NAME]`` table describes, its secrets read from ``environ``."""
+    return SINKS()[config.type](config, client=client, environ=environ)
+
+
+@frozen(kw_only=True)
+class Summary:
+    """What one pass of the dispatcher did."""
+
+    enqueued: int = 0
+    reminders: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def __add__(self, other: Summary) -> Summary:
+        return Summary(
+            enqueued=self.enqueued + other.enqueued,
+            reminders=self.reminders + other.reminders,
+            delivered=self.delivered + other.delivered,
+            failed=self.failed + other.failed,
+            dead=self.dead + other.dead,
+        )
+
+
+class _Incidents:
+    """Incidents as of a given version, folded forward from the store's events."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._events: dict[str, list[Event]] = {}
+        self._folded: dict[str, Incident] = {}
+
+    _MOST = 2000
+    """Incidents kept at once; past it the cache starts again (a long backlog stays bounded)."""
+
+    def forget(self, incident_id: str) -> None:
+        self._events.pop(incident_id, None)
+        self._folded.pop(incident_id, None)
+
+    def remember(self, entry: FeedEntry) -> None:
+        """Keep an event read from the feed, when it extends what is kept of its incident."""
+        events = self._events.get(entry.incident_id)
+        if events is None and entry.version == 1:
+            if len(self._events) >= self._MOST:
+                self._events.clear()
+                self._folded.clear()
+            events = self._events[entry.incident_id] = []
+        if events is not None and len(events) == entry.version - 1:
+            events.append(entry.event)
+
+    def at(self, incident_id: str, version: int) -> Incident:
+        from incidentflow.incident import Incident
+
+        events = self._events.get(incident_id)
+        if events is None or len(events) < version:
+            events = self._events[incident_id] = self._store.events(incident_id)
+        folded = self._folded.get(incident_id)
+        if folded is None or folded.version > version:
+            folded = Incident.replay(events[:version])
+            self._folded[incident_id] = folded
+        for event in events[folded.version : version]:
+            folded.record(event)
+        return folded
+
+
+class Dispatcher:
+    """Delivers a store's events to the configured sinks.
+
+    ``client`` is the ``httpx.Client`` every sink uses (made when not given); ``clock``
+    and ``random`` are injectable so tests control time and jitter.  On a SQLite store
+    only one dispatcher may run: a second raises
+    :class:`~incidentflow.errors.DispatcherRunning` when started.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        client: httpx.Client | None = None,
+        clock: Clock | None = None,
+        random: Callable[[], float] = _random.random,
+        environ: Mapping[str, str] | None = None,
+        batch: int = 500,
+        sinks: Sequence[Sink] | None = None,
+    ) -> None:
+        from incidentflow.clock import SystemClock
+
+        self.store = store
+        self.config = config
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._random = random
+        self._batch = batch
+        if sinks is None:
+            if client is None:
+                from ._http import make_client
+
+                client = make_client()
+            sinks = [build_sink(c, client=client, environ=environ) for c in config.sinks]
+        self.sinks: dict[str, Sink] = {s.name: s for s in sinks}
+        self.outbox = Outbox(store)
+        self._incidents = _Incidents(store)
+        self._lock: Any = None
+        self._states: dict[tuple[str, str], dict[str, str]] = {}
+
+    # -- one at a time on SQLite ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the store's dispatcher lock (SQLite) and release claims a dead run left."""
+        path = getattr(self.store, "path", None)
+        if isinstance(path, str) and self._lock is None:
+            import fcntl
+
+            handle = open(f"{path}.dispatch.lock", "a+")  # noqa: SIM115 - held while running
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                raise DispatcherRunning(
+                    f"another dispatcher is already running on {path}; a SQLite store "
+                    "takes one at a time (stop it, or wait for it to finish)"
+                ) from None
+            self._lock = handle
+            with self.outbox.begin() as tx:  # only we run: every claim is a dead run's
+                tx.execute("UPDATE feed_deliveries SET claimed_until = 0 WHERE claimed_until > 0")
+
+    def stop(self) -> None:
+        """Release the dispatcher lock."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def __enter__(self) -> Dispatcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the cycle -------------------------------------------------------------------------
+
+    def run_once(self, *, max_wait: float = 0.0, stop: threading.Event | None = None) -> Summary:
+        """Enqueue, remind and deliver what is due; then exit.
+
+        Retries falling due are waited for while ``max_wait`` seconds (from the start) allow;
+        a delivery that is still failing then stays in the outbox for the next run.
+        """
+        self.start()
+        deadline = time.monotonic() + max_wait
+        total = self.enqueue() + self.remind()
+        while stop is None or not stop.is_set():
+            done = self.deliver()
+            total += done + self.enqueue()
+            if done.delivered or done.failed or done.dead:
+                continue
+            next_due = self.next_due()
+            if next_due is None:
+                break
+            pause = (next_due - self.clock.now()).total_seconds()
+            if time.monotonic() + pause > deadline:
+                break
+            time.sleep(max(0.0, min(pause, 1.0)))
+        return total
+
+    def follow(
+        self,
+        stop: threading.Event,
+        *,
+        poll: float = 1.0,
+        remind_every: float = 60.0,
+    ) -> Summary:
+        """Run until ``stop`` is set, waking on new events and when a retry falls due."""
+        self.start()
+        total = Summary()
+        last_reminders = float("-inf")
+        while not stop.is_set():
+            total += self.enqueue()
+            if time.monotonic() - last_reminders >= remind_every:
+                total += self.remind()
+                last_reminders = time.monotonic()
+            done = self.deliver(stop=stop)
+            total += done
+            if done.delivered or done.failed or done.dead:
+                continue
+            pause = poll
+            next_due = self.next_due()
+            if next_due is not None:
+                pause = max(0.0, min(poll, (next_due - self.clock.now()).total_seconds()))
+            if pause > 0:
+                head = min(
+                    (self._checkpoint_of(name) for name in self.sinks), default=0
+                )  # any new event wakes us
+                self.store.wait(head, timeout=pause)
+        return total
+
+    def _checkpoint_of(self, name: str) -> int:
+        return self.store.checkpoint(f"sink:{name}")
+
+    def next_due(self) -> datetime | None:
+        """When the next waiting delivery may be claimed (now, or later); None when none waits.
+
+        Only the first undelivered delivery of each incident and sink counts: the ones behind
+        it wait for it, so their own times do not matter yet.
+        """
+        with self.outbox.begin() as tx:
+            rows = tx.execute(
+                "SELECT MIN(CASE WHEN d.next_attempt_at > d.claimed_until "
+                "THEN d.next_attempt_at ELSE d.claimed_until END) FROM feed_deliveries d "
+                "WHERE d.status IN ('pending', 'failed') AND (d.kind = 'reminder' OR NOT EXISTS "
+                "(SELECT 1 FROM feed_deliveries e WHERE e.sink = d.sink "
+                "AND e.incident_id = d.incident_id AND e.position < d.position "
+                "AND e.kind <> 'reminder' AND e.status IN ('pending', 'failed')))"
+            )
+        value = rows[0][0] if rows else None
+        return None if value is None else datetime.fromtimestamp(float(value), UTC)
+
+    # -- enqueue -----------------------------------------------------------------------------
+
+    def enqueue(self) -> Summary:
+        """Write a delivery row for every new event each sink takes; move the checkpoints."""
+        if not self.sinks:
+            return Summary()
+        count = 0
+        while True:
+            marks = {name: self._checkpoint_of(name) for name in self.sinks}
+            start = min(marks.values())
+            entries = self.store.read_since(start, limit=1000)
+            if not entries:
+                return Summary(enqueued=count)
+            stamp = self.clock.now().timestamp()
+            rows: list[tuple[object, ...]] = []
+            for entry in entries:
+                self._incidents.remember(entry)
+                for name, sink in self.sinks.items():
+                    if entry.position <= marks[name] or not sink.wants(entry.event.type):
+                        continue
+                    if not self._accepts(sink.config, entry):
+                        continue
+                    rows.append(
+                        (
+                            delivery_key(name, entry.incident_id, entry.version),
+                            name,
+                            entry.incident_id,
+                            entry.position,
+                            entry.version,
+                            entry.event.type,
+                            Status.PENDING.value,
+                            0,
+                            stamp,
+                            "",
+                            "",
+                            stamp,
+                            stamp,
+                            "",
+                            0,
+                        )
+                    )
+            last = entries[-1].position
+            with self.outbox.begin() as tx:
+                if any(tx.checkpoint(f"sink:{n}") != marks[n] for n in self.sinks):
+                    continue  # another dispatcher moved first: read again
+                for row in rows:
+                    tx.execute(_INSERT, row)
+                for name in self.sinks:
+                    if last > marks[name]:
+                        tx.advance(f"sink:{name}", last)
+            count += len(rows)
+
+    def _accepts(self, config: SinkConfig, entry: FeedEntry) -> bool:
+        chosen = config.filter
+        if chosen.events is not None and entry.event.type not in chosen.events:
+            return False
+        if chosen.states is None and chosen.priorities is None:
+            return True
+        incident = self._incidents.at(entry.incident_id, entry.version)
+        return chosen.accepts(entry.event.type, incident.state, incident.priority)
+
+    # -- reminders ---------------------------------------------------------------------------
+
+    def remind(self) -> Summary:
+        """Enqueue a reminder of each overdue obligation instance of every open incident.
+
+        Each sink with ``reminders = true`` gets one per instance (an obligation and the time
+        it fell due); an instance already enqueued is not enqueued again, across restarts.
+        """
+        sinks = [s for s in self.sinks.values() if s.config.reminders and s.reminders]
+        if not sinks:
+            return Summary()
+        now = self.clock.now()
+        rows: list[tuple[object, ...]] = []
+        for summary in self.store.incidents():
+            if summary.state is State.DISMISSED:
+                continue
+            incident = self.store.load(summary.incident_id)
+            for obligation in incident.due(now):
+                if not obligation.overdue or obligation.due_at is None:
+                    continue
+                late = int((now - obligation.due_at).total_seconds() // 60)
+                reminder = {
+                    "kind": obligation.kind,
+                    "description": obligation.description,
+                    "command": obligation.command,
+                    "owners": list(obligation.owners),
+                    "due_at": obligation.due_at.isoformat(),
+                    "overdue_by_minutes": late,
+                }
+                instance = f"{obligation.description}\x00{obligation.due_at.isoformat()}"
+                for sink in sinks:
+                    # A sink asked for reminders: its event filter does not apply to them.
+                    chosen = attrs.evolve(sink.config.filter, events=None)
+                    if not chosen.accepts("reminder", incident.state, incident.priority):
+                        continue
+                    stamp = now.timestamp()
+                    rows.append(
+                        (
+                            reminder_key(sink.name, incident.id, obligation.kind, instance),
+                            sink.name,
+                            incident.id,
+                            0,
+                            incident.version,
+                            "reminder",
+                            Status.PENDING.value,
+                            0,
+                            stamp,
+                            "",
+                            "",
+                            stamp,
+                            stamp,
+                            json.dumps(reminder, ensure_ascii=False),
+                            0,
+                        )
+                    )
+        if not rows:
+            return Summary()
+        with self.outbox.begin() as tx:
+            before = tx.execute("SELECT COUNT(*) FROM feed_deliveries WHERE kind = 'reminder'")[0][
+                0
+            ]
+            for row in rows:
+                tx.execute(_INSERT, row)
+            after = tx.execute("SELECT COUNT(*) FROM feed_deliveries WHERE kind = 'reminder'")[0][0]
+        return Summary(reminders=int(after) - int(before))
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    def _claim(self) -> list[tuple[Any, ...]]:
+        """Claim a batch of due deliveries, in feed order, for ``LEASE_SECONDS``.
+
+        A delivery is held back while an earlier one of its incident and sink waits.  Alone
+        on a store (SQLite, memory), a dispatcher claims a run of one incident's deliveries
+        at once and sends them in order, stopping at the first failure.  Where several may
+        run (PostgreSQL), each claims only the first undelivered one of an incident and sink,
+        with ``FOR UPDATE SKIP LOCKED``, so two dispatchers never send one incident's
+        deliveries to one sink side by side.
+        """
+        now = self.clock.now().timestamp()
+        with self.outbox.begin() as tx:
+            shared = tx.dialect == "postgresql"
+            waiting = "" if shared else "AND (e.next_attempt_at > ? OR e.claimed_until > ?)"
+            params: list[object] = [now, now]
+            params += [] if shared else [now, now]
+            # The statuses are literals so the partial indexes of what is owed serve.
+            rows = tx.execute(
+                f"SELECT {COLUMNS} FROM feed_deliveries d "
+                "WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ? "
+                "AND d.claimed_until <= ? "
+                "AND (d.kind = 'reminder' OR NOT EXISTS (SELECT 1 FROM feed_deliveries e "
+                "WHERE e.sink = d.sink AND e.incident_id = d.incident_id "
+                "AND e.position < d.position AND e.kind <> 'reminder' "
+                f"AND e.status IN ('pending', 'failed') {waiting})) "
+                "ORDER BY d.position, d.key LIMIT ?"
+                + (" FOR UPDATE SKIP LOCKED" if shared else ""),
+                [*params, self._batch],
+            )
+            until = now + LEASE_SECONDS
+            for start in range(0, len(rows), 100):
+                keys = [row[0] for row in rows[start : start + 100]]
+                tx.execute(
+                    "UPDATE feed_deliveries SET claimed_until = ? "
+                    f"WHERE key IN ({', '.join('?' for _ in keys)})",
+                    [until, *keys],
+                )
+        return rows
+
+    def deliver(self, *, stop: threading.Event | None = None) -> Summary:
+        """Claim the deliveries due now, send them in order, and record each outcome."""
+        rows = self._claim()
+        if not rows:
+            return Summary()
+        blocked: set[tuple[str, str]] = set()
+        outcomes: list[tuple[str, tuple[object, ...]]] = []
+        self._states = {}  # each incident's sink state, read once per batch
+        delivered = failed = dead = 0
+        for row in rows:
+            delivery = row_to_delivery(row)
+            group = (delivery.sink, delivery.incident_id)
+            if (stop is not None and stop.is_set()) or (
+                delivery.kind != "reminder" and group in blocked
+            ):
+                outcomes.append(("release", (delivery.key,)))
+                continue
+            sink = self.sinks.get(delivery.sink)
+            now = self.clock.now()
+            attempts = delivery.attempts + 1
+            try:
+                if sink is None:
+                    raise DeliveryFailed(
+                        f"sink {delivery.sink!r} is not in the configuration", retryable=False
+                    )
+                sent = self._send(sink, delivery, attempts, now)
+            except DeliveryFailed as failure:
+                error = failure.message if sink is None else sink.redact(failure.message)
+                give_up = not failure.retryable or self.config.retry.exhausted(attempts)
+                status = Status.DEAD if give_up else Status.FAILED
+                pause = self.config.retry.delay(
+                    attempts, retry_after=failure.retry_after, random=self._random
+                )
+                next_at = now + timedelta(seconds=0 if give_up else pause)
+                params = (status.value, attempts, next_at.timestamp(), error[:500])
+                outcomes.append(("fail", (*params, now.timestamp(), delivery.key)))
+                _LOG.warning(
+                    "delivery %s to %s (%s %s) %s after %d attempt(s): %s",
+                    delivery.key,
+                    delivery.sink,
+                    delivery.incident_id,
+                    delivery.kind,
+                    status.value,
+                    attempts,
+                    error,
+                )
+                if delivery.kind != "reminder":
+                    blocked.add(group)
+                if give_up:
+                    dead += 1
+                else:
+                    failed += 1
+                continue
+            assert sink is not None
+            summary = sink.redact(sent.summary if sent is not None else "nothing to send")
+            if sent is not None and sent.state:
+                # Kept at once: a restart must not open a second thread or ticket.
+                self._save_state(
+                    [(delivery.sink, delivery.incident_id, k, v) for k, v in sent.state.items()]
+                )
+                self._states.setdefault(group, {}).update(sent.state)
+            if sent is not None and sent.links:
+                summary += self._link_back(sink, delivery.incident_id, sent.links)
+            outcomes.append(("done", (attempts, summary[:500], now.timestamp(), delivery.key)))
+            delivered += 1
+        self._record(outcomes)
+        return Summary(delivered=delivered, failed=failed, dead=dead)
+
+    def _send(self, sink: Sink, delivery: Any, attempts: int, now: datetime) -> Sent | None:
+        try:
+            if delivery.kind == "reminder":
+                incident = self.store.load(delivery.incident_id)
+                data = json.loads(delivery.payload)
+                reminder = Reminder(
+                    kind=data["kind"],
+                    description=data["description"],
+                    command=data["command"],
+                    owners=tuple(data["owners"]),
+                    due_at=datetime.fromisoformat(data["due_at"]) if data["due_at"] else None,
+                    overdue_by_minutes=int(data["overdue_by_minutes"]),
+                )
+                event = None
+            else:
+                incident = self._incidents.at(delivery.incident_id, delivery.version)
+                event = incident.history[delivery.version - 1]
+                reminder = None
+            message = Message(
+                key=delivery.key,
+                incident=incident,
+                event=event,
+                reminder=reminder,
+                state=self._state(delivery.sink, delivery.incident_id),
+                attempt=attempts,
+                now=now,
+            )
+            return sink.send(message)
+        except DeliveryFailed:
+            raise
+        except SinkConfigError as exc:
+            raise DeliveryFailed(str(exc), retryable=False) from None
+        except IncidentFlowError as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+
+    def _state(self, sink: str, incident_id: str) -> dict[str, str]:
+        kept = self._states.get((sink, incident_id))
+        if kept is not None:
+            return dict(kept)
+        with self.outbox.begin() as tx:
+            rows = tx.execute(
+                "SELECT name, value FROM feed_sink_state WHERE sink = ? AND incident_id = ?",
+                (sink, incident_id),
+            )
+        found = {str(n): str(v) for n, v in rows}
+        self._states[(sink, incident_id)] = found
+        return dict(found)
+
+    def _save_state(self, states: list[tuple[str, str, str, str]]) -> None:
+        with self.outbox.begin() as tx:
+            for row in states:
+                tx.execute(_UPSERT_STATE, row)
+
+    def _record(self, outcomes: list[tuple[str, tuple[object, ...]]]) -> None:
+        with self.outbox.begin() as tx:
+            for what, params in outcomes:
+                if what == "done":
+                    tx.execute(
+                        "UPDATE feed_deliveries SET status = 'delivered', attempts = ?, "
+                        "response = ?, last_error = '', updated_at = ?, claimed_until = 0 "
+                        "WHERE key = ?",
+                        params,
+                    )
+                elif what == "fail":
+                    tx.execute(
+                        "UPDATE feed_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, "
+                        "last_error = ?, updated_at = ?, claimed_until = 0 WHERE key = ?",
+                        params,
+                    )
+                else:
+                    tx.execute("UPDATE feed_deliveries SET claimed_until = 0 WHERE key = ?", params)
+
+    def _link_back(
+        self, sink: Sink, incident_id: str, links: tuple[tuple[LinkKind, str], ...]
+    ) -> str:
+        """Record what the sink created on the incident, by the sink's actor."""
+        for _ in range(5):
+            try:
+                incident = self.store.load(incident_id)
+                recorded = []
+                for kind, url in links:
+                    current = incident.links.get(kind)
+                    if current is not None and current.url == url:
+                        continue
+                    recorded.append(incident.link(kind, url, actor=sink.actor))
+                if recorded:
+                    self.store.append(
+                        incident_id, recorded, expected_version=incident.version - len(recorded)
+                    )
+                    self._incidents.forget(incident_id)
+                return ""
+            except Conflict:
+                continue
+            except CommandRefused as refused:
+                return f"; link not recorded: {refused}"
+        return "; link not recorded: the incident kept changing"
+
+
+_INSERT = (
+    f"INSERT INTO feed_deliveries ({COLUMNS}, claimed_until) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+_UPSERT_STATE = (
+    "INSERT INTO feed_sink_state (sink, incident_id, name, value) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (sink, incident_id, name) DO UPDATE SET value = excluded.value"
+)

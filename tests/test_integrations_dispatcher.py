@@ -1,0 +1,446 @@
+"""The dispatcher: the outbox filled from the feed, delivered in order, retried, reminded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from incidentflow import Incident, LinkKind, ManualClock, Priority, Role
+from incidentflow.errors import DispatcherRunning, InvalidInput
+from incidentflow.integrations import (
+    Dispatcher,
+    Outbox,
+    Sent,
+    Status,
+    Summary,
+    delivery_key,
+    parse_config,
+)
+from incidentflow.store import SQLiteStore, Store
+from integrations_helpers import START, Recorder, incident, walked
+from stores import STORE_KINDS, make_store
+
+HOOK = '[sinks.hooks]\ntype = "webhook"\nurl = "https://hooks.example/in"\n'
+FAST = "[retry]\nbase = 1.0\nmax_delay = 60.0\nmax_attempts = 3\n"
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each kind of store: memory, SQLite, PostgreSQL."""
+    with make_store(request.param, tmp_path, request) as made:
+        yield made
+
+
+def save(store: Store, subject: Incident) -> None:
+    """Store the incident's events that the store does not hold yet."""
+    held = (
+        store.version(subject.id) if subject.id in {s.incident_id for s in store.incidents()} else 0
+    )
+    store.append(subject.id, subject.history[held:], expected_version=held)
+
+
+def dispatcher(
+    store: Store, recorder: Recorder, text: str = HOOK + FAST, clock: ManualClock | None = None
+) -> Dispatcher:
+    """A dispatcher with no jitter, sending through ``recorder``."""
+    return Dispatcher(
+        store,
+        parse_config(text),
+        client=recorder.client,
+        clock=clock or ManualClock(START),
+        random=lambda: 1.0,
+        environ={},
+    )
+
+
+def test_every_event_is_delivered_once_in_order(store: Store) -> None:
+    """Each stored event becomes one delivery, sent in feed order; a second pass sends none."""
+    save(store, walked())
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with dispatcher(store, recorder) as running:
+        first = running.run_once()
+        again = running.run_once()
+    count = store.version("INC-7")
+    assert Summary(enqueued=count, delivered=count) == first
+    assert Summary() == again
+    keys = [r.headers["webhook-id"] for r in recorder.requests]
+    assert [delivery_key("hooks", "INC-7", v) for v in range(1, count + 1)] == keys
+    assert count == store.checkpoint("sink:hooks")
+
+
+def test_filters_choose_events_states_and_priorities(store: Store) -> None:
+    """Only events of the listed types, leaving the incident in a listed state, are taken."""
+    save(store, walked())
+    p3 = Incident.declare("INC-9", "minor", Priority.P3, actor="ana", clock=ManualClock(START))
+    save(store, p3)
+    text = (
+        HOOK
+        + 'events = ["declared", "state_changed"]\n'
+        + 'states = ["declared", "mitigating"]\npriorities = ["P1"]\n'
+    )
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with dispatcher(store, recorder, text) as running:
+        running.run_once()
+    assert [("INC-7", "declared"), ("INC-7", "state_changed")] == [
+        (b["incident"]["id"], b["type"]) for b in recorder.bodies()
+    ]
+
+
+def test_a_500_is_retried_after_the_backoff_and_blocks_only_its_incident(store: Store) -> None:
+    """INC-7's failed delivery waits (its later events too) while INC-9's go out."""
+    save(store, incident())
+    save(
+        store,
+        Incident.declare("INC-9", "other", Priority.P2, actor="ana", clock=ManualClock(START)),
+    )
+    answers = iter([500])
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(next(answers, 200))
+
+    recorder = Recorder(reply)
+    clock = ManualClock(START)
+    with dispatcher(store, recorder, clock=clock) as running:
+        first = running.run_once()
+        waiting = running.outbox.deliveries(statuses=[Status.FAILED])
+        clock.advance(timedelta(seconds=1))
+        second = running.run_once()
+    assert Summary(enqueued=3, delivered=1, failed=1) == first
+    assert [("INC-7", 1, 1, START + timedelta(seconds=1))] == [
+        (d.incident_id, d.version, d.attempts, d.next_attempt_at) for d in waiting
+    ]
+    assert "HTTP 500" in waiting[0].last_error
+    assert Summary(delivered=2) == second
+    sent = [(b["incident"]["id"], b["type"]) for b in recorder.bodies()]
+    assert [
+        ("INC-7", "declared"),
+        ("INC-9", "declared"),
+        ("INC-7", "declared"),
+        ("INC-7", "role_assigned"),
+    ] == sent
+
+
+def test_retry_after_is_honoured(store: Store) -> None:
+    """A 429 with Retry-After: 30 is tried again 30 seconds later, not at the backoff."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    answers = iter([httpx.Response(429, headers={"retry-after": "30"})])
+    recorder = Recorder(lambda r: next(answers, httpx.Response(200)))
+    with dispatcher(store, recorder) as running:
+        running.run_once()
+        (waiting,) = running.outbox.deliveries(statuses=[Status.FAILED])
+    assert START + timedelta(seconds=30) == waiting.next_attempt_at
+
+
+def test_a_400_is_a_dead_letter_until_retried(store: Store) -> None:
+    """A 400 is dead at once; `retry` makes it due again and it is delivered."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    answers = iter([400])
+    recorder = Recorder(lambda r: httpx.Response(next(answers, 200)))
+    with dispatcher(store, recorder) as running:
+        assert Summary(enqueued=1, dead=1) == running.run_once()
+        (dead,) = running.outbox.deliveries(statuses=[Status.DEAD])
+        assert (1, "HTTP 400") == (dead.attempts, dead.last_error[-8:])
+        assert [dead.key] == running.outbox.retry([dead.key], now=START)
+        assert Summary(delivered=1) == running.run_once()
+        (done,) = running.outbox.deliveries()
+    assert (Status.DELIVERED, 1, "HTTP 200") == (done.status, done.attempts, done.response)
+
+
+def test_too_many_attempts_make_a_dead_letter(store: Store) -> None:
+    """After max_attempts failures the delivery is dead and the next one goes."""
+    subject = Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START))
+    subject.note("n", actor="ana")
+    save(store, subject)
+    failures = iter([503, 503, 503])
+    recorder = Recorder(lambda r: httpx.Response(next(failures, 200)))
+    clock = ManualClock(START)
+    with dispatcher(store, recorder, clock=clock) as running:
+        running.run_once(max_wait=0)
+        for _ in range(2):
+            clock.advance(timedelta(seconds=60))
+            running.run_once()
+        statuses = [(d.version, d.status, d.attempts) for d in running.outbox.deliveries()]
+    assert [(1, Status.DEAD, 3), (2, Status.DELIVERED, 1)] == statuses
+
+
+def test_discard_gives_a_delivery_up_and_delivered_ones_cannot_change(store: Store) -> None:
+    """discard marks it discarded; retrying a delivered or unknown key is refused."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    recorder = Recorder(lambda r: httpx.Response(400))
+    with dispatcher(store, recorder) as running:
+        running.run_once()
+        (dead,) = running.outbox.deliveries()
+        running.outbox.discard([dead.key], now=START)
+        assert [Status.DISCARDED] == [d.status for d in running.outbox.deliveries()]
+        with pytest.raises(InvalidInput, match="no delivery"):
+            running.outbox.retry(["msg_nope"], now=START)
+    recorder.reply = lambda r: httpx.Response(200)
+    save(store, Incident.declare("INC-2", "y", Priority.P2, actor="ana", clock=ManualClock(START)))
+    with dispatcher(store, recorder) as running:
+        running.run_once()
+        (done,) = running.outbox.deliveries(statuses=[Status.DELIVERED])
+        with pytest.raises(InvalidInput, match="was delivered"):
+            running.outbox.retry([done.key], now=START)
+
+
+def test_reminders_are_sent_once_per_obligation_instance_across_restarts(store: Store) -> None:
+    """An overdue update is reminded once; a new dispatcher does not remind it again."""
+    save(store, walked())
+    text = HOOK + 'events = ["declared"]\nreminders = true\n' + FAST
+    clock = ManualClock(START + timedelta(hours=2))
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with dispatcher(store, recorder, text, clock) as running:
+        running.run_once()
+    with dispatcher(store, recorder, text, clock) as running:
+        running.run_once()
+    reminders = [b["reminder"] for b in recorder.bodies() if b["type"] == "reminder"]
+    assert ["stakeholder_update"] == [r["kind"] for r in reminders]
+    assert reminders[0]["text"].startswith("INC-7: stakeholder update overdue by ")
+    assert ["cy", "bo"] == reminders[0]["owners"] or ["bo", "cy"] == reminders[0]["owners"]
+
+
+def test_a_new_update_is_a_new_reminder_instance(store: Store) -> None:
+    """After an update the next overdue update is reminded again."""
+    subject = walked()
+    save(store, subject)
+    text = HOOK + 'events = ["declared"]\nreminders = true\n' + FAST
+    clock = ManualClock(START + timedelta(hours=2))
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with dispatcher(store, recorder, text, clock) as running:
+        running.run_once()
+        subject.post_update("still on it", actor="cy", now=START + timedelta(hours=2))
+        save(store, subject)
+        clock.advance(timedelta(hours=2))
+        running.run_once()
+    assert 2 == sum(b["type"] == "reminder" for b in recorder.bodies())
+
+
+def test_links_back_are_recorded_by_the_sinks_actor(store: Store) -> None:
+    """A Slack thread's permalink becomes the incident's announcement link, by slack-bot."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("getPermalink"):
+            return httpx.Response(200, json={"ok": True, "permalink": "https://x.slack/p1"})
+        return httpx.Response(200, json={"ok": True, "channel": "C1", "ts": "1.1"})
+
+    save(store, incident())
+    text = '[sinks.chat]\ntype = "slack"\ntoken_env = "T"\nchannel = "#o"\nactor = "slack-bot"\n'
+    recorder = Recorder(reply)
+    running = Dispatcher(store, parse_config(text), client=recorder.client, environ={"T": "x"})
+    with running:
+        running.run_once()
+        running.run_once()
+    loaded = store.load("INC-7")
+    link = loaded.links[LinkKind.ANNOUNCEMENT]
+    assert ("https://x.slack/p1", "slack-bot") == (link.url, link.actor)
+    posts = [r for r in recorder.requests if r.url.path.endswith("chat.postMessage")]
+    assert ["1.1", "1.1"] == [json.loads(p.content).get("thread_ts") for p in posts[1:]]
+    assert 1 == sum("thread_ts" not in json.loads(p.content) for p in posts)
+
+
+def test_a_second_dispatcher_on_one_sqlite_store_is_refused(tmp_path: Path) -> None:
+    """While one runs, another raises DispatcherRunning; after it stops, one may start."""
+    with SQLiteStore(tmp_path / "i.db") as store:
+        first = dispatcher(store, Recorder())
+        second = dispatcher(store, Recorder())
+        first.start()
+        with pytest.raises(DispatcherRunning, match="another dispatcher is already running"):
+            second.start()
+        first.stop()
+        second.start()
+        second.stop()
+
+
+def test_a_delivery_for_a_sink_no_longer_configured_is_dead(store: Store) -> None:
+    """Rows of a removed sink become dead letters, saying why."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    with dispatcher(store, Recorder()) as running:
+        running.enqueue()
+    with dispatcher(store, Recorder(), '[sinks.other]\ntype = "webhook"\nurl = "u"\n') as running:
+        running.deliver()
+        (dead,) = running.outbox.deliveries(statuses=[Status.DEAD])
+    assert "sink 'hooks' is not in the configuration" == dead.last_error
+
+
+def test_claims_left_by_a_killed_dispatcher_are_released_on_start(tmp_path: Path) -> None:
+    """On SQLite a new dispatcher frees the claims of one that died mid-delivery."""
+    with SQLiteStore(tmp_path / "i.db") as store:
+        save(
+            store,
+            Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)),
+        )
+        recorder = Recorder(lambda r: httpx.Response(200))
+        killed = dispatcher(store, recorder)
+        killed.enqueue()
+        assert 1 == len(killed._claim())  # claimed, then "killed" before recording
+        assert [] == killed._claim()
+        with dispatcher(store, recorder) as restarted:
+            assert Summary(delivered=1) == restarted.run_once()
+
+
+def test_python_sink_state_and_links(store: Store) -> None:
+    """A python sink's Sent state reaches its next delivery; links are recorded back."""
+    save(store, walked())
+    text = (
+        '[sinks.py]\ntype = "python"\nfunction = "test_integrations_dispatcher:keeper"\n'
+        'events = ["declared", "state_changed"]\n'
+    )
+    SEEN.clear()
+    with dispatcher(store, Recorder(), text) as running:
+        running.run_once()
+    assert [{}, {"n": "1"}] == SEEN
+    assert "https://py.example/1" == store.load("INC-7").links[LinkKind.WAR_ROOM].url
+
+
+SEEN: list[dict[str, str]] = []
+
+
+def keeper(message: object) -> Sent:
+    """Remembers the state it was given and asks to keep a counter and a link."""
+    state = dict(message.state)  # type: ignore[attr-defined]
+    SEEN.append(state)
+    return Sent(state={"n": str(len(SEEN))}, links=((LinkKind.WAR_ROOM, "https://py.example/1"),))
+
+
+def test_a_store_holding_the_outbox_opens_and_verifies(tmp_path: Path) -> None:
+    """The outbox's feed_* tables are the store's consumers': readers and writers accept them."""
+    path = tmp_path / "i.db"
+    with SQLiteStore(path) as store:
+        save(store, incident())
+        with dispatcher(store, Recorder()) as running:
+            running.run_once()
+    with SQLiteStore(path, read_only=True) as reader:
+        assert ([], 2) == (reader.verify(), reader.version("INC-7"))
+    with SQLiteStore(path) as writer:
+        assert 2 == len(Outbox(writer).deliveries())
+
+
+def test_several_dispatchers_on_postgresql_share_the_work_in_order(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Three dispatchers on one PostgreSQL store: each event delivered once, each incident's
+    in order (claims with FOR UPDATE SKIP LOCKED)."""
+    import threading
+
+    from stores import reopen
+
+    store = make_store("postgresql", tmp_path, request)
+    for n in range(4):
+        subject = Incident.declare(
+            f"INC-{n}", "x", Priority.P2, actor="ana", clock=ManualClock(START)
+        )
+        for k in range(7):
+            subject.note(f"note {k}", actor="ana")
+        save(store, subject)
+    seen: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    keys = {
+        delivery_key("hooks", f"INC-{n}", v): (f"INC-{n}", v) for n in range(4) for v in range(1, 9)
+    }
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        with lock:
+            seen.append(keys[request.headers["webhook-id"]])
+        return httpx.Response(200)
+
+    recorder = Recorder(reply)
+    stores = [store, reopen(store), reopen(store)]
+    runners = [
+        Dispatcher(s, parse_config(HOOK), client=recorder.client, environ={}, batch=5)
+        for s in stores
+    ]
+    runners[0].enqueue()
+    threads = [threading.Thread(target=r.run_once) for r in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for extra in stores[1:]:
+        extra.close()
+    assert 32 == len(seen)
+    assert 32 == len(set(seen))
+    for n in range(4):
+        assert list(range(1, 9)) == [v for i, v in seen if i == f"INC-{n}"]
+
+
+def test_run_once_waits_for_a_retry_within_max_wait(store: Store) -> None:
+    """--max-wait: a retry falling due within it is waited for and delivered."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    answers = iter([500])
+    recorder = Recorder(lambda r: httpx.Response(next(answers, 200)))
+    config = parse_config(HOOK + "[retry]\nbase = 0.02\nmax_delay = 0.05\n")
+    with Dispatcher(store, config, client=recorder.client, environ={}) as running:
+        assert Summary(enqueued=1, delivered=1, failed=1) == running.run_once(max_wait=5)
+
+
+def test_follow_runs_until_stopped(store: Store) -> None:
+    """follow() delivers new events as they come, and returns when stopped."""
+    import threading
+
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    stop = threading.Event()
+    recorder = Recorder(lambda r: (stop.set(), httpx.Response(200))[1])
+    config = parse_config(HOOK + "reminders = true\n[retry]\nbase = 0.02\n")
+    with Dispatcher(store, config, client=recorder.client, environ={}) as running:
+        summary = running.follow(stop, poll=0.01, remind_every=0)
+    assert (1, 1) == (summary.enqueued, summary.delivered)
+
+
+def test_no_sinks_enqueue_nothing_and_a_new_sink_starts_at_the_beginning(store: Store) -> None:
+    """Without sinks nothing is read; a sink added later gets the history from the start."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    assert Summary() == Dispatcher(store, parse_config(""), sinks=[]).enqueue()
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with dispatcher(store, recorder) as running:
+        running.run_once()
+    two = HOOK + '[sinks.late]\ntype = "webhook"\nurl = "https://late.example/"\n'
+    with dispatcher(store, recorder, two) as running:
+        assert Summary(enqueued=1, delivered=1) == running.run_once()
+    assert ["hooks.example", "late.example"] == [r.url.host for r in recorder.requests]
+
+
+def test_reminders_skip_dismissed_incidents_and_filtered_states(store: Store) -> None:
+    """A dismissed incident is not reminded of; nor one in a state the sink does not take."""
+    dismissed = Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START))
+    dismissed.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    dismissed.dismiss("false alarm", actor="ana")
+    save(store, dismissed)
+    save(store, walked())
+    text = HOOK + 'events = ["x"]\nreminders = true\nstates = ["yellow"]\n'
+    clock = ManualClock(START + timedelta(hours=5))
+    with dispatcher(store, Recorder(), text, clock) as running:
+        assert Summary() == running.run_once()
+
+
+def test_a_sink_misconfigured_at_send_time_is_a_dead_letter(store: Store) -> None:
+    """A SinkConfigError while sending makes the delivery dead, saying why."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
+    text = '[sinks.p]\ntype = "pagerduty"\ntoken_env = "R"\nseverity = "loud"\n'
+    recorder = Recorder(lambda r: httpx.Response(202))
+    running = Dispatcher(store, parse_config(text), client=recorder.client, environ={"R": "k"})
+    with running:
+        assert Summary(enqueued=1, dead=1) == running.run_once()
+        (dead,) = running.outbox.deliveries()
+    assert "severity must be a table" in dead.last_error
+
+
+def test_a_link_the_incident_refuses_is_noted_not_fatal(store: Store) -> None:
+    """A dismissed incident takes no link: the delivery is done, its response says so."""
+    dismissed = Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START))
+    dismissed.assign(Role.INCIDENT_COMMANDER, "ana", actor="ana")
+    dismissed.dismiss("false alarm", actor="ana")
+    save(store, dismissed)
+    text = (
+        '[sinks.py]\ntype = "python"\nfunction = "test_integrations_dispatcher:keeper"\n'
+        'events = ["declared"]\n'
+    )
+    SEEN.clear()
+    with dispatcher(store, Recorder(), text) as running:
+        running.run_once()
+        (done,) = running.outbox.deliveries()
+    assert (Status.DELIVERED, True) == (done.status, "link not recorded" in done.response)
