@@ -354,7 +354,8 @@ def test_a_server_restart_is_unavailable_then_recovers_losing_nothing(
             writer.join(JOIN_TIMEOUT)
         version = store.version("INC-1")
         assert (acknowledged[-1], []) == (version, store.verify())
-    assert all(isinstance(f.__cause__, psycopg.OperationalError) for f in failures)
+    causes = {type(f.__cause__).__name__ for f in failures}
+    assert all(isinstance(f.__cause__, psycopg.OperationalError) for f in failures), causes
     with PostgresStore(postgres_url) as again:
         stored = [e.text for e in again.events("INC-1")[1:] if isinstance(e, ev.NoteAdded)]
     # Every acknowledged version is there, once, in order; nothing else was written.

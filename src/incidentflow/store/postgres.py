@@ -653,7 +653,7 @@ class PostgresStore(Store):
             raise StoreUnavailable(
                 f"{lost}; whether the write was committed is unknown (reading it back failed: "
                 f"{exc}); load the incident to see"
-            ) from lost
+            ) from (lost.__cause__ or lost)
         if all(committed):
             return [rows[-1].version for _, rows in planned]
         raise StoreUnavailable(f"{lost}; the write was not committed: nothing was written") from (
