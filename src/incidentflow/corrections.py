@@ -10,7 +10,7 @@ Each amendable field is one entry of :data:`AMENDABLE`: the entries it applies t
 value is read from text, and how an entry reads once corrected.
 
 >>> sorted(AMENDABLE)
-['began', 'declared', 'invitees', 'priority', 'text', 'time', 'title']
+['began', 'declared', 'detected', 'invitees', 'priority', 'text', 'time', 'title']
 >>> AMENDABLE["title"].entry_types
 (<class 'incidentflow.events.Declared'>,)
 """
@@ -326,9 +326,10 @@ def _times_unmet(
     assert isinstance(declaration, ev.Declared)
     began = declaration.onset
     found: list[Unmet] = []
+    detected = getattr(fixed, "detected_at", None)
     if fixed.occurred_at > fixed.recorded_at or fixed.recorded_at > now:
         found.append(Unmet("not_in_future", f"entry {entry} would happen after it was recorded"))
-    if isinstance(fixed, ev.Declared) and fixed.detected_at is not None and fixed.detected_at > now:
+    elif detected is not None and detected > now:
         found.append(Unmet("not_in_future", "the detection would come after it was recorded"))
     early = [
         e

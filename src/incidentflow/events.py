@@ -9,7 +9,7 @@ Each event class names the command that produces it (``command``, the key used b
 authorization table) and its serialized ``type`` tag.
 
 >>> sorted(EVENT_TYPES)[:3]
-['action_added', 'action_closed', 'change_logged']
+['action_added', 'action_closed', 'amended']
 """
 
 from __future__ import annotations
