@@ -1223,7 +1223,7 @@ def test_time_in_state_sums_to_duration(incident: Incident, extra: int) -> None:
     """Intervals are contiguous and non-negative, from began_at, and add up to the duration."""
     now = later(incident, extra)
     intervals = state_intervals(incident, now=now)
-    moves = [e for e in incident.history if isinstance(e, ev.StateChanged)]
+    moves = [e for e in incident.corrected_history if isinstance(e, ev.StateChanged)]
     assert len(moves) + 1 == len(intervals)
     assert incident.began_at == intervals[0].start
     assert [State.DECLARED, *(m.target for m in moves)] == [i.state for i in intervals]
@@ -1268,10 +1268,10 @@ def test_summaries_are_ordered_and_non_negative(incidents: list[Incident], extra
 @settings(max_examples=100)
 @given(st.lists(any_incident, min_size=1, max_size=4))
 def test_entry_milestones_recomputed_from_the_raw_events(incidents: list[Incident]) -> None:
-    """time_to_mitigate (and its median) and last:yellow agree with the moves in log order."""
+    """time_to_mitigate (and its median) and last:yellow agree with the moves of the record."""
     expected = []
     for incident in incidents:
-        declared, *rest = incident.history
+        declared, *rest = incident.corrected_history  # measures read the corrected record
         moves = [e for e in rest if isinstance(e, ev.StateChanged)]
         mitigating = [m.occurred_at for m in moves if m.target is State.MITIGATING]
         yellow = [m.occurred_at for m in moves if m.target is State.YELLOW]
@@ -1303,7 +1303,7 @@ def test_open_gap_agrees_with_the_overdue_update_obligation(incident: Incident, 
 @given(any_incident)
 def test_entries_follow_the_log(incident: Incident) -> None:
     """first:/last:<state> are the first and last moves into it; last: is when_entered()."""
-    moves = [e for e in incident.history if isinstance(e, ev.StateChanged)]
+    moves = [e for e in incident.corrected_history if isinstance(e, ev.StateChanged)]
     for state in State:
         assert incident.when_entered(state) == Milestone(f"last:{state.value}").at(incident)
         if state is not State.DECLARED:
