@@ -45,7 +45,8 @@ from incidentflow.records import Unmet
 
 from ._base import IncidentSummary, Store, _Batch, _chain, _conflict, _Row, _summarize
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
-from ._keys import _Links, _utc_key
+from ._keys import _Links
+from ._rows import HEAD_HASH, SUMMARY_COLUMNS, summary_filter, summary_of, summary_row
 
 try:
     import psycopg
@@ -155,7 +156,6 @@ _KEY_HELP = (
     "give its key ($INCIDENTFLOW_CHAIN_KEY, $INCIDENTFLOW_CHAIN_KEY_FILE or --chain-key-file)"
 )
 
-_SUMMARY_COLUMNS = "incident_id, title, priority, state, began_at, declared_at, updated_at, version"
 
 _IDENTITY = "incidentflow identity:"
 """How the database's identity trigger starts its refusals."""
@@ -573,7 +573,7 @@ class PostgresStore(Store):
                     actual, previous = int(head[0]), str(head[1])
                 if actual != current.expected_version:
                     raise _conflict(current.incident_id, current.expected_version, actual)
-                before = None if head[2] is None else _summary((current.incident_id, *head[2:]))
+                before = None if head[2] is None else summary_of((current.incident_id, *head[2:]))
                 if before is not None:
                     states[current.incident_id] = before.state.value
                 version = actual + len(current.lines)
@@ -592,7 +592,7 @@ class PostgresStore(Store):
                         [(batch.incident_id, *row) for batch, rows in planned for row in rows],
                     )
                     cursor.executemany(
-                        f"INSERT INTO incidents ({_SUMMARY_COLUMNS}, seal) "
+                        f"INSERT INTO incidents ({SUMMARY_COLUMNS}, seal) "
                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
                         "ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title, "
                         "priority = excluded.priority, state = excluded.state, "
@@ -600,7 +600,7 @@ class PostgresStore(Store):
                         "updated_at = excluded.updated_at, version = excluded.version, "
                         "seal = excluded.seal",
                         [
-                            (*_summary_row(summary), self._links.seal(summary, rows[-1].hash))
+                            (*summary_row(summary), self._links.seal(summary, rows[-1].hash))
                             for summary, rows in versions
                         ],
                     )
@@ -687,12 +687,12 @@ class PostgresStore(Store):
                     )
                 ]
                 found = connection.execute(
-                    f"SELECT {_SUMMARY_COLUMNS}, seal FROM incidents WHERE incident_id = %s",
+                    f"SELECT {SUMMARY_COLUMNS}, seal FROM incidents WHERE incident_id = %s",
                     (incident_id,),
                 ).fetchone()
             if found is None:
                 return rows, None, None
-            return rows, _summary(found[:-1]), found[-1]
+            return rows, summary_of(found[:-1]), found[-1]
 
         return self._read(query)
 
@@ -730,35 +730,16 @@ class PostgresStore(Store):
         since: datetime | None,
         until: datetime | None,
     ) -> list[tuple[IncidentSummary, str | None, str | None]]:
-        conditions: list[str] = []
-        values: list[Any] = []
-        if state is not None:
-            conditions.append("state = %s")
-            values.append(state.value)
-        if priority is not None:
-            conditions.append("priority = %s")
-            values.append(priority.value)
-        if since is not None:
-            conditions.append("declared_at >= %s")
-            values.append(_utc_key(since))
-        if until is not None:
-            conditions.append("declared_at < %s")
-            values.append(_utc_key(until))
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        head = (
-            "(SELECT hash FROM events WHERE events.incident_id = incidents.incident_id "
-            "ORDER BY version DESC LIMIT 1)"
-            if self.keyed
-            else "NULL"
-        )
+        where, values = summary_filter(state, priority, since, until, mark="%s")
+        head = HEAD_HASH if self.keyed else "NULL"
         rows = self._read(
             lambda connection: connection.execute(
-                f"SELECT {_SUMMARY_COLUMNS}, seal, {head} FROM incidents{where} "
+                f"SELECT {SUMMARY_COLUMNS}, seal, {head} FROM incidents{where} "
                 'ORDER BY declared_at COLLATE "C", incident_id COLLATE "C"',
                 values,
             ).fetchall()
         )
-        return [(_summary(row[:-2]), row[-2], row[-1]) for row in rows]
+        return [(summary_of(row[:-2]), row[-2], row[-1]) for row in rows]
 
     def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:
         def page(start: int) -> Callable[[psycopg.Connection[Any]], list[Any]]:
@@ -939,30 +920,3 @@ def _rollback(connection: psycopg.Connection[Any]) -> None:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _summary_row(summary: IncidentSummary) -> tuple[Any, ...]:
-    return (
-        summary.incident_id,
-        summary.title,
-        summary.priority.value,
-        summary.state.value,
-        summary.began_at.isoformat(),
-        _utc_key(summary.declared_at),
-        summary.updated_at.isoformat(),
-        summary.version,
-    )
-
-
-def _summary(row: Sequence[Any]) -> IncidentSummary:
-    incident_id, title, priority, state, began_at, declared_at, updated_at, version = row
-    return IncidentSummary(
-        incident_id=incident_id,
-        title=title,
-        priority=Priority(priority),
-        state=State(state),
-        began_at=datetime.fromisoformat(began_at),
-        declared_at=datetime.fromisoformat(declared_at),
-        updated_at=datetime.fromisoformat(updated_at),
-        version=int(version),
-    )

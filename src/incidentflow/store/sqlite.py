@@ -50,7 +50,8 @@ from ._base import (
     _summarize,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
-from ._keys import _Links, _utc_key, chain_key_from_environment
+from ._keys import _Links, chain_key_from_environment
+from ._rows import HEAD_HASH, SUMMARY_COLUMNS, summary_filter, summary_of, summary_row
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "open_store"]
 
@@ -105,7 +106,6 @@ _TABLES = {
 _KEYED = "hmac-sha256"
 _UNKEYED = "sha256"
 
-_SUMMARY_COLUMNS = "incident_id, title, priority, state, began_at, declared_at, updated_at, version"
 
 _KEY_HELP = (
     "give its key ($INCIDENTFLOW_CHAIN_KEY, $INCIDENTFLOW_CHAIN_KEY_FILE or --chain-key-file)"
@@ -497,9 +497,9 @@ class SQLiteStore(Store):
             [(incident_id, *row) for row in rows],
         )
         connection.execute(
-            f"INSERT OR REPLACE INTO incidents ({_SUMMARY_COLUMNS}, seal) "
+            f"INSERT OR REPLACE INTO incidents ({SUMMARY_COLUMNS}, seal) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*_summary_row(summary), self._links.seal(summary, rows[-1].hash)),
+            (*summary_row(summary), self._links.seal(summary, rows[-1].hash)),
         )
         return version
 
@@ -519,7 +519,7 @@ class SQLiteStore(Store):
                     )
                 ]
                 found = connection.execute(
-                    f"SELECT {_SUMMARY_COLUMNS}, {self._seal_column} FROM incidents "
+                    f"SELECT {SUMMARY_COLUMNS}, {self._seal_column} FROM incidents "
                     "WHERE incident_id = ?",
                     (incident_id,),
                 ).fetchone()
@@ -527,7 +527,7 @@ class SQLiteStore(Store):
                 connection.execute("COMMIT")
             if found is None:
                 return rows, None, None
-            return rows, _summary(found[:-1]), found[-1]
+            return rows, summary_of(found[:-1]), found[-1]
 
         return self._read(query)
 
@@ -565,35 +565,16 @@ class SQLiteStore(Store):
         since: datetime | None,
         until: datetime | None,
     ) -> list[tuple[IncidentSummary, str | None, str | None]]:
-        conditions: list[str] = []
-        values: list[Any] = []
-        if state is not None:
-            conditions.append("state = ?")
-            values.append(state.value)
-        if priority is not None:
-            conditions.append("priority = ?")
-            values.append(priority.value)
-        if since is not None:
-            conditions.append("declared_at >= ?")
-            values.append(_utc_key(since))
-        if until is not None:
-            conditions.append("declared_at < ?")
-            values.append(_utc_key(until))
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        head = (
-            "(SELECT hash FROM events WHERE events.incident_id = incidents.incident_id "
-            "ORDER BY version DESC LIMIT 1)"
-            if self.keyed
-            else "NULL"
-        )
+        where, values = summary_filter(state, priority, since, until, mark="?")
+        head = HEAD_HASH if self.keyed else "NULL"
         rows = self._read(
             lambda connection: connection.execute(
-                f"SELECT {_SUMMARY_COLUMNS}, {self._seal_column}, {head} FROM incidents{where} "
+                f"SELECT {SUMMARY_COLUMNS}, {self._seal_column}, {head} FROM incidents{where} "
                 "ORDER BY declared_at, incident_id",
                 values,
             ).fetchall()
         )
-        return [(_summary(row[:-2]), row[-2], row[-1]) for row in rows]
+        return [(summary_of(row[:-2]), row[-2], row[-1]) for row in rows]
 
     def _stored(self, after: int) -> Iterator[tuple[int, str, int, str, str]]:
         def page(start: int) -> Callable[[sqlite3.Connection], list[Any]]:
@@ -745,33 +726,6 @@ def _rollback(connection: sqlite3.Connection) -> None:
 
 def _one_summary(connection: sqlite3.Connection, incident_id: str) -> IncidentSummary | None:
     row = connection.execute(
-        f"SELECT {_SUMMARY_COLUMNS} FROM incidents WHERE incident_id = ?", (incident_id,)
+        f"SELECT {SUMMARY_COLUMNS} FROM incidents WHERE incident_id = ?", (incident_id,)
     ).fetchone()
-    return None if row is None else _summary(row)
-
-
-def _summary_row(summary: IncidentSummary) -> tuple[Any, ...]:
-    return (
-        summary.incident_id,
-        summary.title,
-        summary.priority.value,
-        summary.state.value,
-        summary.began_at.isoformat(),
-        _utc_key(summary.declared_at),
-        summary.updated_at.isoformat(),
-        summary.version,
-    )
-
-
-def _summary(row: tuple[Any, ...]) -> IncidentSummary:
-    incident_id, title, priority, state, began_at, declared_at, updated_at, version = row
-    return IncidentSummary(
-        incident_id=incident_id,
-        title=title,
-        priority=Priority(priority),
-        state=State(state),
-        began_at=datetime.fromisoformat(began_at),
-        declared_at=datetime.fromisoformat(declared_at),
-        updated_at=datetime.fromisoformat(updated_at),
-        version=version,
-    )
+    return None if row is None else summary_of(row)
