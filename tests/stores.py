@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from incidentflow import Priority
+from incidentflow import events as ev
 from incidentflow.store import InMemoryStore, SQLiteStore, Store
 
 STORE_KINDS = ["memory", "sqlite", "postgresql"]
@@ -38,3 +41,24 @@ def reopen(store: Store, **options: object) -> Store:
 
     assert isinstance(store, PostgresStore)
     return PostgresStore(store._conninfo, **options)  # type: ignore[arg-type]
+
+
+AT = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+"""The one stamp of the racing writers' events (see :func:`note`)."""
+
+
+def declared(incident_id: str) -> ev.Declared:
+    """A P2 declaration of ``incident_id``, stamped :data:`AT`."""
+    return ev.Declared(
+        actor="ana",
+        occurred_at=AT,
+        recorded_at=AT,
+        incident_id=incident_id,
+        title=f"{incident_id} is down",
+        priority=Priority.P2,
+    )
+
+
+def note(text: str) -> ev.NoteAdded:
+    """A note stamped :data:`AT`: whatever order racing writers land in, the history replays."""
+    return ev.NoteAdded(actor="rui", occurred_at=AT, recorded_at=AT, text=text)

@@ -17,36 +17,18 @@ import random
 import signal
 import sqlite3
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import incidentflow.events as ev
-from incidentflow import Priority
 from incidentflow.cli import main
 from incidentflow.errors import Conflict
 from incidentflow.store import SQLiteStore
+from stores import declared, note
 
 # spawn: the children start clean (no inherited connections or locks), as separate programs do.
 CONTEXT = multiprocessing.get_context("spawn")
-AT = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 JOIN_TIMEOUT = 120
-
-
-def _declared(incident_id: str) -> ev.Declared:
-    return ev.Declared(
-        actor="ana",
-        occurred_at=AT,
-        recorded_at=AT,
-        incident_id=incident_id,
-        title=f"{incident_id} is down",
-        priority=Priority.P2,
-    )
-
-
-def _note(text: str) -> ev.NoteAdded:
-    # One fixed stamp: whatever order racing writers land in, the history still replays.
-    return ev.NoteAdded(actor="rui", occurred_at=AT, recorded_at=AT, text=text)
 
 
 def _integrity(path: Path) -> str:
@@ -91,12 +73,12 @@ def _race(path: str, name: str, trials: int, barrier: Any, results: Any) -> None
                 barrier.wait()
                 try:
                     won = store.append(
-                        incident_id, [_note(f"{name} {trial}")], expected_version=expected
+                        incident_id, [note(f"{name} {trial}")], expected_version=expected
                     )
                 except Conflict as conflict:
                     again = store.version(incident_id)
                     retried = store.append(
-                        incident_id, [_note(f"{name} {trial} retry")], expected_version=again
+                        incident_id, [note(f"{name} {trial} retry")], expected_version=again
                     )
                     results.put(
                         (trial, "lost", conflict.incident_id, conflict.expected, conflict.actual,
@@ -118,7 +100,7 @@ def _hammer(path: str, name: str, appends: int, start: Any, results: Any) -> Non
                 while True:
                     expected = store.version("INC-1")
                     try:
-                        store.append("INC-1", [_note(f"{name}/{n}")], expected_version=expected)
+                        store.append("INC-1", [note(f"{name}/{n}")], expected_version=expected)
                     except Conflict:
                         conflicts += 1
                     else:
@@ -131,7 +113,7 @@ def _hammer(path: str, name: str, appends: int, start: Any, results: Any) -> Non
 
 def _batch(incident_id: str, version: int) -> list[ev.NoteAdded]:
     """The three notes written after ``version``: their text says where they belong."""
-    return [_note(f"{incident_id}@{version + k}") for k in (1, 2, 3)]
+    return [note(f"{incident_id}@{version + k}") for k in (1, 2, 3)]
 
 
 def _write_until_killed(path: str, incident_ids: list[str], acks: Any) -> None:
@@ -141,7 +123,7 @@ def _write_until_killed(path: str, incident_ids: list[str], acks: Any) -> None:
     """
     with SQLiteStore(path) as store:
         for incident_id in incident_ids:
-            store.append(incident_id, [_declared(incident_id)], expected_version=0)
+            store.append(incident_id, [declared(incident_id)], expected_version=0)
             acks.send((incident_id, 1))
         versions = dict.fromkeys(incident_ids, 1)
         while True:
@@ -162,7 +144,7 @@ def test_exactly_one_of_two_racing_processes_wins_each_time(tmp_path: Path) -> N
     path = tmp_path / "incidents.db"
     with SQLiteStore(path) as store:
         for trial in range(trials):
-            store.append(f"INC-{trial}", [_declared(f"INC-{trial}")], expected_version=0)
+            store.append(f"INC-{trial}", [declared(f"INC-{trial}")], expected_version=0)
     barrier = CONTEXT.Barrier(2, timeout=JOIN_TIMEOUT)
     results = CONTEXT.Queue()
     racers = [
@@ -193,7 +175,7 @@ def test_eight_processes_hammering_one_incident_lose_nothing(tmp_path: Path) -> 
     writers, appends = 8, 200
     path = tmp_path / "incidents.db"
     with SQLiteStore(path) as store:
-        store.append("INC-1", [_declared("INC-1")], expected_version=0)
+        store.append("INC-1", [declared("INC-1")], expected_version=0)
     start = CONTEXT.Barrier(writers, timeout=JOIN_TIMEOUT)
     results = CONTEXT.Queue()
     names = [f"w{n}" for n in range(writers)]

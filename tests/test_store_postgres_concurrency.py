@@ -13,38 +13,20 @@ import random
 import signal
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import pytest
 
 import incidentflow.events as ev
-from incidentflow import Priority
 from incidentflow.errors import Conflict, StoreUnavailable
 from incidentflow.store import PostgresStore
 from postgres import Cluster
+from stores import declared, note
 
 # spawn: the children start clean (no inherited connections or pool threads).
 CONTEXT = multiprocessing.get_context("spawn")
-AT = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 JOIN_TIMEOUT = 180
-
-
-def _declared(incident_id: str) -> ev.Declared:
-    return ev.Declared(
-        actor="ana",
-        occurred_at=AT,
-        recorded_at=AT,
-        incident_id=incident_id,
-        title=f"{incident_id} is down",
-        priority=Priority.P2,
-    )
-
-
-def _note(text: str) -> ev.NoteAdded:
-    # One fixed stamp: whatever order racing writers land in, the history still replays.
-    return ev.NoteAdded(actor="rui", occurred_at=AT, recorded_at=AT, text=text)
 
 
 def _join(processes: list[Any]) -> None:
@@ -77,7 +59,7 @@ def _race(url: str, name: str, trials: int, barrier: Any, results: Any) -> None:
                 expected = store.version(incident_id)
                 barrier.wait()
                 try:
-                    store.append(incident_id, [_note(f"{name} {trial}")], expected_version=expected)
+                    store.append(incident_id, [note(f"{name} {trial}")], expected_version=expected)
                 except Conflict as conflict:
                     results.put((trial, "lost", conflict.expected, conflict.actual))
                 else:
@@ -97,7 +79,7 @@ def _hammer(url: str, name: str, appends: int, start: Any, results: Any) -> None
                 while True:
                     expected = store.version("INC-1")
                     try:
-                        store.append("INC-1", [_note(f"{name}/{n}")], expected_version=expected)
+                        store.append("INC-1", [note(f"{name}/{n}")], expected_version=expected)
                     except Conflict:
                         conflicts += 1
                     else:
@@ -114,9 +96,9 @@ def _slow_writer(url: str, incident_id: str, appends: int, seed: int, results: A
     try:
         with PostgresStore(url, pool_size=1) as store:
             store._before_commit = lambda: time.sleep(rng.uniform(0.0, 0.02))
-            store.append(incident_id, [_declared(incident_id)], expected_version=0)
+            store.append(incident_id, [declared(incident_id)], expected_version=0)
             for n in range(1, appends):
-                store.append(incident_id, [_note(f"{incident_id}/{n}")], expected_version=n)
+                store.append(incident_id, [note(f"{incident_id}/{n}")], expected_version=n)
     except BaseException as exc:
         results.put((incident_id, "error", f"{type(exc).__name__}: {exc}"))
     else:
@@ -133,13 +115,13 @@ def _write_until_killed(url: str, incident_ids: list[str], acks: Any, pause: boo
         if pause:
             store._before_commit = lambda: time.sleep(0.005)
         for incident_id in incident_ids:
-            store.append(incident_id, [_declared(incident_id)], expected_version=0)
+            store.append(incident_id, [declared(incident_id)], expected_version=0)
             acks.send((incident_id, 1))
         versions = dict.fromkeys(incident_ids, 1)
         while True:
             for incident_id in incident_ids:
                 version = versions[incident_id]
-                batch = [_note(f"{incident_id}@{version + k}") for k in (1, 2, 3)]
+                batch = [note(f"{incident_id}@{version + k}") for k in (1, 2, 3)]
                 versions[incident_id] = store.append(incident_id, batch, expected_version=version)
                 acks.send((incident_id, versions[incident_id]))
 
@@ -152,7 +134,7 @@ def test_exactly_one_of_two_racing_processes_wins_each_time(postgres_url: str) -
     trials = 30
     with PostgresStore(postgres_url) as store:
         for trial in range(trials):
-            store.append(f"INC-{trial}", [_declared(f"INC-{trial}")], expected_version=0)
+            store.append(f"INC-{trial}", [declared(f"INC-{trial}")], expected_version=0)
     barrier = CONTEXT.Barrier(2, timeout=JOIN_TIMEOUT)
     results = CONTEXT.Queue()
     racers = [
@@ -179,7 +161,7 @@ def test_eight_processes_hammering_one_incident_lose_nothing(postgres_url: str) 
     """8 processes x 200 appends with retry on Conflict: contiguous versions, chain valid."""
     writers, appends = 8, 200
     with PostgresStore(postgres_url) as store:
-        store.append("INC-1", [_declared("INC-1")], expected_version=0)
+        store.append("INC-1", [declared("INC-1")], expected_version=0)
     start = CONTEXT.Barrier(writers, timeout=JOIN_TIMEOUT)
     results = CONTEXT.Queue()
     names = [f"w{n}" for n in range(writers)]
@@ -304,7 +286,7 @@ def test_sigkilled_clients_lose_nothing_acknowledged(postgres_url: str, pause: b
             settled.update(acknowledged)
         _check_killed(postgres_url, settled)
     with PostgresStore(postgres_url, timeout=10) as store:
-        store.append("AFTER", [_declared("AFTER")], expected_version=0)
+        store.append("AFTER", [declared("AFTER")], expected_version=0)
 
 
 def test_a_server_restart_is_unavailable_then_recovers_losing_nothing(
@@ -320,7 +302,7 @@ def test_a_server_restart_is_unavailable_then_recovers_losing_nothing(
     failures: list[StoreUnavailable] = []
     stop = threading.Event()
     with PostgresStore(postgres_url, timeout=10) as store:
-        store.append("INC-1", [_declared("INC-1")], expected_version=0)
+        store.append("INC-1", [declared("INC-1")], expected_version=0)
         acknowledged.append(1)
 
         def write() -> None:
@@ -329,7 +311,7 @@ def test_a_server_restart_is_unavailable_then_recovers_losing_nothing(
                 try:
                     version = store.version("INC-1")
                     version = store.append(
-                        "INC-1", [_note(f"n{version + 1}")], expected_version=version
+                        "INC-1", [note(f"n{version + 1}")], expected_version=version
                     )
                 except StoreUnavailable as exc:
                     failures.append(exc)
