@@ -260,7 +260,7 @@ def test_slack_incoming_webhook_posts_one_message() -> None:
     sent = sink.send(message(incident()))
     (post,) = recorder.requests
     assert "https://hooks.slack.test/T/B/X" == str(post.url)
-    assert json.loads(post.content)["text"].startswith("INC-7: ana made ana lead")
+    assert json.loads(post.content)["text"].startswith("INC-7: ana assigned ana as Lead")
     assert "HTTP 200 ok" == sent.summary
 
 
@@ -561,8 +561,8 @@ def test_python_sink_function_must_exist(reference: str) -> None:
 
 
 def test_each_event_is_described_by_its_actor() -> None:
-    """Chat lines say who did what, with the typed text as typed."""
-    from incidentflow.integrations._describe import describe
+    """Chat lines are the RCA timeline's lines: who did what, for every kind of event."""
+    from incidentflow.documents._narrative import describe
 
     subject = walked()
     subject.post_update("failover under way", actor="cy")
@@ -578,31 +578,31 @@ def test_each_event_is_described_by_its_actor() -> None:
     )
     lines = [describe(e) for e in subject.history]
     assert [
-        "ana declared P1: Database is down",
-        "ana made ana lead",
-        "ana made bo incident_commander",
-        "ana made cy communicator",
-        "ana made di recorder",
-        "ana confirmed the problem: db refuses connections",
+        "ana declared P1 incident INC-7: Database is down",
+        "ana assigned ana as Lead",
+        "ana assigned bo as IC (Incident Commander)",
+        "ana assigned cy as Communicator",
+        "ana assigned di as Recorder",
+        "ana validated the problem: db refuses connections",
         "ana linked the ticket: https://x.example/ticket",
         "ana linked the war room: https://x.example/war_room",
         "ana linked the public channel: https://x.example/public_channel",
         "ana linked the announcement: https://x.example/announcement",
-        "ana: declared → mitigating: on it",
-        "cy posted an update: failover under way",
-        "ana changed the priority to P0",
-        "ana handed incident_commander from bo to eve",
-        "ana added action A1 for bo: add a replica",
+        "ana moved the incident from declared to mitigating: on it",
+        "cy updated stakeholders: failover under way",
+        "ana changed the priority to P0: all customers",
+        "ana handed IC (Incident Commander) from bo to eve",
+        "ana added preventive action A1 for bo, due 2026-03-08 14:00 UTC: add a replica",
     ] == lines
     minor = incident(Priority.P3)
     minor.release(Role.LEAD, "ana", actor="ana")
-    assert "ana released ana from lead" == describe(minor.history[-1])
+    assert "ana released ana from Lead" == describe(minor.history[-1])
     from incidentflow.events import DebtOpened
 
     debt = DebtOpened(
         actor="bo", occurred_at=START, recorded_at=START, debt_id="D1", description="x"
     )
-    assert "bo: debt opened" == describe(debt)
+    assert "bo opened tech debt D1: x" == describe(debt)
 
 
 # -- the edges of each sink ------------------------------------------------------------------

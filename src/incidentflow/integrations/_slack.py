@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from incidentflow.documents._markup import slack as escape
+from incidentflow.documents._narrative import describe
 from incidentflow.errors import DeliveryFailed
 from incidentflow.records import LinkKind
 
-from ._describe import describe
 from ._sink import Message, Sent, Sink
 
 if TYPE_CHECKING:
