@@ -58,6 +58,50 @@ def test_status_shows_approximate_times_and_late_recording(cli: CLI) -> None:
     assert "  declared  2019-07-02 13:52 UTC  (recorded late, " in out
 
 
+def test_declare_at_latest_records_a_declaration_time_not_known(cli: CLI) -> None:
+    """--at-latest: the declaration time is not known, no later than the time given; status says
+    so, --json has declared_at null, the bound apart, and time_to_declare null."""
+    cli.ok(
+        "declare", "FY-1", "--title", "Edge errors", "--priority", "P0",
+        "--policy", "retrospective",
+        "--began", "2021-06-08T09:47:00+00:00", "--detected", "2021-06-08T09:48:00+00:00",
+        "--at-latest", "2021-06-08T09:58:00+00:00",
+    )  # fmt: skip
+    out = cli.ok("status", "FY-1")
+    assert "  declared  not known (by 2021-06-08 09:58 UTC)  (recorded late, " in out
+    status = json.loads(cli.ok("status", "FY-1", "--json"))
+    assert (None, "2021-06-08T09:58:00+00:00", None, 60.0) == (
+        status["declared_at"],
+        status["declared_at_latest"],
+        status["measures"]["time_to_declare"],
+        status["measures"]["time_to_detect"],
+    )
+    assert "by 2021-06-08 09:58 UTC" in cli.ok("timeline", "FY-1")
+    declare(cli)
+    assert None is json.loads(cli.ok("status", "CF-1", "--json"))["declared_at_latest"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--at", "2021-06-08T09:58:00+00:00"), "not both"),
+        ((), "give began"),
+    ],
+)
+def test_declare_at_latest_needs_an_onset_and_no_at(
+    cli: CLI, args: tuple[str, ...], message: str
+) -> None:
+    """--at-latest with --at, or with nothing for the onset to default to: exit 2, no incident."""
+    code, out, err = cli(
+        "declare", "FY-1", "--title", "Edge errors", "--priority", "P0",
+        "--at-latest", "2021-06-08T09:58:00+00:00", *args,
+    )  # fmt: skip
+    assert (2, "") == (code, out)
+    assert message in err
+    with open_store(cli.db) as store:
+        assert [] == list(store.incidents())
+
+
 def test_impact_records_the_timeline(cli: CLI) -> None:
     """`impact` with level, description, components, share and an approximate --at."""
     declare(cli)

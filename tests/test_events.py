@@ -61,7 +61,7 @@ def _hints(kind: type[ev.Event]) -> dict[str, Any]:
 
 def _sample(name: str, hint: Any) -> Any:
     """A valid value for a field of type ``hint``."""
-    if name == "approximate":
+    if name in ("approximate", "unknown"):
         return ()
     if hint is datetime or hint == datetime | None:
         return AT

@@ -374,6 +374,251 @@ def test_approximately_checks_its_time() -> None:
         approximately(datetime(2019, 7, 2))
 
 
+# The commands with a time, each called at ``at`` with ``marked`` (approximately()'d or the flag).
+_AT_COMMANDS: dict[str, Any] = {
+    "validate": lambda i, **t: i.validate("502s", actor="tom", **t),
+    "note": lambda i, **t: i.note("rule pushed", actor="tom", **t),
+    "post_update": lambda i, **t: i.post_update("investigating", actor="tom", **t),
+    "change_impact": lambda i, **t: i.change_impact(ImpactLevel.DEGRADED, actor="tom", **t),
+    "log_change": lambda i, **t: i.log_change(what="w", where="x", revert="r", actor="tom", **t),
+    "change_priority": lambda i, **t: i.change_priority(Priority.P0, reason="r", actor="tom", **t),
+    "dismiss": lambda i, **t: i.dismiss("false alarm", actor="tom", **t),
+    "add_factor": lambda i, **t: i.add_factor("no canary", actor="tom", **t),
+}
+
+
+@pytest.mark.parametrize("command", sorted(_AT_COMMANDS))
+def test_approximate_true_is_approximately(command: str) -> None:
+    """at=t with approximate=True records the very event at=approximately(t) records."""
+    when = T + minutes(12)
+    flagged = _AT_COMMANDS[command](declared(), at=when, approximate=True, now=NOW)
+    wrapped = _AT_COMMANDS[command](declared(), at=approximately(when), now=NOW)
+    assert wrapped == flagged
+    assert ("occurred_at",) == flagged.approximate
+    assert codec.dumps(wrapped) == codec.dumps(flagged)
+
+
+def test_every_command_with_a_time_takes_the_approximate_flag() -> None:
+    """Every Incident method that takes at= takes approximate= beside it."""
+    import inspect
+
+    with_at = [
+        name
+        for name, member in inspect.getmembers(Incident, inspect.isfunction)
+        if not name.startswith("_") and "at" in inspect.signature(member).parameters
+    ]
+    assert len(with_at) > 30
+    lacking = [
+        name
+        for name in with_at
+        if "approximate" not in inspect.signature(getattr(Incident, name)).parameters
+    ]
+    assert [] == lacking
+
+
+def test_approximate_false_marks_nothing() -> None:
+    """approximate=False (the default) records the time as exact."""
+    event = declared().note("n", actor="tom", at=T + minutes(12), approximate=False, now=NOW)
+    assert () == event.approximate
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"approximate": True}, "no at is given"),
+        ({"approximate": {"scheduled_for"}, "at": T + minutes(12)}, "not one of the times"),
+        ({"approximate": "at", "at": T + minutes(12)}, "True, False or a collection"),
+        ({"approximate": 1, "at": T + minutes(12)}, "True, False or a collection"),
+        ({"approximate": True, "at": datetime(2019, 7, 2, 13, 54)}, "timezone-aware"),
+    ],
+)
+def test_nonsense_approximate_is_refused_and_changes_nothing(
+    options: dict[str, Any], message: str
+) -> None:
+    """approximate=True without a time, an unknown name or a non-flag: InvalidInput, no change."""
+    incident = declared()
+    before = list(incident.history)
+    with pytest.raises(InvalidInput, match=message):
+        incident.note("n", actor="tom", now=NOW, **options)
+    assert before == list(incident.history)
+
+
+def test_declare_marks_the_times_it_names() -> None:
+    """On declare, True marks at; a collection names at, began or detected, as approximately()."""
+    times = {"began": T, "detected": T + minutes(3), "at": T + minutes(10)}
+    for names in ({"at"}, {"began", "detected"}, {"at", "began", "detected"}):
+        wrapped = {k: approximately(v) if k in names else v for k, v in times.items()}
+        expected = declared(**wrapped).declaration
+        assert expected == declared(**times, approximate=names).declaration
+    assert declared(**times, approximate={"at"}) == declared(**times, approximate=True)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"at": None, "approximate": True}, "no at is given"),
+        ({"began": None, "approximate": {"began"}}, "no began is given"),
+        ({"approximate": ["onset"]}, "not one of the times"),
+    ],
+)
+def test_declare_refuses_nonsense_approximate(options: dict[str, Any], message: str) -> None:
+    """Marking a milestone not given, or one that is not a milestone, is InvalidInput."""
+    with pytest.raises(InvalidInput, match=message):
+        declared(**options)
+
+
+def test_the_other_times_of_a_command_may_be_marked() -> None:
+    """A meeting's time, an action's due date and a data-loss window keep their approximate mark,
+    given by approximately() or named in approximate."""
+    incident = declared()
+    at = {"actor": "tom", "now": NOW}
+    incident.validate("502s", **at)
+    incident.mitigate("kill switch", **at)
+    incident.verify_recovery("traffic normal", **at)
+    incident.announce_yellow("recovered", **at)
+    incident.announce_green("all clear", **at)
+    meeting = T + timedelta(days=2)
+    by_flag = incident.schedule_post_mortem(
+        meeting, ["tom"], actor="tom", approximate={"scheduled_for"}, now=NOW
+    )
+    wrapped = incident.schedule_post_mortem(approximately(meeting), ["tom"], actor="tom", now=NOW)
+    assert ("scheduled_for",) == by_flag.approximate == wrapped.approximate
+    assert type(wrapped.scheduled_for) is datetime
+    loss = incident.record_data_loss(
+        "writes",
+        window_start=approximately(T),
+        window_end=T + minutes(5),
+        actor="tom",
+        at=T + minutes(20),
+        approximate=True,
+        now=NOW,
+    )
+    assert ("occurred_at", "window_start") == loss.approximate
+    action = incident.add_action(
+        "add a canary", kind=ActionKind.PREVENTIVE, actor="tom",
+        due_at=T + timedelta(days=30), approximate={"due_at"}, now=NOW,
+    )  # fmt: skip
+    assert ("due_at",) == action.approximate
+
+
+# -- a declaration time not known ------------------------------------------------------------
+
+
+def unknown_declaration(**kwargs: Any) -> Incident:
+    """Began T, detected +3m, declared at some time not known, by +10m at the latest."""
+    options: dict[str, Any] = {"at": None, "at_latest": T + minutes(10), "detected": T + minutes(3)}
+    options.update(kwargs)
+    return declared(Priority.P0, **options)
+
+
+def test_a_declaration_time_may_be_not_known() -> None:
+    """at_latest records the declaration time as not known, the bound standing in its place."""
+    incident = unknown_declaration()
+    declaration = incident.declaration
+    assert ("occurred_at",) == declaration.unknown
+    assert declaration.is_unknown()
+    assert not declaration.is_unknown("began")
+    assert (T + minutes(10), False) == (incident.declared_at, incident.declared_at_known)
+    assert (T, T + minutes(3)) == (incident.began_at, incident.detected_at)
+    assert () == declaration.approximate
+    assert unknown_declaration(at_latest=approximately(T + minutes(10))).declaration.approximate
+
+
+def test_a_known_declaration_time_is_known() -> None:
+    """Declared at a time, or now: known, and the JSON has no unknown key (as written before)."""
+    incident = declared()
+    assert incident.declared_at_known
+    assert () == incident.declaration.unknown
+    assert '"unknown"' not in codec.dumps(incident.declaration)
+
+
+def test_measures_that_need_an_unknown_declaration_time_are_none() -> None:
+    """time_to_declare, the declared milestone and the declared state's start are not known."""
+    from incidentflow.metrics import Measure, Milestone
+
+    incident = unknown_declaration()
+    incident.validate("502s", actor="tom", at=T + minutes(12), now=NOW)
+    figures = incident.measures()
+    assert (None, minutes(3)) == (
+        figures.values["time_to_declare"],
+        figures.values["time_to_detect"],
+    )
+    assert [None, None, None] == [
+        Milestone(name).at(incident) for name in ("declared", "first:declared", "last:declared")
+    ]
+    assert None is Measure.parse("x=declared..validated").of(incident)
+    assert minutes(7) == declared(detected=T + minutes(3)).measures().values["time_to_declare"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"at": T + minutes(10)}, "not both"),
+        ({"began": None, "detected": None}, "give began"),
+        ({"at_latest": datetime(2019, 7, 2, 13, 52)}, "timezone-aware"),
+    ],
+)
+def test_nonsense_unknown_declarations_are_refused(options: dict[str, Any], message: str) -> None:
+    """at with at_latest, or no onset to fall back on: InvalidInput."""
+    with pytest.raises(InvalidInput, match=message):
+        unknown_declaration(**options)
+
+
+def test_the_bound_keeps_the_milestones_in_order() -> None:
+    """The declaration came no later than the bound: a bound before the detection is refused."""
+    with pytest.raises(RuleViolated) as info:
+        unknown_declaration(at_latest=T + minutes(2))
+    assert ("milestones_in_order",) == info.value.rules
+    assert unknown_declaration(at_latest=T + minutes(3)).declared_at == T + minutes(3)
+
+
+def test_only_a_declaration_with_an_onset_may_have_an_unknown_time() -> None:
+    """The event itself refuses unknown times but the declaration's, and without began."""
+    event = unknown_declaration().declaration
+    import attrs
+
+    with pytest.raises(InvalidInput, match="only the declaration time"):
+        attrs.evolve(event, unknown=("began",))
+    with pytest.raises(InvalidInput, match="must give began"):
+        attrs.evolve(event, began=None)
+    with pytest.raises(InvalidInput, match="only the declaration time"):
+        attrs.evolve(event, unknown=["occurred_at"])
+
+
+def test_an_unknown_declaration_round_trips_and_replays() -> None:
+    """The unknown mark survives the codec and a replay."""
+    incident = unknown_declaration()
+    incident.note("n", actor="tom", at=T + minutes(11), now=NOW)
+    text = codec.dump_lines(incident.history)
+    assert '"unknown":["occurred_at"]' in text
+    assert incident == Incident.replay(codec.load_lines(text))
+
+
+def test_amending_an_unknown_declaration_time_makes_it_known() -> None:
+    """amend declared gives the declaration the time found since: known from then on."""
+    incident = unknown_declaration()
+    incident.amend(
+        "declared", (T + minutes(8)).isoformat(), reason="found the page", actor="tom", now=NOW
+    )
+    assert (T + minutes(8), True) == (incident.declared_at, incident.declared_at_known)
+    assert minutes(5) == incident.measures().values["time_to_declare"]
+    assert incident.history[0].is_unknown()  # the original stays in the history
+
+
+def test_documents_say_the_declaration_time_is_not_known() -> None:
+    """The RCA's detection, its summary, the meeting agenda: "not known (by ...)"."""
+    from incidentflow.documents import agenda, rca_document
+
+    incident = unknown_declaration()
+    text = rca_document(incident, now=NOW).markdown()
+    assert "**Declared:** not known (by 2019-07-02 13:52 UTC)" in text
+    assert "When it was declared is not known (by 2019-07-02 13:52 UTC)." in text
+    assert "| by 13:52 | tom declared P0" in text
+    assert "declared not known (by 2019-07-02 13:52 UTC)" in agenda(incident).markdown()
+    known = rca_document(declared(), now=NOW).markdown()
+    assert "not known" not in known
+
+
 # -- measures ---------------------------------------------------------------------------------
 
 

@@ -161,17 +161,47 @@ def test_every_discrepancy_is_recorded(example: ModuleType, recorded: Any) -> No
         assert f"Discrepancy: {text}" in notes
 
 
-def test_an_untimed_declaration_is_approximate(example: ModuleType, recorded: Any) -> None:
-    """A declaration the source times is exact; otherwise it is approximate, as are its measures."""
+def test_an_untimed_declaration_is_not_known(example: ModuleType, recorded: Any) -> None:
+    """A declaration the source times is exact; otherwise its time is not known, no time is
+    made up, and every measure that needs it is None."""
     sheet = example.SHEET
+    figures = recorded.measures()
     if sheet.has("declared"):
         assert sheet.at("declared") == recorded.declared_at
+        assert recorded.declared_at_known
         assert not recorded.declaration.is_approximate("occurred_at")
     else:
-        assert recorded.declaration.is_approximate("occurred_at")
-        figures = recorded.measures()
-        if figures.values["time_to_declare"] is not None:
-            assert "time_to_declare" in figures.approximate
+        assert not recorded.declared_at_known
+        assert ("occurred_at",) == recorded.declaration.unknown
+        assert not recorded.declaration.is_approximate("occurred_at")
+        assert figures.values["time_to_declare"] is None
+
+
+def test_an_untimed_declaration_is_bounded_by_the_first_response(
+    example: ModuleType, recorded: Any
+) -> None:
+    """The bound of an unknown declaration is the earliest response the record times."""
+    if example.SHEET.has("declared"):
+        return
+    responses = [
+        e.occurred_at
+        for e in recorded.history[1:]
+        if e.type in ("validated", "update_posted", "state_changed")
+    ]
+    assert min(responses) == recorded.declared_at
+
+
+def test_documents_say_an_untimed_declaration_is_not_known(recorded: Any) -> None:
+    """The RCA's detection and summary say "not known (by ...)" and show no declaration time."""
+    from datetime import UTC, datetime
+
+    from incidentflow.documents import rca_document
+    from incidentflow.documents._narrative import moment
+
+    doc = rca_document(recorded, now=datetime(2026, 12, 2, tzinfo=UTC)).markdown()
+    bound = moment(recorded.declared_at)
+    said = f"not known (by {bound})" in doc
+    assert said == (not recorded.declared_at_known)
 
 
 def test_the_rca_tells_the_impact_and_marks_approximate_times(recorded: Any) -> None:

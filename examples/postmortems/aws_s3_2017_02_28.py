@@ -7,9 +7,9 @@ Recorded after the fact under the ``retrospective`` policy, from the fact sheet
 ``aws-s3-2017-02-28.toml`` next to this file (facts and times only, in our own words; the
 summary's PST times are converted to UTC). Every event is written by "Amazon Web Services";
 the summary names nobody, so no role is assigned. It times neither detection nor the
-declaration: the incident has no detection time, and the declaration is dated at the first
-response the summary times (the Service Health Dashboard updated again, 11:37 PST) and
-marked approximate, an upper bound. Earlier status went out on Twitter and in the
+declaration: the incident has no detection time, and the declaration time is recorded as
+not known, no later than the first response the summary times (the Service Health Dashboard
+updated again, 11:37 PST). Earlier status went out on Twitter and in the
 dashboard's banner at times not given, so ``time_to_first_communication`` (2 h) is an upper
 bound too.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from _sheet import Sheet, report
 
-from incidentflow import Incident, Policy, Priority, approximately
+from incidentflow import Incident, Policy, Priority
 
 SHEET = Sheet.load("aws-s3-2017-02-28")
 AWS = SHEET.organisation
@@ -38,14 +38,14 @@ def record() -> Incident:
         Priority.P0,
         actor=AWS,
         began=t("onset"),
-        at=approximately(t("dashboard_updated")),
+        at_latest=t("dashboard_updated"),
         policy=Policy.named("retrospective"),
         clock=SHEET.clock(),
     )
     incident.note(
-        "The summary gives no detection or declaration time; the declaration is dated at "
-        "the first response it times, the dashboard update, as an upper bound. Status went "
-        "out earlier on Twitter and in the dashboard banner, at times not given.",
+        "The summary gives no detection or declaration time; the declaration came no later "
+        "than the first response it times, the dashboard update. Status went out earlier on "
+        "Twitter and in the dashboard banner, at times not given.",
         actor=AWS,
     )
     incident.note(

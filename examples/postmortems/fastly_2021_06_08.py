@@ -6,8 +6,8 @@ https://www.fastly.com/blog/summary-of-june-8-outage
 Recorded after the fact under the ``retrospective`` policy, from the fact sheet
 ``fastly-2021-06-08.toml`` next to this file (facts and times only, in our own words). Every
 event is written by "Fastly", the author of the record; the summary names no responder, so
-no role is assigned. It publishes no declaration time: the declaration is dated at the first
-response it times (the status post at 09:58) and marked approximate, an upper bound.
+no role is assigned. It publishes no declaration time: it is recorded as not known, no later
+than the first response the summary times (the status post at 09:58).
 
 The summary publishes two durations; both are reproduced by the measures:
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from _sheet import Sheet, discrepancy, report
 
-from incidentflow import DetectionMethod, Incident, Policy, Priority, approximately
+from incidentflow import DetectionMethod, Incident, Policy, Priority
 
 SHEET = Sheet.load("fastly-2021-06-08")
 FASTLY = SHEET.organisation
@@ -40,13 +40,13 @@ def record() -> Incident:
         detected=t("detected"),
         detection=DetectionMethod.ALERT,
         detected_by="Fastly monitoring",
-        at=approximately(t("first_communication")),
+        at_latest=t("first_communication"),
         policy=Policy.named("retrospective"),
         clock=SHEET.clock(),
     )
     incident.note(
-        "The summary gives no declaration time; the declaration is dated at the first "
-        "response it times, the status post, as an upper bound.",
+        "The summary gives no declaration time; it came no later than the first response "
+        "the summary times, the status post.",
         actor=FASTLY,
     )
     incident.log_change(

@@ -6,8 +6,8 @@ https://github.blog/2024-02-14-github-availability-report-january-2024/
 Recorded after the fact under the ``retrospective`` policy, from the fact sheet
 ``github-2024-01-09.toml`` next to this file (facts and times only, in our own words).
 Every event is written by "GitHub"; the report names nobody and gives only the start and
-end of the impact. The declaration is dated at the only later time it gives, the end, and
-marked approximate, an upper bound.
+end of the impact. The declaration time is recorded as not known, no later than the only
+later time it gives, the end.
 
 "Lasting 140 minutes" is reproduced by ``impact_duration`` (12:20 to 14:40).
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from _sheet import Sheet, report
 
-from incidentflow import Incident, Policy, Priority, approximately
+from incidentflow import Incident, Policy, Priority
 
 SHEET = Sheet.load("github-2024-01-09")
 GITHUB = SHEET.organisation
@@ -33,13 +33,13 @@ def record() -> Incident:
         Priority.P2,
         actor=GITHUB,
         began=t("onset"),
-        at=approximately(t("impact_end")),
+        at_latest=t("impact_end"),
         policy=Policy.named("retrospective"),
         clock=SHEET.clock(),
     )
     incident.note(
-        "The report gives only the start and end of the impact; the declaration is dated "
-        "at the end, as an upper bound.",
+        "The report gives only the start and end of the impact; the declaration came no "
+        "later than the end.",
         actor=GITHUB,
     )
     incident.note(

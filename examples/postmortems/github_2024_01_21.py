@@ -6,9 +6,9 @@ https://github.blog/2024-02-14-github-availability-report-january-2024/
 Recorded after the fact under the ``retrospective`` policy, from the fact sheet
 ``github-2024-01-21.toml`` next to this file (facts and times only, in our own words).
 Every event is written by "GitHub"; the report names nobody. It times neither detection nor
-the declaration: the incident has no detection time, and the declaration is dated at the
-first response step the report times (every region but West Europe recovered, 07:30) and
-marked approximate, an upper bound.
+the declaration: the incident has no detection time, and the declaration time is recorded
+as not known, no later than the first response step the report times (every region but West
+Europe recovered, 07:30).
 
 The report contradicts itself: its heading says "lasting 7 hours 3 minutes" from 02:01,
 its text says resolved at 09:34, 7 h 33 min later. The record keeps the published times, so
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from _sheet import Sheet, discrepancy, report
 
-from incidentflow import Incident, Policy, Priority, approximately
+from incidentflow import Incident, Policy, Priority
 
 SHEET = Sheet.load("github-2024-01-21")
 GITHUB = SHEET.organisation
@@ -36,13 +36,13 @@ def record() -> Incident:
         Priority.P1,
         actor=GITHUB,
         began=t("onset"),
-        at=approximately(t("regions_recovered")),
+        at_latest=t("regions_recovered"),
         policy=Policy.named("retrospective"),
         clock=SHEET.clock(),
     )
     incident.note(
-        "The report gives no detection or declaration time; the declaration is dated at the "
-        "first response step it times, as an upper bound.",
+        "The report gives no detection or declaration time; the declaration came no later "
+        "than the first response step it times.",
         actor=GITHUB,
     )
     SHEET.record_impact(incident, actor=GITHUB)

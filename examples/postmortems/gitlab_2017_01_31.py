@@ -11,8 +11,9 @@ Recorded after the fact under the ``retrospective`` policy, from the fact sheet
 ``gitlab-2017-01-31.toml`` next to this file (facts and times only, in our own words).
 Every event is written by "GitLab"; the engineer is named only as "team-member-1" and
 nobody is named as commander, so no role is assigned. The posts give the removal of the
-data directory as "11pm-ish": it is recorded as approximate. The declaration is dated at the
-first response they time (troubleshooting started on detection, 18:00), approximate.
+data directory as "11pm-ish": it is recorded as approximate. The declaration time is not
+known: it came no later than the first response they time (troubleshooting started on
+detection, 18:00).
 
 The one duration published, "six hours" of lost data, is rounded: the same post's window is
 6 h 5 min and the postmortem's 6 h 40 min. Both are recorded as discrepancies.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from _sheet import Sheet, data_loss, discrepancy, irreversible, report
 
-from incidentflow import DetectionMethod, Incident, Policy, Priority, approximately
+from incidentflow import DetectionMethod, Incident, Policy, Priority
 
 SHEET = Sheet.load("gitlab-2017-01-31")
 GITLAB = SHEET.organisation
@@ -41,7 +42,7 @@ def record() -> Incident:
         began=t("onset"),
         detected=t("detected"),
         detection=DetectionMethod.OTHER,
-        at=approximately(t("detected")),
+        at_latest=t("detected"),
         policy=Policy.named("retrospective"),
         clock=SHEET.clock(),
     )

@@ -2,7 +2,8 @@
 
 Every command builds one event and hands it to ``record``, which checks it against the policy
 before anything changes.  ``at`` is when the thing happened (it may be back-dated, never before
-the incident began), ``now`` is the stamp (by default the incident's clock).
+the incident began), ``now`` is the stamp (by default the incident's clock).  ``approximate=True``
+marks ``at`` as approximate, exactly as ``at=approximately(t)`` does; it needs an ``at``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import events as ev
-from .clock import ApproximateTime, exact, require_aware
+from .clock import approximate_names, exact, marked_approximate, require_aware
 from .errors import InvalidInput, TransitionBlocked
 from .lifecycle import EDGES, State, edges_from
 from .policy import Policy
@@ -39,8 +40,6 @@ __all__ = ["Commands"]
 
 E = TypeVar("E", bound=ev.Event)
 
-_ROUGH = ("occurred_at",)
-
 
 class Commands:
     """The commands of the runbook; each returns the event it recorded."""
@@ -65,14 +64,30 @@ class Commands:
             self, command: str, target: State, unmet: tuple[Unmet, ...]
         ) -> TransitionBlocked: ...
 
-    def _times(self, at: datetime | None, now: datetime | None) -> dict[str, Any]:
+    def _times(
+        self,
+        at: datetime | None,
+        now: datetime | None,
+        approximate: bool | Iterable[str] = False,
+        **fields: datetime | None,
+    ) -> dict[str, Any]:
+        """The event's times, each exact, and the names of those marked approximate.
+
+        ``occurred_at`` is ``at`` (else the stamp), ``recorded_at`` the stamp, and ``fields``
+        the command's other times; each may be marked by :func:`~incidentflow.approximately`
+        or by ``approximate`` (see :func:`~incidentflow.clock.marked_approximate`).
+        """
+        given = marked_approximate(approximate, at=at, **fields)
         stamp = self._stamp(now)
-        if at is None:
-            return {"occurred_at": stamp, "recorded_at": stamp}
-        occurred = require_aware(at, "at")
-        if isinstance(occurred, ApproximateTime):  # "around then": recorded as approximate
-            return {"occurred_at": exact(occurred), "recorded_at": stamp, "approximate": _ROUGH}
-        return {"occurred_at": occurred, "recorded_at": stamp}
+        when = given.pop("at")
+        occurred = stamp if when is None else require_aware(when, "at")
+        times: dict[str, Any] = {"occurred_at": occurred, "recorded_at": stamp}
+        times.update(given)
+        rough = approximate_names(occurred_at=occurred, **given)  # the stamp is always exact
+        if rough:  # "around then": recorded as approximate
+            times.update({name: exact(times[name]) for name in rough})
+            times["approximate"] = rough
+        return times
 
     @staticmethod
     def _next_id(prefix: str, taken: Mapping[str, object]) -> str:
@@ -88,11 +103,14 @@ class Commands:
         impact: str = "",
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.Validated:
         """Step 1: record that the problem is real, with the evidence and its impact."""
         return self.record(
-            ev.Validated(actor=actor, evidence=evidence, impact=impact, **self._times(at, now))
+            ev.Validated(
+                actor=actor, evidence=evidence, impact=impact, **self._times(at, now, approximate)
+            )
         )
 
     def link(
@@ -102,10 +120,13 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.Linked:
         """Steps 2–4: link the ticket, war room, public channel or announcement."""
-        return self.record(ev.Linked(actor=actor, kind=kind, url=url, **self._times(at, now)))
+        return self.record(
+            ev.Linked(actor=actor, kind=kind, url=url, **self._times(at, now, approximate))
+        )
 
     def assign(
         self,
@@ -114,11 +135,14 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.RoleAssigned:
         """Step 5: give ``holder`` a role (a single-holder role must be free)."""
         return self.record(
-            ev.RoleAssigned(actor=actor, role=role, holder=holder, **self._times(at, now))
+            ev.RoleAssigned(
+                actor=actor, role=role, holder=holder, **self._times(at, now, approximate)
+            )
         )
 
     def hand_off(
@@ -129,6 +153,7 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.RoleHandedOff:
         """Pass a role from one holder to another in one step, leaving no gap.
@@ -141,7 +166,7 @@ class Commands:
                 role=role,
                 from_holder=from_holder,
                 to_holder=to_holder,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -152,11 +177,14 @@ class Commands:
         reason: str,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.RoleUnknown:
         """Step 5 as it was: nobody can say who held ``role`` (authorized as ``assign``)."""
         return self.record(
-            ev.RoleUnknown(actor=actor, role=role, reason=reason, **self._times(at, now))
+            ev.RoleUnknown(
+                actor=actor, role=role, reason=reason, **self._times(at, now, approximate)
+            )
         )
 
     def record_link_absent(
@@ -166,11 +194,14 @@ class Commands:
         reason: str,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.LinkAbsent:
         """Steps 2–4 as they were: no link of ``kind`` was made (authorized as ``link``)."""
         return self.record(
-            ev.LinkAbsent(actor=actor, kind=kind, reason=reason, **self._times(at, now))
+            ev.LinkAbsent(
+                actor=actor, kind=kind, reason=reason, **self._times(at, now, approximate)
+            )
         )
 
     def release(
@@ -180,11 +211,14 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.RoleReleased:
         """Take ``holder`` out of a role, where that leaves no required role empty."""
         return self.record(
-            ev.RoleReleased(actor=actor, role=role, holder=holder, **self._times(at, now))
+            ev.RoleReleased(
+                actor=actor, role=role, holder=holder, **self._times(at, now, approximate)
+            )
         )
 
     def start_experiment(
@@ -198,6 +232,7 @@ class Commands:
         actor: str,
         experiment_id: str | None = None,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.ExperimentStarted:
         """Step 6: an IC starts an experiment against one component."""
@@ -210,7 +245,7 @@ class Commands:
                 expected=expected,
                 component=component,
                 owner=owner,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -222,6 +257,7 @@ class Commands:
         verdict: Verdict,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.ExperimentConcluded:
         """Step 6: record what was observed and whether it confirmed the hypothesis."""
@@ -231,7 +267,7 @@ class Commands:
                 experiment_id=experiment_id,
                 observed=observed,
                 verdict=verdict,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -242,10 +278,13 @@ class Commands:
         actor: str,
         kind: NoteKind = NoteKind.NOTE,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.NoteAdded:
         """Step 7: add a timeline note; ``kind=NoteKind.DISCREPANCY`` when sources disagree."""
-        return self.record(ev.NoteAdded(actor=actor, text=text, kind=kind, **self._times(at, now)))
+        return self.record(
+            ev.NoteAdded(actor=actor, text=text, kind=kind, **self._times(at, now, approximate))
+        )
 
     def post_update(
         self,
@@ -254,12 +293,16 @@ class Commands:
         actor: str,
         no_progress: bool = False,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.UpdatePosted:
         """Step 8: post a stakeholder update; ``no_progress`` for one that reports none."""
         return self.record(
             ev.UpdatePosted(
-                actor=actor, message=message, no_progress=no_progress, **self._times(at, now)
+                actor=actor,
+                message=message,
+                no_progress=no_progress,
+                **self._times(at, now, approximate),
             )
         )
 
@@ -273,6 +316,7 @@ class Commands:
         made_by: str | None = None,
         change_id: str | None = None,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.ChangeLogged:
         """Step 9: log a manual change, who made it (default: the actor) and how to revert."""
@@ -284,7 +328,7 @@ class Commands:
                 what=what,
                 where=where,
                 revert=revert,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -296,6 +340,7 @@ class Commands:
         actor: str,
         note: str = "",
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.ChangeReconciled:
         """Mark a manual change as reverted or made permanent."""
@@ -305,7 +350,7 @@ class Commands:
                 change_id=change_id,
                 outcome=outcome,
                 note=note,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -319,6 +364,7 @@ class Commands:
         branches_from: str | None = None,
         after: int | None = None,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.WhyAnswered:
         """Step 10: answer the next "why?" of a Five Whys chain.
@@ -347,7 +393,7 @@ class Commands:
                 root_cause=root_cause,
                 depth=depth,
                 branches_from=branches_from,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -358,6 +404,7 @@ class Commands:
         category: FishboneCategory | None = None,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.FactorAdded:
         """Add a contributing factor (each necessary, only jointly sufficient).
@@ -366,7 +413,10 @@ class Commands:
         """
         return self.record(
             ev.FactorAdded(
-                actor=actor, description=description, category=category, **self._times(at, now)
+                actor=actor,
+                description=description,
+                category=category,
+                **self._times(at, now, approximate),
             )
         )
 
@@ -376,11 +426,12 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.RecoveryVerified:
         """Step 11: record that recovery is verified, with the evidence."""
         return self.record(
-            ev.RecoveryVerified(actor=actor, evidence=evidence, **self._times(at, now))
+            ev.RecoveryVerified(actor=actor, evidence=evidence, **self._times(at, now, approximate))
         )
 
     def verify_customer(
@@ -390,12 +441,16 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.CustomerVerified:
         """Step 13: record that the customer verified the fix."""
         return self.record(
             ev.CustomerVerified(
-                actor=actor, customer=customer, evidence=evidence, **self._times(at, now)
+                actor=actor,
+                customer=customer,
+                evidence=evidence,
+                **self._times(at, now, approximate),
             )
         )
 
@@ -406,6 +461,7 @@ class Commands:
         actor: str,
         debt_id: str | None = None,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.DebtOpened:
         """Open a tech-debt item left by the response."""
@@ -414,7 +470,7 @@ class Commands:
                 actor=actor,
                 debt_id=debt_id or self._next_id("D", self._tech_debt),
                 description=description,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -425,11 +481,14 @@ class Commands:
         actor: str,
         note: str = "",
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.DebtClosed:
         """Close a tech-debt item once it is cleaned up."""
         return self.record(
-            ev.DebtClosed(actor=actor, debt_id=debt_id, note=note, **self._times(at, now))
+            ev.DebtClosed(
+                actor=actor, debt_id=debt_id, note=note, **self._times(at, now, approximate)
+            )
         )
 
     def start_report(
@@ -438,10 +497,13 @@ class Commands:
         actor: str,
         location: str = "",
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.ReportStarted:
         """Step 14: record that the incident report is started, and where."""
-        return self.record(ev.ReportStarted(actor=actor, location=location, **self._times(at, now)))
+        return self.record(
+            ev.ReportStarted(actor=actor, location=location, **self._times(at, now, approximate))
+        )
 
     def schedule_post_mortem(
         self,
@@ -450,17 +512,20 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool | Iterable[str] = False,
         now: datetime | None = None,
     ) -> ev.PostMortemScheduled:
-        """Step 15: schedule the post-mortem meeting and invite people."""
+        """Step 15: schedule the post-mortem meeting and invite people.
+
+        ``approximate`` may name ``scheduled_for`` as well as ``at`` (``True`` is ``at``).
+        """
         if isinstance(invitees, str):
             raise InvalidInput("invitees must be a collection of names, not one string")
         return self.record(
             ev.PostMortemScheduled(
                 actor=actor,
-                scheduled_for=scheduled_for,
                 invitees=tuple(invitees),
-                **self._times(at, now),
+                **self._times(at, now, approximate, scheduled_for=scheduled_for),
             )
         )
 
@@ -474,12 +539,14 @@ class Commands:
         due_at: datetime | None = None,
         action_id: str | None = None,
         at: datetime | None = None,
+        approximate: bool | Iterable[str] = False,
         now: datetime | None = None,
     ) -> ev.ActionAdded:
         """Add a corrective or preventive action item.
 
         ``owner`` and ``due_at`` may be left out only where the policy allows it
-        (``action_owner_and_due``).
+        (``action_owner_and_due``).  ``approximate`` may name ``due_at`` as well as ``at``
+        (``True`` is ``at``).
         """
         return self.record(
             ev.ActionAdded(
@@ -487,9 +554,8 @@ class Commands:
                 action_id=action_id or self._next_id("A", self._action_items),
                 description=description,
                 owner=owner,
-                due_at=due_at,
                 kind=kind,
-                **self._times(at, now),
+                **self._times(at, now, approximate, due_at=due_at),
             )
         )
 
@@ -500,11 +566,14 @@ class Commands:
         actor: str,
         note: str = "",
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.ActionClosed:
         """Close a done action item."""
         return self.record(
-            ev.ActionClosed(actor=actor, action_id=action_id, note=note, **self._times(at, now))
+            ev.ActionClosed(
+                actor=actor, action_id=action_id, note=note, **self._times(at, now, approximate)
+            )
         )
 
     def change_priority(
@@ -514,12 +583,13 @@ class Commands:
         reason: str,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.PriorityChanged:
         """Raise or lower the priority; the new priority's rules apply from then on."""
         return self.record(
             ev.PriorityChanged(
-                actor=actor, priority=priority, reason=reason, **self._times(at, now)
+                actor=actor, priority=priority, reason=reason, **self._times(at, now, approximate)
             )
         )
 
@@ -532,6 +602,7 @@ class Commands:
         components: Iterable[str] = (),
         share: float | None = None,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.ImpactChanged:
         """Record that the impact moved to ``level`` (the impact timeline, apart from the moves).
@@ -548,7 +619,7 @@ class Commands:
                 description=description,
                 components=tuple(components),
                 share=share,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -558,6 +629,7 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.PolicyAdopted:
         """Run the incident under ``policy`` from now on, recording its name and whole text.
@@ -568,7 +640,9 @@ class Commands:
         if not isinstance(policy, Policy):
             raise InvalidInput(f"policy must be a Policy, not {policy!r}")
         return self.record(
-            ev.PolicyAdopted(actor=actor, policy=policy.recorded(), **self._times(at, now))
+            ev.PolicyAdopted(
+                actor=actor, policy=policy.recorded(), **self._times(at, now, approximate)
+            )
         )
 
     def move(
@@ -578,6 +652,7 @@ class Commands:
         message: str,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.StateChanged:
         """Move along an edge of the lifecycle, if every guard is met.
@@ -591,7 +666,7 @@ class Commands:
                 source=self._state,
                 target=target,
                 message=message,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -602,6 +677,7 @@ class Commands:
         *,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.StateChanged:
         """Move along the edge called ``name`` (e.g. ``"announce_yellow"``) from the current state.
@@ -617,49 +693,103 @@ class Commands:
                 raise InvalidInput(f"no lifecycle edge is called {name!r}; one of: {triggers}")
             detail = f"{name} leads from {' or '.join(sources)}, not from {self._state.value}"
             raise self._blocked(name, _TARGETS[name], (Unmet("lifecycle_edge", detail),))
-        return self.move(found.target, message=message, actor=actor, at=at, now=now)
+        return self.move(
+            found.target, message=message, actor=actor, at=at, approximate=approximate, now=now
+        )
 
     def mitigate(
-        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+        self,
+        message: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        approximate: bool = False,
+        now: datetime | None = None,
     ) -> ev.StateChanged:
         """Start mitigating: declared → mitigating."""
-        return self.trigger("mitigate", message, actor=actor, at=at, now=now)
+        return self.trigger(
+            "mitigate", message, actor=actor, at=at, approximate=approximate, now=now
+        )
 
     def announce_yellow(
-        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+        self,
+        message: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        approximate: bool = False,
+        now: datetime | None = None,
     ) -> ev.StateChanged:
         """Step 12, announce resolved (yellow): mitigating → yellow."""
-        return self.trigger("announce_yellow", message, actor=actor, at=at, now=now)
+        return self.trigger(
+            "announce_yellow", message, actor=actor, at=at, approximate=approximate, now=now
+        )
 
     def announce_green(
-        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+        self,
+        message: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        approximate: bool = False,
+        now: datetime | None = None,
     ) -> ev.StateChanged:
         """Step 13, announce resolved (green): yellow → green."""
-        return self.trigger("announce_green", message, actor=actor, at=at, now=now)
+        return self.trigger(
+            "announce_green", message, actor=actor, at=at, approximate=approximate, now=now
+        )
 
     def mark_reported(
-        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+        self,
+        message: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        approximate: bool = False,
+        now: datetime | None = None,
     ) -> ev.StateChanged:
         """Green → reported, once the root cause is found and the report started."""
-        return self.trigger("mark_reported", message, actor=actor, at=at, now=now)
+        return self.trigger(
+            "mark_reported", message, actor=actor, at=at, approximate=approximate, now=now
+        )
 
     def begin_post_mortem(
-        self, message: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+        self,
+        message: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        approximate: bool = False,
+        now: datetime | None = None,
     ) -> ev.StateChanged:
         """Reported → post_mortem, once the meeting is scheduled with the roles invited."""
-        return self.trigger("begin_post_mortem", message, actor=actor, at=at, now=now)
+        return self.trigger(
+            "begin_post_mortem", message, actor=actor, at=at, approximate=approximate, now=now
+        )
 
     def dismiss(
-        self, reason: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+        self,
+        reason: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        approximate: bool = False,
+        now: datetime | None = None,
     ) -> ev.StateChanged:
         """A false alarm: declared → dismissed."""
-        return self.trigger("dismiss", reason, actor=actor, at=at, now=now)
+        return self.trigger("dismiss", reason, actor=actor, at=at, approximate=approximate, now=now)
 
     def reopen(
-        self, reason: str, *, actor: str, at: datetime | None = None, now: datetime | None = None
+        self,
+        reason: str,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        approximate: bool = False,
+        now: datetime | None = None,
     ) -> ev.StateChanged:
         """The recovery did not hold: yellow → mitigating; recovery must be verified again."""
-        return self.trigger("reopen", reason, actor=actor, at=at, now=now)
+        return self.trigger("reopen", reason, actor=actor, at=at, approximate=approximate, now=now)
 
     # -- data loss and corrections ---------------------------------------------------------
 
@@ -673,18 +803,27 @@ class Commands:
         loss_id: str | None = None,
         actor: str,
         at: datetime | None = None,
+        approximate: bool | Iterable[str] = False,
         now: datetime | None = None,
     ) -> ev.DataLossRecorded:
-        """Record data lost for good: what, the window of lost writes, and how much."""
+        """Record data lost for good: what, the window of lost writes, and how much.
+
+        ``approximate`` may name ``window_start`` and ``window_end`` as well as ``at``
+        (``True`` is ``at``).
+        """
         return self.record(
             ev.DataLossRecorded(
                 actor=actor,
                 loss_id=loss_id or self._next_id("L", self._data_losses),
                 what=what,
-                window_start=require_aware(window_start, "window_start"),
-                window_end=require_aware(window_end, "window_end"),
                 amount=amount,
-                **self._times(at, now),
+                **self._times(
+                    at,
+                    now,
+                    approximate,
+                    window_start=require_aware(window_start, "window_start"),
+                    window_end=require_aware(window_end, "window_end"),
+                ),
             )
         )
 
@@ -697,6 +836,7 @@ class Commands:
         entry: int | None = None,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.Amended:
         """Correct ``field_name`` (see :data:`~incidentflow.corrections.AMENDABLE`) to ``value``.
@@ -719,7 +859,7 @@ class Commands:
                 value=value,
                 entry=entry,
                 reason=reason,
-                **self._times(at, now),
+                **self._times(at, now, approximate),
             )
         )
 
@@ -730,11 +870,14 @@ class Commands:
         reason: str,
         actor: str,
         at: datetime | None = None,
+        approximate: bool = False,
         now: datetime | None = None,
     ) -> ev.Retracted:
         """Withdraw entry number ``entry`` (a note, update, factor or data loss) as wrong."""
         return self.record(
-            ev.Retracted(actor=actor, entry=entry, reason=reason, **self._times(at, now))
+            ev.Retracted(
+                actor=actor, entry=entry, reason=reason, **self._times(at, now, approximate)
+            )
         )
 
 

@@ -266,7 +266,7 @@ for _event in EVENT_TYPES.values():
 # onset and detection (before they were told apart from the declaration); a note's kind, a
 # why's depth and branch, an amendment's entry.
 _ADDED_LATER: dict[type[Any], tuple[str, ...]] = {
-    Declared: ("policy", "began", "detected_at", "detection", "detected_by"),
+    Declared: ("policy", "began", "detected_at", "detection", "detected_by", "unknown"),
     NoteAdded: ("kind",),
     WhyAnswered: ("depth", "branches_from"),
     Amended: ("entry",),

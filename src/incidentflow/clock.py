@@ -12,6 +12,7 @@ documents and measures that add durations to them could not be written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -26,6 +27,7 @@ __all__ = [
     "approximate_names",
     "approximately",
     "exact",
+    "marked_approximate",
     "require_aware",
     "require_not_before",
     "require_not_future",
@@ -97,6 +99,56 @@ def exact(value: datetime) -> datetime:
 def approximate_names(**times: datetime | None) -> tuple[str, ...]:
     """The names of ``times`` marked approximate, sorted (as an event's ``approximate``)."""
     return tuple(sorted(name for name, t in times.items() if isinstance(t, ApproximateTime)))
+
+
+def marked_approximate(
+    approximate: bool | Iterable[str], **times: datetime | None
+) -> dict[str, datetime | None]:
+    """``times`` with those ``approximate`` names wrapped in :func:`approximately`.
+
+    This is what a command's ``approximate=`` flag does: ``True`` marks ``at``, ``False``
+    marks nothing, and a collection of names marks those times (``{"began", "detected"}``).
+    Marking a time that is not given (``None``), or a name that is not one of ``times``, is
+    nonsense, refused with :class:`~incidentflow.errors.InvalidInput`.
+
+    >>> t = datetime(2019, 7, 2, 13, 42, tzinfo=UTC)
+    >>> marked_approximate(True, at=t) == {"at": approximately(t)}
+    True
+    >>> marked_approximate(True, at=None)
+    Traceback (most recent call last):
+    ...
+    incidentflow.errors.InvalidInput: approximate=True marks at as approximate, and no at is given
+    """
+    if approximate is False:
+        return times
+    if approximate is True:
+        names: tuple[str, ...] = ("at",)
+    elif isinstance(approximate, str) or not isinstance(approximate, Iterable):
+        from .errors import InvalidInput
+
+        raise InvalidInput(
+            f"approximate must be True, False or a collection of the names of times "
+            f"({', '.join(times)}), not {approximate!r}"
+        )
+    else:
+        names = tuple(approximate)
+    marked = dict(times)
+    for name in names:
+        if name not in times:
+            from .errors import InvalidInput
+
+            raise InvalidInput(
+                f"approximate names {name!r}, which is not one of the times ({', '.join(times)})"
+            )
+        value = times[name]
+        if value is None:
+            from .errors import InvalidInput
+
+            raise InvalidInput(
+                f"approximate={approximate!r} marks {name} as approximate, and no {name} is given"
+            )
+        marked[name] = approximately(require_aware(value, name))
+    return marked
 
 
 @runtime_checkable

@@ -138,11 +138,14 @@ def _with_onset(event: ev.Event, value: datetime) -> ev.Event:
 
 
 def _with_declared_time(event: ev.Event, value: datetime) -> ev.Event:
-    """The declaration with its declaration time corrected, in the form it was written in."""
+    """The declaration with its declaration time corrected, in the form it was written in.
+
+    A time not known until now is known once corrected.
+    """
     assert isinstance(event, ev.Declared)
     if event.began is None:
         return attrs.evolve(event, recorded_at=value)
-    return attrs.evolve(event, occurred_at=value)
+    return attrs.evolve(event, occurred_at=value, unknown=())
 
 
 AMENDABLE: Mapping[str, Amendable] = MappingProxyType(

@@ -295,6 +295,21 @@ def _optional_aware(instance: Any, attribute: Any, value: Any) -> None:
         _aware(instance, attribute, value)
 
 
+def _unknown(instance: Any, attribute: Any, value: Any) -> None:
+    """Validate the declaration's times not known: none, or its ``occurred_at`` with a ``began``."""
+    if value == () and type(value) is tuple:
+        return
+    if type(value) is not tuple or value != ("occurred_at",):
+        raise InvalidInput(
+            f"Declared.unknown must be () or ('occurred_at',) (only the declaration time may be "
+            f"not known), not {value!r}"
+        )
+    if instance.began is None:
+        raise InvalidInput(
+            "Declared.unknown: a declaration whose time is not known must give began (the onset)"
+        )
+
+
 @frozen(kw_only=True)
 class Declared(Event):
     """The incident is declared: its id, title and first priority.  Always the first event.
@@ -308,6 +323,11 @@ class Declared(Event):
     ``policy`` is the policy the incident runs under from now on (see :class:`PolicyAdopted`
     for a later change); ``None`` only in histories written before incidents recorded their
     policy, which replay under the policy the caller passes.
+
+    ``unknown`` names the times nobody knows: ``("occurred_at",)`` when the declaration time
+    is not known, and ``occurred_at`` is then the latest it can have been (it still places the
+    declaration in the order of things).  Only the declaration time may be unknown, and only
+    with ``began`` given.  Empty, and left out of the JSON, when every time is known.
     """
 
     type: ClassVar[str] = "declared"
@@ -323,6 +343,11 @@ class Declared(Event):
         default=None, validator=_optional_member(DetectionMethod)
     )
     detected_by: str = field(default="", validator=_optional_text)
+    unknown: tuple[str, ...] = field(default=(), validator=_unknown)
+
+    def is_unknown(self, name: str = "occurred_at") -> bool:
+        """Whether the time field ``name`` was recorded as not known."""
+        return name in self.unknown
 
     @property
     def onset(self) -> datetime:

@@ -33,6 +33,7 @@ from .clock import (
     SystemClock,
     approximate_names,
     exact,
+    marked_approximate,
     require_aware,
 )
 from .corrections import corrected
@@ -196,8 +197,10 @@ class Incident(Commands):
         *,
         actor: str,
         at: datetime | None = None,
+        at_latest: datetime | None = None,
         began: datetime | None = None,
         detected: datetime | None = None,
+        approximate: bool | Iterable[str] = False,
         detection: DetectionMethod | None = None,
         detected_by: str = "",
         now: datetime | None = None,
@@ -212,28 +215,56 @@ class Incident(Commands):
         when the problem was detected, ``detection`` how (see
         :class:`~incidentflow.DetectionMethod`) and ``detected_by`` by what or whom.  The
         times must come in that order: began, detected, declared.  Any of them may be marked
-        approximate with :func:`~incidentflow.approximately`.
+        approximate with :func:`~incidentflow.approximately`, or by naming them in
+        ``approximate`` (``{"began", "detected"}``; ``True`` marks ``at`` alone).
+
+        When nobody knows when the incident was declared (a postmortem that does not say),
+        give ``at_latest`` instead of ``at``: the latest it can have been (the first response
+        the sources time).  The declaration records its time as not known
+        (:attr:`~incidentflow.events.Declared.unknown`), ``at_latest`` standing in as its
+        place in the order; measures that need it are ``None`` and documents say "not known
+        (by ...)".  The onset cannot default to an unknown time: give ``began`` or
+        ``detected`` with it.
 
         The declaration records ``policy`` (its name, whole text and digest): the incident runs
         under it from then on, whatever policy it is later loaded or replayed with, until
         another is adopted (see :meth:`adopt_policy`).
         """
+        given = marked_approximate(
+            approximate, at=at, at_latest=at_latest, began=began, detected=detected
+        )
+        at, at_latest = given["at"], given["at_latest"]
+        began, detected = given["began"], given["detected"]
+        if at_latest is not None and at is not None:
+            raise InvalidInput(
+                "at is when the incident was declared and at_latest the latest it can have "
+                "been when that is not known: give one of them, not both"
+            )
+        if at_latest is not None and began is None and detected is None:
+            raise InvalidInput(
+                "the declaration time is not known (at_latest), so the onset cannot default to "
+                "it: give began (or detected) as well"
+            )
         incident = cls(policy=policy, clock=clock, subscribers=subscribers)
         stamp = incident._stamp(now)
-        declared = stamp if at is None else require_aware(at, "at")
+        when = at if at_latest is None else at_latest
+        declared = (
+            stamp if when is None else require_aware(when, "at_latest" if at is None else "at")
+        )
         found = None if detected is None else require_aware(detected, "detected")
         default = declared if found is None else found
         onset = default if began is None else require_aware(began, "began")
-        rough = approximate_names(occurred_at=at, began=began, detected_at=detected)
+        rough = approximate_names(occurred_at=when, began=began, detected_at=detected)
         if began is None and isinstance(default, ApproximateTime):
             rough = tuple(sorted({"began", *rough}))  # the onset defaults to a rough time
-        exact_now = began is None and at is None and found is None and not rough
+        exact_now = began is None and when is None and found is None and not rough
         incident._commit(
             ev.Declared(
                 actor=actor,
                 occurred_at=exact(declared),
                 recorded_at=stamp,
                 approximate=rough,
+                unknown=() if at_latest is None else ("occurred_at",),
                 incident_id=incident_id,
                 title=title,
                 priority=priority,
@@ -320,9 +351,15 @@ class Incident(Commands):
         """When the incident was declared: the declaration's ``occurred_at``.
 
         In a declaration written before the onset was told apart from the declaration, its
-        ``recorded_at``.
+        ``recorded_at``.  When the declaration time is not known (see
+        :attr:`declared_at_known`), the latest it can have been.
         """
         return self._declaration.declared_time
+
+    @property
+    def declared_at_known(self) -> bool:
+        """Whether the declaration time is known (see ``at_latest`` in :meth:`declare`)."""
+        return not self._declaration.is_unknown()
 
     @property
     def detected_at(self) -> datetime | None:

@@ -99,7 +99,7 @@ def _milestones() -> dict[str, str]:
         "(Incident.detected_at).",
         "declared": "When the incident was declared: the declaration's occurred_at "
         "(Incident.declared_at; its recorded_at in histories written before the onset was "
-        "told apart).",
+        "told apart); not reached when the declaration time is not known.",
         "validated": "When the problem was validated (step 1).",
         "first_update": "The first stakeholder update (step 8).",
         "first_communication": "The first communication about the incident: the first "
@@ -119,7 +119,8 @@ def _milestones() -> dict[str, str]:
         if state is State.DECLARED:
             names[_first_name(state)] = (
                 "The start of the declared state: the declaration's occurred_at (when it was "
-                "declared; in histories written before the onset was told apart, when it began)."
+                "declared; in histories written before the onset was told apart, when it began); "
+                "not reached when the declaration time is not known."
             )
             names[f"last:{state.value}"] = "The same as first:declared (never re-entered)."
         else:
@@ -273,6 +274,7 @@ class _Digest:
         "began",
         "changes",
         "declared",
+        "declared_known",
         "detected",
         "entered",
         "entered_first",
@@ -288,6 +290,7 @@ class _Digest:
         self.incident = incident
         self.began = incident.began_at
         self.declared = incident.declared_at
+        self.declared_known = incident.declared_at_known
         self.detected = incident.detected_at
         self.entered = incident.declaration.occurred_at  # the declared state's start
         announcement = incident.links.get(LinkKind.ANNOUNCEMENT)
@@ -342,14 +345,14 @@ def _resolvers() -> dict[str, Callable[[_Digest], datetime | None]]:
     table: dict[str, Callable[[_Digest], datetime | None]] = {
         "began": lambda d: d.began,
         "detected": lambda d: d.detected,
-        "declared": lambda d: d.declared,
+        "declared": lambda d: d.declared if d.declared_known else None,
         "first_update": lambda d: min(d.updates, default=None),
         "first_communication": _first_communication,
         "mitigated": lambda d: d.firsts.get("recovery_verified"),
         "impact_ended": lambda d: _impact_ended(d.incident),
         "post_mortem_meeting": lambda d: d.meeting,
-        "first:declared": lambda d: d.entered,
-        "last:declared": lambda d: d.entered,
+        "first:declared": lambda d: d.entered if d.declared_known else None,
+        "last:declared": lambda d: d.entered if d.declared_known else None,
     }
     for name in _EVENT_MILESTONES.values():
         table[name] = _first_event(name)

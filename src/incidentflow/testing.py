@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from .clock import ManualClock, approximately
 from .corrections import AMENDABLE
 from .errors import CommandRefused
-from .events import EVENT_TYPES, Event, RecordedPolicy, _time_fields
+from .events import EVENT_TYPES, Declared, Event, RecordedPolicy, _time_fields
 from .identities import IDENTITY_FIELDS, is_invisible
 from .incident import Incident
 from .lifecycle import EDGES, State
@@ -164,11 +164,22 @@ def _event_strategy(kind: type[Event]) -> st.SearchStrategy[Event]:
     """One event class's strategy, built once: reading type hints is slow."""
     if kind.type not in _BUILT:
         hints = get_type_hints(kind)
-        names = [f.name for f in attrs.fields(kind) if f.name != "approximate"]
+        names = [f.name for f in attrs.fields(kind) if f.name not in ("approximate", "unknown")]
         fields = {n: _field_strategy(n, hints[n]) for n in names}
         fields["approximate"] = _approximate(kind)
-        _BUILT[kind.type] = st.builds(kind, **fields)
+        built = st.builds(kind, **fields)
+        if kind is Declared:  # a declaration time not known: only with an onset given
+            built = st.tuples(built, st.booleans()).map(_unknown_declaration)
+        _BUILT[kind.type] = built
     return _BUILT[kind.type]
+
+
+def _unknown_declaration(drawn: tuple[Event, bool]) -> Event:
+    """The declaration drawn, its time recorded as not known when drawn so and it can be."""
+    event, unknown = drawn
+    if unknown and isinstance(event, Declared) and event.began is not None:
+        return attrs.evolve(event, unknown=("occurred_at",))
+    return event
 
 
 def _approximate(kind: type[Event]) -> st.SearchStrategy[tuple[str, ...]]:

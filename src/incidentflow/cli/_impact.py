@@ -34,8 +34,11 @@ APPROXIMATE = "≈"
 
 
 def milestones(args: argparse.Namespace) -> dict[str, Any]:
-    """``declare``'s ``--began``, ``--detected``, ``--detection`` and ``--detected-by``."""
+    """``declare``'s options besides ``--at``: ``--at-latest`` and the other milestones."""
     return {
+        "at_latest": (
+            None if args.at_latest is None else parse_time(args.at_latest, "--at-latest")
+        ),
         "began": None if args.began is None else parse_time(args.began, "--began"),
         "detected": None if args.detected is None else parse_time(args.detected, "--detected"),
         "detection": None if args.detection is None else DetectionMethod.parse(args.detection),
@@ -86,7 +89,8 @@ def status_fields(incident: Incident) -> dict[str, Any]:
     """What ``status --json`` adds: the milestones, the impact and the measures."""
     declaration = incident.declaration
     return {
-        "declared_at": iso(incident.declared_at),
+        "declared_at": iso(incident.declared_at) if incident.declared_at_known else None,
+        "declared_at_latest": None if incident.declared_at_known else iso(incident.declared_at),
         "detected_at": iso(incident.detected_at),
         "detection": None if incident.detection is None else incident.detection.value,
         "detected_by": incident.detected_by,
@@ -139,7 +143,8 @@ def status_lines(incident: Incident, options: Options) -> list[str]:
             else "time not recorded"
         )
         lines.append(f"  detected  {when}" + (f"  ({', '.join(how)})" if how else ""))
-    declared = f"  declared  {_moment(incident.declared_at, _declared_rough(incident), options)}"
+    when = _moment(incident.declared_at, _declared_rough(incident), options)
+    declared = f"  declared  {when if incident.declared_at_known else f'not known (by {when})'}"
     if declaration.recorded_at != incident.declared_at:
         declared += f"  (recorded late, {_moment(declaration.recorded_at, False, options)})"
     lines.append(declared)

@@ -520,6 +520,12 @@ def _correction_commands(commands: _Commands) -> None:
 def _milestone_options(parser: argparse.ArgumentParser) -> None:
     """``declare``'s milestones besides ``--at`` (when it was declared)."""
     parser.add_argument(
+        "--at-latest",
+        metavar="TIME",
+        help="when the declaration time is not known: the latest it can have been (instead of "
+        "--at; give --began or --detected with it)",
+    )
+    parser.add_argument(
         "--began", metavar="TIME", help="when the impact began (default: the declaration, --at)"
     )
     parser.add_argument("--detected", metavar="TIME", help="when the problem was detected")

@@ -11,6 +11,7 @@ from typing import Any
 
 from incidentflow import codec
 from incidentflow.documents._markup import inline
+from incidentflow.events import Declared
 from incidentflow.incident import Incident
 from incidentflow.lifecycle import mermaid
 from incidentflow.obligations import Obligation
@@ -181,6 +182,8 @@ def timeline(options: Options) -> int:
         stamp = shown(event.occurred_at, options)
         number = f"#{numbers[id(event)]:<4} " if numbered else ""
         rough = "≈" if event.is_approximate() else ""
+        if isinstance(event, Declared) and event.is_unknown():  # the latest it can have been
+            rough = "by " + rough
         print(
             f"{number}{rough}{stamp}  {inline(event.actor):<10} {event.type:<22} {what}{late}"
             f"{precursor(event)}"

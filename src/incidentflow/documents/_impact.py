@@ -46,7 +46,9 @@ class ImpactStory:
     """What the record says of the impact, in the order a reader wants it.
 
     ``ended`` is when the final operational phase began (``None`` while the impact lasts or
-    when no impact timeline is recorded); ``phases`` are the impact timeline's phases.
+    when no impact timeline is recorded); ``phases`` are the impact timeline's phases.  When
+    the declaration time is not known (``declared_known`` false), ``declared`` is the latest
+    it can have been.
     """
 
     began: datetime
@@ -60,6 +62,13 @@ class ImpactStory:
     detected_how: str | None = None
     ended: datetime | None = None
     ended_approximate: bool = False
+    declared_known: bool = True
+
+    @property
+    def declared_text(self) -> str:
+        """When it was declared, as documents show it: ``not known (by ...)`` when unknown."""
+        shown = at(self.declared, self.declared_approximate)
+        return shown if self.declared_known else f"not known (by {shown})"
 
 
 def at(value: datetime, approximate: bool = False) -> str:
@@ -99,6 +108,7 @@ def impact_story(incident: Incident) -> ImpactStory:
         detected_how=_how(incident),
         ended=final.start if ended and final is not None else None,
         ended_approximate=ended and final is not None and final.approximate,
+        declared_known=incident.declared_at_known,
     )
 
 
@@ -157,7 +167,7 @@ def impact_blocks(story: ImpactStory) -> list[Block]:
             (label("Detected:"), ours(" " + at(story.detected, story.detected_approximate)))
             + ((ours(" ("), typed(how), ours(")")) if how else ())
         )
-    lines.append((label("Declared:"), ours(" " + at(story.declared, story.declared_approximate))))
+    lines.append((label("Declared:"), ours(" " + story.declared_text)))
     if story.ended is not None:
         lines.append((label("Impact ended:"), ours(" " + at(story.ended, story.ended_approximate))))
     blocks.extend(Paragraph(line) for line in lines)

@@ -78,6 +78,11 @@ def _impact(story: ImpactStory) -> list[Span]:
 
 def _detection(story: ImpactStory) -> list[Span]:
     declared = at(story.declared, story.declared_approximate)
+    if not story.declared_known:
+        unknown = f" When it was declared is not known (by {declared})."
+        if story.detected is None:
+            return [ours(unknown)]
+        return [ours(_detected(story)), *_how(story), ours("."), ours(unknown)]
     if story.detected is None:
         if story.declared == story.began:
             return [ours(f" It was declared as it began, at {declared}.")]
@@ -87,20 +92,25 @@ def _detection(story: ImpactStory) -> list[Span]:
                 f"at {declared}."
             )
         ]
-    detected = (
-        " It was detected as it began"
-        if story.detected == story.began
-        else f" It was detected {elapsed(story.detected - story.began)} after it began"
-    )
-    how: list[Span] = []
-    if story.detected_how:
-        how = [ours(" ("), typed(story.detected_how), ours(")")]
     declared_when = (
         f" and declared at once, at {declared}."
         if story.declared == story.detected
         else f" and declared {elapsed(story.declared - story.detected)} later, at {declared}."
     )
-    return [ours(detected), *how, ours(declared_when)]
+    return [ours(_detected(story)), *_how(story), ours(declared_when)]
+
+
+def _detected(story: ImpactStory) -> str:
+    assert story.detected is not None
+    if story.detected == story.began:
+        return " It was detected as it began"
+    return f" It was detected {elapsed(story.detected - story.began)} after it began"
+
+
+def _how(story: ImpactStory) -> list[Span]:
+    if story.detected_how:
+        return [ours(" ("), typed(story.detected_how), ours(")")]
+    return []
 
 
 def _response(incident: Incident, story: ImpactStory) -> list[Span]:

@@ -472,7 +472,10 @@ def _background(incident: Incident) -> list[str]:
     if components:
         lines.append(f"Components involved: {', '.join(components)}")
     began = incident.began_at
-    lines.append(f"Began {moment(began)}; declared {moment(incident.declared_at)}")
+    declared = moment(incident.declared_at)
+    if not incident.declared_at_known:
+        declared = f"not known (by {declared})"
+    lines.append(f"Began {moment(began)}; declared {declared}")
     lines += [
         f"Moved from {e.source.value} to {e.target.value} at {moment(e.occurred_at)}, "
         f"{elapsed(e.occurred_at - began)} after it began"

@@ -673,8 +673,16 @@ def _first_day(times: Iterable[datetime]) -> date:
 
 
 def _when(event: ev.Event, day: date) -> str:
-    """When ``event`` happened, as :func:`_clock` shows it; ``≈`` before it when approximate."""
-    return ("≈" if event.is_approximate() else "") + _clock(event.occurred_at, day)
+    """When ``event`` happened, as :func:`_clock` shows it; ``≈`` before it when approximate.
+
+    A declaration whose time is not known shows the latest it can have been: ``by 13:45``.
+    """
+    unknown = isinstance(event, ev.Declared) and event.is_unknown()
+    return (
+        ("by " if unknown else "")
+        + ("≈" if event.is_approximate() else "")
+        + _clock(event.occurred_at, day)
+    )
 
 
 def _what(event: ev.Event, began: datetime) -> Text:
