@@ -45,6 +45,7 @@ from incidentflow import (
     approximately,
     codec,
 )
+from incidentflow.metrics import Milestone
 
 # -- the specification, as plain data -------------------------------------------------------
 
@@ -897,6 +898,8 @@ def _amended(event: ev.Event, name: str, value: str) -> ev.Event | None:
             newer = isinstance(event, ev.Declared) and event.began is not None
             if name == "began" and newer:
                 return attrs.evolve(event, began=when)
+            if name == "declared" and newer:  # a declaration time given is a time known
+                return attrs.evolve(event, occurred_at=when, unknown=())
             key = "recorded_at" if name == "declared" and not newer else "occurred_at"
             return attrs.evolve(event, **{key: when})
         if name == "priority":
@@ -1050,6 +1053,15 @@ def check_invariants(
     assert incident.state is state
     assert incident.when_entered(state) == entered
 
+    # Issue 9: a declaration time not known (the corrected record says so) is not a milestone:
+    # nothing measured from or to it; the time stands only as the latest it can have been.
+    assert incident.declared_at_known == ("occurred_at" not in record[0].unknown)  # type: ignore[attr-defined]
+    if not incident.declared_at_known:
+        assert incident.measures().values["time_to_declare"] is None
+        assert Milestone("declared").at(incident) is None
+        assert Milestone("first:declared").at(incident) is None
+        assert record[0].began is not None  # type: ignore[attr-defined]
+
     # Time: stamps never go backwards; nothing happens before the start or after its stamp,
     # except precursors, down to 30 days before the onset.  The start is when the corrected
     # record says it began (an amended onset included).
@@ -1132,14 +1144,19 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
     """
     if at is _AS_EVENT:
         at = None if event.occurred_at == event.recorded_at else event.occurred_at
+    flag: dict[str, Any] = {}
     if event.is_approximate():  # the command is told the time is approximate
         if at is None:
-            at = approximately(event.occurred_at)
-        elif isinstance(at, datetime) and at.utcoffset() is not None:
-            at = approximately(at)
+            at = event.occurred_at
+        if isinstance(at, datetime) and at.utcoffset() is not None:
+            # Issue 9: "--at ~TIME or an approximate=True flag" -- both, by turns.
+            if event.occurred_at.minute % 2:
+                flag = {"approximate": True}
+            else:
+                at = approximately(at)
     if now is _AS_EVENT:
         now = event.recorded_at
-    times = {"actor": event.actor, "at": at, "now": now}
+    times = {"actor": event.actor, "at": at, "now": now, **flag}
     if isinstance(event, ev.PolicyAdopted):  # the command takes a Policy; a forged record can't
         try:
             policy = Policy.from_toml(event.policy.content)
@@ -1166,4 +1183,8 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
     if isinstance(event, ev.Amended) and event.entry is None and event.field_name == "invitees":
         return incident.record(event)  # the command would name the latest scheduling
     fields = {n: getattr(event, n) for n in _field_names(type(event)) if n not in _BASE_FIELDS}
+    for name in event.approximate:  # a meeting's time, a due date, a window: approximately()
+        value = fields.get(name)
+        if isinstance(value, datetime) and value.utcoffset() is not None:
+            fields[name] = approximately(value)
     return getattr(incident, METHOD_OF[type(event)])(**fields, **times)

@@ -348,6 +348,7 @@ class IncidentMachine(RuleBasedStateMachine):
         head_start=st.sampled_from([0, 0, 0, 3, 8, 15, 25, 40]),
         eager=st.booleans(),
         detours=st.frozensets(st.sampled_from(DETOURS)),
+        unknown=st.booleans(),
     )
     def declare(
         self,
@@ -358,11 +359,14 @@ class IncidentMachine(RuleBasedStateMachine):
         head_start: int,
         eager: bool,
         detours: frozenset[str],
+        unknown: bool,
     ) -> None:
         """Declare, then follow the runbook ``head_start`` steps, so runs start all along it.
 
         An ``eager`` walk tries to move on before each step, probing every guard on the way;
-        ``detours`` are setbacks the walk takes once each (see :meth:`walk`).
+        ``detours`` are setbacks the walk takes once each (see :meth:`walk`).  An ``unknown``
+        declaration time is recorded as not known, now at the latest (issue 9), where an onset
+        or a detection is given for the onset to rest on.
         """
         now = self.clock.now()
         onset = now - began * MINUTE
@@ -375,7 +379,12 @@ class IncidentMachine(RuleBasedStateMachine):
             assert ("milestones_in_order",) == info.value.rules
             found = None
         # Issue 9: the onset given, else the detection, else the declaration (then written as
-        # the older form: nothing tells the two apart).
+        # the older form: nothing tells the two apart).  A declaration time not known needs an
+        # onset given or a detection to fall back on; without either it is refused.
+        if unknown and not began and found is None:
+            with pytest.raises(InvalidInput, match="give began"):
+                Incident.declare("INC-1", "t", priority, actor=declarer, at_latest=now, now=now)
+            unknown = False
         first = onset if began else found
         expected = ev.Declared(
             actor=declarer,
@@ -387,6 +396,7 @@ class IncidentMachine(RuleBasedStateMachine):
             policy=ev.RecordedPolicy.of("default", DEFAULT_POLICY.to_toml()),
             began=first,
             detected_at=found,
+            unknown=("occurred_at",) if unknown else (),
         )
         make = functools.partial(
             Incident.declare,
@@ -398,6 +408,7 @@ class IncidentMachine(RuleBasedStateMachine):
             detected=found,
             now=now,
             clock=self.clock,
+            **({"at_latest": now} if unknown else {}),
         )
         self.incident = make()
         assert [expected] == list(self.incident.history)
