@@ -525,9 +525,11 @@ class Model:
         elif isinstance(e, ev.DataLossRecorded):
             if e.loss_id in self.losses:
                 found.append("unique_id")
-            if e.window_start > e.window_end:
+            # Issue 9: a window as far as the sources give it; an end not known is no bound.
+            start, end = e.window_start, e.window_end
+            if start is not None and end is not None and start > end:
                 found.append("window_in_order")
-            if e.window_end > e.recorded_at:
+            if end is not None and end > e.recorded_at:
                 found.append("not_in_future")
         elif isinstance(e, ev.Amended):
             found += self._amend_rules(e)

@@ -102,6 +102,15 @@ def test_declare_at_latest_needs_an_onset_and_no_at(
         assert [] == list(store.incidents())
 
 
+def test_data_loss_without_a_window(cli: CLI) -> None:
+    """data-loss without --from and --to: a loss whose window is not known."""
+    declare(cli)
+    cli.ok("data-loss", "CF-1", "webhook payloads", "--amount", "about 200,000")
+    with open_store(cli.db) as store:
+        loss = store.load("CF-1").data_losses["L1"]
+    assert (None, None, "about 200,000") == (loss.window_start, loss.window_end, loss.amount)
+
+
 def test_impact_records_the_timeline(cli: CLI) -> None:
     """`impact` with level, description, components, share and an approximate --at."""
     declare(cli)

@@ -619,6 +619,58 @@ def test_documents_say_the_declaration_time_is_not_known() -> None:
     assert "not known" not in known
 
 
+# -- data loss as far as it is known ---------------------------------------------------------
+
+
+def test_a_data_loss_window_may_be_not_known() -> None:
+    """What and how much without a window, or with one end: the rest stays unknown, and the
+    length of lost writes is not known (None), not a made-up zero."""
+    from incidentflow.metrics import data_loss_window
+
+    incident = declared()
+    at = {"actor": "tom", "now": NOW}
+    loss = incident.record_data_loss(
+        "webhook payloads", amount="about 200,000", at=T + minutes(20), **at
+    )
+    assert (None, None) == (loss.window_start, loss.window_end)
+    assert '"window_start":null,"window_end":null' in codec.dumps(loss)
+    assert None is incident.data_losses["L1"].window
+    half = incident.record_data_loss("writes", window_start=T, at=T + minutes(20), **at)
+    assert (T, None) == (half.window_start, half.window_end)
+    assert None is data_loss_window(incident)
+    whole = declared()
+    whole.record_data_loss("writes", window_start=T, window_end=T + minutes(5), **at)
+    assert 300.0 == data_loss_window(whole)
+    assert incident == Incident.replay(codec.load_lines(codec.dump_lines(incident.history)))
+
+
+def test_a_known_window_end_still_keeps_its_rules() -> None:
+    """An end after the stamp is in the future; a start after the end is out of order."""
+    incident = declared()
+    at = {"actor": "tom", "now": NOW}
+    assert ("not_in_future",) == refused(
+        lambda: incident.record_data_loss("w", window_end=NOW + timedelta(days=1), **at)
+    ).rules
+    assert ("window_in_order",) == refused(
+        lambda: incident.record_data_loss("w", window_start=T, window_end=T - US, **at)
+    ).rules
+    assert 1 == incident.version
+
+
+def test_documents_show_what_of_a_window_is_known() -> None:
+    """The RCA's data-loss table and timeline say which ends are not known."""
+    from incidentflow.documents import rca_document
+
+    incident = declared()
+    at = {"actor": "tom", "now": NOW}
+    incident.record_data_loss("payloads", amount="200,000", at=T + minutes(20), **at)
+    incident.record_data_loss("writes", window_start=T, at=T + minutes(20), **at)
+    text = rca_document(incident, now=NOW).markdown()
+    assert "| L1 | payloads | not known | not known | 200,000 |" in text
+    assert "| L2 | writes | 2019-07-02 13:42 UTC to a time not known | not known |" in text
+    assert "payloads, written at times not known (200,000)" in text
+
+
 # -- measures ---------------------------------------------------------------------------------
 
 

@@ -297,6 +297,57 @@ def test_data_loss_and_irreversible_use_the_records_where_they_exist(
     ] == fake.calls
 
 
+def test_github_2018_records_the_dropped_webhooks_as_a_data_loss() -> None:
+    """About 200,000 webhook payloads dropped: what and how much, no window made up, so no
+    window length is measured; the analysis's contradiction stays a discrepancy."""
+    from incidentflow.metrics import data_loss_window
+
+    incident = MODULES["github_2018_10_21"].record()
+    (loss,) = incident.data_losses.values()
+    assert (
+        "webhook payloads that had outlived an internal TTL, dropped while the backlog was "
+        "processed",
+        "about 200,000 webhook payloads",
+        None,
+        None,
+    ) == (loss.what, loss.amount, loss.window_start, loss.window_end)
+    assert None is data_loss_window(incident)
+    assert any("200,000 webhook payloads" in note.text for note in incident.discrepancies)
+
+
+def test_a_loss_without_a_window_is_recorded_without_one() -> None:
+    """The helper leaves a window the sheet does not give unknown, record or note alike."""
+    from datetime import UTC, datetime
+
+    sheet = MODULES["github_2018_10_21"].SHEET
+    fake = _Recording()
+    at = datetime(2018, 10, 22, 23, 3, tzinfo=UTC)
+    sheet_module.data_loss(fake, sheet, actor="GitHub", at=at)
+    assert [
+        (
+            "record_data_loss",
+            (sheet.data_loss["what"],),
+            {
+                "window_start": None,
+                "window_end": None,
+                "amount": "about 200,000 webhook payloads",
+                "actor": "GitHub",
+                "at": at,
+            },
+        )
+    ] == fake.calls
+
+    class _NoRecords(_Recording):
+        def __getattr__(self, name: str) -> Any:
+            if name == "record_data_loss":
+                raise AttributeError(name)
+            return super().__getattr__(name)
+
+    plain = _NoRecords()
+    sheet_module.data_loss(plain, sheet, actor="GitHub", at=at)
+    assert "written at times not known; about 200,000" in plain.calls[0][1][0]
+
+
 def test_without_the_records_the_same_facts_are_notes() -> None:
     """Without a data-loss record, GitLab's loss is a note giving its window."""
     incident = MODULES["gitlab_2017_01_31"].record()

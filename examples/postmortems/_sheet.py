@@ -198,10 +198,13 @@ def discrepancy(incident: Incident, text: str, *, actor: str) -> None:
 
 
 def data_loss(incident: Incident, sheet: Sheet, *, actor: str, at: datetime) -> None:
-    """Record the sheet's data loss: a data-loss record, or a note saying the same."""
+    """Record the sheet's data loss: a data-loss record, or a note saying the same.
+
+    A window the sheet does not give stays unknown (``None``).
+    """
     loss = sheet.data_loss
-    start, _ = parse(loss["window_start"])
-    end, _ = parse(loss["window_end"])
+    start = parse(loss["window_start"])[0] if "window_start" in loss else None
+    end = parse(loss["window_end"])[0] if "window_end" in loss else None
     if hasattr(incident, "record_data_loss"):
         incident.record_data_loss(
             loss["what"],
@@ -212,12 +215,12 @@ def data_loss(incident: Incident, sheet: Sheet, *, actor: str, at: datetime) -> 
             at=at,
         )
         return
-    incident.note(
-        f"Data loss: {loss['what']}, written between {start:%H:%M} and {end:%H:%M} UTC; "
-        f"{loss['how_much']}.",
-        actor=actor,
-        at=at,
+    written = (
+        f"written between {start:%H:%M} and {end:%H:%M} UTC"
+        if start is not None and end is not None
+        else "written at times not known"
     )
+    incident.note(f"Data loss: {loss['what']}, {written}; {loss['how_much']}.", actor=actor, at=at)
 
 
 def irreversible(incident: Incident, change_id: str, *, actor: str, at: datetime) -> bool:

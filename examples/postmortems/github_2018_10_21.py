@@ -12,14 +12,19 @@ joined at 23:11 but names nobody, so no role is assigned. Setting the site to ye
 "Degraded service for 24 hours and 11 minutes" is reproduced by ``impact_duration``
 (22:52 on 21 October to 23:03 on 22 October). The 43-second partition and the "nearly 40
 minutes" of writes to the West Coast primaries are facts about the trigger and the data,
-not spans between milestones; the docs table says so.
+not spans between milestones; the docs table says so. Those writes were reconciled, not
+lost, so they are no data-loss record.
+
+The about 200,000 webhook payloads dropped while the backlog was processed are a data-loss
+record: what and how much as the analysis gives them, the window left unknown (it does not
+say when the payloads were written), dated when the backlog was done.
 
 Run it from the repository root: ``python examples/postmortems/github_2018_10_21.py``.
 """
 
 from __future__ import annotations
 
-from _sheet import Sheet, discrepancy, report
+from _sheet import Sheet, data_loss, discrepancy, report
 
 from incidentflow import ChangeOutcome, DetectionMethod, Incident, Policy, Priority
 
@@ -117,6 +122,7 @@ def record() -> Incident:
         actor=GITHUB,
         at=t("backlog_resumed"),
     )
+    data_loss(incident, SHEET, actor=GITHUB, at=t("impact_end"))
     incident.verify_recovery(
         "Pending webhooks and Pages builds processed; integrity of all systems confirmed",
         actor=GITHUB,

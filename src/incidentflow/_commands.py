@@ -797,8 +797,8 @@ class Commands:
         self,
         what: str,
         *,
-        window_start: datetime,
-        window_end: datetime,
+        window_start: datetime | None = None,
+        window_end: datetime | None = None,
         amount: str = "",
         loss_id: str | None = None,
         actor: str,
@@ -807,6 +807,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.DataLossRecorded:
         """Record data lost for good: what, the window of lost writes, and how much.
+
+        Either end of the window may be left out (``None``) when nobody knows it.
 
         ``approximate`` may name ``window_start`` and ``window_end`` as well as ``at``
         (``True`` is ``at``).
@@ -821,8 +823,8 @@ class Commands:
                     at,
                     now,
                     approximate,
-                    window_start=require_aware(window_start, "window_start"),
-                    window_end=require_aware(window_end, "window_end"),
+                    window_start=_optional_time(window_start, "window_start"),
+                    window_end=_optional_time(window_end, "window_end"),
                 ),
             )
         )
@@ -882,3 +884,8 @@ class Commands:
 
 
 _TARGETS = {e.trigger: e.target for e in EDGES.values()}
+
+
+def _optional_time(value: datetime | None, name: str) -> datetime | None:
+    """``value`` checked as :func:`~incidentflow.clock.require_aware` does, or ``None``."""
+    return None if value is None else require_aware(value, name)

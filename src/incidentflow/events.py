@@ -536,8 +536,8 @@ class DataLossRecorded(Event):
     """Data lost for good: what, how much, and the window in which it was written.
 
     ``window_start`` and ``window_end`` bound the lost writes (``window_start`` never after
-    ``window_end``); ``amount`` says how much in words (``"about 6 hours of writes"``,
-    empty when not known).
+    ``window_end``); either is ``None`` when nobody knows it.  ``amount`` says how much in
+    words (``"about 6 hours of writes"``, empty when not known).
     """
 
     type: ClassVar[str] = "data_loss_recorded"
@@ -545,8 +545,8 @@ class DataLossRecorded(Event):
 
     loss_id: str = field(validator=_text)
     what: str = field(validator=_text)
-    window_start: datetime = field(validator=_aware)
-    window_end: datetime = field(validator=_aware)
+    window_start: datetime | None = field(validator=_optional_aware)
+    window_end: datetime | None = field(validator=_optional_aware)
     amount: str = field(default="", validator=_optional_text)
 
 

@@ -1205,11 +1205,15 @@ def data_loss_window(incident: Incident) -> float | None:
     """Seconds of writes lost for good: the union of the recorded data-loss windows.
 
     Overlapping windows count once.  ``None`` when no data loss is recorded (not zero: an
-    incident that lost nothing records nothing).
+    incident that lost nothing records nothing), and when any recorded window is not wholly
+    known: a sum that left it out would not be the whole.
     """
-    windows = sorted(
-        (w.window_start, w.window_end) for w in _incident(incident).data_losses.values()
-    )
+    windows: list[tuple[datetime, datetime]] = []
+    for loss in _incident(incident).data_losses.values():
+        if loss.window_start is None or loss.window_end is None:
+            return None
+        windows.append((loss.window_start, loss.window_end))
+    windows.sort()
     if not windows:
         return None
     total = _ZERO

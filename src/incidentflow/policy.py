@@ -1064,13 +1064,13 @@ def _data_loss_recorded(
     policy: Policy, incident: Incident, event: ev.DataLossRecorded
 ) -> Iterable[Unmet]:
     yield from _unique("data loss", incident._data_losses, event.loss_id)
-    if event.window_start > event.window_end:
+    start, end = event.window_start, event.window_end
+    if start is not None and end is not None and start > end:
         yield Unmet(
             "window_in_order",
-            f"the window starts at {event.window_start.isoformat()}, after it ends "
-            f"({event.window_end.isoformat()})",
+            f"the window starts at {start.isoformat()}, after it ends ({end.isoformat()})",
         )
-    if event.window_end > event.recorded_at:
+    if event.window_end is not None and event.window_end > event.recorded_at:
         yield Unmet(
             "not_in_future",
             f"the window ends at {event.window_end.isoformat()}, after it was recorded "

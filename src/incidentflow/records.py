@@ -303,21 +303,24 @@ class ActionItem:
 class DataLoss:
     """Data lost for good: the window of the loss, what was lost and how much.
 
-    ``window_start`` to ``window_end`` is when the lost data was written (or would have been);
-    ``amount`` says how much in the words of whoever measured it (empty when not known).
+    ``window_start`` to ``window_end`` is when the lost data was written (or would have been),
+    either ``None`` when not known; ``amount`` says how much in the words of whoever measured
+    it (empty when not known).
     """
 
     id: str
     what: str
-    window_start: datetime
-    window_end: datetime
+    window_start: datetime | None
+    window_end: datetime | None
     amount: str
     recorded_by: str
     at: datetime
 
     @property
-    def window(self) -> float:
-        """The length of the window, in seconds."""
+    def window(self) -> float | None:
+        """The length of the window, in seconds; ``None`` when either end is not known."""
+        if self.window_start is None or self.window_end is None:
+            return None
         return (self.window_end - self.window_start).total_seconds()
 
 

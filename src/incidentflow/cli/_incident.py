@@ -99,8 +99,8 @@ COMMANDS: dict[str, Command] = {
     ),
     "data-loss": lambda i, a, actor, at: i.record_data_loss(
         a.what,
-        window_start=parse_time(a.window_start, "--from"),
-        window_end=parse_time(a.window_end, "--to"),
+        window_start=None if a.window_start is None else parse_time(a.window_start, "--from"),
+        window_end=None if a.window_end is None else parse_time(a.window_end, "--to"),
         amount=a.amount,
         loss_id=a.record_id,
         actor=actor,

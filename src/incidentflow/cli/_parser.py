@@ -481,8 +481,18 @@ def _correction_commands(commands: _Commands) -> None:
         )
     )
     p.add_argument("what", metavar="WHAT")
-    p.add_argument("--from", dest="window_start", required=True, metavar="TIME")
-    p.add_argument("--to", dest="window_end", required=True, metavar="TIME")
+    p.add_argument(
+        "--from",
+        dest="window_start",
+        metavar="TIME",
+        help="when the lost writes began (leave out when not known)",
+    )
+    p.add_argument(
+        "--to",
+        dest="window_end",
+        metavar="TIME",
+        help="when the lost writes ended (leave out when not known)",
+    )
     p.add_argument("--amount", default="", help="how much, in words")
     p.add_argument("--id", dest="record_id", metavar="ID", help="the id (default: L1, L2, …)")
     p = _incident(

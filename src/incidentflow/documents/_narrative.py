@@ -47,6 +47,22 @@ def elapsed(delta: timedelta) -> str:
     return " ".join(p for p in parts if p)
 
 
+def window(start: datetime | None, end: datetime | None) -> str:
+    """A data-loss window in words, as much of it as is known.
+
+    >>> from datetime import UTC, datetime
+    >>> window(datetime(2017, 1, 31, 17, 20, tzinfo=UTC), None)
+    '2017-01-31 17:20 UTC to a time not known'
+    >>> window(None, None)
+    'at times not known'
+    """
+    if start is None and end is None:
+        return "at times not known"
+    since = "a time not known" if start is None else moment(start)
+    until = "a time not known" if end is None else moment(end)
+    return f"{since} to {until}"
+
+
 _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
     ev.Declared: lambda e: (
         f"{e.actor} declared {e.priority.value} incident {e.incident_id}: {e.title}"
@@ -140,8 +156,7 @@ _LINES: dict[type[ev.Event], Callable[[Any], str]] = {
     ),
     ev.DataLossRecorded: lambda e: (
         f"{e.actor} recorded data loss {e.loss_id}: {e.what}, written "
-        f"{moment(e.window_start)} to {moment(e.window_end)}"
-        + (f" ({e.amount})" if e.amount else "")
+        f"{window(e.window_start, e.window_end)}" + (f" ({e.amount})" if e.amount else "")
     ),
     ev.Amended: lambda e: (
         f"{e.actor} amended {e.field_name}"

@@ -31,7 +31,7 @@ library's own words are fixed strings that need no escaping.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from attrs import evolve, field, frozen
 
@@ -74,7 +74,7 @@ from ._blocks import (
 from ._facts import factors_by_category, role_holders, systems
 from ._fishbone import fishbone
 from ._impact import impact_blocks, impact_story
-from ._narrative import describe, elapsed, moment
+from ._narrative import describe, elapsed, moment, window
 from ._summary import executive_summary
 
 __all__ = [
@@ -957,14 +957,23 @@ def data_loss_section(incident: Incident) -> list[Block]:
                 (
                     _cell(loss.id),
                     _cell(loss.what),
-                    _plain(f"{moment(loss.window_start)} to {moment(loss.window_end)}"),
-                    _plain(elapsed(loss.window_end - loss.window_start)),
+                    _plain(
+                        "not known"
+                        if loss.window_start is None and loss.window_end is None
+                        else window(loss.window_start, loss.window_end)
+                    ),
+                    _plain(_length(loss.window)),
                     _cell(loss.amount) if loss.amount else _plain("not known"),
                 )
                 for loss in losses
             ),
         ),
     ]
+
+
+def _length(seconds: float | None) -> str:
+    """A data-loss window's length, ``not known`` when either end is not known."""
+    return "not known" if seconds is None else elapsed(timedelta(seconds=seconds))
 
 
 def corrections_section(incident: Incident) -> list[Block]:
