@@ -614,7 +614,9 @@ def test_documents_say_the_declaration_time_is_not_known() -> None:
     assert "**Declared:** not known (by 2019-07-02 13:52 UTC)" in text
     assert "When it was declared is not known (by 2019-07-02 13:52 UTC)." in text
     assert "| by 13:52 | tom declared P0" in text
-    assert "declared not known (by 2019-07-02 13:52 UTC)" in agenda(incident).markdown()
+    agenda_text = agenda(incident).markdown()
+    assert "declared not known (by 2019-07-02 13:52 UTC)" in agenda_text
+    assert "by 2019-07-02 13:52 UTC — tom declared P0" in agenda_text
     known = rca_document(declared(), now=NOW).markdown()
     assert "not known" not in known
 
@@ -875,6 +877,20 @@ def test_an_approximate_time_says_so() -> None:
     assert "approximately(datetime.datetime(2019, 7, 2, 13, 42, tzinfo=datetime.timezone.utc))" == (
         repr(approximately(T))
     )
+
+
+def test_the_agenda_marks_approximate_times() -> None:
+    """The meeting agenda's background and timeline carry "≈" on a rough onset, move or note."""
+    from incidentflow.documents import agenda
+
+    incident = declared(began=approximately(T))
+    incident.note("rule pushed", actor="tom", at=T + minutes(1), approximate=True, now=NOW)
+    incident.validate("502s", actor="tom", at=T + minutes(11), now=NOW)
+    incident.mitigate("kill", actor="tom", at=T + minutes(12), approximate=True, now=NOW)
+    text = agenda(incident).markdown()
+    assert "Began ≈ 2019-07-02 13:42 UTC; declared 2019-07-02 13:52 UTC" in text
+    assert "Moved from declared to mitigating at ≈ 2019-07-02 13:54 UTC" in text
+    assert "≈ 2019-07-02 13:43 UTC — tom noted" in text
 
 
 def test_the_rca_timeline_marks_precursors_and_approximate_times() -> None:

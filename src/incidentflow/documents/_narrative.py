@@ -53,6 +53,8 @@ def window(start: datetime | None, end: datetime | None) -> str:
     >>> from datetime import UTC, datetime
     >>> window(datetime(2017, 1, 31, 17, 20, tzinfo=UTC), None)
     '2017-01-31 17:20 UTC to a time not known'
+    >>> window(None, datetime(2017, 1, 31, 23, 25, tzinfo=UTC))
+    'a time not known to 2017-01-31 23:25 UTC'
     >>> window(None, None)
     'at times not known'
     """

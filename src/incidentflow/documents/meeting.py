@@ -37,6 +37,7 @@ from incidentflow.roles import Role
 
 from ._blocks import BulletList, Paragraph, Section, Subheading, Text, markdown, ours, page, typed
 from ._facts import factors_by_category, impact, role_holders, systems
+from ._impact import at, impact_story
 from ._markup import inline
 from ._narrative import describe, elapsed, moment
 
@@ -472,17 +473,24 @@ def _background(incident: Incident) -> list[str]:
     if components:
         lines.append(f"Components involved: {', '.join(components)}")
     began = incident.began_at
-    declared = moment(incident.declared_at)
-    if not incident.declared_at_known:
-        declared = f"not known (by {declared})"
-    lines.append(f"Began {moment(began)}; declared {declared}")
+    story = impact_story(incident)
+    lines.append(f"Began {at(began, story.began_approximate)}; declared {story.declared_text}")
     lines += [
-        f"Moved from {e.source.value} to {e.target.value} at {moment(e.occurred_at)}, "
+        f"Moved from {e.source.value} to {e.target.value} at {_at(e)}, "
         f"{elapsed(e.occurred_at - began)} after it began"
         for e in incident.corrected_history
         if isinstance(e, ev.StateChanged)
     ]
     return lines
+
+
+def _at(event: ev.Event) -> str:
+    """When ``event`` happened, "≈" before it when approximate.
+
+    A declaration whose time is not known shows "by" the latest it can have been.
+    """
+    shown = at(event.occurred_at, event.is_approximate())
+    return f"by {shown}" if isinstance(event, ev.Declared) and event.is_unknown() else shown
 
 
 _TIMELINE = (
@@ -499,7 +507,7 @@ _TIMELINE = (
 def _initial_analysis(incident: Incident) -> list[str]:
     key = [e for e in incident.corrected_history if isinstance(e, _TIMELINE)]
     key.sort(key=lambda e: e.occurred_at)  # stable: ties keep the order recorded
-    lines = [f"{moment(e.occurred_at)} — {describe(e)}" for e in key]
+    lines = [f"{_at(e)} — {describe(e)}" for e in key]
     lines += _or_nothing(
         (
             f"Finding: experiment {x.id} on {x.component} {x.verdict.value} — if {x.hypothesis}, "
