@@ -65,26 +65,27 @@ def _unless_none(check: _Check) -> _Check:
     return optional
 
 
-_CHECKS: dict[type[Event], tuple[tuple[str, _Check], ...]] = {}
+_CHECKS: dict[type[Event], tuple[tuple[str, _Check, str], ...]] = {}
 
 
-def _checks(kind: type[Event]) -> tuple[tuple[str, _Check], ...]:
-    """Each field of ``kind`` with the check its value gets, worked out once per class."""
+def _checks(kind: type[Event]) -> tuple[tuple[str, _Check, str], ...]:
+    """Each field of ``kind``, the check its value gets and its label, worked out once per class."""
     found = _CHECKS.get(kind)
     if found is None:
-        chosen: list[tuple[str, _Check]] = []
+        chosen: list[tuple[str, _Check, str]] = []
         for field in attrs.fields(kind):
+            label = f"{kind.__name__}.{field.name}"
             if field.name in IDENTITY_FIELDS:
                 tupled = field.type in (tuple[str, ...], "tuple[str, ...]")
                 check = _identities if tupled else require_identity
                 optional = field.type in ("str | None", str | None)
-                chosen.append((field.name, _unless_none(check) if optional else check))
+                chosen.append((field.name, _unless_none(check) if optional else check, label))
             elif field.type in (datetime, "datetime"):
-                chosen.append((field.name, _moment))
+                chosen.append((field.name, _moment, label))
             elif field.type in ("datetime | None", datetime | None):
-                chosen.append((field.name, _unless_none(_moment)))
+                chosen.append((field.name, _unless_none(_moment), label))
             else:
-                chosen.append((field.name, require_text))
+                chosen.append((field.name, require_text, label))
         found = _CHECKS[kind] = tuple(chosen)
     return found
 
@@ -101,11 +102,12 @@ def admit(
     """
     kind = type(event)
     changes: dict[str, Any] = {}
-    for name, check in _checks(kind):
+    for name, check, label in _checks(kind):
         value = getattr(event, name)
-        label = f"{where}{kind.__name__}.{name}"
+        if where:
+            label = where + label
         kept = check(value, label)
-        if kept != value:
+        if kept is not value and kept != value:  # a check returns the value itself when kept
             if not normalize:
                 raise InvalidInput(f"{label} {value!r} is not in Unicode NFC form")
             changes[name] = kept

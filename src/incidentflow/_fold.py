@@ -2,7 +2,8 @@
 
 Each function is a pure update of the incident's private fields that cannot fail; the policy
 has already checked the event.  Replaying a log through these functions gives the identical
-incident.
+incident.  An incident's collections start as shared, read-only empties (see ``incident.py``):
+a function makes the incident its own before its first write to one.
 """
 
 from __future__ import annotations
@@ -48,20 +49,30 @@ def _validated(i: Incident, e: ev.Validated) -> None:
 
 
 def _linked(i: Incident, e: ev.Linked) -> None:
+    if not i._links:
+        i._links = {}
     i._links[e.kind] = e
-    i._absent_links.pop(e.kind, None)
+    if i._absent_links:
+        i._absent_links.pop(e.kind, None)
 
 
 def _link_absent(i: Incident, e: ev.LinkAbsent) -> None:
+    if not i._absent_links:
+        i._absent_links = {}
     i._absent_links[e.kind] = e
 
 
 def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
+    if not i._roles:
+        i._roles = {}
     i._roles[e.role] = (*i._roles.get(e.role, ()), e.holder)
-    i._unknown_roles.pop(e.role, None)
+    if i._unknown_roles:
+        i._unknown_roles.pop(e.role, None)
 
 
 def _role_unknown(i: Incident, e: ev.RoleUnknown) -> None:
+    if not i._unknown_roles:
+        i._unknown_roles = {}
     i._unknown_roles[e.role] = e
 
 
@@ -82,6 +93,10 @@ def _released(i: Incident, e: ev.RoleReleased) -> None:
 
 
 def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:
+    if not i._experiments:
+        i._experiments = {}
+    if not i._running:
+        i._running = {}
     i._experiments[e.experiment_id] = i._running[e.experiment_id] = Experiment(
         id=e.experiment_id,
         hypothesis=e.hypothesis,
@@ -104,14 +119,22 @@ def _experiment_concluded(i: Incident, e: ev.ExperimentConcluded) -> None:
 
 
 def _noted(i: Incident, e: ev.NoteAdded) -> None:
-    i._notes.append(e)
+    if i._notes:
+        i._notes.append(e)
+    else:
+        i._notes = [e]
 
 
 def _updated(i: Incident, e: ev.UpdatePosted) -> None:
-    i._updates.append(e)
+    if i._updates:
+        i._updates.append(e)
+    else:
+        i._updates = [e]
 
 
 def _change_logged(i: Incident, e: ev.ChangeLogged) -> None:
+    if not i._manual_changes:
+        i._manual_changes = {}
     i._manual_changes[e.change_id] = ManualChange(
         id=e.change_id,
         by=e.made_by,
@@ -141,6 +164,8 @@ def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
         start = e.depth
     else:  # a branch built without its depth: the why after its parent's last
         start = i._why_chains[e.branches_from].depth + 1
+    if not i._why_chains:
+        i._why_chains = {}
     i._why_chains[e.chain] = WhyChain(
         id=e.chain,
         answers=(e.answer,),
@@ -151,6 +176,8 @@ def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
 
 
 def _data_loss_recorded(i: Incident, e: ev.DataLossRecorded) -> None:
+    if not i._data_losses:
+        i._data_losses = {}
     i._data_losses[e.loss_id] = DataLoss(
         id=e.loss_id,
         what=e.what,
@@ -167,8 +194,8 @@ def _amended(i: Incident, e: ev.Amended) -> None:
     amendable = AMENDABLE[e.field_name]
     current = i._corrected.get(entry) or i._events[entry - 1]
     fixed = amendable.apply(current, amendable.read(e.value))
-    i._corrected[entry] = fixed
-    i._corrections.append(
+    _correct(i, entry, fixed)
+    _corrections(i).append(
         Correction(
             number=len(i._events) + 1,
             field=e.field_name,
@@ -189,8 +216,8 @@ def _summary(entry: ev.Event) -> str:
 
 
 def _retracted(i: Incident, e: ev.Retracted) -> None:
-    i._corrected[e.entry] = None
-    i._corrections.append(
+    _correct(i, e.entry, None)
+    _corrections(i).append(
         Correction(
             number=len(i._events) + 1,
             field="retracted",
@@ -205,8 +232,23 @@ def _retracted(i: Incident, e: ev.Retracted) -> None:
     i._refold()
 
 
+def _correct(i: Incident, entry: int, fixed: ev.Event | None) -> None:
+    if not i._corrected:
+        i._corrected = {}
+    i._corrected[entry] = fixed
+
+
+def _corrections(i: Incident) -> list[Correction]:
+    if not i._corrections:
+        i._corrections = []
+    return i._corrections
+
+
 def _factor_added(i: Incident, e: ev.FactorAdded) -> None:
-    i._factors.append(e)
+    if i._factors:
+        i._factors.append(e)
+    else:
+        i._factors = [e]
 
 
 def _recovery_verified(i: Incident, e: ev.RecoveryVerified) -> None:
@@ -218,6 +260,8 @@ def _customer_verified(i: Incident, e: ev.CustomerVerified) -> None:
 
 
 def _debt_opened(i: Incident, e: ev.DebtOpened) -> None:
+    if not i._tech_debt:
+        i._tech_debt = {}
     i._tech_debt[e.debt_id] = TechDebt(
         id=e.debt_id, description=e.description, opened_at=e.occurred_at
     )
@@ -236,6 +280,8 @@ def _post_mortem_scheduled(i: Incident, e: ev.PostMortemScheduled) -> None:
 
 
 def _action_added(i: Incident, e: ev.ActionAdded) -> None:
+    if not i._action_items:
+        i._action_items = {}
     i._action_items[e.action_id] = ActionItem(
         id=e.action_id, description=e.description, owner=e.owner, due_at=e.due_at, kind=e.kind
     )
@@ -252,7 +298,10 @@ def _priority_changed(i: Incident, e: ev.PriorityChanged) -> None:
 
 
 def _impact_changed(i: Incident, e: ev.ImpactChanged) -> None:
-    i._impact.append(e)
+    if i._impact:
+        i._impact.append(e)
+    else:
+        i._impact = [e]
 
 
 def _state_changed(i: Incident, e: ev.StateChanged) -> None:

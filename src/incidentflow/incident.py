@@ -77,6 +77,12 @@ _CORRECTION_EVENTS = (ev.Amended, ev.Retracted)
 
 _UNDECLARED = datetime.min.replace(tzinfo=UTC)  # replaced by the declaration's occurred_at
 
+# The empty collections every incident starts with, shared: read-only, so nothing can fill
+# them, and the fold replaces one with the incident's own before its first write (typed Any:
+# they stand for the dicts and lists the fields hold once written).
+_NO_ENTRIES: Any = MappingProxyType({})
+_NO_ITEMS: Any = ()
+
 
 class Incident(Commands):
     """One incident: its state, what was recorded, and the commands that move it on.
@@ -136,12 +142,13 @@ class Incident(Commands):
         # The policy as the history records it (None until declared, and in histories
         # written before incidents recorded their policy).
         self._recorded: ev.RecordedPolicy | None = None
-        self._clock: Clock = clock if clock is not None else SystemClock()
-        self._subscribers = subscribers if subscribers is not None else Subscribers()
+        # Made on first use (a replayed incident may never read its clock nor gain a subscriber).
+        self._clock: Clock | None = clock
+        self._subscribers: Subscribers | None = subscribers
         self._events: list[ev.Event] = []
         # Entry number -> the entry as corrected (None once retracted), and every correction.
-        self._corrected: dict[int, ev.Event | None] = {}
-        self._corrections: list[Correction] = []
+        self._corrected: dict[int, ev.Event | None] = _NO_ENTRIES
+        self._corrections: list[Correction] = _NO_ITEMS
         # How many of the events a store is known to hold (set by Store.load and Store.save):
         # what Store.save appends is the rest, at this expected version.
         self._saved = 0
@@ -156,28 +163,30 @@ class Incident(Commands):
         self._moved_at = _UNDECLARED
         self._priority = Priority.P3
         self._validation: ev.Validated | None = None
-        self._links: dict[LinkKind, ev.Linked] = {}
-        self._roles: dict[Role, tuple[str, ...]] = {}
-        self._experiments: dict[str, Experiment] = {}
+        # Every collection starts as the shared empty one (_NO_ENTRIES, _NO_ITEMS); the fold
+        # makes an incident its own on the first write, so a new incident allocates none.
+        self._links: dict[LinkKind, ev.Linked] = _NO_ENTRIES
+        self._roles: dict[Role, tuple[str, ...]] = _NO_ENTRIES
+        self._experiments: dict[str, Experiment] = _NO_ENTRIES
         # The running experiments, by id, in the order started: an index over _experiments
         # kept by the fold, so rules about running experiments do not scan every experiment.
-        self._running: dict[str, Experiment] = {}
-        self._notes: list[ev.NoteAdded] = []
-        self._updates: list[ev.UpdatePosted] = []
-        self._manual_changes: dict[str, ManualChange] = {}
-        self._why_chains: dict[str, WhyChain] = {}
-        self._factors: list[ev.FactorAdded] = []
+        self._running: dict[str, Experiment] = _NO_ENTRIES
+        self._notes: list[ev.NoteAdded] = _NO_ITEMS
+        self._updates: list[ev.UpdatePosted] = _NO_ITEMS
+        self._manual_changes: dict[str, ManualChange] = _NO_ENTRIES
+        self._why_chains: dict[str, WhyChain] = _NO_ENTRIES
+        self._factors: list[ev.FactorAdded] = _NO_ITEMS
         self._recovery: ev.RecoveryVerified | None = None
         self._customer_verification: ev.CustomerVerified | None = None
-        self._tech_debt: dict[str, TechDebt] = {}
+        self._tech_debt: dict[str, TechDebt] = _NO_ENTRIES
         self._report: ev.ReportStarted | None = None
         self._post_mortem: ev.PostMortemScheduled | None = None
-        self._action_items: dict[str, ActionItem] = {}
-        self._unknown_roles: dict[Role, ev.RoleUnknown] = {}
-        self._absent_links: dict[LinkKind, ev.LinkAbsent] = {}
-        self._data_losses: dict[str, DataLoss] = {}
+        self._action_items: dict[str, ActionItem] = _NO_ENTRIES
+        self._unknown_roles: dict[Role, ev.RoleUnknown] = _NO_ENTRIES
+        self._absent_links: dict[LinkKind, ev.LinkAbsent] = _NO_ENTRIES
+        self._data_losses: dict[str, DataLoss] = _NO_ENTRIES
         # The impact timeline in the order recorded (a change may be back-dated).
-        self._impact: list[ev.ImpactChanged] = []
+        self._impact: list[ev.ImpactChanged] = _NO_ITEMS
 
     def _refold(self) -> None:
         """Fold the corrected record again, after a correction (which checked every rule)."""
@@ -436,12 +445,18 @@ class Incident(Commands):
     @property
     def clock(self) -> Clock:
         """The clock commands read when no ``now`` is given."""
-        return self._clock
+        clock = self._clock
+        if clock is None:
+            clock = self._clock = SystemClock()
+        return clock
 
     @property
     def subscribers(self) -> Subscribers:
         """Who hears of this incident's events."""
-        return self._subscribers
+        subscribers = self._subscribers
+        if subscribers is None:
+            subscribers = self._subscribers = Subscribers()
+        return subscribers
 
     @property
     def history(self) -> Sequence[ev.Event]:
@@ -667,7 +682,8 @@ class Incident(Commands):
             raise self._refusal(event, unmet)
         FOLD[type(event)](self, event)
         self._events.append(event)
-        self._subscribers.publish(self, event)
+        if self._subscribers is not None:  # none is made until someone asks for them
+            self._subscribers.publish(self, event)
         return event
 
     def _refusal(self, event: ev.Event, unmet: tuple[Unmet, ...]) -> CommandRefused:
@@ -696,7 +712,7 @@ class Incident(Commands):
 
     def _stamp(self, now: datetime | None) -> datetime:
         if now is None:
-            return require_aware(self._clock.now(), "the clock's now()")
+            return require_aware(self.clock.now(), "the clock's now()")
         return require_aware(now, "now")
 
     # -- equality --------------------------------------------------------------------------

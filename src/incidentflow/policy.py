@@ -462,22 +462,13 @@ class Policy:
         """The policy an incident recorded, rebuilt from its content.
 
         Raises :class:`~incidentflow.errors.PolicyError` when the digest does not match the
-        content or the content is not a policy.  Rebuilding is cached by content, so replaying
-        many incidents recorded under one policy reads its TOML once.
+        content or the content is not a policy.  Checking and rebuilding are cached by the
+        record (a pure function of it), so replaying or declaring many incidents under one
+        policy hashes and reads its TOML once.
         """
         if not isinstance(recorded, ev.RecordedPolicy):
             raise PolicyError(f"not a recorded policy: {recorded!r}")
-        if not recorded.intact:
-            raise PolicyError(
-                f"the recorded policy {recorded.name!r} does not match its digest {recorded.digest}"
-            )
-        policy = _rebuilt(recorded.content)
-        if policy.name != recorded.name:
-            raise PolicyError(
-                f"the recorded policy is named {recorded.name!r} but its content names "
-                f"{policy.name!r}"
-            )
-        return policy
+        return _rebuilt(recorded)
 
     def to_toml(self) -> str:
         """The whole policy as TOML text that :meth:`from_toml` reads back equal."""
@@ -631,9 +622,21 @@ class Policy:
 
 
 @functools.lru_cache(maxsize=32)
-def _rebuilt(content: str) -> Policy:
-    """The policy whose TOML is ``content`` (a pure function, cached: see ``from_recorded``)."""
-    return Policy.from_toml(content, base=DEFAULT_POLICY)
+def _rebuilt(recorded: ev.RecordedPolicy) -> Policy:
+    """The policy ``recorded`` holds, checked (a pure function, cached: see ``from_recorded``).
+
+    A refusal raises, and is not cached: only intact policies are kept.
+    """
+    if not recorded.intact:
+        raise PolicyError(
+            f"the recorded policy {recorded.name!r} does not match its digest {recorded.digest}"
+        )
+    policy = Policy.from_toml(recorded.content, base=DEFAULT_POLICY)
+    if policy.name != recorded.name:
+        raise PolicyError(
+            f"the recorded policy is named {recorded.name!r} but its content names {policy.name!r}"
+        )
+    return policy
 
 
 def _own_role(incident: Incident, event: ev.Event) -> bool:
