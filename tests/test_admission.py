@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incidentflow import InvalidInput
+from incidentflow import events as ev
+from incidentflow._admission import _checks, admit
+from incidentflow.clock import EARLIEST, LATEST
+from incidentflow.testing import aware_datetimes, events
 
 # Run in a fresh interpreter: there the event classes' annotations are still strings (nothing
 # has resolved them yet, as structuring through cattrs does), so admission must read both forms.
@@ -50,3 +63,55 @@ def test_admission_reads_annotations_not_yet_resolved() -> None:
     } == found
     assert "NoteAdded.occurred_at (1900-01-01" in found["long ago"]
     assert "names someone twice" in found["twice"]
+
+
+# -- the compiled admission against the plain loop over the fields -----------------------------
+
+_ANY_TEXT = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["ana", " ana", "ana ", "   ", "", "a\u200bb", "e\u0301", "\u00e9", "\ud800"]),
+)
+_ANY_TIME = st.one_of(
+    aware_datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.datetimes(),
+    st.sampled_from([EARLIEST, LATEST, EARLIEST - timedelta(microseconds=1)]),
+)
+
+
+def _by_the_loop(event: ev.Event, normalize: bool, where: str) -> ev.Event:
+    """Admission as the plain loop over the fields does it: each field's own check, in order."""
+    changes = {}
+    for name, check, label in _checks(type(event)):
+        value = getattr(event, name)
+        kept = check(value, where + label)
+        if kept != value:
+            if not normalize:
+                raise InvalidInput(f"{where}{label} {value!r} is not in Unicode NFC form")
+            changes[name] = kept
+    return attrs.evolve(event, **changes) if changes else event
+
+
+def _outcome(admission: Callable[[], ev.Event]) -> object:
+    try:
+        return admission()
+    except InvalidInput as exc:
+        return ("refused", str(exc))
+
+
+@given(
+    events(),
+    st.data(),
+    st.booleans(),
+    st.sampled_from(["", "line 3: "]),
+)
+def test_compiled_admission_decides_as_the_checks_of_each_field(
+    event: ev.Event, data: st.DataObject, normalize: bool, where: str
+) -> None:
+    """Any value in any field, even one the event class lets through: the same result or error."""
+    field = data.draw(st.sampled_from(attrs.fields(type(event))))
+    value = data.draw(_ANY_TIME if "datetime" in str(field.type) else _ANY_TEXT)
+    with contextlib.suppress(InvalidInput, TypeError, ValueError):  # else admit it as drawn
+        event = attrs.evolve(event, **{field.name: value})
+    expected = _outcome(lambda: _by_the_loop(event, normalize, where))
+    actual = _outcome(lambda: admit(event, normalize=normalize, where=where))
+    assert expected == actual

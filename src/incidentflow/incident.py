@@ -97,6 +97,7 @@ class Incident(Commands):
     __slots__ = (
         "_absent_links",
         "_action_items",
+        "_began",
         "_clock",
         "_corrected",
         "_corrections",
@@ -157,6 +158,8 @@ class Incident(Commands):
     def _clear(self) -> None:
         """Forget everything folded from the log (not the log, nor its corrections)."""
         self._declared: ev.Declared | None = None
+        # The declaration's onset, kept by the fold for the timing rules every event meets.
+        self._began = _UNDECLARED
         self._state = State.DECLARED
         # When the latest move happened (the declaration's occurred_at until the first move),
         # kept by the fold so the ``moves_in_order`` rule need not search the log.

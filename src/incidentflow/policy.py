@@ -530,7 +530,7 @@ class Policy:
         return self._by_table(roles, actor, command)
 
     def _by_table(self, roles: Mapping[Role, tuple[str, ...]], actor: str, command: str) -> bool:
-        allowed = self.allowed_roles(command)
+        allowed = self.authorization.get(command)
         if allowed is None:
             return True
         for role in allowed:
@@ -587,15 +587,19 @@ class Policy:
             if event.policy is not None:
                 declared.extend(_intact(event.policy))
             return tuple(declared)
-        if not incident.version:
+        # Runs for every event: reads the incident's fields, not the properties over them.
+        if not incident._events:
             return (Unmet("declared_first", "the first event must declare the incident"),)
         found: list[Unmet] = []
-        command = self.command_of(incident, event)
-        state = incident.state
-        if not isinstance(event, ev.StateChanged) and state not in COMMAND_STATES[command]:
-            found.append(
-                Unmet("state_allows_command", f"{command} is not allowed while {state.value}")
-            )
+        if isinstance(event, ev.StateChanged):
+            command = self.command_of(incident, event)
+        else:
+            command = event.command
+            state = incident._state
+            if state not in COMMAND_STATES[command]:
+                found.append(
+                    Unmet("state_allows_command", f"{command} is not allowed while {state.value}")
+                )
         if not self.authorized(incident, event.actor, command) and not _own_role(incident, event):
             found.append(self.refusal_for(event.actor, command, incident=incident))
         found.extend(_timing(incident, event))
@@ -682,7 +686,7 @@ def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
     # stamp is in order.
     recorded, occurred = event.recorded_at, event.occurred_at
     last = incident._events[-1].recorded_at
-    began = incident.began_at
+    began = incident._began
     if occurred < began and isinstance(event, PRECURSORS):
         began -= PRECURSOR_WINDOW  # a precursor may come before the onset, down to this
     moved = incident._moved_at
