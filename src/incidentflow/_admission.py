@@ -151,8 +151,9 @@ def _compiled(kind: type[Event]) -> _Admission:
         ]
     lines.append("    return changes")
     exec(compile("\n".join(lines), f"<admission of {kind.__name__}>", "exec"), names)
-    found = _COMPILED[kind] = names["admission"]
-    return found
+    made: _Admission = names["admission"]
+    _COMPILED[kind] = made
+    return made
 
 
 def admit(
