@@ -618,11 +618,12 @@ class Policy:
                     f"the lifecycle has no edge from {incident.state.value} to {target.value}",
                 ),
             )
-        return tuple(
-            Unmet(name, GUARDS[name].explain(incident, self))
-            for name in found.guards
-            if not GUARDS[name].test(incident, self)
-        )
+        unmet = []
+        for name in found.guards:
+            guard = GUARDS[name]
+            if not guard.test(incident, self):
+                unmet.append(Unmet(name, guard.explain(incident, self)))
+        return tuple(unmet)
 
 
 @functools.lru_cache(maxsize=32)
@@ -758,7 +759,7 @@ def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
 def _missing_roles(incident: Incident, policy: Policy) -> list[Role]:
     rules = policy.rules_for(incident.priority)
     unknown = incident._unknown_roles if rules.accept_unknown else {}
-    missing = [r for r in rules.required_roles if not incident.holders(r) and r not in unknown]
+    missing = [r for r in rules.required_roles if not incident._roles.get(r) and r not in unknown]
     return sorted(missing, key=lambda r: r.value) if missing else missing
 
 
@@ -975,10 +976,10 @@ def _unique(kind: str, known: Mapping[str, Any], key: str) -> Iterable[Unmet]:
 def _experiment_started(
     policy: Policy, incident: Incident, event: ev.ExperimentStarted
 ) -> Iterable[Unmet]:
-    yield from _unique("experiment", incident.experiments, event.experiment_id)
+    yield from _unique("experiment", incident._experiments, event.experiment_id)
     if event.owner not in incident.holders(Role.INCIDENT_COMMANDER):
         yield Unmet("owner_is_commander", f"{event.owner} is not an incident commander")
-    for running in incident.running_experiments:
+    for running in incident._running.values():
         if running.component == event.component:
             yield Unmet(
                 "component_free",
@@ -998,7 +999,8 @@ def _still_open(
 def _experiment_concluded(
     policy: Policy, incident: Incident, event: ev.ExperimentConcluded
 ) -> Iterable[Unmet]:
-    return _still_open("experiment", incident.experiments, event.experiment_id, lambda e: e.running)
+    experiments = incident._experiments
+    return _still_open("experiment", experiments, event.experiment_id, lambda e: e.running)
 
 
 def _change_logged(policy: Policy, incident: Incident, event: ev.ChangeLogged) -> Iterable[Unmet]:
