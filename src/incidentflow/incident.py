@@ -282,12 +282,12 @@ class Incident(Commands):
         fold = FOLD
         log = incident._events
         for index, event in enumerate(events):
-            kind = type(event)
-            if kind not in fold:
+            step = fold.get(type(event))
+            if step is None:
                 raise ReplayError(
                     index=index, rules=("event_type",), detail=f"not an event: {event!r}"
                 )
-            unmet = incident._policy.unmet(incident, event)
+            unmet = incident._policy.unmet(incident, event)  # the policy in force: it may change
             if unmet:
                 raise ReplayError(
                     index=index,
@@ -295,7 +295,7 @@ class Incident(Commands):
                     detail="; ".join(u.detail for u in unmet),
                     unmet=unmet,
                 )
-            fold[kind](incident, event)
+            step(incident, event)
             log.append(event)
         if not log:
             raise ReplayError(index=0, rules=("declared_first",), detail="the history is empty")
