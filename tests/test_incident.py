@@ -1291,3 +1291,16 @@ def test_a_clock_and_subscribers_are_made_once_on_first_use() -> None:
     hub = incident.subscribers
     assert hub is incident.subscribers
     assert 0 == len(hub)
+
+
+def test_a_view_read_before_anything_was_recorded_shows_what_comes_later(
+    clock: ManualClock,
+) -> None:
+    """The mappings an incident shows are live views, even when read while still empty."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P3, actor="ana", clock=clock)
+    links, roles = incident.links, incident.roles
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    incident.link(LinkKind.TICKET, "https://example.com/t", actor="bo")
+    assert [LinkKind.TICKET] == list(links)
+    assert {Role.INCIDENT_COMMANDER: ("bo",)} == roles
+    assert Incident.replay(incident.history, clock=clock) == incident

@@ -2,14 +2,16 @@
 
 Each function is a pure update of the incident's private fields that cannot fail; the policy
 has already checked the event.  Replaying a log through these functions gives the identical
-incident.  An incident's collections start as shared, read-only empties (see ``incident.py``):
-a function makes the incident its own before its first write to one.  The records kept are
+incident.  An incident's collections start as the shared, read-only :data:`NO_ENTRIES` and
+:data:`NO_ITEMS`: a function makes the incident its own before its first write to one (and a
+view asked for makes its own too, so views stay live).  The records kept are
 built whole rather than through ``attrs.evolve``, which costs several times more on a path
 every conclusion, reconciliation and answer takes.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
@@ -22,7 +24,13 @@ from .roles import Role
 if TYPE_CHECKING:
     from .incident import Incident
 
-__all__ = ["FOLD"]
+__all__ = ["FOLD", "NO_ENTRIES", "NO_ITEMS"]
+
+NO_ENTRIES: Any = MappingProxyType({})
+"""The empty mapping every incident's dicts start as, shared: read-only, so nothing fills it."""
+
+NO_ITEMS: Any = ()
+"""The empty sequence every incident's lists start as, shared."""
 
 
 def _declared(i: Incident, e: ev.Declared) -> None:
@@ -50,7 +58,7 @@ def _validated(i: Incident, e: ev.Validated) -> None:
 
 
 def _linked(i: Incident, e: ev.Linked) -> None:
-    if not i._links:
+    if i._links is NO_ENTRIES:
         i._links = {}
     i._links[e.kind] = e
     if i._absent_links:
@@ -58,13 +66,13 @@ def _linked(i: Incident, e: ev.Linked) -> None:
 
 
 def _link_absent(i: Incident, e: ev.LinkAbsent) -> None:
-    if not i._absent_links:
+    if i._absent_links is NO_ENTRIES:
         i._absent_links = {}
     i._absent_links[e.kind] = e
 
 
 def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
-    if not i._roles:
+    if i._roles is NO_ENTRIES:
         i._roles = {}
     i._roles[e.role] = (*i._roles.get(e.role, ()), e.holder)
     if i._unknown_roles:
@@ -72,7 +80,7 @@ def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
 
 
 def _role_unknown(i: Incident, e: ev.RoleUnknown) -> None:
-    if not i._unknown_roles:
+    if i._unknown_roles is NO_ENTRIES:
         i._unknown_roles = {}
     i._unknown_roles[e.role] = e
 
@@ -102,9 +110,9 @@ def _released(i: Incident, e: ev.RoleReleased) -> None:
 
 
 def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:
-    if not i._experiments:
+    if i._experiments is NO_ENTRIES:
         i._experiments = {}
-    if not i._running:
+    if i._running is NO_ENTRIES:
         i._running = {}
     i._experiments[e.experiment_id] = i._running[e.experiment_id] = Experiment(
         id=e.experiment_id,
@@ -148,7 +156,7 @@ def _updated(i: Incident, e: ev.UpdatePosted) -> None:
 
 
 def _change_logged(i: Incident, e: ev.ChangeLogged) -> None:
-    if not i._manual_changes:
+    if i._manual_changes is NO_ENTRIES:
         i._manual_changes = {}
     i._manual_changes[e.change_id] = ManualChange(
         id=e.change_id,
@@ -191,7 +199,7 @@ def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
         start = e.depth
     else:  # a branch built without its depth: the why after its parent's last
         start = i._why_chains[e.branches_from].depth + 1
-    if not i._why_chains:
+    if i._why_chains is NO_ENTRIES:
         i._why_chains = {}
     i._why_chains[e.chain] = WhyChain(
         id=e.chain,
@@ -203,7 +211,7 @@ def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
 
 
 def _data_loss_recorded(i: Incident, e: ev.DataLossRecorded) -> None:
-    if not i._data_losses:
+    if i._data_losses is NO_ENTRIES:
         i._data_losses = {}
     i._data_losses[e.loss_id] = DataLoss(
         id=e.loss_id,
@@ -260,13 +268,13 @@ def _retracted(i: Incident, e: ev.Retracted) -> None:
 
 
 def _correct(i: Incident, entry: int, fixed: ev.Event | None) -> None:
-    if not i._corrected:
+    if i._corrected is NO_ENTRIES:
         i._corrected = {}
     i._corrected[entry] = fixed
 
 
 def _corrections(i: Incident) -> list[Correction]:
-    if not i._corrections:
+    if i._corrections is NO_ITEMS:
         i._corrections = []
     return i._corrections
 
@@ -287,7 +295,7 @@ def _customer_verified(i: Incident, e: ev.CustomerVerified) -> None:
 
 
 def _debt_opened(i: Incident, e: ev.DebtOpened) -> None:
-    if not i._tech_debt:
+    if i._tech_debt is NO_ENTRIES:
         i._tech_debt = {}
     i._tech_debt[e.debt_id] = TechDebt(
         id=e.debt_id, description=e.description, opened_at=e.occurred_at
@@ -313,7 +321,7 @@ def _post_mortem_scheduled(i: Incident, e: ev.PostMortemScheduled) -> None:
 
 
 def _action_added(i: Incident, e: ev.ActionAdded) -> None:
-    if not i._action_items:
+    if i._action_items is NO_ENTRIES:
         i._action_items = {}
     i._action_items[e.action_id] = ActionItem(
         id=e.action_id, description=e.description, owner=e.owner, due_at=e.due_at, kind=e.kind

@@ -27,6 +27,8 @@ from . import events as ev
 from ._admission import admit
 from ._commands import Commands
 from ._fold import FOLD
+from ._fold import NO_ENTRIES as _NO_ENTRIES
+from ._fold import NO_ITEMS as _NO_ITEMS
 from .clock import (
     ApproximateTime,
     Clock,
@@ -76,12 +78,6 @@ E = TypeVar("E", bound=ev.Event)
 _CORRECTION_EVENTS = (ev.Amended, ev.Retracted)
 
 _UNDECLARED = datetime.min.replace(tzinfo=UTC)  # replaced by the declaration's occurred_at
-
-# The empty collections every incident starts with, shared: read-only, so nothing can fill
-# them, and the fold replaces one with the incident's own before its first write (typed Any:
-# they stand for the dicts and lists the fields hold once written).
-_NO_ENTRIES: Any = MappingProxyType({})
-_NO_ITEMS: Any = ()
 
 
 class Incident(Commands):
@@ -479,6 +475,8 @@ class Incident(Commands):
     @property
     def links(self) -> Mapping[LinkKind, ev.Linked]:
         """The latest link of each kind."""
+        if self._links is _NO_ENTRIES:  # a live view needs the incident's own
+            self._links = {}
         return MappingProxyType(self._links)
 
     @property
@@ -488,6 +486,8 @@ class Incident(Commands):
         Holders are in the order they took the role; a hand-off puts the new holder in the
         old one's place.
         """
+        if self._roles is _NO_ENTRIES:  # a live view needs the incident's own
+            self._roles = {}
         return MappingProxyType(self._roles)
 
     def holders(self, role: Role) -> tuple[str, ...]:
@@ -501,6 +501,8 @@ class Incident(Commands):
     @property
     def experiments(self) -> Mapping[str, Experiment]:
         """Every experiment, by id, in the order started."""
+        if self._experiments is _NO_ENTRIES:  # a live view needs the incident's own
+            self._experiments = {}
         return MappingProxyType(self._experiments)
 
     @property
@@ -521,11 +523,15 @@ class Incident(Commands):
     @property
     def manual_changes(self) -> Mapping[str, ManualChange]:
         """The manual changes of step 9, by id."""
+        if self._manual_changes is _NO_ENTRIES:  # a live view needs the incident's own
+            self._manual_changes = {}
         return MappingProxyType(self._manual_changes)
 
     @property
     def why_chains(self) -> Mapping[str, WhyChain]:
         """The Five Whys chains of step 10, by chain id."""
+        if self._why_chains is _NO_ENTRIES:  # a live view needs the incident's own
+            self._why_chains = {}
         return MappingProxyType(self._why_chains)
 
     @property
@@ -546,6 +552,8 @@ class Incident(Commands):
     @property
     def tech_debt(self) -> Mapping[str, TechDebt]:
         """The tech-debt items, by id."""
+        if self._tech_debt is _NO_ENTRIES:  # a live view needs the incident's own
+            self._tech_debt = {}
         return MappingProxyType(self._tech_debt)
 
     @property
@@ -561,16 +569,22 @@ class Incident(Commands):
     @property
     def action_items(self) -> Mapping[str, ActionItem]:
         """The action items, by id."""
+        if self._action_items is _NO_ENTRIES:  # a live view needs the incident's own
+            self._action_items = {}
         return MappingProxyType(self._action_items)
 
     @property
     def unknown_roles(self) -> Mapping[Role, ev.RoleUnknown]:
         """The roles recorded as held by nobody anyone can name (see ``role_unknown``)."""
+        if self._unknown_roles is _NO_ENTRIES:  # a live view needs the incident's own
+            self._unknown_roles = {}
         return MappingProxyType(self._unknown_roles)
 
     @property
     def absent_links(self) -> Mapping[LinkKind, ev.LinkAbsent]:
         """The links recorded as never made (no ticket was opened), with the reason."""
+        if self._absent_links is _NO_ENTRIES:  # a live view needs the incident's own
+            self._absent_links = {}
         return MappingProxyType(self._absent_links)
 
     @property
@@ -581,6 +595,8 @@ class Incident(Commands):
     @property
     def data_losses(self) -> Mapping[str, DataLoss]:
         """The data lost for good, by id, in the order recorded."""
+        if self._data_losses is _NO_ENTRIES:  # a live view needs the incident's own
+            self._data_losses = {}
         return MappingProxyType(self._data_losses)
 
     @property
