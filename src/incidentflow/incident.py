@@ -232,7 +232,9 @@ class Incident(Commands):
         found = None if detected is None else require_aware(detected, "detected")
         default = declared if found is None else found
         onset = default if began is None else require_aware(began, "began")
-        rough = approximate_names(occurred_at=at, began=began, detected_at=detected)
+        rough: tuple[str, ...] = ()
+        if at is not None or began is not None or detected is not None:
+            rough = approximate_names(occurred_at=at, began=began, detected_at=detected)
         if began is None and isinstance(default, ApproximateTime):
             rough = tuple(sorted({"began", *rough}))  # the onset defaults to a rough time
         exact_now = began is None and at is None and found is None and not rough
@@ -731,7 +733,8 @@ class Incident(Commands):
 
     def _stamp(self, now: datetime | None) -> datetime:
         if now is None:
-            return require_aware(self.clock.now(), "the clock's now()")
+            clock = self._clock if self._clock is not None else self.clock
+            return require_aware(clock.now(), "the clock's now()")
         return require_aware(now, "now")
 
     # -- equality --------------------------------------------------------------------------
