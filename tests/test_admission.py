@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,6 +64,59 @@ def test_admission_reads_annotations_not_yet_resolved() -> None:
     } == found
     assert "NoteAdded.occurred_at (1900-01-01" in found["long ago"]
     assert "names someone twice" in found["twice"]
+
+
+# The same checks whichever form the annotations take: run in a fresh interpreter, with the
+# annotations left as strings or resolved to types first (as cattrs does when it structures).
+PROBE = """
+import json
+import sys
+from datetime import UTC, datetime
+
+import attrs
+
+from incidentflow import ActionKind, InvalidInput
+from incidentflow import events as ev
+from incidentflow._admission import admit
+
+if sys.argv[1] == "resolved":
+    for kind in ev.EVENT_TYPES.values():
+        attrs.resolve_types(kind)
+start = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+long_ago = datetime(1900, 1, 1, tzinfo=UTC)
+common = {"actor": "ana", "occurred_at": start, "recorded_at": start}
+action = {**common, "action_id": "A1", "description": "d", "kind": ActionKind.CORRECTIVE}
+found = {"form": str(attrs.fields(ev.ActionAdded).due_at.type)}
+for name, event in {
+    "a time out of range": ev.NoteAdded(**{**common, "occurred_at": long_ago}, text="x"),
+    "an optional time out of range": ev.ActionAdded(**action, owner="bo", due_at=long_ago),
+    "no optional time nor name": ev.ActionAdded(**action, owner=None, due_at=None),
+    "an optional name hiding a character": ev.ActionAdded(**action, owner="b\u200bo", due_at=start),
+}.items():
+    try:
+        admit(event)
+    except InvalidInput as exc:
+        found[name] = str(exc).split(" ")[0]
+    else:
+        found[name] = "admitted"
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.parametrize("form", ["strings", "resolved"])
+def test_admission_checks_every_kind_of_field_in_either_annotation_form(form: str) -> None:
+    """Times, optional times and optional names are checked whether annotations are resolved."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, form], capture_output=True, text=True, check=True, timeout=120
+    )
+    found = json.loads(done.stdout)
+    assert form == ("strings" if found.pop("form") == "datetime | None" else "resolved")
+    assert {
+        "a time out of range": "NoteAdded.occurred_at",
+        "an optional time out of range": "ActionAdded.due_at",
+        "no optional time nor name": "admitted",
+        "an optional name hiding a character": "ActionAdded.owner",
+    } == found
 
 
 # -- the compiled admission against the plain loop over the fields -----------------------------
