@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
@@ -169,3 +169,21 @@ def test_compiled_admission_decides_as_the_checks_of_each_field(
     expected = _outcome(lambda: _by_the_loop(event, normalize, where))
     actual = _outcome(lambda: admit(event, normalize=normalize, where=where))
     assert expected == actual
+
+
+def test_a_name_not_in_nfc_is_refused_unless_normalized() -> None:
+    """Without ``normalize`` a name in another form is refused; with it, put in NFC."""
+    start = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    note = ev.NoteAdded(actor="e\u0301", text="x", occurred_at=start, recorded_at=start)
+    with pytest.raises(InvalidInput) as refused:
+        admit(note, where="line 3: ")
+    assert "line 3: NoteAdded.actor 'e\u0301' is not in Unicode NFC form" == str(refused.value)
+    assert "\u00e9" == admit(note, normalize=True).actor
+
+
+def test_text_that_cannot_be_stored_is_refused() -> None:
+    """A lone surrogate in free text is refused, naming the field."""
+    start = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    note = ev.NoteAdded(actor="ana", text="a\ud800", occurred_at=start, recorded_at=start)
+    with pytest.raises(InvalidInput, match=r"^NoteAdded\.text holds U\+D800, a lone surrogate"):
+        admit(note)
