@@ -92,6 +92,7 @@ for name, event in {
     "an optional time out of range": ev.ActionAdded(**action, owner="bo", due_at=long_ago),
     "no optional time nor name": ev.ActionAdded(**action, owner=None, due_at=None),
     "an optional name hiding a character": ev.ActionAdded(**action, owner="b\u200bo", due_at=start),
+    "names": ev.PostMortemScheduled(**common, scheduled_for=start, invitees=("ana", "bo")),
 }.items():
     try:
         admit(event)
@@ -105,7 +106,7 @@ print(json.dumps(found))
 
 @pytest.mark.parametrize("form", ["strings", "resolved"])
 def test_admission_checks_every_kind_of_field_in_either_annotation_form(form: str) -> None:
-    """Times, optional times and optional names are checked whether annotations are resolved."""
+    """Times, optional times, names and optional names are checked, resolved or not."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, form], capture_output=True, text=True, check=True, timeout=120
     )
@@ -116,6 +117,7 @@ def test_admission_checks_every_kind_of_field_in_either_annotation_form(form: st
         "an optional time out of range": "ActionAdded.due_at",
         "no optional time nor name": "admitted",
         "an optional name hiding a character": "ActionAdded.owner",
+        "names": "admitted",
     } == found
 
 
