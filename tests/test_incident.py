@@ -16,6 +16,7 @@ from incidentflow import (
     CommandRefused,
     Declared,
     Event,
+    ImpactLevel,
     Incident,
     IncidentFlowError,
     InvalidInput,
@@ -1303,4 +1304,29 @@ def test_a_view_read_before_anything_was_recorded_shows_what_comes_later(
     incident.link(LinkKind.TICKET, "https://example.com/t", actor="bo")
     assert [LinkKind.TICKET] == list(links)
     assert {Role.INCIDENT_COMMANDER: ("bo",)} == roles
+    assert Incident.replay(incident.history, clock=clock) == incident
+
+
+def test_the_second_record_of_each_kind_joins_the_first(clock: ManualClock) -> None:
+    """Every collection an incident keeps grows: a second item never replaces the first."""
+    incident = mitigating_p1(clock)
+    for n in (1, 2):
+        common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+        incident.start_experiment(hypothesis=f"h{n}", component=f"c{n}", **common)
+        incident.note(f"note {n}", actor="bo")
+        incident.post_update(f"update {n}", actor="cy")
+        incident.log_change(what=f"change {n}", where="db", revert="none", actor="bo")
+        incident.add_why(RUNBOOK_WHYS[0], chain=f"chain {n}", actor="bo")
+        incident.add_factor(f"factor {n}", actor="bo")
+        incident.add_action(f"action {n}", kind=ActionKind.PREVENTIVE, owner="bo", due_at=START,
+                            actor="bo")  # fmt: skip
+        incident.open_debt(f"debt {n}", actor="bo")
+        incident.record_data_loss(f"loss {n}", window_start=START, window_end=START, actor="bo")
+        level = ImpactLevel.DEGRADED if n == 1 else ImpactLevel.MAJOR_OUTAGE
+        incident.change_impact(level, actor="bo")
+        incident.amend("title", f"Database is down ({n})", reason="clearer", actor="bo")
+    for name in ("experiments", "running_experiments", "notes", "updates", "manual_changes",
+                 "why_chains", "factors", "action_items", "tech_debt", "data_losses",
+                 "impact_timeline", "corrections"):  # fmt: skip
+        assert (name, 2) == (name, len(getattr(incident, name)))
     assert Incident.replay(incident.history, clock=clock) == incident
