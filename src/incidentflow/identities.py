@@ -119,7 +119,7 @@ def require_identity(value: object, name: str) -> str:
         raise InvalidInput(f"{name} must be a string, not {value!r}")
     if not value.strip():
         raise InvalidInput(f"{name} must not be blank, not {value!r}")
-    # repr escapes every invisible character but the Braille blank & co
+    # The messages show {value!r}: repr escapes every invisible character but the Braille blank
     if value[0].isspace() or value[-1].isspace():
         raise InvalidInput(
             f"{name} {value!r} starts or ends with white space: give the name without it"
