@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 
@@ -15,6 +16,7 @@ from incidentflow import (
     CommandRefused,
     Declared,
     Event,
+    ImpactLevel,
     Incident,
     IncidentFlowError,
     InvalidInput,
@@ -30,6 +32,7 @@ from incidentflow import (
     State,
     StateChanged,
     Subscribers,
+    SystemClock,
     TransitionBlocked,
     Verdict,
     WhyAnswered,
@@ -1213,3 +1216,117 @@ def test_history_iterates_in_order_both_ways(clock: ManualClock) -> None:
     events = [incident.history[i] for i in range(len(incident.history))]
     assert events == list(incident.history)
     assert events[::-1] == list(reversed(incident.history))
+
+
+def test_incidents_never_share_what_they_record(clock: ManualClock) -> None:
+    """Two incidents start empty alike; what one records never shows in the other."""
+    busy = mitigating_p1(clock)
+    idle = Incident.declare("INC-2", "Cache is cold", Priority.P3, actor="ana", clock=clock)
+    common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+    busy.start_experiment(hypothesis="disk full", component="db", **common)
+    busy.note("primary restarted", actor="bo")
+    busy.post_update("Restarting the primary.", actor="cy")
+    busy.log_change(what="restarted db", where="db", revert="none", actor="bo")
+    busy.add_why(RUNBOOK_WHYS[0], actor="bo")
+    busy.add_factor("no alert on disk usage", actor="bo")
+    busy.add_action("alert on disk", kind=ActionKind.PREVENTIVE, owner="bo", due_at=START,
+                    actor="bo")  # fmt: skip
+    busy.open_debt("temporary firewall rule", actor="bo")
+    views = (
+        "links", "roles", "experiments", "running_experiments", "notes", "updates",
+        "manual_changes", "why_chains", "factors", "tech_debt", "action_items",
+        "unknown_roles", "absent_links", "data_losses", "corrections", "impact_timeline",
+    )  # fmt: skip
+    assert all(getattr(busy, name) for name in views[:11])
+    assert dict.fromkeys(views, 0) == {name: len(getattr(idle, name)) for name in views}
+    assert Incident.replay(idle.history, clock=clock) == idle
+
+
+def test_a_concluded_experiment_keeps_everything_it_started_with(clock: ManualClock) -> None:
+    """Concluding, reconciling, closing and handing off change only what they record."""
+    incident = mitigating_p1(clock)
+    common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+    incident.start_experiment(hypothesis="disk full", component="db", **common)
+    incident.start_experiment(hypothesis="token", component="auth", **common)
+    incident.log_change(what="restarted db", where="db", revert="none", actor="bo")
+    incident.open_debt("temporary firewall rule", actor="bo")
+    incident.add_action("alert", kind=ActionKind.PREVENTIVE, owner="bo", due_at=START, actor="bo")
+    incident.add_why(RUNBOOK_WHYS[0], actor="bo")
+    incident.add_why("a second cause", actor="bo", chain="side", branches_from="main")
+    before = (
+        dict(incident.experiments), dict(incident.manual_changes), dict(incident.tech_debt),
+        dict(incident.action_items), dict(incident.why_chains),
+    )  # fmt: skip
+    clock.advance(minutes=1)
+    at = clock.now()
+    incident.conclude_experiment("E1", observed="41%", verdict=Verdict.REFUTED, actor="bo")
+    incident.hand_off(Role.INCIDENT_COMMANDER, "bo", "eli", actor="ana")
+    incident.reconcile_change("C1", ChangeOutcome.REVERTED, actor="ana")
+    incident.close_debt("D1", actor="ana")
+    incident.close_action("A1", actor="ana")
+    incident.add_why(RUNBOOK_WHYS[1], actor="ana")
+    incident.add_why("its cause", actor="ana", chain="side")
+    experiments, changes, debts, actions, chains = before
+    assert {
+        "E1": attrs.evolve(experiments["E1"], observed="41%", verdict=Verdict.REFUTED,
+                           concluded_at=at),
+        "E2": attrs.evolve(experiments["E2"], owner="eli"),
+    } == incident.experiments  # fmt: skip
+    assert {
+        "C1": attrs.evolve(changes["C1"], outcome=ChangeOutcome.REVERTED, reconciled_at=at)
+    } == incident.manual_changes
+    assert {"D1": attrs.evolve(debts["D1"], closed_at=at)} == incident.tech_debt
+    assert {"A1": attrs.evolve(actions["A1"], closed_at=at)} == incident.action_items
+    assert {
+        "main": attrs.evolve(chains["main"], answers=RUNBOOK_WHYS[:2]),
+        "side": attrs.evolve(chains["side"], answers=("a second cause", "its cause")),
+    } == incident.why_chains
+    assert ("main", 2) == (incident.why_chains["side"].parent, incident.why_chains["side"].start)
+
+
+def test_a_clock_and_subscribers_are_made_once_on_first_use() -> None:
+    """An incident given neither reads the system clock and keeps one hub of subscribers."""
+    incident = Incident()
+    assert incident.clock is incident.clock
+    assert isinstance(incident.clock, SystemClock)
+    hub = incident.subscribers
+    assert hub is incident.subscribers
+    assert 0 == len(hub)
+
+
+def test_a_view_read_before_anything_was_recorded_shows_what_comes_later(
+    clock: ManualClock,
+) -> None:
+    """The mappings an incident shows are live views, even when read while still empty."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P3, actor="ana", clock=clock)
+    links, roles = incident.links, incident.roles
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    incident.link(LinkKind.TICKET, "https://example.com/t", actor="bo")
+    assert [LinkKind.TICKET] == list(links)
+    assert {Role.INCIDENT_COMMANDER: ("bo",)} == roles
+    assert Incident.replay(incident.history, clock=clock) == incident
+
+
+def test_the_second_record_of_each_kind_joins_the_first(clock: ManualClock) -> None:
+    """Every collection an incident keeps grows: a second item never replaces the first."""
+    incident = mitigating_p1(clock)
+    for n in (1, 2):
+        common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+        incident.start_experiment(hypothesis=f"h{n}", component=f"c{n}", **common)
+        incident.note(f"note {n}", actor="bo")
+        incident.post_update(f"update {n}", actor="cy")
+        incident.log_change(what=f"change {n}", where="db", revert="none", actor="bo")
+        incident.add_why(RUNBOOK_WHYS[0], chain=f"chain {n}", actor="bo")
+        incident.add_factor(f"factor {n}", actor="bo")
+        incident.add_action(f"action {n}", kind=ActionKind.PREVENTIVE, owner="bo", due_at=START,
+                            actor="bo")  # fmt: skip
+        incident.open_debt(f"debt {n}", actor="bo")
+        incident.record_data_loss(f"loss {n}", window_start=START, window_end=START, actor="bo")
+        level = ImpactLevel.DEGRADED if n == 1 else ImpactLevel.MAJOR_OUTAGE
+        incident.change_impact(level, actor="bo")
+        incident.amend("title", f"Database is down ({n})", reason="clearer", actor="bo")
+    for name in ("experiments", "running_experiments", "notes", "updates", "manual_changes",
+                 "why_chains", "factors", "action_items", "tech_debt", "data_losses",
+                 "impact_timeline", "corrections"):  # fmt: skip
+        assert (name, 2) == (name, len(getattr(incident, name)))
+    assert Incident.replay(incident.history, clock=clock) == incident

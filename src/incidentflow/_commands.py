@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import events as ev
 from .clock import approximate_names, exact, marked_approximate, require_aware
 from .errors import InvalidInput, TransitionBlocked
-from .lifecycle import EDGES, State, edges_from
+from .lifecycle import EDGES, Edge, State
 from .policy import Policy
 from .priorities import Priority
 from .records import (
@@ -685,7 +685,7 @@ class Commands:
         Unlike :meth:`move`, which names the target, this names the edge: ``mitigate`` from
         yellow is refused (that move is ``reopen``) rather than taken.
         """
-        found = next((e for e in edges_from(self._state) if e.trigger == name), None)
+        found = _BY_TRIGGER.get((self._state, name))
         if found is None:
             sources = sorted({e.source.value for e in EDGES.values() if e.trigger == name})
             if not sources:
@@ -884,6 +884,12 @@ class Commands:
 
 
 _TARGETS = {e.trigger: e.target for e in EDGES.values()}
+
+# The edge each trigger names from each state, worked out once: the first in definition order,
+# as a search of the state's edges would find it.
+_BY_TRIGGER: dict[tuple[State, str], Edge] = {
+    (e.source, e.trigger): e for e in reversed(tuple(EDGES.values()))
+}
 
 
 def _optional_time(value: datetime | None, name: str) -> datetime | None:

@@ -119,20 +119,21 @@ def require_identity(value: object, name: str) -> str:
         raise InvalidInput(f"{name} must be a string, not {value!r}")
     if not value.strip():
         raise InvalidInput(f"{name} must not be blank, not {value!r}")
-    shown = repr(value)  # repr escapes every invisible character but the Braille blank & co
+    # The messages show {value!r}: repr escapes every invisible character but the Braille blank
     if value[0].isspace() or value[-1].isspace():
         raise InvalidInput(
-            f"{name} {shown} starts or ends with white space: give the name without it"
+            f"{name} {value!r} starts or ends with white space: give the name without it"
         )
-    if not (value.isascii() and value.isprintable()):
-        for char in value:
-            if is_invisible(char):
-                try:
-                    label = unicodedata.name(char)
-                except ValueError:
-                    label = unicodedata.category(char)
-                raise InvalidInput(
-                    f"{name} {shown} holds an invisible character, U+{ord(char):04X} "
-                    f"{label}: names must print as what they are"
-                )
+    if value.isascii() and value.isprintable():
+        return value  # nothing invisible, and ASCII text is already in NFC
+    for char in value:
+        if is_invisible(char):
+            try:
+                label = unicodedata.name(char)
+            except ValueError:
+                label = unicodedata.category(char)
+            raise InvalidInput(
+                f"{name} {value!r} holds an invisible character, U+{ord(char):04X} "
+                f"{label}: names must print as what they are"
+            )
     return unicodedata.normalize("NFC", value)

@@ -27,6 +27,8 @@ from . import events as ev
 from ._admission import admit
 from ._commands import Commands
 from ._fold import FOLD
+from ._fold import NO_ENTRIES as _NO_ENTRIES
+from ._fold import NO_ITEMS as _NO_ITEMS
 from .clock import (
     ApproximateTime,
     Clock,
@@ -92,6 +94,7 @@ class Incident(Commands):
     __slots__ = (
         "_absent_links",
         "_action_items",
+        "_began",
         "_clock",
         "_corrected",
         "_corrections",
@@ -137,12 +140,13 @@ class Incident(Commands):
         # The policy as the history records it (None until declared, and in histories
         # written before incidents recorded their policy).
         self._recorded: ev.RecordedPolicy | None = None
-        self._clock: Clock = clock if clock is not None else SystemClock()
-        self._subscribers = subscribers if subscribers is not None else Subscribers()
+        # Made on first use (a replayed incident may never read its clock nor gain a subscriber).
+        self._clock: Clock | None = clock
+        self._subscribers: Subscribers | None = subscribers
         self._events: list[ev.Event] = []
         # Entry number -> the entry as corrected (None once retracted), and every correction.
-        self._corrected: dict[int, ev.Event | None] = {}
-        self._corrections: list[Correction] = []
+        self._corrected: dict[int, ev.Event | None] = _NO_ENTRIES
+        self._corrections: list[Correction] = _NO_ITEMS
         # How many of the events a store is known to hold (set by Store.load and Store.save):
         # what Store.save appends is the rest, at this expected version.
         self._saved = 0
@@ -151,34 +155,38 @@ class Incident(Commands):
     def _clear(self) -> None:
         """Forget everything folded from the log (not the log, nor its corrections)."""
         self._declared: ev.Declared | None = None
+        # The declaration's onset, kept by the fold for the timing rules every event meets.
+        self._began = _UNDECLARED
         self._state = State.DECLARED
         # When the latest move happened (the declaration's occurred_at until the first move),
         # kept by the fold so the ``moves_in_order`` rule need not search the log.
         self._moved_at = _UNDECLARED
         self._priority = Priority.P3
         self._validation: ev.Validated | None = None
-        self._links: dict[LinkKind, ev.Linked] = {}
-        self._roles: dict[Role, tuple[str, ...]] = {}
-        self._experiments: dict[str, Experiment] = {}
+        # Every collection starts as the shared empty one (_NO_ENTRIES, _NO_ITEMS); the fold
+        # makes an incident its own on the first write, so a new incident allocates none.
+        self._links: dict[LinkKind, ev.Linked] = _NO_ENTRIES
+        self._roles: dict[Role, tuple[str, ...]] = _NO_ENTRIES
+        self._experiments: dict[str, Experiment] = _NO_ENTRIES
         # The running experiments, by id, in the order started: an index over _experiments
         # kept by the fold, so rules about running experiments do not scan every experiment.
-        self._running: dict[str, Experiment] = {}
-        self._notes: list[ev.NoteAdded] = []
-        self._updates: list[ev.UpdatePosted] = []
-        self._manual_changes: dict[str, ManualChange] = {}
-        self._why_chains: dict[str, WhyChain] = {}
-        self._factors: list[ev.FactorAdded] = []
+        self._running: dict[str, Experiment] = _NO_ENTRIES
+        self._notes: list[ev.NoteAdded] = _NO_ITEMS
+        self._updates: list[ev.UpdatePosted] = _NO_ITEMS
+        self._manual_changes: dict[str, ManualChange] = _NO_ENTRIES
+        self._why_chains: dict[str, WhyChain] = _NO_ENTRIES
+        self._factors: list[ev.FactorAdded] = _NO_ITEMS
         self._recovery: ev.RecoveryVerified | None = None
         self._customer_verification: ev.CustomerVerified | None = None
-        self._tech_debt: dict[str, TechDebt] = {}
+        self._tech_debt: dict[str, TechDebt] = _NO_ENTRIES
         self._report: ev.ReportStarted | None = None
         self._post_mortem: ev.PostMortemScheduled | None = None
-        self._action_items: dict[str, ActionItem] = {}
-        self._unknown_roles: dict[Role, ev.RoleUnknown] = {}
-        self._absent_links: dict[LinkKind, ev.LinkAbsent] = {}
-        self._data_losses: dict[str, DataLoss] = {}
+        self._action_items: dict[str, ActionItem] = _NO_ENTRIES
+        self._unknown_roles: dict[Role, ev.RoleUnknown] = _NO_ENTRIES
+        self._absent_links: dict[LinkKind, ev.LinkAbsent] = _NO_ENTRIES
+        self._data_losses: dict[str, DataLoss] = _NO_ENTRIES
         # The impact timeline in the order recorded (a change may be back-dated).
-        self._impact: list[ev.ImpactChanged] = []
+        self._impact: list[ev.ImpactChanged] = _NO_ITEMS
 
     def _refold(self) -> None:
         """Fold the corrected record again, after a correction (which checked every rule)."""
@@ -254,7 +262,9 @@ class Incident(Commands):
         found = None if detected is None else require_aware(detected, "detected")
         default = declared if found is None else found
         onset = default if began is None else require_aware(began, "began")
-        rough = approximate_names(occurred_at=when, began=began, detected_at=detected)
+        rough: tuple[str, ...] = ()
+        if when is not None or began is not None or detected is not None:
+            rough = approximate_names(occurred_at=when, began=began, detected_at=detected)
         if began is None and isinstance(default, ApproximateTime):
             rough = tuple(sorted({"began", *rough}))  # the onset defaults to a rough time
         exact_now = began is None and when is None and found is None and not rough
@@ -301,12 +311,12 @@ class Incident(Commands):
         fold = FOLD
         log = incident._events
         for index, event in enumerate(events):
-            kind = type(event)
-            if kind not in fold:
+            step = fold.get(type(event))
+            if step is None:
                 raise ReplayError(
                     index=index, rules=("event_type",), detail=f"not an event: {event!r}"
                 )
-            unmet = incident._policy.unmet(incident, event)
+            unmet = incident._policy.unmet(incident, event)  # the policy in force: it may change
             if unmet:
                 raise ReplayError(
                     index=index,
@@ -314,7 +324,7 @@ class Incident(Commands):
                     detail="; ".join(u.detail for u in unmet),
                     unmet=unmet,
                 )
-            fold[kind](incident, event)
+            step(incident, event)
             log.append(event)
         if not log:
             raise ReplayError(index=0, rules=("declared_first",), detail="the history is empty")
@@ -473,12 +483,18 @@ class Incident(Commands):
     @property
     def clock(self) -> Clock:
         """The clock commands read when no ``now`` is given."""
-        return self._clock
+        clock = self._clock
+        if clock is None:
+            clock = self._clock = SystemClock()
+        return clock
 
     @property
     def subscribers(self) -> Subscribers:
         """Who hears of this incident's events."""
-        return self._subscribers
+        subscribers = self._subscribers
+        if subscribers is None:
+            subscribers = self._subscribers = Subscribers()
+        return subscribers
 
     @property
     def history(self) -> Sequence[ev.Event]:
@@ -498,6 +514,8 @@ class Incident(Commands):
     @property
     def links(self) -> Mapping[LinkKind, ev.Linked]:
         """The latest link of each kind."""
+        if self._links is _NO_ENTRIES:  # a live view needs the incident's own
+            self._links = {}
         return MappingProxyType(self._links)
 
     @property
@@ -507,6 +525,8 @@ class Incident(Commands):
         Holders are in the order they took the role; a hand-off puts the new holder in the
         old one's place.
         """
+        if self._roles is _NO_ENTRIES:  # a live view needs the incident's own
+            self._roles = {}
         return MappingProxyType(self._roles)
 
     def holders(self, role: Role) -> tuple[str, ...]:
@@ -520,6 +540,8 @@ class Incident(Commands):
     @property
     def experiments(self) -> Mapping[str, Experiment]:
         """Every experiment, by id, in the order started."""
+        if self._experiments is _NO_ENTRIES:  # a live view needs the incident's own
+            self._experiments = {}
         return MappingProxyType(self._experiments)
 
     @property
@@ -540,11 +562,15 @@ class Incident(Commands):
     @property
     def manual_changes(self) -> Mapping[str, ManualChange]:
         """The manual changes of step 9, by id."""
+        if self._manual_changes is _NO_ENTRIES:  # a live view needs the incident's own
+            self._manual_changes = {}
         return MappingProxyType(self._manual_changes)
 
     @property
     def why_chains(self) -> Mapping[str, WhyChain]:
         """The Five Whys chains of step 10, by chain id."""
+        if self._why_chains is _NO_ENTRIES:  # a live view needs the incident's own
+            self._why_chains = {}
         return MappingProxyType(self._why_chains)
 
     @property
@@ -565,6 +591,8 @@ class Incident(Commands):
     @property
     def tech_debt(self) -> Mapping[str, TechDebt]:
         """The tech-debt items, by id."""
+        if self._tech_debt is _NO_ENTRIES:  # a live view needs the incident's own
+            self._tech_debt = {}
         return MappingProxyType(self._tech_debt)
 
     @property
@@ -580,16 +608,22 @@ class Incident(Commands):
     @property
     def action_items(self) -> Mapping[str, ActionItem]:
         """The action items, by id."""
+        if self._action_items is _NO_ENTRIES:  # a live view needs the incident's own
+            self._action_items = {}
         return MappingProxyType(self._action_items)
 
     @property
     def unknown_roles(self) -> Mapping[Role, ev.RoleUnknown]:
         """The roles recorded as held by nobody anyone can name (see ``role_unknown``)."""
+        if self._unknown_roles is _NO_ENTRIES:  # a live view needs the incident's own
+            self._unknown_roles = {}
         return MappingProxyType(self._unknown_roles)
 
     @property
     def absent_links(self) -> Mapping[LinkKind, ev.LinkAbsent]:
         """The links recorded as never made (no ticket was opened), with the reason."""
+        if self._absent_links is _NO_ENTRIES:  # a live view needs the incident's own
+            self._absent_links = {}
         return MappingProxyType(self._absent_links)
 
     @property
@@ -600,6 +634,8 @@ class Incident(Commands):
     @property
     def data_losses(self) -> Mapping[str, DataLoss]:
         """The data lost for good, by id, in the order recorded."""
+        if self._data_losses is _NO_ENTRIES:  # a live view needs the incident's own
+            self._data_losses = {}
         return MappingProxyType(self._data_losses)
 
     @property
@@ -704,7 +740,8 @@ class Incident(Commands):
             raise self._refusal(event, unmet)
         FOLD[type(event)](self, event)
         self._events.append(event)
-        self._subscribers.publish(self, event)
+        if self._subscribers is not None:  # none is made until someone asks for them
+            self._subscribers.publish(self, event)
         return event
 
     def _refusal(self, event: ev.Event, unmet: tuple[Unmet, ...]) -> CommandRefused:
@@ -733,7 +770,8 @@ class Incident(Commands):
 
     def _stamp(self, now: datetime | None) -> datetime:
         if now is None:
-            return require_aware(self._clock.now(), "the clock's now()")
+            clock = self._clock if self._clock is not None else self.clock
+            return require_aware(clock.now(), "the clock's now()")
         return require_aware(now, "now")
 
     # -- equality --------------------------------------------------------------------------

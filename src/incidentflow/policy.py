@@ -462,22 +462,13 @@ class Policy:
         """The policy an incident recorded, rebuilt from its content.
 
         Raises :class:`~incidentflow.errors.PolicyError` when the digest does not match the
-        content or the content is not a policy.  Rebuilding is cached by content, so replaying
-        many incidents recorded under one policy reads its TOML once.
+        content or the content is not a policy.  Checking and rebuilding are cached by the
+        record (a pure function of it), so replaying or declaring many incidents under one
+        policy hashes and reads its TOML once.
         """
         if not isinstance(recorded, ev.RecordedPolicy):
             raise PolicyError(f"not a recorded policy: {recorded!r}")
-        if not recorded.intact:
-            raise PolicyError(
-                f"the recorded policy {recorded.name!r} does not match its digest {recorded.digest}"
-            )
-        policy = _rebuilt(recorded.content)
-        if policy.name != recorded.name:
-            raise PolicyError(
-                f"the recorded policy is named {recorded.name!r} but its content names "
-                f"{policy.name!r}"
-            )
-        return policy
+        return _rebuilt(recorded)
 
     def to_toml(self) -> str:
         """The whole policy as TOML text that :meth:`from_toml` reads back equal."""
@@ -539,7 +530,7 @@ class Policy:
         return self._by_table(roles, actor, command)
 
     def _by_table(self, roles: Mapping[Role, tuple[str, ...]], actor: str, command: str) -> bool:
-        allowed = self.allowed_roles(command)
+        allowed = self.authorization.get(command)
         if allowed is None:
             return True
         for role in allowed:
@@ -596,15 +587,19 @@ class Policy:
             if event.policy is not None:
                 declared.extend(_intact(event.policy))
             return tuple(declared)
-        if not incident.version:
+        # Runs for every event: reads the incident's fields, not the properties over them.
+        if not incident._events:
             return (Unmet("declared_first", "the first event must declare the incident"),)
         found: list[Unmet] = []
-        command = self.command_of(incident, event)
-        state = incident.state
-        if not isinstance(event, ev.StateChanged) and state not in COMMAND_STATES[command]:
-            found.append(
-                Unmet("state_allows_command", f"{command} is not allowed while {state.value}")
-            )
+        if isinstance(event, ev.StateChanged):
+            command = self.command_of(incident, event)
+        else:
+            command = event.command
+            state = incident._state
+            if state not in COMMAND_STATES[command]:
+                found.append(
+                    Unmet("state_allows_command", f"{command} is not allowed while {state.value}")
+                )
         if not self.authorized(incident, event.actor, command) and not _own_role(incident, event):
             found.append(self.refusal_for(event.actor, command, incident=incident))
         found.extend(_timing(incident, event))
@@ -623,17 +618,30 @@ class Policy:
                     f"the lifecycle has no edge from {incident.state.value} to {target.value}",
                 ),
             )
-        return tuple(
-            Unmet(name, GUARDS[name].explain(incident, self))
-            for name in found.guards
-            if not GUARDS[name].test(incident, self)
-        )
+        unmet = []
+        for name in found.guards:
+            guard = GUARDS[name]
+            if not guard.test(incident, self):
+                unmet.append(Unmet(name, guard.explain(incident, self)))
+        return tuple(unmet)
 
 
 @functools.lru_cache(maxsize=32)
-def _rebuilt(content: str) -> Policy:
-    """The policy whose TOML is ``content`` (a pure function, cached: see ``from_recorded``)."""
-    return Policy.from_toml(content, base=DEFAULT_POLICY)
+def _rebuilt(recorded: ev.RecordedPolicy) -> Policy:
+    """The policy ``recorded`` holds, checked (a pure function, cached: see ``from_recorded``).
+
+    A refusal raises, and is not cached: only intact policies are kept.
+    """
+    if not recorded.intact:
+        raise PolicyError(
+            f"the recorded policy {recorded.name!r} does not match its digest {recorded.digest}"
+        )
+    policy = Policy.from_toml(recorded.content, base=DEFAULT_POLICY)
+    if policy.name != recorded.name:
+        raise PolicyError(
+            f"the recorded policy is named {recorded.name!r} but its content names {policy.name!r}"
+        )
+    return policy
 
 
 def _own_role(incident: Incident, event: ev.Event) -> bool:
@@ -679,7 +687,7 @@ def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
     # stamp is in order.
     recorded, occurred = event.recorded_at, event.occurred_at
     last = incident._events[-1].recorded_at
-    began = incident.began_at
+    began = incident._began
     if occurred < began and isinstance(event, PRECURSORS):
         began -= PRECURSOR_WINDOW  # a precursor may come before the onset, down to this
     moved = incident._moved_at
@@ -751,7 +759,7 @@ def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
 def _missing_roles(incident: Incident, policy: Policy) -> list[Role]:
     rules = policy.rules_for(incident.priority)
     unknown = incident._unknown_roles if rules.accept_unknown else {}
-    missing = [r for r in rules.required_roles if not incident.holders(r) and r not in unknown]
+    missing = [r for r in rules.required_roles if not incident._roles.get(r) and r not in unknown]
     return sorted(missing, key=lambda r: r.value) if missing else missing
 
 
@@ -968,10 +976,10 @@ def _unique(kind: str, known: Mapping[str, Any], key: str) -> Iterable[Unmet]:
 def _experiment_started(
     policy: Policy, incident: Incident, event: ev.ExperimentStarted
 ) -> Iterable[Unmet]:
-    yield from _unique("experiment", incident.experiments, event.experiment_id)
+    yield from _unique("experiment", incident._experiments, event.experiment_id)
     if event.owner not in incident.holders(Role.INCIDENT_COMMANDER):
         yield Unmet("owner_is_commander", f"{event.owner} is not an incident commander")
-    for running in incident.running_experiments:
+    for running in incident._running.values():
         if running.component == event.component:
             yield Unmet(
                 "component_free",
@@ -991,7 +999,8 @@ def _still_open(
 def _experiment_concluded(
     policy: Policy, incident: Incident, event: ev.ExperimentConcluded
 ) -> Iterable[Unmet]:
-    return _still_open("experiment", incident.experiments, event.experiment_id, lambda e: e.running)
+    experiments = incident._experiments
+    return _still_open("experiment", experiments, event.experiment_id, lambda e: e.running)
 
 
 def _change_logged(policy: Policy, incident: Incident, event: ev.ChangeLogged) -> Iterable[Unmet]:
