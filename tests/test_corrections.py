@@ -263,6 +263,21 @@ def test_corrections_themselves_are_not_corrected(clock: ManualClock) -> None:
     assert ["correctable_entry"] == _rules(
         incident, lambda: incident.amend("text", "x", entry=5, reason="r", actor="ana")
     )
+    later = (START + timedelta(minutes=4)).isoformat()
+    assert ["correctable_entry"] == _rules(
+        incident, lambda: incident.amend("time", later, entry=5, reason="r", actor="ana")
+    )
+
+
+def test_the_declaration_s_time_is_amended_as_began_or_declared_not_as_time(
+    clock: ManualClock,
+) -> None:
+    """'time' names a later entry's time; the incident's own times have fields of their own."""
+    incident = _incident(clock)
+    earlier = (START - timedelta(minutes=5)).isoformat()
+    assert ["correctable_entry"] == _rules(
+        incident, lambda: incident.amend("time", earlier, entry=1, reason="r", actor="ana")
+    )
 
 
 # -- retract ----------------------------------------------------------------------------------
@@ -324,6 +339,30 @@ def test_the_tables_of_correctable_entries() -> None:
     } == set(AMENDABLE)
     for kind, name in TEXT_FIELDS.items():
         assert name in attrs.fields_dict(kind)
+
+
+def test_every_entry_with_a_text_of_its_own_has_it_amendable() -> None:
+    """Evidence, notes, updates, answers, descriptions, reasons and messages: each kind's text."""
+    expected = {
+        "validated": "evidence",
+        "note_added": "text",
+        "update_posted": "message",
+        "change_logged": "what",
+        "why_answered": "answer",
+        "factor_added": "description",
+        "recovery_verified": "evidence",
+        "customer_verified": "evidence",
+        "debt_opened": "description",
+        "action_added": "description",
+        "experiment_concluded": "observed",
+        "priority_changed": "reason",
+        "state_changed": "message",
+        "data_loss_recorded": "what",
+        "link_absent": "reason",
+        "impact_changed": "description",
+    }
+    assert expected == {kind.type: name for kind, name in TEXT_FIELDS.items()}
+    assert set(TEXT_FIELDS) == set(AMENDABLE["text"].entry_types)
 
 
 # -- the record is the product ----------------------------------------------------------------

@@ -59,6 +59,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/test_policy_recorded.py",
         "tests/test_policy_reality.py",
         "tests/test_corrections.py",
+        "tests/test_impact.py",
         "tests/test_incident.py",
         "tests/test_obligations.py",
         "tests/test_incident_stateful.py",
@@ -71,12 +72,15 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "corrections": (
         "tests/test_corrections.py",
+        "tests/test_impact.py",
+        "tests/test_policy_reality.py",
         "tests/test_policy.py",
         "tests/test_incident_stateful.py",
     ),
     "_fold": (
         "tests/test_incident.py",
         "tests/test_corrections.py",
+        "tests/test_impact.py",
         "tests/test_policy_reality.py",
         "tests/test_policy.py",
         "tests/test_policy_recorded.py",
