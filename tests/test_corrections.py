@@ -235,6 +235,17 @@ def test_each_bad_amendment_names_its_rule(
     )
 
 
+def test_a_misaddressed_amendment_says_whether_its_field_takes_an_entry(
+    clock: ManualClock,
+) -> None:
+    """The incident's own fields name no entry; an entry's field names the entry it corrects."""
+    incident = _incident(clock)
+    own = refused(incident, lambda: incident.amend("title", "x", entry=1, reason="r", actor="ana"))
+    entry = refused(incident, lambda: incident.amend("text", "x", reason="r", actor="ana"))
+    assert ["an amendment of title names no entry"] == [u.detail for u in own.unmet]
+    assert ["an amendment of text names the entry it corrects"] == [u.detail for u in entry.unmet]
+
+
 def test_a_blank_value_or_reason_is_bad_input(clock: ManualClock) -> None:
     """A blank value or reason cannot make an amendment at all: InvalidInput, no trace."""
     incident = _incident(clock)
@@ -266,17 +277,6 @@ def test_corrections_themselves_are_not_corrected(clock: ManualClock) -> None:
     later = (START + timedelta(minutes=4)).isoformat()
     assert ["correctable_entry"] == _rules(
         incident, lambda: incident.amend("time", later, entry=5, reason="r", actor="ana")
-    )
-
-
-def test_the_declaration_s_time_is_amended_as_began_or_declared_not_as_time(
-    clock: ManualClock,
-) -> None:
-    """'time' names a later entry's time; the incident's own times have fields of their own."""
-    incident = _incident(clock)
-    earlier = (START - timedelta(minutes=5)).isoformat()
-    assert ["correctable_entry"] == _rules(
-        incident, lambda: incident.amend("time", earlier, entry=1, reason="r", actor="ana")
     )
 
 

@@ -294,6 +294,9 @@ def test_data_loss_windows_are_checked_and_measured(clock: ManualClock) -> None:
     )
     incident.record_data_loss("rows", window_start=a, window_end=a, actor="ana")
     assert 0.0 == data_loss_window(incident)
+    now = clock.now()
+    incident.record_data_loss("now", window_start=now, window_end=now, actor="ana")
+    incident.retract(incident.version, reason="ends when recorded: in time", actor="ana")
     incident.record_data_loss(
         "orders", window_start=a, window_end=a + timedelta(minutes=20), amount="1,200", actor="ana"
     )
@@ -367,6 +370,43 @@ def test_every_restriction_has_its_reason() -> None:
     """Each command allowed in some states only says why, in the runbook's terms."""
     assert list(COMMAND_STATES) == list(COMMAND_STATE_REASONS)
     assert all(reason.strip().endswith(".") for reason in COMMAND_STATE_REASONS.values())
+
+
+def test_each_command_is_allowed_in_the_states_the_runbook_gives_it() -> None:
+    """Step by step: what is done once, while active, while open, or whenever (even dismissed)."""
+    d, m, y, g, r = State.DECLARED, State.MITIGATING, State.YELLOW, State.GREEN, State.REPORTED
+    open_ = {d, m, y, g, r, State.POST_MORTEM}
+    always = open_ | {State.DISMISSED}
+    expected = {
+        "validate": {d},
+        "link": open_,
+        "assign": open_,
+        "hand_off": open_,
+        "release": open_,
+        "start_experiment": {d, m},
+        "conclude_experiment": {d, m},
+        "note": always,
+        "post_update": {d, m, y, g, r},
+        "log_change": open_,
+        "reconcile_change": always,
+        "add_why": open_,
+        "add_factor": open_,
+        "verify_recovery": {m},
+        "verify_customer": {y},
+        "open_debt": {m, y},
+        "close_debt": {m, y},
+        "start_report": {m, y, g},
+        "schedule_post_mortem": {g, r},
+        "add_action": open_,
+        "close_action": always,
+        "change_priority": {d, m, y},
+        "adopt_policy": open_,
+        "record_data_loss": open_,
+        "amend": always,
+        "retract": always,
+        "change_impact": open_,
+    }
+    assert expected == {command: set(states) for command, states in COMMAND_STATES.items()}
 
 
 def test_a_policy_recorded_before_the_new_commands_authorizes_them_by_default(
