@@ -148,6 +148,23 @@ def test_an_entry_time_stays_between_began_and_its_recording(clock: ManualClock)
     assert earliest == incident.notes[0].occurred_at
 
 
+def test_an_amendment_is_checked_on_the_record_as_already_corrected(clock: ManualClock) -> None:
+    """Once began is corrected to 13:50, an update may be dated 13:55, before the start first
+    recorded; it may not be dated before the corrected start."""
+    incident = _incident(clock)
+    began = START - timedelta(minutes=10)
+    incident.amend("began", began.isoformat(), reason="graphs", actor="ana")
+    assert ["not_before_start"] == _rules(
+        incident,
+        lambda: incident.amend(
+            "time", (began - timedelta(seconds=1)).isoformat(), entry=4, reason="r", actor="ana"
+        ),
+    )
+    earlier = START - timedelta(minutes=5)
+    incident.amend("time", earlier.isoformat(), entry=4, reason="r", actor="ana")
+    assert earlier == incident.updates[0].occurred_at
+
+
 def test_a_move_s_time_keeps_the_moves_in_order(clock: ManualClock) -> None:
     """A move amended to before the previous move breaks moves_in_order; measures follow it."""
     incident = Incident.declare("INC-2", "t", Priority.P3, actor="ana", clock=clock)
