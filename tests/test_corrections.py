@@ -509,3 +509,28 @@ def test_an_impact_description_is_amended_as_an_entry_text(clock: ManualClock) -
     clock.advance(minutes=1)
     incident.amend("text", "slow checkouts in the EU", entry=5, reason="precise", actor="ana")
     assert "slow checkouts in the EU" == incident.impact_timeline[-1].description
+
+
+def test_a_declaration_s_own_times_answer_to_their_order_and_to_now(clock: ManualClock) -> None:
+    """began moved past the declaration breaks milestones_in_order alone (the declaration is not
+    an entry before the start); the detection may be amended up to now, not a second later."""
+    start = clock.now()
+    incident = Incident.declare(
+        "INC-3",
+        "Checkout errors",
+        Priority.P3,
+        actor="ana",
+        began=start - timedelta(minutes=30),
+        detected=start - timedelta(minutes=20),
+        clock=clock,
+    )
+    late = (start + timedelta(minutes=1)).isoformat()
+    assert ["milestones_in_order"] == _rules(
+        incident, lambda: incident.amend("began", late, reason="r", actor="ana")
+    )
+    future = (start + timedelta(seconds=1)).isoformat()
+    assert ["not_in_future", "milestones_in_order"] == _rules(
+        incident, lambda: incident.amend("detected", future, reason="r", actor="ana")
+    )
+    incident.amend("detected", start.isoformat(), reason="seen as it was declared", actor="ana")
+    assert start == incident.detected_at
