@@ -452,6 +452,7 @@ def test_the_rca_lists_every_correction_with_who_and_why(clock: ManualClock) -> 
     assert "title: Databse down → Database down | typo |" in table[4]
     assert "| retracted entry 3 | wrong incident |" in table[5]
     assert "restarted db-1" == incident.corrections[1].before
+    assert [5, 6] == [c.number for c in incident.corrections]  # the versions they made
     assert "Databse" not in text.split("### Corrections")[0].split("## Executive")[0]
 
 
