@@ -438,6 +438,35 @@ def test_an_amended_priority_keeps_the_required_roles_filled(clock: ManualClock)
     assert Priority.P2 == incident.priority
 
 
+def test_an_amended_priority_is_held_to_the_priority_the_history_ends_on(
+    clock: ManualClock,
+) -> None:
+    """A P1 lowered to P3 then P2, its Communicator released: correcting the P3 step leaves it
+    ending on P2 (only an IC needed); correcting the last step to P1 needs a Communicator."""
+    incident = Incident.declare("INC-5", "t", Priority.P1, actor="ana", clock=clock)
+    for role, holder in (
+        (Role.LEAD, "ana"),
+        (Role.INCIDENT_COMMANDER, "bo"),
+        (Role.COMMUNICATOR, "cy"),
+        (Role.RECORDER, "di"),
+    ):
+        incident.assign(role, holder, actor="ana")
+    incident.validate("seen", actor="bo")
+    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
+        incident.link(kind, "https://x", actor="cy")
+    incident.mitigate("go", actor="ana")
+    incident.change_priority(Priority.P3, reason="one customer", actor="ana")
+    lowered = incident.version
+    incident.change_priority(Priority.P2, reason="two customers", actor="ana")
+    last = incident.version
+    incident.release(Role.COMMUNICATOR, "cy", actor="ana")
+    assert ["required_roles_filled"] == _rules(
+        incident, lambda: incident.amend("priority", "P1", entry=last, reason="r", actor="ana")
+    )
+    incident.amend("priority", "P2", entry=lowered, reason="two from the start", actor="ana")
+    assert Priority.P2 == incident.priority
+
+
 def test_the_rca_lists_every_correction_with_who_and_why(clock: ManualClock) -> None:
     """The revision history's Corrections table: version, who, what it was and is, why."""
     from incidentflow.documents.rca import rca_document
