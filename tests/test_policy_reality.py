@@ -212,6 +212,18 @@ def test_a_branch_explains_an_answer_of_its_parent(
         assert ["branch_depth"] == _rules(incident, branch)
 
 
+def test_a_misplaced_branch_is_refused_for_its_place_alone(clock: ManualClock) -> None:
+    """A branch off nothing of its parent's, even marked as a root cause: branch_depth only."""
+    incident = _p3(clock)
+    incident.add_why("main 1", actor="ana")
+    assert ["branch_depth"] == _rules(
+        incident,
+        lambda: incident.add_why(
+            "b", chain="b", branches_from="main", after=0, root_cause=True, actor="ana"
+        ),
+    )
+
+
 def test_an_answer_recording_its_depth_must_record_the_right_one(clock: ManualClock) -> None:
     """why_depth: a hand-built answer at the wrong depth is refused; the right one goes."""
     incident = _p3(clock)
