@@ -467,6 +467,32 @@ def test_an_amended_priority_is_held_to_the_priority_the_history_ends_on(
     assert Priority.P2 == incident.priority
 
 
+def test_the_priority_the_history_ends_on_is_read_as_already_corrected(
+    clock: ManualClock,
+) -> None:
+    """Raised back to P1, that step corrected to P3 and the Communicator released: correcting
+    the earlier step is held to the corrected P3, not to the P1 first recorded."""
+    incident = Incident.declare("INC-6", "t", Priority.P1, actor="ana", clock=clock)
+    for role, holder in (
+        (Role.LEAD, "ana"),
+        (Role.INCIDENT_COMMANDER, "bo"),
+        (Role.COMMUNICATOR, "cy"),
+        (Role.RECORDER, "di"),
+    ):
+        incident.assign(role, holder, actor="ana")
+    incident.validate("seen", actor="bo")
+    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
+        incident.link(kind, "https://x", actor="cy")
+    incident.mitigate("go", actor="ana")
+    incident.change_priority(Priority.P3, reason="one customer", actor="ana")
+    lowered = incident.version
+    incident.change_priority(Priority.P1, reason="all customers", actor="ana")
+    incident.amend("priority", "P3", entry=incident.version, reason="one after all", actor="ana")
+    incident.release(Role.COMMUNICATOR, "cy", actor="ana")
+    incident.amend("priority", "P2", entry=lowered, reason="two customers", actor="ana")
+    assert Priority.P3 == incident.priority
+
+
 def test_the_rca_lists_every_correction_with_who_and_why(clock: ManualClock) -> None:
     """The revision history's Corrections table: version, who, what it was and is, why."""
     from incidentflow.documents.rca import rca_document
