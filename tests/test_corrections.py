@@ -148,6 +148,23 @@ def test_an_entry_time_stays_between_began_and_its_recording(clock: ManualClock)
     assert earliest == incident.notes[0].occurred_at
 
 
+def test_an_amendment_is_checked_on_the_record_as_already_corrected(clock: ManualClock) -> None:
+    """Once began is corrected to 13:50, an update may be dated 13:55, before the start first
+    recorded; it may not be dated before the corrected start."""
+    incident = _incident(clock)
+    began = START - timedelta(minutes=10)
+    incident.amend("began", began.isoformat(), reason="graphs", actor="ana")
+    assert ["not_before_start"] == _rules(
+        incident,
+        lambda: incident.amend(
+            "time", (began - timedelta(seconds=1)).isoformat(), entry=4, reason="r", actor="ana"
+        ),
+    )
+    earlier = START - timedelta(minutes=5)
+    incident.amend("time", earlier.isoformat(), entry=4, reason="r", actor="ana")
+    assert earlier == incident.updates[0].occurred_at
+
+
 def test_a_move_s_time_keeps_the_moves_in_order(clock: ManualClock) -> None:
     """A move amended to before the previous move breaks moves_in_order; measures follow it."""
     incident = Incident.declare("INC-2", "t", Priority.P3, actor="ana", clock=clock)
@@ -235,6 +252,17 @@ def test_each_bad_amendment_names_its_rule(
     )
 
 
+def test_a_misaddressed_amendment_says_whether_its_field_takes_an_entry(
+    clock: ManualClock,
+) -> None:
+    """The incident's own fields name no entry; an entry's field names the entry it corrects."""
+    incident = _incident(clock)
+    own = refused(incident, lambda: incident.amend("title", "x", entry=1, reason="r", actor="ana"))
+    entry = refused(incident, lambda: incident.amend("text", "x", reason="r", actor="ana"))
+    assert ["an amendment of title names no entry"] == [u.detail for u in own.unmet]
+    assert ["an amendment of text names the entry it corrects"] == [u.detail for u in entry.unmet]
+
+
 def test_a_blank_value_or_reason_is_bad_input(clock: ManualClock) -> None:
     """A blank value or reason cannot make an amendment at all: InvalidInput, no trace."""
     incident = _incident(clock)
@@ -262,6 +290,10 @@ def test_corrections_themselves_are_not_corrected(clock: ManualClock) -> None:
     )
     assert ["correctable_entry"] == _rules(
         incident, lambda: incident.amend("text", "x", entry=5, reason="r", actor="ana")
+    )
+    later = (START + timedelta(minutes=4)).isoformat()
+    assert ["correctable_entry"] == _rules(
+        incident, lambda: incident.amend("time", later, entry=5, reason="r", actor="ana")
     )
 
 
@@ -326,6 +358,30 @@ def test_the_tables_of_correctable_entries() -> None:
         assert name in attrs.fields_dict(kind)
 
 
+def test_every_entry_with_a_text_of_its_own_has_it_amendable() -> None:
+    """Evidence, notes, updates, answers, descriptions, reasons and messages: each kind's text."""
+    expected = {
+        "validated": "evidence",
+        "note_added": "text",
+        "update_posted": "message",
+        "change_logged": "what",
+        "why_answered": "answer",
+        "factor_added": "description",
+        "recovery_verified": "evidence",
+        "customer_verified": "evidence",
+        "debt_opened": "description",
+        "action_added": "description",
+        "experiment_concluded": "observed",
+        "priority_changed": "reason",
+        "state_changed": "message",
+        "data_loss_recorded": "what",
+        "link_absent": "reason",
+        "impact_changed": "description",
+    }
+    assert expected == {kind.type: name for kind, name in TEXT_FIELDS.items()}
+    assert set(TEXT_FIELDS) == set(AMENDABLE["text"].entry_types)
+
+
 # -- the record is the product ----------------------------------------------------------------
 
 
@@ -382,6 +438,61 @@ def test_an_amended_priority_keeps_the_required_roles_filled(clock: ManualClock)
     assert Priority.P2 == incident.priority
 
 
+def test_an_amended_priority_is_held_to_the_priority_the_history_ends_on(
+    clock: ManualClock,
+) -> None:
+    """A P1 lowered to P3 then P2, its Communicator released: correcting the P3 step to P1 leaves
+    it ending on P2 (only an IC needed); correcting the last step to P1 needs a Communicator."""
+    incident = Incident.declare("INC-5", "t", Priority.P1, actor="ana", clock=clock)
+    for role, holder in (
+        (Role.LEAD, "ana"),
+        (Role.INCIDENT_COMMANDER, "bo"),
+        (Role.COMMUNICATOR, "cy"),
+        (Role.RECORDER, "di"),
+    ):
+        incident.assign(role, holder, actor="ana")
+    incident.validate("seen", actor="bo")
+    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
+        incident.link(kind, "https://x", actor="cy")
+    incident.mitigate("go", actor="ana")
+    incident.change_priority(Priority.P3, reason="one customer", actor="ana")
+    lowered = incident.version
+    incident.change_priority(Priority.P2, reason="two customers", actor="ana")
+    last = incident.version
+    incident.release(Role.COMMUNICATOR, "cy", actor="ana")
+    assert ["required_roles_filled"] == _rules(
+        incident, lambda: incident.amend("priority", "P1", entry=last, reason="r", actor="ana")
+    )
+    incident.amend("priority", "P1", entry=lowered, reason="not lowered then", actor="ana")
+    assert Priority.P2 == incident.priority
+
+
+def test_the_priority_the_history_ends_on_is_read_as_already_corrected(
+    clock: ManualClock,
+) -> None:
+    """Raised back to P1, that step corrected to P3 and the Communicator released: correcting
+    the earlier step is held to the corrected P3, not to the P1 first recorded."""
+    incident = Incident.declare("INC-6", "t", Priority.P1, actor="ana", clock=clock)
+    for role, holder in (
+        (Role.LEAD, "ana"),
+        (Role.INCIDENT_COMMANDER, "bo"),
+        (Role.COMMUNICATOR, "cy"),
+        (Role.RECORDER, "di"),
+    ):
+        incident.assign(role, holder, actor="ana")
+    incident.validate("seen", actor="bo")
+    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
+        incident.link(kind, "https://x", actor="cy")
+    incident.mitigate("go", actor="ana")
+    incident.change_priority(Priority.P3, reason="one customer", actor="ana")
+    lowered = incident.version
+    incident.change_priority(Priority.P1, reason="all customers", actor="ana")
+    incident.amend("priority", "P3", entry=incident.version, reason="one after all", actor="ana")
+    incident.release(Role.COMMUNICATOR, "cy", actor="ana")
+    incident.amend("priority", "P2", entry=lowered, reason="two customers", actor="ana")
+    assert Priority.P3 == incident.priority
+
+
 def test_the_rca_lists_every_correction_with_who_and_why(clock: ManualClock) -> None:
     """The revision history's Corrections table: version, who, what it was and is, why."""
     from incidentflow.documents.rca import rca_document
@@ -396,6 +507,7 @@ def test_the_rca_lists_every_correction_with_who_and_why(clock: ManualClock) -> 
     assert "title: Databse down → Database down | typo |" in table[4]
     assert "| retracted entry 3 | wrong incident |" in table[5]
     assert "restarted db-1" == incident.corrections[1].before
+    assert [5, 6] == [c.number for c in incident.corrections]  # the versions they made
     assert "Databse" not in text.split("### Corrections")[0].split("## Executive")[0]
 
 
@@ -453,3 +565,28 @@ def test_an_impact_description_is_amended_as_an_entry_text(clock: ManualClock) -
     clock.advance(minutes=1)
     incident.amend("text", "slow checkouts in the EU", entry=5, reason="precise", actor="ana")
     assert "slow checkouts in the EU" == incident.impact_timeline[-1].description
+
+
+def test_a_declaration_s_own_times_answer_to_their_order_and_to_now(clock: ManualClock) -> None:
+    """began moved past the declaration breaks milestones_in_order alone (the declaration is not
+    an entry before the start); the detection may be amended up to now, not a second later."""
+    start = clock.now()
+    incident = Incident.declare(
+        "INC-3",
+        "Checkout errors",
+        Priority.P3,
+        actor="ana",
+        began=start - timedelta(minutes=30),
+        detected=start - timedelta(minutes=20),
+        clock=clock,
+    )
+    late = (start + timedelta(minutes=1)).isoformat()
+    assert ["milestones_in_order"] == _rules(
+        incident, lambda: incident.amend("began", late, reason="r", actor="ana")
+    )
+    future = (start + timedelta(seconds=1)).isoformat()
+    assert ["not_in_future", "milestones_in_order"] == _rules(
+        incident, lambda: incident.amend("detected", future, reason="r", actor="ana")
+    )
+    incident.amend("detected", start.isoformat(), reason="seen as it was declared", actor="ana")
+    assert start == incident.detected_at

@@ -162,3 +162,38 @@ def test_every_entry_of_the_projects_allow_list_names_a_mutant(mutate: ModuleTyp
     }
     assert set() == set(equivalents) - known
     assert all(reason.strip() for reason in equivalents.values())
+
+
+def test_the_contributing_guide_names_the_tests_run_for_each_module(mutate: ModuleType) -> None:
+    """The guide's table of targets is the runner's: each module with its tests, in order."""
+    guide = (mutate.ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
+    table = guide.split("### What it targets", 1)[1].split("\n\n")[2]
+    names = {"the stateful model": "test_incident_stateful", "the exploration": "test_exploration"}
+    found = {}
+    for row in table.splitlines()[2:]:
+        module, tests = (cell.strip() for cell in row.strip("|").split("|"))
+        found[module.strip("`")] = tuple(
+            f"tests/{names.get(t, t.strip('`'))}.py" for t in tests.split(", ")
+        )
+    assert mutate.TARGETS == found
+    assert all((mutate.ROOT / t).is_file() for tests in found.values() for t in tests)
+
+
+def test_since_keeps_the_mutants_of_changed_code(mutate: ModuleType, tmp_path: Path) -> None:
+    """A changed function keeps all its mutants, an unchanged one none; a table only its new."""
+    after = TINY.replace('{"adult": 18, "senior": 65}', '{"adult": 18, "senior": 65, "child": 1}')
+    after = after.replace('("adult", "senior")', '("adult", "senior", "child")')
+    after = after.replace('"""Whether ``age``', '\n    """Whether ``age``')  # layout only
+    path = tmp_path / "rules.py"
+    path.write_text(after, encoding="utf-8")
+    every = mutate.mutants_of(path, module="rules", shown_as="rules.py")
+    kept = mutate.changed_since(every, after, TINY, module="rules")
+    expected = {
+        ("", "drop entry", '"child": 1'),
+        ("", "constant + 1", "1"),
+        ("", "constant - 1", "1"),
+        *((m.scope, m.operator, m.original) for m in every if m.scope == "known"),
+    }
+    assert expected == {(m.scope, m.operator, m.original) for m in kept}
+    assert 8 == len(kept)
+    assert every == mutate.changed_since(every, after, None, module="rules")

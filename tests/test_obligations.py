@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import attrs
 import pytest
 
 from incidentflow import (
@@ -451,3 +452,27 @@ def test_obligation_takes_keywords_only_and_defaults_to_no_deadline() -> None:
         owners=(),
     )
     assert (None, False) == (duty.due_at, duty.overdue)
+
+
+def _relaxed(**rules: object) -> Policy:
+    """The default policy with ``rules`` changed for every priority."""
+    return attrs.evolve(
+        DEFAULT_POLICY,
+        name="relaxed",
+        priorities={p: attrs.evolve(r, **rules) for p, r in DEFAULT_POLICY.priorities.items()},
+    )
+
+
+def test_no_update_is_owed_where_the_cadence_is_not_enforced(clock: ManualClock) -> None:
+    """Without enforce_cadence, nothing owes an update, however long since the last one."""
+    incident = mitigating_p1(clock, policy=_relaxed(enforce_cadence=False))
+    assert "stakeholder_update" not in kinds(incident.due(at(18)))
+    assert "recovery_verification" in kinds(incident.due(at(18)))
+
+
+def test_an_action_without_an_owner_is_owed_by_whoever_may_close_it(clock: ManualClock) -> None:
+    """No owner recorded: the holders of the roles allowed to close it owe it, without due time."""
+    incident = green_p1(clock, policy=_relaxed(action_owner_and_due=False))
+    incident.add_action("alert on refresh failures", kind=ActionKind.PREVENTIVE, actor="ana")
+    action = only(incident, "action_item", at(16))
+    assert (("bo", "ana", "di"), None, False) == (action.owners, action.due_at, action.overdue)

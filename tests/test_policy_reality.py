@@ -212,6 +212,18 @@ def test_a_branch_explains_an_answer_of_its_parent(
         assert ["branch_depth"] == _rules(incident, branch)
 
 
+def test_a_misplaced_branch_is_refused_for_its_place_alone(clock: ManualClock) -> None:
+    """A branch off nothing of its parent's, even marked as a root cause: branch_depth only."""
+    incident = _p3(clock)
+    incident.add_why("main 1", actor="ana")
+    assert ["branch_depth"] == _rules(
+        incident,
+        lambda: incident.add_why(
+            "b", chain="b", branches_from="main", after=0, root_cause=True, actor="ana"
+        ),
+    )
+
+
 def test_an_answer_recording_its_depth_must_record_the_right_one(clock: ManualClock) -> None:
     """why_depth: a hand-built answer at the wrong depth is refused; the right one goes."""
     incident = _p3(clock)
@@ -294,6 +306,9 @@ def test_data_loss_windows_are_checked_and_measured(clock: ManualClock) -> None:
     )
     incident.record_data_loss("rows", window_start=a, window_end=a, actor="ana")
     assert 0.0 == data_loss_window(incident)
+    now = clock.now()
+    incident.record_data_loss("now", window_start=now, window_end=now, actor="ana")
+    incident.retract(incident.version, reason="ends when recorded: in time", actor="ana")
     incident.record_data_loss(
         "orders", window_start=a, window_end=a + timedelta(minutes=20), amount="1,200", actor="ana"
     )
@@ -367,6 +382,43 @@ def test_every_restriction_has_its_reason() -> None:
     """Each command allowed in some states only says why, in the runbook's terms."""
     assert list(COMMAND_STATES) == list(COMMAND_STATE_REASONS)
     assert all(reason.strip().endswith(".") for reason in COMMAND_STATE_REASONS.values())
+
+
+def test_each_command_is_allowed_in_the_states_the_runbook_gives_it() -> None:
+    """Step by step: what is done once, while active, while open, or whenever (even dismissed)."""
+    d, m, y, g, r = State.DECLARED, State.MITIGATING, State.YELLOW, State.GREEN, State.REPORTED
+    open_ = {d, m, y, g, r, State.POST_MORTEM}
+    always = open_ | {State.DISMISSED}
+    expected = {
+        "validate": {d},
+        "link": open_,
+        "assign": open_,
+        "hand_off": open_,
+        "release": open_,
+        "start_experiment": {d, m},
+        "conclude_experiment": {d, m},
+        "note": always,
+        "post_update": {d, m, y, g, r},
+        "log_change": open_,
+        "reconcile_change": always,
+        "add_why": open_,
+        "add_factor": open_,
+        "verify_recovery": {m},
+        "verify_customer": {y},
+        "open_debt": {m, y},
+        "close_debt": {m, y},
+        "start_report": {m, y, g},
+        "schedule_post_mortem": {g, r},
+        "add_action": open_,
+        "close_action": always,
+        "change_priority": {d, m, y},
+        "adopt_policy": open_,
+        "record_data_loss": open_,
+        "amend": always,
+        "retract": always,
+        "change_impact": open_,
+    }
+    assert expected == {command: set(states) for command, states in COMMAND_STATES.items()}
 
 
 def test_a_policy_recorded_before_the_new_commands_authorizes_them_by_default(

@@ -12,6 +12,7 @@ written to.
     python tools/mutate.py --module obligations # one module
     python tools/mutate.py --sample 40 --seed 1 # 40 mutants drawn per module
     python tools/mutate.py --list               # the mutants, without running them
+    python tools/mutate.py --since v1.2         # only code changed since a git revision
 
 Equivalent mutants (no test can tell them from the original) are listed with the reason for
 each in ``tools/mutation-equivalents.toml``; they are subtracted before scoring.  The output is
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import os
 import random
 import re
@@ -59,6 +61,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/test_policy_recorded.py",
         "tests/test_policy_reality.py",
         "tests/test_corrections.py",
+        "tests/test_impact.py",
         "tests/test_incident.py",
         "tests/test_obligations.py",
         "tests/test_incident_stateful.py",
@@ -71,12 +74,15 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "corrections": (
         "tests/test_corrections.py",
+        "tests/test_impact.py",
+        "tests/test_policy_reality.py",
         "tests/test_policy.py",
         "tests/test_incident_stateful.py",
     ),
     "_fold": (
         "tests/test_incident.py",
         "tests/test_corrections.py",
+        "tests/test_impact.py",
         "tests/test_policy_reality.py",
         "tests/test_policy.py",
         "tests/test_policy_recorded.py",
@@ -432,6 +438,84 @@ def mutants_of(path: Path, *, module: str, shown_as: str) -> list[Mutant]:
     return found
 
 
+def _scope_sources(source: str) -> dict[str, str]:
+    """Each scope's own code (``""`` for the module), nested functions and classes left out."""
+    found: dict[str, str] = {}
+
+    def own(node: ast.AST) -> str:
+        root = copy.deepcopy(node)
+
+        class Hollow(ast.NodeTransformer):
+            def visit(self, inner: ast.AST) -> ast.AST:
+                if inner is not root and _is_scope(inner):
+                    return ast.Pass()
+                return self.generic_visit(inner)
+
+        return ast.dump(Hollow().visit(root))
+
+    def walk(node: ast.AST, scope: list[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if _is_scope(child):
+                inner = [*scope, child.name]  # type: ignore[attr-defined]
+                found[".".join(inner)] = own(child)
+                walk(child, inner)
+            else:
+                walk(child, scope)
+
+    tree = ast.parse(source)
+    found[""] = own(tree)
+    walk(tree, [])
+    return found
+
+
+def _is_scope(node: ast.AST) -> bool:
+    return isinstance(node, ast.FunctionDef | ast.ClassDef)  # the scopes the finder names
+
+
+def changed_since(
+    every: Sequence[Mutant], source: str, before: str | None, *, module: str
+) -> list[Mutant]:
+    """The mutants of ``every`` in code changed since ``before`` (the module's older source).
+
+    A function or class counts as changed when its own code changed (its nested functions
+    and classes are scopes of their own), and all its mutants are kept; at module level,
+    where tables are, only the mutants that ``before`` did not have.  With no older source
+    (a new module), every mutant is kept.
+    """
+    if before is None:
+        return list(every)
+    old, new = _scope_sources(before), _scope_sources(source)
+    changed = {scope for scope, code in new.items() if scope and old.get(scope) != code}
+    with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
+        path = Path(scratch) / f"{module}.py"
+        path.write_text(before, encoding="utf-8")
+        known = {m.key for m in mutants_of(path, module=module, shown_as=module)}
+    return [m for m in every if m.scope in changed or (not m.scope and m.key not in known)]
+
+
+def _source_at(revision: str, path: Path, root: Path) -> str | None:
+    """The file at ``path`` as it was at git ``revision``, or None if it did not exist."""
+    relative = path.relative_to(root).as_posix()
+    done = subprocess.run(
+        ["git", "show", f"{revision}:{relative}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        return done.stdout
+    check = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    if check.returncode != 0:
+        raise SystemExit(f"--since: not a git revision: {revision}")
+    return None
+
+
 # -- running ------------------------------------------------------------------------------------
 
 
@@ -609,6 +693,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="TEXT",
         help="only the mutants whose allow-list key contains TEXT (repeatable)",
     )
+    parser.add_argument(
+        "--since",
+        metavar="REV",
+        help="only the mutants of code changed since git revision REV",
+    )
     parser.add_argument("--list", action="store_true", help="list the mutants; run nothing")
     parser.add_argument(
         "--equivalents", type=Path, default=EQUIVALENTS, help="the allow-list of equivalents"
@@ -627,6 +716,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = package / f"{module}.py"
         shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         every = mutants_of(path, module=module, shown_as=shown)
+        if args.since:
+            every = changed_since(
+                every,
+                path.read_text(encoding="utf-8"),
+                _source_at(args.since, path, root),
+                module=module,
+            )
         if args.match:
             every = [m for m in every if any(text in m.key for text in args.match)]
         kept = [m for m in every if m.key not in equivalents]
