@@ -24,7 +24,7 @@ from .errors import InvalidInput, PolicyError
 from .events import EVENT_TYPES, Amended, Declared, NoteAdded, RecordedPolicy, WhyAnswered
 from .roles import Role
 
-__all__ = ["converter", "describe", "format_duration", "parse_duration"]
+__all__ = ["converter", "describe", "event_builders", "format_duration", "parse_duration"]
 
 converter = Converter(forbid_extra_keys=True, detailed_validation=False)
 
@@ -233,6 +233,187 @@ def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
     )
     structure: Callable[[Any, Any], Any] = namespace["structure"]
     return structure
+
+
+# -- events: builders for reading, which bypass the constructor -------------------------------
+#
+# Reading a history builds one event per line, and the validated frozen constructor (one
+# validator call per field, one ``object.__setattr__`` per field) costs as much as parsing the
+# line.  A builder reads a parsed line (``schema`` and ``type`` included) and makes the same
+# checks inline -- cheaper sufficient conditions are fine, since a builder that returns None
+# hands the line to the full path -- then sets the slots directly.  Its ``trusted`` variant,
+# for rows whose hash chain was verified on read (they were validated when appended), keeps
+# the checks of type (every field holds its declared type, every timestamp an offset) and
+# drops those of value (non-blank, sorted, distinct, in range).  A builder never raises.
+
+_MISSING: Any = object()
+
+
+def _member_of(check: Any, *, optional: bool = False) -> Any:
+    """The class an ``events._member`` (or ``_optional_member``) validator checks, else None."""
+    expected = "_optional_member.<locals>.optional" if optional else "_member.<locals>.check"
+    if getattr(check, "__qualname__", "") != expected:
+        return None
+    cells = dict(zip(check.__code__.co_freevars, check.__closure__ or (), strict=True))
+    if optional:
+        return _member_of(cells["check"].cell_contents)
+    return cells["kind"].cell_contents
+
+
+def _builder_lines(
+    kind: type[Any], namespace: dict[str, Any], *, trusted: bool
+) -> list[str] | None:
+    """The body of ``kind``'s builder; None when one of its fields is not covered."""
+    from . import events as ev
+
+    hints = get_type_hints(kind)
+    lines = ["n = 2"]
+    checks: list[str] = []
+    stamps: list[tuple[str, str]] = []  # (raw, value) of the timestamps read so far
+    required = 2  # schema and type
+    for number, f in enumerate(attrs.fields(kind)):
+        hint, value, raw = hints[f.name], f"v{number}", f"r{number}"
+        namespace[f"set{number}"] = getattr(kind, f.name).__set__
+        check = f.validator
+        converted: list[str]  # turns ``raw`` into ``value``, or raises
+        condition: str  # holds of ``value`` when the validator would accept it
+        if hint is datetime and check is ev._aware:
+            # An event's times are often the same instant (occurred_at is recorded_at): one
+            # datetime serves both (they are immutable).
+            parse = f"iso({raw})"
+            for before, parsed in reversed(stamps):
+                parse = f"{parsed} if {raw} == {before} else {parse}"
+            converted = [f"if type({raw}) is not str: return None", f"{value} = {parse}"]
+            condition = f"{value}.tzinfo is not None"
+            if f.default is attrs.NOTHING:
+                stamps.append((raw, value))
+        elif hint == datetime | None and check is ev._optional_aware:
+            converted = [
+                f"if {raw} is None: {value} = None",
+                f"elif type({raw}) is not str: return None",
+                f"else: {value} = iso({raw})",
+            ]
+            condition = f"({value} is None or {value}.tzinfo is not None)"
+        elif hint is str and check in (ev._text, ev._optional_text):
+            converted = [f"{value} = {raw}"]
+            condition = f"type({value}) is str"
+            if check is ev._text and not trusted:
+                condition += f" and {value}.strip() != ''"
+        elif hint == str | None and check is ev._optional_name:
+            converted = [f"{value} = {raw}"]
+            condition = (
+                f"({value} is None or type({value}) is str)"
+                if trusted
+                else f"({value} is None or (type({value}) is str and {value}.strip() != ''))"
+            )
+        elif hint is bool and _member_of(check) is bool:
+            converted = [f"{value} = {raw}"]
+            condition = f"type({value}) is bool"
+        elif isinstance(hint, type) and issubclass(hint, enum.Enum) and _member_of(check) is hint:
+            namespace[f"members{number}"] = {m.value: m for m in hint}
+            converted = [f"{value} = members{number}[{raw}]"]
+            condition = ""
+        elif (member := _optional_enum(hint)) is not None and _member_of(check, optional=True) is (
+            member
+        ):
+            namespace[f"members{number}"] = {m.value: m for m in member}
+            converted = [f"{value} = None if {raw} is None else members{number}[{raw}]"]
+            condition = ""
+        elif hint == tuple[str, ...] and check in (ev._names, ev._components, ev._approximate):
+            converted = [f"if type({raw}) is not list: return None", f"{value} = tuple({raw})"]
+            strings = f"all(type(s) is str for s in {value})"
+            if check is ev._approximate:
+                namespace[f"times{number}"] = ev._time_fields(kind)
+                condition = (
+                    f"({value} == () or ({strings} and "
+                    f"all(s in times{number} for s in {value}) and "
+                    f"list({value}) == sorted(set({value}))))"
+                )
+                if trusted:
+                    condition = f"({value} == () or {strings})"
+            else:
+                if trusted:
+                    names = strings
+                else:
+                    nonblank = f"all(type(s) is str and s.strip() != '' for s in {value})"
+                    names = f"{nonblank} and len(set({value})) == len({value})"
+                empty = "==" if check is ev._components else "!="
+                joint = "or" if check is ev._components else "and"
+                condition = f"({value} {empty} () {joint} ({names}))"
+        elif hint is int and check is ev._count:
+            converted = [f"{value} = {raw}"]
+            condition = f"type({value}) is int" + ("" if trusted else f" and {value} >= 1")
+        elif hint == int | None and check is ev._optional_count:
+            converted = [f"{value} = {raw}"]
+            condition = (
+                f"({value} is None or type({value}) is int"
+                + ("" if trusted else f" and {value} >= 1")
+                + ")"
+            )
+        elif hint == float | None and check is ev._share:
+            converted = [f"{value} = {raw}"]
+            number_ = f"(type({value}) is int or type({value}) is float)"
+            if not trusted:
+                number_ = f"({number_} and 0 <= {value} <= 100)"
+            condition = f"({value} is None or {number_})"
+        else:  # a recorded policy, or a field no builder knows: the full path reads it
+            return None
+        if f.default is attrs.NOTHING:
+            required += 1
+            lines.append(f"{raw} = o[{f.name!r}]")
+            lines.extend(converted)
+        else:
+            namespace[f"default{number}"] = f.default
+            lines.append(f"{raw} = o.get({f.name!r}, missing)")
+            lines.append(f"if {raw} is missing: {value} = default{number}")
+            lines.append("else:")
+            lines.append("    n += 1")
+            lines.extend(f"    {line}" for line in converted)
+        if condition:
+            checks.append(condition)
+    lines[0] = f"n = {required}"
+    lines.append(f"if len(o) != n or not ({' and '.join(checks) or 'True'}): return None")
+    lines.append("e = new(kind)")
+    lines.extend(f"set{number}(e, v{number})" for number in range(len(attrs.fields(kind))))
+    lines.append("return e")
+    return lines
+
+
+def _event_builder(kind: type[Any], *, trusted: bool) -> Callable[[dict[str, Any]], Any] | None:
+    """A builder of ``kind`` from a parsed line (see above), or None for the full path."""
+    namespace: dict[str, Any] = {
+        "kind": kind,
+        "new": object.__new__,
+        "iso": datetime.fromisoformat,
+        "missing": _MISSING,
+    }
+    body = _builder_lines(kind, namespace, trusted=trusted)
+    if body is None:
+        return None
+    lines = [
+        "def build(o):",
+        "    try:",
+        *(f"        {line}" for line in body),
+        "    except (KeyError, TypeError, ValueError):",
+        "        return None",
+    ]
+    variant = "trusted" if trusted else "checked"
+    exec(
+        compile("\n".join(lines), f"<incidentflow {variant} builder {kind.__name__}>", "exec"),
+        namespace,
+    )
+    build: Callable[[dict[str, Any]], Any] = namespace["build"]
+    return build
+
+
+def event_builders(*, trusted: bool) -> dict[str, Callable[[dict[str, Any]], Any]]:
+    """Every event type's builder, keyed by the type tag (declarations have none)."""
+    builders = {}
+    for tag, kind in EVENT_TYPES.items():
+        build = _event_builder(kind, trusted=trusted)
+        if build is not None:
+            builders[tag] = build
+    return builders
 
 
 _recorded_policy = converter.get_structure_hook(RecordedPolicy)
