@@ -190,29 +190,34 @@ def _summarize(
     incident_id: str, before: IncidentSummary | None, events: Iterable[Event], version: int
 ) -> IncidentSummary:
     """The summary after ``events`` (which end at ``version``) follow ``before``."""
-    summary = before
+    # Read into locals and built once: a load re-derives the summary from every event.
+    known = before is not None
+    if before is not None:
+        title, priority, state = before.title, before.priority, before.state
+        began, declared, updated = before.began_at, before.declared_at, before.updated_at
     for event in events:
         if isinstance(event, Declared):
-            summary = IncidentSummary(
-                incident_id=incident_id,
-                title=event.title,
-                priority=event.priority,
-                state=State.DECLARED,
-                began_at=event.onset,
-                declared_at=event.declared_time,
-                updated_at=event.recorded_at,
-                version=0,
-            )
-        elif summary is None:  # events were kept but their summary was removed behind our back
+            title, priority, state = event.title, event.priority, State.DECLARED
+            began, declared = event.onset, event.declared_time
+            known = True
+        elif not known:  # events were kept but their summary was removed behind our back
             raise InvalidInput("the first event must be a declaration")
         elif isinstance(event, PriorityChanged):
-            summary = evolve(summary, priority=event.priority)
+            priority = event.priority
         elif isinstance(event, StateChanged):
-            summary = evolve(summary, state=event.target)
-        assert summary is not None
-        summary = evolve(summary, updated_at=event.recorded_at)
-    assert summary is not None
-    return evolve(summary, version=version)
+            state = event.target
+        updated = event.recorded_at
+    assert known
+    return IncidentSummary(
+        incident_id=incident_id,
+        title=title,
+        priority=priority,
+        state=state,
+        began_at=began,
+        declared_at=declared,
+        updated_at=updated,
+        version=version,
+    )
 
 
 def _find_break(
