@@ -231,7 +231,10 @@ def _loads_verified(line: str) -> Event:
             event: Event | None = build(data)
             if event is not None:
                 return event
-    return from_dict(data)
+    try:
+        return from_dict(data)
+    except DecodeError:  # read again as untrusted text, for the error (or a big integer) to be
+        return loads(line)  # read exactly as loads reads it
 
 
 def loads(text: str | bytes) -> Event:
@@ -312,14 +315,30 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
         lines = lines.split("\n")
     events: list[Event] = []
     current: str | None = None  # the incident declared (or named) last
+    fast = _orjson
     for number, line in enumerate(lines, start=1):
+        if fast is not None and type(line) is str:
+            # loads_line's usual case inlined: a line as written, of an event with a builder
+            # (never a declaration, and one naming its incident fails the builder's key count).
+            try:
+                data = fast.loads(line)
+                if type(data) is dict and fast.dumps(data) == line.encode("utf-8"):
+                    tag, schema = data.get("type"), data.get("schema")
+                    build = _CHECKED.get(tag) if type(tag) is str else None
+                    if build is not None and schema == 1 and type(schema) is int:
+                        event: Event | None = build(data)
+                        if event is not None:
+                            events.append(event)
+                            continue
+            except ValueError:
+                pass  # read again below, for the error to name what is wrong
         if not line.strip():
             continue
         try:
-            owner, event = loads_line(line)
+            owner, found = loads_line(line)
         except DecodeError as exc:
             raise DecodeError(f"line {number}: {exc}") from exc
-        if isinstance(event, Declared):
+        if isinstance(found, Declared):
             current = owner
         elif owner is not None:
             if current is not None and owner != current:
@@ -328,5 +347,5 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
                     "the incident of the lines before it"
                 )
             current = owner
-        events.append(event)
+        events.append(found)
     return events
