@@ -150,16 +150,6 @@ def _structure_tuple_of_str(value: Any, _: Any) -> tuple[str, ...]:
 converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_tuple_of_str)
 
 
-# -- events: a fast path in front of the generated hooks ----------------------------------------
-#
-# Reading a history structures one event per line, so this hook is on the hot path of replay.
-# When the dict has exactly the event's fields and the values that need converting have the
-# right JSON type, the fast path converts those (timestamps, enums, lists) and calls the class,
-# whose validators make the same exact-type checks on the rest as the strict hooks above.
-# Anything else -- a missing or unknown key, a value of the wrong type, a naive timestamp --
-# goes to the hook cattrs generated, so every error reads exactly as it would without it.
-
-
 def _optional_enum(hint: Any) -> type[enum.Enum] | None:
     """The enum of an ``Enum | None`` hint, else ``None``."""
     members = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
@@ -168,71 +158,6 @@ def _optional_enum(hint: Any) -> type[enum.Enum] | None:
         if isinstance(member, type) and issubclass(member, enum.Enum):
             return member
     return None
-
-
-def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
-    """A structuring hook for the event class ``kind``, in front of the generated one."""
-    generated: Callable[[Any, Any], Any] = converter.get_structure_hook(kind)
-    hints = get_type_hints(kind)
-    names = frozenset(f.name for f in attrs.fields(kind))
-    namespace: dict[str, Any] = {
-        "kind": kind,
-        "generated": generated,
-        "names": names,
-        "written": names - {"approximate"},  # as written when every time is exact
-        "timestamp": datetime.fromisoformat,
-    }
-    values: list[str] = []  # v<n> = o["<field>"], for values whose JSON type is checked first
-    checks: list[str] = []
-    arguments: list[str] = []
-    for number, f in enumerate(attrs.fields(kind)):
-        hint, value = hints[f.name], f"v{number}"
-        if f.name == "approximate":  # left out when empty
-            values.append(f"{value} = o.get({f.name!r}, ())")
-            checks.append(f"({value} != () and type({value}) is not list)")
-            arguments.append(f"{f.name}=tuple({value})")
-        elif hint is datetime:
-            values.append(f"{value} = o[{f.name!r}]")
-            checks.append(f"type({value}) is not str")
-            arguments.append(f"{f.name}=timestamp({value})")
-        elif hint == tuple[str, ...]:
-            values.append(f"{value} = o[{f.name!r}]")
-            checks.append(f"type({value}) is not list")
-            arguments.append(f"{f.name}=tuple({value})")
-        elif isinstance(hint, type) and issubclass(hint, enum.Enum):
-            namespace[f"enum{number}"] = hint
-            arguments.append(f"{f.name}=enum{number}(o[{f.name!r}])")
-        elif (member := _optional_enum(hint)) is not None:
-            namespace[f"enum{number}"] = member
-            values.append(f"{value} = o[{f.name!r}]")
-            arguments.append(f"{f.name}=None if {value} is None else enum{number}({value})")
-        elif hint == datetime | None:
-            values.append(f"{value} = o[{f.name!r}]")
-            checks.append(f"({value} is not None and type({value}) is not str)")
-            arguments.append(f"{f.name}=None if {value} is None else timestamp({value})")
-        elif hint in (str, bool, str | None, float | None):
-            # checked by the class's validators, exactly as by the hooks
-            arguments.append(f"{f.name}=o[{f.name!r}]")
-        else:  # a recorded policy: the generated hook reads it (once per declaration)
-            return generated
-    lines = [
-        "def structure(o, t):",
-        "    if type(o) is not dict or (o.keys() != written and o.keys() != names):",
-        "        return generated(o, t)",
-        *(f"    {line}" for line in values),
-        f"    if {' or '.join(checks) or 'False'}:",
-        "        return generated(o, t)",
-        "    try:",
-        f"        return kind({', '.join(arguments)})",
-        "    except (TypeError, ValueError):",
-        "        return generated(o, t)",
-    ]
-    exec(
-        compile("\n".join(lines), f"<incidentflow fast structure {kind.__name__}>", "exec"),
-        namespace,
-    )
-    structure: Callable[[Any, Any], Any] = namespace["structure"]
-    return structure
 
 
 # -- events: builders for reading, which bypass the constructor -------------------------------
@@ -406,14 +331,27 @@ def _event_builder(kind: type[Any], *, trusted: bool) -> Callable[[dict[str, Any
     return build
 
 
-def event_builders(*, trusted: bool) -> dict[str, Callable[[dict[str, Any]], Any]]:
-    """Every event type's builder, keyed by the type tag (declarations have none)."""
-    builders = {}
-    for tag, kind in EVENT_TYPES.items():
-        build = _event_builder(kind, trusted=trusted)
-        if build is not None:
-            builders[tag] = build
-    return builders
+class _Builders(dict[str, Callable[[dict[str, Any]], Any] | None]):
+    """Each event type's builder by type tag, generated on first use (None: no builder)."""
+
+    def __init__(self, *, trusted: bool) -> None:
+        super().__init__()
+        self.trusted = trusted
+
+    def __missing__(self, tag: str) -> Callable[[dict[str, Any]], Any] | None:
+        kind = EVENT_TYPES.get(tag)
+        if kind is None:
+            return None  # not an event type: nothing is kept
+        build = self[tag] = _event_builder(kind, trusted=self.trusted)
+        return build
+
+
+def event_builders(*, trusted: bool) -> Mapping[str, Callable[[dict[str, Any]], Any] | None]:
+    """Every event type's builder, by type tag; None for declarations, and for unknown tags.
+
+    Each is generated when first asked for, so importing the codec costs none of them.
+    """
+    return _Builders(trusted=trusted)
 
 
 _recorded_policy = converter.get_structure_hook(RecordedPolicy)
@@ -437,9 +375,6 @@ def _structure_share(value: Any, _: Any) -> float:
 
 
 converter.register_structure_hook(float, _structure_share)
-
-for _event in EVENT_TYPES.values():
-    converter.register_structure_hook(_event, _fast_event_hook(_event))
 
 # Keys added after events were first written are left out while they hold their default, so
 # an event that does not use them is written exactly as it was written then: ``approximate``

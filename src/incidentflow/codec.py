@@ -40,7 +40,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from types import MappingProxyType, ModuleType
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -82,16 +82,14 @@ INCIDENT_KEY = "incident_id"
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
-# Each event class's structuring hook, looked up once rather than dispatched for every event.
-_STRUCTURE: Mapping[type[Event], Callable[[dict[str, Any], type[Event]], Event]] = MappingProxyType(
-    {kind: converter.get_structure_hook(kind) for kind in EVENT_TYPES.values()}
-)
+_KINDS = frozenset(EVENT_TYPES.values())
+"""Every event class (what :func:`to_dict` writes)."""
 
 
 # Each event type's builder (see ``_convert``): ``_CHECKED`` makes every check the event's
 # constructor makes, ``_TRUSTED`` only those of type, for rows whose chain was verified.
-_CHECKED = MappingProxyType(event_builders(trusted=False))
-_TRUSTED = MappingProxyType(event_builders(trusted=True))
+_CHECKED = event_builders(trusted=False)
+_TRUSTED = event_builders(trusted=True)
 
 # Events with a float field: orjson writes some floats differently from the standard library
 # (``0.00001`` for ``1e-05``), so they are always written by the standard library's encoder.
@@ -102,7 +100,7 @@ _FLOATS = frozenset(
 
 def to_dict(event: Event) -> dict[str, Any]:
     """The event as a JSON-ready dict with ``schema`` and ``type`` first."""
-    if type(event) not in _STRUCTURE:
+    if type(event) not in _KINDS:
         raise InvalidInput(f"not an incidentflow event: {event!r}")
     return {"schema": SCHEMA_VERSION, "type": event.type, **converter.unstructure(event)}
 
@@ -112,7 +110,7 @@ def from_dict(data: Mapping[str, Any]) -> Event:
     if type(data) is dict:
         schema, tag = data.get("schema"), data.get("type")
         if schema == 1 and type(schema) is int and type(tag) is str:  # the one schema there is
-            build = _CHECKED.get(tag)
+            build = _CHECKED[tag]
             if build is not None:
                 event: Event | None = build(data)
                 if event is not None:
@@ -142,7 +140,10 @@ def _from_mapping(data: Mapping[str, Any]) -> Event:
     if kind is None:
         raise DecodeError(f"unknown event type {tag!r}")
     try:
-        return _STRUCTURE[kind](fields, kind)
+        # The hook cattrs generates, made on first use and kept by the converter.
+        structure = converter.get_structure_hook(kind)
+        event: Event = structure(fields, kind)
+        return event
     except (CattrsError, InvalidInput, KeyError, TypeError, ValueError) as exc:
         raise DecodeError(f"bad {tag} event: {describe(exc)}") from exc
 
@@ -226,7 +227,7 @@ def _loads_verified(line: str) -> Event:
         data = _parse(line)
     if type(data) is dict:
         tag = data.get("type")
-        build = _TRUSTED.get(tag) if type(tag) is str else None
+        build = _TRUSTED[tag] if type(tag) is str else None
         if build is not None and data.get("schema") == 1 and type(data["schema"]) is int:
             event: Event | None = build(data)
             if event is not None:
@@ -324,7 +325,7 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
                 data = fast.loads(line)
                 if type(data) is dict and fast.dumps(data) == line.encode("utf-8"):
                     tag, schema = data.get("type"), data.get("schema")
-                    build = _CHECKED.get(tag) if type(tag) is str else None
+                    build = _CHECKED[tag] if type(tag) is str else None
                     if build is not None and schema == 1 and type(schema) is int:
                         event: Event | None = build(data)
                         if event is not None:
