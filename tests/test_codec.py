@@ -343,10 +343,11 @@ def test_load_lines_counts_lines_of_a_list() -> None:
         load_lines([LINE, "", "{}"])
 
 
-def test_loads_refuses_non_text() -> None:
-    """loads takes str or bytes only."""
+@pytest.mark.parametrize("text", [42, bytearray(LINE.encode()), memoryview(LINE.encode())])
+def test_loads_refuses_non_text(text: object) -> None:
+    """loads takes str or bytes only (orjson would read a bytearray: it is not asked to)."""
     with pytest.raises(DecodeError, match="JSON text"):
-        loads(42)  # type: ignore[arg-type]
+        loads(text)  # type: ignore[arg-type]
 
 
 def test_from_dict_refuses_non_mappings() -> None:

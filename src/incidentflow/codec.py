@@ -264,14 +264,14 @@ def loads_line(text: str | bytes) -> tuple[str | None, Event]:
 
 def _parse(text: str | bytes) -> Any:
     """JSON text (or UTF-8 bytes) to Python, every failure a :class:`DecodeError`."""
-    if _orjson is not None:
+    if _orjson is not None and (type(text) is str or type(text) is bytes):
         # orjson reads duplicate keys as the last one: its result is taken only when writing it
         # again gives back the very text, which no text with a duplicate key can do.  Anything
         # else -- other spacing or escapes, a duplicate, malformed input -- is read as before.
         try:
             data = _orjson.loads(text)
             if type(data) is dict and _orjson.dumps(data) == (
-                text if isinstance(text, bytes) else text.encode("utf-8")
+                text if type(text) is bytes else text.encode("utf-8")
             ):
                 return data
         except (ValueError, TypeError):
