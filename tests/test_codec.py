@@ -718,3 +718,28 @@ def test_every_event_type_but_those_with_a_policy_has_builders() -> None:
         assert expected == sorted(tag for tag in ev.EVENT_TYPES if builders[tag] is not None)
         assert builders["coffee_made"] is None
         assert "coffee_made" not in builders  # an unknown tag is not kept
+
+
+def test_a_builder_is_made_only_for_an_event_whose_constructor_only_validates() -> None:
+    """An event type with a converter or a post-init step gets no builder: its constructor runs."""
+    from incidentflow._convert import _event_builder
+
+    @attrs.frozen(kw_only=True)
+    class Converted(ev.Event):
+        text: str = attrs.field(converter=str.strip)
+
+    @attrs.frozen(kw_only=True)
+    class PostInit(ev.Event):
+        text: str = attrs.field()
+
+        def __attrs_post_init__(self) -> None:
+            pass
+
+    @attrs.frozen(kw_only=True)
+    class Plain(ev.Event):
+        text: str = attrs.field(validator=ev._text)
+
+    built = [_event_builder(kind, trusted=trusted) for kind in (Converted, PostInit, Plain)
+             for trusted in (False, True)]  # fmt: skip
+    assert [None, None, None, None] == built[:4]
+    assert all(callable(build) for build in built[4:])

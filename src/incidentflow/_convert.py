@@ -191,6 +191,10 @@ def _builder_lines(
     """The body of ``kind``'s builder; None when one of its fields is not covered."""
     from . import events as ev
 
+    if hasattr(kind, "__attrs_post_init__") or any(
+        f.converter is not None for f in attrs.fields(kind)
+    ):
+        return None  # the constructor does more than validate: let it run
     hints = get_type_hints(kind)
     lines = ["n = 2"]
     checks: list[str] = []

@@ -271,7 +271,7 @@ def _parse(text: str | bytes) -> Any:
         try:
             data = _orjson.loads(text)
             if type(data) is dict and _orjson.dumps(data) == (
-                text if type(text) is bytes else text.encode("utf-8")
+                text if isinstance(text, bytes) else text.encode("utf-8")
             ):
                 return data
         except (ValueError, TypeError):
