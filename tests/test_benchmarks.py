@@ -11,6 +11,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [
@@ -42,4 +45,70 @@ def test_quick_run_prints_every_ratio(tmp_path: Path) -> None:
     )
     assert (0, "") == (result.returncode, result.stderr), result.stdout
     assert BENCHMARKS == RATIO_LINE.findall(result.stdout)
+    assert "\nSummary\nbenchmark " in result.stdout
     assert BENCHMARKS == [r["name"] for r in json.loads(saved.read_text("utf-8"))["results"]]
+
+
+def _measure() -> Any:
+    """benchmarks/_measure.py, imported as the runner imports it."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import _measure
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return _measure
+
+
+def _result(name: str, ratio: float, passed: bool, **reported: float) -> Any:
+    return _measure().Result(
+        name=name, title=name, ratio=ratio, meaning="a / b", goal="<= 1.5x", passed=passed,
+        reported=reported,
+    )  # fmt: skip
+
+
+def test_the_summary_has_a_row_per_benchmark_and_the_reported_ratios() -> None:
+    """The summary table lists name, ratio, goal and met, then the ratios that are not gated."""
+    results = [
+        _result("replay", 1.234, True, **{"vs orjson.loads": 2.5}),
+        _result("load_many", 2.5, False),
+    ]
+    expected = [
+        "Summary",
+        "benchmark                  ratio  goal                   met",
+        "replay                     1.23x  <= 1.5x                yes",
+        "load_many                  2.50x  <= 1.5x                NO",
+        "  replay: vs orjson.loads  2.50x  (reported, not gated)",
+        "1 of 2 goals met.",
+    ]
+    assert expected == _measure().summary(results).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("passed", "check", "status"),
+    [
+        ((True, True), False, 0),
+        ((True, False), False, 0),
+        ((True, True), True, 0),
+        ((True, False), True, 1),
+        ((), True, 0),
+    ],
+)
+def test_check_exits_1_only_when_a_goal_is_missed(
+    passed: tuple[bool, ...], check: bool, status: int
+) -> None:
+    """Without --check the status is 0; with it, 1 as soon as one goal is missed."""
+    results = [_result(f"b{n}", 1.0, ok) for n, ok in enumerate(passed)]
+    assert status == _measure().exit_status(results, check=check)
+
+
+def test_check_is_a_documented_option() -> None:
+    """`run.py --help` offers --check."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert "--check" in result.stdout

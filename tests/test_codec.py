@@ -6,6 +6,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from unittest import mock
 
 import attrs
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import incidentflow.events as ev
-from incidentflow import DecodeError, Event, Incident, IncidentFlowError, InvalidInput
+from incidentflow import DecodeError, Event, Incident, IncidentFlowError, InvalidInput, codec
 from incidentflow.codec import (
     SCHEMA_VERSION,
     dump_lines,
@@ -342,10 +343,11 @@ def test_load_lines_counts_lines_of_a_list() -> None:
         load_lines([LINE, "", "{}"])
 
 
-def test_loads_refuses_non_text() -> None:
-    """loads takes str or bytes only."""
+@pytest.mark.parametrize("text", [42, bytearray(LINE.encode()), memoryview(LINE.encode())])
+def test_loads_refuses_non_text(text: object) -> None:
+    """loads takes str or bytes only (orjson would read a bytearray: it is not asked to)."""
     with pytest.raises(DecodeError, match="JSON text"):
-        loads(42)  # type: ignore[arg-type]
+        loads(text)  # type: ignore[arg-type]
 
 
 def test_from_dict_refuses_non_mappings() -> None:
@@ -570,3 +572,174 @@ def test_load_lines_refuses_a_line_of_another_incident() -> None:
     text = dump_lines([DECLARED, NOTE], incident_id="INC-7") + dumps(NOTE, incident_id="INC-8")
     with pytest.raises(DecodeError, match=r"^line 3: the event belongs to 'INC-8', not to 'INC-7'"):
         load_lines(text)
+
+
+# -- the fast codec, the builders and the trusted path ----------------------------------------
+
+_BAD_VALUES = st.sampled_from(
+    [
+        "", " ", "\t", "x", "not a time", "2026-03-01T14:02:00", "2026-03-01T14:02:00+00:00",
+        0, -1, 1, 2**70, 101, -0.5, 1.5, True, False, None, [], ["x"], ["x", "x"], [" "],
+        ["occurred_at"], ["recorded_at"], ["occurred_at", "occurred_at"], [1], {}, {"a": 1},
+    ]
+)  # fmt: skip
+
+
+def _standard_library() -> Any:
+    """Within it the codec reads and writes with the standard library's json alone."""
+    return mock.patch.object(codec, "_orjson", None)
+
+
+def _outcome(read: Any, value: Any) -> Any:
+    """What ``read(value)`` gives: an event, or the DecodeError's message."""
+    try:
+        return read(value)
+    except DecodeError as exc:
+        return f"DecodeError: {exc}"
+
+
+def test_the_test_extra_installs_the_fast_codec() -> None:
+    """The suite runs with orjson, so the comparisons below compare two codecs."""
+    assert codec._orjson is not None
+
+
+@given(events())
+def test_both_codecs_write_the_same_line(event: Event) -> None:
+    """dumps writes byte-identical lines with orjson and with the standard library alone."""
+    fast = dumps(event, incident_id=getattr(event, "incident_id", "INC-1"))
+    with _standard_library():
+        plain = dumps(event, incident_id=getattr(event, "incident_id", "INC-1"))
+    assert plain == fast
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\ud800 lone surrogate", "control \x00\x1f\x7f", "separators \u2028\u2029\x85", "😀 é"],
+)
+def test_both_codecs_write_the_same_awkward_text(text: str) -> None:
+    """Control characters, separators and lone surrogates are written alike by both codecs."""
+    note = attrs.evolve(NOTE, text=text)
+    with _standard_library():
+        plain = dumps(note)
+    assert (plain, note) == (dumps(note), loads(plain))
+
+
+@given(st.floats(min_value=0, max_value=100) | st.integers(min_value=0, max_value=100))
+def test_shares_are_written_by_the_standard_library(share: float) -> None:
+    """A float is written as the standard library writes it (``1e-05``), whichever is installed."""
+    impact = ev.ImpactChanged(
+        actor="ana", occurred_at=AT, recorded_at=AT, level=ev.ImpactLevel.DEGRADED, share=share
+    )
+    with _standard_library():
+        plain = dumps(impact)
+    assert plain == dumps(impact)
+    assert json.dumps(share) in plain
+
+
+@given(events())
+def test_both_codecs_read_a_line_alike(event: Event) -> None:
+    """loads, the trusted path and the full path read every event's line to the same event."""
+    line = dumps(event)
+    with _standard_library():
+        plain = (loads(line), codec._loads_verified(line))
+    full = codec._from_mapping(json.loads(line))
+    assert [event] * 5 == [loads(line), codec._loads_verified(line), *plain, full]
+
+
+@given(events(), st.data())
+def test_the_builders_accept_and_refuse_what_the_constructors_do(
+    event: Event, data: st.DataObject
+) -> None:
+    """With any field's value replaced, from_dict's builder path and the full path agree."""
+    fields = to_dict(event)
+    key = data.draw(st.sampled_from(sorted(fields)))
+    fields[key] = data.draw(_BAD_VALUES)
+    assert _outcome(codec._from_mapping, fields) == _outcome(from_dict, fields)
+
+
+@given(events(), st.data())
+def test_the_trusted_path_keeps_every_check_of_type(event: Event, data: st.DataObject) -> None:
+    """The trusted path reads a changed line as the full path does, or with a value it let by.
+
+    It skips only the checks of value (non-blank, sorted, distinct, in range): what it builds
+    has every field of the declared type, as an event the full path read from another line.
+    """
+    fields = to_dict(event)
+    key = data.draw(st.sampled_from(sorted(fields)))
+    fields[key] = data.draw(_BAD_VALUES)
+    line = json.dumps(fields, separators=(",", ":"))
+    full, trusted = _outcome(loads, line), _outcome(codec._loads_verified, line)
+    if isinstance(full, Event) or isinstance(trusted, str):
+        assert full == trusted
+        return
+    assert type(event) is type(trusted)
+    for f in attrs.fields(type(event)):
+        value, valid = getattr(trusted, f.name), getattr(event, f.name)
+        assert type(value) is type(valid) or None in (value, valid), f.name
+
+
+def test_orjson_is_given_a_line_only_as_written() -> None:
+    """With orjson, a duplicate key is still refused, and other spacing still read."""
+    spaced = json.dumps(to_dict(NOTE))
+    assert NOTE == loads(spaced)
+    with pytest.raises(DecodeError, match="duplicate keys: text"):
+        loads(LINE[:-1] + ',"text":"again"}')
+    with pytest.raises(DecodeError, match="duplicate keys: text"):
+        loads((LINE[:-1] + ',"text":"again"}').encode())
+
+
+def test_the_trusted_path_reads_what_it_cannot_build_by_the_full_path() -> None:
+    """A declaration, a line of other spacing or a broken line take the full path's way."""
+    declared = ev.Declared(
+        actor="ana", occurred_at=AT, recorded_at=AT, incident_id="INC-1", title="t",
+        priority=Priority.P1,
+    )  # fmt: skip
+    assert declared == codec._loads_verified(dumps(declared))
+    assert NOTE == codec._loads_verified(json.dumps(to_dict(NOTE)))
+    with pytest.raises(DecodeError, match="malformed JSON"):
+        codec._loads_verified(LINE[:-1])
+    with pytest.raises(DecodeError, match="newer"):
+        codec._loads_verified(LINE.replace('"schema":1', '"schema":2'))
+
+
+def test_events_read_by_a_builder_share_equal_stamps() -> None:
+    """occurred_at and recorded_at written alike are read into one datetime."""
+    for read in (loads, codec._loads_verified):
+        note = read(LINE)
+        assert note.occurred_at is note.recorded_at
+        later = read(dumps(attrs.evolve(NOTE, recorded_at=AT + timedelta(seconds=1))))
+        assert AT + timedelta(seconds=1) == later.recorded_at
+
+
+def test_every_event_type_but_those_with_a_policy_has_builders() -> None:
+    """Only declarations and policy adoptions (a recorded policy inside) take the full path."""
+    expected = sorted(set(ev.EVENT_TYPES) - {"declared", "policy_adopted"})
+    for builders in (codec._CHECKED, codec._TRUSTED):
+        assert expected == sorted(tag for tag in ev.EVENT_TYPES if builders[tag] is not None)
+        assert builders["coffee_made"] is None
+        assert "coffee_made" not in builders  # an unknown tag is not kept
+
+
+def test_a_builder_is_made_only_for_an_event_whose_constructor_only_validates() -> None:
+    """An event type with a converter or a post-init step gets no builder: its constructor runs."""
+    from incidentflow._convert import _event_builder
+
+    @attrs.frozen(kw_only=True)
+    class Converted(ev.Event):
+        text: str = attrs.field(converter=str.strip)
+
+    @attrs.frozen(kw_only=True)
+    class PostInit(ev.Event):
+        text: str = attrs.field()
+
+        def __attrs_post_init__(self) -> None:
+            pass
+
+    @attrs.frozen(kw_only=True)
+    class Plain(ev.Event):
+        text: str = attrs.field(validator=ev._text)
+
+    built = [_event_builder(kind, trusted=trusted) for kind in (Converted, PostInit, Plain)
+             for trusted in (False, True)]  # fmt: skip
+    assert [None, None, None, None] == built[:4]
+    assert all(callable(build) for build in built[4:])

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from incidentflow import (
+    ImpactLevel,
     Incident,
     ManualClock,
     Priority,
     Role,
     StoreUnavailable,
     Tampered,
+    codec,
 )
 from incidentflow.store import DEFAULT_PATH, ENVIRONMENT_VARIABLE, SQLiteStore, open_store
 
@@ -221,3 +225,37 @@ def test_appending_to_an_incident_whose_summary_was_removed_is_refused(tmp_path:
     ]
     raw.close()
     assert (2, [2, 0]) == (version, counts)
+
+
+def _varied_incident() -> Incident:
+    """An incident whose lines hold non-ASCII text, control characters and a share."""
+    incident = _incident()
+    incident.note("p99 at 4 s — naïve retry storm \u2028 on db-1 😀", actor="ana")
+    incident.note('quotes " and \\ and a tab\there', actor="ana")
+    incident.change_impact(
+        ImpactLevel.PARTIAL_OUTAGE, actor="ana", share=1e-05, components=["db-1"]
+    )
+    return incident
+
+
+@pytest.mark.parametrize("key", [None, bytes(range(32))], ids=["unkeyed", "keyed"])
+@pytest.mark.parametrize("fast_writer", [True, False], ids=["orjson-writes", "stdlib-writes"])
+def test_a_chain_written_by_one_codec_verifies_with_the_other(
+    tmp_path: Path, key: bytes | None, fast_writer: bool
+) -> None:
+    """A store written with orjson reads and verifies with the standard library alone, and back."""
+    incident = _varied_incident()
+    plain = mock.patch.object(codec, "_orjson", None)
+    writer, reader = (
+        (contextlib.nullcontext(), plain) if fast_writer else (plain, contextlib.nullcontext())
+    )
+    with writer, SQLiteStore(tmp_path / "a.db", chain_key=key) as store:
+        store.append("INC-1", incident.history, expected_version=0)
+    with reader, SQLiteStore(tmp_path / "a.db", chain_key=key) as store:
+        assert ([], incident.history) == (store.verify(), store.load("INC-1").history)
+    with reader, SQLiteStore(tmp_path / "b.db", chain_key=key) as store:
+        store.append("INC-1", incident.history, expected_version=0)
+    lines = "SELECT line, hash FROM events ORDER BY position"
+    assert _raw(tmp_path / "a.db").execute(lines).fetchall() == (
+        _raw(tmp_path / "b.db").execute(lines).fetchall()
+    )

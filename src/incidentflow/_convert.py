@@ -24,7 +24,7 @@ from .errors import InvalidInput, PolicyError
 from .events import EVENT_TYPES, Amended, Declared, NoteAdded, RecordedPolicy, WhyAnswered
 from .roles import Role
 
-__all__ = ["converter", "describe", "format_duration", "parse_duration"]
+__all__ = ["converter", "describe", "event_builders", "format_duration", "parse_duration"]
 
 converter = Converter(forbid_extra_keys=True, detailed_validation=False)
 
@@ -150,16 +150,6 @@ def _structure_tuple_of_str(value: Any, _: Any) -> tuple[str, ...]:
 converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_tuple_of_str)
 
 
-# -- events: a fast path in front of the generated hooks ----------------------------------------
-#
-# Reading a history structures one event per line, so this hook is on the hot path of replay.
-# When the dict has exactly the event's fields and the values that need converting have the
-# right JSON type, the fast path converts those (timestamps, enums, lists) and calls the class,
-# whose validators make the same exact-type checks on the rest as the strict hooks above.
-# Anything else -- a missing or unknown key, a value of the wrong type, a naive timestamp --
-# goes to the hook cattrs generated, so every error reads exactly as it would without it.
-
-
 def _optional_enum(hint: Any) -> type[enum.Enum] | None:
     """The enum of an ``Enum | None`` hint, else ``None``."""
     members = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
@@ -170,69 +160,202 @@ def _optional_enum(hint: Any) -> type[enum.Enum] | None:
     return None
 
 
-def _fast_event_hook(kind: type[Any]) -> Callable[[Any, Any], Any]:
-    """A structuring hook for the event class ``kind``, in front of the generated one."""
-    generated: Callable[[Any, Any], Any] = converter.get_structure_hook(kind)
+# -- events: builders for reading, which bypass the constructor -------------------------------
+#
+# Reading a history builds one event per line, and the validated frozen constructor (one
+# validator call per field, one ``object.__setattr__`` per field) costs as much as parsing the
+# line.  A builder reads a parsed line (``schema`` and ``type`` included) and makes the same
+# checks inline -- cheaper sufficient conditions are fine, since a builder that returns None
+# hands the line to the full path -- then sets the slots directly.  Its ``trusted`` variant,
+# for rows whose hash chain was verified on read (they were validated when appended), keeps
+# the checks of type (every field holds its declared type, every timestamp an offset) and
+# drops those of value (non-blank, sorted, distinct, in range).  A builder never raises.
+
+_MISSING: Any = object()
+
+
+def _member_of(check: Any, *, optional: bool = False) -> Any:
+    """The class an ``events._member`` (or ``_optional_member``) validator checks, else None."""
+    expected = "_optional_member.<locals>.optional" if optional else "_member.<locals>.check"
+    if getattr(check, "__qualname__", "") != expected:
+        return None
+    cells = dict(zip(check.__code__.co_freevars, check.__closure__ or (), strict=True))
+    if optional:
+        return _member_of(cells["check"].cell_contents)
+    return cells["kind"].cell_contents
+
+
+def _builder_lines(
+    kind: type[Any], namespace: dict[str, Any], *, trusted: bool
+) -> list[str] | None:
+    """The body of ``kind``'s builder; None when one of its fields is not covered."""
+    from . import events as ev
+
+    if hasattr(kind, "__attrs_post_init__") or any(
+        f.converter is not None for f in attrs.fields(kind)
+    ):
+        return None  # the constructor does more than validate: let it run
     hints = get_type_hints(kind)
-    names = frozenset(f.name for f in attrs.fields(kind))
+    lines = ["n = 2"]
+    checks: list[str] = []
+    stamps: list[tuple[str, str]] = []  # (raw, value) of the timestamps read so far
+    required = 2  # schema and type
+    for number, f in enumerate(attrs.fields(kind)):
+        hint, value, raw = hints[f.name], f"v{number}", f"r{number}"
+        namespace[f"set{number}"] = getattr(kind, f.name).__set__
+        check = f.validator
+        converted: list[str]  # turns ``raw`` into ``value``, or raises
+        condition: str  # holds of ``value`` when the validator would accept it
+        if hint is datetime and check is ev._aware:
+            # An event's times are often the same instant (occurred_at is recorded_at): one
+            # datetime serves both (they are immutable).
+            parse = f"iso({raw})"
+            for before, parsed in reversed(stamps):
+                parse = f"{parsed} if {raw} == {before} else {parse}"
+            converted = [f"if type({raw}) is not str: return None", f"{value} = {parse}"]
+            condition = f"{value}.tzinfo is not None"
+            if f.default is attrs.NOTHING:
+                stamps.append((raw, value))
+        elif hint == datetime | None and check is ev._optional_aware:
+            converted = [
+                f"if {raw} is None: {value} = None",
+                f"elif type({raw}) is not str: return None",
+                f"else: {value} = iso({raw})",
+            ]
+            condition = f"({value} is None or {value}.tzinfo is not None)"
+        elif hint is str and check in (ev._text, ev._optional_text):
+            converted = [f"{value} = {raw}"]
+            condition = f"type({value}) is str"
+            if check is ev._text and not trusted:
+                condition += f" and {value}.strip() != ''"
+        elif hint == str | None and check is ev._optional_name:
+            converted = [f"{value} = {raw}"]
+            condition = (
+                f"({value} is None or type({value}) is str)"
+                if trusted
+                else f"({value} is None or (type({value}) is str and {value}.strip() != ''))"
+            )
+        elif hint is bool and _member_of(check) is bool:
+            converted = [f"{value} = {raw}"]
+            condition = f"type({value}) is bool"
+        elif isinstance(hint, type) and issubclass(hint, enum.Enum) and _member_of(check) is hint:
+            namespace[f"members{number}"] = {m.value: m for m in hint}
+            converted = [f"{value} = members{number}[{raw}]"]
+            condition = ""
+        elif (member := _optional_enum(hint)) is not None and _member_of(check, optional=True) is (
+            member
+        ):
+            namespace[f"members{number}"] = {m.value: m for m in member}
+            converted = [f"{value} = None if {raw} is None else members{number}[{raw}]"]
+            condition = ""
+        elif hint == tuple[str, ...] and check in (ev._names, ev._components, ev._approximate):
+            converted = [f"if type({raw}) is not list: return None", f"{value} = tuple({raw})"]
+            strings = f"all(type(s) is str for s in {value})"
+            if check is ev._approximate:
+                namespace[f"times{number}"] = ev._time_fields(kind)
+                condition = (
+                    f"({value} == () or ({strings} and "
+                    f"all(s in times{number} for s in {value}) and "
+                    f"list({value}) == sorted(set({value}))))"
+                )
+                if trusted:
+                    condition = f"({value} == () or {strings})"
+            else:
+                if trusted:
+                    names = strings
+                else:
+                    nonblank = f"all(type(s) is str and s.strip() != '' for s in {value})"
+                    names = f"{nonblank} and len(set({value})) == len({value})"
+                empty = "==" if check is ev._components else "!="
+                joint = "or" if check is ev._components else "and"
+                condition = f"({value} {empty} () {joint} ({names}))"
+        elif hint is int and check is ev._count:
+            converted = [f"{value} = {raw}"]
+            condition = f"type({value}) is int" + ("" if trusted else f" and {value} >= 1")
+        elif hint == int | None and check is ev._optional_count:
+            converted = [f"{value} = {raw}"]
+            condition = (
+                f"({value} is None or type({value}) is int"
+                + ("" if trusted else f" and {value} >= 1")
+                + ")"
+            )
+        elif hint == float | None and check is ev._share:
+            converted = [f"{value} = {raw}"]
+            number_ = f"(type({value}) is int or type({value}) is float)"
+            if not trusted:
+                number_ = f"({number_} and 0 <= {value} <= 100)"
+            condition = f"({value} is None or {number_})"
+        else:  # a recorded policy, or a field no builder knows: the full path reads it
+            return None
+        if f.default is attrs.NOTHING:
+            required += 1
+            lines.append(f"{raw} = o[{f.name!r}]")
+            lines.extend(converted)
+        else:
+            namespace[f"default{number}"] = f.default
+            lines.append(f"{raw} = o.get({f.name!r}, missing)")
+            lines.append(f"if {raw} is missing: {value} = default{number}")
+            lines.append("else:")
+            lines.append("    n += 1")
+            lines.extend(f"    {line}" for line in converted)
+        if condition:
+            checks.append(condition)
+    lines[0] = f"n = {required}"
+    lines.append(f"if len(o) != n or not ({' and '.join(checks) or 'True'}): return None")
+    lines.append("e = new(kind)")
+    lines.extend(f"set{number}(e, v{number})" for number in range(len(attrs.fields(kind))))
+    lines.append("return e")
+    return lines
+
+
+def _event_builder(kind: type[Any], *, trusted: bool) -> Callable[[dict[str, Any]], Any] | None:
+    """A builder of ``kind`` from a parsed line (see above), or None for the full path."""
     namespace: dict[str, Any] = {
         "kind": kind,
-        "generated": generated,
-        "names": names,
-        "written": names - {"approximate"},  # as written when every time is exact
-        "timestamp": datetime.fromisoformat,
+        "new": object.__new__,
+        "iso": datetime.fromisoformat,
+        "missing": _MISSING,
     }
-    values: list[str] = []  # v<n> = o["<field>"], for values whose JSON type is checked first
-    checks: list[str] = []
-    arguments: list[str] = []
-    for number, f in enumerate(attrs.fields(kind)):
-        hint, value = hints[f.name], f"v{number}"
-        if f.name == "approximate":  # left out when empty
-            values.append(f"{value} = o.get({f.name!r}, ())")
-            checks.append(f"({value} != () and type({value}) is not list)")
-            arguments.append(f"{f.name}=tuple({value})")
-        elif hint is datetime:
-            values.append(f"{value} = o[{f.name!r}]")
-            checks.append(f"type({value}) is not str")
-            arguments.append(f"{f.name}=timestamp({value})")
-        elif hint == tuple[str, ...]:
-            values.append(f"{value} = o[{f.name!r}]")
-            checks.append(f"type({value}) is not list")
-            arguments.append(f"{f.name}=tuple({value})")
-        elif isinstance(hint, type) and issubclass(hint, enum.Enum):
-            namespace[f"enum{number}"] = hint
-            arguments.append(f"{f.name}=enum{number}(o[{f.name!r}])")
-        elif (member := _optional_enum(hint)) is not None:
-            namespace[f"enum{number}"] = member
-            values.append(f"{value} = o[{f.name!r}]")
-            arguments.append(f"{f.name}=None if {value} is None else enum{number}({value})")
-        elif hint == datetime | None:
-            values.append(f"{value} = o[{f.name!r}]")
-            checks.append(f"({value} is not None and type({value}) is not str)")
-            arguments.append(f"{f.name}=None if {value} is None else timestamp({value})")
-        elif hint in (str, bool, str | None, float | None):
-            # checked by the class's validators, exactly as by the hooks
-            arguments.append(f"{f.name}=o[{f.name!r}]")
-        else:  # a recorded policy: the generated hook reads it (once per declaration)
-            return generated
+    body = _builder_lines(kind, namespace, trusted=trusted)
+    if body is None:
+        return None
     lines = [
-        "def structure(o, t):",
-        "    if type(o) is not dict or (o.keys() != written and o.keys() != names):",
-        "        return generated(o, t)",
-        *(f"    {line}" for line in values),
-        f"    if {' or '.join(checks) or 'False'}:",
-        "        return generated(o, t)",
+        "def build(o):",
         "    try:",
-        f"        return kind({', '.join(arguments)})",
-        "    except (TypeError, ValueError):",
-        "        return generated(o, t)",
+        *(f"        {line}" for line in body),
+        "    except (KeyError, TypeError, ValueError):",
+        "        return None",
     ]
+    variant = "trusted" if trusted else "checked"
     exec(
-        compile("\n".join(lines), f"<incidentflow fast structure {kind.__name__}>", "exec"),
+        compile("\n".join(lines), f"<incidentflow {variant} builder {kind.__name__}>", "exec"),
         namespace,
     )
-    structure: Callable[[Any, Any], Any] = namespace["structure"]
-    return structure
+    build: Callable[[dict[str, Any]], Any] = namespace["build"]
+    return build
+
+
+class _Builders(dict[str, Callable[[dict[str, Any]], Any] | None]):
+    """Each event type's builder by type tag, generated on first use (None: no builder)."""
+
+    def __init__(self, *, trusted: bool) -> None:
+        super().__init__()
+        self.trusted = trusted
+
+    def __missing__(self, tag: str) -> Callable[[dict[str, Any]], Any] | None:
+        kind = EVENT_TYPES.get(tag)
+        if kind is None:
+            return None  # not an event type: nothing is kept
+        build = self[tag] = _event_builder(kind, trusted=self.trusted)
+        return build
+
+
+def event_builders(*, trusted: bool) -> Mapping[str, Callable[[dict[str, Any]], Any] | None]:
+    """Every event type's builder, by type tag; None for declarations, and for unknown tags.
+
+    Each is generated when first asked for, so importing the codec costs none of them.
+    """
+    return _Builders(trusted=trusted)
 
 
 _recorded_policy = converter.get_structure_hook(RecordedPolicy)
@@ -256,9 +379,6 @@ def _structure_share(value: Any, _: Any) -> float:
 
 
 converter.register_structure_hook(float, _structure_share)
-
-for _event in EVENT_TYPES.values():
-    converter.register_structure_hook(_event, _fast_event_hook(_event))
 
 # Keys added after events were first written are left out while they hold their default, so
 # an event that does not use them is written exactly as it was written then: ``approximate``

@@ -37,16 +37,30 @@ declared last before it.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from types import MappingProxyType
+from types import ModuleType
 from typing import Any
 
+import attrs
 from cattrs.errors import CattrsError
 
-from ._convert import converter, describe
+from ._convert import converter, describe, event_builders
 from .errors import DecodeError, InvalidInput
 from .events import EVENT_TYPES, Declared, Event
+
+
+def _fast_json() -> ModuleType | None:
+    """The ``orjson`` module (the ``speed`` extra: JSON in Rust), if it is installed."""
+    try:
+        return importlib.import_module("orjson")
+    except ImportError:  # pragma: no cover - the test extra installs it; tests force the fallback
+        return None
+
+
+_orjson = _fast_json()
+"""The fast JSON codec, or None for the standard library's alone (the same text either way)."""
 
 __all__ = [
     "INCIDENT_KEY",
@@ -68,21 +82,44 @@ INCIDENT_KEY = "incident_id"
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
-# Each event class's structuring hook, looked up once rather than dispatched for every event.
-_STRUCTURE: Mapping[type[Event], Callable[[dict[str, Any], type[Event]], Event]] = MappingProxyType(
-    {kind: converter.get_structure_hook(kind) for kind in EVENT_TYPES.values()}
+_KINDS = frozenset(EVENT_TYPES.values())
+"""Every event class (what :func:`to_dict` writes)."""
+
+
+# Each event type's builder (see ``_convert``): ``_CHECKED`` makes every check the event's
+# constructor makes, ``_TRUSTED`` only those of type, for rows whose chain was verified.
+_CHECKED = event_builders(trusted=False)
+_TRUSTED = event_builders(trusted=True)
+
+# Events with a float field: orjson writes some floats differently from the standard library
+# (``0.00001`` for ``1e-05``), so they are always written by the standard library's encoder.
+_FLOATS = frozenset(
+    kind for kind in EVENT_TYPES.values() if any("float" in str(f.type) for f in attrs.fields(kind))
 )
 
 
 def to_dict(event: Event) -> dict[str, Any]:
     """The event as a JSON-ready dict with ``schema`` and ``type`` first."""
-    if type(event) not in _STRUCTURE:
+    if type(event) not in _KINDS:
         raise InvalidInput(f"not an incidentflow event: {event!r}")
     return {"schema": SCHEMA_VERSION, "type": event.type, **converter.unstructure(event)}
 
 
 def from_dict(data: Mapping[str, Any]) -> Event:
     """Read an event from a dict as :func:`to_dict` writes it."""
+    if type(data) is dict:
+        schema, tag = data.get("schema"), data.get("type")
+        if schema == 1 and type(schema) is int and type(tag) is str:  # the one schema there is
+            build = _CHECKED[tag]
+            if build is not None:
+                event: Event | None = build(data)
+                if event is not None:
+                    return event
+    return _from_mapping(data)
+
+
+def _from_mapping(data: Mapping[str, Any]) -> Event:
+    """:func:`from_dict` by the full path, which says exactly what is wrong."""
     if not isinstance(data, Mapping):
         raise DecodeError(f"an event is a JSON object, not {type(data).__name__}")
     fields = dict(data)
@@ -103,7 +140,10 @@ def from_dict(data: Mapping[str, Any]) -> Event:
     if kind is None:
         raise DecodeError(f"unknown event type {tag!r}")
     try:
-        return _STRUCTURE[kind](fields, kind)
+        # The hook cattrs generates, made on first use and kept by the converter.
+        structure = converter.get_structure_hook(kind)
+        event: Event = structure(fields, kind)
+        return event
     except (CattrsError, InvalidInput, KeyError, TypeError, ValueError) as exc:
         raise DecodeError(f"bad {tag} event: {describe(exc)}") from exc
 
@@ -158,7 +198,44 @@ def dumps(event: Event, *, incident_id: str | None = None) -> str:
             raise InvalidInput(f"the declaration is of {event.incident_id!r}, not {incident_id!r}")
     else:
         data = {"schema": data["schema"], "type": data["type"], INCIDENT_KEY: incident_id, **data}
+    return _encode(data, type(event) in _FLOATS)
+
+
+def _encode(data: dict[str, Any], floats: bool) -> str:
+    """``data`` as compact JSON: the same text whichever encoder writes it."""
+    if _orjson is not None and not floats:
+        try:
+            text: str = _orjson.dumps(data).decode("utf-8")
+            return text
+        except TypeError:  # a lone surrogate, an integer beyond 64 bits: the standard library's
+            pass
     return _ENCODER.encode(data)
+
+
+def _loads_verified(line: str) -> Event:
+    """Read one stored line whose hash chain was verified: it was checked when appended.
+
+    Only checks of type are made (see ``_convert``); anything unexpected, such as a line
+    written by an older release or one that does not decode, goes through :func:`loads`.
+    """
+    if _orjson is not None:
+        try:
+            data = _orjson.loads(line)
+        except ValueError:
+            return loads(line)
+    else:
+        data = _parse(line)
+    if type(data) is dict:
+        tag = data.get("type")
+        build = _TRUSTED[tag] if type(tag) is str else None
+        if build is not None and data.get("schema") == 1 and type(data["schema"]) is int:
+            event: Event | None = build(data)
+            if event is not None:
+                return event
+    try:
+        return from_dict(data)
+    except DecodeError:  # read again as untrusted text, for the error (or a big integer) to be
+        return loads(line)  # read exactly as loads reads it
 
 
 def loads(text: str | bytes) -> Event:
@@ -187,6 +264,18 @@ def loads_line(text: str | bytes) -> tuple[str | None, Event]:
 
 def _parse(text: str | bytes) -> Any:
     """JSON text (or UTF-8 bytes) to Python, every failure a :class:`DecodeError`."""
+    if _orjson is not None and (type(text) is str or type(text) is bytes):
+        # orjson reads duplicate keys as the last one: its result is taken only when writing it
+        # again gives back the very text, which no text with a duplicate key can do.  Anything
+        # else -- other spacing or escapes, a duplicate, malformed input -- is read as before.
+        try:
+            data = _orjson.loads(text)
+            if type(data) is dict and _orjson.dumps(data) == (
+                text if isinstance(text, bytes) else text.encode("utf-8")
+            ):
+                return data
+        except (ValueError, TypeError):
+            pass
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -227,14 +316,30 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
         lines = lines.split("\n")
     events: list[Event] = []
     current: str | None = None  # the incident declared (or named) last
+    fast = _orjson
     for number, line in enumerate(lines, start=1):
+        if fast is not None and type(line) is str:
+            # loads_line's usual case inlined: a line as written, of an event with a builder
+            # (never a declaration, and one naming its incident fails the builder's key count).
+            try:
+                data = fast.loads(line)
+                if type(data) is dict and fast.dumps(data) == line.encode("utf-8"):
+                    tag, schema = data.get("type"), data.get("schema")
+                    build = _CHECKED[tag] if type(tag) is str else None
+                    if build is not None and schema == 1 and type(schema) is int:
+                        event: Event | None = build(data)
+                        if event is not None:
+                            events.append(event)
+                            continue
+            except ValueError:
+                pass  # read again below, for the error to name what is wrong
         if not line.strip():
             continue
         try:
-            owner, event = loads_line(line)
+            owner, found = loads_line(line)
         except DecodeError as exc:
             raise DecodeError(f"line {number}: {exc}") from exc
-        if isinstance(event, Declared):
+        if isinstance(found, Declared):
             current = owner
         elif owner is not None:
             if current is not None and owner != current:
@@ -243,5 +348,5 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
                     "the incident of the lines before it"
                 )
             current = owner
-        events.append(event)
+        events.append(found)
     return events

@@ -190,29 +190,34 @@ def _summarize(
     incident_id: str, before: IncidentSummary | None, events: Iterable[Event], version: int
 ) -> IncidentSummary:
     """The summary after ``events`` (which end at ``version``) follow ``before``."""
-    summary = before
+    # Read into locals and built once: a load re-derives the summary from every event.
+    known = before is not None
+    if before is not None:
+        title, priority, state = before.title, before.priority, before.state
+        began, declared, updated = before.began_at, before.declared_at, before.updated_at
     for event in events:
         if isinstance(event, Declared):
-            summary = IncidentSummary(
-                incident_id=incident_id,
-                title=event.title,
-                priority=event.priority,
-                state=State.DECLARED,
-                began_at=event.onset,
-                declared_at=event.declared_time,
-                updated_at=event.recorded_at,
-                version=0,
-            )
-        elif summary is None:  # events were kept but their summary was removed behind our back
+            title, priority, state = event.title, event.priority, State.DECLARED
+            began, declared = event.onset, event.declared_time
+            known = True
+        elif not known:  # events were kept but their summary was removed behind our back
             raise InvalidInput("the first event must be a declaration")
         elif isinstance(event, PriorityChanged):
-            summary = evolve(summary, priority=event.priority)
+            priority = event.priority
         elif isinstance(event, StateChanged):
-            summary = evolve(summary, state=event.target)
-        assert summary is not None
-        summary = evolve(summary, updated_at=event.recorded_at)
-    assert summary is not None
-    return evolve(summary, version=version)
+            state = event.target
+        updated = event.recorded_at
+    assert known
+    return IncidentSummary(
+        incident_id=incident_id,
+        title=title,
+        priority=priority,
+        state=state,
+        began_at=began,
+        declared_at=declared,
+        updated_at=updated,
+        version=version,
+    )
 
 
 def _find_break(
@@ -500,7 +505,13 @@ class Store(abc.ABC):
         assert summary is not None  # rows without a summary are a break
         if not rows:
             raise tampered(1, f"missing: the store recorded {summary.version} events")
-        events = [_decode(incident_id, row.version, row.line) for row in rows]
+        # The chain holds, so every row is as it was appended, when its event was checked
+        # whole: it is read by the trusted path (checks of type only).
+        read = codec._loads_verified
+        try:
+            events = [read(row.line) for row in rows]
+        except DecodeError:  # say which one
+            events = [_decode(incident_id, row.version, row.line, verified=True) for row in rows]
         first = events[0]
         if not isinstance(first, Declared) or first.incident_id != incident_id:
             raise tampered(1, "changed: it is not this incident's declaration")
@@ -819,9 +830,9 @@ def _conflict(incident_id: str, expected: int, actual: int) -> Conflict:
     return Conflict(incident_id=incident_id, expected=expected, actual=actual)
 
 
-def _decode(incident_id: str, version: int, line: str) -> Event:
+def _decode(incident_id: str, version: int, line: str, *, verified: bool = False) -> Event:
     try:
-        return codec.loads(line)
+        return codec._loads_verified(line) if verified else codec.loads(line)
     except DecodeError as exc:
         raise Tampered(
             incident_id=incident_id, version=version, reason=f"it does not decode: {exc}"

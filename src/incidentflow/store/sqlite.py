@@ -24,6 +24,7 @@ each other, then get :class:`~incidentflow.errors.StoreBusy`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -510,14 +511,16 @@ class SQLiteStore(Store):
             # One read transaction, so the rows and the summary are from the same moment.
             connection.execute("BEGIN")
             try:
-                rows = [
-                    _Row(*row)
-                    for row in connection.execute(
-                        "SELECT version, line, prev_hash, hash FROM events "
-                        "WHERE incident_id = ? ORDER BY position",
-                        (incident_id,),
+                rows: list[_Row] = list(
+                    map(
+                        _as_row,
+                        connection.execute(
+                            "SELECT version, line, prev_hash, hash FROM events "
+                            "WHERE incident_id = ? ORDER BY position",
+                            (incident_id,),
+                        ),
                     )
-                ]
+                )
                 found = connection.execute(
                     f"SELECT {SUMMARY_COLUMNS}, {self._seal_column} FROM incidents "
                     "WHERE incident_id = ?",
@@ -684,6 +687,10 @@ class _translated:
             busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
             raise (StoreBusy if busy else StoreUnavailable)(f"{self._path}: {error}") from error
         return False
+
+
+_as_row: Callable[[tuple[Any, ...]], _Row] = functools.partial(tuple.__new__, _Row)
+"""A fetched row as a ``_Row``, made in C (``_Row(*row)`` runs Python code for each row)."""
 
 
 def _close(connection: sqlite3.Connection | None, pin: int | None) -> None:
