@@ -721,7 +721,7 @@ def test_every_event_type_but_those_with_a_policy_has_builders() -> None:
 
 
 def test_a_builder_is_made_only_for_an_event_whose_constructor_only_validates() -> None:
-    """An event type with a converter or a post-init step gets no builder: its constructor runs."""
+    """An event type with a converter, a post-init step or an unknown check gets no builder."""
     from incidentflow._convert import _event_builder
 
     @attrs.frozen(kw_only=True)
@@ -736,10 +736,14 @@ def test_a_builder_is_made_only_for_an_event_whose_constructor_only_validates() 
             pass
 
     @attrs.frozen(kw_only=True)
+    class Unknown(ev.Event):
+        flag: bool = attrs.field(validator=ev._text)  # no builder knows this pair
+
+    @attrs.frozen(kw_only=True)
     class Plain(ev.Event):
         text: str = attrs.field(validator=ev._text)
 
-    built = [_event_builder(kind, trusted=trusted) for kind in (Converted, PostInit, Plain)
-             for trusted in (False, True)]  # fmt: skip
-    assert [None, None, None, None] == built[:4]
-    assert all(callable(build) for build in built[4:])
+    kinds = (Converted, PostInit, Unknown, Plain)
+    built = [_event_builder(kind, trusted=trusted) for kind in kinds for trusted in (False, True)]
+    assert [None] * 6 == built[:6]
+    assert all(callable(build) for build in built[6:])
