@@ -32,3 +32,4 @@ def test_each_postgres_benchmark_gives_a_ratio(postgres_cluster: Cluster) -> Non
     feed = bench.bench_feed(bench._database(admin, "tiny_feed"), 2_500)
     assert all(result["ratio"] > 0 for result in (append, load, feed))
     assert feed["ratio_decoded"] > 0
+    assert load["ratio_decoded"] > 0

@@ -127,6 +127,7 @@ def test_migrate_reports_an_unreadable_file(tmp_path: Path) -> None:
 
 # What each older PostgreSQL schema lacks, from the newest one down.
 _POSTGRES_DOWN = {
+    4: ["DROP FUNCTION incidentflow_append", "ALTER TABLE events DROP COLUMN xid"],
     3: [
         "DROP TRIGGER events_identity ON events",
         "DROP FUNCTION incidentflow_identity()",
@@ -152,12 +153,13 @@ def _postgres_at(url: str, version: int) -> list[Incident]:
 def test_every_older_postgres_schema_migrates_to_the_newest(
     postgres_url: str, version: int
 ) -> None:
-    """Schema 1 databases: readers take them as they are; migrate() brings them up to date."""
+    """Older databases: readers take them as they are; migrate() brings them up to date."""
     incidents = _postgres_at(postgres_url, version)
     with PostgresStore(postgres_url, read_only=True) as reader:
-        assert (version, incidents) == (
+        assert (version, incidents, 9) == (
             reader.schema_version,
             [reader.load(i.id) for i in incidents],
+            len(reader.read_since(0)),  # an older feed is read by position, as it was written
         )
     with pytest.raises(StoreUnavailable, match="incidentflow migrate"):
         PostgresStore(postgres_url, migrate=False)
@@ -167,6 +169,12 @@ def test_every_older_postgres_schema_migrates_to_the_newest(
         assert (incidents, []) == ([store.load(i.id) for i in incidents], store.verify())
         store.advance("pager", 2)
         assert 2 == store.checkpoint("pager")
+        # The old rows stay readable in the feed, before every row written after migrating.
+        late = _incident("INC-11")
+        store.append(late.id, late.history, expected_version=0)
+        feed = [(e.incident_id, e.version) for e in store.read_since(0)]
+    assert [*[(i.id, v) for i in incidents for v in range(1, i.version + 1)],
+            *[("INC-11", v) for v in (1, 2, 3)]] == feed  # fmt: skip
     again = migrate(postgres_url)
     assert (pg.SCHEMA_VERSION, pg.SCHEMA_VERSION) == (again.before, again.after)
 

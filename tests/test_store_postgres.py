@@ -24,6 +24,7 @@ from incidentflow import (
     Tampered,
 )
 from incidentflow.store import PostgresStore, open_store
+from incidentflow.store._base import _Batch
 from incidentflow.store.postgres import SCHEMA_VERSION, _describe, _placeholders, is_postgres_url
 from postgres import Cluster
 
@@ -127,7 +128,7 @@ def test_a_racing_insert_becomes_a_conflict(store: PostgresStore, postgres_url: 
     with _raw(postgres_url) as watcher:
         while not watcher.execute(
             "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE 'INSERT INTO events%%'"
+            "AND query LIKE 'SELECT incidentflow_append%%'"
         ).fetchone():
             time.sleep(0.01)  # the writer now waits on the raw transaction's row
     raw.commit()
@@ -303,10 +304,11 @@ def test_a_sql_error_in_a_transaction_is_unavailable_and_rolls_back(store: Postg
 
 
 def test_a_late_commit_holds_back_later_positions(store: PostgresStore, postgres_url: str) -> None:
-    """While one append has taken positions but not committed, no later append can show up.
+    """While one append has taken positions but not committed, a later one commits unseen.
 
-    The second writer waits for the feed lock; the reader sees neither until the first
-    commits, then both, in commit order: never the later one alone (the gap bug).
+    The second writer does not wait for the first: it commits, but the feed holds it back
+    behind the first's transaction; the reader sees neither until the first commits, then
+    both, in position order: never the later one alone (the gap bug).
     """
     taken, release = threading.Event(), threading.Event()
 
@@ -323,23 +325,67 @@ def test_a_late_commit_holds_back_later_positions(store: PostgresStore, postgres
     first.start()
     taken.wait(60)
     with PostgresStore(postgres_url) as other:
-        second = threading.Thread(
-            target=other.append,
-            args=("INC-2", _incident("INC-2").history),
-            kwargs={"expected_version": 0},
-        )
-        second.start()
+        other.append("INC-2", _incident("INC-2").history, expected_version=0)
         with _raw(postgres_url) as watcher:
-            while not watcher.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'"
-            ).fetchone():
-                time.sleep(0.01)  # the second writer now waits for the first to commit
-        seen_while_held = store.read_since(0)
+            committed = watcher.execute("SELECT incident_id, version FROM events").fetchall()
+        seen_while_held = (store.read_since(0), other.wait(0, timeout=0))
         release.set()
         first.join()
-        second.join()
     feed = [(entry.incident_id, entry.version) for entry in store.read_since(0)]
-    assert ([], [("INC-1", 1), ("INC-1", 2), ("INC-2", 1), ("INC-2", 2)]) == (seen_while_held, feed)
+    assert ([("INC-2", 1), ("INC-2", 2)], ([], False)) == (sorted(committed), seen_while_held)
+    assert [("INC-1", 1), ("INC-1", 2), ("INC-2", 1), ("INC-2", 2)] == feed
+
+
+def test_any_running_transaction_holds_the_feed_back(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """An open transaction that has written anything holds back events committed after it."""
+    store.append("INC-1", _incident("INC-1").history, expected_version=0)
+    with _raw(postgres_url) as idle:
+        idle.execute("BEGIN")
+        idle.execute("SELECT pg_current_xact_id()")  # takes a transaction id, writes nothing
+        store.append("INC-2", _incident("INC-2").history, expected_version=0)
+        while_open = [(e.incident_id, e.version) for e in store.read_since(0)]
+        idle.execute("ROLLBACK")
+    after = [(e.incident_id, e.version) for e in store.read_since(2)]
+    assert ([("INC-1", 1), ("INC-1", 2)], [("INC-2", 1), ("INC-2", 2)]) == (while_open, after)
+
+
+def test_an_append_must_be_the_first_write_of_its_transaction(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """The database refuses events from a transaction that already has an id (and keeps none)."""
+    with _raw(postgres_url) as raw:
+        raw.execute("BEGIN")
+        raw.execute("SELECT pg_current_xact_id()")
+        with pytest.raises(psycopg.errors.InvalidTransactionState, match="first write"):
+            raw.execute(
+                "SELECT incidentflow_append(ARRAY['INC-9'], ARRAY[1], ARRAY['{}'], "
+                "ARRAY['p'], ARRAY['h'], ARRAY['INC-9'], ARRAY['t'], ARRAY['P1'], "
+                "ARRAY['declared'], ARRAY['b'], ARRAY['d'], ARRAY['u'], ARRAY[1], ARRAY[NULL], "
+                "ARRAY[0], ARRAY['p'])"
+            )
+        raw.execute("ROLLBACK")
+        count = raw.execute("SELECT count(*) FROM events").fetchone()
+    assert (0, []) == (count[0] if count else None, store.read_since(0))
+
+
+def test_a_refused_insert_releases_the_position_lock(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """A conflicting append leaves no lock behind: the next appends on any connection go on."""
+    store.append("INC-1", _incident("INC-1").history[:1], expected_version=0)
+    with PostgresStore(postgres_url) as other:
+        other.append("INC-1", _incident("INC-1").history[1:], expected_version=1)
+        with pytest.raises(Conflict):
+            store._append_all([_Batch("INC-1", list(_incident("INC-1").history[1:]), ["{}"], 1)])
+        store.append("INC-2", _incident("INC-2").history, expected_version=0)
+        other.append("INC-3", _incident("INC-3").history, expected_version=0)
+        with _raw(postgres_url) as watcher:
+            held = watcher.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            ).fetchone()
+    assert (0, 6) == (held[0] if held else None, len(store.read_since(0)))
 
 
 def test_wait_wakes_on_a_notification_from_another_process_like_store(

@@ -3,16 +3,18 @@
 Needs the ``postgres`` extra (``pip install 'incidentflow[postgres]'``: psycopg 3 and
 psycopg_pool).  It behaves exactly as :class:`~incidentflow.store.SQLiteStore` does, and:
 
-- **Optimistic appends**: an append reads the incident's head, compares it with the writer's
-  expectation and inserts the batch in one transaction; the unique key on
-  ``(incident_id, version)`` turns a racing writer's insert into
+- **Optimistic appends**: an append reads the incident's head (or knows it from its own last
+  append), compares it with the writer's expectation, and stores the batch and its summary in
+  one statement (``incidentflow_append``) and one round trip, which checks the head again;
+  the unique key on ``(incident_id, version)`` turns a racing writer's insert into
   :class:`~incidentflow.errors.Conflict`.
 - **Append-only in the database**: triggers refuse every ``UPDATE``, ``DELETE`` and
   ``TRUNCATE`` of events whoever issues them, and the application role is granted no such
   privilege (see docs/store.md).
-- **A gap-free feed**: positions are handed out while an append holds a transaction-level
-  advisory lock that it keeps until it commits, so positions are in commit order and a reader
-  never sees an event behind one it has read (see docs/store.md for why not a bare sequence).
+- **A gap-free feed**: each event row keeps its transaction's id; positions are taken with
+  the transaction id under a lock released at once, and the feed returns only events of
+  transactions older than every one still running, so a reader never sees an event behind
+  one it has read, and writers' commits are not serialized (see docs/store.md).
 - **Versioned schema**: migrations apply forward, in one transaction, on the first write-open
   (or ``incidentflow migrate``); a schema newer than this release is refused.
 - **Connection faults** raise :class:`~incidentflow.errors.StoreUnavailable` naming the cause;
@@ -24,6 +26,7 @@ psycopg_pool).  It behaves exactly as :class:`~incidentflow.store.SQLiteStore` d
 from __future__ import annotations
 
 import contextlib
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,10 +43,20 @@ from incidentflow.errors import (
     Tampered,
 )
 from incidentflow.lifecycle import State
+from incidentflow.policy import Policy
 from incidentflow.priorities import Priority
 from incidentflow.records import Unmet
 
-from ._base import IncidentSummary, Store, _Batch, _chain, _conflict, _Row, _summarize
+from ._base import (
+    IncidentSummary,
+    Store,
+    _Batch,
+    _chain,
+    _Checked,
+    _conflict,
+    _Row,
+    _summarize,
+)
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links
 from ._rows import HEAD_HASH, SUMMARY_COLUMNS, summary_filter, summary_of, summary_row
@@ -61,6 +74,12 @@ except ImportError as exc:  # pragma: no cover - the test extra installs them
 __all__ = ["SCHEMA_VERSION", "PostgresStore", "is_postgres_url"]
 
 T = TypeVar("T")
+
+_FEED_LOCK = 0x1CF_FEED
+"""The advisory lock an append holds while it takes its transaction id and positions."""
+
+_CHANNEL = "incidentflow_feed"
+"""The LISTEN/NOTIFY channel an append notifies when it commits."""
 
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: events, summaries, how the chain is hashed; events are append-only.
@@ -131,6 +150,52 @@ END $$""",
         """CREATE TRIGGER events_identity BEFORE INSERT ON events
 FOR EACH ROW EXECUTE FUNCTION incidentflow_identity()""",
     ),
+    # 4: the feed's transaction-id horizon: each event row keeps the id of the transaction
+    # that wrote it (rows written before are 0, older than every transaction); one function
+    # stores a whole append in a single statement.
+    (
+        "ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT '0'",
+        "ALTER TABLE events ALTER COLUMN xid SET DEFAULT pg_current_xact_id()",
+        f"""CREATE FUNCTION incidentflow_append(
+    ids text[], versions integer[], lines text[], prev_hashes text[], hashes text[],
+    summaries text[], titles text[], priorities text[], states text[], began text[],
+    declared text[], updated text[], heads integer[], seals text[], expected integer[],
+    previous text[]
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'incidentflow: events must be the first write of their transaction'
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
+    -- Each batch follows the head its writer read: the event at the expected version has the
+    -- hash the batch chains from (a later event is refused by the unique key).
+    IF EXISTS (SELECT 1 FROM unnest(summaries, expected, previous) AS b(id, version, hash)
+               WHERE b.version > 0 AND NOT EXISTS (SELECT 1 FROM events AS e
+                   WHERE e.incident_id = b.id AND e.version = b.version AND e.hash = b.hash)) THEN
+        RAISE EXCEPTION 'incidentflow: an incident''s head is not the one its writer read'
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    -- The transaction id and the positions are taken together under this lock, so positions
+    -- grow with transaction ids; it is released at once, not held until the commit.
+    PERFORM pg_advisory_lock({_FEED_LOCK});
+    BEGIN
+        INSERT INTO events (incident_id, version, line, prev_hash, hash, xid)
+        SELECT e.*, pg_current_xact_id()
+        FROM unnest(ids, versions, lines, prev_hashes, hashes) AS e;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM pg_advisory_unlock({_FEED_LOCK});
+        RAISE;
+    END;
+    PERFORM pg_advisory_unlock({_FEED_LOCK});
+    INSERT INTO incidents ({SUMMARY_COLUMNS}, seal)
+    SELECT * FROM unnest(summaries, titles, priorities, states, began, declared, updated, heads,
+        seals)
+    ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title,
+        priority = excluded.priority, state = excluded.state, began_at = excluded.began_at,
+        declared_at = excluded.declared_at, updated_at = excluded.updated_at,
+        version = excluded.version, seal = excluded.seal;
+END $$""",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -141,14 +206,8 @@ _SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at timestamptz NOT NULL DEFAULT now()
 )"""
 
-_FEED_LOCK = 0x1CF_FEED
-"""The advisory lock an append holds from handing out positions until it commits."""
-
 _SCHEMA_LOCK = 0x1CF_5C4E
 """The advisory lock a migration holds, so two writers never migrate at once."""
-
-_CHANNEL = "incidentflow_feed"
-"""The LISTEN/NOTIFY channel an append notifies when it commits."""
 
 _KEYED = "hmac-sha256"
 _UNKEYED = "sha256"
@@ -156,6 +215,52 @@ _KEY_HELP = (
     "give its key ($INCIDENTFLOW_CHAIN_KEY, $INCIDENTFLOW_CHAIN_KEY_FILE or --chain-key-file)"
 )
 
+
+_APPEND = (
+    "SELECT incidentflow_append(%s::text[], %s::integer[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::integer[], %s::text[], %s::integer[], %s::text[])"
+)
+"""One append: its events (one array per column) and its summaries (likewise)."""
+
+_NOTIFY = f"SELECT set_config('synchronous_commit', 'off', true), pg_notify('{_CHANNEL}', '')"
+"""Wake the feed's listeners, in a transaction that need not wait for its WAL flush."""
+
+_HEAD = (
+    "SELECT e.version, e.hash, i.title, i.priority, i.state, i.began_at, i.declared_at, "
+    "i.updated_at, i.version FROM (SELECT %s::text AS id) AS wanted "
+    "LEFT JOIN LATERAL (SELECT version, hash FROM events WHERE incident_id = wanted.id "
+    "ORDER BY version DESC LIMIT 1) AS e ON true "
+    "LEFT JOIN incidents AS i ON i.incident_id = wanted.id"
+)
+"""An incident's head version and hash and its summary, in one snapshot."""
+
+_FEED = (
+    "SELECT position, incident_id, version, line FROM events WHERE position > %s "
+    "AND xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) ORDER BY position LIMIT %s"
+)
+"""The feed after a position: events of transactions that ended before the oldest running one."""
+
+_ROWS = (
+    "SELECT NULL::integer, NULL::text, NULL::text, NULL::text, NULL::bigint AS position, "
+    "title, priority, state, began_at, declared_at, updated_at, version, seal "
+    "FROM incidents WHERE incident_id = %s UNION ALL "
+    "SELECT version, line, prev_hash, hash, position, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "NULL, NULL FROM events WHERE incident_id = %s ORDER BY position NULLS FIRST"
+)
+"""An incident's summary row (version NULL) then its event rows, in stored order."""
+
+_FEED_IN_ORDER = (
+    "SELECT position, incident_id, version, line FROM events WHERE position > %s "
+    "ORDER BY position LIMIT %s"
+)
+"""The feed of an older schema (read as it is), whose appends took positions in commit order."""
+
+_HORIZON = 4
+"""The schema version from which event rows carry their transaction's id."""
+
+_HEADS_KEPT = 4096
+"""How many heads read by rules checks a thread keeps for the appends that follow them."""
 
 _IDENTITY = "incidentflow identity:"
 """How the database's identity trigger starts its refusals."""
@@ -221,6 +326,7 @@ class PostgresStore(Store):
         self._read_only = read_only
         self._closed = False
         self._listeners = threading.local()
+        self._heads = threading.local()
         self._listener_lock = threading.Lock()
         self._all_listeners: list[psycopg.Connection[Any]] = []
         with self._direct() as connection:
@@ -237,6 +343,7 @@ class PostgresStore(Store):
                 "prepare_threshold": None,
             },
             configure=self._configure,
+            check=_idle_and_open,
             timeout=self._timeout,
             open=False,
             name="incidentflow",
@@ -529,11 +636,13 @@ class PostgresStore(Store):
     def _append_all(self, batches: list[_Batch]) -> list[int]:
         if self._read_only:
             raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
+        seen = self._seen()  # known again only once written: a failed write reads afresh
+        known = {batch.incident_id: seen.pop(batch.incident_id, None) for batch in batches}
         for attempt in range(_READ_TRIES):
             planned: list[tuple[_Batch, list[_Row]]] = []
             try:
                 with self._connection() as connection:
-                    return self._write(connection, batches, planned)
+                    return self._write(connection, batches, planned, known)
             except StoreUnavailable as exc:
                 if not isinstance(exc.__cause__, psycopg.OperationalError) or self._closed:
                     raise
@@ -549,31 +658,26 @@ class PostgresStore(Store):
         connection: psycopg.Connection[Any],
         batches: list[_Batch],
         planned: list[tuple[_Batch, list[_Row]]],
+        known: dict[str, tuple[int, str | None, IncidentSummary | None] | None],
     ) -> list[int]:
-        """Check every head, then insert every batch holding the feed lock; commit."""
+        """Check every head, then store every batch and its summary in one round trip.
+
+        The heads (and summaries) were read just before, by the rules check; a writer that
+        appended since makes the insert break the unique key on ``(incident_id, version)``,
+        which becomes :class:`~incidentflow.errors.Conflict`.
+        """
         current = batches[0]
         states: dict[str, str] = {}
         try:
-            connection.execute("BEGIN")
             versions = []
             for current in batches:
-                head = connection.execute(
-                    "SELECT e.version, e.hash, i.title, i.priority, i.state, i.began_at, "
-                    "i.declared_at, i.updated_at, i.version "
-                    "FROM (SELECT %s::text AS id) AS wanted "
-                    "LEFT JOIN LATERAL (SELECT version, hash FROM events "
-                    "  WHERE incident_id = wanted.id ORDER BY version DESC LIMIT 1) AS e ON true "
-                    "LEFT JOIN incidents AS i ON i.incident_id = wanted.id",
-                    (current.incident_id,),
-                ).fetchone()
-                assert head is not None
-                if head[0] is None:
-                    actual, previous = 0, self._links.genesis(current.incident_id)
-                else:
-                    actual, previous = int(head[0]), str(head[1])
+                head = known.get(current.incident_id)
+                if head is None:
+                    head = self._read_head(connection, current.incident_id)
+                actual, digest, before = head
                 if actual != current.expected_version:
                     raise _conflict(current.incident_id, current.expected_version, actual)
-                before = None if head[2] is None else summary_of((current.incident_id, *head[2:]))
+                previous = self._links.genesis(current.incident_id) if digest is None else digest
                 if before is not None:
                     states[current.incident_id] = before.state.value
                 version = actual + len(current.lines)
@@ -582,33 +686,20 @@ class PostgresStore(Store):
                 planned.append((current, rows))
                 versions.append((summary, rows))
             with connection.pipeline() as pipeline:
-                # Positions are handed out only while this lock is held, and it is held until
-                # the commit is visible: positions are in commit order (no gap bug).
-                connection.execute("SELECT pg_advisory_xact_lock(%s)", (_FEED_LOCK,))
-                with connection.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
-                        "VALUES (%s, %s, %s, %s, %s)",
-                        [(batch.incident_id, *row) for batch, rows in planned for row in rows],
-                    )
-                    cursor.executemany(
-                        f"INSERT INTO incidents ({SUMMARY_COLUMNS}, seal) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title, "
-                        "priority = excluded.priority, state = excluded.state, "
-                        "began_at = excluded.began_at, declared_at = excluded.declared_at, "
-                        "updated_at = excluded.updated_at, version = excluded.version, "
-                        "seal = excluded.seal",
-                        [
-                            (*summary_row(summary), self._links.seal(summary, rows[-1].hash))
-                            for summary, rows in versions
-                        ],
-                    )
-                connection.execute(f"NOTIFY {_CHANNEL}")
+                connection.execute("BEGIN")
+                connection.execute(_APPEND, _append_arguments(planned, versions, self._links))
                 if self._before_commit is not None:
                     pipeline.sync()  # positions are taken: a test delays the commit here
                     self._before_commit()
                 connection.execute("COMMIT")
+                # Notified by a transaction of its own, after the commit: a NOTIFY in the
+                # append's transaction would serialise every writer's commit (PostgreSQL
+                # queues notifications in commit order under one lock held until the commit
+                # is flushed); this one need not wait for its flush.
+                connection.execute(_NOTIFY)
+            seen = self._seen()
+            for summary, rows in versions:
+                seen[summary.incident_id] = (summary.version, rows[-1].hash, summary)
             return [summary.version for summary, _ in versions]
         except pg_errors.InsufficientPrivilege as exc:
             _rollback(connection)
@@ -672,29 +763,16 @@ class PostgresStore(Store):
     # -- reading ---------------------------------------------------------------------------------
 
     def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
-        def query(
-            connection: psycopg.Connection[Any],
-        ) -> tuple[list[_Row], IncidentSummary | None, str | None]:
-            # One snapshot, so the rows and the summary are from the same moment.
-            with connection.transaction():
-                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                rows = [
-                    _Row(int(row[0]), row[1], row[2], row[3])
-                    for row in connection.execute(
-                        "SELECT version, line, prev_hash, hash FROM events "
-                        "WHERE incident_id = %s ORDER BY position",
-                        (incident_id,),
-                    )
-                ]
-                found = connection.execute(
-                    f"SELECT {SUMMARY_COLUMNS}, seal FROM incidents WHERE incident_id = %s",
-                    (incident_id,),
-                ).fetchone()
-            if found is None:
-                return rows, None, None
-            return rows, summary_of(found[:-1]), found[-1]
-
-        return self._read(query)
+        # One statement, so the rows and the summary are from the same snapshot: the summary
+        # first (when there is one), then every row.
+        found = self._read(
+            lambda connection: connection.execute(_ROWS, (incident_id, incident_id)).fetchall()
+        )
+        summary = seal = None
+        if found and found[0][0] is None:
+            first = found.pop(0)
+            summary, seal = summary_of((incident_id, *first[5:-1])), first[-1]
+        return [_Row._make(row[:4]) for row in found], summary, seal
 
     def _version(self, incident_id: str) -> int:
         row = self._read(
@@ -704,15 +782,48 @@ class PostgresStore(Store):
         )
         return 0 if row is None or row[0] is None else int(row[0])
 
+    def _check_rules(self, batch: _Batch, policy: Policy) -> _Checked:
+        # The head this thread last wrote (or read) for the incident stands for a read when it
+        # is the version the writer expects: the append checks it again, atomically.
+        self._heads.expected = (batch.incident_id, batch.expected_version)
+        try:
+            return super()._check_rules(batch, policy)
+        finally:
+            self._heads.expected = None
+
     def _head(self, incident_id: str) -> tuple[int, str | None]:
-        row = self._read(
-            lambda connection: connection.execute(
-                "SELECT version, hash FROM events WHERE incident_id = %s "
-                "ORDER BY version DESC LIMIT 1",
-                (incident_id,),
-            ).fetchone()
+        known = self._seen().get(incident_id)
+        if known is not None and getattr(self._heads, "expected", None) == (
+            incident_id,
+            known[0],
+        ):
+            return known[0], known[1]
+        # The summary comes along: the append that follows starts from it (see _write).
+        version, digest, _ = self._read(lambda connection: self._read_head(connection, incident_id))
+        return version, digest
+
+    def _seen(self) -> dict[str, tuple[int, str | None, IncidentSummary | None]]:
+        """The heads (version, hash, summary) this thread last read or wrote, by incident."""
+        heads: dict[str, tuple[int, str | None, IncidentSummary | None]] | None = getattr(
+            self._heads, "seen", None
         )
-        return (0, None) if row is None else (int(row[0]), str(row[1]))
+        if heads is None or len(heads) >= _HEADS_KEPT:
+            heads = self._heads.seen = {}
+        return heads
+
+    def _read_head(
+        self, connection: psycopg.Connection[Any], incident_id: str
+    ) -> tuple[int, str | None, IncidentSummary | None]:
+        """The incident's head version and hash and its summary, read in one statement."""
+        row = connection.execute(_HEAD, (incident_id,)).fetchone()
+        assert row is not None
+        found = (
+            0 if row[0] is None else int(row[0]),
+            None if row[1] is None else str(row[1]),
+            None if row[2] is None else summary_of((incident_id, *row[2:])),
+        )
+        self._seen()[incident_id] = found
+        return found
 
     def _ids(self) -> list[str]:
         rows = self._read(
@@ -760,14 +871,10 @@ class PostgresStore(Store):
     # -- the feed --------------------------------------------------------------------------------
 
     def _feed(self, after: int, limit: int) -> list[tuple[int, str, int, str]]:
-        rows = self._read(
-            lambda connection: connection.execute(
-                "SELECT position, incident_id, version, line FROM events "
-                "WHERE position > %s ORDER BY position LIMIT %s",
-                (after, limit),
-            ).fetchall()
-        )
-        return [(int(p), i, int(v), line) for p, i, v, line in rows]
+        # Only events of transactions older than every one still running: their positions
+        # were all taken before any running (or later) transaction took its own.
+        query = _FEED if self._schema >= _HORIZON else _FEED_IN_ORDER
+        return self._read(lambda connection: connection.execute(query, (after, limit)).fetchall())
 
     def _listener(self) -> psycopg.Connection[Any]:
         """The calling thread's connection listening on the feed's channel."""
@@ -868,6 +975,32 @@ class _PostgresTransaction(Transaction):
             ).fetchone()
         if moved is None:
             _moved(name, self.checkpoint(name), position)
+
+
+def _append_arguments(
+    planned: list[tuple[_Batch, list[_Row]]],
+    versions: list[tuple[IncidentSummary, list[_Row]]],
+    links: _Links,
+) -> tuple[list[Any], ...]:
+    """The arguments of :data:`_APPEND`: every row's columns, then every summary's."""
+    events = [(batch.incident_id, *row) for batch, rows in planned for row in rows]
+    summaries = [
+        (*summary_row(s), links.seal(s, rows[-1].hash), batch.expected_version, rows[0].prev_hash)
+        for (s, rows), (batch, _) in zip(versions, planned, strict=True)
+    ]
+    return (*(list(column) for column in zip(*events, strict=True)),
+            *(list(column) for column in zip(*summaries, strict=True)))  # fmt: skip
+
+
+def _idle_and_open(connection: psycopg.Connection[Any]) -> None:
+    """Refuse a pooled connection with something to read while idle: the server closed it.
+
+    No round trip: an idle connection (pooled ones do not listen) has nothing to read unless
+    the server ended it (a restart, ``pg_terminate_backend``), so the pool replaces it before
+    an append sends its write on it.
+    """
+    if select.select([connection.fileno()], [], [], 0)[0]:
+        raise psycopg.OperationalError("the server closed the connection while it was idle")
 
 
 def _placeholders(sql: str) -> str:
