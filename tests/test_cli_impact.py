@@ -166,6 +166,7 @@ def test_status_json_has_the_measures(cli: CLI) -> None:
         measures["impact_by_level"],
     )
     assert ["time_to_detect"] == measures["approximate"]
+    assert (0, None) == (measures["data_losses"], measures["data_loss_window"])
 
 
 def test_policy_list_names_the_built_in_policies(cli: CLI) -> None:

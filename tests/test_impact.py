@@ -646,6 +646,30 @@ def test_a_data_loss_window_may_be_not_known() -> None:
     assert incident == Incident.replay(codec.load_lines(codec.dump_lines(incident.history)))
 
 
+def test_measures_carry_the_data_loss() -> None:
+    """Measures count the data-loss records and give the lost window's length: None when
+    nothing is recorded or a window is not wholly known; marked approximate when an end is."""
+    at = {"actor": "tom", "now": NOW}
+    nothing = declared().measures()
+    assert (0, None) == (nothing.data_losses, nothing.data_loss_window)
+    assert (0, None) == (nothing.to_dict()["data_losses"], nothing.to_dict()["data_loss_window"])
+    known = declared()
+    known.record_data_loss("writes", window_start=T, window_end=T + minutes(5), **at)
+    known.record_data_loss(
+        "more writes", window_start=T + minutes(3), window_end=T + minutes(9), **at
+    )
+    figures = known.measures()
+    assert (2, minutes(9)) == (figures.data_losses, figures.data_loss_window)
+    assert (2, 540.0) == (figures.to_dict()["data_losses"], figures.to_dict()["data_loss_window"])
+    assert "data_loss_window" not in figures.approximate
+    rough = declared()
+    rough.record_data_loss("writes", window_start=approximately(T), window_end=T + minutes(5), **at)
+    assert {"data_loss_window"} <= rough.measures().approximate
+    partly = declared()
+    partly.record_data_loss("writes", window_start=T, **at)
+    assert (1, None) == (partly.measures().data_losses, partly.measures().data_loss_window)
+
+
 def test_a_known_window_end_still_keeps_its_rules() -> None:
     """An end after the stamp is in the future; a start after the end is out of order."""
     incident = declared()

@@ -466,12 +466,16 @@ class IncidentMeasures:
 
     ``impact_by_level`` is the time spent at each impact level (see :func:`impact_by_level`),
     ``None`` when no impact is recorded.  ``approximate`` names the figures derived from a
-    time recorded as approximate.
+    time recorded as approximate.  ``data_losses`` counts the data-loss records and
+    ``data_loss_window`` is the time their lost writes span (see :func:`data_loss_window`):
+    ``None`` when none is recorded, or when a recorded window is not wholly known.
     """
 
     values: Mapping[str, timedelta | None]
     impact_by_level: Mapping[ImpactLevel, timedelta] | None
     approximate: frozenset[str]
+    data_losses: int = 0
+    data_loss_window: timedelta | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: seconds (floats), ``None`` when not known, and the approximate names."""
@@ -484,6 +488,8 @@ class IncidentMeasures:
                 else {level.value: value.total_seconds() for level, value in levels.items()}
             ),
             "approximate": sorted(self.approximate),
+            "data_losses": self.data_losses,
+            "data_loss_window": _seconds(self.data_loss_window),
         }
 
 
@@ -535,8 +541,19 @@ def measure(
     levels = impact_by_level(checked)
     if levels is not None and any(p.approximate for p in checked.impact_phases()):
         rough.add("impact_by_level")
+    lost = data_loss_window(checked)
+    if lost is not None and any(
+        isinstance(e, ev.DataLossRecorded)
+        and (e.is_approximate("window_start") or e.is_approximate("window_end"))
+        for e in checked.history
+    ):
+        rough.add("data_loss_window")
     return IncidentMeasures(
-        values=MappingProxyType(values), impact_by_level=levels, approximate=frozenset(rough)
+        values=MappingProxyType(values),
+        impact_by_level=levels,
+        approximate=frozenset(rough),
+        data_losses=len(checked.data_losses),
+        data_loss_window=None if lost is None else timedelta(seconds=lost),
     )
 
 
