@@ -438,12 +438,9 @@ def test_an_amended_priority_keeps_the_required_roles_filled(clock: ManualClock)
     assert Priority.P2 == incident.priority
 
 
-def test_an_amended_priority_is_held_to_the_priority_the_history_ends_on(
-    clock: ManualClock,
-) -> None:
-    """A P1 lowered to P3 then P2, its Communicator released: correcting the P3 step to P1 leaves
-    it ending on P2 (only an IC needed); correcting the last step to P1 needs a Communicator."""
-    incident = Incident.declare("INC-5", "t", Priority.P1, actor="ana", clock=clock)
+def _mitigating_p1(incident_id: str, clock: ManualClock) -> Incident:
+    """A P1 with its four roles filled (the Communicator cy), validated, linked, mitigating."""
+    incident = Incident.declare(incident_id, "t", Priority.P1, actor="ana", clock=clock)
     for role, holder in (
         (Role.LEAD, "ana"),
         (Role.INCIDENT_COMMANDER, "bo"),
@@ -455,6 +452,15 @@ def test_an_amended_priority_is_held_to_the_priority_the_history_ends_on(
     for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
         incident.link(kind, "https://x", actor="cy")
     incident.mitigate("go", actor="ana")
+    return incident
+
+
+def test_an_amended_priority_is_held_to_the_priority_the_history_ends_on(
+    clock: ManualClock,
+) -> None:
+    """A P1 lowered to P3 then P2, its Communicator released: correcting the P3 step to P1 leaves
+    it ending on P2 (only an IC needed); correcting the last step to P1 needs a Communicator."""
+    incident = _mitigating_p1("INC-5", clock)
     incident.change_priority(Priority.P3, reason="one customer", actor="ana")
     lowered = incident.version
     incident.change_priority(Priority.P2, reason="two customers", actor="ana")
@@ -472,18 +478,7 @@ def test_the_priority_the_history_ends_on_is_read_as_already_corrected(
 ) -> None:
     """Raised back to P1, that step corrected to P3 and the Communicator released: correcting
     the earlier step is held to the corrected P3, not to the P1 first recorded."""
-    incident = Incident.declare("INC-6", "t", Priority.P1, actor="ana", clock=clock)
-    for role, holder in (
-        (Role.LEAD, "ana"),
-        (Role.INCIDENT_COMMANDER, "bo"),
-        (Role.COMMUNICATOR, "cy"),
-        (Role.RECORDER, "di"),
-    ):
-        incident.assign(role, holder, actor="ana")
-    incident.validate("seen", actor="bo")
-    for kind in (LinkKind.TICKET, LinkKind.WAR_ROOM, LinkKind.ANNOUNCEMENT):
-        incident.link(kind, "https://x", actor="cy")
-    incident.mitigate("go", actor="ana")
+    incident = _mitigating_p1("INC-6", clock)
     incident.change_priority(Priority.P3, reason="one customer", actor="ana")
     lowered = incident.version
     incident.change_priority(Priority.P1, reason="all customers", actor="ana")
