@@ -1136,6 +1136,19 @@ _AS_EVENT = object()
 _BASE_FIELDS = frozenset({"actor", "occurred_at", "recorded_at", "approximate"})
 
 
+@functools.lru_cache(maxsize=64)
+def _policy_read_from(content: str) -> Policy | None:
+    """The policy ``content`` reads as, or ``None`` where it reads as none.
+
+    Read once per text: a search offers the same adoptions in every state it reaches, and a
+    ``Policy`` is frozen, so every offer of a text can share its one reading.
+    """
+    try:
+        return Policy.from_toml(content)
+    except IncidentFlowError:
+        return None
+
+
 def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any = _AS_EVENT) -> Any:
     """Issue, through the command API, the command that should record ``event``; return its result.
 
@@ -1160,10 +1173,7 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
         now = event.recorded_at
     times = {"actor": event.actor, "at": at, "now": now, **flag}
     if isinstance(event, ev.PolicyAdopted):  # the command takes a Policy; a forged record can't
-        try:
-            policy = Policy.from_toml(event.policy.content)
-        except IncidentFlowError:
-            policy = None
+        policy = _policy_read_from(event.policy.content)
         if policy is None or policy.recorded() != event.policy:
             return incident.record(event)
         return incident.adopt_policy(policy, **times)

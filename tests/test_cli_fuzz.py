@@ -31,6 +31,8 @@ from incidentflow.cli import main
 from incidentflow.demo import run_demo
 from incidentflow.store import SQLiteStore
 
+pytestmark = pytest.mark.slow  # started first (conftest.py)
+
 FUZZ_INPUTS = 10_000
 VALIDATE_CODES = {0, 2, 5}
 IMPORT_CODES = {0, 2, 3, 5}

@@ -66,6 +66,8 @@ from model import (
     required_roles,
 )
 
+pytestmark = pytest.mark.slow  # started first (conftest.py)
+
 PEOPLE = ("ana", "bo", "cy", "di", "eli")
 people = st.sampled_from(PEOPLE)
 roles = st.sampled_from(list(Role))

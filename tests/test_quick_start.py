@@ -113,7 +113,8 @@ def test_quick_start_is_exactly_two_one_line_commands() -> None:
     fences = re.findall(r"^```", section.split("\n## ", 1)[0], re.MULTILINE)
     expected = [
         "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/incidentflow demo",
-        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+        " -n auto",
     ]
     assert (2, expected) == (len(fences), quick_start(ROOT / "README.md"))
 

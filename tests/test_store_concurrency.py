@@ -20,11 +20,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import incidentflow.events as ev
 from incidentflow.cli import main
 from incidentflow.errors import Conflict
 from incidentflow.store import SQLiteStore
 from stores import declared, note
+
+pytestmark = pytest.mark.slow  # started first (conftest.py)
 
 # spawn: the children start clean (no inherited connections or locks), as separate programs do.
 CONTEXT = multiprocessing.get_context("spawn")

@@ -28,6 +28,8 @@ from incidentflow.store._base import _Batch
 from incidentflow.store.postgres import SCHEMA_VERSION, _describe, _placeholders, is_postgres_url
 from postgres import Cluster
 
+pytestmark = pytest.mark.slow  # started first (conftest.py)
+
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 KEY = bytes.fromhex("7a" * 32)
 

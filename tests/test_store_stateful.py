@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -23,6 +24,8 @@ import incidentflow.events as ev
 from incidentflow import CommandRefused, Incident, InvalidInput, ManualClock, Priority, State
 from incidentflow.errors import Conflict, NotFound
 from incidentflow.store import InMemoryStore, SQLiteStore, Store
+
+pytestmark = pytest.mark.slow  # started first (conftest.py)
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 IDS = ("INC-1", "INC-2", "INC-3", "INC-4")
