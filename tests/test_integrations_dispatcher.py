@@ -360,8 +360,8 @@ def test_several_dispatchers_on_postgresql_share_the_work_in_order(
         thread.start()
     for thread in threads:
         thread.join()
-    for extra in stores[1:]:
-        extra.close()
+    for each in stores:
+        each.close()
     assert 32 == len(seen)
     assert 32 == len(set(seen))
     for n in range(4):

@@ -522,10 +522,11 @@ def test_the_cli_takes_the_actor_from_the_database_login(
 
 
 def _terminate_others(url: str) -> int:
-    """Kill every other connection to the store's database; how many there were."""
+    """Kill every other connection to the store's database, waiting (up to 10 s) until each
+    has ended; how many there were."""
     with _raw(url) as raw:
         rows = raw.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
     return len(rows)

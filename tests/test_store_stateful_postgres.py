@@ -38,7 +38,7 @@ class PostgresAgrees(StoresAgree):
         """The server drops every connection of the store (as a restart or a proxy would)."""
         with psycopg.connect(self.url, autocommit=True) as raw:
             raw.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
 

@@ -997,9 +997,12 @@ def _idle_and_open(connection: psycopg.Connection[Any]) -> None:
 
     No round trip: an idle connection (pooled ones do not listen) has nothing to read unless
     the server ended it (a restart, ``pg_terminate_backend``), so the pool replaces it before
-    an append sends its write on it.
+    an append sends its write on it.  The connection is closed first: the pool discards a
+    connection that failed its check only when it is closed, and would otherwise hand the same
+    dead one out again until its timeout.
     """
     if select.select([connection.fileno()], [], [], 0)[0]:
+        connection.close()
         raise psycopg.OperationalError("the server closed the connection while it was idle")
 
 
