@@ -343,7 +343,6 @@ class PostgresStore(Store):
                 "prepare_threshold": None,
             },
             configure=self._configure,
-            check=_idle_and_open,
             timeout=self._timeout,
             open=False,
             name="incidentflow",
@@ -392,8 +391,18 @@ class PostgresStore(Store):
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         if self._closed:
             raise StoreUnavailable(f"{self._where_text}: the store is closed")
-        with self._translated(), self._pool.connection() as connection:
-            yield connection
+        with self._translated():
+            # A pooled connection the server closed while it sat idle is closed here and
+            # another taken: the pool replaces a closed connection at once (its own check
+            # would wait a second or more before each retry).
+            tries = self._pool.max_size + 1  # more than the pool can hold dead
+            for attempt in range(tries):
+                with self._pool.connection() as connection:
+                    if attempt < tries - 1 and _closed_while_idle(connection):
+                        connection.close()
+                        continue
+                    yield connection
+                    return
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
@@ -992,18 +1001,14 @@ def _append_arguments(
             *(list(column) for column in zip(*summaries, strict=True)))  # fmt: skip
 
 
-def _idle_and_open(connection: psycopg.Connection[Any]) -> None:
-    """Refuse a pooled connection with something to read while idle: the server closed it.
+def _closed_while_idle(connection: psycopg.Connection[Any]) -> bool:
+    """Whether a pooled connection has something to read while idle: the server closed it.
 
     No round trip: an idle connection (pooled ones do not listen) has nothing to read unless
-    the server ended it (a restart, ``pg_terminate_backend``), so the pool replaces it before
-    an append sends its write on it.  The connection is closed first: the pool discards a
-    connection that failed its check only when it is closed, and would otherwise hand the same
-    dead one out again until its timeout.
+    the server ended it (a restart, ``pg_terminate_backend``), so it is replaced before an
+    append sends its write on it.
     """
-    if select.select([connection.fileno()], [], [], 0)[0]:
-        connection.close()
-        raise psycopg.OperationalError("the server closed the connection while it was idle")
+    return bool(select.select([connection.fileno()], [], [], 0)[0])
 
 
 def _placeholders(sql: str) -> str:
