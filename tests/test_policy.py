@@ -815,6 +815,35 @@ def test_priority_rules_defaults() -> None:
         rules.invite_roles,
         rules.post_mortem_within,
     )
+    # Unknown roles and absent links do not count, the policy's depth of whys holds, green
+    # does not wait for the impact, the cadence is owed, actions need an owner and a due time.
+    assert (False, None, False, True, True) == (
+        rules.accept_unknown,
+        rules.whys_depth,
+        rules.operational_before_green,
+        rules.enforce_cadence,
+        rules.action_owner_and_due,
+    )
+
+
+def test_only_major_incidents_wait_for_an_operational_impact_by_default() -> None:
+    """Under the default policy green waits for the impact to be operational for P0 and P1."""
+    waits = {p: DEFAULT_POLICY.rules_for(p).operational_before_green for p in Priority}
+    assert {Priority.P0: True, Priority.P1: True, Priority.P2: False, Priority.P3: False} == waits
+
+
+def test_missing_links_and_roles_are_named_in_alphabetical_order(clock: ManualClock) -> None:
+    """Every link kind and every role required, none there: each guard names them all, sorted."""
+    every = PriorityRules(
+        required_links=frozenset(LinkKind),
+        required_roles=ALL_ROLES,
+        update_every=timedelta(minutes=30),
+    )
+    policy = Policy(priorities=dict.fromkeys(Priority, every))
+    incident = Incident.declare("INC-1", "t", Priority.P2, actor="ana", policy=policy, clock=clock)
+    details = {u.rule: u.detail for u in incident.unmet(State.MITIGATING)}
+    assert "missing announcement, public_channel, ticket, war_room" == details["required_links"]
+    assert "no communicator, incident_commander, lead, recorder" == details["required_roles"]
 
 
 def test_whys_depth_runs_from_one_to_the_maximum_inclusive() -> None:
