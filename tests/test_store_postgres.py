@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -362,10 +361,11 @@ def test_an_append_must_be_the_first_write_of_its_transaction(
         raw.execute("SELECT pg_current_xact_id()")
         with pytest.raises(psycopg.errors.InvalidTransactionState, match="first write"):
             raw.execute(
-                "SELECT incidentflow_append(ARRAY['INC-9'], ARRAY[1], ARRAY['{}'], "
-                "ARRAY['p'], ARRAY['h'], ARRAY['INC-9'], ARRAY['t'], ARRAY['P1'], "
-                "ARRAY['declared'], ARRAY['b'], ARRAY['d'], ARRAY['u'], ARRAY[1], ARRAY[NULL], "
-                "ARRAY[0], ARRAY['p'])"
+                "SELECT incidentflow_append(%s::jsonb, %s::jsonb)",
+                (
+                    '[["INC-9", 1, "{}", "p", "h"]]',
+                    '[["INC-9", "t", "P1", "declared", "b", "d", "u", 1, null, 0, "p"]]',
+                ),
             )
         raw.execute("ROLLBACK")
         count = raw.execute("SELECT count(*) FROM events").fetchone()
@@ -547,18 +547,18 @@ def test_reads_and_appends_survive_dropped_connections(
 
 def _cut_after_commit(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> None:
     """The next append's connection fails right after its commit (or instead of it)."""
-    original = psycopg.Connection.pipeline
+    original = psycopg.Connection.execute
 
-    @contextlib.contextmanager
-    def pipeline(self: psycopg.Connection[Any]) -> Iterator[Any]:
-        monkeypatch.setattr(psycopg.Connection, "pipeline", original)
+    def execute(self: psycopg.Connection[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        if not str(query).startswith("SELECT incidentflow_append"):
+            return original(self, query, *args, **kwargs)
+        monkeypatch.setattr(psycopg.Connection, "execute", original)
         if not committed:
-            self.close()
-        with original(self) as inner:
-            yield inner
+            self.close()  # the statement never reaches the server
+        original(self, query, *args, **kwargs)  # committed (or refused: the connection is closed)
         raise psycopg.OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    monkeypatch.setattr(psycopg.Connection, "execute", execute)
 
 
 def test_a_commit_whose_answer_is_lost_is_resolved_by_reading_again(

@@ -26,6 +26,7 @@ psycopg_pool).  It behaves exactly as :class:`~incidentflow.store.SQLiteStore` d
 from __future__ import annotations
 
 import contextlib
+import json
 import select
 import threading
 import time
@@ -33,6 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from incidentflow import codec
 from incidentflow.errors import (
     InvalidInput,
     MissingExtra,
@@ -196,6 +198,50 @@ BEGIN
         version = excluded.version, seal = excluded.seal;
 END $$""",
     ),
+    # 5: an append's events and summaries travel as two JSON documents instead of sixteen
+    # arrays (building those arrays was most of a client's cost of an append); the checks,
+    # the lock and the rows written are those of version 4.
+    (
+        "DROP FUNCTION incidentflow_append",
+        f"""CREATE FUNCTION incidentflow_append(batch_events jsonb, batch_summaries jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'incidentflow: events must be the first write of their transaction'
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
+    -- Each summary is [id, title, priority, state, began, declared, updated, version, seal,
+    -- expected version, hash at the expected version]; each event [id, version, line,
+    -- previous hash, hash].  Each batch follows the head its writer read.
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch_summaries) AS b
+               WHERE (b ->> 9)::integer > 0 AND NOT EXISTS (SELECT 1 FROM events AS e
+                   WHERE e.incident_id = b ->> 0 AND e.version = (b ->> 9)::integer
+                   AND e.hash = b ->> 10)) THEN
+        RAISE EXCEPTION 'incidentflow: an incident''s head is not the one its writer read'
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    -- The transaction id and the positions are taken together under this lock, so positions
+    -- grow with transaction ids; it is released at once, not held until the commit.
+    PERFORM pg_advisory_lock({_FEED_LOCK});
+    BEGIN
+        INSERT INTO events (incident_id, version, line, prev_hash, hash, xid)
+        SELECT e ->> 0, (e ->> 1)::integer, e ->> 2, e ->> 3, e ->> 4, pg_current_xact_id()
+        FROM jsonb_array_elements(batch_events) AS e;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM pg_advisory_unlock({_FEED_LOCK});
+        RAISE;
+    END;
+    PERFORM pg_advisory_unlock({_FEED_LOCK});
+    INSERT INTO incidents ({SUMMARY_COLUMNS}, seal)
+    SELECT b ->> 0, b ->> 1, b ->> 2, b ->> 3, b ->> 4, b ->> 5, b ->> 6, (b ->> 7)::integer,
+        b ->> 8
+    FROM jsonb_array_elements(batch_summaries) AS b
+    ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title,
+        priority = excluded.priority, state = excluded.state, began_at = excluded.began_at,
+        declared_at = excluded.declared_at, updated_at = excluded.updated_at,
+        version = excluded.version, seal = excluded.seal;
+END $$""",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -216,12 +262,8 @@ _KEY_HELP = (
 )
 
 
-_APPEND = (
-    "SELECT incidentflow_append(%s::text[], %s::integer[], %s::text[], %s::text[], %s::text[], "
-    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-    "%s::integer[], %s::text[], %s::integer[], %s::text[])"
-)
-"""One append: its events (one array per column) and its summaries (likewise)."""
+_APPEND = "SELECT incidentflow_append(%s::jsonb, %s::jsonb)"
+"""One append: its events and its summaries, each a JSON array of rows."""
 
 _NOTIFY = f"SELECT set_config('synchronous_commit', 'off', true), pg_notify('{_CHANNEL}', '')"
 """Wake the feed's listeners, in a transaction that need not wait for its WAL flush."""
@@ -241,14 +283,17 @@ _FEED = (
 )
 """The feed after a position: events of transactions that ended before the oldest running one."""
 
-_ROWS = (
-    "SELECT NULL::integer, NULL::text, NULL::text, NULL::text, NULL::bigint AS position, "
-    "title, priority, state, began_at, declared_at, updated_at, version, seal "
-    "FROM incidents WHERE incident_id = %s UNION ALL "
-    "SELECT version, line, prev_hash, hash, position, NULL, NULL, NULL, NULL, NULL, NULL, "
-    "NULL, NULL FROM events WHERE incident_id = %s ORDER BY position NULLS FIRST"
+_SUMMARY_JSON = (
+    "SELECT json_build_array(title, priority, state, began_at, declared_at, updated_at, "
+    "version, seal)::text FROM incidents WHERE incident_id = %s"
 )
-"""An incident's summary row (version NULL) then its event rows, in stored order."""
+"""An incident's summary row (its :data:`SUMMARY_COLUMNS` after the id, then its seal)."""
+
+_ROWS = (
+    f"SELECT version, line, prev_hash, hash, ({_SUMMARY_JSON}) FROM events "
+    "WHERE incident_id = %s ORDER BY position"
+)
+"""An incident's event rows in stored order, each with the summary, in one snapshot."""
 
 _FEED_IN_ORDER = (
     "SELECT position, incident_id, version, line FROM events WHERE position > %s "
@@ -335,8 +380,8 @@ class PostgresStore(Store):
             conninfo,
             min_size=1,
             max_size=pool_size,
-            # No server-side prepared statements: a failed pipeline (a Conflict) would leave
-            # psycopg believing in statements the server never prepared.
+            # Server-side prepared statements only for the hot statements, which ask for it
+            # (``prepare=True``): the rest run once or rarely.
             kwargs={
                 "autocommit": True,
                 "connect_timeout": max(1, round(self._timeout)),
@@ -694,18 +739,20 @@ class PostgresStore(Store):
                 rows = _chain(previous, actual, current.lines, self._links)
                 planned.append((current, rows))
                 versions.append((summary, rows))
-            with connection.pipeline() as pipeline:
+            payload = _append_arguments(planned, versions, self._links)
+            if self._before_commit is None:
+                # One statement in autocommit: its own transaction, committed when it returns.
+                connection.execute(_APPEND, payload, prepare=True)
+            else:  # a test delays the commit after the positions are taken
                 connection.execute("BEGIN")
-                connection.execute(_APPEND, _append_arguments(planned, versions, self._links))
-                if self._before_commit is not None:
-                    pipeline.sync()  # positions are taken: a test delays the commit here
-                    self._before_commit()
+                connection.execute(_APPEND, payload)
+                self._before_commit()
                 connection.execute("COMMIT")
-                # Notified by a transaction of its own, after the commit: a NOTIFY in the
-                # append's transaction would serialise every writer's commit (PostgreSQL
-                # queues notifications in commit order under one lock held until the commit
-                # is flushed); this one need not wait for its flush.
-                connection.execute(_NOTIFY)
+            # Notified by a transaction of its own, after the commit: a NOTIFY in the
+            # append's transaction would serialise every writer's commit (PostgreSQL queues
+            # notifications in commit order under one lock held until the commit is
+            # flushed); this one need not wait for its flush.
+            connection.execute(_NOTIFY, prepare=True)
             seen = self._seen()
             for summary, rows in versions:
                 seen[summary.incident_id] = (summary.version, rows[-1].hash, summary)
@@ -772,16 +819,26 @@ class PostgresStore(Store):
     # -- reading ---------------------------------------------------------------------------------
 
     def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
-        # One statement, so the rows and the summary are from the same snapshot: the summary
-        # first (when there is one), then every row.
+        # One statement, so the rows and the summary are from the same snapshot: every row
+        # carries the summary (read once by the server), as one JSON text.
         found = self._read(
-            lambda connection: connection.execute(_ROWS, (incident_id, incident_id)).fetchall()
+            lambda connection: connection.execute(
+                _ROWS, (incident_id, incident_id), prepare=True
+            ).fetchall()
         )
+        if found:
+            text = found[0][4]
+        else:  # no events: a summary alone is a break, or the incident is not there
+            row = self._read(
+                lambda connection: connection.execute(_SUMMARY_JSON, (incident_id,)).fetchone()
+            )
+            text = None if row is None else row[0]
         summary = seal = None
-        if found and found[0][0] is None:
-            first = found.pop(0)
-            summary, seal = summary_of((incident_id, *first[5:-1])), first[-1]
-        return [_Row._make(row[:4]) for row in found], summary, seal
+        if text is not None:
+            *columns, seal = json.loads(text)
+            summary = summary_of((incident_id, *columns))
+        rows = [_Row(version, line, prev, digest) for version, line, prev, digest, _ in found]
+        return rows, summary, seal
 
     def _version(self, incident_id: str) -> int:
         row = self._read(
@@ -824,7 +881,7 @@ class PostgresStore(Store):
         self, connection: psycopg.Connection[Any], incident_id: str
     ) -> tuple[int, str | None, IncidentSummary | None]:
         """The incident's head version and hash and its summary, read in one statement."""
-        row = connection.execute(_HEAD, (incident_id,)).fetchone()
+        row = connection.execute(_HEAD, (incident_id,), prepare=True).fetchone()
         assert row is not None
         found = (
             0 if row[0] is None else int(row[0]),
@@ -883,7 +940,9 @@ class PostgresStore(Store):
         # Only events of transactions older than every one still running: their positions
         # were all taken before any running (or later) transaction took its own.
         query = _FEED if self._schema >= _HORIZON else _FEED_IN_ORDER
-        return self._read(lambda connection: connection.execute(query, (after, limit)).fetchall())
+        return self._read(
+            lambda connection: connection.execute(query, (after, limit), prepare=True).fetchall()
+        )
 
     def _listener(self) -> psycopg.Connection[Any]:
         """The calling thread's connection listening on the feed's channel."""
@@ -990,15 +1049,23 @@ def _append_arguments(
     planned: list[tuple[_Batch, list[_Row]]],
     versions: list[tuple[IncidentSummary, list[_Row]]],
     links: _Links,
-) -> tuple[list[Any], ...]:
-    """The arguments of :data:`_APPEND`: every row's columns, then every summary's."""
+) -> tuple[str, str]:
+    """The arguments of :data:`_APPEND`: every event's row, then every summary's, as JSON."""
     events = [(batch.incident_id, *row) for batch, rows in planned for row in rows]
     summaries = [
         (*summary_row(s), links.seal(s, rows[-1].hash), batch.expected_version, rows[0].prev_hash)
         for (s, rows), (batch, _) in zip(versions, planned, strict=True)
     ]
-    return (*(list(column) for column in zip(*events, strict=True)),
-            *(list(column) for column in zip(*summaries, strict=True)))  # fmt: skip
+    return _json(events), _json(summaries)
+
+
+def _json(rows: list[tuple[Any, ...]]) -> str:
+    """``rows`` as a JSON array of arrays (orjson when installed: the same document)."""
+    fast = codec._orjson
+    if fast is not None:
+        with contextlib.suppress(TypeError):  # e.g. a lone surrogate: the standard library's
+            return str(fast.dumps(rows), "utf-8")
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 def _closed_while_idle(connection: psycopg.Connection[Any]) -> bool:
