@@ -438,6 +438,18 @@ def test_an_amended_priority_keeps_the_required_roles_filled(clock: ManualClock)
     assert Priority.P2 == incident.priority
 
 
+def test_a_dismissed_or_declared_incident_s_priority_is_amended_without_its_roles(
+    clock: ManualClock,
+) -> None:
+    """Roles are required only past declared: not of a P3 still declared, or dismissed, made P1."""
+    declared = Incident.declare("INC-1", "t", Priority.P3, actor="ana", clock=clock)
+    dismissed = Incident.declare("INC-2", "t", Priority.P3, actor="ana", clock=clock)
+    dismissed.dismiss("a false alarm", actor="ana")
+    for incident in (declared, dismissed):
+        incident.amend("priority", "P1", entry=1, reason="it was P1", actor="ana")
+    assert [Priority.P1, Priority.P1] == [declared.priority, dismissed.priority]
+
+
 def _mitigating_p1(incident_id: str, clock: ManualClock) -> Incident:
     """A P1 with its four roles filled (the Communicator cy), validated, linked, mitigating."""
     incident = Incident.declare(incident_id, "t", Priority.P1, actor="ana", clock=clock)

@@ -707,6 +707,25 @@ def test_declare_with_at_after_now_is_refused(clock: ManualClock) -> None:
     assert info.value.incident_id == "INC-1"
 
 
+def test_a_declaration_in_the_future_names_the_late_time() -> None:
+    """The older form (no onset) began late, after it was declared; the newer was declared late."""
+    late = START + timedelta(minutes=1)
+    older = Declared(
+        actor="ana", occurred_at=late, recorded_at=START, incident_id="INC-1", title="t",
+        priority=Priority.P2,
+    )  # fmt: skip
+    newer = attrs.evolve(older, began=START - timedelta(minutes=5))
+    details = []
+    for event in (older, newer):
+        with pytest.raises(ReplayError) as caught:
+            Incident.replay([event])
+        details.append(caught.value.unmet[0].detail)
+    assert [
+        f"began at {late.isoformat()}, after it was declared ({START.isoformat()})",
+        f"declared at {late.isoformat()}, after it was recorded ({START.isoformat()})",
+    ] == details
+
+
 NAIVE = datetime(2026, 3, 1, 14, 30)  # deliberately naive
 
 NAIVE_COMMANDS: dict[str, Callable[[Incident], object]] = {
