@@ -36,7 +36,7 @@ from incidentflow import (
 from incidentflow.store import InMemoryStore, SQLiteStore, Store, StoredEvent
 from incidentflow.store._base import _Batch
 from incidentflow.testing import incidents
-from stores import STORE_KINDS, make_store
+from stores import STORE_KINDS, make_store, reopen
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 
@@ -175,6 +175,29 @@ def test_a_writer_racing_the_rules_check_is_a_conflict_not_a_broken_history(
         store.append("INC-1", [ours], expected_version=3)
     assert (3, 4) == (caught.value.expected, caught.value.actual)
     assert [*incident.history[:3], theirs] == read("INC-1")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_an_append_after_another_store_s_is_a_conflict_though_this_one_appended_last(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A store object's memory of its own last append never hides another writer's since."""
+    incident = _incident()
+    with make_store(kind, tmp_path, request) as store:
+        store.append("INC-1", incident.history, expected_version=0)
+        ours = incident.note("ours", actor="ana")
+        with reopen(store) as other:
+            theirs = other.load("INC-1", clock=ManualClock(START + timedelta(minutes=1))).note(
+                "theirs", actor="ana"
+            )
+            other.append("INC-1", [theirs], expected_version=3)
+        with pytest.raises(Conflict) as caught:
+            store.append("INC-1", [ours], expected_version=3)
+        assert ((3, 4), [*incident.history[:3], theirs]) == (
+            (caught.value.expected, caught.value.actual),
+            store.events("INC-1"),
+        )
+        assert 5 == store.append("INC-1", [ours], expected_version=4)
 
 
 def test_conflict_on_an_unknown_incident_reports_version_zero(store: Store) -> None:

@@ -364,11 +364,18 @@ class Store(abc.ABC):
         history is read, verified and replayed (O(history)).
         """
         incident_id, expected = batch.incident_id, batch.expected_version
-        actual, head = self._head(incident_id)
-        if actual != expected:
-            raise _conflict(incident_id, expected, actual)
         with _CACHE_LOCK:
             cached = self._replayed().pop(incident_id, None)
+        if cached is not None and cached.version == expected and cached.policy is policy:
+            # This store object's own last append left the incident at the version the writer
+            # expects: no read, since the append checks the head again, atomically (another
+            # writer's append since then makes it a Conflict).
+            actual, head = expected, cached.head
+        else:
+            actual, known = self._head(incident_id)
+            head = self._links.genesis(incident_id) if known is None else known
+        if actual != expected:
+            raise _conflict(incident_id, expected, actual)
         if (
             cached is not None
             and (cached.version, cached.head) == (expected, head)
@@ -399,8 +406,6 @@ class Store(abc.ABC):
                     detail=exc.detail,
                     stored=exc.index < len(prefix),
                 ) from exc
-        if head is None:
-            head = self._links.genesis(incident_id)
         for line in batch.lines:
             head = self._links.link(head, line)
         return _Checked(expected + len(batch.lines), head, policy, incident)

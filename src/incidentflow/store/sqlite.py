@@ -481,14 +481,14 @@ class SQLiteStore(Store):
         expected_version: int,
     ) -> int:
         """Check one batch's version and insert it, inside the caller's transaction."""
-        head = connection.execute(
-            "SELECT version, hash FROM events WHERE incident_id = ? ORDER BY version DESC LIMIT 1",
-            (incident_id,),
-        ).fetchone()
-        actual, previous = (0, self._links.genesis(incident_id)) if head is None else head
+        found = connection.execute(_HEAD, (incident_id, incident_id)).fetchone()
+        if found[0] is None:
+            actual, previous = 0, self._links.genesis(incident_id)
+        else:
+            actual, previous = found[0], found[1]
         if actual != expected_version:
             raise _conflict(incident_id, expected_version, actual)
-        before = _one_summary(connection, incident_id)
+        before = None if found[2] is None else summary_of((incident_id, *found[2:]))
         version = actual + len(lines)
         summary = _summarize(incident_id, before, events, version)
         rows = _chain(previous, actual, lines, self._links)
@@ -498,9 +498,7 @@ class SQLiteStore(Store):
             [(incident_id, *row) for row in rows],
         )
         connection.execute(
-            f"INSERT OR REPLACE INTO incidents ({SUMMARY_COLUMNS}, seal) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*summary_row(summary), self._links.seal(summary, rows[-1].hash)),
+            _UPSERT_SUMMARY, (*summary_row(summary), self._links.seal(summary, rows[-1].hash))
         )
         return version
 
@@ -731,8 +729,20 @@ def _rollback(connection: sqlite3.Connection) -> None:
             connection.execute("ROLLBACK")
 
 
-def _one_summary(connection: sqlite3.Connection, incident_id: str) -> IncidentSummary | None:
-    row = connection.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM incidents WHERE incident_id = ?", (incident_id,)
-    ).fetchone()
-    return None if row is None else summary_of(row)
+_HEAD = (
+    "SELECT e.version, e.hash, i.title, i.priority, i.state, i.began_at, i.declared_at, "
+    "i.updated_at, i.version FROM (SELECT ? AS id) AS wanted "
+    "LEFT JOIN (SELECT version, hash FROM events WHERE incident_id = ? "
+    "ORDER BY version DESC LIMIT 1) AS e ON 1 "
+    "LEFT JOIN incidents AS i ON i.incident_id = wanted.id"
+)
+"""An incident's head version and hash and its summary, read in one statement."""
+
+_UPSERT_SUMMARY = (
+    f"INSERT INTO incidents ({SUMMARY_COLUMNS}, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title, "
+    "priority = excluded.priority, state = excluded.state, began_at = excluded.began_at, "
+    "declared_at = excluded.declared_at, updated_at = excluded.updated_at, "
+    "version = excluded.version, seal = excluded.seal"
+)
+"""Write an incident's summary row (and its seal), whether or not it has one yet."""
