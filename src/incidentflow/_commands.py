@@ -1,7 +1,12 @@
 """The runbook's commands, one method each, shared by :class:`~incidentflow.Incident`.
 
-Every command builds one event and hands it to ``record``, which checks it against the policy
-before anything changes.  ``at`` is when the thing happened (it may be back-dated, never before
+Every command builds one event, admits it (names, times, text: see :mod:`._admission`) and
+checks it against every rule of the policy before anything changes, as ``record`` does with an
+event built elsewhere.  The usual command -- no ``at``, nothing marked approximate -- builds its
+event with the class's builder, which checks each value once for both the event's validators
+and admission; a value the builder cannot vouch for sends the command down the full path (the
+validated constructor, then ``record``), which refuses it, or normalizes it, exactly as before.
+``at`` is when the thing happened (it may be back-dated, never before
 the incident began), ``now`` is the stamp (by default the incident's clock).  ``approximate=True``
 marks ``at`` as approximate, exactly as ``at=approximately(t)`` does; it needs an ``at``.
 """

@@ -731,7 +731,8 @@ class Incident(Commands):
     def record(self, event: E) -> E:
         """Check ``event`` against every rule, apply it, tell subscribers, and return it.
 
-        The command methods all end here; use it directly to apply an event built elsewhere.
+        The command methods end in the same checks (each of their values checked once, see
+        :mod:`incidentflow._commands`); use it to apply an event built elsewhere.
         Names are put in Unicode NFC first (see :mod:`incidentflow.identities`), so the event
         returned may differ from the one given in just that.
         """
