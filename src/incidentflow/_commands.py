@@ -74,22 +74,6 @@ class Commands:
             self, command: str, target: State, unmet: tuple[Unmet, ...]
         ) -> TransitionBlocked: ...
 
-    def _times(
-        self,
-        at: datetime | None,
-        now: datetime | None,
-        approximate: bool | Iterable[str] = False,
-        **fields: datetime | None,
-    ) -> dict[str, Any]:
-        """The event's times, each exact, and the names of those marked approximate.
-
-        ``occurred_at`` is ``at`` (else the stamp), ``recorded_at`` the stamp, and ``fields``
-        the command's other times; each may be marked by :func:`~incidentflow.approximately`
-        or by ``approximate`` (see :func:`~incidentflow.clock.marked_approximate`).
-        """
-        given = marked_approximate(approximate, at=at, **fields)
-        return _timed(self._stamp(now), given)
-
     def _issue(
         self,
         kind: type[E],
@@ -104,8 +88,9 @@ class Commands:
         The usual command -- no ``at``, nothing marked approximate -- goes through the class's
         builder (see :func:`~incidentflow._admission.builder`): one test per value for both the
         event's validators and admission.  Any value the builder doubts sends the command down
-        the full path (:meth:`_times`, the validated constructor, then ``record``, which
-        admits the event), which refuses it with the same message as always, or normalizes it.
+        the full path (the times worked out, each marked time made exact and named in
+        ``approximate``, then the validated constructor and ``record``, which admits the
+        event), which refuses it with the same message as always, or normalizes it.
         Either way the event then meets every rule of the policy before it is folded in.
         """
         build, extra = _PLANS.get(kind) or _plan(kind)
