@@ -276,6 +276,11 @@ def test_every_event_class_has_a_builder() -> None:
     assert [] == [k.__name__ for k in ev.EVENT_TYPES.values() if builder(k) is None]
 
 
+def test_a_builder_is_generated_once_per_class() -> None:
+    """Asking again gives the same function: none is generated per command."""
+    assert builder(ev.NoteAdded) is builder(ev.NoteAdded)
+
+
 def _note(**changed: object) -> dict[str, object]:
     return {"actor": "ana", "text": "checkout is slow", "kind": NoteKind.NOTE, **changed}
 
@@ -293,6 +298,7 @@ def _note(**changed: object) -> dict[str, object]:
         ("text", "caf\u00e9"),  # not ASCII: admission checks it can be stored
         ("text", "   "),  # blank
         ("kind", "note"),  # not the enum
+        ("kind", None),  # a member is required: None is for optional ones
     ],
 )
 def test_a_builder_leaves_each_doubtful_value_to_the_full_path(name: str, value: object) -> None:
@@ -452,7 +458,7 @@ def test_a_builder_tests_each_kind_of_field(
 class _Converted(ev.Event):
     """An event class whose constructor converts a value: it gets no builder."""
 
-    text: str = attrs.field(converter=str)
+    text: str = attrs.field(converter=str, validator=ev._text)
 
 
 @attrs.frozen(kw_only=True)
