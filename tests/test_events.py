@@ -361,6 +361,10 @@ def test_factor_category_is_optional_but_typed() -> None:
     _refused(ev.FactorAdded, "category", Priority.P1)
 
 
+class _Names(tuple[str, ...]):
+    """A tuple of another class, equal to a tuple of the same names."""
+
+
 def test_approximate_names_only_the_events_own_times_sorted() -> None:
     """approximate is a sorted tuple of distinct time fields of the event, never recorded_at."""
     base = _valid_kwargs(ev.Declared)
@@ -375,6 +379,7 @@ def test_approximate_names_only_the_events_own_times_sorted() -> None:
         ("title",),
         ["began"],
         ("due_at",),
+        _Names(),  # empty, but not a tuple: checked, not taken for the usual empty one
     ]
     for bad in bad_names:
         error = _refused(ev.Declared, "approximate", bad)

@@ -91,6 +91,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "_admission": (
         "tests/test_admission.py",
+        "tests/test_commands.py",
         "tests/test_identities.py",
         "tests/test_clock.py",
         "tests/test_store.py",

@@ -16,12 +16,13 @@ from typing import Any
 import attrs
 from attrs import evolve
 
+from . import events as ev
 from .clock import EARLIEST, LATEST, require_aware, require_not_future
 from .errors import InvalidInput
 from .events import Event
 from .identities import IDENTITY_FIELDS, require_identity
 
-__all__ = ["admit", "require_text"]
+__all__ = ["admit", "builder", "require_text"]
 
 _Check = Callable[[Any, str], Any]
 """A field's check: returns the value to keep (normalized) or raises ``InvalidInput``."""
@@ -171,3 +172,123 @@ def admit(
     if now is not None:
         require_not_future(event.recorded_at, f"{where}{kind.__name__}.recorded_at", now=now)
     return evolve(event, **changes) if changes else event
+
+
+# -- the commands' builders: each field checked once ------------------------------------------
+#
+# A command's values would be checked twice: by the event class's validators, then by admission.
+# A builder makes both checks in one pass: for each field, a test that holds only of values the
+# field's validator accepts *and* its admission check returns as they are (a name already in
+# NFC, a time in range, encodable text).  When every field passes, it fills the frozen slots
+# directly; when any does not, it returns None and the command takes the full path (the
+# validated constructor, then ``admit``), so every refusal and every normalization still comes
+# from the checks themselves, with the same message.  A builder never raises.
+
+_TESTS: dict[tuple[Any, Any], str] = {
+    # (the field's validator, its admission check): a test of ``v`` that implies both pass
+    (ev._text, require_identity): _IDENTITY,
+    (ev._text, require_text): "(type(v) is str and v.isascii() and v.strip() != '')",
+    (ev._optional_text, require_text): "(type(v) is str and v.isascii())",
+    (ev._optional_name, require_identity): f"(v is None or {_IDENTITY})",
+    (ev._optional_name, require_text): (
+        "(v is None or (type(v) is str and v.isascii() and v.strip() != ''))"
+    ),
+    (ev._aware, _moment): _MOMENT,
+    (ev._optional_aware, _moment): f"(v is None or {_MOMENT})",
+    (ev._names, _identities): (
+        "(type(v) is tuple and v != () and len(set(v)) == len(v) and all("
+        + _IDENTITY.replace("v", "s")  # each name, as s (the test's only "v" is the value)
+        + " for s in v))"
+    ),
+    (ev._components, require_text): (
+        "(type(v) is tuple and (v == () or (len(set(v)) == len(v) and "
+        "all(type(s) is str and s.strip() != '' for s in v))))"
+    ),
+    (ev._unknown, require_text): "(type(v) is tuple and v == ())",
+    (ev._count, require_text): "(type(v) is int and v >= 1)",
+    (ev._optional_count, require_text): "(v is None or (type(v) is int and v >= 1))",
+    (ev._share, require_text): (
+        "(v is None or ((type(v) is int or type(v) is float) and 0 <= v <= 100))"
+    ),
+}
+"""What a builder tests of each field's value (see above)."""
+
+_STAMPED = frozenset({"occurred_at", "recorded_at", "approximate"})
+"""The fields a builder fills itself: the stamp twice, and no time marked approximate."""
+
+_MISSING: Any = object()
+
+_Builder = Callable[[datetime, datetime, "dict[str, Any]"], "Event | None"]
+_BUILDERS: dict[type[Event], _Builder | None] = {}
+
+
+def builder(kind: type[Event]) -> _Builder | None:
+    """The builder of ``kind`` for the commands, generated once per class; None when there is none.
+
+    ``builder(kind)(occurred, recorded, fields)`` is the event of ``fields`` (every field of
+    ``kind`` but the three it fills: ``occurred_at`` and ``recorded_at``, and ``approximate``,
+    empty) exactly as the validated constructor builds it and :func:`admit` (normalizing)
+    returns it -- or None when a value needs either to look closer.  A class whose constructor
+    does more than validate (a converter, a post-init step), or with a field no test above
+    covers, has no builder.
+    """
+    if kind in _BUILDERS:
+        return _BUILDERS[kind]
+    made = _BUILDERS[kind] = _builder(kind)
+    return made
+
+
+def _builder(kind: type[Event]) -> _Builder | None:
+    if hasattr(kind, "__attrs_post_init__"):
+        return None
+    names: dict[str, Any] = {
+        "UTC": UTC,
+        "EARLIEST": EARLIEST,
+        "LATEST": LATEST,
+        "datetime": datetime,
+        "kind": kind,
+        "new": object.__new__,
+        "missing": _MISSING,
+    }
+    checks = {name: check for name, check, _ in _checks(kind)}
+    lines = [
+        "def build(occurred, recorded, fields):",
+        "    v = recorded",
+        f"    if not {_MOMENT}: return None",
+        "    v = occurred",
+        f"    if v is not recorded and not {_MOMENT}: return None",
+    ]
+    sets = []
+    for number, field in enumerate(attrs.fields(kind)):
+        names[f"set_{number}"] = getattr(kind, field.name).__set__
+        if field.name in _STAMPED:
+            filled = "()" if field.name == "approximate" else field.name.partition("_")[0]
+            sets.append(f"    set_{number}(e, {filled})")
+            continue
+        if field.converter is not None:
+            return None
+        check = checks[field.name]
+        check = _WRAPPED.get(check, check)
+        member = ev._MEMBER_CHECKS.get(field.validator)
+        if member is not None:
+            names[f"kind_{number}"] = member[0]
+            test = f"type(v) is kind_{number}"
+            test = f"(v is None or {test})" if member[1] else test
+            if check is not require_text:
+                return None
+        else:
+            found = _TESTS.get((field.validator, check))
+            if found is None:
+                return None
+            test = found
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            return None
+        default = "missing" if field.default is attrs.NOTHING else f"default_{number}"
+        names[f"default_{number}"] = field.default
+        lines.append(f"    v = v_{number} = fields.get({field.name!r}, {default})")
+        lines.append(f"    if not {test}: return None")
+        sets.append(f"    set_{number}(e, v_{number})")
+    lines += ["    e = new(kind)", *sets, "    return e"]
+    exec(compile("\n".join(lines), f"<builder of {kind.__name__}>", "exec"), names)
+    made: _Builder = names["build"]
+    return made

@@ -1,18 +1,26 @@
 """The runbook's commands, one method each, shared by :class:`~incidentflow.Incident`.
 
-Every command builds one event and hands it to ``record``, which checks it against the policy
-before anything changes.  ``at`` is when the thing happened (it may be back-dated, never before
+Every command builds one event, admits it (names, times, text: see :mod:`._admission`) and
+checks it against every rule of the policy before anything changes, as ``record`` does with an
+event built elsewhere.  The usual command -- no ``at``, nothing marked approximate -- builds its
+event with the class's builder, which checks each value once for both the event's validators
+and admission; a value the builder cannot vouch for sends the command down the full path (the
+validated constructor, then ``record``), which refuses it, or normalizes it, exactly as before.
+``at`` is when the thing happened (it may be back-dated, never before
 the incident began), ``now`` is the stamp (by default the incident's clock).  ``approximate=True``
 marks ``at`` as approximate, exactly as ``at=approximately(t)`` does; it needs an ``at``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import attrs
 
 from . import events as ev
+from ._admission import builder
 from .clock import approximate_names, exact, marked_approximate, require_aware
 from .errors import InvalidInput, TransitionBlocked
 from .lifecycle import EDGES, Edge, State
@@ -58,36 +66,47 @@ class Commands:
 
         def record(self, event: E) -> E: ...
 
+        def _apply(self, event: E) -> E: ...
+
         def _stamp(self, now: datetime | None) -> datetime: ...
 
         def _blocked(
             self, command: str, target: State, unmet: tuple[Unmet, ...]
         ) -> TransitionBlocked: ...
 
-    def _times(
+    def _issue(
         self,
+        kind: type[E],
         at: datetime | None,
         now: datetime | None,
-        approximate: bool | Iterable[str] = False,
-        **fields: datetime | None,
-    ) -> dict[str, Any]:
-        """The event's times, each exact, and the names of those marked approximate.
+        approximate: bool | Iterable[str],
+        /,
+        **fields: Any,
+    ) -> E:
+        """Record the ``kind`` event of ``fields`` (its times among them), each value checked once.
 
-        ``occurred_at`` is ``at`` (else the stamp), ``recorded_at`` the stamp, and ``fields``
-        the command's other times; each may be marked by :func:`~incidentflow.approximately`
-        or by ``approximate`` (see :func:`~incidentflow.clock.marked_approximate`).
+        The usual command -- no ``at``, nothing marked approximate -- goes through the class's
+        builder (see :func:`~incidentflow._admission.builder`): one test per value for both the
+        event's validators and admission.  Any value the builder doubts sends the command down
+        the full path (the times worked out, each marked time made exact and named in
+        ``approximate``, then the validated constructor and ``record``, which admits the
+        event), which refuses it with the same message as always, or normalizes it.
+        Either way the event then meets every rule of the policy before it is folded in.
         """
-        given = marked_approximate(approximate, at=at, **fields)
-        stamp = self._stamp(now)
-        when = given.pop("at")
-        occurred = stamp if when is None else require_aware(when, "at")
-        times: dict[str, Any] = {"occurred_at": occurred, "recorded_at": stamp}
-        times.update(given)
-        rough = approximate_names(occurred_at=occurred, **given)  # the stamp is always exact
-        if rough:  # "around then": recorded as approximate
-            times.update({name: exact(times[name]) for name in rough})
-            times["approximate"] = rough
-        return times
+        build, extra = _PLANS.get(kind) or _plan(kind)
+        if at is None and approximate is False:
+            stamp = self._stamp(now)
+            event = None if build is None else build(stamp, stamp, fields)
+            if event is not None:
+                return self._apply(cast("E", event))
+            given: dict[str, datetime | None] = {"at": None}
+            given.update((name, fields.pop(name)) for name in extra)
+        else:
+            given = marked_approximate(
+                approximate, at=at, **{name: fields.pop(name) for name in extra}
+            )
+            stamp = self._stamp(now)
+        return self.record(kind(**fields, **_timed(stamp, given)))
 
     @staticmethod
     def _next_id(prefix: str, taken: Mapping[str, object]) -> str:
@@ -107,10 +126,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.Validated:
         """Step 1: record that the problem is real, with the evidence and its impact."""
-        return self.record(
-            ev.Validated(
-                actor=actor, evidence=evidence, impact=impact, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.Validated, at, now, approximate, actor=actor, evidence=evidence, impact=impact
         )
 
     def link(
@@ -124,9 +141,7 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.Linked:
         """Steps 2–4: link the ticket, war room, public channel or announcement."""
-        return self.record(
-            ev.Linked(actor=actor, kind=kind, url=url, **self._times(at, now, approximate))
-        )
+        return self._issue(ev.Linked, at, now, approximate, actor=actor, kind=kind, url=url)
 
     def assign(
         self,
@@ -139,10 +154,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.RoleAssigned:
         """Step 5: give ``holder`` a role (a single-holder role must be free)."""
-        return self.record(
-            ev.RoleAssigned(
-                actor=actor, role=role, holder=holder, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.RoleAssigned, at, now, approximate, actor=actor, role=role, holder=holder
         )
 
     def hand_off(
@@ -160,14 +173,15 @@ class Commands:
 
         An IC's running experiments pass to the new holder.
         """
-        return self.record(
-            ev.RoleHandedOff(
-                actor=actor,
-                role=role,
-                from_holder=from_holder,
-                to_holder=to_holder,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.RoleHandedOff,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            role=role,
+            from_holder=from_holder,
+            to_holder=to_holder,
         )
 
     def record_role_unknown(
@@ -181,10 +195,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.RoleUnknown:
         """Step 5 as it was: nobody can say who held ``role`` (authorized as ``assign``)."""
-        return self.record(
-            ev.RoleUnknown(
-                actor=actor, role=role, reason=reason, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.RoleUnknown, at, now, approximate, actor=actor, role=role, reason=reason
         )
 
     def record_link_absent(
@@ -198,10 +210,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.LinkAbsent:
         """Steps 2–4 as they were: no link of ``kind`` was made (authorized as ``link``)."""
-        return self.record(
-            ev.LinkAbsent(
-                actor=actor, kind=kind, reason=reason, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.LinkAbsent, at, now, approximate, actor=actor, kind=kind, reason=reason
         )
 
     def release(
@@ -215,10 +225,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.RoleReleased:
         """Take ``holder`` out of a role, where that leaves no required role empty."""
-        return self.record(
-            ev.RoleReleased(
-                actor=actor, role=role, holder=holder, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.RoleReleased, at, now, approximate, actor=actor, role=role, holder=holder
         )
 
     def start_experiment(
@@ -236,17 +244,18 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.ExperimentStarted:
         """Step 6: an IC starts an experiment against one component."""
-        return self.record(
-            ev.ExperimentStarted(
-                actor=actor,
-                experiment_id=experiment_id or self._next_id("E", self._experiments),
-                hypothesis=hypothesis,
-                action=action,
-                expected=expected,
-                component=component,
-                owner=owner,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.ExperimentStarted,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            experiment_id=experiment_id or self._next_id("E", self._experiments),
+            hypothesis=hypothesis,
+            action=action,
+            expected=expected,
+            component=component,
+            owner=owner,
         )
 
     def conclude_experiment(
@@ -261,14 +270,15 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.ExperimentConcluded:
         """Step 6: record what was observed and whether it confirmed the hypothesis."""
-        return self.record(
-            ev.ExperimentConcluded(
-                actor=actor,
-                experiment_id=experiment_id,
-                observed=observed,
-                verdict=verdict,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.ExperimentConcluded,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            experiment_id=experiment_id,
+            observed=observed,
+            verdict=verdict,
         )
 
     def note(
@@ -282,9 +292,7 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.NoteAdded:
         """Step 7: add a timeline note; ``kind=NoteKind.DISCREPANCY`` when sources disagree."""
-        return self.record(
-            ev.NoteAdded(actor=actor, text=text, kind=kind, **self._times(at, now, approximate))
-        )
+        return self._issue(ev.NoteAdded, at, now, approximate, actor=actor, text=text, kind=kind)
 
     def post_update(
         self,
@@ -297,13 +305,14 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.UpdatePosted:
         """Step 8: post a stakeholder update; ``no_progress`` for one that reports none."""
-        return self.record(
-            ev.UpdatePosted(
-                actor=actor,
-                message=message,
-                no_progress=no_progress,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.UpdatePosted,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            message=message,
+            no_progress=no_progress,
         )
 
     def log_change(
@@ -320,16 +329,17 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.ChangeLogged:
         """Step 9: log a manual change, who made it (default: the actor) and how to revert."""
-        return self.record(
-            ev.ChangeLogged(
-                actor=actor,
-                change_id=change_id or self._next_id("C", self._manual_changes),
-                made_by=actor if made_by is None else made_by,
-                what=what,
-                where=where,
-                revert=revert,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.ChangeLogged,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            change_id=change_id or self._next_id("C", self._manual_changes),
+            made_by=actor if made_by is None else made_by,
+            what=what,
+            where=where,
+            revert=revert,
         )
 
     def reconcile_change(
@@ -344,14 +354,15 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.ChangeReconciled:
         """Mark a manual change as reverted or made permanent."""
-        return self.record(
-            ev.ChangeReconciled(
-                actor=actor,
-                change_id=change_id,
-                outcome=outcome,
-                note=note,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.ChangeReconciled,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            change_id=change_id,
+            outcome=outcome,
+            note=note,
         )
 
     def add_why(
@@ -385,16 +396,17 @@ class Commands:
             depth = None  # refused: no such chain to branch off
         else:
             depth = (parent.depth if after is None else after) + 1
-        return self.record(
-            ev.WhyAnswered(
-                actor=actor,
-                chain=chain,
-                answer=answer,
-                root_cause=root_cause,
-                depth=depth,
-                branches_from=branches_from,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.WhyAnswered,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            chain=chain,
+            answer=answer,
+            root_cause=root_cause,
+            depth=depth,
+            branches_from=branches_from,
         )
 
     def add_factor(
@@ -411,13 +423,14 @@ class Commands:
 
         ``category`` places it on the fishbone diagram.
         """
-        return self.record(
-            ev.FactorAdded(
-                actor=actor,
-                description=description,
-                category=category,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.FactorAdded,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            description=description,
+            category=category,
         )
 
     def verify_recovery(
@@ -430,8 +443,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.RecoveryVerified:
         """Step 11: record that recovery is verified, with the evidence."""
-        return self.record(
-            ev.RecoveryVerified(actor=actor, evidence=evidence, **self._times(at, now, approximate))
+        return self._issue(
+            ev.RecoveryVerified, at, now, approximate, actor=actor, evidence=evidence
         )
 
     def verify_customer(
@@ -445,13 +458,14 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.CustomerVerified:
         """Step 13: record that the customer verified the fix."""
-        return self.record(
-            ev.CustomerVerified(
-                actor=actor,
-                customer=customer,
-                evidence=evidence,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.CustomerVerified,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            customer=customer,
+            evidence=evidence,
         )
 
     def open_debt(
@@ -465,13 +479,14 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.DebtOpened:
         """Open a tech-debt item left by the response."""
-        return self.record(
-            ev.DebtOpened(
-                actor=actor,
-                debt_id=debt_id or self._next_id("D", self._tech_debt),
-                description=description,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.DebtOpened,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            debt_id=debt_id or self._next_id("D", self._tech_debt),
+            description=description,
         )
 
     def close_debt(
@@ -485,10 +500,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.DebtClosed:
         """Close a tech-debt item once it is cleaned up."""
-        return self.record(
-            ev.DebtClosed(
-                actor=actor, debt_id=debt_id, note=note, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.DebtClosed, at, now, approximate, actor=actor, debt_id=debt_id, note=note
         )
 
     def start_report(
@@ -501,9 +514,7 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.ReportStarted:
         """Step 14: record that the incident report is started, and where."""
-        return self.record(
-            ev.ReportStarted(actor=actor, location=location, **self._times(at, now, approximate))
-        )
+        return self._issue(ev.ReportStarted, at, now, approximate, actor=actor, location=location)
 
     def schedule_post_mortem(
         self,
@@ -521,12 +532,14 @@ class Commands:
         """
         if isinstance(invitees, str):
             raise InvalidInput("invitees must be a collection of names, not one string")
-        return self.record(
-            ev.PostMortemScheduled(
-                actor=actor,
-                invitees=tuple(invitees),
-                **self._times(at, now, approximate, scheduled_for=scheduled_for),
-            )
+        return self._issue(
+            ev.PostMortemScheduled,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            invitees=tuple(invitees),
+            scheduled_for=scheduled_for,
         )
 
     def add_action(
@@ -548,15 +561,17 @@ class Commands:
         (``action_owner_and_due``).  ``approximate`` may name ``due_at`` as well as ``at``
         (``True`` is ``at``).
         """
-        return self.record(
-            ev.ActionAdded(
-                actor=actor,
-                action_id=action_id or self._next_id("A", self._action_items),
-                description=description,
-                owner=owner,
-                kind=kind,
-                **self._times(at, now, approximate, due_at=due_at),
-            )
+        return self._issue(
+            ev.ActionAdded,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            action_id=action_id or self._next_id("A", self._action_items),
+            description=description,
+            owner=owner,
+            kind=kind,
+            due_at=due_at,
         )
 
     def close_action(
@@ -570,10 +585,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.ActionClosed:
         """Close a done action item."""
-        return self.record(
-            ev.ActionClosed(
-                actor=actor, action_id=action_id, note=note, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.ActionClosed, at, now, approximate, actor=actor, action_id=action_id, note=note
         )
 
     def change_priority(
@@ -587,10 +600,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.PriorityChanged:
         """Raise or lower the priority; the new priority's rules apply from then on."""
-        return self.record(
-            ev.PriorityChanged(
-                actor=actor, priority=priority, reason=reason, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.PriorityChanged, at, now, approximate, actor=actor, priority=priority, reason=reason
         )
 
     def change_impact(
@@ -612,15 +623,16 @@ class Commands:
         """
         if isinstance(components, str):
             raise InvalidInput("components must be a collection of names, not one string")
-        return self.record(
-            ev.ImpactChanged(
-                actor=actor,
-                level=level,
-                description=description,
-                components=tuple(components),
-                share=share,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.ImpactChanged,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            level=level,
+            description=description,
+            components=tuple(components),
+            share=share,
         )
 
     def adopt_policy(
@@ -639,10 +651,8 @@ class Commands:
         """
         if not isinstance(policy, Policy):
             raise InvalidInput(f"policy must be a Policy, not {policy!r}")
-        return self.record(
-            ev.PolicyAdopted(
-                actor=actor, policy=policy.recorded(), **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.PolicyAdopted, at, now, approximate, actor=actor, policy=policy.recorded()
         )
 
     def move(
@@ -660,14 +670,15 @@ class Commands:
         ``message`` is what is announced (for yellow and green) or why (dismiss, reopen).
         ``at`` may not come before the previous move (``moves_in_order``).
         """
-        return self.record(
-            ev.StateChanged(
-                actor=actor,
-                source=self._state,
-                target=target,
-                message=message,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.StateChanged,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            source=self._state,
+            target=target,
+            message=message,
         )
 
     def trigger(
@@ -693,8 +704,15 @@ class Commands:
                 raise InvalidInput(f"no lifecycle edge is called {name!r}; one of: {triggers}")
             detail = f"{name} leads from {' or '.join(sources)}, not from {self._state.value}"
             raise self._blocked(name, _TARGETS[name], (Unmet("lifecycle_edge", detail),))
-        return self.move(
-            found.target, message=message, actor=actor, at=at, approximate=approximate, now=now
+        return self._issue(
+            ev.StateChanged,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            source=self._state,
+            target=found.target,
+            message=message,
         )
 
     def mitigate(
@@ -813,20 +831,17 @@ class Commands:
         ``approximate`` may name ``window_start`` and ``window_end`` as well as ``at``
         (``True`` is ``at``).
         """
-        return self.record(
-            ev.DataLossRecorded(
-                actor=actor,
-                loss_id=loss_id or self._next_id("L", self._data_losses),
-                what=what,
-                amount=amount,
-                **self._times(
-                    at,
-                    now,
-                    approximate,
-                    window_start=_optional_time(window_start, "window_start"),
-                    window_end=_optional_time(window_end, "window_end"),
-                ),
-            )
+        return self._issue(
+            ev.DataLossRecorded,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            loss_id=loss_id or self._next_id("L", self._data_losses),
+            what=what,
+            amount=amount,
+            window_start=_optional_time(window_start, "window_start"),
+            window_end=_optional_time(window_end, "window_end"),
         )
 
     def amend(
@@ -854,15 +869,16 @@ class Commands:
                 if isinstance(e, ev.PostMortemScheduled)
             ]
             entry = scheduled[-1] if scheduled else None
-        return self.record(
-            ev.Amended(
-                actor=actor,
-                field_name=field_name,
-                value=value,
-                entry=entry,
-                reason=reason,
-                **self._times(at, now, approximate),
-            )
+        return self._issue(
+            ev.Amended,
+            at,
+            now,
+            approximate,
+            actor=actor,
+            field_name=field_name,
+            value=value,
+            entry=entry,
+            reason=reason,
         )
 
     def retract(
@@ -876,10 +892,8 @@ class Commands:
         now: datetime | None = None,
     ) -> ev.Retracted:
         """Withdraw entry number ``entry`` (a note, update, factor or data loss) as wrong."""
-        return self.record(
-            ev.Retracted(
-                actor=actor, entry=entry, reason=reason, **self._times(at, now, approximate)
-            )
+        return self._issue(
+            ev.Retracted, at, now, approximate, actor=actor, entry=entry, reason=reason
         )
 
 
@@ -895,3 +909,34 @@ _BY_TRIGGER: dict[tuple[State, str], Edge] = {
 def _optional_time(value: datetime | None, name: str) -> datetime | None:
     """``value`` checked as :func:`~incidentflow.clock.require_aware` does, or ``None``."""
     return None if value is None else require_aware(value, name)
+
+
+def _timed(stamp: datetime, given: dict[str, datetime | None]) -> dict[str, Any]:
+    """The times of an event stamped ``stamp``, from ``given`` (``at`` and the command's others).
+
+    ``occurred_at`` is ``at`` (else the stamp), each time marked approximate is recorded exact
+    and named in ``approximate``.
+    """
+    when = given.pop("at")
+    occurred = stamp if when is None else require_aware(when, "at")
+    times: dict[str, Any] = {"occurred_at": occurred, "recorded_at": stamp}
+    times.update(given)
+    rough = approximate_names(occurred_at=occurred, **given)  # the stamp is always exact
+    if rough:  # "around then": recorded as approximate
+        times.update({name: exact(times[name]) for name in rough})
+        times["approximate"] = rough
+    return times
+
+
+_Plan = tuple[
+    Callable[[datetime, datetime, dict[str, Any]], "ev.Event | None"] | None, tuple[str, ...]
+]
+_PLANS: dict[type[ev.Event], _Plan] = {}
+
+
+def _plan(kind: type[ev.Event]) -> _Plan:
+    """``kind``'s builder, and its times other than ``occurred_at`` and the stamp (in order)."""
+    names = ev._time_fields(kind) - {"occurred_at"}
+    extra = tuple(f.name for f in attrs.fields(kind) if f.name in names)
+    found = _PLANS[kind] = (builder(kind), extra)
+    return found

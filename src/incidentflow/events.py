@@ -102,6 +102,11 @@ def _aware(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+_MEMBER_CHECKS: dict[Callable[[Any, Any, Any], None], tuple[type[Any], bool]] = {}
+"""Each validator made by :func:`_member` or :func:`_optional_member`: the class it checks,
+and whether ``None`` passes too (read by the commands' builders, see ``_admission``)."""
+
+
 def _member(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
     """Validate an instance of ``kind`` (an enum or bool), with the library's error."""
 
@@ -112,6 +117,7 @@ def _member(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
                 f"not {value!r}"
             )
 
+    _MEMBER_CHECKS[check] = (kind, False)
     return check
 
 
@@ -123,6 +129,7 @@ def _optional_member(kind: type[Any]) -> Callable[[Any, Any, Any], None]:
         if value is not None:
             check(instance, attribute, value)
 
+    _MEMBER_CHECKS[optional] = (kind, True)
     return optional
 
 
@@ -167,6 +174,8 @@ def _optional_name(instance: Any, attribute: Any, value: Any) -> None:
 
 def _approximate(instance: Any, attribute: Any, value: Any) -> None:
     """Validate the names of the event's time fields recorded as approximate: sorted, distinct."""
+    if value == () and type(value) is tuple:  # the usual: every time exact
+        return
     times = _time_fields(type(instance))
     ok = (
         type(value) is tuple

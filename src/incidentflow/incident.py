@@ -24,12 +24,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import events as ev
-from ._admission import admit
+from ._admission import admit, builder
 from ._commands import Commands
 from ._fold import FOLD
 from ._fold import NO_ENTRIES as _NO_ENTRIES
 from ._fold import NO_ITEMS as _NO_ITEMS
 from .clock import (
+    EARLIEST,
+    LATEST,
     ApproximateTime,
     Clock,
     SystemClock,
@@ -268,24 +270,29 @@ class Incident(Commands):
         if began is None and isinstance(default, ApproximateTime):
             rough = tuple(sorted({"began", *rough}))  # the onset defaults to a rough time
         exact_now = began is None and when is None and found is None and not rough
-        incident._commit(
-            ev.Declared(
-                actor=actor,
-                occurred_at=exact(declared),
-                recorded_at=stamp,
-                approximate=rough,
-                unknown=() if at_latest is None else ("occurred_at",),
-                incident_id=incident_id,
-                title=title,
-                priority=priority,
-                policy=policy.recorded(),
-                # Declared now, begun now: the older form says just that, so write it so.
-                began=None if exact_now else exact(onset),
-                detected_at=None if found is None else exact(found),
-                detection=detection,
-                detected_by=detected_by,
+        fields: dict[str, Any] = {
+            "actor": actor,
+            "unknown": () if at_latest is None else ("occurred_at",),
+            "incident_id": incident_id,
+            "title": title,
+            "priority": priority,
+            "policy": policy.recorded(),
+            # Declared now, begun now: the older form says just that, so write it so.
+            "began": None if exact_now else exact(onset),
+            "detected_at": None if found is None else exact(found),
+            "detection": detection,
+            "detected_by": detected_by,
+        }
+        occurred = exact(declared)
+        # Each value checked once when the builder can vouch for them all (see _issue).
+        build = None if rough else builder(ev.Declared)
+        event = None if build is None else build(occurred, stamp, fields)
+        if event is not None:
+            incident._apply(event)
+        else:
+            incident._commit(
+                ev.Declared(occurred_at=occurred, recorded_at=stamp, approximate=rough, **fields)
             )
-        )
         return incident
 
     @classmethod
@@ -724,7 +731,8 @@ class Incident(Commands):
     def record(self, event: E) -> E:
         """Check ``event`` against every rule, apply it, tell subscribers, and return it.
 
-        The command methods all end here; use it directly to apply an event built elsewhere.
+        The command methods end in the same checks (each of their values checked once, see
+        :mod:`incidentflow._commands`); use it to apply an event built elsewhere.
         Names are put in Unicode NFC first (see :mod:`incidentflow.identities`), so the event
         returned may differ from the one given in just that.
         """
@@ -734,7 +742,10 @@ class Incident(Commands):
 
     def _commit(self, event: E) -> E:
         # Names in NFC, times in range, text that can be stored: before any rule is read.
-        event = cast("E", admit(event, normalize=True))
+        return self._apply(cast("E", admit(event, normalize=True)))
+
+    def _apply(self, event: E) -> E:
+        """Check the admitted ``event`` against every rule, fold it in, log it and publish it."""
         unmet = self._policy.unmet(self, event)
         if unmet:
             raise self._refusal(event, unmet)
@@ -771,8 +782,12 @@ class Incident(Commands):
     def _stamp(self, now: datetime | None) -> datetime:
         if now is None:
             clock = self._clock if self._clock is not None else self.clock
-            return require_aware(clock.now(), "the clock's now()")
-        return require_aware(now, "now")
+            stamp, name = clock.now(), "the clock's now()"
+        else:
+            stamp, name = now, "now"
+        if type(stamp) is datetime and stamp.tzinfo is UTC and EARLIEST <= stamp <= LATEST:
+            return stamp  # what require_aware returns as it is, tested in a few steps
+        return require_aware(stamp, name)
 
     # -- equality --------------------------------------------------------------------------
 
