@@ -238,6 +238,33 @@ def _loads_verified(line: str) -> Event:
         return loads(line)  # read exactly as loads reads it
 
 
+def _read_verified(lines: Iterable[str]) -> list[Event]:
+    """:func:`_loads_verified` of each line, its usual case inlined.
+
+    Raises DecodeError at the first line that does not decode (the caller says which).
+    """
+    fast, trusted = _orjson, _TRUSTED
+    if fast is None:
+        return [_loads_verified(line) for line in lines]
+    events: list[Event] = []
+    for line in lines:
+        try:
+            data = fast.loads(line)
+        except ValueError:
+            data = None
+        if type(data) is dict:
+            tag, schema = data.get("type"), data.get("schema")
+            if type(tag) is str and schema == 1 and type(schema) is int:
+                build = trusted[tag]
+                if build is not None:
+                    event: Event | None = build(data)
+                    if event is not None:
+                        events.append(event)
+                        continue
+        events.append(_loads_verified(line))
+    return events
+
+
 def loads(text: str | bytes) -> Event:
     """Read one event from JSON text."""
     return from_dict(_parse(text))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -88,25 +87,44 @@ def _check_key(key: object) -> bytes:
 class _Links:
     """How a store hashes: plain sha256 without a key, HMAC-SHA256 with one."""
 
-    __slots__ = ("key",)
+    __slots__ = ("_inner", "_outer", "key")
 
     def __init__(self, key: object) -> None:
         self.key = None if key is None else _check_key(key)
+        if self.key is not None:
+            # HMAC as RFC 2104 defines it, H((K ^ opad) || H((K ^ ipad) || message)), with both
+            # padded keys hashed once here: a link copies the two hashes instead of keying a new
+            # HMAC (``hmac.digest`` costs twice as much on OpenSSL 3, where each call sets up
+            # its key and digest again).  The same MACs as ``hmac.digest`` (tested).
+            block = hashlib.sha256().block_size
+            key = self.key if len(self.key) <= block else hashlib.sha256(self.key).digest()
+            key = key.ljust(block, b"\0")
+            self._inner = hashlib.sha256(bytes(k ^ 0x36 for k in key))
+            self._outer = hashlib.sha256(bytes(k ^ 0x5C for k in key))
 
     def _digest(self, data: bytes) -> str:
         if self.key is None:
             return hashlib.sha256(data).hexdigest()
-        return hmac.digest(self.key, data, "sha256").hex()  # hmac.new's hexdigest, in C
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def genesis(self, incident_id: str) -> str:
         return self._digest(b"incidentflow:" + incident_id.encode())
 
     def link(self, previous: str, line: str) -> str:
-        # _digest inlined: a load links every stored event.
-        data = previous.encode() + line.encode()
+        # _digest inlined: a load links every stored event.  The UTF-8 of the joined text is
+        # the two UTF-8s joined, made in one step.
+        data = (previous + line).encode()
         if self.key is None:
             return hashlib.sha256(data).hexdigest()
-        return hmac.digest(self.key, data, "sha256").hex()
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def seal(self, summary: IncidentSummary, head: str) -> str | None:
         """The MAC of an incident's head and summary row; None without a key."""
