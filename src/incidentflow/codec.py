@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 from cattrs.errors import CattrsError
 
+from ._collector import paused
 from ._convert import converter, describe, event_builders
 from .errors import DecodeError, InvalidInput
 from .events import EVENT_TYPES, Declared, Event
@@ -341,6 +342,13 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
         # Only "\n" ends a JSON Lines record: splitlines() would also split inside strings
         # holding U+2028, U+2029 or U+0085, which JSON leaves unescaped.
         lines = lines.split("\n")
+    # The collector is paused while the events pile up (see ``_collector``): none of what a
+    # decode makes holds a reference cycle.
+    with paused():
+        return _read_lines(lines)
+
+
+def _read_lines(lines: Iterable[str]) -> list[Event]:
     events: list[Event] = []
     current: str | None = None  # the incident declared (or named) last
     fast = _orjson
