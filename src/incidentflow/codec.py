@@ -337,6 +337,10 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
 
     Exported lines are read too; a line naming another incident than the one declared (or
     named) last before it is refused.  Errors name the line number.
+
+    While it reads, the cyclic garbage collector makes no automatic pass (the events it makes
+    hold no reference cycle, and a long history would be walked again and again); it is turned
+    back on as it was found when the last such read in the process ends, even on an error.
     """
     if isinstance(lines, str):
         # Only "\n" ends a JSON Lines record: splitlines() would also split inside strings
