@@ -791,11 +791,19 @@ def test_the_trusted_path_reads_what_it_cannot_build_by_the_full_path() -> None:
 @given(st.lists(events(), max_size=5), st.booleans())
 def test_a_verified_history_is_read_as_each_of_its_lines(history: list[Event], fast: bool) -> None:
     """_read_verified reads every line as _loads_verified does, with orjson or without."""
-    lines = [dumps(e) for e in history] + [json.dumps(to_dict(NOTE))]
+    declared = ev.Declared(
+        actor="ana", occurred_at=AT, recorded_at=AT, incident_id="INC-1", title="t",
+        priority=Priority.P1,
+    )  # fmt: skip
+    lines = [dumps(e) for e in history] + [json.dumps(to_dict(NOTE)), dumps(declared)]
     with mock.patch.object(codec, "_orjson", codec._orjson if fast else None):
-        assert [*history, NOTE] == codec._read_verified(lines)
+        assert [*history, NOTE, declared] == codec._read_verified(lines)
         with pytest.raises(DecodeError, match="malformed JSON"):
             codec._read_verified([*lines, LINE[:-1]])
+        with pytest.raises(DecodeError, match="newer"):
+            codec._read_verified([*lines, LINE.replace('"schema":1', '"schema":2')])
+        with pytest.raises(DecodeError, match="unknown keys: mood"):
+            codec._read_verified([*lines, LINE[:-1] + ',"mood":"calm"}'])
 
 
 def test_events_read_by_a_builder_share_equal_stamps() -> None:
