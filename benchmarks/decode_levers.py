@@ -9,7 +9,10 @@ decode), each with every lever on, then with one lever off at a time:
 
 - ``orjson``: the codec reads and writes with the standard library alone (the builders
   still build every event);
-- ``trusted``: the store reads its verified rows with ``codec.loads``, as untrusted text.
+- ``trusted``: the store reads its verified rows with ``codec.loads``, as untrusted text;
+- ``pause``: ``load_lines`` leaves the cyclic garbage collector running while it decodes
+  (measured with the replay that follows too, since that is where the collections it saved
+  are made up).
 
 What the builders themselves bought is measured against the code before them (see
 docs/benchmarks.md): switched off here, every line would be parsed twice.
@@ -21,6 +24,7 @@ Rounds are interleaved and the median kept; each figure is also given as a ratio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sqlite3
 import tempfile
@@ -34,7 +38,7 @@ from _history import long_incident
 from _measure import timings
 from _store import _build
 
-from incidentflow import codec
+from incidentflow import Incident, codec
 from incidentflow.store import SQLiteStore
 
 
@@ -45,6 +49,7 @@ def _off(lever: str) -> Iterator[None]:
         "": [],
         "orjson": [mock.patch.object(codec, "_orjson", None)],
         "trusted": [mock.patch.object(codec, "_loads_verified", codec.loads)],
+        "pause": [mock.patch.object(codec, "paused", contextlib.nullcontext)],
     }[lever]
     for patch in patches:
         patch.start()
@@ -76,9 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     if codec._orjson is not None:
         parse = codec._orjson.loads
         runs["orjson.loads"] = lambda: [parse(x) for x in lines]
-    for lever in ("", "orjson"):
+    for lever in ("", "orjson", "pause"):
         runs[f"load_lines, {lever + ' off' if lever else 'every lever on'}"] = _switched(
             lever, lambda: codec.load_lines(text)
+        )
+    for lever in ("", "pause"):
+        runs[f"+ replay, {lever + ' off' if lever else 'every lever on'}"] = _switched(
+            lever, lambda: Incident.replay(codec.load_lines(text))
         )
     times = timings(runs, args.repeat)
     base = median(times["json.loads"])

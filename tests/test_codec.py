@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from unittest import mock
@@ -688,6 +689,91 @@ def test_orjson_is_given_a_line_only_as_written() -> None:
         loads((LINE[:-1] + ',"text":"again"}').encode())
 
 
+class _Object(list[tuple[str, Any]]):
+    """A JSON object as the pairs written, so a key can be written twice."""
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=5)
+
+
+def _nested(depth: int = 2) -> st.SearchStrategy[Any]:
+    """A JSON value, objects as pairs (some with a key written twice)."""
+    if depth == 0:
+        return _SCALARS
+    keys = st.sampled_from(["a", "b", "text", "type", "\u00e9", ""])
+    pairs = st.lists(st.tuples(keys, _nested(depth - 1)), max_size=3)
+    return _SCALARS | st.lists(_nested(depth - 1), max_size=2) | pairs.map(_Object)
+
+
+def _written(rng: random.Random, value: Any, *, plain: bool) -> str:
+    """``value`` as JSON text: unless ``plain``, with random spacing and characters escaped."""
+
+    def space() -> str:
+        return "" if plain else rng.choice(["", "", " ", "\t", "\r", " \t "])  # no line break
+
+    def write(value: Any) -> str:
+        if isinstance(value, _Object):
+            pairs = [f"{space()}{write(k)}{space()}:{write(v)}" for k, v in value]
+            return "{" + ",".join(pairs) + space() + "}"
+        if isinstance(value, list):
+            return "[" + ",".join(space() + write(v) for v in value) + space() + "]"
+        if isinstance(value, str):
+            out = []
+            for char in value:
+                if not plain and char < "\uffff" and rng.random() < 0.2:
+                    out.append(f"\\u{ord(char):04x}")
+                else:
+                    out.append(json.dumps(char, ensure_ascii=False)[1:-1])
+            return '"' + "".join(out) + '"'
+        return json.dumps(value)
+
+    return write(value)
+
+
+def _read_three_ways(line: str) -> list[Any]:
+    """What load_lines, loads (of text and of bytes) and loads_line make of ``line``."""
+    encoded = line.encode("utf-8", "surrogatepass")
+    return [_outcome(load_lines, line), _outcome(loads, line), _outcome(loads_line, line),
+            _outcome(loads, encoded)]  # fmt: skip
+
+
+@given(events(), st.data())
+def test_a_line_with_a_duplicate_key_anywhere_is_refused_as_the_strict_reader_refuses_it(
+    event: Event, data: st.DataObject
+) -> None:
+    """A key written twice, at the top or nested, spaced or escaped: the strict reader's error."""
+    pairs = _Object(to_dict(event).items())
+    where = data.draw(st.integers(0, len(pairs)))
+    key = data.draw(st.sampled_from([k for k, _ in pairs]))
+    nested = _Object([("a", 1), ("a", data.draw(_nested()))])
+    value = data.draw(st.sampled_from([dict(pairs)[key], nested]) | _nested())
+    if data.draw(st.booleans()):  # the duplicate is at the top level
+        pairs.insert(where, (key, value))
+    else:  # inside a value: an object whose key is written twice, possibly in a list
+        at = data.draw(st.integers(0, len(pairs) - 1))
+        pairs[at] = (pairs[at][0], data.draw(st.sampled_from([nested, [1, nested]])))
+    line = _written(data.draw(st.randoms()), pairs, plain=data.draw(st.booleans()))
+    fast = _read_three_ways(line)
+    with _standard_library():
+        strict = _read_three_ways(line)
+    assert strict == fast
+    assert all(type(o) is str and "duplicate keys" in o for o in fast)
+
+
+@given(events(), st.data())
+def test_a_line_spaced_or_escaped_otherwise_is_read_as_the_strict_reader_reads_it(
+    event: Event, data: st.DataObject
+) -> None:
+    """Other spacing, escapes and key order: the event, as the standard library reads it."""
+    pairs = _Object(data.draw(st.permutations(list(to_dict(event).items()))))
+    line = _written(data.draw(st.randoms()), pairs, plain=False)
+    fast = _read_three_ways(line)
+    with _standard_library():
+        strict = _read_three_ways(line)
+    assert strict == fast
+    assert [[event], event, (getattr(event, "incident_id", None), event), event] == fast
+
+
 def test_the_trusted_path_reads_what_it_cannot_build_by_the_full_path() -> None:
     """A declaration, a line of other spacing or a broken line take the full path's way."""
     declared = ev.Declared(
@@ -700,6 +786,24 @@ def test_the_trusted_path_reads_what_it_cannot_build_by_the_full_path() -> None:
         codec._loads_verified(LINE[:-1])
     with pytest.raises(DecodeError, match="newer"):
         codec._loads_verified(LINE.replace('"schema":1', '"schema":2'))
+
+
+@given(st.lists(events(), max_size=5), st.booleans())
+def test_a_verified_history_is_read_as_each_of_its_lines(history: list[Event], fast: bool) -> None:
+    """_read_verified reads every line as _loads_verified does, with orjson or without."""
+    declared = ev.Declared(
+        actor="ana", occurred_at=AT, recorded_at=AT, incident_id="INC-1", title="t",
+        priority=Priority.P1,
+    )  # fmt: skip
+    lines = [dumps(e) for e in history] + [json.dumps(to_dict(NOTE)), dumps(declared)]
+    with mock.patch.object(codec, "_orjson", codec._orjson if fast else None):
+        assert [*history, NOTE, declared] == codec._read_verified(lines)
+        with pytest.raises(DecodeError, match="malformed JSON"):
+            codec._read_verified([*lines, LINE[:-1]])
+        with pytest.raises(DecodeError, match="newer"):
+            codec._read_verified([*lines, LINE.replace('"schema":1', '"schema":2')])
+        with pytest.raises(DecodeError, match="unknown keys: mood"):
+            codec._read_verified([*lines, LINE[:-1] + ',"mood":"calm"}'])
 
 
 def test_events_read_by_a_builder_share_equal_stamps() -> None:

@@ -437,6 +437,25 @@ def test_the_hash_functions_take_the_key() -> None:
     )
 
 
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
+
+
+@given(st.binary(min_size=32, max_size=200), _TEXT, _TEXT)
+def test_keyed_links_are_the_standard_librarys_hmacs(key: bytes, previous: str, line: str) -> None:
+    """Keyed links and MACs are hmac.digest's, keys past SHA-256's 64-byte block included."""
+    from incidentflow.store._base import chain_hash, genesis_hash
+    from incidentflow.store._keys import _Links
+
+    def mac(data: bytes) -> str:
+        return hmac.digest(key, data, "sha256").hex()
+
+    data = previous.encode() + line.encode()
+    assert mac(data) == chain_hash(previous, line, chain_key=key)
+    assert mac(b"incidentflow:" + line.encode()) == genesis_hash(line, chain_key=key)
+    assert mac(b"incidentflow-key-check\0") == _Links(key).check_value()
+    assert hashlib.sha256(data).hexdigest() == chain_hash(previous, line)
+
+
 def test_the_append_rechecks_the_version_inside_its_transaction(keyed: Store) -> None:
     """A writer that raced past the rules check still meets Conflict when it writes."""
     from incidentflow.errors import Conflict

@@ -209,11 +209,16 @@ def _builder_lines(
         if hint is datetime and check is ev._aware:
             # An event's times are often the same instant (occurred_at is recorded_at): one
             # datetime serves both (they are immutable).
-            parse = f"iso({raw})"
-            for before, parsed in reversed(stamps):
-                parse = f"{parsed} if {raw} == {before} else {parse}"
-            converted = [f"if type({raw}) is not str: return None", f"{value} = {parse}"]
-            condition = f"{value}.tzinfo is not None"
+            # Each parsed one is checked as it is parsed; one reused was checked already.
+            converted = [f"if type({raw}) is not str: return None"]
+            for before, parsed in stamps:
+                converted.append(f"elif {raw} == {before}: {value} = {parsed}")
+            converted += [
+                "else:",
+                f"    {value} = iso({raw})",
+                f"    if {value}.tzinfo is None: return None",
+            ]
+            condition = ""
             if f.default is attrs.NOTHING:
                 stamps.append((raw, value))
         elif hint == datetime | None and check is ev._optional_aware:
@@ -227,13 +232,13 @@ def _builder_lines(
             converted = [f"{value} = {raw}"]
             condition = f"type({value}) is str"
             if check is ev._text and not trusted:
-                condition += f" and {value}.strip() != ''"
+                condition += f" and {value}.strip()"  # not blank
         elif hint == str | None and check is ev._optional_name:
             converted = [f"{value} = {raw}"]
             condition = (
                 f"({value} is None or type({value}) is str)"
                 if trusted
-                else f"({value} is None or (type({value}) is str and {value}.strip() != ''))"
+                else f"({value} is None or (type({value}) is str and {value}.strip()))"
             )
         elif hint is bool and _member_of(check) is bool:
             converted = [f"{value} = {raw}"]
@@ -298,6 +303,10 @@ def _builder_lines(
             lines.append("else:")
             lines.append("    n += 1")
             lines.extend(f"    {line}" for line in converted)
+            if condition and eval(condition, {**namespace, value: f.default}):
+                # The default passes: only a value read from the line needs the check.
+                lines.append(f"    if not ({condition}): return None")
+                condition = ""
         if condition:
             checks.append(condition)
     lines[0] = f"n = {required}"

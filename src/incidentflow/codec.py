@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 from cattrs.errors import CattrsError
 
+from ._collector import paused
 from ._convert import converter, describe, event_builders
 from .errors import DecodeError, InvalidInput
 from .events import EVENT_TYPES, Declared, Event
@@ -238,6 +239,33 @@ def _loads_verified(line: str) -> Event:
         return loads(line)  # read exactly as loads reads it
 
 
+def _read_verified(lines: Iterable[str]) -> list[Event]:
+    """:func:`_loads_verified` of each line, its usual case inlined.
+
+    Raises DecodeError at the first line that does not decode (the caller says which).
+    """
+    fast, trusted = _orjson, _TRUSTED
+    if fast is None:
+        return [_loads_verified(line) for line in lines]
+    events: list[Event] = []
+    for line in lines:
+        try:
+            data = fast.loads(line)
+        except ValueError:
+            data = None
+        if type(data) is dict:
+            tag, schema = data.get("type"), data.get("schema")
+            if type(tag) is str and schema == 1 and type(schema) is int:
+                build = trusted[tag]
+                if build is not None:
+                    event: Event | None = build(data)
+                    if event is not None:
+                        events.append(event)
+                        continue
+        events.append(_loads_verified(line))
+    return events
+
+
 def loads(text: str | bytes) -> Event:
     """Read one event from JSON text."""
     return from_dict(_parse(text))
@@ -309,11 +337,22 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
 
     Exported lines are read too; a line naming another incident than the one declared (or
     named) last before it is refused.  Errors name the line number.
+
+    While it reads, the cyclic garbage collector makes no automatic pass (the events it makes
+    hold no reference cycle, and a long history would be walked again and again); it is turned
+    back on as it was found when the last such read in the process ends, even on an error.
     """
     if isinstance(lines, str):
         # Only "\n" ends a JSON Lines record: splitlines() would also split inside strings
         # holding U+2028, U+2029 or U+0085, which JSON leaves unescaped.
         lines = lines.split("\n")
+    # The collector is paused while the events pile up (see ``_collector``): none of what a
+    # decode makes holds a reference cycle.
+    with paused():
+        return _read_lines(lines)
+
+
+def _read_lines(lines: Iterable[str]) -> list[Event]:
     events: list[Event] = []
     current: str | None = None  # the incident declared (or named) last
     fast = _orjson

@@ -232,6 +232,7 @@ def _find_break(
     def broken(version: int, reason: str) -> ChainBreak:
         return ChainBreak(incident_id=incident_id, version=version, reason=reason)
 
+    link = links.link
     hashes = [links.genesis(incident_id)]  # hashes[v] is the hash of version v
     for index, row in enumerate(rows):
         expected = index + 1
@@ -245,13 +246,13 @@ def _find_break(
                 return broken(expected, f"reordered: event {expected} is stored out of order")
             return broken(expected, f"missing: event {expected} was removed")
         previous = hashes[-1]
-        actual = links.link(previous, row.line)
+        actual = link(previous, row.line)
         if actual == row.hash:
             if row.prev_hash != previous:
                 return broken(expected, "changed: its stored previous hash was altered")
             hashes.append(actual)
             continue
-        if row.prev_hash == previous or links.link(row.prev_hash, row.line) != row.hash:
+        if row.prev_hash == previous or link(row.prev_hash, row.line) != row.hash:
             return broken(expected, "changed: its content does not match its hash")
         # The row is whole but does not follow the event before it.
         if row.prev_hash in hashes[:-1]:
@@ -512,9 +513,8 @@ class Store(abc.ABC):
             raise tampered(1, f"missing: the store recorded {summary.version} events")
         # The chain holds, so every row is as it was appended, when its event was checked
         # whole: it is read by the trusted path (checks of type only).
-        read = codec._loads_verified
         try:
-            events = [read(row.line) for row in rows]
+            events = codec._read_verified([row.line for row in rows])
         except DecodeError:  # say which one
             events = [_decode(incident_id, row.version, row.line, verified=True) for row in rows]
         first = events[0]

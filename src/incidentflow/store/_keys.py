@@ -88,25 +88,34 @@ def _check_key(key: object) -> bytes:
 class _Links:
     """How a store hashes: plain sha256 without a key, HMAC-SHA256 with one."""
 
-    __slots__ = ("key",)
+    __slots__ = ("_keyed", "key")
 
     def __init__(self, key: object) -> None:
         self.key = None if key is None else _check_key(key)
+        if self.key is not None:
+            # Keyed once here: a link copies this HMAC (its two keyed hashes) instead of keying
+            # a new one, which costs a third more per link on OpenSSL 3.  The same MACs.
+            self._keyed = hmac.new(self.key, digestmod=hashlib.sha256)
 
     def _digest(self, data: bytes) -> str:
         if self.key is None:
             return hashlib.sha256(data).hexdigest()
-        return hmac.digest(self.key, data, "sha256").hex()  # hmac.new's hexdigest, in C
+        mac = self._keyed.copy()
+        mac.update(data)
+        return mac.hexdigest()
 
     def genesis(self, incident_id: str) -> str:
         return self._digest(b"incidentflow:" + incident_id.encode())
 
     def link(self, previous: str, line: str) -> str:
-        # _digest inlined: a load links every stored event.
-        data = previous.encode() + line.encode()
+        # _digest inlined: a load links every stored event.  The UTF-8 of the joined text is
+        # the two UTF-8s joined, made in one step.
+        data = (previous + line).encode()
         if self.key is None:
             return hashlib.sha256(data).hexdigest()
-        return hmac.digest(self.key, data, "sha256").hex()
+        mac = self._keyed.copy()
+        mac.update(data)
+        return mac.hexdigest()
 
     def seal(self, summary: IncidentSummary, head: str) -> str | None:
         """The MAC of an incident's head and summary row; None without a key."""

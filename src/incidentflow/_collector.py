@@ -1,0 +1,49 @@
+"""The cyclic garbage collector, paused for the length of one bulk decode.
+
+Decoding a long history makes one event per line, and every event is kept: the collector's
+automatic passes walk all of them again and again while more are made (a full pass each time
+the long-lived objects grow by a quarter), a third of what decoding costs.  The objects a
+decode makes hold no reference cycles (frozen events of strings, datetimes, enum members and
+tuples, and the parsed dicts, dropped at once), so pausing the collector while it runs frees
+nothing later than it would have been freed: reference counting frees everything the decode
+drops, at once, as it always does.
+
+The collector's switch is one for the whole process, so the pause is counted: the first call
+to pause it notes whether it was on, and the last one to end turns it back on only if it was
+-- a nested or concurrent decode (another thread) neither ends the pause early nor leaves the
+collector off, and a program that turned it off itself keeps it off.  While a decode runs,
+other threads get no automatic collection either; garbage cycles they make wait for the end of
+the pause (or for an explicit :func:`gc.collect`, which still works).  A program that turns the
+collector off from another thread *during* a decode sees it turned back on when the decode ends.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["paused"]
+
+_lock = threading.Lock()
+_depth = 0  # how many pauses are under way, in every thread
+_resume = False  # whether the first of them found the collector on
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No automatic collection inside the block; the collector as it was after the last one."""
+    global _depth, _resume
+    with _lock:
+        if _depth == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _resume:
+                gc.enable()
