@@ -99,6 +99,16 @@ def test_began_may_be_amended_up_to_the_first_entry_and_no_later(clock: ManualCl
     assert first == incident.began_at
 
 
+def test_an_onset_amended_past_a_move_breaks_every_time_rule_it_meets(clock: ManualClock) -> None:
+    """Past the first entries and a move: the milestones' order is checked on top of them."""
+    incident = _incident(clock)
+    incident.dismiss("a false alarm", actor="ana")
+    clock.advance(minutes=20)
+    late = (START + timedelta(minutes=10)).isoformat()  # after the declaration was recorded
+    rules = ["not_in_future", "not_before_start", "moves_in_order", "milestones_in_order"]
+    assert rules == _rules(incident, lambda: incident.amend("began", late, reason="r", actor="ana"))
+
+
 def test_declared_is_never_before_began(clock: ManualClock) -> None:
     """A declaration amended to before the onset is refused; at the onset is fine."""
     incident = _incident(clock)

@@ -299,6 +299,25 @@ def test_after_green_only_the_impact_before_green_is_recorded() -> None:
     assert ImpactLevel.OPERATIONAL is incident.impact
 
 
+@pytest.mark.parametrize("state", [State.REPORTED, State.POST_MORTEM])
+def test_past_green_too_only_the_impact_before_green_is_recorded(state: State) -> None:
+    """Reported, and in the post-mortem, a change after green is still refused."""
+    incident = _at_yellow(Priority.P1)
+    green = T + minutes(40)
+    incident.announce_green("ok", actor="tom", at=green, now=NOW)
+    for depth in range(1, 6):
+        incident.add_why(f"why {depth}", root_cause=depth == 5, actor="tom", at=green, now=NOW)
+    incident.start_report(location="docs/rca", actor="tom", at=green, now=NOW)
+    incident.mark_reported("report started", actor="tom", at=green, now=NOW)
+    if state is State.POST_MORTEM:
+        incident.schedule_post_mortem(NOW, ["tom"], actor="tom", at=green, now=NOW)
+        incident.begin_post_mortem("post-mortem", actor="tom", at=green, now=NOW)
+    late = refused(lambda: incident.change_impact(ImpactLevel.DEGRADED, actor="tom", at=green + US,
+                                                  now=NOW))  # fmt: skip
+    incident.change_impact(ImpactLevel.OPERATIONAL, actor="tom", at=green, now=NOW)
+    assert (state, ("impact_before_green",)) == (incident.state, late.rules)
+
+
 def test_impact_is_not_recorded_on_a_dismissed_incident() -> None:
     """A false alarm had no impact to record: state_allows_command."""
     incident = declared()
