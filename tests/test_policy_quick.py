@@ -22,6 +22,7 @@ from incidentflow import (
     Priority,
     ReplayError,
     Role,
+    State,
     Verdict,
 )
 from incidentflow import events as ev
@@ -123,6 +124,7 @@ def test_every_accepted_event_of_a_whole_life_is_vouched_for(clock: ManualClock)
         "ActionClosed",
         "ReportStarted",
         "PostMortemScheduled",
+        "StateChanged",
     }
     assert expected == vouched
 
@@ -132,7 +134,6 @@ def test_every_accepted_event_of_a_whole_life_is_vouched_for(clock: ManualClock)
     [
         ev.Declared,
         ev.PolicyAdopted,
-        ev.StateChanged,
         ev.Amended,
         ev.Retracted,
         ev.RoleAssigned,
@@ -241,6 +242,60 @@ def test_a_record_rule_that_finds_something_is_left_to_the_full_check(
     assert quick is not None
     assert quick(Incident.replay(history[:number]), history[number])
     assert not quick(Incident.replay(history[: number + 1]), history[number])
+
+
+def _move(clock: ManualClock) -> tuple[Incident, ev.StateChanged]:
+    """The move to mitigating of a staffed P1, and the incident just before it."""
+    incident = _staffed_p1(clock)
+    move = incident.history[-1]
+    assert isinstance(move, ev.StateChanged)
+    return _before(incident, move), move
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, True),
+        ({"actor": "bo"}, True),  # the IC
+        ({"actor": "cy"}, False),  # the communicator may not mitigate
+        ({"occurred_at": -TICK}, False),  # before the previous move (the declaration)
+        ({"recorded_at": -TICK}, False),  # before the last stamp
+        ({"occurred_at": TICK}, False),  # after its own stamp
+        ({"source": State.MITIGATING}, False),  # not from the current state
+        ({"target": State.GREEN}, False),  # no such edge
+    ],
+)
+def test_a_move_is_vouched_for_only_when_every_rule_holds(
+    clock: ManualClock, changes: dict[str, Any], expected: bool
+) -> None:
+    """The move's trigger decides who may; stamps, the previous move and the edge are checked."""
+    before, move = _move(clock)
+    shifted = {
+        k: getattr(move, k) + v if isinstance(v, timedelta) else v for k, v in changes.items()
+    }
+    quick = _quick_check(DEFAULT_POLICY, ev.StateChanged)
+    assert quick is not None
+    assert expected == quick(before, attrs.evolve(move, **shifted))
+
+
+def test_a_move_whose_guard_fails_is_left_to_the_full_check(clock: ManualClock) -> None:
+    """Without its validation, the move to mitigating is not vouched for."""
+    before, move = _move(clock)
+    history = [e for e in before.history if not isinstance(e, ev.Validated)]
+    unvalidated = Incident.replay(history)
+    quick = _quick_check(DEFAULT_POLICY, ev.StateChanged)
+    assert quick is not None
+    assert not quick(unvalidated, move)
+    assert ("validated",) == tuple(u.rule for u in DEFAULT_POLICY.unmet(unvalidated, move))
+
+
+def test_a_move_open_to_anyone_is_vouched_for_from_anyone(clock: ManualClock) -> None:
+    """Under a policy with no entry for ``mitigate``, a stranger's move passes."""
+    before, move = _move(clock)
+    policy = Policy.permissive()
+    quick = _quick_check(policy, ev.StateChanged)
+    assert quick is not None
+    assert quick(before, attrs.evolve(move, actor="zed"))
 
 
 def test_a_replay_step_folds_what_it_vouches_for(clock: ManualClock) -> None:

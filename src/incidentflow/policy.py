@@ -1298,9 +1298,9 @@ run time, by cattrs, where ``Incident`` is not defined: hence ``Any``.)"""
 
 _UNMADE: Any = object()  # no quick check made yet for a class
 
-_IN_FULL = frozenset({ev.Declared, ev.PolicyAdopted, ev.StateChanged, ev.Amended, ev.Retracted})
-"""The classes always checked in full: they change the policy in force, move the incident or
-correct its record, and are few in any history."""
+_IN_FULL = frozenset({ev.Declared, ev.PolicyAdopted, ev.Amended, ev.Retracted})
+"""The classes always checked in full: they change the policy in force or correct the record,
+and are few in any history."""
 
 
 def _quick_check(
@@ -1312,13 +1312,15 @@ def _quick_check(
     declared, its state allows the command, the actor holds a role the policy's table allows
     for it (or the table allows anyone), every stamp is in order (an event before the onset,
     even a precursor, is left to the full check), and the class's record rule, called as it
-    is, finds nothing.  ``False`` says only "check in full", which then finds every unmet
-    rule and its explanation; so the quick check runs each rule the full one does, and never
-    explains.  Generated once per policy and class, like the admission of each class, since
-    the loops and lookups of the full check cost several times as much on the path of every
-    command and every replayed event.  ``None`` for a class checked in full every time: a
-    staffing command (its own rules of who may), the classes of :data:`_IN_FULL`, and
-    anything not an incidentflow event class.
+    is, finds nothing.  For a move, the command is the trigger of the edge moved along (no
+    edge: the full check), and the record rule checks the source and the edge's guards.
+    ``False`` says only "check in full", which then finds every unmet rule and its
+    explanation; so the quick check runs each rule the full one does, and never explains.
+    Generated once per policy and class, like the admission of each class, since the loops
+    and lookups of the full check cost several times as much on the path of every command and
+    every replayed event.  ``None`` for a class checked in full every time: a staffing
+    command (its own rules of who may), the classes of :data:`_IN_FULL`, and anything not an
+    incidentflow event class.
 
     With ``fold``, an event it vouches for is also folded in (``fold(incident, event)``) and
     appended to the incident's log before it returns ``True``: the step of a replay, one call
@@ -1326,30 +1328,54 @@ def _quick_check(
     """
     if kind not in ev.EVENT_TYPES.values() or kind in _IN_FULL or kind.command in _STAFFING:
         return None
-    names: dict[str, Any] = {"policy": policy, "states": COMMAND_STATES[kind.command]}
-    lines = [
-        "def quick(incident, event):",
-        "    log = incident._events",
-        "    if not log or incident._state not in states:",
-        "        return False",
-        "    recorded = event.recorded_at",
-        "    occurred = event.occurred_at",
-        "    if recorded < log[-1].recorded_at or occurred > recorded "
-        "or occurred < incident._began:",
-        "        return False",
-    ]
-    allowed = policy.authorization.get(kind.command)
-    if allowed is not None:  # never empty: a policy refuses an empty set of roles
-        held = []
-        for number, role in enumerate(sorted(allowed, key=lambda r: r.value)):
-            names[f"role_{number}"] = role
-            held.append(f"actor not in roles.get(role_{number}, ())")
+    names: dict[str, Any] = {"policy": policy}
+    lines = ["def quick(incident, event):", "    log = incident._events"]
+    if kind is ev.StateChanged:  # the record rule checks the source; the edge names the command
+        names |= {"edges": EDGES, "authorization": policy.authorization}
         lines += [
-            "    actor = event.actor",
-            "    roles = incident._roles",
-            f"    if {' and '.join(held)}:",
+            "    if not log:",
+            "        return False",
+            "    recorded = event.recorded_at",
+            "    occurred = event.occurred_at",
+            "    if recorded < log[-1].recorded_at or occurred > recorded "
+            "or occurred < incident._began or occurred < incident._moved_at:",
+            "        return False",
+            "    found = edges.get((event.source, event.target))",
+            "    if found is None:",
+            "        return False",
+            "    allowed = authorization.get(found.trigger)",
+            "    if allowed is not None:",
+            "        actor = event.actor",
+            "        roles = incident._roles",
+            "        for role in allowed:",
+            "            if actor in roles.get(role, ()):",
+            "                break",
+            "        else:",
+            "            return False",
+        ]
+    else:
+        names["states"] = COMMAND_STATES[kind.command]
+        lines += [
+            "    if not log or incident._state not in states:",
+            "        return False",
+            "    recorded = event.recorded_at",
+            "    occurred = event.occurred_at",
+            "    if recorded < log[-1].recorded_at or occurred > recorded "
+            "or occurred < incident._began:",
             "        return False",
         ]
+        allowed = policy.authorization.get(kind.command)
+        if allowed is not None:  # never empty: a policy refuses an empty set of roles
+            held = []
+            for number, role in enumerate(sorted(allowed, key=lambda r: r.value)):
+                names[f"role_{number}"] = role
+                held.append(f"actor not in roles.get(role_{number}, ())")
+            lines += [
+                "    actor = event.actor",
+                "    roles = incident._roles",
+                f"    if {' and '.join(held)}:",
+                "        return False",
+            ]
     rule = _RECORD_RULES.get(kind)
     if rule is not None:
         names["rule"] = rule
