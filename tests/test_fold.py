@@ -8,7 +8,9 @@ from typing import Any
 import attrs
 import pytest
 
+from incidentflow import Incident, ManualClock, Priority, Role
 from incidentflow._fold import (
+    NO_ENTRIES,
     _builder,
     _new_action_item,
     _new_data_loss,
@@ -192,3 +194,35 @@ def test_a_private_field_is_taken_by_its_public_name() -> None:
     build = _builder(_Private)
     assert _Private(size=3) == build(size=3)
     assert _Private(size=3, kind="k") == build(size=3, kind="k")
+
+
+def test_the_running_index_is_given_back_when_the_last_experiment_concludes() -> None:
+    """No running experiment: the shared empty mapping again; one more starts as before."""
+    clock = ManualClock(AT)
+    incident = Incident.declare("INC-1", "t", Priority.P3, actor="ana", clock=clock)
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    for number in (1, 2):
+        incident.start_experiment(
+            hypothesis="h",
+            action="a",
+            expected="x",
+            component=f"c{number}",
+            owner="bo",
+            actor="bo",
+            experiment_id=f"E{number}",
+        )
+    incident.conclude_experiment("E1", observed="o", verdict=Verdict.REFUTED, actor="bo")
+    assert ("E2",) == tuple(e.id for e in incident.running_experiments)
+    incident.conclude_experiment("E2", observed="o", verdict=Verdict.REFUTED, actor="bo")
+    assert incident._running is NO_ENTRIES
+    incident.start_experiment(
+        hypothesis="h",
+        action="a",
+        expected="x",
+        component="c1",
+        owner="bo",
+        actor="bo",
+        experiment_id="E3",
+    )
+    assert ("E3",) == tuple(e.id for e in incident.running_experiments)
+    assert ["E1", "E2", "E3"] == list(incident.experiments)

@@ -177,7 +177,10 @@ def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:
 
 
 def _experiment_concluded(i: Incident, e: ev.ExperimentConcluded) -> None:
-    started = i._running.pop(e.experiment_id)
+    running = i._running
+    started = running.pop(e.experiment_id)
+    if not running:  # the last one: one object fewer for the garbage collector to walk
+        i._running = NO_ENTRIES
     i._experiments[e.experiment_id] = _new_experiment(
         id=started.id,
         hypothesis=started.hypothesis,
