@@ -177,9 +177,14 @@ class _Derived:
     double: int = attrs.field(init=False, default=0)
 
 
-@pytest.mark.parametrize("kind", [_Checked, _Converted, _Finished, _Derived])
+@attrs.frozen
+class _Collected:
+    sizes: list[int] = attrs.field(factory=list)
+
+
+@pytest.mark.parametrize("kind", [_Checked, _Converted, _Finished, _Derived, _Collected])
 def test_a_class_that_does_more_than_store_is_its_own_builder(kind: type[Any]) -> None:
-    """A validator, converter, post-init step or field outside __init__: the constructor itself."""
+    """A validator, converter, factory, post-init step or field outside __init__: the class."""
     assert kind is _builder(kind)
 
 

@@ -6,7 +6,8 @@ incident.  An incident's collections start as the shared, read-only :data:`NO_EN
 :data:`NO_ITEMS`: a function makes the incident its own before its first write to one (and a
 view asked for makes its own too, so views stay live).  The records kept are
 built whole rather than through ``attrs.evolve``, which costs several times more on a path
-every conclusion, reconciliation and answer takes.
+every conclusion, reconciliation and answer takes, and by a builder of their own that fills
+their slots directly (see :func:`_builder`).
 """
 
 from __future__ import annotations
@@ -43,13 +44,17 @@ def _builder(kind: type[R]) -> Callable[..., R]:
 
     It fills each slot through the slot's own descriptor, as the attrs ``__init__`` does
     through ``object.__setattr__`` at twice the cost; the fold builds one record for most of
-    the events of a long history.  Only for a record class with no validator, converter nor
-    post-init step (the records kept hold values of events already checked); any other class
-    is its own builder.
+    the events of a long history.  Only for a record class with no validator, converter,
+    default factory nor post-init step (the records kept hold values of events already
+    checked); any other class is its own builder.
     """
     fields = attrs.fields(cast("Any", kind))
     if hasattr(kind, "__attrs_post_init__") or any(
-        f.validator is not None or f.converter is not None or not f.init for f in fields
+        f.validator is not None
+        or f.converter is not None
+        or not f.init
+        or isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]
+        for f in fields
     ):
         return kind
     # Every name of the namespace starts with "_", which no parameter does (attrs strips it).
