@@ -331,7 +331,7 @@ def _in_full(history: list[ev.Event], policy: Policy) -> Incident | tuple[Any, .
     for index, event in enumerate(history):
         unmet = incident.policy._unmet_in_full(incident, event)
         if unmet:
-            return (index, tuple(u.rule for u in unmet), unmet)
+            return (index, tuple(u.rule for u in unmet), "; ".join(u.detail for u in unmet), unmet)
         FOLD[type(event)](incident, event)
         incident._events.append(event)
     return incident
@@ -364,13 +364,13 @@ def _histories(draw: Any) -> tuple[list[ev.Event], Policy]:
 def test_replay_gives_what_checking_every_event_in_full_gives(
     drawn: tuple[list[ev.Event], Policy],
 ) -> None:
-    """The same incident, or the same ReplayError (index, rules, unmet), as the full checks give."""
+    """The same incident, or the same ReplayError (index, rules, detail, unmet), as in full."""
     history, policy = drawn
     expected = _in_full(history, policy)
     try:
         actual: Incident | tuple[Any, ...] = Incident.replay(history, policy=policy)
     except ReplayError as error:
-        actual = (error.index, error.rules, error.unmet)
+        actual = (error.index, error.rules, error.detail, error.unmet)
     assert expected == actual
 
 
