@@ -58,6 +58,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "policy": (
         "tests/test_policy.py",
         "tests/test_policy_staffing.py",
+        "tests/test_policy_quick.py",
         "tests/test_policy_recorded.py",
         "tests/test_policy_reality.py",
         "tests/test_corrections.py",
@@ -80,6 +81,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/test_incident_stateful.py",
     ),
     "_fold": (
+        "tests/test_fold.py",
         "tests/test_incident.py",
         "tests/test_corrections.py",
         "tests/test_impact.py",

@@ -6,13 +6,17 @@ incident.  An incident's collections start as the shared, read-only :data:`NO_EN
 :data:`NO_ITEMS`: a function makes the incident its own before its first write to one (and a
 view asked for makes its own too, so views stay live).  The records kept are
 built whole rather than through ``attrs.evolve``, which costs several times more on a path
-every conclusion, reconciliation and answer takes.
+every conclusion, reconciliation and answer takes, and by a builder of their own that fills
+their slots directly (see :func:`_builder`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import attrs
 
 from . import events as ev
 from .corrections import AMENDABLE, TEXT_FIELDS
@@ -31,6 +35,58 @@ NO_ENTRIES: Any = MappingProxyType({})
 
 NO_ITEMS: Any = ()
 """The empty sequence every incident's lists start as, shared."""
+
+R = TypeVar("R")
+
+
+def _builder(kind: type[R]) -> Callable[..., R]:
+    """A function building a ``kind`` record from the keywords its ``__init__`` takes.
+
+    It fills each slot through the slot's own descriptor, as the attrs ``__init__`` does
+    through ``object.__setattr__`` at twice the cost; the fold builds one record for most of
+    the events of a long history.  Only for a record class with no validator, converter,
+    default factory nor post-init step (the records kept hold values of events already
+    checked); any other class is its own builder.
+    """
+    fields = attrs.fields(cast("Any", kind))
+    if hasattr(kind, "__attrs_post_init__") or any(
+        f.validator is not None
+        or f.converter is not None
+        or not f.init
+        or isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]
+        for f in fields
+    ):
+        return kind
+    # Every name of the namespace starts with "_", which no parameter does (attrs strips it).
+    names: dict[str, Any] = {"_new": object.__new__, "_kind": kind}
+    parameters, body = [], []
+    for f in fields:
+        names[f"_set_{f.name}"] = getattr(kind, f.name).__set__
+        if f.default is attrs.NOTHING:
+            parameters.append(f.alias)
+        else:
+            names[f"_default_{f.name}"] = f.default
+            parameters.append(f"{f.alias}=_default_{f.name}")
+        body.append(f"    _set_{f.name}(_record, {f.alias})")
+    source = "\n".join(
+        [
+            f"def build(*, {', '.join(parameters)}):",
+            "    _record = _new(_kind)",
+            *body,
+            "    return _record",
+        ]
+    )
+    exec(compile(source, f"<build {kind.__name__}>", "exec"), names)
+    built: Callable[..., R] = names["build"]
+    return built
+
+
+_new_experiment = _builder(Experiment)
+_new_manual_change = _builder(ManualChange)
+_new_why_chain = _builder(WhyChain)
+_new_data_loss = _builder(DataLoss)
+_new_tech_debt = _builder(TechDebt)
+_new_action_item = _builder(ActionItem)
 
 
 def _declared(i: Incident, e: ev.Declared) -> None:
@@ -90,7 +146,7 @@ def _handed_off(i: Incident, e: ev.RoleHandedOff) -> None:
     if e.role is Role.INCIDENT_COMMANDER:
         for key, experiment in i._running.items():
             if experiment.owner == e.from_holder:
-                i._experiments[key] = i._running[key] = Experiment(
+                i._experiments[key] = i._running[key] = _new_experiment(
                     id=experiment.id,
                     hypothesis=experiment.hypothesis,
                     action=experiment.action,
@@ -114,7 +170,7 @@ def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:
         i._experiments = {}
     if i._running is NO_ENTRIES:
         i._running = {}
-    i._experiments[e.experiment_id] = i._running[e.experiment_id] = Experiment(
+    i._experiments[e.experiment_id] = i._running[e.experiment_id] = _new_experiment(
         id=e.experiment_id,
         hypothesis=e.hypothesis,
         action=e.action,
@@ -126,8 +182,11 @@ def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:
 
 
 def _experiment_concluded(i: Incident, e: ev.ExperimentConcluded) -> None:
-    started = i._running.pop(e.experiment_id)
-    i._experiments[e.experiment_id] = Experiment(
+    running = i._running
+    started = running.pop(e.experiment_id)
+    if not running:  # the last one: one object fewer for the garbage collector to walk
+        i._running = NO_ENTRIES
+    i._experiments[e.experiment_id] = _new_experiment(
         id=started.id,
         hypothesis=started.hypothesis,
         action=started.action,
@@ -158,7 +217,7 @@ def _updated(i: Incident, e: ev.UpdatePosted) -> None:
 def _change_logged(i: Incident, e: ev.ChangeLogged) -> None:
     if i._manual_changes is NO_ENTRIES:
         i._manual_changes = {}
-    i._manual_changes[e.change_id] = ManualChange(
+    i._manual_changes[e.change_id] = _new_manual_change(
         id=e.change_id,
         by=e.made_by,
         what=e.what,
@@ -170,7 +229,7 @@ def _change_logged(i: Incident, e: ev.ChangeLogged) -> None:
 
 def _change_reconciled(i: Incident, e: ev.ChangeReconciled) -> None:
     logged = i._manual_changes[e.change_id]
-    i._manual_changes[e.change_id] = ManualChange(
+    i._manual_changes[e.change_id] = _new_manual_change(
         id=logged.id,
         by=logged.by,
         what=logged.what,
@@ -185,7 +244,7 @@ def _change_reconciled(i: Incident, e: ev.ChangeReconciled) -> None:
 def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
     chain = i._why_chains.get(e.chain)
     if chain is not None:
-        i._why_chains[e.chain] = WhyChain(
+        i._why_chains[e.chain] = _new_why_chain(
             id=chain.id,
             answers=(*chain.answers, e.answer),
             root_cause=e.root_cause,
@@ -201,7 +260,7 @@ def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
         start = i._why_chains[e.branches_from].depth + 1
     if i._why_chains is NO_ENTRIES:
         i._why_chains = {}
-    i._why_chains[e.chain] = WhyChain(
+    i._why_chains[e.chain] = _new_why_chain(
         id=e.chain,
         answers=(e.answer,),
         root_cause=e.root_cause,
@@ -213,7 +272,7 @@ def _why_answered(i: Incident, e: ev.WhyAnswered) -> None:
 def _data_loss_recorded(i: Incident, e: ev.DataLossRecorded) -> None:
     if i._data_losses is NO_ENTRIES:
         i._data_losses = {}
-    i._data_losses[e.loss_id] = DataLoss(
+    i._data_losses[e.loss_id] = _new_data_loss(
         id=e.loss_id,
         what=e.what,
         window_start=e.window_start,
@@ -297,14 +356,14 @@ def _customer_verified(i: Incident, e: ev.CustomerVerified) -> None:
 def _debt_opened(i: Incident, e: ev.DebtOpened) -> None:
     if i._tech_debt is NO_ENTRIES:
         i._tech_debt = {}
-    i._tech_debt[e.debt_id] = TechDebt(
+    i._tech_debt[e.debt_id] = _new_tech_debt(
         id=e.debt_id, description=e.description, opened_at=e.occurred_at
     )
 
 
 def _debt_closed(i: Incident, e: ev.DebtClosed) -> None:
     opened = i._tech_debt[e.debt_id]
-    i._tech_debt[e.debt_id] = TechDebt(
+    i._tech_debt[e.debt_id] = _new_tech_debt(
         id=opened.id,
         description=opened.description,
         opened_at=opened.opened_at,
@@ -323,14 +382,14 @@ def _post_mortem_scheduled(i: Incident, e: ev.PostMortemScheduled) -> None:
 def _action_added(i: Incident, e: ev.ActionAdded) -> None:
     if i._action_items is NO_ENTRIES:
         i._action_items = {}
-    i._action_items[e.action_id] = ActionItem(
+    i._action_items[e.action_id] = _new_action_item(
         id=e.action_id, description=e.description, owner=e.owner, due_at=e.due_at, kind=e.kind
     )
 
 
 def _action_closed(i: Incident, e: ev.ActionClosed) -> None:
     added = i._action_items[e.action_id]
-    i._action_items[e.action_id] = ActionItem(
+    i._action_items[e.action_id] = _new_action_item(
         id=added.id,
         description=added.description,
         owner=added.owner,

@@ -50,7 +50,7 @@ from .errors import (
     TransitionBlocked,
 )
 from .lifecycle import State, edge, edges_from
-from .policy import COMMAND_STATES, DEFAULT_POLICY, Policy
+from .policy import COMMAND_STATES, DEFAULT_POLICY, Policy, _quick_check
 from .priorities import Priority
 from .records import (
     ActionItem,
@@ -317,22 +317,38 @@ class Incident(Commands):
         incident = cls(policy=policy, clock=clock, subscribers=subscribers)
         fold = FOLD
         log = incident._events
-        for index, event in enumerate(events):
-            step = fold.get(type(event))
-            if step is None:
+        # Each event class gets, once per policy, a step that checks an event quickly and,
+        # when it breaks no rule, folds it in and appends it (see Policy.unmet).  Any event
+        # the step cannot vouch for is checked in full, which explains a refusal; after it the
+        # policy in force is read again (a declaration or an adoption may change it).  Every
+        # event accepted is appended, so an event's index is the log's length.
+        in_force = incident._policy
+        steps = in_force._replay_steps
+        for event in events:
+            kind = type(event)
+            step = steps.get(kind)
+            if step is not None and step(incident, event):
+                continue
+            apply = fold.get(kind)
+            if apply is None:
                 raise ReplayError(
-                    index=index, rules=("event_type",), detail=f"not an event: {event!r}"
+                    index=len(log), rules=("event_type",), detail=f"not an event: {event!r}"
                 )
-            unmet = incident._policy.unmet(incident, event)  # the policy in force: it may change
+            unmet = in_force.unmet(incident, event)
             if unmet:
                 raise ReplayError(
-                    index=index,
+                    index=len(log),
                     rules=tuple(u.rule for u in unmet),
                     detail="; ".join(u.detail for u in unmet),
                     unmet=unmet,
                 )
-            step(incident, event)
+            apply(incident, event)
             log.append(event)
+            if kind not in steps:
+                steps[kind] = _quick_check(in_force, kind, fold=apply)
+            if incident._policy is not in_force:
+                in_force = incident._policy
+                steps = in_force._replay_steps
         if not log:
             raise ReplayError(index=0, rules=("declared_first",), detail="the history is empty")
         return incident

@@ -11,6 +11,7 @@ Every rule has a name; :data:`RULES` documents them all.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -484,6 +485,19 @@ class Policy:
         return self._recorded.digest
 
     @functools.cached_property
+    def _quick(self) -> dict[type[ev.Event], _Quick | None]:
+        """The quick check of each event class under this policy, made on first use.
+
+        ``None`` for a class checked in full every time (see :func:`_quick_check`).
+        """
+        return {}
+
+    @functools.cached_property
+    def _replay_steps(self) -> dict[type[ev.Event], _Quick | None]:
+        """The quick check of each event class that also folds the event in (see ``replay``)."""
+        return {}
+
+    @functools.cached_property
     def _recorded(self) -> ev.RecordedPolicy:
         from ._convert import policy_to_toml
 
@@ -564,6 +578,16 @@ class Policy:
 
     def unmet(self, incident: Incident, event: ev.Event) -> tuple[Unmet, ...]:
         """Every rule ``event`` fails on ``incident``; empty when it may be applied."""
+        kind = type(event)
+        quick = self._quick.get(kind, _UNMADE)
+        if quick is _UNMADE:
+            quick = self._quick[kind] = _quick_check(self, kind)
+        if quick is not None and quick(incident, event):
+            return ()
+        return self._unmet_in_full(incident, event)
+
+    def _unmet_in_full(self, incident: Incident, event: ev.Event) -> tuple[Unmet, ...]:
+        """What :meth:`unmet` finds, found without the quick check, every rule run in turn."""
         if isinstance(event, ev.Declared):
             declared: list[Unmet] = []
             if incident.version:
@@ -610,12 +634,12 @@ class Policy:
 
     def guards_unmet(self, incident: Incident, target: State) -> tuple[Unmet, ...]:
         """The unmet guards for moving ``incident`` to ``target`` now (the edge included)."""
-        found = edge(incident.state, target)
+        found = edge(incident._state, target)
         if found is None:
             return (
                 Unmet(
                     "lifecycle_edge",
-                    f"the lifecycle has no edge from {incident.state.value} to {target.value}",
+                    f"the lifecycle has no edge from {incident._state.value} to {target.value}",
                 ),
             )
         unmet = []
@@ -752,7 +776,8 @@ def _static(text: str) -> Callable[[Incident, Policy], str]:
 def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
     rules = policy.rules_for(incident.priority)
     absent = incident._absent_links if rules.accept_unknown else {}
-    missing = [k for k in rules.required_links if k not in incident.links and k not in absent]
+    links = incident._links  # not the ``links`` view: every move checks this
+    missing = [k for k in rules.required_links if k not in links and k not in absent]
     return sorted(missing, key=lambda k: k.value) if missing else missing
 
 
@@ -968,90 +993,114 @@ def _released(policy: Policy, incident: Incident, event: ev.RoleReleased) -> Ite
         )
 
 
-def _unique(kind: str, known: Mapping[str, Any], key: str) -> Iterable[Unmet]:
+def _unique(kind: str, known: Mapping[str, Any], key: str) -> list[Unmet]:
     if key in known:
-        yield Unmet("unique_id", f"{kind} {key} already exists")
+        return [Unmet("unique_id", f"{kind} {key} already exists")]
+    return []
 
 
 def _experiment_started(
     policy: Policy, incident: Incident, event: ev.ExperimentStarted
-) -> Iterable[Unmet]:
-    yield from _unique("experiment", incident._experiments, event.experiment_id)
-    if event.owner not in incident.holders(Role.INCIDENT_COMMANDER):
-        yield Unmet("owner_is_commander", f"{event.owner} is not an incident commander")
+) -> list[Unmet]:
+    found = _unique("experiment", incident._experiments, event.experiment_id)
+    if event.owner not in incident._roles.get(Role.INCIDENT_COMMANDER, ()):
+        found.append(Unmet("owner_is_commander", f"{event.owner} is not an incident commander"))
     for running in incident._running.values():
         if running.component == event.component:
-            yield Unmet(
-                "component_free",
-                f"experiment {running.id} is already running against {event.component}",
+            found.append(
+                Unmet(
+                    "component_free",
+                    f"experiment {running.id} is already running against {event.component}",
+                )
             )
+    return found
 
 
 def _still_open(
     kind: str, known: Mapping[str, Any], key: str, is_open: Callable[[Any], bool]
-) -> Iterable[Unmet]:
+) -> list[Unmet]:
     if key not in known:
-        yield Unmet("known_id", f"no {kind} {key}")
-    elif not is_open(known[key]):
-        yield Unmet("still_open", f"{kind} {key} is already closed")
+        return [Unmet("known_id", f"no {kind} {key}")]
+    if not is_open(known[key]):
+        return [Unmet("still_open", f"{kind} {key} is already closed")]
+    return []
+
+
+def _is_running(experiment: Any) -> bool:
+    return bool(experiment.running)
+
+
+def _is_unreconciled(change: Any) -> bool:
+    return not change.reconciled
+
+
+def _is_open(item: Any) -> bool:
+    return bool(item.open)
 
 
 def _experiment_concluded(
     policy: Policy, incident: Incident, event: ev.ExperimentConcluded
 ) -> Iterable[Unmet]:
-    experiments = incident._experiments
-    return _still_open("experiment", experiments, event.experiment_id, lambda e: e.running)
+    return _still_open("experiment", incident._experiments, event.experiment_id, _is_running)
 
 
 def _change_logged(policy: Policy, incident: Incident, event: ev.ChangeLogged) -> Iterable[Unmet]:
-    return _unique("manual change", incident.manual_changes, event.change_id)
+    return _unique("manual change", incident._manual_changes, event.change_id)
 
 
 def _change_reconciled(
     policy: Policy, incident: Incident, event: ev.ChangeReconciled
 ) -> Iterable[Unmet]:
-    return _still_open(
-        "manual change", incident.manual_changes, event.change_id, lambda c: not c.reconciled
-    )
+    return _still_open("manual change", incident._manual_changes, event.change_id, _is_unreconciled)
 
 
-def _why_answered(policy: Policy, incident: Incident, event: ev.WhyAnswered) -> Iterable[Unmet]:
+def _why_answered(policy: Policy, incident: Incident, event: ev.WhyAnswered) -> list[Unmet]:
+    found: list[Unmet] = []
     chains = incident._why_chains
     chain = chains.get(event.chain)
-    required = policy.whys_depth_for(incident.priority)
     if chain is not None:
-        if chain.root_cause and chain.depth >= required:
-            yield Unmet("chain_open", f"chain {event.chain} already reached its root cause")
+        if chain.root_cause and chain.depth >= policy.whys_depth_for(incident._priority):
+            found.append(Unmet("chain_open", f"chain {event.chain} already reached its root cause"))
         if event.branches_from is not None:
-            yield Unmet("branch_first", f"chain {event.chain} exists: only a new chain branches")
+            found.append(
+                Unmet("branch_first", f"chain {event.chain} exists: only a new chain branches")
+            )
         depth = chain.depth + 1
     elif event.branches_from is None:
         depth = 1
     else:
         parent = chains.get(event.branches_from)
         if parent is None:
-            yield Unmet("known_chain", f"no Five Whys chain {event.branches_from} to branch off")
-            return
+            return [Unmet("known_chain", f"no Five Whys chain {event.branches_from} to branch off")]
         depth = event.depth if event.depth is not None else parent.depth + 1
         if not parent.start < depth <= parent.depth + 1:
-            yield Unmet(
-                "branch_depth",
-                f"a branch of {parent.id} answers a why from {parent.start + 1} to "
-                f"{parent.depth + 1}, not {depth}",
-            )
-            return
+            return [
+                Unmet(
+                    "branch_depth",
+                    f"a branch of {parent.id} answers a why from {parent.start + 1} to "
+                    f"{parent.depth + 1}, not {depth}",
+                )
+            ]
     if event.depth is None:  # as written before answers recorded their depth
-        return
+        return found
     if event.depth != depth:
-        yield Unmet(
-            "why_depth", f"this answer is why {depth} of chain {event.chain}, not {event.depth}"
+        found.append(
+            Unmet(
+                "why_depth",
+                f"this answer is why {depth} of chain {event.chain}, not {event.depth}",
+            )
         )
-    elif event.root_cause and depth < required:
-        yield Unmet(
-            "root_cause_depth",
-            f"a root cause needs a chain {required} whys deep for {incident.priority.value}; "
-            f"this answer is why {depth}: ask why again",
-        )
+    elif event.root_cause:
+        required = policy.whys_depth_for(incident._priority)
+        if depth < required:
+            found.append(
+                Unmet(
+                    "root_cause_depth",
+                    f"a root cause needs a chain {required} whys deep for "
+                    f"{incident._priority.value}; this answer is why {depth}: ask why again",
+                )
+            )
+    return found
 
 
 def _role_unknown(policy: Policy, incident: Incident, event: ev.RoleUnknown) -> Iterable[Unmet]:
@@ -1120,11 +1169,11 @@ def _retracted(policy: Policy, incident: Incident, event: ev.Retracted) -> Itera
 
 
 def _debt_opened(policy: Policy, incident: Incident, event: ev.DebtOpened) -> Iterable[Unmet]:
-    return _unique("tech-debt item", incident.tech_debt, event.debt_id)
+    return _unique("tech-debt item", incident._tech_debt, event.debt_id)
 
 
 def _debt_closed(policy: Policy, incident: Incident, event: ev.DebtClosed) -> Iterable[Unmet]:
-    return _still_open("tech-debt item", incident.tech_debt, event.debt_id, lambda d: d.open)
+    return _still_open("tech-debt item", incident._tech_debt, event.debt_id, _is_open)
 
 
 def _report_started(policy: Policy, incident: Incident, event: ev.ReportStarted) -> Iterable[Unmet]:
@@ -1132,15 +1181,18 @@ def _report_started(policy: Policy, incident: Incident, event: ev.ReportStarted)
         yield Unmet("report_once", "the incident report is already started")
 
 
-def _action_added(policy: Policy, incident: Incident, event: ev.ActionAdded) -> Iterable[Unmet]:
-    yield from _unique("action item", incident.action_items, event.action_id)
-    if policy.rules_for(incident.priority).action_owner_and_due:
+def _action_added(policy: Policy, incident: Incident, event: ev.ActionAdded) -> list[Unmet]:
+    found = _unique("action item", incident._action_items, event.action_id)
+    if policy.rules_for(incident._priority).action_owner_and_due:
         missing = [n for n in ("owner", "due_at") if getattr(event, n) is None]
         if missing:
-            yield Unmet(
-                "action_owner_and_due",
-                f"{incident.priority.value} action items need {' and '.join(missing)}",
+            found.append(
+                Unmet(
+                    "action_owner_and_due",
+                    f"{incident._priority.value} action items need {' and '.join(missing)}",
+                )
             )
+    return found
 
 
 _AFTER_GREEN = frozenset({State.GREEN, State.REPORTED, State.POST_MORTEM})
@@ -1165,7 +1217,7 @@ def _impact_changed(policy: Policy, incident: Incident, event: ev.ImpactChanged)
 
 
 def _action_closed(policy: Policy, incident: Incident, event: ev.ActionClosed) -> Iterable[Unmet]:
-    return _still_open("action item", incident.action_items, event.action_id, lambda a: a.open)
+    return _still_open("action item", incident._action_items, event.action_id, _is_open)
 
 
 def _priority_changed(
@@ -1237,6 +1289,108 @@ _RECORD_RULES: dict[type[ev.Event], _RecordRule] = {
     ev.PolicyAdopted: _policy_adopted,
     ev.StateChanged: _state_changed,
 }
+
+# -- the quick check --------------------------------------------------------------------------
+
+_Quick = Callable[[Any, Any], bool]
+"""A quick check: ``(incident, event) -> bool``.  (Annotations of ``Policy`` are read at
+run time, by cattrs, where ``Incident`` is not defined: hence ``Any``.)"""
+
+_UNMADE: Any = object()  # no quick check made yet for a class
+
+_IN_FULL = frozenset({ev.Declared, ev.PolicyAdopted, ev.Amended, ev.Retracted})
+"""The classes always checked in full: they change the policy in force or correct the record,
+and are few in any history."""
+
+
+def _quick_check(
+    policy: Policy, kind: type[ev.Event], *, fold: Callable[[Incident, Any], None] | None = None
+) -> _Quick | None:
+    """A function telling at little cost that an event of ``kind`` breaks no rule of ``policy``.
+
+    It returns ``True`` only when :meth:`Policy.unmet` would find nothing: the incident is
+    declared, its state allows the command, the actor holds a role the policy's table allows
+    for it (or the table allows anyone), every stamp is in order (an event before the onset,
+    even a precursor, is left to the full check), and the class's record rule, called as it
+    is, finds nothing.  For a move, the command is the trigger of the edge moved along (no
+    edge: the full check), and the record rule checks the source and the edge's guards.
+    ``False`` says only "check in full", which then finds every unmet rule and its
+    explanation; so the quick check runs each rule the full one does, and never explains.
+    Generated once per policy and class, like the admission of each class, since the loops
+    and lookups of the full check cost several times as much on the path of every command and
+    every replayed event.  ``None`` for a class checked in full every time: a staffing
+    command (its own rules of who may), the classes of :data:`_IN_FULL`, and anything not an
+    incidentflow event class.
+
+    With ``fold``, an event it vouches for is also folded in (``fold(incident, event)``) and
+    appended to the incident's log before it returns ``True``: the step of a replay, one call
+    per event.
+    """
+    if kind not in ev.EVENT_TYPES.values() or kind in _IN_FULL or kind.command in _STAFFING:
+        return None
+    names: dict[str, Any] = {"policy": policy}
+    lines = ["def quick(incident, event):", "    log = incident._events"]
+    if kind is ev.StateChanged:  # the record rule checks the source; the edge names the command
+        names |= {"edges": EDGES, "authorization": policy.authorization}
+        lines += [
+            "    if not log:",
+            "        return False",
+            "    recorded = event.recorded_at",
+            "    occurred = event.occurred_at",
+            "    if recorded < log[-1].recorded_at or occurred > recorded "
+            "or occurred < incident._began or occurred < incident._moved_at:",
+            "        return False",
+            "    found = edges.get((event.source, event.target))",
+            "    if found is None:",
+            "        return False",
+            "    allowed = authorization.get(found.trigger)",
+            "    if allowed is not None:",
+            "        actor = event.actor",
+            "        roles = incident._roles",
+            "        for role in allowed:",
+            "            if actor in roles.get(role, ()):",
+            "                break",
+            "        else:",
+            "            return False",
+        ]
+    else:
+        names["states"] = COMMAND_STATES[kind.command]
+        lines += [
+            "    if not log or incident._state not in states:",
+            "        return False",
+            "    recorded = event.recorded_at",
+            "    occurred = event.occurred_at",
+            "    if recorded < log[-1].recorded_at or occurred > recorded "
+            "or occurred < incident._began:",
+            "        return False",
+        ]
+        allowed = policy.authorization.get(kind.command)
+        if allowed is not None:  # never empty: a policy refuses an empty set of roles
+            held = []
+            for number, role in enumerate(sorted(allowed, key=lambda r: r.value)):
+                names[f"role_{number}"] = role
+                held.append(f"actor not in roles.get(role_{number}, ())")
+            lines += [
+                "    actor = event.actor",
+                "    roles = incident._roles",
+                f"    if {' and '.join(held)}:",
+                "        return False",
+            ]
+    rule = _RECORD_RULES.get(kind)
+    if rule is not None:
+        names["rule"] = rule
+        if inspect.isgeneratorfunction(rule):  # a generator is true even when it yields nothing
+            lines += ["    for _ in rule(policy, incident, event):", "        return False"]
+        else:
+            lines += ["    if rule(policy, incident, event):", "        return False"]
+    if fold is not None:
+        names["fold"] = fold
+        lines += ["    fold(incident, event)", "    log.append(event)"]
+    lines.append("    return True")
+    exec(compile("\n".join(lines), f"<quick check of {kind.__name__}>", "exec"), names)
+    made: _Quick = names["quick"]
+    return made
+
 
 RULES: Mapping[str, str] = MappingProxyType(
     {
