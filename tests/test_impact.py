@@ -624,6 +624,23 @@ def test_amending_an_unknown_declaration_time_makes_it_known() -> None:
     assert incident.history[0].is_unknown()  # the original stays in the history
 
 
+def test_an_unknown_declaration_time_is_amended_to_its_very_bound() -> None:
+    """Found to be the bound itself: the amendment changes what is known, so it is taken."""
+    incident = unknown_declaration()
+    bound = incident.history[0].occurred_at
+    incident.amend("declared", bound.isoformat(), reason="it was the bound", actor="tom", now=NOW)
+    correction = incident.corrections[-1]
+    assert (bound, True) == (incident.declared_at, incident.declared_at_known)
+    assert (f"not known (by {bound.isoformat()})", bound.isoformat()) == (
+        correction.before,
+        correction.value,
+    )
+    again = refused(
+        lambda: incident.amend("declared", bound.isoformat(), reason="r", actor="tom", now=NOW)
+    )
+    assert ("amendment_changes",) == again.rules
+
+
 def test_documents_say_the_declaration_time_is_not_known() -> None:
     """The RCA's detection, its summary, the meeting agenda: "not known (by ...)"."""
     from incidentflow.documents import agenda, rca_document

@@ -137,6 +137,13 @@ def _with_onset(event: ev.Event, value: datetime) -> ev.Event:
     return attrs.evolve(event, began=value)
 
 
+def _declared_time(event: ev.Event) -> str:
+    """The declaration time as text; a time not known reads as such, with its bound."""
+    assert isinstance(event, ev.Declared)
+    shown = event.declared_time.isoformat()
+    return f"not known (by {shown})" if event.is_unknown() else shown
+
+
 def _with_declared_time(event: ev.Event, value: datetime) -> ev.Event:
     """The declaration with its declaration time corrected, in the form it was written in.
 
@@ -186,7 +193,7 @@ AMENDABLE: Mapping[str, Amendable] = MappingProxyType(
                 "told apart, the declaration's recorded_at).",
                 (ev.Declared,),
                 _time,
-                lambda e: e.declared_time.isoformat(),  # type: ignore[attr-defined]
+                _declared_time,
                 _with_declared_time,
                 own=True,
             ),
