@@ -197,6 +197,7 @@ class _Private:
 def test_a_private_field_is_taken_by_its_public_name() -> None:
     """A field ``_size`` is the keyword ``size``; the names of the namespace never clash."""
     build = _builder(_Private)
+    assert build is not _Private  # a class that only stores gets a builder of its own
     assert _Private(size=3) == build(size=3)
     assert _Private(size=3, kind="k") == build(size=3, kind="k")
 
