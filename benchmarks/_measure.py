@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,20 @@ def timings(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, lis
             del result
             times[name].append(elapsed)
     return times
+
+
+def switched_off(
+    patches: Callable[[], Sequence[Any]], run: Callable[[], object]
+) -> Callable[[], object]:
+    """``run`` with ``patches()`` (``unittest.mock`` patchers) applied as it runs: a lever off."""
+
+    def switched() -> object:
+        with contextlib.ExitStack() as stack:
+            for patch in patches():
+                stack.enter_context(patch)
+            return run()
+
+    return switched
 
 
 def seconds(value: float) -> str:

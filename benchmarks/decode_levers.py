@@ -28,44 +28,32 @@ import contextlib
 import json
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from statistics import median
+from typing import Any
 from unittest import mock
 
 from _history import long_incident
-from _measure import timings
+from _measure import switched_off, timings
 from _store import _build
 
 from incidentflow import Incident, codec
 from incidentflow.store import SQLiteStore
 
 
-@contextmanager
-def _off(lever: str) -> Iterator[None]:
-    """Switch one lever off for the duration of the block ("" switches none off)."""
-    patches = {
+def _patches(lever: str) -> list[Any]:
+    """The patches switching one lever off ("" switches none off), made afresh each time."""
+    return {
         "": [],
         "orjson": [mock.patch.object(codec, "_orjson", None)],
         "trusted": [mock.patch.object(codec, "_loads_verified", codec.loads)],
         "pause": [mock.patch.object(codec, "paused", contextlib.nullcontext)],
     }[lever]
-    for patch in patches:
-        patch.start()
-    try:
-        yield
-    finally:
-        for patch in reversed(patches):
-            patch.stop()
 
 
 def _switched(lever: str, run: Callable[[], object]) -> Callable[[], object]:
-    def switched() -> object:
-        with _off(lever):
-            return run()
-
-    return switched
+    return switched_off(lambda: _patches(lever), run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from statistics import median
 from typing import Any
 from unittest import mock
 
 import attrs
 from _history import long_incident, small_incident
-from _measure import timings
+from _measure import switched_off, timings
 
 from incidentflow import DEFAULT_POLICY, Incident, codec
 from incidentflow import _fold as fold
@@ -38,14 +37,13 @@ from incidentflow.records import ActionItem, DataLoss, Experiment, ManualChange,
 LEVERS = ("", "quick", "builders")
 
 
-@contextmanager
-def _off(lever: str) -> Iterator[None]:
-    """Switch one lever off for the duration of the block ("" switches none off)."""
+def _patches(lever: str) -> list[Any]:
+    """The patches switching one lever off ("" switches none off), made afresh each time."""
 
     def none(*args: object, **kwargs: object) -> None:
         return None
 
-    patches = {
+    return {
         "": [],
         "quick": [
             mock.patch.object(policy_module, "_quick_check", none),
@@ -63,21 +61,10 @@ def _off(lever: str) -> Iterator[None]:
             )
         ],
     }[lever]
-    for patch in patches:
-        patch.start()
-    try:
-        yield
-    finally:
-        for patch in reversed(patches):
-            patch.stop()
 
 
 def _switched(lever: str, run: Callable[[], object]) -> Callable[[], object]:
-    def switched() -> object:
-        with _off(lever):
-            return run()
-
-    return switched
+    return switched_off(lambda: _patches(lever), run)
 
 
 def _name(lever: str) -> str:
