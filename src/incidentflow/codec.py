@@ -202,7 +202,7 @@ def dumps(event: Event, *, incident_id: str | None = None) -> str:
     return _encode(data, type(event) in _FLOATS)
 
 
-def _encode(data: dict[str, Any], floats: bool) -> str:
+def _encode(data: dict[str, Any] | list[Any], floats: bool) -> str:
     """``data`` as compact JSON: the same text whichever encoder writes it."""
     if _orjson is not None and not floats:
         try:

@@ -373,15 +373,12 @@ class Store(abc.ABC):
             # writer's append since then makes it a Conflict).
             actual, head = expected, cached.head
         else:
+            cached = None
             actual, known = self._head(incident_id)
             head = self._links.genesis(incident_id) if known is None else known
         if actual != expected:
             raise _conflict(incident_id, expected, actual)
-        if (
-            cached is not None
-            and (cached.version, cached.head) == (expected, head)
-            and cached.policy is policy
-        ):
+        if cached is not None:
             incident = cached.incident
             for offset, event in enumerate(batch.events):
                 try:

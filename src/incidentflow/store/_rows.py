@@ -20,6 +20,11 @@ from ._keys import _utc_key
 SUMMARY_COLUMNS = "incident_id, title, priority, state, began_at, declared_at, updated_at, version"
 """The ``incidents`` columns a summary is written to and read from, in this order."""
 
+SUMMARY_UPDATE = ", ".join(
+    f"{column} = excluded.{column}" for column in (*SUMMARY_COLUMNS.split(", ")[1:], "seal")
+)
+"""The ``SET`` list of an upsert of an incident's summary row and its seal (by its id)."""
+
 HEAD_HASH = (
     "(SELECT hash FROM events WHERE events.incident_id = incidents.incident_id "
     "ORDER BY version DESC LIMIT 1)"

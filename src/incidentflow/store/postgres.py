@@ -61,7 +61,14 @@ from ._base import (
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links
-from ._rows import HEAD_HASH, SUMMARY_COLUMNS, summary_filter, summary_of, summary_row
+from ._rows import (
+    HEAD_HASH,
+    SUMMARY_COLUMNS,
+    SUMMARY_UPDATE,
+    summary_filter,
+    summary_of,
+    summary_row,
+)
 
 try:
     import psycopg
@@ -236,10 +243,7 @@ BEGIN
     SELECT b ->> 0, b ->> 1, b ->> 2, b ->> 3, b ->> 4, b ->> 5, b ->> 6, (b ->> 7)::integer,
         b ->> 8
     FROM jsonb_array_elements(batch_summaries) AS b
-    ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title,
-        priority = excluded.priority, state = excluded.state, began_at = excluded.began_at,
-        declared_at = excluded.declared_at, updated_at = excluded.updated_at,
-        version = excluded.version, seal = excluded.seal;
+    ON CONFLICT (incident_id) DO UPDATE SET {SUMMARY_UPDATE};
 END $$""",
     ),
 )
@@ -1056,16 +1060,7 @@ def _append_arguments(
         (*summary_row(s), links.seal(s, rows[-1].hash), batch.expected_version, rows[0].prev_hash)
         for (s, rows), (batch, _) in zip(versions, planned, strict=True)
     ]
-    return _json(events), _json(summaries)
-
-
-def _json(rows: list[tuple[Any, ...]]) -> str:
-    """``rows`` as a JSON array of arrays (orjson when installed: the same document)."""
-    fast = codec._orjson
-    if fast is not None:
-        with contextlib.suppress(TypeError):  # e.g. a lone surrogate: the standard library's
-            return str(fast.dumps(rows), "utf-8")
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return codec._encode(events, False), codec._encode(summaries, False)
 
 
 def _closed_while_idle(connection: psycopg.Connection[Any]) -> bool:

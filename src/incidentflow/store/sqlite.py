@@ -52,7 +52,14 @@ from ._base import (
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links, chain_key_from_environment
-from ._rows import HEAD_HASH, SUMMARY_COLUMNS, summary_filter, summary_of, summary_row
+from ._rows import (
+    HEAD_HASH,
+    SUMMARY_COLUMNS,
+    SUMMARY_UPDATE,
+    summary_filter,
+    summary_of,
+    summary_row,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "open_store"]
 
@@ -740,9 +747,6 @@ _HEAD = (
 
 _UPSERT_SUMMARY = (
     f"INSERT INTO incidents ({SUMMARY_COLUMNS}, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (incident_id) DO UPDATE SET title = excluded.title, "
-    "priority = excluded.priority, state = excluded.state, began_at = excluded.began_at, "
-    "declared_at = excluded.declared_at, updated_at = excluded.updated_at, "
-    "version = excluded.version, seal = excluded.seal"
+    f"ON CONFLICT (incident_id) DO UPDATE SET {SUMMARY_UPDATE}"
 )
 """Write an incident's summary row (and its seal), whether or not it has one yet."""
