@@ -34,7 +34,7 @@ from incidentflow import (
     codec,
 )
 from incidentflow.store import InMemoryStore, SQLiteStore, Store, StoredEvent
-from incidentflow.store._base import _Batch
+from incidentflow.store._base import _Batch, _plan
 from incidentflow.testing import incidents
 from stores import STORE_KINDS, make_store, reopen
 
@@ -596,8 +596,9 @@ def test_a_declaration_with_a_look_alike_id_is_refused(store: Store) -> None:
 
 def _written_before_the_rules(store: Store, incident_id: str, events: list[Event]) -> None:
     """Store ``events`` as an earlier release did: without the checks append makes now."""
-    lines = [codec.dumps(event) for event in events]
-    store._append_all([_Batch(incident_id, events, lines, 0)])
+    batch = _Batch(incident_id, events, [codec.dumps(event) for event in events], 0)
+    links = store._links
+    store._append_all([(batch, _plan(batch, links.genesis(incident_id), None, links))])
 
 
 def test_histories_stored_before_the_rules_keep_loading(store: Store) -> None:

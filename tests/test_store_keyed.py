@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import incidentflow.events as ev
 from incidentflow import (
+    DEFAULT_POLICY,
     Incident,
     InvalidHistory,
     InvalidInput,
@@ -462,11 +463,14 @@ def test_the_append_rechecks_the_version_inside_its_transaction(keyed: Store) ->
     from incidentflow.store._base import _prepare
 
     incident = _incident()
-    keyed.append("INC-1", incident.history, expected_version=0)
+    history = list(incident.history)  # before the note below is recorded
+    keyed.append("INC-1", history[:2], expected_version=0)
     stale = _prepare("INC-1", [incident.note("late", actor="ana")], 2)
+    checked = keyed._check_rules(stale, DEFAULT_POLICY)  # the head is at 2 ...
+    keyed.append("INC-1", history[2:], expected_version=2)  # ... and then it is not
     with pytest.raises(Conflict):
-        keyed._append_all([stale])
-    assert 3 == keyed.version("INC-1")
+        keyed._append_all([(stale, checked.plan)])
+    assert (3, history) == (keyed.version("INC-1"), keyed.events("INC-1"))
 
 
 def test_a_store_keeps_only_so_many_replayed_incidents(keyed: Store) -> None:

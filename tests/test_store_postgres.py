@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from incidentflow import (
+    DEFAULT_POLICY,
     Conflict,
     Incident,
     InvalidInput,
@@ -23,7 +24,7 @@ from incidentflow import (
     Tampered,
 )
 from incidentflow.store import PostgresStore, open_store
-from incidentflow.store._base import _Batch
+from incidentflow.store._base import _prepare
 from incidentflow.store.postgres import SCHEMA_VERSION, _describe, _placeholders, is_postgres_url
 from postgres import Cluster
 
@@ -377,10 +378,12 @@ def test_a_refused_insert_releases_the_position_lock(
 ) -> None:
     """A conflicting append leaves no lock behind: the next appends on any connection go on."""
     store.append("INC-1", _incident("INC-1").history[:1], expected_version=0)
+    stale = _prepare("INC-1", _incident("INC-1").history[1:], 1)
+    checked = store._check_rules(stale, DEFAULT_POLICY)  # the rules pass at version 1 ...
     with PostgresStore(postgres_url) as other:
-        other.append("INC-1", _incident("INC-1").history[1:], expected_version=1)
+        other.append("INC-1", _incident("INC-1").history[1:], expected_version=1)  # ... not now
         with pytest.raises(Conflict):
-            store._append_all([_Batch("INC-1", list(_incident("INC-1").history[1:]), ["{}"], 1)])
+            store._append_all([(stale, checked.plan)])
         store.append("INC-2", _incident("INC-2").history, expected_version=0)
         other.append("INC-3", _incident("INC-3").history, expected_version=0)
         with _raw(postgres_url) as watcher:

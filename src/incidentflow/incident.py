@@ -756,6 +756,12 @@ class Incident(Commands):
             raise InvalidInput(f"not an incidentflow event: {event!r}")
         return self._commit(event)
 
+    def _record_admitted(self, event: E) -> E:
+        """:meth:`record` of an event that was admitted as it is (names already in NFC)."""
+        if type(event) not in FOLD:
+            raise InvalidInput(f"not an incidentflow event: {event!r}")
+        return self._apply(event)
+
     def _commit(self, event: E) -> E:
         # Names in NFC, times in range, text that can be stored: before any rule is read.
         return self._apply(cast("E", admit(event, normalize=True)))

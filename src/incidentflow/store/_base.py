@@ -105,21 +105,6 @@ def chain_hash(previous: str, line: str, *, chain_key: bytes | None = None) -> s
     return _Links(chain_key).link(previous, line)
 
 
-class _Checked(NamedTuple):
-    """An incident replayed up to a head: what a later append to that head starts from."""
-
-    version: int
-    head: str
-    policy: Policy
-    incident: Incident
-
-
-_CACHED_INCIDENTS = 64
-"""How many replayed incidents a store object keeps for its next appends."""
-
-_CACHE_LOCK = threading.Lock()
-
-
 class _Row(NamedTuple):
     """One stored event as the chain sees it, in stored (position) order."""
 
@@ -127,6 +112,45 @@ class _Row(NamedTuple):
     line: str
     prev_hash: str
     hash: str
+
+
+class _Plan(NamedTuple):
+    """What storing a checked batch writes: its rows, chained on, and the incident's summary.
+
+    ``before`` is the summary the batch follows (None for a new incident).  The rows are
+    chained from the head the rules were checked at: if another writer appended since, the
+    first row's version is taken, and the unique key on ``(incident_id, version)`` makes the
+    write a :class:`~incidentflow.errors.Conflict`.
+    """
+
+    rows: list[_Row]
+    before: IncidentSummary | None
+    summary: IncidentSummary
+
+
+class _Checked(NamedTuple):
+    """A batch the rules accepted: its plan, and the incident replayed up to its new head.
+
+    Kept after the write, it is what a later append to that head starts from.
+    """
+
+    plan: _Plan
+    policy: Policy
+    incident: Incident
+
+    @property
+    def version(self) -> int:
+        return self.plan.summary.version
+
+    @property
+    def head(self) -> str:
+        return self.plan.rows[-1].hash
+
+
+_CACHED_INCIDENTS = 64
+"""How many replayed incidents a store object keeps for its next appends."""
+
+_CACHE_LOCK = threading.Lock()
 
 
 def _check_id(incident_id: object) -> str:
@@ -316,7 +340,7 @@ class Store(abc.ABC):
         """
         batch = _prepare(incident_id, events, expected_version)
         checked = self._check_rules(batch, policy)
-        version = self._append_all([batch])[0]
+        version = self._append_all([(batch, checked.plan)])[0]
         self._remember([(batch.incident_id, checked)])
         return version
 
@@ -349,40 +373,35 @@ class Store(abc.ABC):
             raise InvalidInput("append_many names an incident more than once")
         if not prepared:
             return []
-        checked = [(batch.incident_id, self._check_rules(batch, policy)) for batch in prepared]
-        versions = self._append_all(prepared)
-        self._remember(checked)
+        checked = [self._check_rules(batch, policy) for batch in prepared]
+        versions = self._append_all(
+            [(batch, one.plan) for batch, one in zip(prepared, checked, strict=True)]
+        )
+        self._remember([(b.incident_id, one) for b, one in zip(prepared, checked, strict=True)])
         return versions
 
     def _check_rules(self, batch: _Batch, policy: Policy) -> _Checked:
-        """Refuse a batch the incident's rules refuse; nothing written.
+        """Refuse a batch the incident's rules refuse; nothing written.  Else, its plan.
 
         The stored prefix of ``expected_version`` events can never change (events are
         append-only), so checking outside the append's transaction is sound: if another
         writer appends meanwhile, the append itself raises Conflict.  The incident replayed
-        for the last append through this store object is kept (with the head it ended at), so
-        appending again to the same head checks the new events only; otherwise the whole
-        history is read, verified and replayed (O(history)).
+        for the last append through this store object is kept (with the head and summary it
+        ended at), so appending again to the same head reads nothing and checks the new
+        events only; otherwise the whole history is read, verified and replayed (O(history)).
         """
         incident_id, expected = batch.incident_id, batch.expected_version
         with _CACHE_LOCK:
             cached = self._replayed().pop(incident_id, None)
         if cached is not None and cached.version == expected and cached.policy is policy:
             # This store object's own last append left the incident at the version the writer
-            # expects: no read, since the append checks the head again, atomically (another
-            # writer's append since then makes it a Conflict).
-            actual, head = expected, cached.head
-        else:
-            cached = None
-            actual, known = self._head(incident_id)
-            head = self._links.genesis(incident_id) if known is None else known
-        if actual != expected:
-            raise _conflict(incident_id, expected, actual)
-        if cached is not None:
-            incident = cached.incident
+            # expects: no read, since the write's unique key checks the head again, atomically
+            # (another writer's append since then makes it a Conflict).
+            incident, head = cached.incident, cached.head
+            before: IncidentSummary | None = cached.plan.summary
             for offset, event in enumerate(batch.events):
                 try:
-                    incident.record(event)
+                    incident._record_admitted(event)  # admitted by _prepare
                 except CommandRefused as exc:
                     raise InvalidHistory(
                         incident_id=incident_id,
@@ -391,6 +410,10 @@ class Store(abc.ABC):
                         stored=False,
                     ) from exc
         else:
+            actual, known = self._head(incident_id)
+            if actual != expected:
+                raise _conflict(incident_id, expected, actual)
+            head = self._links.genesis(incident_id) if known is None else known
             # Only the prefix the writer read: another writer may have appended since the
             # head was read, which the append itself reports as a Conflict.
             prefix = self.events(incident_id)[:expected] if expected else []
@@ -404,9 +427,8 @@ class Store(abc.ABC):
                     detail=exc.detail,
                     stored=exc.index < len(prefix),
                 ) from exc
-        for line in batch.lines:
-            head = self._links.link(head, line)
-        return _Checked(expected + len(batch.lines), head, policy, incident)
+            before = _summarize(incident_id, None, prefix, expected) if prefix else None
+        return _Checked(_plan(batch, head, before, self._links), policy, incident)
 
     def _remember(self, checked: Sequence[tuple[str, _Checked]]) -> None:
         """Keep the incidents just appended, replayed, for the next append to each."""
@@ -777,8 +799,12 @@ class Store(abc.ABC):
         """Where the store is, as "not found" messages name it."""
 
     @abc.abstractmethod
-    def _append_all(self, batches: list[_Batch]) -> list[int]:
-        """Atomically check every version, then store every encoded batch and summary."""
+    def _append_all(self, planned: list[tuple[_Batch, _Plan]]) -> list[int]:
+        """Store every batch's rows and summary, atomically, unless a version is taken.
+
+        A batch whose first version another writer stored since its plan was made raises
+        :class:`~incidentflow.errors.Conflict` and nothing is written.
+        """
 
     @abc.abstractmethod
     def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
@@ -839,6 +865,13 @@ def _decode(incident_id: str, version: int, line: str, *, verified: bool = False
         raise Tampered(
             incident_id=incident_id, version=version, reason=f"it does not decode: {exc}"
         ) from exc
+
+
+def _plan(batch: _Batch, head: str, before: IncidentSummary | None, links: _Links) -> _Plan:
+    """What storing ``batch`` after ``head`` (and the summary ``before``) writes."""
+    rows = _chain(head, batch.expected_version, batch.lines, links)
+    summary = _summarize(batch.incident_id, before, batch.events, rows[-1].version)
+    return _Plan(rows, before, summary)
 
 
 def _chain(head: str, version: int, lines: Iterable[str], links: _Links) -> list[_Row]:

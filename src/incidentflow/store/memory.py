@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from incidentflow.errors import StoreUnavailable
-from incidentflow.events import Event
 from incidentflow.lifecycle import State
 from incidentflow.priorities import Priority
 
@@ -33,12 +32,11 @@ from ._base import (
     IncidentSummary,
     Store,
     _Batch,
-    _chain,
     _conflict,
     _matches,
     _order,
+    _Plan,
     _Row,
-    _summarize,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _moved
 from ._keys import _Links
@@ -77,36 +75,24 @@ class InMemoryStore(Store):
     def _where(self) -> str:
         return "the in-memory store"
 
-    def _append_all(self, batches: list[_Batch]) -> list[int]:
+    def _append_all(self, planned: list[tuple[_Batch, _Plan]]) -> list[int]:
         with self._lock:
             self._open()
-            for batch in batches:  # every version is checked before anything is written
+            for batch, _ in planned:  # every version is checked before anything is written
                 actual = len(self._events.get(batch.incident_id, []))
                 if actual != batch.expected_version:
                     raise _conflict(batch.incident_id, batch.expected_version, actual)
-            planned = [self._plan(*batch) for batch in batches]  # all that can fail, first
-            for incident_id, new, summary in planned:
+            for batch, plan in planned:
                 # In place: every reader copies what it reads while holding the lock.
-                rows = self._events.setdefault(incident_id, [])
-                rows.extend(new)
-                self._summaries[incident_id] = summary
-                self._seals[incident_id] = self._links.seal(summary, rows[-1].hash)
-                for row in new:
-                    entry = (len(self._log) + 1, incident_id, row.version, row.line, row.hash)
+                rows = self._events.setdefault(batch.incident_id, [])
+                rows.extend(plan.rows)
+                self._summaries[batch.incident_id] = plan.summary
+                self._seals[batch.incident_id] = self._links.seal(plan.summary, rows[-1].hash)
+                for row in plan.rows:
+                    entry = (len(self._log) + 1, batch.incident_id, row.version, row.line, row.hash)
                     self._log.append(entry)
             self._appended.notify_all()
-            return [summary.version for _, _, summary in planned]
-
-    def _plan(
-        self, incident_id: str, events: list[Event], lines: list[str], expected_version: int
-    ) -> tuple[str, list[_Row], IncidentSummary]:
-        """One checked batch's new rows and summary, changing nothing; the caller holds the lock."""
-        rows = self._events.get(incident_id, [])
-        head = rows[-1].hash if rows else self._links.genesis(incident_id)
-        new = _chain(head, len(rows), lines, self._links)
-        version = len(rows) + len(new)
-        summary = _summarize(incident_id, self._summaries.get(incident_id), events, version)
-        return incident_id, new, summary
+            return [plan.summary.version for _, plan in planned]
 
     def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
         with self._lock:

@@ -45,7 +45,6 @@ from incidentflow.errors import (
     Tampered,
 )
 from incidentflow.lifecycle import State
-from incidentflow.policy import Policy
 from incidentflow.priorities import Priority
 from incidentflow.records import Unmet
 
@@ -53,11 +52,9 @@ from ._base import (
     IncidentSummary,
     Store,
     _Batch,
-    _chain,
-    _Checked,
     _conflict,
+    _Plan,
     _Row,
-    _summarize,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links
@@ -272,14 +269,8 @@ _APPEND = "SELECT incidentflow_append(%s::jsonb, %s::jsonb)"
 _NOTIFY = f"SELECT set_config('synchronous_commit', 'off', true), pg_notify('{_CHANNEL}', '')"
 """Wake the feed's listeners, in a transaction that need not wait for its WAL flush."""
 
-_HEAD = (
-    "SELECT e.version, e.hash, i.title, i.priority, i.state, i.began_at, i.declared_at, "
-    "i.updated_at, i.version FROM (SELECT %s::text AS id) AS wanted "
-    "LEFT JOIN LATERAL (SELECT version, hash FROM events WHERE incident_id = wanted.id "
-    "ORDER BY version DESC LIMIT 1) AS e ON true "
-    "LEFT JOIN incidents AS i ON i.incident_id = wanted.id"
-)
-"""An incident's head version and hash and its summary, in one snapshot."""
+_HEAD = "SELECT version, hash FROM events WHERE incident_id = %s ORDER BY version DESC LIMIT 1"
+"""An incident's head version and hash (no row when it has no events)."""
 
 _FEED = (
     "SELECT position, incident_id, version, line FROM events WHERE position > %s "
@@ -307,9 +298,6 @@ _FEED_IN_ORDER = (
 
 _HORIZON = 4
 """The schema version from which event rows carry their transaction's id."""
-
-_HEADS_KEPT = 4096
-"""How many heads read by rules checks a thread keeps for the appends that follow them."""
 
 _IDENTITY = "incidentflow identity:"
 """How the database's identity trigger starts its refusals."""
@@ -375,7 +363,6 @@ class PostgresStore(Store):
         self._read_only = read_only
         self._closed = False
         self._listeners = threading.local()
-        self._heads = threading.local()
         self._listener_lock = threading.Lock()
         self._all_listeners: list[psycopg.Connection[Any]] = []
         with self._direct() as connection:
@@ -691,20 +678,19 @@ class PostgresStore(Store):
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _append_all(self, batches: list[_Batch]) -> list[int]:
+    def _append_all(self, planned: list[tuple[_Batch, _Plan]]) -> list[int]:
         if self._read_only:
             raise StoreUnavailable(f"{self._where_text}: the store was opened read-only")
-        seen = self._seen()  # known again only once written: a failed write reads afresh
-        known = {batch.incident_id: seen.pop(batch.incident_id, None) for batch in batches}
         for attempt in range(_READ_TRIES):
-            planned: list[tuple[_Batch, list[_Row]]] = []
+            sent = False
             try:
                 with self._connection() as connection:
-                    return self._write(connection, batches, planned, known)
+                    sent = True
+                    return self._write(connection, planned)
             except StoreUnavailable as exc:
                 if not isinstance(exc.__cause__, psycopg.OperationalError) or self._closed:
                     raise
-                if planned:  # the connection failed mid-write: did the commit happen?
+                if sent:  # the connection failed mid-write: did the commit happen?
                     return self._resolve(planned, exc)
                 if attempt == _READ_TRIES - 1:
                     raise
@@ -712,38 +698,17 @@ class PostgresStore(Store):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _write(
-        self,
-        connection: psycopg.Connection[Any],
-        batches: list[_Batch],
-        planned: list[tuple[_Batch, list[_Row]]],
-        known: dict[str, tuple[int, str | None, IncidentSummary | None] | None],
+        self, connection: psycopg.Connection[Any], planned: list[tuple[_Batch, _Plan]]
     ) -> list[int]:
-        """Check every head, then store every batch and its summary in one round trip.
+        """Store every batch and its summary in one round trip.
 
-        The heads (and summaries) were read just before, by the rules check; a writer that
-        appended since makes the insert break the unique key on ``(incident_id, version)``,
-        which becomes :class:`~incidentflow.errors.Conflict`.
+        The heads were read (or known from this store object's own last append) by the rules
+        check; the server checks each again (the event at the expected version has the hash
+        the batch chains from), and a writer that appended since makes the insert break the
+        unique key on ``(incident_id, version)``: :class:`~incidentflow.errors.Conflict`.
         """
-        current = batches[0]
-        states: dict[str, str] = {}
         try:
-            versions = []
-            for current in batches:
-                head = known.get(current.incident_id)
-                if head is None:
-                    head = self._read_head(connection, current.incident_id)
-                actual, digest, before = head
-                if actual != current.expected_version:
-                    raise _conflict(current.incident_id, current.expected_version, actual)
-                previous = self._links.genesis(current.incident_id) if digest is None else digest
-                if before is not None:
-                    states[current.incident_id] = before.state.value
-                version = actual + len(current.lines)
-                summary = _summarize(current.incident_id, before, current.events, version)
-                rows = _chain(previous, actual, current.lines, self._links)
-                planned.append((current, rows))
-                versions.append((summary, rows))
-            payload = _append_arguments(planned, versions, self._links)
+            payload = _append_arguments(planned, self._links)
             if self._before_commit is None:
                 # One statement in autocommit: its own transaction, committed when it returns.
                 connection.execute(_APPEND, payload, prepare=True)
@@ -757,19 +722,16 @@ class PostgresStore(Store):
             # notifications in commit order under one lock held until the commit is
             # flushed); this one need not wait for its flush.
             connection.execute(_NOTIFY, prepare=True)
-            seen = self._seen()
-            for summary, rows in versions:
-                seen[summary.incident_id] = (summary.version, rows[-1].hash, summary)
-            return [summary.version for summary, _ in versions]
+            return [plan.summary.version for _, plan in planned]
         except pg_errors.InsufficientPrivilege as exc:
             _rollback(connection)
             message = exc.diag.message_primary or str(exc)
             if not message.startswith(_IDENTITY):
                 raise
-            first = batches[0]
+            first, plan = planned[0]
             raise NotAuthorized(
                 incident_id=first.incident_id,
-                state=states.get(first.incident_id, "new"),
+                state="new" if plan.before is None else plan.before.state.value,
                 command="append",
                 unmet=(Unmet("database_identity", message.removeprefix(_IDENTITY).strip()),),
             ) from exc
@@ -784,21 +746,18 @@ class PostgresStore(Store):
                 actual = 0 if row is None or row[0] is None else int(row[0])
                 if actual != batch.expected_version:
                     raise _conflict(batch.incident_id, batch.expected_version, actual) from exc
-            raise _conflict(
-                current.incident_id, current.expected_version, current.expected_version
-            ) from exc
+            last = planned[-1][0]
+            raise _conflict(last.incident_id, last.expected_version, last.expected_version) from exc
         except BaseException:
             _rollback(connection)
             raise
 
-    def _resolve(
-        self, planned: list[tuple[_Batch, list[_Row]]], lost: StoreUnavailable
-    ) -> list[int]:
+    def _resolve(self, planned: list[tuple[_Batch, _Plan]], lost: StoreUnavailable) -> list[int]:
         """After the connection failed mid-write: did the write commit?  Read the heads again."""
         try:
             committed = [
-                self._hash_at(batch.incident_id, rows[-1].version) == rows[-1].hash
-                for batch, rows in planned
+                self._hash_at(batch.incident_id, plan.rows[-1].version) == plan.rows[-1].hash
+                for batch, plan in planned
             ]
         except StoreUnavailable as exc:
             raise StoreUnavailable(
@@ -806,7 +765,7 @@ class PostgresStore(Store):
                 f"{exc}); load the incident to see"
             ) from (lost.__cause__ or lost)
         if all(committed):
-            return [rows[-1].version for _, rows in planned]
+            return [plan.summary.version for _, plan in planned]
         raise StoreUnavailable(f"{lost}; the write was not committed: nothing was written") from (
             lost.__cause__
         )
@@ -852,48 +811,11 @@ class PostgresStore(Store):
         )
         return 0 if row is None or row[0] is None else int(row[0])
 
-    def _check_rules(self, batch: _Batch, policy: Policy) -> _Checked:
-        # The head this thread last wrote (or read) for the incident stands for a read when it
-        # is the version the writer expects: the append checks it again, atomically.
-        self._heads.expected = (batch.incident_id, batch.expected_version)
-        try:
-            return super()._check_rules(batch, policy)
-        finally:
-            self._heads.expected = None
-
     def _head(self, incident_id: str) -> tuple[int, str | None]:
-        known = self._seen().get(incident_id)
-        if known is not None and getattr(self._heads, "expected", None) == (
-            incident_id,
-            known[0],
-        ):
-            return known[0], known[1]
-        # The summary comes along: the append that follows starts from it (see _write).
-        version, digest, _ = self._read(lambda connection: self._read_head(connection, incident_id))
-        return version, digest
-
-    def _seen(self) -> dict[str, tuple[int, str | None, IncidentSummary | None]]:
-        """The heads (version, hash, summary) this thread last read or wrote, by incident."""
-        heads: dict[str, tuple[int, str | None, IncidentSummary | None]] | None = getattr(
-            self._heads, "seen", None
+        row = self._read(
+            lambda connection: connection.execute(_HEAD, (incident_id,), prepare=True).fetchone()
         )
-        if heads is None or len(heads) >= _HEADS_KEPT:
-            heads = self._heads.seen = {}
-        return heads
-
-    def _read_head(
-        self, connection: psycopg.Connection[Any], incident_id: str
-    ) -> tuple[int, str | None, IncidentSummary | None]:
-        """The incident's head version and hash and its summary, read in one statement."""
-        row = connection.execute(_HEAD, (incident_id,), prepare=True).fetchone()
-        assert row is not None
-        found = (
-            0 if row[0] is None else int(row[0]),
-            None if row[1] is None else str(row[1]),
-            None if row[2] is None else summary_of((incident_id, *row[2:])),
-        )
-        self._seen()[incident_id] = found
-        return found
+        return (0, None) if row is None else (int(row[0]), str(row[1]))
 
     def _ids(self) -> list[str]:
         rows = self._read(
@@ -1049,16 +971,17 @@ class _PostgresTransaction(Transaction):
             _moved(name, self.checkpoint(name), position)
 
 
-def _append_arguments(
-    planned: list[tuple[_Batch, list[_Row]]],
-    versions: list[tuple[IncidentSummary, list[_Row]]],
-    links: _Links,
-) -> tuple[str, str]:
+def _append_arguments(planned: list[tuple[_Batch, _Plan]], links: _Links) -> tuple[str, str]:
     """The arguments of :data:`_APPEND`: every event's row, then every summary's, as JSON."""
-    events = [(batch.incident_id, *row) for batch, rows in planned for row in rows]
+    events = [(batch.incident_id, *row) for batch, plan in planned for row in plan.rows]
     summaries = [
-        (*summary_row(s), links.seal(s, rows[-1].hash), batch.expected_version, rows[0].prev_hash)
-        for (s, rows), (batch, _) in zip(versions, planned, strict=True)
+        (
+            *summary_row(plan.summary),
+            links.seal(plan.summary, plan.rows[-1].hash),
+            batch.expected_version,
+            plan.rows[0].prev_hash,
+        )
+        for batch, plan in planned
     ]
     return codec._encode(events, False), codec._encode(summaries, False)
 

@@ -5,8 +5,10 @@ Guarantees:
 - **Durable once** :meth:`~SQLiteStore.append` **returns**: the database runs in WAL mode with
   ``synchronous=FULL``, so a committed batch survives a crash or power loss.
 - **Atomic, optimistic appends**: each append is one ``BEGIN IMMEDIATE`` transaction that
-  reads the incident's head version, compares it with the writer's expectation and inserts the
-  batch, or raises :class:`~incidentflow.errors.Conflict` and writes nothing.
+  inserts the batch after the head the writer expected (read before, or known from this store
+  object's own last append); if another writer took that version since, the unique key on
+  ``(incident_id, version)`` refuses the insert, and the append raises
+  :class:`~incidentflow.errors.Conflict` and writes nothing.
 - **Append-only, enforced by the database**: triggers refuse every ``UPDATE`` and ``DELETE`` on
   the events table, whoever issues it.
 - **Tamper evidence**: each event's hash covers the one before it; ``verify`` and ``load``
@@ -35,7 +37,6 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from incidentflow.errors import InvalidInput, StoreBusy, StoreError, StoreUnavailable, Tampered
-from incidentflow.events import Event
 from incidentflow.lifecycle import State
 from incidentflow.priorities import Priority
 
@@ -45,10 +46,9 @@ from ._base import (
     IncidentSummary,
     Store,
     _Batch,
-    _chain,
     _conflict,
+    _Plan,
     _Row,
-    _summarize,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links, chain_key_from_environment
@@ -454,21 +454,37 @@ class SQLiteStore(Store):
 
     # -- the interface -----------------------------------------------------------------------
 
-    def _append_all(self, batches: list[_Batch]) -> list[int]:
+    def _append_all(self, planned: list[tuple[_Batch, _Plan]]) -> list[int]:
         if self._read_only:
             raise StoreUnavailable(f"{self._path}: the store was opened read-only")
         connection = self._connection()
         with _translated(self._path):
             connection.execute("BEGIN IMMEDIATE")
-            current = batches[0]
+            current = planned[0][0]
             try:
-                versions = []
-                for current in batches:
-                    versions.append(self._insert(connection, *current))
+                for current, plan in planned:
+                    # The batch follows the head its writer read (the event at the expected
+                    # version has the hash the batch chains from); a version another writer
+                    # took since breaks the unique key on (incident_id, version).
+                    if current.expected_version and connection.execute(
+                        _HEAD_HASH, (current.incident_id, current.expected_version)
+                    ).fetchone() != (plan.rows[0].prev_hash,):
+                        raise sqlite3.IntegrityError("the head is not the one its writer read")
+                    connection.executemany(
+                        "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [(current.incident_id, *row) for row in plan.rows],
+                    )
+                    connection.execute(
+                        _UPSERT_SUMMARY,
+                        (
+                            *summary_row(plan.summary),
+                            self._links.seal(plan.summary, plan.rows[-1].hash),
+                        ),
+                    )
                 connection.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
                 _rollback(connection)
-                # A racing writer got past the version check; BEGIN IMMEDIATE should prevent it.
                 raise _conflict(
                     current.incident_id,
                     current.expected_version,
@@ -477,37 +493,7 @@ class SQLiteStore(Store):
             except BaseException:
                 _rollback(connection)
                 raise
-            return versions
-
-    def _insert(
-        self,
-        connection: sqlite3.Connection,
-        incident_id: str,
-        events: list[Event],
-        lines: list[str],
-        expected_version: int,
-    ) -> int:
-        """Check one batch's version and insert it, inside the caller's transaction."""
-        found = connection.execute(_HEAD, (incident_id, incident_id)).fetchone()
-        if found[0] is None:
-            actual, previous = 0, self._links.genesis(incident_id)
-        else:
-            actual, previous = found[0], found[1]
-        if actual != expected_version:
-            raise _conflict(incident_id, expected_version, actual)
-        before = None if found[2] is None else summary_of((incident_id, *found[2:]))
-        version = actual + len(lines)
-        summary = _summarize(incident_id, before, events, version)
-        rows = _chain(previous, actual, lines, self._links)
-        connection.executemany(
-            "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(incident_id, *row) for row in rows],
-        )
-        connection.execute(
-            _UPSERT_SUMMARY, (*summary_row(summary), self._links.seal(summary, rows[-1].hash))
-        )
-        return version
+            return [plan.summary.version for _, plan in planned]
 
     def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
         def query(
@@ -736,14 +722,8 @@ def _rollback(connection: sqlite3.Connection) -> None:
             connection.execute("ROLLBACK")
 
 
-_HEAD = (
-    "SELECT e.version, e.hash, i.title, i.priority, i.state, i.began_at, i.declared_at, "
-    "i.updated_at, i.version FROM (SELECT ? AS id) AS wanted "
-    "LEFT JOIN (SELECT version, hash FROM events WHERE incident_id = ? "
-    "ORDER BY version DESC LIMIT 1) AS e ON 1 "
-    "LEFT JOIN incidents AS i ON i.incident_id = wanted.id"
-)
-"""An incident's head version and hash and its summary, read in one statement."""
+_HEAD_HASH = "SELECT hash FROM events WHERE incident_id = ? AND version = ?"
+"""The hash of an incident's event at a version (the head an append follows)."""
 
 _UPSERT_SUMMARY = (
     f"INSERT INTO incidents ({SUMMARY_COLUMNS}, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
