@@ -3,6 +3,7 @@
     python benchmarks/pg_store.py --quick              # small sizes, a throwaway server
     python benchmarks/pg_store.py                      # the full sizes (10k x 50, 1M feed)
     python benchmarks/pg_store.py --url postgresql://... --quick   # an empty database of yours
+    python benchmarks/pg_store.py --only durable_append load       # some of them
 
 Without ``--url`` it starts a throwaway server (tests/postgres.py: initdb, a Unix socket) with
 ``fsync`` on, so a commit is as durable as a real server's.  The figures:
@@ -253,12 +254,25 @@ def bench_feed(url: str, events: int) -> dict[str, Any]:
     return {"ratio": mine / base, "ratio_decoded": mine / decoded, "raw": base, "store": mine}
 
 
+_BENCHMARKS: dict[str, tuple[str, Callable[[str, int], dict[str, Any]]]] = {
+    "durable_append": ("appends", bench_append),
+    "load": ("incidents", bench_load),
+    "writers": ("writer_appends", bench_writers),
+    "feed": ("feed", bench_feed),
+}
+"""Each benchmark by name: the size it takes and what runs it (on its own database)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--url", help="an existing server's postgres database (admin URL)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--only", nargs="+", choices=list(_BENCHMARKS), metavar="NAME", help="run only these"
+    )
     args = parser.parse_args(argv)
+    chosen = args.only or list(_BENCHMARKS)
     sizes = SIZES["quick" if args.quick else "full"]
     cluster = None
     if args.url is None:
@@ -272,37 +286,42 @@ def main(argv: list[str] | None = None) -> int:
     else:
         admin = args.url
     try:
-        results = {
-            "durable_append": bench_append(_database(admin, "bench_append"), sizes["appends"]),
-            "load": bench_load(_database(admin, "bench_load"), sizes["incidents"]),
-            "writers": bench_writers(admin, sizes["writer_appends"]),
-            "feed": bench_feed(_database(admin, "bench_feed"), sizes["feed"]),
-        }
+        results = {}
+        for name in chosen:
+            size_key, run = _BENCHMARKS[name]
+            target = admin if name == "writers" else _database(admin, f"bench_{name}")
+            results[name] = run(target, sizes[size_key])
     finally:
         if cluster is not None:
             cluster.stop()
-    append, load = results["durable_append"], results["load"]
-    writers, feed = results["writers"], results["feed"]
     print(f"PostgreSQL benchmarks ({'quick' if args.quick else 'full'}): {sizes}")
-    print(
-        f"[pg_durable_append] ratio {append['ratio']:.2f}x store / raw INSERT+COMMIT "
-        f"({seconds(append['store'])} vs {seconds(append['raw'])} per append; goal <= 1.5x)"
-    )
-    print(
-        f"[pg_load] ratio {load['ratio']:.2f}x load / raw SELECT + json.loads "
-        f"({seconds(load['store'])} vs {seconds(load['raw'])}; "
-        f"{load['ratio_decoded']:.2f}x / raw SELECT + codec.loads; goal <= 2x)"
-    )
-    shown = ", ".join(f"{n}: {rate:.0f}/s" for n, rate in writers["curve"].items())
-    raw_shown = ", ".join(f"{n}: {rate:.0f}/s" for n, rate in writers["raw_curve"].items())
-    print(
-        f"[pg_writers] ratio {writers['ratio']:.2f}x 8 writers / 1 ({shown}; goal >= 3x; "
-        f"raw INSERT+COMMIT writers {writers['raw_ratio']:.2f}x: {raw_shown})"
-    )
-    print(
-        f"[pg_feed] ratio {feed['ratio']:.2f}x read_since / raw paged SELECT "
-        f"({feed['ratio_decoded']:.2f}x / raw SELECT + codec.loads; goal <= 1.5x)"
-    )
+    if "durable_append" in results:
+        append = results["durable_append"]
+        print(
+            f"[pg_durable_append] ratio {append['ratio']:.2f}x store / raw INSERT+COMMIT "
+            f"({seconds(append['store'])} vs {seconds(append['raw'])} per append; goal <= 1.5x)"
+        )
+    if "load" in results:
+        load = results["load"]
+        print(
+            f"[pg_load] ratio {load['ratio']:.2f}x load / raw SELECT + json.loads "
+            f"({seconds(load['store'])} vs {seconds(load['raw'])}; "
+            f"{load['ratio_decoded']:.2f}x / raw SELECT + codec.loads; goal <= 2x)"
+        )
+    if "writers" in results:
+        writers = results["writers"]
+        shown = ", ".join(f"{n}: {rate:.0f}/s" for n, rate in writers["curve"].items())
+        raw_shown = ", ".join(f"{n}: {rate:.0f}/s" for n, rate in writers["raw_curve"].items())
+        print(
+            f"[pg_writers] ratio {writers['ratio']:.2f}x 8 writers / 1 ({shown}; goal >= 3x; "
+            f"raw INSERT+COMMIT writers {writers['raw_ratio']:.2f}x: {raw_shown})"
+        )
+    if "feed" in results:
+        feed = results["feed"]
+        print(
+            f"[pg_feed] ratio {feed['ratio']:.2f}x read_since / raw paged SELECT "
+            f"({feed['ratio_decoded']:.2f}x / raw SELECT + codec.loads; goal <= 1.5x)"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from postgres import Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,3 +35,14 @@ def test_each_postgres_benchmark_gives_a_ratio(postgres_cluster: Cluster) -> Non
     assert all(result["ratio"] > 0 for result in (append, load, feed))
     assert feed["ratio_decoded"] > 0
     assert load["ratio_decoded"] > 0
+
+
+def test_only_the_benchmarks_named_run(
+    postgres_cluster: Cluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--only`` runs the benchmarks named (here the append) and prints their lines alone."""
+    bench = _benchmarks()
+    url = postgres_cluster.url()
+    assert 0 == bench.main(["--url", url, "--quick", "--only", "durable_append"])
+    printed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert ["PostgreSQL", "[pg_durable_append]"] == printed

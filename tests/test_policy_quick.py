@@ -388,3 +388,72 @@ def test_an_event_vouched_for_breaks_no_rule(drawn: tuple[list[ev.Event], Policy
             break
         FOLD[type(event)](incident, event)
         incident._events.append(event)
+
+
+def _unstaffed(
+    clock: ManualClock, recorder: str | None, open_when_unstaffed: bool, open_to: str
+) -> tuple[Policy, Incident]:
+    """A P2 mitigating with bo as IC (and ``recorder``) under a policy that gives the note and
+    the move to mitigating to the Recorder alone, and the incident just before the move."""
+    restricted = frozenset({RECORDER})
+    policy = Policy(
+        authorization={"note": restricted, "mitigate": restricted},
+        open_when_unstaffed=open_when_unstaffed,
+        unstaffed_open_to=open_to,
+    )
+    i = Incident.declare("INC-1", "Slow", Priority.P2, actor="ana", clock=clock, policy=policy)
+    i.assign(IC, "bo", actor="ana")
+    if recorder is not None:
+        i.assign(RECORDER, recorder, actor="bo")
+    i.validate("p99 at 4 s", actor="bo")
+    i.link(LinkKind.TICKET, "https://example.com/ticket", actor="bo")
+    return policy, i
+
+
+# Who may note, or move to mitigating, when only the Recorder may (the expected answers are the
+# policy's documented rule, written out: the table decides, and while nobody holds an allowed
+# role the command is open to anyone, or to the staff, unless the policy closes it).
+_UNSTAFFED = [
+    (None, True, "anyone", "bo", True),  # nobody is the Recorder: open to anyone
+    (None, True, "anyone", "zed", True),
+    (None, True, "staff", "bo", True),  # open to the staff: bo is the IC ...
+    (None, True, "staff", "zed", False),  # ... zed holds no role
+    (None, False, "anyone", "bo", False),  # closed while nobody holds an allowed role
+    ("di", True, "anyone", "bo", False),  # di is the Recorder: only di may
+    ("di", True, "anyone", "di", True),
+]
+
+
+@pytest.mark.parametrize(("recorder", "opened", "open_to", "actor", "expected"), _UNSTAFFED)
+def test_a_command_whose_roles_nobody_holds_is_vouched_for_as_the_policy_opens_it(
+    clock: ManualClock, recorder: str | None, opened: bool, open_to: str, actor: str, expected: bool
+) -> None:
+    """A note is vouched for when the policy lets ``actor`` note; else the full check refuses."""
+    policy, incident = _unstaffed(clock, recorder, opened, open_to)
+    note = ev.NoteAdded(actor=actor, occurred_at=clock.now(), recorded_at=clock.now(), text="seen")
+    quick = _quick_check(policy, ev.NoteAdded)
+    assert quick is not None
+    assert expected == quick(incident, note)
+    unmet = () if expected else ("authorized",)
+    assert unmet == tuple(u.rule for u in policy.unmet(incident, note))
+
+
+@pytest.mark.parametrize(("recorder", "opened", "open_to", "actor", "expected"), _UNSTAFFED)
+def test_a_move_whose_roles_nobody_holds_is_vouched_for_as_the_policy_opens_it(
+    clock: ManualClock, recorder: str | None, opened: bool, open_to: str, actor: str, expected: bool
+) -> None:
+    """The move to mitigating likewise: its trigger's roles, or the policy's opening, decide."""
+    policy, incident = _unstaffed(clock, recorder, opened, open_to)
+    move = ev.StateChanged(
+        actor=actor,
+        occurred_at=clock.now(),
+        recorded_at=clock.now(),
+        source=State.DECLARED,
+        target=State.MITIGATING,
+        message="mitigating",
+    )
+    quick = _quick_check(policy, ev.StateChanged)
+    assert quick is not None
+    assert expected == quick(incident, move)
+    unmet = () if expected else ("authorized",)
+    assert unmet == tuple(u.rule for u in policy.unmet(incident, move))

@@ -200,18 +200,8 @@ def _experiment_concluded(i: Incident, e: ev.ExperimentConcluded) -> None:
     )
 
 
-def _noted(i: Incident, e: ev.NoteAdded) -> None:
-    if i._notes:
-        i._notes.append(e)
-    else:
-        i._notes = [e]
-
-
-def _updated(i: Incident, e: ev.UpdatePosted) -> None:
-    if i._updates:
-        i._updates.append(e)
-    else:
-        i._updates = [e]
+def _kept(i: Incident, e: ev.NoteAdded | ev.UpdatePosted) -> None:
+    """Notes and updates are read from the history itself (one list fewer per incident)."""
 
 
 def _change_logged(i: Incident, e: ev.ChangeLogged) -> None:
@@ -428,8 +418,8 @@ FOLD: dict[type[ev.Event], Any] = {
     ev.RoleReleased: _released,
     ev.ExperimentStarted: _experiment_started,
     ev.ExperimentConcluded: _experiment_concluded,
-    ev.NoteAdded: _noted,
-    ev.UpdatePosted: _updated,
+    ev.NoteAdded: _kept,
+    ev.UpdatePosted: _kept,
     ev.ChangeLogged: _change_logged,
     ev.ChangeReconciled: _change_reconciled,
     ev.WhyAnswered: _why_answered,

@@ -110,7 +110,6 @@ class Incident(Commands):
         "_links",
         "_manual_changes",
         "_moved_at",
-        "_notes",
         "_policy",
         "_post_mortem",
         "_priority",
@@ -124,7 +123,6 @@ class Incident(Commands):
         "_subscribers",
         "_tech_debt",
         "_unknown_roles",
-        "_updates",
         "_validation",
         "_why_chains",
     )
@@ -173,8 +171,6 @@ class Incident(Commands):
         # The running experiments, by id, in the order started: an index over _experiments
         # kept by the fold, so rules about running experiments do not scan every experiment.
         self._running: dict[str, Experiment] = _NO_ENTRIES
-        self._notes: list[ev.NoteAdded] = _NO_ITEMS
-        self._updates: list[ev.UpdatePosted] = _NO_ITEMS
         self._manual_changes: dict[str, ManualChange] = _NO_ENTRIES
         self._why_chains: dict[str, WhyChain] = _NO_ENTRIES
         self._factors: list[ev.FactorAdded] = _NO_ITEMS
@@ -574,13 +570,17 @@ class Incident(Commands):
 
     @property
     def notes(self) -> tuple[ev.NoteAdded, ...]:
-        """The timeline notes of step 7."""
-        return tuple(self._notes)
+        """The timeline notes of step 7 (as corrected; the retracted left out)."""
+        return tuple(e for e in self._corrected_record() if type(e) is ev.NoteAdded)
 
     @property
     def updates(self) -> tuple[ev.UpdatePosted, ...]:
-        """The stakeholder updates of step 8."""
-        return tuple(self._updates)
+        """The stakeholder updates of step 8 (as corrected; the retracted left out)."""
+        return tuple(e for e in self._corrected_record() if type(e) is ev.UpdatePosted)
+
+    def _corrected_record(self) -> Sequence[ev.Event]:
+        """The history as corrected: notes and updates are read from it, not kept apart."""
+        return corrected(self._events, self._corrected) if self._corrected else self._events
 
     @property
     def manual_changes(self) -> Mapping[str, ManualChange]:
@@ -652,7 +652,7 @@ class Incident(Commands):
     @property
     def discrepancies(self) -> tuple[ev.NoteAdded, ...]:
         """The notes recording that two sources disagree."""
-        return tuple(n for n in self._notes if n.kind is NoteKind.DISCREPANCY)
+        return tuple(n for n in self.notes if n.kind is NoteKind.DISCREPANCY)
 
     @property
     def data_losses(self) -> Mapping[str, DataLoss]:
@@ -824,8 +824,6 @@ class Incident(Commands):
             self._links,
             self._roles,
             self._experiments,
-            self._notes,
-            self._updates,
             self._manual_changes,
             self._why_chains,
             self._factors,

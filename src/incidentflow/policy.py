@@ -1310,7 +1310,8 @@ def _quick_check(
 
     It returns ``True`` only when :meth:`Policy.unmet` would find nothing: the incident is
     declared, its state allows the command, the actor holds a role the policy's table allows
-    for it (or the table allows anyone), every stamp is in order (an event before the onset,
+    for it (or the table allows anyone, or opens the command while nobody holds such a role:
+    ``_by_table``, as the full check asks it), every stamp is in order (an event before the onset,
     even a precursor, is left to the full check), and the class's record rule, called as it
     is, finds nothing.  For a move, the command is the trigger of the edge moved along (no
     edge: the full check), and the record rule checks the source and the edge's guards.
@@ -1328,7 +1329,11 @@ def _quick_check(
     """
     if kind not in ev.EVENT_TYPES.values() or kind in _IN_FULL or kind.command in _STAFFING:
         return None
-    names: dict[str, Any] = {"policy": policy}
+    names: dict[str, Any] = {
+        "policy": policy,
+        "by_table": policy._by_table,  # who may when nobody holds an allowed role
+        "command": kind.command,
+    }
     lines = ["def quick(incident, event):", "    log = incident._events"]
     if kind is ev.StateChanged:  # the record rule checks the source; the edge names the command
         names |= {"edges": EDGES, "authorization": policy.authorization}
@@ -1350,8 +1355,9 @@ def _quick_check(
             "        for role in allowed:",
             "            if actor in roles.get(role, ()):",
             "                break",
-            "        else:",
-            "            return False",
+            "        else:",  # nobody holding an allowed role may open it: the table decides
+            "            if not by_table(roles, actor, found.trigger):",
+            "                return False",
         ]
     else:
         names["states"] = COMMAND_STATES[kind.command]
@@ -1373,7 +1379,7 @@ def _quick_check(
             lines += [
                 "    actor = event.actor",
                 "    roles = incident._roles",
-                f"    if {' and '.join(held)}:",
+                f"    if {' and '.join(held)} and not by_table(roles, actor, command):",
                 "        return False",
             ]
     rule = _RECORD_RULES.get(kind)
