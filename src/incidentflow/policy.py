@@ -1317,17 +1317,18 @@ def _quick_check(
     edge: the full check), and the record rule checks the source and the edge's guards.
     ``False`` says only "check in full", which then finds every unmet rule and its
     explanation; so the quick check runs each rule the full one does, and never explains.
+    A staffing command asks :meth:`Policy.authorized` itself (its own rules of who may); one
+    it refuses (handing off or releasing one's own role) is left to the full check.
     Generated once per policy and class, like the admission of each class, since the loops
     and lookups of the full check cost several times as much on the path of every command and
-    every replayed event.  ``None`` for a class checked in full every time: a staffing
-    command (its own rules of who may), the classes of :data:`_IN_FULL`, and anything not an
-    incidentflow event class.
+    every replayed event.  ``None`` for a class checked in full every time: the classes of
+    :data:`_IN_FULL`, and anything not an incidentflow event class.
 
     With ``fold``, an event it vouches for is also folded in (``fold(incident, event)``) and
     appended to the incident's log before it returns ``True``: the step of a replay, one call
     per event.
     """
-    if kind not in ev.EVENT_TYPES.values() or kind in _IN_FULL or kind.command in _STAFFING:
+    if kind not in ev.EVENT_TYPES.values() or kind in _IN_FULL:
         return None
     names: dict[str, Any] = {
         "policy": policy,
@@ -1371,7 +1372,13 @@ def _quick_check(
             "        return False",
         ]
         allowed = policy.authorization.get(kind.command)
-        if allowed is not None:  # never empty: a policy refuses an empty set of roles
+        if kind.command in _STAFFING:  # who may staff: the rules no table changes, as they are
+            names["authorized"] = policy.authorized
+            lines += [
+                "    if not authorized(incident, event.actor, command):",
+                "        return False",
+            ]
+        elif allowed is not None:  # never empty: a policy refuses an empty set of roles
             held = []
             for number, role in enumerate(sorted(allowed, key=lambda r: r.value)):
                 names[f"role_{number}"] = role
