@@ -78,6 +78,34 @@ def test_triggers_refuse_rewriting_events_even_to_the_owner(
     assert incident == store.load("INC-1")
 
 
+@pytest.mark.parametrize(
+    ("tampering", "refusal"),
+    [
+        ("DELETE FROM events WHERE version = 2", Conflict),  # the history ends at 1 now
+        ("UPDATE events SET hash = 'f' || substr(hash, 2) WHERE version = 2", Tampered),
+    ],
+)
+def test_an_append_does_not_chain_onto_a_head_changed_behind_its_back(
+    store: PostgresStore, postgres_url: str, tampering: str, refusal: type[Exception]
+) -> None:
+    """A head removed or rewritten with the triggers off, after this store object's own last
+    append: the next append is a Conflict or Tampered (the server checks the head's hash),
+    nothing is written, and the chain still reports the change."""
+    incident = _incident()
+    history = list(incident.history)
+    store.append("INC-1", history, expected_version=0)
+    with _raw(postgres_url) as raw:
+        raw.execute("ALTER TABLE events DISABLE TRIGGER events_no_change")
+        raw.execute(tampering)  # type: ignore[arg-type]
+        raw.execute("ALTER TABLE events ENABLE TRIGGER events_no_change")
+    with pytest.raises(refusal):
+        store.append("INC-1", [incident.note("late", actor="ana")], expected_version=2)
+    with _raw(postgres_url) as raw:
+        written = raw.execute("SELECT count(*) FROM events WHERE version > 2").fetchone()
+    assert (0,) == written
+    assert ["INC-1"] == [found.incident_id for found in store.verify()]
+
+
 def test_an_application_role_appends_but_cannot_rewrite(
     store: PostgresStore, postgres_cluster: Cluster, postgres_url: str
 ) -> None:

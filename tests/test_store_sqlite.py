@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 
 from incidentflow import (
+    Conflict,
     ImpactLevel,
     Incident,
     ManualClock,
@@ -259,3 +260,36 @@ def test_a_chain_written_by_one_codec_verifies_with_the_other(
     assert _raw(tmp_path / "a.db").execute(lines).fetchall() == (
         _raw(tmp_path / "b.db").execute(lines).fetchall()
     )
+
+
+@pytest.mark.parametrize(
+    ("tampering", "refusal"),
+    [
+        ("DELETE FROM events WHERE version = 2", Conflict),  # the history ends at 1 now
+        ("UPDATE events SET hash = 'f' || substr(hash, 2) WHERE version = 2", Tampered),
+    ],
+)
+def test_an_append_does_not_chain_onto_a_head_changed_behind_its_back(
+    tmp_path: Path, tampering: str, refusal: type[Exception]
+) -> None:
+    """The store object that made the last append checks, as it writes, that the head it kept
+    is still there with its hash: a head removed since is a Conflict, one rewritten is
+    Tampered, nothing is written either way, and the chain still reports the change."""
+    path = tmp_path / "s.db"
+    incident = _incident()
+    note = incident.note("still down", actor="ana")
+    with SQLiteStore(path) as store:
+        store.append("INC-1", list(incident.history)[:2], expected_version=0)
+        raw = _raw(path)
+        raw.execute("DROP TRIGGER events_no_update")
+        raw.execute("DROP TRIGGER events_no_delete")
+        raw.execute(tampering)
+        raw.close()
+        with pytest.raises(refusal):
+            store.append("INC-1", [note], expected_version=2)
+        breaks = store.verify()
+    raw = _raw(path)
+    written = raw.execute("SELECT COUNT(*) FROM events WHERE version > 2").fetchone()
+    raw.close()
+    assert (0,) == written
+    assert ["INC-1"] == [found.incident_id for found in breaks]

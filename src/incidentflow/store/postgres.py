@@ -746,6 +746,20 @@ class PostgresStore(Store):
                 actual = 0 if row is None or row[0] is None else int(row[0])
                 if actual != batch.expected_version:
                     raise _conflict(batch.incident_id, batch.expected_version, actual) from exc
+            # Every head is where its writer read it: one of them has another hash than the
+            # batch follows, rewritten behind the store's back (the server refused it).
+            for batch, plan in planned:
+                row = connection.execute(
+                    "SELECT hash FROM events WHERE incident_id = %s AND version = %s",
+                    (batch.incident_id, batch.expected_version),
+                ).fetchone()
+                if batch.expected_version and (row is None or row[0] != plan.rows[0].prev_hash):
+                    raise Tampered(
+                        incident_id=batch.incident_id,
+                        version=batch.expected_version,
+                        reason="changed: its hash is not the one the append follows "
+                        "(nothing was written)",
+                    ) from exc
             last = planned[-1][0]
             raise _conflict(last.incident_id, last.expected_version, last.expected_version) from exc
         except BaseException:

@@ -466,10 +466,14 @@ class SQLiteStore(Store):
                     # The batch follows the head its writer read (the event at the expected
                     # version has the hash the batch chains from); a version another writer
                     # took since breaks the unique key on (incident_id, version).
-                    if current.expected_version and connection.execute(
-                        _HEAD_HASH, (current.incident_id, current.expected_version)
-                    ).fetchone() != (plan.rows[0].prev_hash,):
-                        raise sqlite3.IntegrityError("the head is not the one its writer read")
+                    if current.expected_version:
+                        found = connection.execute(
+                            _HEAD_HASH, (current.incident_id, current.expected_version)
+                        ).fetchone()
+                        if found is None:  # gone: the version says how far the history goes
+                            raise sqlite3.IntegrityError("the head its writer read is gone")
+                        if found[0] != plan.rows[0].prev_hash:
+                            raise _rewritten(current.incident_id, current.expected_version)
                     connection.executemany(
                         "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
                         "VALUES (?, ?, ?, ?, ?)",
@@ -720,6 +724,15 @@ def _rollback(connection: sqlite3.Connection) -> None:
         # SQLite may already have rolled back (e.g. when the disk is full).
         with contextlib.suppress(sqlite3.Error):
             connection.execute("ROLLBACK")
+
+
+def _rewritten(incident_id: str, version: int) -> Tampered:
+    """The event an append follows is there, at its version, with another hash than it had."""
+    return Tampered(
+        incident_id=incident_id,
+        version=version,
+        reason="changed: its hash is not the one the append follows (nothing was written)",
+    )
 
 
 _HEAD_HASH = "SELECT hash FROM events WHERE incident_id = ? AND version = ?"
