@@ -228,6 +228,30 @@ def test_appending_to_an_incident_whose_summary_was_removed_is_refused(tmp_path:
     assert (2, [2, 0]) == (version, counts)
 
 
+def test_the_store_that_appended_last_refuses_too_once_the_summary_is_removed(
+    tmp_path: Path,
+) -> None:
+    """The store object whose own append came last, and so reads nothing before the next,
+    refuses it as a fresh one does: the summary row is not written again from its events."""
+    path = tmp_path / "s.db"
+    incident = _incident()
+    note = incident.note("still down", actor="ana")
+    with SQLiteStore(path) as store:
+        store.append("INC-1", list(incident.history)[:2], expected_version=0)
+        raw = _raw(path)
+        raw.execute("DELETE FROM incidents WHERE incident_id = 'INC-1'")
+        raw.close()
+        with pytest.raises(Tampered, match="inserted: the incident has no record") as caught:
+            store.append("INC-1", [note], expected_version=2)
+        assert (1, 2) == (caught.value.version, store.version("INC-1"))
+    raw = _raw(path)
+    counts = [
+        raw.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("events", "incidents")
+    ]
+    raw.close()
+    assert [2, 0] == counts
+
+
 def _varied_incident() -> Incident:
     """An incident whose lines hold non-ASCII text, control characters and a share."""
     incident = _incident()

@@ -479,13 +479,20 @@ class SQLiteStore(Store):
                         "VALUES (?, ?, ?, ?, ?)",
                         [(current.incident_id, *row) for row in plan.rows],
                     )
-                    connection.execute(
-                        _UPSERT_SUMMARY,
-                        (
-                            *summary_row(plan.summary),
-                            self._links.seal(plan.summary, plan.rows[-1].hash),
-                        ),
-                    )
+                    row = summary_row(plan.summary)
+                    seal = self._links.seal(plan.summary, plan.rows[-1].hash)
+                    if plan.before is None:  # a new incident
+                        connection.execute(_UPSERT_SUMMARY, (*row, seal))
+                        continue
+                    updated = connection.execute(_UPDATE_SUMMARY, (*row[1:], seal, row[0]))
+                    if updated.rowcount != 1:
+                        # Its summary row was removed behind the store's back: as a load says.
+                        raise Tampered(
+                            incident_id=current.incident_id,
+                            version=1,
+                            reason="inserted: the incident has no record in the store "
+                            "(nothing was written)",
+                        )
                 connection.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
                 _rollback(connection)
@@ -737,6 +744,13 @@ def _rewritten(incident_id: str, version: int) -> Tampered:
 
 _HEAD_HASH = "SELECT hash FROM events WHERE incident_id = ? AND version = ?"
 """The hash of an incident's event at a version (the head an append follows)."""
+
+_UPDATE_SUMMARY = (
+    "UPDATE incidents SET "
+    + ", ".join(f"{column} = ?" for column in (*SUMMARY_COLUMNS.split(", ")[1:], "seal"))
+    + " WHERE incident_id = ?"
+)
+"""Write an incident's summary row (and its seal) over the one it has."""
 
 _UPSERT_SUMMARY = (
     f"INSERT INTO incidents ({SUMMARY_COLUMNS}, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
