@@ -106,6 +106,24 @@ def test_an_append_does_not_chain_onto_a_head_changed_behind_its_back(
     assert ["INC-1"] == [found.incident_id for found in store.verify()]
 
 
+def test_append_many_with_one_head_rewritten_writes_none_of_the_batches(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """Several incidents in one statement: one whose head was rewritten makes it Tampered,
+    and the other incident's batch is not written either."""
+    first, second = _incident("INC-1"), _incident("INC-2")
+    store.append_many([("INC-1", list(first.history), 0), ("INC-2", list(second.history), 0)])
+    notes = [first.note("one", actor="ana"), second.note("two", actor="ana")]
+    with _raw(postgres_url) as raw:
+        raw.execute("ALTER TABLE events DISABLE TRIGGER events_no_change")
+        raw.execute("UPDATE events SET hash = 'f' || substr(hash, 2) WHERE incident_id = 'INC-2'")
+        raw.execute("ALTER TABLE events ENABLE TRIGGER events_no_change")
+    with pytest.raises(Tampered) as caught:
+        store.append_many([("INC-1", notes[:1], 2), ("INC-2", notes[1:], 2)])
+    versions = (store.version("INC-1"), store.version("INC-2"))
+    assert ("INC-2", (2, 2)) == (caught.value.incident_id, versions)
+
+
 def test_an_application_role_appends_but_cannot_rewrite(
     store: PostgresStore, postgres_cluster: Cluster, postgres_url: str
 ) -> None:

@@ -317,3 +317,21 @@ def test_an_append_does_not_chain_onto_a_head_changed_behind_its_back(
     raw.close()
     assert (0,) == written
     assert ["INC-1"] == [found.incident_id for found in breaks]
+
+
+def test_append_many_with_one_head_rewritten_writes_none_of_the_batches(tmp_path: Path) -> None:
+    """Several incidents in one transaction: one whose head was rewritten makes it Tampered,
+    and the other incident's batch, checked first, is not written either."""
+    path = tmp_path / "s.db"
+    first, second = _incident("INC-1"), _incident("INC-2")
+    notes = [first.note("one", actor="ana"), second.note("two", actor="ana")]
+    with SQLiteStore(path) as store:
+        store.append_many([("INC-1", first.history[:2], 0), ("INC-2", second.history[:2], 0)])
+        raw = _raw(path)
+        raw.execute("DROP TRIGGER events_no_update")
+        raw.execute("UPDATE events SET hash = 'f' || substr(hash, 2) WHERE incident_id = 'INC-2'")
+        raw.close()
+        with pytest.raises(Tampered) as caught:
+            store.append_many([("INC-1", notes[:1], 2), ("INC-2", notes[1:], 2)])
+        versions = (store.version("INC-1"), store.version("INC-2"))
+    assert ("INC-2", (2, 2)) == (caught.value.incident_id, versions)
