@@ -456,11 +456,6 @@ def test_a_move_whose_roles_nobody_holds_is_vouched_for_as_the_policy_opens_it(
     assert unmet == tuple(u.rule for u in policy.unmet(incident, move))
 
 
-def _staffing(clock: ManualClock, kind: type[ev.Event], actor: str, **fields: Any) -> ev.Event:
-    now = clock.now()
-    return kind(actor=actor, occurred_at=now, recorded_at=now, **fields)  # type: ignore[call-arg]
-
-
 # Who may staff (the expected answers are the documented rules, written out): while nobody holds
 # a role anyone may assign one; then only a holder of a role the table allows (IC or Lead), and a
 # holder handing off or releasing their own role, which the quick check leaves to the full one.

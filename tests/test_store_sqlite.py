@@ -40,6 +40,24 @@ def _raw(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None)
 
 
+def _behind_its_back(path: Path, *statements: str) -> None:
+    """Run ``statements`` on the file with a plain connection, as someone else would."""
+    raw = _raw(path)
+    for statement in statements:
+        raw.execute(statement)
+    raw.close()
+
+
+def _counts(path: Path) -> list[int]:
+    """How many rows the events and incidents tables hold."""
+    raw = _raw(path)
+    counts = [
+        raw.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("events", "incidents")
+    ]
+    raw.close()
+    return counts
+
+
 def test_file_is_created_with_schema_and_user_version(tmp_path: Path) -> None:
     """A new store creates its file with its four tables and user_version 3."""
     path = tmp_path / "new.db"
@@ -212,20 +230,13 @@ def test_appending_to_an_incident_whose_summary_was_removed_is_refused(tmp_path:
     incident = _incident()
     with SQLiteStore(path) as store:
         store.append("INC-1", list(incident.history), expected_version=0)
-    raw = _raw(path)
-    raw.execute("DELETE FROM incidents WHERE incident_id = 'INC-1'")
-    raw.close()
+    _behind_its_back(path, "DELETE FROM incidents WHERE incident_id = 'INC-1'")
     note = incident.note("still down", actor="ana")
     with SQLiteStore(path) as store:
         with pytest.raises(Tampered, match="inserted: the incident has no record"):
             store.append("INC-1", [note], expected_version=2)
         version = store.version("INC-1")
-    raw = _raw(path)
-    counts = [
-        raw.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("events", "incidents")
-    ]
-    raw.close()
-    assert (2, [2, 0]) == (version, counts)
+    assert (2, [2, 0]) == (version, _counts(path))
 
 
 def test_the_store_that_appended_last_refuses_too_once_the_summary_is_removed(
@@ -238,18 +249,11 @@ def test_the_store_that_appended_last_refuses_too_once_the_summary_is_removed(
     note = incident.note("still down", actor="ana")
     with SQLiteStore(path) as store:
         store.append("INC-1", list(incident.history)[:2], expected_version=0)
-        raw = _raw(path)
-        raw.execute("DELETE FROM incidents WHERE incident_id = 'INC-1'")
-        raw.close()
+        _behind_its_back(path, "DELETE FROM incidents WHERE incident_id = 'INC-1'")
         with pytest.raises(Tampered, match="inserted: the incident has no record") as caught:
             store.append("INC-1", [note], expected_version=2)
         assert (1, 2) == (caught.value.version, store.version("INC-1"))
-    raw = _raw(path)
-    counts = [
-        raw.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("events", "incidents")
-    ]
-    raw.close()
-    assert [2, 0] == counts
+    assert [2, 0] == _counts(path)
 
 
 def _varied_incident() -> Incident:
@@ -304,11 +308,9 @@ def test_an_append_does_not_chain_onto_a_head_changed_behind_its_back(
     note = incident.note("still down", actor="ana")
     with SQLiteStore(path) as store:
         store.append("INC-1", list(incident.history)[:2], expected_version=0)
-        raw = _raw(path)
-        raw.execute("DROP TRIGGER events_no_update")
-        raw.execute("DROP TRIGGER events_no_delete")
-        raw.execute(tampering)
-        raw.close()
+        _behind_its_back(
+            path, "DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete", tampering
+        )
         with pytest.raises(refusal):
             store.append("INC-1", [note], expected_version=2)
         breaks = store.verify()
@@ -327,10 +329,11 @@ def test_append_many_with_one_head_rewritten_writes_none_of_the_batches(tmp_path
     notes = [first.note("one", actor="ana"), second.note("two", actor="ana")]
     with SQLiteStore(path) as store:
         store.append_many([("INC-1", first.history[:2], 0), ("INC-2", second.history[:2], 0)])
-        raw = _raw(path)
-        raw.execute("DROP TRIGGER events_no_update")
-        raw.execute("UPDATE events SET hash = 'f' || substr(hash, 2) WHERE incident_id = 'INC-2'")
-        raw.close()
+        _behind_its_back(
+            path,
+            "DROP TRIGGER events_no_update",
+            "UPDATE events SET hash = 'f' || substr(hash, 2) WHERE incident_id = 'INC-2'",
+        )
         with pytest.raises(Tampered) as caught:
             store.append_many([("INC-1", notes[:1], 2), ("INC-2", notes[1:], 2)])
         versions = (store.version("INC-1"), store.version("INC-2"))

@@ -858,6 +858,15 @@ def _conflict(incident_id: str, expected: int, actual: int) -> Conflict:
     return Conflict(incident_id=incident_id, expected=expected, actual=actual)
 
 
+def _rewritten(incident_id: str, version: int) -> Tampered:
+    """The event an append follows is there, at its version, with another hash than it had."""
+    return Tampered(
+        incident_id=incident_id,
+        version=version,
+        reason="changed: its hash is not the one the append follows (nothing was written)",
+    )
+
+
 def _decode(incident_id: str, version: int, line: str, *, verified: bool = False) -> Event:
     try:
         return codec._loads_verified(line) if verified else codec.loads(line)

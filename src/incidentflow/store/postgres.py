@@ -54,6 +54,7 @@ from ._base import (
     _Batch,
     _conflict,
     _Plan,
+    _rewritten,
     _Row,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
@@ -754,12 +755,7 @@ class PostgresStore(Store):
                     (batch.incident_id, batch.expected_version),
                 ).fetchone()
                 if batch.expected_version and (row is None or row[0] != plan.rows[0].prev_hash):
-                    raise Tampered(
-                        incident_id=batch.incident_id,
-                        version=batch.expected_version,
-                        reason="changed: its hash is not the one the append follows "
-                        "(nothing was written)",
-                    ) from exc
+                    raise _rewritten(batch.incident_id, batch.expected_version) from exc
             last = planned[-1][0]
             raise _conflict(last.incident_id, last.expected_version, last.expected_version) from exc
         except BaseException:

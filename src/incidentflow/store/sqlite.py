@@ -48,6 +48,7 @@ from ._base import (
     _Batch,
     _conflict,
     _Plan,
+    _rewritten,
     _Row,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
@@ -731,15 +732,6 @@ def _rollback(connection: sqlite3.Connection) -> None:
         # SQLite may already have rolled back (e.g. when the disk is full).
         with contextlib.suppress(sqlite3.Error):
             connection.execute("ROLLBACK")
-
-
-def _rewritten(incident_id: str, version: int) -> Tampered:
-    """The event an append follows is there, at its version, with another hash than it had."""
-    return Tampered(
-        incident_id=incident_id,
-        version=version,
-        reason="changed: its hash is not the one the append follows (nothing was written)",
-    )
 
 
 _HEAD_HASH = "SELECT hash FROM events WHERE incident_id = ? AND version = ?"
