@@ -111,6 +111,21 @@ def test_an_append_does_not_chain_onto_a_head_changed_behind_its_back(
     assert ["INC-1"] == [found.incident_id for found in store.verify()]
 
 
+def test_an_append_does_not_write_over_a_rewritten_declaration_in_the_summary(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """As on SQLite: a summary's title, onset and declaration time are its declaration's,
+    written once; a title rewritten behind the store's back stays for a load to report."""
+    incident = _incident()
+    store.append("INC-1", list(incident.history), expected_version=0)
+    _behind_its_back(postgres_url, "UPDATE incidents SET title = 'nothing to see'")
+    assert 3 == store.append("INC-1", [incident.note("late", actor="ana")], expected_version=2)
+    with PostgresStore(postgres_url) as fresh, pytest.raises(Tampered) as caught:
+        fresh.load("INC-1")
+    assert (3, "changed: the summary row says title 'nothing to see', the events say "
+            f"{incident.title!r}") == (caught.value.version, caught.value.reason)  # fmt: skip
+
+
 def test_append_many_with_one_head_rewritten_writes_none_of_the_batches(
     store: PostgresStore, postgres_url: str
 ) -> None:

@@ -256,6 +256,27 @@ def test_the_store_that_appended_last_refuses_too_once_the_summary_is_removed(
     assert [2, 0] == _counts(path)
 
 
+def test_an_append_does_not_write_over_a_rewritten_declaration_in_the_summary(
+    tmp_path: Path,
+) -> None:
+    """A summary's title, onset and declaration time are its declaration's, written once: the
+    store object that appended last (and so reads nothing first) appends without writing them
+    again, and a title rewritten behind the store's back stays there for a load to report."""
+    path = tmp_path / "s.db"
+    incident = _incident()
+    note = incident.note("still down", actor="ana")
+    with SQLiteStore(path) as store:
+        store.append("INC-1", list(incident.history)[:2], expected_version=0)
+        _behind_its_back(
+            path, "UPDATE incidents SET title = 'nothing to see' WHERE incident_id = 'INC-1'"
+        )
+        assert 3 == store.append("INC-1", [note], expected_version=2)
+    with SQLiteStore(path) as fresh, pytest.raises(Tampered) as caught:
+        fresh.load("INC-1")
+    assert (3, "changed: the summary row says title 'nothing to see', the events say "
+            f"{incident.title!r}") == (caught.value.version, caught.value.reason)  # fmt: skip
+
+
 def _varied_incident() -> Incident:
     """An incident whose lines hold non-ASCII text, control characters and a share."""
     incident = _incident()

@@ -88,6 +88,53 @@ _FEED_LOCK = 0x1CF_FEED
 _CHANNEL = "incidentflow_feed"
 """The LISTEN/NOTIFY channel an append notifies when it commits."""
 
+
+def _append_function(create: str, update: str) -> str:
+    """The ``incidentflow_append`` function (schema 5 on), writing a summary's ``update``."""
+    return f"""{create} FUNCTION incidentflow_append(batch_events jsonb, batch_summaries jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'incidentflow: events must be the first write of their transaction'
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
+    -- Each summary is [id, title, priority, state, began, declared, updated, version, seal,
+    -- expected version, hash at the expected version]; each event [id, version, line,
+    -- previous hash, hash].  Each batch follows the head its writer read.
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch_summaries) AS b
+               WHERE (b ->> 9)::integer > 0 AND NOT EXISTS (SELECT 1 FROM events AS e
+                   WHERE e.incident_id = b ->> 0 AND e.version = (b ->> 9)::integer
+                   AND e.hash = b ->> 10)) THEN
+        RAISE EXCEPTION 'incidentflow: an incident''s head is not the one its writer read'
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    -- The transaction id and the positions are taken together under this lock, so positions
+    -- grow with transaction ids; it is released at once, not held until the commit.
+    PERFORM pg_advisory_lock({_FEED_LOCK});
+    BEGIN
+        INSERT INTO events (incident_id, version, line, prev_hash, hash, xid)
+        SELECT e ->> 0, (e ->> 1)::integer, e ->> 2, e ->> 3, e ->> 4, pg_current_xact_id()
+        FROM jsonb_array_elements(batch_events) AS e;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM pg_advisory_unlock({_FEED_LOCK});
+        RAISE;
+    END;
+    PERFORM pg_advisory_unlock({_FEED_LOCK});
+    INSERT INTO incidents ({SUMMARY_COLUMNS}, seal)
+    SELECT b ->> 0, b ->> 1, b ->> 2, b ->> 3, b ->> 4, b ->> 5, b ->> 6, (b ->> 7)::integer,
+        b ->> 8
+    FROM jsonb_array_elements(batch_summaries) AS b
+    ON CONFLICT (incident_id) DO UPDATE SET {update};
+END $$"""
+
+
+_LATER_UPDATE = ", ".join(
+    f"{column} = excluded.{column}"
+    for column in ("priority", "state", "updated_at", "version", "seal")
+)
+"""The ``SET`` list of an append's summary upsert: what events after a declaration change."""
+
+
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: events, summaries, how the chain is hashed; events are append-only.
     (
@@ -208,42 +255,13 @@ END $$""",
     # the lock and the rows written are those of version 4.
     (
         "DROP FUNCTION incidentflow_append",
-        f"""CREATE FUNCTION incidentflow_append(batch_events jsonb, batch_summaries jsonb)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
-        RAISE EXCEPTION 'incidentflow: events must be the first write of their transaction'
-            USING ERRCODE = 'invalid_transaction_state';
-    END IF;
-    -- Each summary is [id, title, priority, state, began, declared, updated, version, seal,
-    -- expected version, hash at the expected version]; each event [id, version, line,
-    -- previous hash, hash].  Each batch follows the head its writer read.
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch_summaries) AS b
-               WHERE (b ->> 9)::integer > 0 AND NOT EXISTS (SELECT 1 FROM events AS e
-                   WHERE e.incident_id = b ->> 0 AND e.version = (b ->> 9)::integer
-                   AND e.hash = b ->> 10)) THEN
-        RAISE EXCEPTION 'incidentflow: an incident''s head is not the one its writer read'
-            USING ERRCODE = 'unique_violation';
-    END IF;
-    -- The transaction id and the positions are taken together under this lock, so positions
-    -- grow with transaction ids; it is released at once, not held until the commit.
-    PERFORM pg_advisory_lock({_FEED_LOCK});
-    BEGIN
-        INSERT INTO events (incident_id, version, line, prev_hash, hash, xid)
-        SELECT e ->> 0, (e ->> 1)::integer, e ->> 2, e ->> 3, e ->> 4, pg_current_xact_id()
-        FROM jsonb_array_elements(batch_events) AS e;
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM pg_advisory_unlock({_FEED_LOCK});
-        RAISE;
-    END;
-    PERFORM pg_advisory_unlock({_FEED_LOCK});
-    INSERT INTO incidents ({SUMMARY_COLUMNS}, seal)
-    SELECT b ->> 0, b ->> 1, b ->> 2, b ->> 3, b ->> 4, b ->> 5, b ->> 6, (b ->> 7)::integer,
-        b ->> 8
-    FROM jsonb_array_elements(batch_summaries) AS b
-    ON CONFLICT (incident_id) DO UPDATE SET {SUMMARY_UPDATE};
-END $$""",
+        _append_function("CREATE", SUMMARY_UPDATE),
     ),
+    # 6: an append writes over an incident's summary row only what events after its
+    # declaration can change (its title, onset and declaration time are written once), as
+    # the SQLite store does: a summary rewritten behind the store's back stays for a load
+    # to report, rather than being written over by the next append.
+    (_append_function("CREATE OR REPLACE", _LATER_UPDATE),),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
