@@ -192,11 +192,13 @@ def test_a_racing_insert_becomes_a_conflict(store: PostgresStore, postgres_url: 
 
     writer = threading.Thread(target=append)
     writer.start()
+    deadline = time.monotonic() + 60
     with _raw(postgres_url) as watcher:
         while not watcher.execute(
             "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE 'SELECT incidentflow_append%%'"
+            "AND query LIKE '%%SELECT incidentflow_append(%%' AND pid <> pg_backend_pid()"
         ).fetchone():
+            assert time.monotonic() < deadline, "the writer never waited on the row"
             time.sleep(0.01)  # the writer now waits on the raw transaction's row
     raw.commit()
     raw.close()
@@ -471,6 +473,35 @@ def test_wait_wakes_on_a_notification_from_another_process_like_store(
     assert [True] == woke
 
 
+def test_text_that_means_something_in_sql_is_stored_as_written(store: PostgresStore) -> None:
+    """The client binds an append's JSON into its query: quotes, backslashes, placeholders,
+    dollar quotes and non-ASCII text are stored, hashed and read back exactly."""
+    incident = _incident()
+    for text in (
+        "it's \\'; DROP TABLE events; --",
+        'quotes " and \\ and a tab\there',
+        "%s %(name)s %% $$ $1 {}",
+        "p99 at 4 s — naïve retry \u2028 storm 😀",
+    ):
+        incident.note(text, actor="ana")
+    store.append("INC-1", incident.history, expected_version=0)
+    assert (incident, []) == (store.load("INC-1"), store.verify())
+
+
+def test_an_append_notifies_the_feeds_channel_after_its_commit(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """Each append wakes the channel's listeners once it has committed: a listener woken by
+    it already reads the new events."""
+    with _raw(postgres_url) as listener:
+        listener.execute("LISTEN incidentflow_feed")
+        store.append("INC-1", _incident().history, expected_version=0)
+        woken = [note.channel for note in listener.notifies(timeout=30, stop_after=1)]
+        with PostgresStore(postgres_url, read_only=True) as reader:
+            seen = [(entry.incident_id, entry.version) for entry in reader.read_since(0)]
+    assert (["incidentflow_feed"], [("INC-1", 1), ("INC-1", 2)]) == (woken, seen)
+
+
 # -- identity from the database ---------------------------------------------------------------
 
 
@@ -613,20 +644,26 @@ def test_reads_and_appends_survive_dropped_connections(
     assert incident == store.load("INC-1")
 
 
-def _cut_after_commit(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> None:
-    """The next append's connection fails right after its commit (or instead of it)."""
-    original = psycopg.Connection.execute
+def _cut_after_commit(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> list[bool]:
+    """The next append's connection fails right after its commit (or instead of it).
 
-    def execute(self: psycopg.Connection[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-        if not str(query).startswith("SELECT incidentflow_append"):
+    The list returned gets an item when the connection has been cut.
+    """
+    original = psycopg.Cursor.execute
+    cut: list[bool] = []
+
+    def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        if "SELECT incidentflow_append(" not in str(query):
             return original(self, query, *args, **kwargs)
-        monkeypatch.setattr(psycopg.Connection, "execute", original)
+        monkeypatch.setattr(psycopg.Cursor, "execute", original)
+        cut.append(committed)
         if not committed:
-            self.close()  # the statement never reaches the server
+            self.connection.close()  # the statement never reaches the server
         original(self, query, *args, **kwargs)  # committed (or refused: the connection is closed)
         raise psycopg.OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(psycopg.Connection, "execute", execute)
+    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    return cut
 
 
 def test_a_commit_whose_answer_is_lost_is_resolved_by_reading_again(
@@ -635,9 +672,9 @@ def test_a_commit_whose_answer_is_lost_is_resolved_by_reading_again(
     """The commit happened but its answer was lost: append returns the version, written once."""
     incident = _incident()
     store.append("INC-1", incident.history[:1], expected_version=0)
-    _cut_after_commit(monkeypatch, committed=True)
+    cut = _cut_after_commit(monkeypatch, committed=True)
     assert 2 == store.append("INC-1", incident.history[1:], expected_version=1)
-    assert (incident, 2) == (store.load("INC-1"), len(store.read_since(0)))
+    assert ([True], incident, 2) == (cut, store.load("INC-1"), len(store.read_since(0)))
 
 
 def test_a_commit_that_never_happened_says_nothing_was_written(
@@ -646,8 +683,9 @@ def test_a_commit_that_never_happened_says_nothing_was_written(
     """The connection died before the commit: StoreUnavailable saying nothing was written."""
     incident = _incident()
     store.append("INC-1", incident.history[:1], expected_version=0)
-    _cut_after_commit(monkeypatch, committed=False)
+    cut = _cut_after_commit(monkeypatch, committed=False)
     with pytest.raises(StoreUnavailable, match="nothing was written") as caught:
         store.append("INC-1", incident.history[1:], expected_version=1)
+    assert [False] == cut
     assert isinstance(caught.value.__cause__, psycopg.OperationalError)
     assert 1 == store.version("INC-1")

@@ -288,6 +288,9 @@ _APPEND = "SELECT incidentflow_append(%s::jsonb, %s::jsonb)"
 _NOTIFY = f"SELECT set_config('synchronous_commit', 'off', true), pg_notify('{_CHANNEL}', '')"
 """Wake the feed's listeners, in a transaction that need not wait for its WAL flush."""
 
+_APPEND_AND_NOTIFY = f"BEGIN; {_APPEND}; COMMIT; {_NOTIFY}"
+"""An append and the wake-up after its commit, as one query (bound by the client)."""
+
 _HEAD = "SELECT version, hash FROM events WHERE incident_id = %s ORDER BY version DESC LIMIT 1"
 """An incident's head version and hash (no row when it has no events)."""
 
@@ -729,18 +732,19 @@ class PostgresStore(Store):
         try:
             payload = _append_arguments(planned, self._links)
             if self._before_commit is None:
-                # One statement in autocommit: its own transaction, committed when it returns.
-                connection.execute(_APPEND, payload, prepare=True)
+                # One round trip: the append's own transaction, then the listeners' wake-up in
+                # a transaction of its own, after the commit (a NOTIFY in the append's
+                # transaction would serialise every writer's commit: PostgreSQL queues
+                # notifications in commit order under one lock held until the commit is
+                # flushed); the wake-up need not wait for its flush.
+                with psycopg.ClientCursor(connection) as cursor:
+                    cursor.execute(_APPEND_AND_NOTIFY, payload)
             else:  # a test delays the commit after the positions are taken
                 connection.execute("BEGIN")
                 connection.execute(_APPEND, payload)
                 self._before_commit()
                 connection.execute("COMMIT")
-            # Notified by a transaction of its own, after the commit: a NOTIFY in the
-            # append's transaction would serialise every writer's commit (PostgreSQL queues
-            # notifications in commit order under one lock held until the commit is
-            # flushed); this one need not wait for its flush.
-            connection.execute(_NOTIFY, prepare=True)
+                connection.execute(_NOTIFY)
             return [plan.summary.version for _, plan in planned]
         except pg_errors.InsufficientPrivilege as exc:
             _rollback(connection)
