@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
@@ -22,6 +23,7 @@ from incidentflow import (
     Tampered,
     codec,
 )
+from incidentflow.events import Event
 from incidentflow.store import DEFAULT_PATH, ENVIRONMENT_VARIABLE, SQLiteStore, open_store
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -224,6 +226,20 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
     store.close()
 
 
+@contextlib.contextmanager
+def _changed_after_its_append(
+    path: Path, *statements: str
+) -> Iterator[tuple[SQLiteStore, Incident, Event]]:
+    """A store object that appended an incident's first two events, then ``statements`` run
+    behind its back: the store, the incident and the note to append next (version 3)."""
+    incident = _incident()
+    note = incident.note("still down", actor="ana")
+    with SQLiteStore(path) as store:
+        store.append("INC-1", list(incident.history)[:2], expected_version=0)
+        _behind_its_back(path, *statements)
+        yield store, incident, note
+
+
 def test_appending_to_an_incident_whose_summary_was_removed_is_refused(tmp_path: Path) -> None:
     """With its summary row deleted behind the store's back, an append writes nothing."""
     path = tmp_path / "s.db"
@@ -245,11 +261,8 @@ def test_the_store_that_appended_last_refuses_too_once_the_summary_is_removed(
     """The store object whose own append came last, and so reads nothing before the next,
     refuses it as a fresh one does: the summary row is not written again from its events."""
     path = tmp_path / "s.db"
-    incident = _incident()
-    note = incident.note("still down", actor="ana")
-    with SQLiteStore(path) as store:
-        store.append("INC-1", list(incident.history)[:2], expected_version=0)
-        _behind_its_back(path, "DELETE FROM incidents WHERE incident_id = 'INC-1'")
+    removal = "DELETE FROM incidents WHERE incident_id = 'INC-1'"
+    with _changed_after_its_append(path, removal) as (store, _, note):
         with pytest.raises(Tampered, match="inserted: the incident has no record") as caught:
             store.append("INC-1", [note], expected_version=2)
         assert (1, 2) == (caught.value.version, store.version("INC-1"))
@@ -263,13 +276,8 @@ def test_an_append_does_not_write_over_a_rewritten_declaration_in_the_summary(
     store object that appended last (and so reads nothing first) appends without writing them
     again, and a title rewritten behind the store's back stays there for a load to report."""
     path = tmp_path / "s.db"
-    incident = _incident()
-    note = incident.note("still down", actor="ana")
-    with SQLiteStore(path) as store:
-        store.append("INC-1", list(incident.history)[:2], expected_version=0)
-        _behind_its_back(
-            path, "UPDATE incidents SET title = 'nothing to see' WHERE incident_id = 'INC-1'"
-        )
+    rewrite = "UPDATE incidents SET title = 'nothing to see' WHERE incident_id = 'INC-1'"
+    with _changed_after_its_append(path, rewrite) as (store, incident, note):
         assert 3 == store.append("INC-1", [note], expected_version=2)
     with SQLiteStore(path) as fresh, pytest.raises(Tampered) as caught:
         fresh.load("INC-1")
@@ -325,13 +333,8 @@ def test_an_append_does_not_chain_onto_a_head_changed_behind_its_back(
     is still there with its hash: a head removed since is a Conflict, one rewritten is
     Tampered, nothing is written either way, and the chain still reports the change."""
     path = tmp_path / "s.db"
-    incident = _incident()
-    note = incident.note("still down", actor="ana")
-    with SQLiteStore(path) as store:
-        store.append("INC-1", list(incident.history)[:2], expected_version=0)
-        _behind_its_back(
-            path, "DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete", tampering
-        )
+    triggers_off = ("DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete")
+    with _changed_after_its_append(path, *triggers_off, tampering) as (store, _, note):
         with pytest.raises(refusal):
             store.append("INC-1", [note], expected_version=2)
         breaks = store.verify()
