@@ -126,6 +126,27 @@ def test_an_append_does_not_write_over_a_rewritten_declaration_in_the_summary(
             f"{incident.title!r}") == (caught.value.version, caught.value.reason)  # fmt: skip
 
 
+def test_the_store_that_appended_last_refuses_too_once_the_summary_is_removed(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """As on SQLite: with an incident's summary row deleted behind the store's back, the store
+    object whose own append came last (and so reads nothing first) refuses the next append,
+    as a fresh one does; nothing is written, in a batch of several incidents either."""
+    first, second = _incident("INC-1"), _incident("INC-2")
+    store.append_many([("INC-1", list(first.history), 0), ("INC-2", list(second.history), 0)])
+    _behind_its_back(postgres_url, "DELETE FROM incidents WHERE incident_id = 'INC-2'")
+    notes = [first.note("one", actor="ana"), second.note("two", actor="ana")]
+    with pytest.raises(Tampered) as caught:
+        store.append_many([("INC-1", notes[:1], 2), ("INC-2", notes[1:], 2)])
+    with _raw(postgres_url) as raw:
+        counts = raw.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM incidents)"
+        ).fetchone()
+    assert ("INC-2", 1, "inserted: the incident has no record in the store (nothing was "
+            "written)", (4, 1)) == (caught.value.incident_id, caught.value.version,
+                                    caught.value.reason, counts)  # fmt: skip
+
+
 def test_append_many_with_one_head_rewritten_writes_none_of_the_batches(
     store: PostgresStore, postgres_url: str
 ) -> None:

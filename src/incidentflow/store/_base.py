@@ -867,6 +867,15 @@ def _rewritten(incident_id: str, version: int) -> Tampered:
     )
 
 
+def _unrecorded(incident_id: str) -> Tampered:
+    """An append to an incident whose summary row was removed behind the store's back."""
+    return Tampered(
+        incident_id=incident_id,
+        version=1,
+        reason="inserted: the incident has no record in the store (nothing was written)",
+    )
+
+
 def _decode(incident_id: str, version: int, line: str, *, verified: bool = False) -> Event:
     try:
         return codec._loads_verified(line) if verified else codec.loads(line)

@@ -56,6 +56,7 @@ from ._base import (
     _Plan,
     _rewritten,
     _Row,
+    _unrecorded,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links
@@ -89,8 +90,8 @@ _CHANNEL = "incidentflow_feed"
 """The LISTEN/NOTIFY channel an append notifies when it commits."""
 
 
-def _append_function(create: str, update: str) -> str:
-    """The ``incidentflow_append`` function (schema 5 on), writing a summary's ``update``."""
+def _append_function(create: str, summaries: str) -> str:
+    """The ``incidentflow_append`` function (schema 5 on), which ends by writing ``summaries``."""
     return f"""{create} FUNCTION incidentflow_append(batch_events jsonb, batch_summaries jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -120,19 +121,45 @@ BEGIN
         RAISE;
     END;
     PERFORM pg_advisory_unlock({_FEED_LOCK});
+{summaries}END $$"""
+
+
+_UPSERT_SUMMARIES = f"""    INSERT INTO incidents ({SUMMARY_COLUMNS}, seal)
+    SELECT b ->> 0, b ->> 1, b ->> 2, b ->> 3, b ->> 4, b ->> 5, b ->> 6, (b ->> 7)::integer,
+        b ->> 8
+    FROM jsonb_array_elements(batch_summaries) AS b
+    ON CONFLICT (incident_id) DO UPDATE SET {SUMMARY_UPDATE};
+"""
+"""Schema 5's summaries: each upserted whole."""
+
+_NO_SUMMARY = "incidentflow: an incident appended to has no summary row"
+"""How the append function (schema 6 on) starts its refusal of such an incident."""
+
+_WRITE_SUMMARIES = f"""    -- An incident appended to (expected version above 0) has its
+    -- summary row: one removed behind the store's back is not written again from the events
+    -- (a load reports it).
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch_summaries) AS b
+               WHERE (b ->> 9)::integer > 0
+               AND NOT EXISTS (SELECT 1 FROM incidents AS i WHERE i.incident_id = b ->> 0)) THEN
+        RAISE EXCEPTION '{_NO_SUMMARY}' USING ERRCODE = 'data_corrupted',
+            DETAIL = (SELECT b ->> 0 FROM jsonb_array_elements(batch_summaries) AS b
+                      WHERE (b ->> 9)::integer > 0 AND NOT EXISTS (SELECT 1 FROM incidents AS i
+                          WHERE i.incident_id = b ->> 0) LIMIT 1);
+    END IF;
+    -- A new incident's summary is written whole; an existing one's, only what events after
+    -- the declaration can change (its title, onset and declaration time are written once).
     INSERT INTO incidents ({SUMMARY_COLUMNS}, seal)
     SELECT b ->> 0, b ->> 1, b ->> 2, b ->> 3, b ->> 4, b ->> 5, b ->> 6, (b ->> 7)::integer,
         b ->> 8
     FROM jsonb_array_elements(batch_summaries) AS b
-    ON CONFLICT (incident_id) DO UPDATE SET {update};
-END $$"""
-
-
-_LATER_UPDATE = ", ".join(
-    f"{column} = excluded.{column}"
-    for column in ("priority", "state", "updated_at", "version", "seal")
-)
-"""The ``SET`` list of an append's summary upsert: what events after a declaration change."""
+    WHERE (b ->> 9)::integer = 0
+    ON CONFLICT (incident_id) DO UPDATE SET {SUMMARY_UPDATE};
+    UPDATE incidents AS i SET priority = b ->> 2, state = b ->> 3, updated_at = b ->> 6,
+        version = (b ->> 7)::integer, seal = b ->> 8
+    FROM jsonb_array_elements(batch_summaries) AS b
+    WHERE (b ->> 9)::integer > 0 AND i.incident_id = b ->> 0;
+"""
+"""Schema 6's summaries: a new incident's upserted whole, an existing one's updated in part."""
 
 
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -255,13 +282,14 @@ END $$""",
     # the lock and the rows written are those of version 4.
     (
         "DROP FUNCTION incidentflow_append",
-        _append_function("CREATE", SUMMARY_UPDATE),
+        _append_function("CREATE", _UPSERT_SUMMARIES),
     ),
     # 6: an append writes over an incident's summary row only what events after its
-    # declaration can change (its title, onset and declaration time are written once), as
-    # the SQLite store does: a summary rewritten behind the store's back stays for a load
-    # to report, rather than being written over by the next append.
-    (_append_function("CREATE OR REPLACE", _LATER_UPDATE),),
+    # declaration can change (its title, onset and declaration time are written once), and
+    # refuses an incident whose summary row is gone, as the SQLite store does: a summary
+    # rewritten or removed behind the store's back stays so for a load to report, rather
+    # than being written over by the next append.
+    (_append_function("CREATE OR REPLACE", _WRITE_SUMMARIES),),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -758,6 +786,12 @@ class PostgresStore(Store):
                 command="append",
                 unmet=(Unmet("database_identity", message.removeprefix(_IDENTITY).strip()),),
             ) from exc
+        except pg_errors.DataCorrupted as exc:
+            _rollback(connection)
+            missing = exc.diag.message_detail
+            if not (exc.diag.message_primary or "").startswith(_NO_SUMMARY) or missing is None:
+                raise
+            raise _unrecorded(missing) from exc
         except pg_errors.UniqueViolation as exc:
             _rollback(connection)
             # Which batch met the other writer: the first whose head moved (on this

@@ -50,6 +50,7 @@ from ._base import (
     _Plan,
     _rewritten,
     _Row,
+    _unrecorded,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
 from ._keys import _Links, chain_key_from_environment
@@ -493,12 +494,7 @@ class SQLiteStore(Store):
                     )  # fmt: skip
                     if updated.rowcount != 1:
                         # Its summary row was removed behind the store's back: as a load says.
-                        raise Tampered(
-                            incident_id=current.incident_id,
-                            version=1,
-                            reason="inserted: the incident has no record in the store "
-                            "(nothing was written)",
-                        )
+                        raise _unrecorded(current.incident_id)
                 connection.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
                 _rollback(connection)
