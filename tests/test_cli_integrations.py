@@ -13,6 +13,7 @@ import pytest
 import receivers
 from incidentflow.cli import main
 from receivers import Receiver, running
+from waiting import wait_for
 
 
 @pytest.fixture
@@ -60,9 +61,10 @@ def test_dispatch_follow_stops_gracefully_on_sigterm(
     monkeypatch.setenv("INCIDENTFLOW_CONFIG", sinks(tmp_path, f"{hooks.url}/in"))
 
     def stop_when_delivered() -> None:
-        while not hooks.delivered:
-            threading.Event().wait(0.02)
-        os.kill(os.getpid(), signal.SIGTERM)
+        try:  # then ends the dispatcher either way: the assertions below say what it did
+            wait_for(lambda: hooks.delivered, "a delivery", within=60, every=0.02)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
 
     capsys.readouterr()
     stopper = threading.Thread(target=stop_when_delivered)

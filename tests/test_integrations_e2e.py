@@ -9,8 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import receivers
@@ -19,17 +17,9 @@ from incidentflow.integrations import delivery_key
 from incidentflow.store import SQLiteStore
 from receivers import Receiver, running
 from test_integrations_sinks import verify_standard_webhook
+from waiting import wait_for
 
 HOOK_SECRET = "whsec_" + base64.b64encode(b"SECRET-hook-signing-key-0005!!!!").decode()
-
-
-def wait_for(condition: Callable[[], bool], what: str, *, within: float = 30.0) -> None:
-    """Poll ``condition`` until it holds (the bound only stops a broken test hanging)."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from incidentflow.store import PostgresStore, open_store
 from incidentflow.store._base import _prepare
 from incidentflow.store.postgres import SCHEMA_VERSION, _describe, _placeholders, is_postgres_url
 from postgres import Cluster
+from waiting import wait_for
 
 pytestmark = pytest.mark.slow  # started first (conftest.py)
 
@@ -213,14 +213,16 @@ def test_a_racing_insert_becomes_a_conflict(store: PostgresStore, postgres_url: 
 
     writer = threading.Thread(target=append)
     writer.start()
-    deadline = time.monotonic() + 60
     with _raw(postgres_url) as watcher:
-        while not watcher.execute(
+        waiting = (
             "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND query LIKE '%%SELECT incidentflow_append(%%' AND pid <> pg_backend_pid()"
-        ).fetchone():
-            assert time.monotonic() < deadline, "the writer never waited on the row"
-            time.sleep(0.01)  # the writer now waits on the raw transaction's row
+        )
+        wait_for(
+            lambda: watcher.execute(waiting).fetchone(),  # type: ignore[arg-type]
+            "the writer to wait on the raw transaction's row",
+            every=0.01,
+        )
     raw.commit()
     raw.close()
     writer.join()

@@ -23,6 +23,7 @@ from incidentflow.errors import Conflict, StoreUnavailable
 from incidentflow.store import PostgresStore
 from postgres import Cluster
 from stores import declared, note
+from waiting import wait_for
 
 # spawn: the children start clean (no inherited connections or pool threads).
 CONTEXT = multiprocessing.get_context("spawn")
@@ -324,15 +325,12 @@ def test_a_server_restart_is_unavailable_then_recovers_losing_nothing(
         writer = threading.Thread(target=write)
         writer.start()
         try:
-            while len(acknowledged) < 10:
-                time.sleep(0.01)
+            wait_for(lambda: len(acknowledged) >= 10, "ten appends", every=0.01)
             postgres_cluster.pg_ctl("stop")
-            while not failures:
-                time.sleep(0.01)
+            wait_for(lambda: failures, "an append to fail", every=0.01)
             postgres_cluster.pg_ctl("start")
             after = len(acknowledged)
-            while len(acknowledged) < after + 10:
-                time.sleep(0.01)
+            wait_for(lambda: len(acknowledged) >= after + 10, "ten appends more", every=0.01)
         finally:
             stop.set()
             writer.join(JOIN_TIMEOUT)
