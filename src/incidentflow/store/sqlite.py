@@ -465,17 +465,8 @@ class SQLiteStore(Store):
             current = planned[0][0]
             try:
                 for current, plan in planned:
-                    # The batch follows the head its writer read (the event at the expected
-                    # version has the hash the batch chains from); a version another writer
-                    # took since breaks the unique key on (incident_id, version).
-                    if current.expected_version:
-                        found = connection.execute(
-                            _HEAD_HASH, (current.incident_id, current.expected_version)
-                        ).fetchone()
-                        if found is None:  # gone: the version says how far the history goes
-                            raise sqlite3.IntegrityError("the head its writer read is gone")
-                        if found[0] != plan.rows[0].prev_hash:
-                            raise _rewritten(current.incident_id, current.expected_version)
+                    # A version another writer took since the rules check breaks the unique
+                    # key on (incident_id, version).
                     connection.executemany(
                         "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
                         "VALUES (?, ?, ?, ?, ?)",
@@ -486,13 +477,17 @@ class SQLiteStore(Store):
                     if plan.before is None:  # a new incident
                         connection.execute(_UPSERT_SUMMARY, (*summary_row(summary), seal))
                         continue
+                    # The summary is written only if the batch follows the head its writer
+                    # read: the event at the expected version has the hash it chains from.
                     updated = connection.execute(
-                        _UPDATE_SUMMARY,
+                        _UPDATE_FOLLOWING,
                         (summary.priority.value, summary.state.value,
                          summary.updated_at.isoformat(), summary.version, seal,
-                         summary.incident_id),
+                         summary.incident_id, summary.incident_id, current.expected_version,
+                         plan.rows[0].prev_hash),
                     )  # fmt: skip
                     if updated.rowcount != 1:
+                        _check_head(connection, current, plan)
                         # Its summary row was removed behind the store's back: as a load says.
                         raise _unrecorded(current.incident_id)
                 connection.execute("COMMIT")
@@ -738,14 +733,28 @@ def _rollback(connection: sqlite3.Connection) -> None:
 _HEAD_HASH = "SELECT hash FROM events WHERE incident_id = ? AND version = ?"
 """The hash of an incident's event at a version (the head an append follows)."""
 
-_UPDATE_SUMMARY = (
+_UPDATE_FOLLOWING = (
     "UPDATE incidents SET priority = ?, state = ?, updated_at = ?, version = ?, seal = ? "
-    "WHERE incident_id = ?"
+    "WHERE incident_id = ? AND EXISTS (SELECT 1 FROM events WHERE incident_id = ? "
+    "AND version = ? AND hash = ?)"
 )
-"""Write over an incident's summary row what events after its declaration can change.
+"""Write over an incident's summary row what events after its declaration can change, if
+the head its writer read is still there: the event at a version, with a hash.
 
 Its title, onset and declaration time are its declaration's, written once: left out, the
-index by declaration time is not rewritten by every append (one page less per commit)."""
+index by declaration time is not rewritten by every append (one page less per commit).  The
+head's check rides on the update (no statement of its own); a row not updated says that the
+head or the summary row changed behind the store's back (:func:`_check_head` says which)."""
+
+
+def _check_head(connection: sqlite3.Connection, batch: _Batch, plan: _Plan) -> None:
+    """Refuse a batch whose writer's head is gone (a Conflict) or was rewritten (Tampered)."""
+    found = connection.execute(_HEAD_HASH, (batch.incident_id, batch.expected_version)).fetchone()
+    if found is None:  # gone: the version says how far the history goes
+        raise sqlite3.IntegrityError("the head its writer read is gone")
+    if found[0] != plan.rows[0].prev_hash:
+        raise _rewritten(batch.incident_id, batch.expected_version)
+
 
 _UPSERT_SUMMARY = (
     f"INSERT INTO incidents ({SUMMARY_COLUMNS}, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
