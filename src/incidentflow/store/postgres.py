@@ -90,11 +90,14 @@ _CHANNEL = "incidentflow_feed"
 """The LISTEN/NOTIFY channel an append notifies when it commits."""
 
 
-def _append_function(create: str, summaries: str) -> str:
-    """The ``incidentflow_append`` function (schema 5 on), which ends by writing ``summaries``."""
+def _append_function(create: str, summaries: str, declare: str = "") -> str:
+    """The ``incidentflow_append`` function (schema 5 on), ending with ``summaries``.
+
+    ``declare`` is its ``DECLARE`` section, if it has one.
+    """
     return f"""{create} FUNCTION incidentflow_append(batch_events jsonb, batch_summaries jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
+{declare}BEGIN
     IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
         RAISE EXCEPTION 'incidentflow: events must be the first write of their transaction'
             USING ERRCODE = 'invalid_transaction_state';
@@ -135,16 +138,15 @@ _UPSERT_SUMMARIES = f"""    INSERT INTO incidents ({SUMMARY_COLUMNS}, seal)
 _NO_SUMMARY = "incidentflow: an incident appended to has no summary row"
 """How the append function (schema 6 on) starts its refusal of such an incident."""
 
-_WRITE_SUMMARIES = f"""    -- An incident appended to (expected version above 0) has its
-    -- summary row: one removed behind the store's back is not written again from the events
-    -- (a load reports it).
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch_summaries) AS b
-               WHERE (b ->> 9)::integer > 0
-               AND NOT EXISTS (SELECT 1 FROM incidents AS i WHERE i.incident_id = b ->> 0)) THEN
-        RAISE EXCEPTION '{_NO_SUMMARY}' USING ERRCODE = 'data_corrupted',
-            DETAIL = (SELECT b ->> 0 FROM jsonb_array_elements(batch_summaries) AS b
-                      WHERE (b ->> 9)::integer > 0 AND NOT EXISTS (SELECT 1 FROM incidents AS i
-                          WHERE i.incident_id = b ->> 0) LIMIT 1);
+_WRITE_SUMMARIES = f"""    -- An incident appended to (expected version above 0) has
+    -- its summary row: one removed behind the store's back is not written again (a load
+    -- reports it).
+    SELECT b ->> 0 INTO missing FROM jsonb_array_elements(batch_summaries) AS b
+    WHERE (b ->> 9)::integer > 0
+        AND NOT EXISTS (SELECT 1 FROM incidents AS i WHERE i.incident_id = b ->> 0)
+    LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION '{_NO_SUMMARY}' USING ERRCODE = 'data_corrupted', DETAIL = missing;
     END IF;
     -- A new incident's summary is written whole; an existing one's, only what events after
     -- the declaration can change (its title, onset and declaration time are written once).
@@ -289,7 +291,7 @@ END $$""",
     # refuses an incident whose summary row is gone, as the SQLite store does: a summary
     # rewritten or removed behind the store's back stays so for a load to report, rather
     # than being written over by the next append.
-    (_append_function("CREATE OR REPLACE", _WRITE_SUMMARIES),),
+    (_append_function("CREATE OR REPLACE", _WRITE_SUMMARIES, "DECLARE\n    missing text;\n"),),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
