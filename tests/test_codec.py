@@ -575,6 +575,19 @@ def test_load_lines_refuses_a_line_of_another_incident() -> None:
         load_lines(text)
 
 
+def test_load_lines_takes_a_declaration_as_naming_its_incident() -> None:
+    """The lines after a declaration belong to it, whichever path read it: a line naming
+    another is refused, and the next declaration moves on to its own incident."""
+    assert DECLARED.incident_id == "INC-7"
+    with pytest.raises(DecodeError, match=r"^line 2: the event belongs to 'INC-8', not to 'INC-7'"):
+        load_lines(dumps(DECLARED) + "\n" + dumps(NOTE, incident_id="INC-8"))
+    other = attrs.evolve(DECLARED, incident_id="INC-8")
+    text = dump_lines([DECLARED, NOTE], incident_id="INC-7") + dump_lines(
+        [other, NOTE], incident_id="INC-8"
+    )
+    assert [DECLARED, NOTE, other, NOTE] == load_lines(text)
+
+
 # -- the fast codec, the builders and the trusted path ----------------------------------------
 
 _BAD_VALUES = st.sampled_from(
@@ -815,13 +828,56 @@ def test_events_read_by_a_builder_share_equal_stamps() -> None:
         assert AT + timedelta(seconds=1) == later.recorded_at
 
 
-def test_every_event_type_but_those_with_a_policy_has_builders() -> None:
-    """Only declarations and policy adoptions (a recorded policy inside) take the full path."""
-    expected = sorted(set(ev.EVENT_TYPES) - {"declared", "policy_adopted"})
+def test_every_event_type_has_builders() -> None:
+    """Declarations and policy adoptions too: their recorded policy is read by its own hook."""
+    expected = sorted(ev.EVENT_TYPES)
     for builders in (codec._CHECKED, codec._TRUSTED):
         assert expected == sorted(tag for tag in ev.EVENT_TYPES if builders[tag] is not None)
         assert builders["coffee_made"] is None
         assert "coffee_made" not in builders  # an unknown tag is not kept
+
+
+_DECLARED = ev.Declared(
+    actor="ana", occurred_at=AT, recorded_at=AT, incident_id="INC-1", title="Database is down",
+    priority=Priority.P2, began=AT - timedelta(hours=1), unknown=("occurred_at",),
+    policy=ev.RecordedPolicy.of("team", "whys_depth = 3"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "refused"),
+    [
+        ({}, None),
+        ({"unknown": []}, None),
+        ({"policy": None}, None),
+        ({"began": None}, "a declaration whose time is not known must give began"),
+        ({"unknown": ["recorded_at"]}, "only the declaration time may be"),
+        ({"unknown": ["occurred_at", "occurred_at"]}, "only the declaration time may be"),
+        ({"unknown": "occurred_at"}, "expected a list of strings"),
+        ({"policy": {"name": "team", "digest": "sha256:00", "content": ""}}, "digest"),
+        ({"policy": {"name": "team"}}, "missing key .digest."),
+        ({"policy": "team"}, "policy"),
+    ],
+)
+@pytest.mark.parametrize("read", [loads, codec._loads_verified], ids=["checked", "trusted"])
+def test_a_declaration_is_read_by_its_builder_as_by_its_constructor(
+    changes: dict[str, Any], refused: str | None, read: Any
+) -> None:
+    """A time not known needs the onset, and only the declaration time may be unknown; the
+    recorded policy is checked whole -- by the builder as by the constructor behind it."""
+    fields = {**to_dict(_DECLARED), **changes}
+    line = json.dumps(fields, separators=(",", ":"))
+    build = (codec._CHECKED if read is loads else codec._TRUSTED)["declared"]
+    assert build is not None
+    if refused is None:
+        expected = attrs.evolve(
+            _DECLARED, **{k: tuple(v) if k == "unknown" else v for k, v in changes.items()}
+        )
+        assert (build(json.loads(line)), read(line)) == (expected, expected)
+        return
+    assert build(json.loads(line)) is None  # handed to the full path, which says why
+    with pytest.raises(DecodeError, match=refused):
+        read(line)
 
 
 def test_a_builder_is_made_only_for_an_event_whose_constructor_only_validates() -> None:

@@ -1,16 +1,19 @@
-"""The collector paused for one bulk decode, and always left as it was found."""
+"""The collector paused for one bulk decode, always left as it was found, and a bulk promoted."""
 
 from __future__ import annotations
 
 import gc
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from incidentflow import DecodeError, Event, Incident, Priority, codec
-from incidentflow._collector import paused
+from incidentflow import incident as incident_module
+from incidentflow._collector import paused, promote
 from incidentflow.codec import dump_lines, load_lines
+from incidentflow.store import SQLiteStore
 
 
 def _history() -> list[Event]:
@@ -106,3 +109,156 @@ def test_load_lines_failing_half_way_leaves_the_collector_as_it_was(collector: b
     with pytest.raises(OSError, match="went away"):
         codec.load_lines(failing())
     assert collector == gc.isenabled()
+
+
+# -- promotion: a bulk of new objects goes to the oldest generation without a pass ------------
+
+
+def _in_generation(generation: int, *objects: object) -> list[bool]:
+    """Whether each object is in the collector's ``generation`` now."""
+    there = {id(o) for o in gc.get_objects(generation=generation)}
+    return [id(o) in there for o in objects]
+
+
+def _frozen(thing: object) -> bool:
+    """Whether ``thing`` is tracked yet in none of the generations: frozen."""
+    return gc.is_tracked(thing) and not any(_in_generation(g, thing)[0] for g in range(3))
+
+
+@pytest.fixture
+def young() -> Iterator[None]:
+    """The collector on and its young generations empty, so what a test makes starts young."""
+    gc.enable()
+    gc.collect()
+    yield
+    gc.enable()
+
+
+@pytest.fixture
+def bulk(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A bulk of four events, so the boundary costs a test nothing to reach."""
+    for module in (codec, incident_module):
+        monkeypatch.setattr(module, "BULK", 4)
+    return 4
+
+
+def test_promote_moves_every_young_object_to_the_oldest_generation(young: None) -> None:
+    made = Incident.declare("INC-1", "Database is down", Priority.P2, actor="ana")
+    assert _in_generation(2, made) == [False]
+    assert promote() is True
+    assert _in_generation(2, made) == [True]
+    assert gc.get_freeze_count() == 0
+    assert gc.isenabled()
+
+
+def test_promote_inside_a_pause_follows_the_collector_as_it_was_found(young: None) -> None:
+    """In a pause the collector is off for the pause's sake only: promotion still pays."""
+    with paused():
+        made = Incident.declare("INC-1", "Database is down", Priority.P2, actor="ana")
+        assert promote() is True
+    assert _in_generation(2, made) == [True]
+    gc.disable()
+    with paused():
+        made = Incident.declare("INC-2", "Database is down", Priority.P2, actor="ana")
+        assert promote() is False  # the program turned it off: nothing moves
+    assert _in_generation(2, made) == [False]
+    assert not gc.isenabled()
+
+
+def test_promote_does_nothing_when_the_collector_is_off(young: None) -> None:
+    gc.disable()
+    made = Incident.declare("INC-1", "Database is down", Priority.P2, actor="ana")
+    assert promote() is False
+    assert _in_generation(2, made) == [False]
+    assert not gc.isenabled()
+
+
+def test_promote_never_thaws_what_the_program_froze(young: None) -> None:
+    """Unfreezing would put the program's frozen objects back: with any frozen, no promotion."""
+    kept = Incident.declare("INC-0", "Database is down", Priority.P2, actor="ana")
+    gc.freeze()
+    try:
+        made = Incident.declare("INC-1", "Database is down", Priority.P2, actor="ana")
+        assert promote() is False
+        assert _frozen(kept)
+        assert _in_generation(2, made) == [False]
+    finally:
+        gc.unfreeze()
+
+
+def test_load_lines_promotes_a_bulk_and_only_a_bulk(young: None, bulk: int) -> None:
+    """``BULK`` events or more: promoted; one fewer: left young, as any object."""
+    history = _history()  # a declaration and three notes: exactly a bulk
+    text = dump_lines(history)
+    assert len(history) == bulk
+    gc.collect()
+    below = load_lines(text.split("\n", 1)[1])  # the three notes
+    assert _in_generation(2, *below) == [False] * (bulk - 1)
+    whole = load_lines(text)
+    assert whole == history
+    assert _in_generation(2, *whole) == [True] * bulk
+    assert gc.get_freeze_count() == 0
+    assert gc.isenabled()
+
+
+def test_load_lines_never_promotes_with_the_collector_off_or_objects_frozen(
+    young: None, bulk: int
+) -> None:
+    text = dump_lines(_history())
+    gc.disable()
+    events = load_lines(text)
+    assert _in_generation(2, *events) == [False] * bulk
+    assert not gc.isenabled()
+    gc.enable()
+    kept = Incident.declare("INC-0", "Database is down", Priority.P2, actor="ana")
+    gc.freeze()
+    try:
+        events = load_lines(text)
+        assert _frozen(kept)
+        assert _in_generation(2, *events) == [False] * bulk
+    finally:
+        gc.unfreeze()
+
+
+def test_a_bulk_replay_runs_paused_and_promotes_what_it_built(young: None, bulk: int) -> None:
+    """A history of a bulk of events is replayed with the collector off, then promoted."""
+    history = _history()
+    gc.collect()
+    small = Incident.replay(history[:-1])
+    assert _in_generation(2, small) == [False]
+    watched = _Watched(history)
+    replayed = Incident.replay(watched)
+    assert list(replayed.history) == history
+    assert _in_generation(2, replayed) == [True]
+    assert watched.states == [False] * bulk  # every event replayed with the collector off
+    assert gc.isenabled()
+    events = iter(history)  # an iterator has no length: replayed as any short history is
+    assert _in_generation(2, Incident.replay(events)) == [False]
+
+
+class _Watched(list[Event]):
+    """A history noting whether the collector was on as each of its events was read."""
+
+    states: list[bool]
+
+    def __iter__(self) -> Iterator[Event]:
+        self.states = []
+        for event in super().__iter__():
+            self.states.append(gc.isenabled())
+            yield event
+
+
+def test_a_bulk_store_read_promotes_its_events(young: None, bulk: int, tmp_path: Path) -> None:
+    """A store reading a long incident's rows reads them as a bulk decode."""
+    history = _history()
+    with SQLiteStore(tmp_path / "incidents.db") as store:
+        store.append("INC-1", history[:-1], expected_version=0)
+        gc.collect()
+        events = store.events("INC-1")  # one fewer than a bulk
+        assert _in_generation(2, *events) == [False] * (bulk - 1)
+        store.append("INC-1", history[-1:], expected_version=bulk - 1)
+        gc.collect()
+        events = store.events("INC-1")
+    assert events == history
+    assert _in_generation(2, *events) == [True] * bulk
+    assert gc.isenabled()

@@ -290,7 +290,24 @@ def _builder_lines(
             if not trusted:
                 number_ = f"({number_} and 0 <= {value} <= 100)"
             condition = f"({value} is None or {number_})"
-        else:  # a recorded policy, or a field no builder knows: the full path reads it
+        elif hint == ev.RecordedPolicy | None and _member_of(check, optional=True) is (
+            ev.RecordedPolicy
+        ):
+            # A declaration's policy: read by its own hook, whose every check it keeps.
+            namespace["recorded"] = _read_recorded
+            converted = [f"{value} = None if {raw} is None else recorded({raw})"]
+            condition = ""
+        elif hint is ev.RecordedPolicy and _member_of(check) is ev.RecordedPolicy:
+            namespace["recorded"] = _read_recorded  # an adopted policy, the same way
+            converted = [f"{value} = recorded({raw})"]
+            condition = ""
+        elif hint == tuple[str, ...] and check is ev._unknown:
+            # A declaration's times not known: none, or its time with the onset given (the
+            # onset is read before: ``began`` comes first among the fields).
+            began = next(n for n, g in enumerate(attrs.fields(kind)) if g.name == "began")
+            converted = [f"if type({raw}) is not list: return None", f"{value} = tuple({raw})"]
+            condition = f"({value} == () or ({value} == ('occurred_at',) and v{began} is not None))"
+        else:  # a field no builder knows: the full path reads it
             return None
         if f.default is attrs.NOTHING:
             required += 1
@@ -360,7 +377,7 @@ class _Builders(dict[str, Callable[[dict[str, Any]], Any] | None]):
 
 
 def event_builders(*, trusted: bool) -> Mapping[str, Callable[[dict[str, Any]], Any] | None]:
-    """Every event type's builder, by type tag; None for declarations, and for unknown tags.
+    """Every event type's builder, by type tag; None for unknown tags.
 
     Each is generated when first asked for, so importing the codec costs none of them.
     """
@@ -368,6 +385,14 @@ def event_builders(*, trusted: bool) -> Mapping[str, Callable[[dict[str, Any]], 
 
 
 _recorded_policy = converter.get_structure_hook(RecordedPolicy)
+
+
+def _read_recorded(value: Any) -> RecordedPolicy:
+    """A declaration's recorded policy for a builder, any failure a ValueError (see above)."""
+    try:
+        return _structure_recorded_policy(value, RecordedPolicy)
+    except Exception as exc:  # the full path reads the line again and says what is wrong
+        raise ValueError("not a recorded policy") from exc
 
 
 def _structure_recorded_policy(value: Any, kind: Any) -> RecordedPolicy:

@@ -46,7 +46,7 @@ from typing import Any
 import attrs
 from cattrs.errors import CattrsError
 
-from ._collector import paused
+from ._collector import BULK, paused, promote
 from ._convert import converter, describe, event_builders
 from .errors import DecodeError, InvalidInput
 from .events import EVENT_TYPES, Declared, Event
@@ -239,11 +239,21 @@ def _loads_verified(line: str) -> Event:
         return loads(line)  # read exactly as loads reads it
 
 
-def _read_verified(lines: Iterable[str]) -> list[Event]:
+def _read_verified(lines: list[str]) -> list[Event]:
     """:func:`_loads_verified` of each line, its usual case inlined.
 
-    Raises DecodeError at the first line that does not decode (the caller says which).
+    Raises DecodeError at the first line that does not decode (the caller says which).  A
+    bulk of lines is read as :func:`load_lines` reads one: collector paused, events promoted.
     """
+    if len(lines) < BULK:
+        return _read_trusted(lines)
+    with paused():
+        events = _read_trusted(lines)
+        promote()
+        return events
+
+
+def _read_trusted(lines: list[str]) -> list[Event]:
     fast, trusted = _orjson, _TRUSTED
     if fast is None:
         return [_loads_verified(line) for line in lines]
@@ -340,16 +350,21 @@ def load_lines(lines: str | Iterable[str]) -> list[Event]:
 
     While it reads, the cyclic garbage collector makes no automatic pass (the events it makes
     hold no reference cycle, and a long history would be walked again and again); it is turned
-    back on as it was found when the last such read in the process ends, even on an error.
+    back on as it was found when the last such read in the process ends, even on an error.  A
+    history of 10,000 events or more then goes to the collector's oldest generation at once,
+    instead of being walked twice more to get there (``_collector`` says when it does not).
     """
     if isinstance(lines, str):
         # Only "\n" ends a JSON Lines record: splitlines() would also split inside strings
         # holding U+2028, U+2029 or U+0085, which JSON leaves unescaped.
         lines = lines.split("\n")
     # The collector is paused while the events pile up (see ``_collector``): none of what a
-    # decode makes holds a reference cycle.
+    # decode makes holds a reference cycle; a bulk of them is then promoted, never walked young.
     with paused():
-        return _read_lines(lines)
+        events = _read_lines(lines)
+        if len(events) >= BULK:
+            promote()
+        return events
 
 
 def _read_lines(lines: Iterable[str]) -> list[Event]:
@@ -359,7 +374,8 @@ def _read_lines(lines: Iterable[str]) -> list[Event]:
     for number, line in enumerate(lines, start=1):
         if fast is not None and type(line) is str:
             # loads_line's usual case inlined: a line as written, of an event with a builder
-            # (never a declaration, and one naming its incident fails the builder's key count).
+            # (one naming its incident fails the builder's key count; a declaration names its
+            # own, in its own field, and the lines after it belong to that one).
             try:
                 data = fast.loads(line)
                 if type(data) is dict and fast.dumps(data) == line.encode("utf-8"):
@@ -368,6 +384,8 @@ def _read_lines(lines: Iterable[str]) -> list[Event]:
                     if build is not None and schema == 1 and type(schema) is int:
                         event: Event | None = build(data)
                         if event is not None:
+                            if type(event) is Declared:
+                                current = event.incident_id
                             events.append(event)
                             continue
             except ValueError:

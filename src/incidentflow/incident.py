@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import events as ev
 from ._admission import admit, builder
+from ._collector import BULK, paused, promote
 from ._commands import Commands
 from ._fold import FOLD
 from ._fold import NO_ENTRIES as _NO_ENTRIES
@@ -309,7 +310,27 @@ class Incident(Commands):
         history that breaks a rule raises :class:`~incidentflow.errors.ReplayError` naming the
         first bad event (``version``, counting from 1); a recorded policy whose digest does
         not match its content, or whose content is not a policy, breaks ``policy_intact``.
+
+        A list or tuple of 10,000 events or more is replayed as
+        :func:`~incidentflow.codec.load_lines` reads one: the cyclic garbage collector paused,
+        and what the replay built promoted to its oldest generation at the end (the records of
+        a long incident, thousands of them, hold no reference cycle and live as long as it).
         """
+        if isinstance(events, (list, tuple)) and len(events) >= BULK:
+            with paused():
+                incident = cls._replay(events, policy, clock, subscribers)
+                promote()
+                return incident
+        return cls._replay(events, policy, clock, subscribers)
+
+    @classmethod
+    def _replay(
+        cls,
+        events: Iterable[ev.Event],
+        policy: Policy,
+        clock: Clock | None,
+        subscribers: Subscribers | None,
+    ) -> Incident:
         incident = cls(policy=policy, clock=clock, subscribers=subscribers)
         fold = FOLD
         log = incident._events
