@@ -27,7 +27,7 @@ from incidentflow.codec import (
     to_dict,
 )
 from incidentflow.priorities import Priority
-from incidentflow.records import FishboneCategory
+from incidentflow.records import FishboneCategory, ImpactLevel
 from incidentflow.testing import events, incidents
 
 AT = datetime(2026, 3, 1, 14, 2, tzinfo=UTC)
@@ -282,7 +282,7 @@ DECLARED = ev.Declared(
     recorded_at=AT,
     incident_id="INC-1",
     title="Database is down",
-    priority=ev.Priority.P1,
+    priority=Priority.P1,
 )
 SCHEDULED = ev.PostMortemScheduled(
     actor="cy",
@@ -642,7 +642,7 @@ def test_both_codecs_write_the_same_awkward_text(text: str) -> None:
 def test_shares_are_written_by_the_standard_library(share: float) -> None:
     """A float is written as the standard library writes it (``1e-05``), whichever is installed."""
     impact = ev.ImpactChanged(
-        actor="ana", occurred_at=AT, recorded_at=AT, level=ev.ImpactLevel.DEGRADED, share=share
+        actor="ana", occurred_at=AT, recorded_at=AT, level=ImpactLevel.DEGRADED, share=share
     )
     with _standard_library():
         plain = dumps(impact)
@@ -870,9 +870,8 @@ def test_a_declaration_is_read_by_its_builder_as_by_its_constructor(
     build = (codec._CHECKED if read is loads else codec._TRUSTED)["declared"]
     assert build is not None
     if refused is None:
-        expected = attrs.evolve(
-            _DECLARED, **{k: tuple(v) if k == "unknown" else v for k, v in changes.items()}
-        )
+        read_as: dict[str, Any] = {k: tuple(v) if k == "unknown" else v for k, v in changes.items()}
+        expected = attrs.evolve(_DECLARED, **read_as)
         assert (build(json.loads(line)), read(line)) == (expected, expected)
         return
     assert build(json.loads(line)) is None  # handed to the full path, which says why
@@ -886,7 +885,7 @@ def test_a_builder_is_made_only_for_an_event_whose_constructor_only_validates() 
 
     @attrs.frozen(kw_only=True)
     class Converted(ev.Event):
-        text: str = attrs.field(converter=str.strip)
+        text: str = attrs.field(converter=str.strip)  # type: ignore[misc]
 
     @attrs.frozen(kw_only=True)
     class PostInit(ev.Event):

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 __all__ = ["BULK", "paused", "promote"]
 
 BULK = 10_000
-"""Events made by one decode from which they are promoted at its end (see above)."""
+"""How many events make a bulk: a read or replay of at least this many ends by promoting."""
 
 _lock = threading.Lock()
 _depth = 0  # how many pauses are under way, in every thread
