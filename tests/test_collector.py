@@ -262,3 +262,16 @@ def test_a_bulk_store_read_promotes_its_events(young: None, bulk: int, tmp_path:
     assert events == history
     assert _in_generation(2, *events) == [True] * bulk
     assert gc.isenabled()
+
+
+def test_promote_does_nothing_on_a_python_whose_collector_cannot_freeze(
+    young: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``gc.freeze`` (not every implementation has it), a bulk is read as any other."""
+    from incidentflow import _collector
+
+    monkeypatch.setattr(_collector, "_FREEZING", False)
+    made = Incident.declare("INC-1", "Database is down", Priority.P2, actor="ana")
+    assert promote() is False
+    assert _in_generation(2, made) == [False]
+    assert gc.isenabled()

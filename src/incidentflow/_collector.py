@@ -41,6 +41,9 @@ __all__ = ["BULK", "paused", "promote"]
 BULK = 10_000
 """How many events make a bulk: a read or replay of at least this many ends by promoting."""
 
+_FREEZING = all(hasattr(gc, name) for name in ("freeze", "unfreeze", "get_freeze_count"))
+"""Whether this Python's collector can freeze (CPython can; other implementations may not)."""
+
 _lock = threading.Lock()
 _depth = 0  # how many pauses are under way, in every thread
 _resume = False  # whether the first of them found the collector on
@@ -68,8 +71,11 @@ def promote() -> bool:
     """Every tracked object to the oldest generation, without a pass; False when not done.
 
     Not done when the collector is off for the program (off before the pauses under way began,
-    or off with none under way) or when the program froze objects itself.
+    or off with none under way), when the program froze objects itself, or on a Python whose
+    collector cannot freeze.
     """
+    if not _FREEZING:
+        return False
     with _lock:
         on = _resume if _depth else gc.isenabled()
         if not on or gc.get_freeze_count():
