@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from statistics import median
+from typing import Any
 from unittest import mock
 
 from _history import START
@@ -45,14 +46,15 @@ def _checked_stamp(self: Incident, now: datetime | None) -> datetime:
 def _off(lever: str) -> Iterator[None]:
     """Switch one lever off for the duration of the block ("" switches none off)."""
     plans = dict(_commands._PLANS)
-    patches = {
+    by_lever: dict[str, list[Any]] = {
         "": [],
         "builders": [
             mock.patch.object(_commands, "builder", return_value=None),
             mock.patch.object(incident_module, "builder", return_value=None),
         ],
         "stamp": [mock.patch.object(Incident, "_stamp", _checked_stamp)],
-    }[lever]
+    }
+    patches = by_lever[lever]
     _commands._PLANS.clear()
     for patch in patches:
         patch.start()

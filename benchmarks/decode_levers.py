@@ -44,12 +44,13 @@ from incidentflow.store import SQLiteStore
 
 def _patches(lever: str) -> list[Any]:
     """The patches switching one lever off ("" switches none off), made afresh each time."""
-    return {
+    by_lever: dict[str, list[Any]] = {
         "": [],
         "orjson": [mock.patch.object(codec, "_orjson", None)],
         "trusted": [mock.patch.object(codec, "_loads_verified", codec.loads)],
         "pause": [mock.patch.object(codec, "paused", contextlib.nullcontext)],
-    }[lever]
+    }
+    return by_lever[lever]
 
 
 def _switched(lever: str, run: Callable[[], object]) -> Callable[[], object]:

@@ -43,7 +43,7 @@ def _patches(lever: str) -> list[Any]:
     def none(*args: object, **kwargs: object) -> None:
         return None
 
-    return {
+    by_lever: dict[str, list[Any]] = {
         "": [],
         "quick": [
             mock.patch.object(policy_module, "_quick_check", none),
@@ -60,7 +60,8 @@ def _patches(lever: str) -> list[Any]:
                 ("_new_action_item", ActionItem),
             )
         ],
-    }[lever]
+    }
+    return by_lever[lever]
 
 
 def _switched(lever: str, run: Callable[[], object]) -> Callable[[], object]:

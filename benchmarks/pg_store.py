@@ -70,15 +70,15 @@ def _note(n: int) -> NoteAdded:
 
 def _database(admin: str, name: str) -> str:
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')  # type: ignore[arg-type]
-        connection.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
     return admin.replace("/postgres?", f"/{name}?", 1)
 
 
 def bench_append(url: str, appends: int) -> dict[str, Any]:
     first = stored_incident(0)[:1]
     with PostgresStore(url) as store, psycopg.connect(url) as raw:
-        raw.execute(_RAW_TABLE)  # type: ignore[arg-type]
+        raw.execute(_RAW_TABLE)
         raw.commit()
         store.append("INC-0", first, expected_version=0)
         line = codec.dumps(_note(0))
@@ -191,7 +191,7 @@ def bench_writers(admin: str, appends: int) -> dict[str, Any]:
     for writers in (1, 2, 4, 8):
         url = _database(admin, f"bench_writers_{writers}")
         with PostgresStore(url), psycopg.connect(url) as raw:
-            raw.execute(_RAW_TABLE)  # type: ignore[arg-type]
+            raw.execute(_RAW_TABLE)
         raw_curve[writers] = _rate(_raw_writer, url, writers, appends)
         curve[writers] = _rate(_writer, url, writers, appends)
     return {

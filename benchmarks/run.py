@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _history import START, long_incident, small_incident
 from _measure import FULL, QUICK, Result, Sizes, exit_status, seconds, summary, timings
@@ -50,6 +50,9 @@ from incidentflow import (
     codec,
 )
 from incidentflow.events import Event
+
+if TYPE_CHECKING:
+    from transitions.core import TransitionConfigDict  # in the stubs only
 
 
 @cache
@@ -286,7 +289,7 @@ class TransitionsModel:
         return all(h in self.invitees for h in self.roles.get("incident_commander", ()))
 
 
-_TRANSITIONS = [
+_TRANSITIONS: list[TransitionConfigDict] = [
     {
         "trigger": "mitigate",
         "source": "declared",
@@ -442,7 +445,7 @@ def open_incident_records(number: int) -> list[Event]:
     """The same events as :func:`open_incident` records, built alone (one new stamp each)."""
     from incidentflow import events as ev
 
-    def at() -> dict[str, datetime]:
+    def at() -> dict[str, Any]:
         now = datetime.now(UTC)
         return {"occurred_at": now, "recorded_at": now}
 

@@ -50,6 +50,7 @@ def postgres_cluster() -> Iterator[Cluster]:
     if missing is not None or binaries is None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"CI needs PostgreSQL: {missing}", pytrace=False)
+        assert missing is not None  # binaries is None only with HOW_TO_ENABLE
         pytest.skip(missing)
     cluster = Cluster(binaries)
     cluster.start()

@@ -24,7 +24,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -298,7 +298,7 @@ class Model:
     whys: dict[str, tuple[int, bool]] = field(default_factory=dict)  # chain -> (depth, root)
     debts: dict[str, bool] = field(default_factory=dict)  # id -> open
     actions: dict[str, bool] = field(default_factory=dict)  # id -> open
-    action_owners: dict[str, str] = field(default_factory=dict)  # id -> owner
+    action_owners: dict[str, str | None] = field(default_factory=dict)  # id -> owner
     report: bool = False
     invitees: frozenset[str] | None = None
     customer_verified: bool = False
@@ -887,31 +887,38 @@ def refusal_for(event: ev.Event, rules: Sequence[str]) -> type[CommandRefused] |
 
 
 def _amended(event: ev.Event, name: str, value: str) -> ev.Event | None:
-    """``event`` with ``name`` read as ``value``; ``None`` when the value does not read."""
+    """``event`` with ``name`` read as ``value``; ``None`` when the value does not read.
+
+    ``event`` is of a kind ``name`` may be amended on (:meth:`Model._amend_rules` checked).
+    """
     try:
         if name in ("began", "detected", "time", "declared"):
             when = datetime.fromisoformat(value)
             if when.utcoffset() is None:
                 return None
             if name == "detected":
-                return attrs.evolve(event, detected_at=when)
+                return attrs.evolve(cast("ev.Declared", event), detected_at=when)
             # A declaration written since the onset is told apart keeps it in ``began`` and
             # its declaration time in ``occurred_at``; an older one, in occurred_at/recorded_at.
             newer = isinstance(event, ev.Declared) and event.began is not None
             if name == "began" and newer:
-                return attrs.evolve(event, began=when)
+                return attrs.evolve(cast("ev.Declared", event), began=when)
             if name == "declared" and newer:  # a declaration time given is a time known
-                return attrs.evolve(event, occurred_at=when, unknown=())
+                return attrs.evolve(cast("ev.Declared", event), occurred_at=when, unknown=())
             key = "recorded_at" if name == "declared" and not newer else "occurred_at"
-            return attrs.evolve(event, **{key: when})
+            stamp: dict[str, Any] = {key: when}
+            return attrs.evolve(event, **stamp)
         if name == "priority":
-            return attrs.evolve(event, priority=Priority(value))
+            prioritized = cast("ev.Declared | ev.PriorityChanged", event)
+            return attrs.evolve(prioritized, priority=Priority(value))
         if name == "invitees":
             names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
-            return attrs.evolve(event, invitees=names) if names else None
+            scheduled = cast("ev.PostMortemScheduled", event)
+            return attrs.evolve(scheduled, invitees=names) if names else None
         if name == "title":
-            return attrs.evolve(event, title=value)
-        return attrs.evolve(event, **{TEXT_OF[type(event)]: value})
+            return attrs.evolve(cast("ev.Declared", event), title=value)
+        text: dict[str, Any] = {TEXT_OF[type(event)]: value}
+        return attrs.evolve(event, **text)
     except (ValueError, IncidentFlowError):
         return None
 
@@ -937,7 +944,7 @@ class Picture:
     changes: frozenset[tuple[str, bool]]
     whys: frozenset[tuple[str, int, bool]]
     debts: frozenset[tuple[str, bool]]
-    actions: frozenset[tuple[str, str, bool]]
+    actions: frozenset[tuple[str, str | None, bool]]
     report: bool
     invitees: frozenset[str] | None
     customer_verified: bool
@@ -1005,7 +1012,8 @@ def _field_names(kind: type[ev.Event]) -> tuple[str, ...]:
 
 
 def _datetimes(event: ev.Event) -> Iterable[datetime]:
-    values = (getattr(event, name) for name in _field_names(type(event)))
+    # mypy takes a class with __hash__ for unhashable here (python/mypy#11470).
+    values = (getattr(event, name) for name in _field_names(type(event)))  # type: ignore[arg-type]
     return (v for v in values if isinstance(v, datetime))
 
 
@@ -1194,7 +1202,8 @@ def issue(incident: Incident, event: ev.Event, *, at: Any = _AS_EVENT, now: Any 
         )  # fmt: skip
     if isinstance(event, ev.Amended) and event.entry is None and event.field_name == "invitees":
         return incident.record(event)  # the command would name the latest scheduling
-    fields = {n: getattr(event, n) for n in _field_names(type(event)) if n not in _BASE_FIELDS}
+    names = _field_names(type(event))  # type: ignore[arg-type]  # python/mypy#11470, as above
+    fields = {n: getattr(event, n) for n in names if n not in _BASE_FIELDS}
     for name in event.approximate:  # a meeting's time, a due date, a window: approximately()
         value = fields.get(name)
         if isinstance(value, datetime) and value.utcoffset() is not None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import attrs
 import pytest
@@ -167,7 +168,8 @@ def test_compiled_admission_decides_as_the_checks_of_each_field(
     field = data.draw(st.sampled_from(attrs.fields(type(event))))
     value = data.draw(_ANY_TIME if "datetime" in str(field.type) else _ANY_TEXT)
     with contextlib.suppress(InvalidInput, TypeError, ValueError):  # else admit it as drawn
-        event = attrs.evolve(event, **{field.name: value})
+        changed: dict[str, Any] = {field.name: value}
+        event = attrs.evolve(event, **changed)
     expected = _outcome(lambda: _by_the_loop(event, normalize, where))
     actual = _outcome(lambda: admit(event, normalize=normalize, where=where))
     assert expected == actual
@@ -232,7 +234,9 @@ _HOSTILE = st.sampled_from(
 """Values any field may be given, most of them wrong for some field or in some way."""
 
 
-def _full_path(kind: type[ev.Event], occurred: object, recorded: object, fields: dict) -> object:
+def _full_path(
+    kind: type[ev.Event], occurred: Any, recorded: Any, fields: dict[str, Any]
+) -> object:
     """The event the validated constructor builds and admission returns, or the refusal."""
     try:
         built = kind(occurred_at=occurred, recorded_at=recorded, **fields)
@@ -262,8 +266,9 @@ def test_a_builder_gives_the_full_path_s_event_or_leaves_it_to_the_full_path(
     }
     for name in data.draw(st.lists(st.sampled_from(sorted(fields)), max_size=3)):
         fields[name] = data.draw(_HOSTILE)
-    occurred = data.draw(st.one_of(st.just(event.recorded_at), _HOSTILE, _ANY_TIME))
-    recorded = data.draw(st.one_of(st.just(event.recorded_at), _HOSTILE, _ANY_TIME))
+    # Any value, a hostile one too: passed as drawn to the builder and to the constructor.
+    occurred: Any = data.draw(st.one_of(st.just(event.recorded_at), _HOSTILE, _ANY_TIME))
+    recorded: Any = data.draw(st.one_of(st.just(event.recorded_at), _HOSTILE, _ANY_TIME))
     build = builder(kind)
     assert build is not None
     actual = build(occurred, recorded, dict(fields))

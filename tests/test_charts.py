@@ -18,6 +18,7 @@ import matplotlib.image
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.typing import RcKeyType
 
 from incidentflow import (
     ChangeOutcome,
@@ -256,7 +257,7 @@ def test_timeline_of_a_just_declared_incident() -> None:
     """An incident declared this instant (no length yet, no marks) still draws, one band."""
     incident = Incident.declare("INC-1", "Odd", Priority.P3, actor="ana", at=START, now=START)
     root = svg(timeline_chart(incident, now=START))
-    expected = (["state-declared-0"], [], [], [])
+    expected: tuple[list[str], ...] = (["state-declared-0"], [], [], [])
     actual = (
         ids(root, r"state-.*"),
         ids(root, r"update-\d+"),
@@ -414,7 +415,11 @@ def test_svg_carries_no_date() -> None:
 def test_local_matplotlib_settings_neither_change_nor_leak() -> None:
     """Custom rcParams do not change the chart, and the chart leaves rcParams as they were."""
     plain = timeline_chart(DEMO, now=LATER)
-    custom = {"lines.linewidth": 7.0, "font.size": 20.0, "svg.fonttype": "path"}
+    custom: dict[RcKeyType, Any] = {
+        "lines.linewidth": 7.0,
+        "font.size": 20.0,
+        "svg.fonttype": "path",
+    }
     with matplotlib.rc_context(custom):
         styled = timeline_chart(DEMO, now=LATER)
         after = {key: matplotlib.rcParams[key] for key in custom}

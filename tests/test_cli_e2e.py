@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from incidentflow import State, codec
+from incidentflow import NoteAdded, State, codec
 from incidentflow.cli import main
 from incidentflow.store import SQLiteStore
 
@@ -280,7 +280,9 @@ def test_a_p1_walked_from_the_terminal_to_post_mortem(shell: Shell, tmp_path: Pa
     recorded = json.loads(shell.ok("note", INC, "post-mortem on Tuesday", "--json"))
     assert isinstance(recorded, list)
     assert ["note_added"] == [item["type"] for item in recorded]
-    assert codec.from_dict(recorded[0]).text == "post-mortem on Tuesday"
+    note = codec.from_dict(recorded[0])
+    assert isinstance(note, NoteAdded)
+    assert note.text == "post-mortem on Tuesday"
 
 
 def _needle(event: Any) -> str:

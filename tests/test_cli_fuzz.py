@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from incidentflow import Incident, ManualClock, Priority, Role, codec
 from incidentflow.cli import _main as cli_main
 from incidentflow.cli import main
+from incidentflow.cli._parser import build_parser
 from incidentflow.demo import run_demo
 from incidentflow.store import SQLiteStore
 
@@ -105,7 +106,7 @@ def cli(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> Cli:
     The parser is built once and reused (building it takes ~10 ms, which would dominate
     twenty thousand in-process runs); parsing itself is unchanged.
     """
-    monkeypatch.setattr(cli_main, "build_parser", functools.cache(cli_main.build_parser))
+    monkeypatch.setattr(cli_main, "build_parser", functools.cache(build_parser))
     runner = Cli(tmp_path, capsys)
     assert (0, "") == runner.feed("import", SMALL_TEXT)[::2]
     return runner
@@ -352,7 +353,7 @@ def _line(number: int) -> str:
     return HISTORY_LINES[number - 1]
 
 
-BAD_INPUTS = {
+BAD_INPUTS: dict[str, tuple[str | bytes, int, str]] = {
     "malformed JSON": (_replace_line(HISTORY, 3, _line(3)[:40] + "}"), 3, "JSON"),
     "truncated last line": (HISTORY[: len(HISTORY) - 30], len(HISTORY_LINES), ""),
     "duplicate keys": (_replace_line(HISTORY, 7, _line(7)[:-1] + ',"actor":"zed"}'), 7, "actor"),

@@ -23,6 +23,7 @@ from incidentflow import (
     InvalidInput,
     LinkKind,
     ManualClock,
+    NoteAdded,
     NoteKind,
     Policy,
     Priority,
@@ -33,7 +34,6 @@ from incidentflow import (
     approximately,
 )
 from incidentflow import incident as incident_module
-from incidentflow._admission import builder
 from incidentflow.clock import EARLIEST, LATEST
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -45,11 +45,13 @@ def full_path() -> Iterator[None]:
     """Every command as before the builders: the validated constructor, then admission."""
     plans = dict(_commands._PLANS)
     _commands._PLANS.clear()
-    _commands.builder = incident_module.builder = _no_builder  # type: ignore[assignment]
     try:
-        yield
+        with (
+            mock.patch.object(_commands, "builder", _no_builder),
+            mock.patch.object(incident_module, "builder", _no_builder),
+        ):
+            yield
     finally:
-        _commands.builder = incident_module.builder = builder
         _commands._PLANS.clear()
         _commands._PLANS.update(plans)
 
@@ -221,7 +223,8 @@ COMMANDS = sorted(
 
 def _strategy(command: str, odd: frozenset[str]) -> st.SearchStrategy[dict[str, Any]]:
     """Arguments for ``command``: every one it needs, some of the others; ``odd`` any value."""
-    required, optional = {}, {}
+    required: dict[str, st.SearchStrategy[Any]] = {}
+    optional: dict[str, st.SearchStrategy[Any]] = {}
     for parameter in list(inspect.signature(getattr(Incident, command)).parameters.values())[1:]:
         name = parameter.name
         strategy = st.sampled_from(_KINDS[command]) if name == "kind" else _ARGUMENTS[name]
@@ -305,7 +308,7 @@ def test_a_declaration_records_what_the_full_path_records(
 def test_the_usual_command_takes_the_builder_and_the_rest_the_full_path() -> None:
     """No ``at`` nor ``approximate`` and clean values: built once; anything else: validated."""
     incident = Incident.replay(HISTORIES["mitigating"], clock=ManualClock(LATER))
-    with mock.patch.object(incident_module.ev.NoteAdded, "__init__") as constructor:
+    with mock.patch.object(NoteAdded, "__init__") as constructor:
         incident.note("x", actor="ana")
     assert [] == constructor.call_args_list
     with pytest.raises(InvalidInput, match=r"^NoteAdded\.text must be a non-blank string"):

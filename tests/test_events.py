@@ -170,7 +170,7 @@ def test_every_event_names_its_command(kind: type[ev.Event]) -> None:
 def test_commands_are_unique_and_authorizable() -> None:
     """Every event but Declared and StateChanged maps onto a policy command, one-to-one but for
     the records of what is not known, authorized as the command they stand in for."""
-    shared = {ev.RoleUnknown: "assign", ev.LinkAbsent: "link"}
+    shared: dict[type[ev.Event], str] = {ev.RoleUnknown: "assign", ev.LinkAbsent: "link"}
     ordinary = [k.command for k in KINDS if k not in (ev.Declared, ev.StateChanged, *shared)]
     assert sorted(COMMAND_STATES) == sorted(ordinary)
     assert shared == {k: k.command for k in shared}
@@ -204,12 +204,12 @@ def test_valid_fields_build_an_event(kind: type[ev.Event]) -> None:
 def test_fields_are_keyword_only(kind: type[ev.Event]) -> None:
     """Events are built by keyword only, so fields cannot be swapped by position."""
     with pytest.raises(TypeError):
-        kind("ana", AT, AT)
+        kind("ana", AT, AT)  # type: ignore[call-arg]
 
 
 def test_defaults() -> None:
     """Optional flags default to False and optional notes to the empty string."""
-    base = {"actor": "ana", "occurred_at": AT, "recorded_at": AT}
+    base: dict[str, Any] = {"actor": "ana", "occurred_at": AT, "recorded_at": AT}
     assert ev.UpdatePosted(**base, message="m").no_progress is False
     assert ev.WhyAnswered(**base, chain="c", answer="a").root_cause is False
     assert "" == ev.ChangeReconciled(**base, change_id="c", outcome=ChangeOutcome.REVERTED).note

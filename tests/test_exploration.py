@@ -47,6 +47,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -90,7 +91,7 @@ IC = Role.INCIDENT_COMMANDER
 Build = Callable[[Model], ev.Event]
 
 
-def _next(model: Model) -> dict[str, datetime]:
+def _next(model: Model) -> dict[str, Any]:
     """One minute after the last stamp, happening when stamped."""
     stamp = model.last_stamp + MINUTE
     return {"occurred_at": stamp, "recorded_at": stamp}

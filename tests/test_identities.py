@@ -6,6 +6,7 @@ import json
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -134,7 +135,7 @@ def _incident() -> Incident:
     return Incident.declare("INC-1", "Down", Priority.P3, actor="ana", clock=ManualClock(START))
 
 
-LOOKALIKES = {
+LOOKALIKES: dict[str, Callable[[Incident], object]] = {
     "actor with a zero-width space": lambda i: i.note("x", actor="ana\u200b"),
     "holder with spaces": lambda i: i.assign(Role.INCIDENT_COMMANDER, " ana ", actor="ana"),
     "experiment id with a trailing space": lambda i: i.start_experiment(
@@ -224,9 +225,12 @@ def _retyped(text: Callable[[], str]) -> Incident:
         Declared: "title", NoteAdded: "text", UpdatePosted: "message", StateChanged: "message",
         Validated: "impact", FactorAdded: "description", ChangeLogged: "what",
     }  # fmt: skip
-    history = [
-        attrs.evolve(e, **{typed[type(e)]: text()}) if type(e) in typed else e for e in DEMO.history
-    ]
+
+    def typed_as_text(e: Event) -> Event:
+        changed: dict[str, Any] = {typed[type(e)]: text()}
+        return attrs.evolve(e, **changed)
+
+    history = [typed_as_text(e) if type(e) in typed else e for e in DEMO.history]
     return Incident.replay(history)
 
 

@@ -3,6 +3,7 @@ times, the retrospective policy and the measures built on them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -139,7 +140,9 @@ def test_a_stored_legacy_declaration_keeps_its_meaning() -> None:
     incident = Incident.replay([event])
     assert datetime(2026, 3, 1, 13, 56, tzinfo=UTC) == incident.began_at
     assert datetime(2026, 3, 1, 14, 0, tzinfo=UTC) == incident.declared_at
-    assert incident.declared_at == incident.when_entered(State.DECLARED) + minutes(4)
+    entered = incident.when_entered(State.DECLARED)
+    assert entered is not None
+    assert incident.declared_at == entered + minutes(4)
     assert LEGACY == codec.dumps(event)
 
 
@@ -171,7 +174,7 @@ def test_a_precursor_may_come_up_to_thirty_days_before_the_onset(command: str) -
     """A note, change or factor exactly PRECURSOR_WINDOW before the onset is accepted;
     a microsecond earlier is not_before_start."""
     incident = declared()
-    record = {
+    record: Callable[[datetime], ev.Event] = {
         "note": lambda at: incident.note("config pushed", actor="tom", at=at, now=NOW),
         "log_change": lambda at: incident.log_change(
             what="pushed a WAF rule",
@@ -464,9 +467,11 @@ def test_nonsense_approximate_is_refused_and_changes_nothing(
 
 def test_declare_marks_the_times_it_names() -> None:
     """On declare, True marks at; a collection names at, began or detected, as approximately()."""
-    times = {"began": T, "detected": T + minutes(3), "at": T + minutes(10)}
+    times: dict[str, Any] = {"began": T, "detected": T + minutes(3), "at": T + minutes(10)}
     for names in ({"at"}, {"began", "detected"}, {"at", "began", "detected"}):
-        wrapped = {k: approximately(v) if k in names else v for k, v in times.items()}
+        wrapped: dict[str, Any] = {
+            k: approximately(v) if k in names else v for k, v in times.items()
+        }
         expected = declared(**wrapped).declaration
         assert expected == declared(**times, approximate=names).declaration
     assert declared(**times, approximate={"at"}) == declared(**times, approximate=True)
@@ -490,7 +495,7 @@ def test_the_other_times_of_a_command_may_be_marked() -> None:
     """A meeting's time, an action's due date and a data-loss window keep their approximate mark,
     given by approximately() or named in approximate."""
     incident = declared()
-    at = {"actor": "tom", "now": NOW}
+    at: dict[str, Any] = {"actor": "tom", "now": NOW}
     incident.validate("502s", **at)
     incident.mitigate("kill switch", **at)
     incident.verify_recovery("traffic normal", **at)
@@ -601,7 +606,7 @@ def test_only_a_declaration_with_an_onset_may_have_an_unknown_time() -> None:
     with pytest.raises(InvalidInput, match="must give began"):
         attrs.evolve(event, began=None)
     with pytest.raises(InvalidInput, match="only the declaration time"):
-        attrs.evolve(event, unknown=["occurred_at"])
+        attrs.evolve(event, unknown=["occurred_at"])  # type: ignore[arg-type]  # a list is refused
 
 
 def test_an_unknown_declaration_round_trips_and_replays() -> None:
@@ -621,7 +626,9 @@ def test_amending_an_unknown_declaration_time_makes_it_known() -> None:
     )
     assert (T + minutes(8), True) == (incident.declared_at, incident.declared_at_known)
     assert minutes(5) == incident.measures().values["time_to_declare"]
-    assert incident.history[0].is_unknown()  # the original stays in the history
+    original = incident.history[0]
+    assert isinstance(original, ev.Declared)
+    assert original.is_unknown()  # the original stays in the history
 
 
 def test_an_unknown_declaration_time_is_amended_to_its_very_bound() -> None:
@@ -666,7 +673,7 @@ def test_a_data_loss_window_may_be_not_known() -> None:
     from incidentflow.metrics import data_loss_window
 
     incident = declared()
-    at = {"actor": "tom", "now": NOW}
+    at: dict[str, Any] = {"actor": "tom", "now": NOW}
     loss = incident.record_data_loss(
         "webhook payloads", amount="about 200,000", at=T + minutes(20), **at
     )
@@ -685,7 +692,7 @@ def test_a_data_loss_window_may_be_not_known() -> None:
 def test_measures_carry_the_data_loss() -> None:
     """Measures count the data-loss records and give the lost window's length: None when
     nothing is recorded or a window is not wholly known; marked approximate when an end is."""
-    at = {"actor": "tom", "now": NOW}
+    at: dict[str, Any] = {"actor": "tom", "now": NOW}
     nothing = declared().measures()
     assert (0, None) == (nothing.data_losses, nothing.data_loss_window)
     assert (0, None) == (nothing.to_dict()["data_losses"], nothing.to_dict()["data_loss_window"])
@@ -709,7 +716,7 @@ def test_measures_carry_the_data_loss() -> None:
 def test_a_known_window_end_still_keeps_its_rules() -> None:
     """An end after the stamp is in the future; a start after the end is out of order."""
     incident = declared()
-    at = {"actor": "tom", "now": NOW}
+    at: dict[str, Any] = {"actor": "tom", "now": NOW}
     assert ("not_in_future",) == refused(
         lambda: incident.record_data_loss("w", window_end=NOW + timedelta(days=1), **at)
     ).rules
@@ -724,7 +731,7 @@ def test_documents_show_what_of_a_window_is_known() -> None:
     from incidentflow.documents import rca_document
 
     incident = declared()
-    at = {"actor": "tom", "now": NOW}
+    at: dict[str, Any] = {"actor": "tom", "now": NOW}
     incident.record_data_loss("payloads", amount="200,000", at=T + minutes(20), **at)
     incident.record_data_loss("writes", window_start=T, at=T + minutes(20), **at)
     text = rca_document(incident, now=NOW).markdown()
@@ -740,7 +747,7 @@ def recorded_from_a_postmortem() -> Incident:
     """Began T (approximately); detected +3m; declared +10m; first update +15m; recovery +30m;
     impact: major from T, partial from +20m, operational from +27m; yellow +30m, green +60m."""
     incident = declared(Priority.P0, began=approximately(T), detected=T + minutes(3))
-    at = {"actor": "tom", "now": NOW}
+    at: dict[str, Any] = {"actor": "tom", "now": NOW}
     incident.change_impact(ImpactLevel.MAJOR_OUTAGE, at=T, **at)
     incident.validate("502s", at=T + minutes(10), **at)
     incident.post_update("investigating", at=T + minutes(15), **at)

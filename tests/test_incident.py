@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -310,7 +311,9 @@ def test_dismissed_false_alarm_is_terminal(clock: ManualClock) -> None:
     assert incident.state.terminal
     assert incident.next_states() == ()
     for target in State:
-        refusal = refused(incident, lambda t=target: incident.move(t, message="again", actor="ana"))
+        refusal = refused(
+            incident, functools.partial(incident.move, target, message="again", actor="ana")
+        )
         assert isinstance(refusal, TransitionBlocked)
         assert refusal.rules == ("lifecycle_edge",)
     refusal = refused(incident, lambda: incident.assign(Role.LEAD, "ana", actor="ana"))
@@ -354,8 +357,10 @@ def test_reopen_clears_recovery(clock: ManualClock) -> None:
     incident = yellow_p1(clock)
     clock.advance(minutes=10)
     incident.reopen("errors are back", actor="ana")
-    assert incident.state == State.MITIGATING
-    assert None is incident.recovery
+    # Read into names: mypy would keep incident.state and .recovery narrowed past the commands.
+    state, recovery = incident.state, incident.recovery
+    assert state == State.MITIGATING
+    assert None is recovery
     assert rules(incident.unmet(State.YELLOW)) == ("recovery_verified",)
     refused(incident, lambda: incident.announce_yellow("yellow again", actor="ana"))
     evidence = incident.verify_recovery("error rate at baseline for 30 minutes", actor="bo")
@@ -430,7 +435,7 @@ def test_hand_off_leaves_no_gap_and_moves_running_experiments(clock: ManualClock
     incident = mitigating_p1(clock)
     seen: list[tuple[str, ...]] = []
     incident.subscribers.subscribe(lambda i, e: seen.append(i.holders(Role.INCIDENT_COMMANDER)))
-    common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+    common: dict[str, Any] = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
     incident.start_experiment(hypothesis="disk full", component="db", **common)
     incident.conclude_experiment("E1", observed="41%", verdict=Verdict.REFUTED, actor="bo")
     incident.start_experiment(hypothesis="token expired", component="auth", **common)
@@ -750,8 +755,9 @@ def test_naive_datetimes_are_invalid_input(clock: ManualClock, name: str) -> Non
 @pytest.mark.parametrize("field", ["at", "now"])
 def test_declare_with_naive_datetime_is_invalid_input(clock: ManualClock, field: str) -> None:
     """Declaring with a naive ``at`` or ``now`` is InvalidInput."""
+    naive: dict[str, Any] = {field: NAIVE}
     with pytest.raises(InvalidInput):
-        Incident.declare("INC-1", "t", Priority.P2, actor="ana", clock=clock, **{field: NAIVE})
+        Incident.declare("INC-1", "t", Priority.P2, actor="ana", clock=clock, **naive)
 
 
 def test_a_clock_giving_naive_time_is_invalid_input() -> None:
@@ -1197,7 +1203,8 @@ def test_declaration_facts_and_when_states_were_entered(clock: ManualClock) -> N
 def test_history_is_a_read_only_sequence_view(clock: ManualClock) -> None:
     """history compares equal to a list of the same events, slices to tuples, and says its size."""
     incident = mitigating_p1(clock)
-    events_now = list(incident.history)
+    # A list, typed as a Sequence: mypy would take == with a list to make history a list.
+    events_now: Sequence[Event] = list(incident.history)
     assert events_now == incident.history
     assert tuple(events_now[:2]) == incident.history[:2]
     assert f"<history of {len(events_now)} events>" == repr(incident.history)
@@ -1241,7 +1248,7 @@ def test_incidents_never_share_what_they_record(clock: ManualClock) -> None:
     """Two incidents start empty alike; what one records never shows in the other."""
     busy = mitigating_p1(clock)
     idle = Incident.declare("INC-2", "Cache is cold", Priority.P3, actor="ana", clock=clock)
-    common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+    common: dict[str, Any] = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
     busy.start_experiment(hypothesis="disk full", component="db", **common)
     busy.note("primary restarted", actor="bo")
     busy.post_update("Restarting the primary.", actor="cy")
@@ -1264,7 +1271,7 @@ def test_incidents_never_share_what_they_record(clock: ManualClock) -> None:
 def test_a_concluded_experiment_keeps_everything_it_started_with(clock: ManualClock) -> None:
     """Concluding, reconciling, closing and handing off change only what they record."""
     incident = mitigating_p1(clock)
-    common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+    common: dict[str, Any] = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
     incident.start_experiment(hypothesis="disk full", component="db", **common)
     incident.start_experiment(hypothesis="token", component="auth", **common)
     incident.log_change(what="restarted db", where="db", revert="none", actor="bo")
@@ -1330,7 +1337,7 @@ def test_the_second_record_of_each_kind_joins_the_first(clock: ManualClock) -> N
     """Every collection an incident keeps grows: a second item never replaces the first."""
     incident = mitigating_p1(clock)
     for n in (1, 2):
-        common = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
+        common: dict[str, Any] = {"action": "a", "expected": "e", "owner": "bo", "actor": "bo"}
         incident.start_experiment(hypothesis=f"h{n}", component=f"c{n}", **common)
         incident.note(f"note {n}", actor="bo")
         incident.post_update(f"update {n}", actor="cy")

@@ -384,7 +384,12 @@ def test_follow_runs_until_stopped(store: Store) -> None:
 
     save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
     stop = threading.Event()
-    recorder = Recorder(lambda r: (stop.set(), httpx.Response(200))[1])
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        stop.set()
+        return httpx.Response(200)
+
+    recorder = Recorder(reply)
     config = parse_config(HOOK + "reminders = true\n[retry]\nbase = 0.02\n")
     with Dispatcher(store, config, client=recorder.client, environ={}) as running:
         summary = running.follow(stop, poll=0.01, remind_every=0)

@@ -261,6 +261,7 @@ def test_slack_incoming_webhook_posts_one_message() -> None:
     (post,) = recorder.requests
     assert "https://hooks.slack.test/T/B/X" == str(post.url)
     assert json.loads(post.content)["text"].startswith("INC-7: ana assigned ana as Lead")
+    assert sent is not None
     assert "HTTP 200 ok" == sent.summary
 
 
@@ -309,6 +310,7 @@ def test_jira_looks_up_then_creates_the_ticket_and_links_it() -> None:
     assert "INC-7: Database is down" == fields["summary"]
     assert ["incidentflow", "incidentflow-INC-7"] == fields["labels"]
     assert ("doc", 1) == (fields["description"]["type"], fields["description"]["version"])
+    assert sent is not None
     assert ((LinkKind.TICKET, "https://acme.atlassian.net/browse/OPS-12"),) == sent.links
 
 
@@ -317,6 +319,7 @@ def test_jira_finds_the_existing_ticket_instead_of_creating_another() -> None:
     recorder = Recorder(jira_reply(["OPS-3"]))
     sent = make_sink(JIRA, recorder, {"J": "t"}).send(message(incident()))
     assert 1 == len(recorder.requests)
+    assert sent is not None
     assert "found OPS-3" == sent.summary
 
 
@@ -345,6 +348,7 @@ def test_jira_action_items_become_issues() -> None:
     search, create = recorder.requests
     assert 'labels = "incidentflow-INC-7-A1"' in json.loads(search.content)["jql"]
     assert "INC-7 action A1: add a replica" == json.loads(create.content)["fields"]["summary"]
+    assert sent is not None
     assert "created OPS-12" == sent.summary
 
 
@@ -450,6 +454,7 @@ def test_statuspage_opens_the_page_incident_and_links_it() -> None:
     assert "OAuth sp-key" == request.headers["authorization"]
     fields = recorder.bodies()[0]["incident"]
     assert ("Database is down", "investigating") == (fields["name"], fields["status"])
+    assert sent is not None
     assert {"incident": "inc9"} == dict(sent.state)
     assert ((LinkKind.PUBLIC_CHANNEL, "https://stspg.io/x"),) == sent.links
 
@@ -620,6 +625,7 @@ def test_slack_reminder_in_the_thread_and_a_missing_permalink() -> None:
     recorder = Recorder(reply)
     sink = make_sink(SLACK, recorder, {"T": "x"})
     opened = sink.send(message(incident(), index=0))
+    assert opened is not None
     assert ((), "1700.000100") == (opened.links, opened.state["ts"])
     reminder = Reminder(
         kind="stakeholder_update",

@@ -29,7 +29,7 @@ def commonmark() -> MarkdownIt:
     """CommonMark with GitHub's tables and strikethrough, links shown exactly as written."""
     md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-    md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
+    md.normalizeLinkText = lambda link: link  # type: ignore[method-assign]
     return md
 
 

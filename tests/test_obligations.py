@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import attrs
 import pytest
@@ -442,7 +443,7 @@ def test_an_update_exactly_at_its_due_time_is_not_overdue(clock: ManualClock) ->
 def test_obligation_takes_keywords_only_and_defaults_to_no_deadline() -> None:
     """Obligation refuses positional arguments; left out, due_at is None and overdue False."""
     with pytest.raises(TypeError):
-        Obligation("report", "INC-1", "d", "start_report", frozenset(), ())  # type: ignore[misc]
+        Obligation("report", "INC-1", "d", "start_report", frozenset(), ())  # type: ignore[call-arg]
     duty = Obligation(
         kind="report",
         incident_id="INC-1",
@@ -454,7 +455,7 @@ def test_obligation_takes_keywords_only_and_defaults_to_no_deadline() -> None:
     assert (None, False) == (duty.due_at, duty.overdue)
 
 
-def _relaxed(**rules: object) -> Policy:
+def _relaxed(**rules: Any) -> Policy:
     """The default policy with ``rules`` changed for every priority."""
     return attrs.evolve(
         DEFAULT_POLICY,

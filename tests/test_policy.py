@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -16,6 +17,7 @@ from incidentflow import (
     ActionKind,
     ChangeOutcome,
     CommandRefused,
+    Declared,
     ImpactLevel,
     Incident,
     LinkKind,
@@ -459,7 +461,10 @@ def test_a_legacy_history_replays_under_the_policy_given(clock: ManualClock) -> 
     incident.validate("seen", actor="bo")
     incident.link(LinkKind.TICKET, "https://x", actor="bo")
     incident.mitigate("go", actor="bo")
-    legacy = [attrs.evolve(incident.history[0], policy=None), *incident.history[1:]]
+    legacy = [
+        attrs.evolve(cast("Declared", incident.history[0]), policy=None),
+        *incident.history[1:],
+    ]
     stricter = Policy.from_toml('[priorities.P3]\nrequired_links = ["ticket", "war_room"]')
     with pytest.raises(ReplayError) as info:
         Incident.replay(legacy, policy=stricter)
@@ -521,7 +526,7 @@ def _refusal_rules(clock: ManualClock) -> set[str]:
     attempt(lambda: i.note("x", actor="ana", at=START + timedelta(minutes=1)))  # not_in_future
     attempt(lambda: i.record(i.history[0]))  # declared_once
     attempt(lambda: Incident.replay([]))  # declared_first
-    attempt(lambda: Incident.replay([i.history[0], object()]))  # event_type
+    attempt(lambda: Incident.replay([i.history[0], object()]))  # type: ignore[list-item]  # event_type
     i.assign(Role.LEAD, "ana", actor="ana")
     attempt(lambda: i.assign(Role.LEAD, "bo", actor="ana"))  # single_holder
     attempt(lambda: i.assign(Role.LEAD, "ana", actor="ana"))  # not_already_holder
@@ -668,8 +673,9 @@ def test_post_mortem_within_must_be_positive() -> None:
     rules = DEFAULT_POLICY.rules_for(Priority.P1)
     for name in ("post_mortem_within", "update_every"):
         for bad in (timedelta(0), timedelta(days=-1)):
+            changed: dict[str, Any] = {name: bad}
             with pytest.raises(PolicyError, match=f"{name} must be a positive duration"):
-                attrs.evolve(rules, **{name: bad})
+                attrs.evolve(rules, **changed)
 
 
 # -- boundaries pinned one by one ------------------------------------------------------------
@@ -800,9 +806,9 @@ def test_an_event_at_exactly_the_start_is_not_before_it(clock: ManualClock) -> N
 def test_policy_and_priority_rules_take_keywords_only() -> None:
     """Policy and PriorityRules refuse positional arguments (their fields may be reordered)."""
     with pytest.raises(TypeError):
-        Policy("positional")  # type: ignore[misc]
+        Policy("positional")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        PriorityRules(MAJOR_LINKS, ALL_ROLES, timedelta(minutes=30))  # type: ignore[misc]
+        PriorityRules(MAJOR_LINKS, ALL_ROLES, timedelta(minutes=30))  # type: ignore[call-arg]
 
 
 def test_priority_rules_defaults() -> None:

@@ -4,6 +4,7 @@ data loss, irreversible changes, and the commands reality has in later states.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -36,7 +37,7 @@ from refusals import refused
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 
 
-def _policy(**rules: object) -> Policy:
+def _policy(**rules: Any) -> Policy:
     """The default policy with ``rules`` changed for every priority."""
     return attrs.evolve(
         DEFAULT_POLICY,

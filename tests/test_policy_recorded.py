@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import attrs
 import pytest
@@ -27,6 +28,7 @@ from incidentflow import (
     Role,
     RuleViolated,
     State,
+    Unmet,
     codec,
 )
 from incidentflow import policy as policy_module
@@ -53,7 +55,7 @@ def _p3(clock: ManualClock, *, policy: Policy = DEFAULT_POLICY) -> Incident:
 
 def _legacy(history: list[ev.Event]) -> list[ev.Event]:
     """The history as written before incidents recorded their policy."""
-    return [attrs.evolve(history[0], policy=None), *history[1:]]
+    return [attrs.evolve(cast("ev.Declared", history[0]), policy=None), *history[1:]]
 
 
 # -- what is recorded ------------------------------------------------------------------------
@@ -95,7 +97,7 @@ def test_a_policy_is_named_by_its_key_else_its_file(tmp_path: object) -> None:
 def test_a_policy_name_is_one_line_of_text(name: object) -> None:
     """A blank, multi-line or non-text name is a PolicyError."""
     with pytest.raises(PolicyError, match="name must be"):
-        attrs.evolve(DEFAULT_POLICY, name=name)
+        attrs.evolve(DEFAULT_POLICY, name=name)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -181,7 +183,7 @@ def test_a_recorded_policy_whose_digest_does_not_match_is_a_replay_error(
     edited = attrs.evolve(
         recorded, content=recorded.content.replace("whys_depth = 5", "whys_depth = 1")
     )
-    tampered = [attrs.evolve(history[0], policy=edited), *history[1:]]
+    tampered = [attrs.evolve(cast("ev.Declared", history[0]), policy=edited), *history[1:]]
     with pytest.raises(ReplayError) as info:
         Incident.replay(tampered)
     assert (0, 1, ("policy_intact",)) == (info.value.index, info.value.version, info.value.rules)
@@ -203,7 +205,7 @@ def test_a_recorded_policy_that_is_not_a_policy_is_a_replay_error(
     history = list(_p3(clock).history)
     bad = RecordedPolicy.of("default", content)
     with pytest.raises(ReplayError, match=detail) as info:
-        Incident.replay([attrs.evolve(history[0], policy=bad), *history[1:]])
+        Incident.replay([attrs.evolve(cast("ev.Declared", history[0]), policy=bad), *history[1:]])
     assert ("policy_intact",) == info.value.rules
 
 
@@ -375,7 +377,7 @@ def test_no_policy_given_changes_a_pinned_incident(
     under_recorded = Incident.replay(incident.history)
     assert under_given == under_recorded == incident
     assert recorded == under_given.policy
-    outcomes = []
+    outcomes: list[tuple[type[CommandRefused] | None, tuple[Unmet, ...]]] = []
     for one in (under_given, under_recorded):
         try:
             one.record(event)

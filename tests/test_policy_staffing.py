@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 import pytest
 
@@ -105,7 +107,7 @@ def test_the_last_holder_of_a_required_role_is_handed_off_not_released(
     incident.assign(IC, "bo", actor="ana")
     incident.assign(LEAD, "ana", actor="bo")
     for actor in ("bo", "ana"):
-        refusal = refused(incident, lambda actor=actor: incident.release(IC, "bo", actor=actor))
+        refusal = refused(incident, functools.partial(incident.release, IC, "bo", actor=actor))
         assert isinstance(refusal, RuleViolated)
         assert ("required_role_kept",) == refusal.rules
     incident.hand_off(IC, "bo", "eve", actor="bo")

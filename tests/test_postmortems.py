@@ -53,6 +53,7 @@ def test_at_least_five_postmortems_are_recorded() -> None:
 
 def test_every_example_has_its_own_fact_sheet(example: ModuleType) -> None:
     """Each script reads the sheet named like itself (dashes for underscores)."""
+    assert example.__file__ is not None
     assert example.SHEET.path.stem == Path(example.__file__).stem.replace("_", "-")
     assert example.SHEET.id == example.SHEET.path.stem
 

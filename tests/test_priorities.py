@@ -92,7 +92,7 @@ def test_min_is_the_most_urgent() -> None:
 def test_ordering_against_other_types_is_refused() -> None:
     """Comparing a priority with a non-priority raises TypeError rather than guessing."""
     with pytest.raises(TypeError):
-        _ = Priority.P0 < 1  # type: ignore[operator]
+        _ = Priority.P0 < 1
 
 
 @pytest.mark.parametrize(
@@ -177,4 +177,4 @@ def test_triage_refuses_non_bool(fact: str, value: Any) -> None:
 def test_triage_facts_are_keyword_only() -> None:
     """triage takes its facts by name only, so they cannot be swapped by position."""
     with pytest.raises(TypeError):
-        triage(True, False, False)  # type: ignore[misc]
+        triage(True, False, False)  # type: ignore[call-arg]

@@ -20,7 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("mypy", "--strict", "src"),
+        ("mypy", "--strict", "src", "tests", "benchmarks"),
         ("ruff", "check", "."),
         ("ruff", "format", "--check", "."),
     ],

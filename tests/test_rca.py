@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -525,7 +525,7 @@ def test_actions_are_split_by_kind_with_status(clock: ManualClock) -> None:
 def test_conclusion_counts_closed_and_missing_actions(clock: ManualClock) -> None:
     """The conclusion says when every action is closed, or that none was added."""
     incident = staffed(clock)
-    last = lambda: parts(rca_document(incident, now=clock.now()).markdown())[  # noqa: E731
+    last: Callable[[], str] = lambda: parts(rca_document(incident, now=clock.now()).markdown())[  # noqa: E731
         ("7. Conclusion", "")
     ][-1]
     assert last().startswith("No action item has been added.")

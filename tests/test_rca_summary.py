@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -34,9 +35,9 @@ def clock() -> ManualClock:
     return ManualClock(LATER)
 
 
-def declared(clock: ManualClock, **kwargs: object) -> Incident:
+def declared(clock: ManualClock, **kwargs: Any) -> Incident:
     """A P0 whose impact began at T0, recorded later under the retrospective policy."""
-    options: dict[str, object] = {"began": T0, "at": minutes(10)}
+    options: dict[str, Any] = {"began": T0, "at": minutes(10)}
     options.update(kwargs)
     return Incident.declare(
         "INC-9", "Edge errors", Priority.P0, actor="ana", clock=clock,

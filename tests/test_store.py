@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from attrs import evolve
@@ -97,7 +97,7 @@ def test_a_looser_policy_given_to_append_does_not_bend_the_recorded_one(
 def test_the_policy_given_to_append_judges_a_history_that_records_none(store: Store) -> None:
     """A legacy history (its declaration records no policy) is judged under ``policy=``."""
     incident = _incident()
-    legacy = [evolve(incident.history[0], policy=None), *incident.history[1:]]
+    legacy = [evolve(cast("Declared", incident.history[0]), policy=None), *incident.history[1:]]
     store.append("INC-1", legacy, expected_version=0)
     event = _stranger_validates(incident)
     with pytest.raises(InvalidHistory):
@@ -352,8 +352,9 @@ def test_incidents_filter_by_since_and_until(store: Store) -> None:
 @pytest.mark.parametrize("name", ["since", "until"])
 def test_incidents_refuse_naive_datetimes(store: Store, name: str) -> None:
     """A naive since or until raises InvalidInput."""
+    naive: dict[str, Any] = {name: datetime(2026, 3, 1)}
     with pytest.raises(InvalidInput):
-        store.incidents(**{name: datetime(2026, 3, 1)})
+        store.incidents(**naive)
 
 
 def test_incidents_refuse_a_state_that_is_not_a_state(store: Store) -> None:

@@ -239,6 +239,7 @@ def test_sigkilled_writers_never_lose_an_acknowledged_batch_nor_leave_half_of_on
             assert receive.poll(JOIN_TIMEOUT)
         for process, _receive in sorted(writers, key=lambda _: rng.random()):
             time.sleep(rng.uniform(0.0, 0.1))
+            assert process.pid is not None
             os.kill(process.pid, signal.SIGKILL)
         for process, receive in writers:
             process.join(JOIN_TIMEOUT)

@@ -146,7 +146,7 @@ def _postgres_at(url: str, version: int) -> list[Incident]:
     with psycopg.connect(url, autocommit=True) as raw:
         for newer in range(pg.SCHEMA_VERSION, version, -1):
             for statement in _POSTGRES_DOWN[newer]:
-                raw.execute(statement)  # type: ignore[arg-type]
+                raw.execute(statement)
             raw.execute("DELETE FROM schema_migrations WHERE version = %s", (newer,))
     return incidents
 

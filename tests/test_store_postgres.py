@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,7 +59,7 @@ def _behind_its_back(url: str, statement: str) -> None:
     """Run ``statement`` with the events' append-only trigger off for it, as the owner can."""
     with _raw(url) as raw:
         raw.execute("ALTER TABLE events DISABLE TRIGGER events_no_change")
-        raw.execute(statement)  # type: ignore[arg-type]
+        raw.execute(statement)
         raw.execute("ALTER TABLE events ENABLE TRIGGER events_no_change")
 
 
@@ -81,7 +81,7 @@ def test_triggers_refuse_rewriting_events_even_to_the_owner(
     incident = _incident()
     store.append("INC-1", incident.history, expected_version=0)
     with _raw(postgres_url) as raw, pytest.raises(psycopg.errors.InsufficientPrivilege) as caught:
-        raw.execute(statement)  # type: ignore[arg-type]
+        raw.execute(statement)
     assert "events are append-only" in str(caught.value)
     assert incident == store.load("INC-1")
 
@@ -182,7 +182,7 @@ def test_an_application_role_appends_but_cannot_rewrite(
     with _raw(app_url) as raw:
         for statement in ("UPDATE events SET line = ''", "DELETE FROM events", "TRUNCATE events"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
-                raw.execute(statement)  # type: ignore[arg-type]
+                raw.execute(statement)
 
 
 def test_grant_refuses_a_blank_role(store: PostgresStore) -> None:
@@ -219,7 +219,7 @@ def test_a_racing_insert_becomes_a_conflict(store: PostgresStore, postgres_url: 
             "AND query LIKE '%%SELECT incidentflow_append(%%' AND pid <> pg_backend_pid()"
         )
         wait_for(
-            lambda: watcher.execute(waiting).fetchone(),  # type: ignore[arg-type]
+            lambda: watcher.execute(waiting).fetchone(),
             "the writer to wait on the raw transaction's row",
             every=0.01,
         )
@@ -537,7 +537,7 @@ def _login(url: str, cluster: Cluster, role: str) -> str:
     """The URL of the same database as a new login, ``role`` plus the database's name."""
     name = _name(url, role)
     with _raw(url) as raw:
-        raw.execute(f'CREATE ROLE "{name}" LOGIN')  # type: ignore[arg-type]
+        raw.execute(f'CREATE ROLE "{name}" LOGIN')
     database = url.split("?")[0].rsplit("/", 1)[1]
     return cluster.url(database, user=name)
 
@@ -611,6 +611,7 @@ def test_a_bot_login_acts_for_others_and_is_recorded(
 
 def test_identity_settings_refuse_bad_values(store: PostgresStore) -> None:
     """A blank login, a non-identity person or non-bool flags raise InvalidInput."""
+    call: Callable[[], object]
     for call in (
         lambda: store.map_login(" ", "ana"),
         lambda: store.map_login("ana_login", " ana"),

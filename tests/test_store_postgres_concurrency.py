@@ -273,6 +273,7 @@ def test_sigkilled_clients_lose_nothing_acknowledged(postgres_url: str, pause: b
             assert receive.poll(JOIN_TIMEOUT)
         for process, _receive, _ in writers:
             time.sleep(rng.uniform(0.0, 0.15))
+            assert process.pid is not None
             os.kill(process.pid, signal.SIGKILL)
         for process, receive, shard in writers:
             process.join(JOIN_TIMEOUT)

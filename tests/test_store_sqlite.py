@@ -135,6 +135,7 @@ def test_open_store_uses_the_path_given(tmp_path: Path, monkeypatch: pytest.Monk
     """An explicit path wins over the environment variable."""
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "env.db"))
     with open_store(tmp_path / "given.db") as store:
+        assert isinstance(store, SQLiteStore)
         assert str(tmp_path / "given.db") == store.path
     assert (True, False) == ((tmp_path / "given.db").exists(), (tmp_path / "env.db").exists())
 
@@ -143,6 +144,7 @@ def test_open_store_uses_the_environment(tmp_path: Path, monkeypatch: pytest.Mon
     """Without a path, INCIDENTFLOW_DB names the file."""
     monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path / "env.db"))
     with open_store() as store:
+        assert isinstance(store, SQLiteStore)
         assert str(tmp_path / "env.db") == store.path
     assert (tmp_path / "env.db").exists()
 
@@ -154,6 +156,7 @@ def test_open_store_defaults_to_the_current_directory(
     monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
     monkeypatch.chdir(tmp_path)
     with open_store() as store:
+        assert isinstance(store, SQLiteStore)
         assert "incidents.db" == store.path == DEFAULT_PATH
     assert (tmp_path / "incidents.db").exists()
 

@@ -8,6 +8,7 @@ histories the caller wrote — an expectation that owes nothing to either store.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -70,7 +71,7 @@ class StoresAgree(RuleBasedStateMachine):
 
     def both(self, call: Callable[[Store], Any]) -> tuple[str, Any]:
         """Call both stores the same way; they must do the same thing."""
-        sqlite, memory = (_outcome(lambda s=s: call(s)) for s in self.stores)
+        sqlite, memory = (_outcome(functools.partial(call, s)) for s in self.stores)
         assert sqlite == memory
         return sqlite
 

@@ -201,7 +201,12 @@ def test_subscriber_may_unsubscribe_while_being_told(clock: ManualClock) -> None
     """A subscriber leaving during delivery does not stop the others hearing that event."""
     hub = Subscribers()
     log: list[str] = []
-    unsubscribe = hub.subscribe(lambda incident, event: (log.append("once"), unsubscribe()))
+
+    def once(incident: Incident, event: Event) -> None:
+        log.append("once")
+        unsubscribe()
+
+    unsubscribe = hub.subscribe(once)
     hub.subscribe(lambda incident, event: log.append("always"))
     incident = declare(clock, hub)
     incident.note("n", actor="ana")
