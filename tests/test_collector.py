@@ -300,3 +300,31 @@ def test_decoding_and_replaying_make_no_reference_cycle(incident: Incident) -> N
     finally:
         if was:
             gc.enable()
+
+
+def test_bulk_reads_in_many_threads_leave_the_collector_on_and_nothing_frozen(
+    young: None, bulk: int
+) -> None:
+    """Pauses and promotions from four threads at once: each read is whole, and after the last
+    one the collector is on and the permanent generation empty, as they were before."""
+    text = dump_lines(_history())
+    expected = load_lines(text)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def reader() -> None:
+        for _ in range(50):
+            read = load_lines(text)
+            replayed = list(Incident.replay(expected).history)
+            with lock:
+                results.append(read == expected and replayed == expected)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert results == [True] * 200
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
