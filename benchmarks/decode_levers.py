@@ -12,7 +12,9 @@ decode), each with every lever on, then with one lever off at a time:
 - ``trusted``: the store reads its verified rows with ``codec.loads``, as untrusted text;
 - ``pause``: ``load_lines`` leaves the cyclic garbage collector running while it decodes
   (measured with the replay that follows too, since that is where the collections it saved
-  are made up).
+  are made up);
+- ``promote``: a bulk read or replay leaves what it made young, for the collector's young
+  passes to age (the pauses stay).
 
 What the builders themselves bought is measured against the code before them (see
 docs/benchmarks.md): switched off here, every line would be parsed twice.
@@ -38,7 +40,7 @@ from _history import long_incident
 from _measure import switched_off, timings
 from _store import _build
 
-from incidentflow import Incident, codec
+from incidentflow import Incident, _collector, codec
 from incidentflow.store import SQLiteStore
 
 
@@ -49,6 +51,7 @@ def _patches(lever: str) -> list[Any]:
         "orjson": [mock.patch.object(codec, "_orjson", None)],
         "trusted": [mock.patch.object(codec, "_loads_verified", codec.loads)],
         "pause": [mock.patch.object(codec, "paused", contextlib.nullcontext)],
+        "promote": [mock.patch.object(_collector, "_FREEZING", False)],
     }
     return by_lever[lever]
 
@@ -70,11 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     if codec._orjson is not None:
         parse = codec._orjson.loads
         runs["orjson.loads"] = lambda: [parse(x) for x in lines]
-    for lever in ("", "orjson", "pause"):
+    for lever in ("", "orjson", "pause", "promote"):
         runs[f"load_lines, {lever + ' off' if lever else 'every lever on'}"] = _switched(
             lever, lambda: codec.load_lines(text)
         )
-    for lever in ("", "pause"):
+    for lever in ("", "pause", "promote"):
         runs[f"+ replay, {lever + ' off' if lever else 'every lever on'}"] = _switched(
             lever, lambda: Incident.replay(codec.load_lines(text))
         )

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 
 from incidentflow import DecodeError, Event, Incident, Priority, codec
 from incidentflow import incident as incident_module
+from incidentflow._collector import bulk as bulk_block
 from incidentflow._collector import paused, promote
 from incidentflow.codec import dump_lines, load_lines
 from incidentflow.store import SQLiteStore
@@ -165,6 +166,26 @@ def test_promote_inside_a_pause_follows_the_collector_as_it_was_found(young: Non
         assert promote() is False  # the program turned it off: nothing moves
     assert _in_generation(2, made) == [False]
     assert not gc.isenabled()
+
+
+def test_a_bulk_block_pauses_then_promotes_only_when_it_ends_well(young: None) -> None:
+    """``bulk()``: the collector off inside; promotion after a clean end, none after an error."""
+    with bulk_block():
+        assert not gc.isenabled()
+        made = Incident.declare("INC-1", "Database is down", Priority.P2, actor="ana")
+    assert _in_generation(2, made) == [True]
+    assert gc.isenabled()
+    kept: list[Incident] = []
+
+    def failing() -> None:
+        with bulk_block():
+            kept.append(Incident.declare("INC-2", "Database is down", Priority.P2, actor="ana"))
+            raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        failing()
+    assert _in_generation(2, *kept) == [False]
+    assert gc.isenabled()
 
 
 def test_promote_does_nothing_when_the_collector_is_off(young: None) -> None:

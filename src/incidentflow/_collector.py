@@ -36,7 +36,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["BULK", "paused", "promote"]
+__all__ = ["BULK", "bulk", "paused", "promote"]
 
 BULK = 10_000
 """How many events make a bulk: a read or replay of at least this many ends by promoting."""
@@ -65,6 +65,14 @@ def paused() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _resume:
                 gc.enable()
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """A pause (see :func:`paused`) for a bulk: when the block ends without an error, promote."""
+    with paused():
+        yield
+        promote()
 
 
 def promote() -> bool:

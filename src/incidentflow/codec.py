@@ -46,7 +46,7 @@ from typing import Any
 import attrs
 from cattrs.errors import CattrsError
 
-from ._collector import BULK, paused, promote
+from ._collector import BULK, bulk, paused, promote
 from ._convert import converter, describe, event_builders
 from .errors import DecodeError, InvalidInput
 from .events import EVENT_TYPES, Declared, Event
@@ -247,10 +247,8 @@ def _read_verified(lines: list[str]) -> list[Event]:
     """
     if len(lines) < BULK:
         return _read_trusted(lines)
-    with paused():
-        events = _read_trusted(lines)
-        promote()
-        return events
+    with bulk():
+        return _read_trusted(lines)
 
 
 def _read_trusted(lines: list[str]) -> list[Event]:

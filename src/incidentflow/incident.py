@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import events as ev
 from ._admission import admit, builder
-from ._collector import BULK, paused, promote
+from ._collector import BULK, bulk
 from ._commands import Commands
 from ._fold import FOLD
 from ._fold import NO_ENTRIES as _NO_ENTRIES
@@ -317,10 +317,8 @@ class Incident(Commands):
         a long incident, thousands of them, hold no reference cycle and live as long as it).
         """
         if isinstance(events, (list, tuple)) and len(events) >= BULK:
-            with paused():
-                incident = cls._replay(events, policy, clock, subscribers)
-                promote()
-                return incident
+            with bulk():
+                return cls._replay(events, policy, clock, subscribers)
         return cls._replay(events, policy, clock, subscribers)
 
     @classmethod
