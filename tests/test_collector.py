@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from incidentflow import DecodeError, Event, Incident, Priority, codec
+from incidentflow import DecodeError, Event, Incident, LinkKind, Priority, Role, Verdict, codec
 from incidentflow import incident as incident_module
 from incidentflow._collector import bulk as bulk_block
 from incidentflow._collector import paused, promote
@@ -349,3 +349,48 @@ def test_bulk_reads_in_many_threads_leave_the_collector_on_and_nothing_frozen(
     assert results == [True] * 200
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def _worked_history() -> list[Event]:
+    """A short incident as many are: staffed, validated, linked, mitigated, one experiment."""
+    incident = Incident.declare("INC-2", "Checkout is slow", Priority.P2, actor="ana")
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    incident.validate("p99 at 4 s", actor="bo")
+    incident.link(LinkKind.TICKET, "https://jira.example/IM-2", actor="bo")
+    incident.mitigate("mitigating", actor="bo")
+    incident.note("it started with the 14:02 deploy", actor="bo")
+    started = incident.start_experiment(
+        hypothesis="the deploy", action="roll back", expected="p99 below 500 ms",
+        component="checkout", owner="bo", actor="bo",
+    )  # fmt: skip
+    incident.post_update("Rolling back.", actor="bo")
+    incident.conclude_experiment(
+        started.experiment_id, observed="p99 at 300 ms", verdict=Verdict.CONFIRMED, actor="bo"
+    )
+    incident.verify_recovery("p99 at 300 ms for 15 minutes", actor="bo")
+    return list(incident.history)
+
+
+def _tracked() -> set[int]:
+    gc.collect()
+    gc.collect()  # a table of tuples is untracked once the tuples in it are
+    return {id(o) for o in gc.get_objects()}
+
+
+def test_a_replayed_incident_leaves_five_objects_for_the_collector_to_walk() -> None:
+    """The incident, its log, its links, its experiments and the one experiment: no more.
+
+    Its staffing is a table of tuples of names, which the collector stops tracking, not a
+    dict keyed by roles, which it would walk at every full pass for the incident's life.  Six
+    such objects an incident instead of five made a full pass of the collector start in the
+    middle of a replay of 100,000 small incidents.
+    """
+    history = _worked_history()
+    before = _tracked()
+    replayed = [Incident.replay(history) for _ in range(200)]
+    now = _tracked()
+    added = [o for o in gc.get_objects() if id(o) in now and id(o) not in before]
+    assert {Role.INCIDENT_COMMANDER: ("bo",)} == dict(replayed[-1].roles)
+    assert len(added) <= 5 * len(replayed) + 20, sorted({type(o).__name__ for o in added})
+    assert len(added) >= 5 * len(replayed)  # the count is of what the replays made
+    assert not any(type(o) is dict and Role.INCIDENT_COMMANDER in o for o in added)

@@ -1333,6 +1333,31 @@ def test_a_view_read_before_anything_was_recorded_shows_what_comes_later(
     assert Incident.replay(incident.history, clock=clock) == incident
 
 
+def test_roles_come_in_the_order_role_declares_them(clock: ManualClock) -> None:
+    """Not in the order they were filled; a role emptied again leaves the view."""
+    incident = Incident.declare("INC-1", "Database is down", Priority.P3, actor="ana", clock=clock)
+    roles = incident.roles
+    assert 0 == len(roles)
+    assert [] == list(roles)
+    incident.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
+    incident.assign(Role.LEAD, "cy", actor="bo")
+    incident.assign(Role.COMMUNICATOR, "di", actor="bo")
+    incident.assign(Role.INCIDENT_COMMANDER, "ed", actor="bo")
+    assert [Role.COMMUNICATOR, Role.LEAD, Role.INCIDENT_COMMANDER] == list(roles)
+    assert 3 == len(roles)
+    assert ("bo", "ed") == roles[Role.INCIDENT_COMMANDER]
+    assert Role.RECORDER not in roles
+    with pytest.raises(KeyError):
+        roles[Role.RECORDER]
+    assert () == incident.holders(Role.RECORDER)
+    assert () == incident.holders("nobody")  # type: ignore[arg-type]  # not a role: none
+    incident.release(Role.LEAD, "cy", actor="cy")
+    assert [Role.COMMUNICATOR, Role.INCIDENT_COMMANDER] == list(roles)
+    assert "_Staffing({<Role.COMMUNICATOR: 'communicator'>: ('di',), " in repr(roles)
+    assert frozenset({Role.INCIDENT_COMMANDER}) == incident.roles_of("ed")
+    assert Incident.replay(incident.history, clock=clock).roles == roles
+
+
 def test_the_second_record_of_each_kind_joins_the_first(clock: ManualClock) -> None:
     """Every collection an incident keeps grows: a second item never replaces the first."""
     incident = mitigating_p1(clock)

@@ -916,3 +916,39 @@ def test_permissive_asks_a_ticket_an_ic_and_invites_the_ic() -> None:
             )
             == rules
         )
+
+
+@pytest.mark.parametrize(
+    ("began", "detected", "declared", "in_order"),
+    [
+        (0, None, 0, True),  # the onset is the declaration
+        (0, None, 5, True),
+        (6, None, 5, False),  # began after the declaration
+        (0, 0, 0, True),  # all three at once
+        (0, 2, 5, True),
+        (0, 0, 5, True),  # detected at the onset
+        (0, 5, 5, True),  # detected at the declaration
+        (2, 1, 5, False),  # detected before the onset
+        (0, 6, 5, False),  # detected after the declaration
+        (6, 6, 5, False),  # both after the declaration
+    ],
+)
+def test_milestones_are_in_order_when_began_detected_and_declared_follow_each_other(
+    began: int, detected: int | None, declared: int, in_order: bool
+) -> None:
+    """began <= detected <= declared, each pair of neighbours; no detection: began <= declared."""
+    minute = timedelta(minutes=1)
+
+    def declare() -> Incident:
+        return Incident.declare(
+            "INC-1", "t", Priority.P2, actor="ana", now=START + 10 * minute,
+            at=START + declared * minute, began=START + began * minute,
+            detected=None if detected is None else START + detected * minute,
+        )  # fmt: skip
+
+    if in_order:
+        assert START + began * minute == declare().began_at
+    else:
+        with pytest.raises(CommandRefused) as info:
+            declare()
+        assert "milestones_in_order" in info.value.rules

@@ -23,7 +23,7 @@ from .corrections import AMENDABLE, TEXT_FIELDS
 from .lifecycle import State
 from .policy import Policy
 from .records import ActionItem, Correction, DataLoss, Experiment, ManualChange, TechDebt, WhyChain
-from .roles import Role
+from .roles import SLOT, UNSTAFFED, Role
 
 if TYPE_CHECKING:
     from .incident import Incident
@@ -128,9 +128,11 @@ def _link_absent(i: Incident, e: ev.LinkAbsent) -> None:
 
 
 def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
-    if i._roles is NO_ENTRIES:
-        i._roles = {}
-    i._roles[e.role] = (*i._roles.get(e.role, ()), e.holder)
+    # The staffing table is a tuple of tuples (see roles.STAFFING_ORDER): a new one each time.
+    table = list(i._roles)
+    slot = SLOT[e.role]
+    table[slot] = (*table[slot], e.holder)
+    i._roles = tuple(table)
     if i._unknown_roles:
         i._unknown_roles.pop(e.role, None)
 
@@ -142,7 +144,10 @@ def _role_unknown(i: Incident, e: ev.RoleUnknown) -> None:
 
 
 def _handed_off(i: Incident, e: ev.RoleHandedOff) -> None:
-    i._roles[e.role] = tuple(e.to_holder if h == e.from_holder else h for h in i._roles[e.role])
+    table = list(i._roles)
+    slot = SLOT[e.role]
+    table[slot] = tuple(e.to_holder if h == e.from_holder else h for h in table[slot])
+    i._roles = tuple(table)
     if e.role is Role.INCIDENT_COMMANDER:
         for key, experiment in i._running.items():
             if experiment.owner == e.from_holder:
@@ -158,11 +163,11 @@ def _handed_off(i: Incident, e: ev.RoleHandedOff) -> None:
 
 
 def _released(i: Incident, e: ev.RoleReleased) -> None:
-    remaining = tuple(h for h in i._roles[e.role] if h != e.holder)
-    if remaining:
-        i._roles[e.role] = remaining
-    else:
-        del i._roles[e.role]
+    table = list(i._roles)
+    slot = SLOT[e.role]
+    table[slot] = tuple(h for h in table[slot] if h != e.holder)
+    # Nobody left in any role: the shared table, by which the rules tell an unstaffed incident.
+    i._roles = tuple(table) if any(table) else UNSTAFFED
 
 
 def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:

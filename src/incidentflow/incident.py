@@ -68,7 +68,7 @@ from .records import (
     Unmet,
     WhyChain,
 )
-from .roles import Role
+from .roles import SLOT, STAFFING_ORDER, UNSTAFFED, Role
 from .subscribers import Subscribers
 
 if TYPE_CHECKING:
@@ -167,7 +167,8 @@ class Incident(Commands):
         # Every collection starts as the shared empty one (_NO_ENTRIES, _NO_ITEMS); the fold
         # makes an incident its own on the first write, so a new incident allocates none.
         self._links: dict[LinkKind, ev.Linked] = _NO_ENTRIES
-        self._roles: dict[Role, tuple[str, ...]] = _NO_ENTRIES
+        # The staffing table: each role's holders, in the order of STAFFING_ORDER.
+        self._roles: tuple[tuple[str, ...], ...] = UNSTAFFED
         self._experiments: dict[str, Experiment] = _NO_ENTRIES
         # The running experiments, by id, in the order started: an index over _experiments
         # kept by the fold, so rules about running experiments do not scan every experiment.
@@ -558,22 +559,24 @@ class Incident(Commands):
 
     @property
     def roles(self) -> Mapping[Role, tuple[str, ...]]:
-        """The holders of each role; unfilled roles are absent.
+        """The holders of each role (a live view); unfilled roles are absent.
 
-        Holders are in the order they took the role; a hand-off puts the new holder in the
-        old one's place.
+        Roles come in the runbook's order, which :class:`~incidentflow.Role` declares;
+        holders in the order they took the role, a hand-off putting the new holder in the old
+        one's place.
         """
-        if self._roles is _NO_ENTRIES:  # a live view needs the incident's own
-            self._roles = {}
-        return MappingProxyType(self._roles)
+        return _Staffing(self)
 
     def holders(self, role: Role) -> tuple[str, ...]:
         """Who holds ``role`` now."""
-        return self._roles.get(role, ())
+        slot = SLOT.get(role)
+        return () if slot is None else self._roles[slot]
 
     def roles_of(self, person: str) -> frozenset[Role]:
         """The roles ``person`` holds now."""
-        return frozenset(r for r, hs in self._roles.items() if person in hs)
+        return frozenset(
+            r for r, hs in zip(STAFFING_ORDER, self._roles, strict=True) if person in hs
+        )
 
     @property
     def experiments(self) -> Mapping[str, Experiment]:
@@ -895,6 +898,32 @@ def _highest_during(
 
 def _declared_id(event: ev.Event) -> str:
     return event.incident_id if isinstance(event, ev.Declared) else "(undeclared)"
+
+
+class _Staffing(Mapping[Role, tuple[str, ...]]):
+    """A read-only, live view of an incident's staffing table: each filled role's holders."""
+
+    __slots__ = ("_incident",)
+
+    def __init__(self, incident: Incident) -> None:
+        self._incident = incident
+
+    def __getitem__(self, role: Role) -> tuple[str, ...]:
+        slot = SLOT.get(role)
+        holders = () if slot is None else self._incident._roles[slot]
+        if not holders:
+            raise KeyError(role)
+        return holders
+
+    def __iter__(self) -> Iterator[Role]:
+        table = self._incident._roles
+        return (role for role, holders in zip(STAFFING_ORDER, table, strict=True) if holders)
+
+    def __len__(self) -> int:
+        return sum(1 for holders in self._incident._roles if holders)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self)!r})"
 
 
 class _View(Sequence[ev.Event]):

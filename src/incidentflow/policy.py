@@ -28,7 +28,7 @@ from .errors import PolicyError
 from .lifecycle import EDGES, State, edge
 from .priorities import Priority
 from .records import ImpactLevel, LinkKind, Unmet
-from .roles import Role
+from .roles import SLOT, UNSTAFFED, Role
 
 if TYPE_CHECKING:
     from .incident import Incident
@@ -535,29 +535,30 @@ class Policy:
         make themself Incident Commander and put the real one out.  Handing off or releasing
         one's own role is allowed apart from this (see :meth:`unmet`).
         """
-        roles = incident._roles  # not the ``roles`` view: this runs for every event
+        roles = incident._roles  # the staffing table, not the ``roles`` view: runs per event
         if command in _STAFFING:
-            if not roles:
+            if roles is UNSTAFFED:
                 return command == "assign" or self._by_table(roles, actor, command)
-            if not any(actor in holders for holders in roles.values()):
+            if not any(actor in holders for holders in roles):
                 return False
         return self._by_table(roles, actor, command)
 
-    def _by_table(self, roles: Mapping[Role, tuple[str, ...]], actor: str, command: str) -> bool:
+    def _by_table(self, roles: tuple[tuple[str, ...], ...], actor: str, command: str) -> bool:
+        """Whether the table lets ``actor`` issue ``command``, given the staffing table."""
         allowed = self.authorization.get(command)
         if allowed is None:
             return True
         for role in allowed:
-            if actor in roles.get(role, ()):
+            if actor in roles[SLOT[role]]:
                 return True
-        if not self.open_when_unstaffed or any(roles.get(role) for role in allowed):
+        if not self.open_when_unstaffed or any(roles[SLOT[role]] for role in allowed):
             return False
         # Nobody holds an allowed role: open to anyone, or (``staff``) to anyone holding a
         # role on the incident, and to anyone while nobody holds one.
         return (
             self.unstaffed_open_to == "anyone"
-            or not roles
-            or any(actor in holders for holders in roles.values())
+            or roles is UNSTAFFED
+            or any(actor in holders for holders in roles)
         )
 
     def refusal_for(self, actor: str, command: str, *, incident: Incident | None = None) -> Unmet:
@@ -565,7 +566,7 @@ class Policy:
         if (
             incident is not None
             and command in _STAFFING
-            and incident._roles
+            and incident._roles is not UNSTAFFED
             and not incident.roles_of(actor)
         ):
             return Unmet(
@@ -692,6 +693,9 @@ PRECURSORS = (ev.ChangeLogged, ev.NoteAdded, ev.FactorAdded)
 
 def _milestones_in_order(event: ev.Declared) -> Iterable[Unmet]:
     """The ``milestones_in_order`` rule: began, detected, declared, in that order."""
+    onset, detected, declared = event.onset, event.detected_at, event.declared_time
+    if onset <= declared if detected is None else onset <= detected <= declared:
+        return  # in order, as almost always: nothing to explain
     known = [("began", event.onset)]
     if event.detected_at is not None:
         known.append(("detected", event.detected_at))
@@ -781,10 +785,36 @@ def _missing_links(incident: Incident, policy: Policy) -> list[LinkKind]:
     return sorted(missing, key=lambda k: k.value) if missing else missing
 
 
+def _links_in_place(incident: Incident, policy: Policy) -> bool:
+    """Whether :func:`_missing_links` finds none (the guard's test: it runs on every move)."""
+    rules = policy.rules_for(incident._priority)
+    links = incident._links
+    absent = incident._absent_links if rules.accept_unknown else _NOTHING
+    for kind in rules.required_links:  # noqa: SIM110 (a generator costs more than it checks)
+        if kind not in links and kind not in absent:
+            return False
+    return True
+
+
+def _roles_filled(incident: Incident, policy: Policy) -> bool:
+    """Whether :func:`_missing_roles` finds none (the guard's test: it runs on every move)."""
+    rules = policy.rules_for(incident._priority)
+    roles = incident._roles
+    unknown = incident._unknown_roles if rules.accept_unknown else _NOTHING
+    for role in rules.required_roles:  # noqa: SIM110 (as above)
+        if not roles[SLOT[role]] and role not in unknown:
+            return False
+    return True
+
+
+_NOTHING: Mapping[Any, Any] = MappingProxyType({})
+
+
 def _missing_roles(incident: Incident, policy: Policy) -> list[Role]:
     rules = policy.rules_for(incident.priority)
     unknown = incident._unknown_roles if rules.accept_unknown else {}
-    missing = [r for r in rules.required_roles if not incident._roles.get(r) and r not in unknown]
+    roles = incident._roles  # the staffing table, not the ``roles`` view: every move checks this
+    missing = [r for r in rules.required_roles if not roles[SLOT[r]] and r not in unknown]
     return sorted(missing, key=lambda r: r.value) if missing else missing
 
 
@@ -827,21 +857,21 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
             Guard(
                 "validated",
                 "The problem is validated and its priority confirmed (step 1).",
-                lambda i, p: i.validation is not None,
+                lambda i, p: i._validation is not None,
                 _static("the problem has not been validated"),
             ),
             Guard(
                 "required_links",
                 "The links the priority requires (ticket; for P0/P1 also war room and "
                 "announcement) are in place (steps 2–4).",
-                lambda i, p: not _missing_links(i, p),
+                _links_in_place,
                 lambda i, p: "missing " + ", ".join(k.value for k in _missing_links(i, p)),
             ),
             Guard(
                 "required_roles",
                 "The roles the priority requires (all four for P0/P1, an IC for P2/P3) are "
                 "filled (step 5).",
-                lambda i, p: not _missing_roles(i, p),
+                _roles_filled,
                 lambda i, p: "no " + ", ".join(r.value for r in _missing_roles(i, p)),
             ),
             Guard(
@@ -943,20 +973,27 @@ def _required_after_declared(
         )
 
 
-def _validated(policy: Policy, incident: Incident, event: ev.Validated) -> Iterable[Unmet]:
-    if incident.validation is not None:
-        yield Unmet("validated_once", "the problem is already validated")
+# The record rules of the events every incident has return lists (a generator costs more to
+# make and run than the rule does).
 
 
-def _assigned(policy: Policy, incident: Incident, event: ev.RoleAssigned) -> Iterable[Unmet]:
-    holders = incident.holders(event.role)
+def _validated(policy: Policy, incident: Incident, event: ev.Validated) -> list[Unmet]:
+    if incident._validation is not None:
+        return [Unmet("validated_once", "the problem is already validated")]
+    return []
+
+
+def _assigned(policy: Policy, incident: Incident, event: ev.RoleAssigned) -> list[Unmet]:
+    holders = incident._roles[SLOT[event.role]]
     if event.holder in holders:
-        yield Unmet("not_already_holder", f"{event.holder} already holds {event.role.value}")
-    elif event.role.single_holder and holders:
-        yield Unmet(
-            "single_holder",
-            f"{event.role.value} is held by {holders[0]}; hand it off instead",
-        )
+        return [Unmet("not_already_holder", f"{event.holder} already holds {event.role.value}")]
+    if holders and event.role.single_holder:
+        return [
+            Unmet(
+                "single_holder", f"{event.role.value} is held by {holders[0]}; hand it off instead"
+            )
+        ]
+    return []
 
 
 def _handed_off(policy: Policy, incident: Incident, event: ev.RoleHandedOff) -> Iterable[Unmet]:
@@ -1003,7 +1040,7 @@ def _experiment_started(
     policy: Policy, incident: Incident, event: ev.ExperimentStarted
 ) -> list[Unmet]:
     found = _unique("experiment", incident._experiments, event.experiment_id)
-    if event.owner not in incident._roles.get(Role.INCIDENT_COMMANDER, ()):
+    if event.owner not in incident._roles[SLOT[Role.INCIDENT_COMMANDER]]:
         found.append(Unmet("owner_is_commander", f"{event.owner} is not an incident commander"))
     for running in incident._running.values():
         if running.component == event.component:
@@ -1314,7 +1351,8 @@ def _quick_check(
     ``_by_table``, as the full check asks it), every stamp is in order (an event before the onset,
     even a precursor, is left to the full check), and the class's record rule, called as it
     is, finds nothing.  For a move, the command is the trigger of the edge moved along (no
-    edge: the full check), and the record rule checks the source and the edge's guards.
+    edge: the full check), and in place of its record rule the move must start from the
+    current state and each guard of the edge must hold (the guards' own tests, run in turn).
     ``False`` says only "check in full", which then finds every unmet rule and its
     explanation; so the quick check runs each rule the full one does, and never explains.
     A staffing command asks :meth:`Policy.authorized` itself (its own rules of who may); one
@@ -1337,7 +1375,7 @@ def _quick_check(
     }
     lines = ["def quick(incident, event):", "    log = incident._events"]
     if kind is ev.StateChanged:  # the record rule checks the source; the edge names the command
-        names |= {"edges": EDGES, "authorization": policy.authorization}
+        names |= {"authorization": policy.authorization, "slot": SLOT}
         lines += [
             "    if not log:",
             "        return False",
@@ -1346,20 +1384,32 @@ def _quick_check(
             "    if recorded < log[-1].recorded_at or occurred > recorded "
             "or occurred < incident._began or occurred < incident._moved_at:",
             "        return False",
-            "    found = edges.get((event.source, event.target))",
-            "    if found is None:",
+            "    move = moves.get((event.source, event.target))",
+            "    if move is None:",
             "        return False",
+            "    found, guard_tests = move",
             "    allowed = authorization.get(found.trigger)",
             "    if allowed is not None:",
             "        actor = event.actor",
             "        roles = incident._roles",
             "        for role in allowed:",
-            "            if actor in roles.get(role, ()):",
+            "            if actor in roles[slot[role]]:",
             "                break",
             "        else:",  # nobody holding an allowed role may open it: the table decides
             "            if not by_table(roles, actor, found.trigger):",
             "                return False",
+            # The record rule, _state_changed, without its explanations: the move starts from
+            # the current state, and each guard of the edge holds (the tests guards_unmet runs).
+            "    if event.source is not incident._state:",
+            "        return False",
+            "    for test in guard_tests:",
+            "        if not test(incident, policy):",
+            "            return False",
         ]
+        names["moves"] = {  # each edge, and the tests of its guards
+            key: (found, tuple(GUARDS[name].test for name in found.guards))
+            for key, found in EDGES.items()
+        }
     else:
         names["states"] = COMMAND_STATES[kind.command]
         lines += [
@@ -1379,17 +1429,17 @@ def _quick_check(
                 "        return False",
             ]
         elif allowed is not None:  # never empty: a policy refuses an empty set of roles
-            held = []
-            for number, role in enumerate(sorted(allowed, key=lambda r: r.value)):
-                names[f"role_{number}"] = role
-                held.append(f"actor not in roles.get(role_{number}, ())")
+            # Each role by its place in the staffing table.
+            held = [
+                f"actor not in roles[{SLOT[r]}]" for r in sorted(allowed, key=lambda r: r.value)
+            ]
             lines += [
                 "    actor = event.actor",
                 "    roles = incident._roles",
                 f"    if {' and '.join(held)} and not by_table(roles, actor, command):",
                 "        return False",
             ]
-    rule = _RECORD_RULES.get(kind)
+    rule = None if kind is ev.StateChanged else _RECORD_RULES.get(kind)  # a move's: above
     if rule is not None:
         names["rule"] = rule
         if inspect.isgeneratorfunction(rule):  # a generator is true even when it yields nothing

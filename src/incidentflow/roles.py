@@ -46,6 +46,19 @@ class Role(Vocabulary):
         return _DUTIES[self]
 
 
+# An incident keeps its staffing as a table: one tuple of holders per role, in this order (the
+# order Role declares them).  A tuple of strings holds no other object, so the collector stops
+# tracking it, where a dict keyed by the Role members is tracked for the incident's life.
+STAFFING_ORDER: tuple[Role, ...] = tuple(Role)
+"""The roles in the order of an incident's staffing table (the order Role declares them)."""
+
+SLOT: Mapping[Role, int] = {role: number for number, role in enumerate(STAFFING_ORDER)}
+"""Each role's place in an incident's staffing table."""
+
+UNSTAFFED: tuple[tuple[str, ...], ...] = ((),) * len(STAFFING_ORDER)
+"""The staffing table of an incident where nobody holds a role (the one shared table)."""
+
+
 _TITLES = {
     Role.COMMUNICATOR: "Communicator",
     Role.RECORDER: "Recorder",
