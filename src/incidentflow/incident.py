@@ -695,6 +695,8 @@ class Incident(Commands):
         Corrections themselves are left out (see :attr:`corrections`); the views, measures
         and documents read this, while :attr:`history` keeps every event as recorded.
         """
+        if not self._corrections:  # nothing amended nor retracted: the log is the record
+            return tuple(self._events)
         if not self._corrected:
             return tuple(e for e in self._events if not isinstance(e, _CORRECTION_EVENTS))
         return tuple(corrected(self._events, self._corrected))
@@ -713,7 +715,8 @@ class Incident(Commands):
         """
         if state is State.DECLARED:
             return self._declaration.occurred_at
-        for event in reversed(self.corrected_history):
+        record = self.corrected_history if self._corrections else self._events
+        for event in reversed(record):
             if isinstance(event, ev.StateChanged) and event.target is state:
                 return event.occurred_at
         return None
