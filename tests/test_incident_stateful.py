@@ -996,6 +996,9 @@ class IncidentMachine(RuleBasedStateMachine):
         assert model.last_stamp == self.incident.history[-1].recorded_at
         assert model.began_at == self.incident.began_at
         assert model.entered_at == self.incident.when_entered(self.incident.state)
+        # The roles view: the filled roles in the runbook's order, holders in the order taken.
+        filled = [(r, tuple(model.holders(r))) for r in Role if model.holders(r)]
+        assert filled == list(self.incident.roles.items())
 
     def teardown(self) -> None:
         if self.model is not None:
