@@ -79,8 +79,6 @@ __all__ = ["Incident"]
 
 E = TypeVar("E", bound=ev.Event)
 
-_CORRECTION_EVENTS = (ev.Amended, ev.Retracted)
-
 _UNDECLARED = datetime.min.replace(tzinfo=UTC)  # replaced by the declaration's occurred_at
 
 
@@ -697,8 +695,6 @@ class Incident(Commands):
         """
         if not self._corrections:  # nothing amended nor retracted: the log is the record
             return tuple(self._events)
-        if not self._corrected:
-            return tuple(e for e in self._events if not isinstance(e, _CORRECTION_EVENTS))
         return tuple(corrected(self._events, self._corrected))
 
     def measures(self) -> IncidentMeasures:

@@ -700,13 +700,12 @@ def _milestones_in_order(event: ev.Declared) -> Iterable[Unmet]:
     if event.detected_at is not None:
         known.append(("detected", event.detected_at))
     known.append(("declared", event.declared_time))
-    wrong = [
+    wrong = [  # one pair at least, or it would have returned above
         f"{then} at {late.isoformat()}, before {first} at {early.isoformat()}"
         for (first, early), (then, late) in itertools.pairwise(known)
         if late < early
     ]
-    if wrong:
-        yield Unmet("milestones_in_order", "; ".join(wrong))
+    yield Unmet("milestones_in_order", "; ".join(wrong))
 
 
 def _timing(incident: Incident, event: ev.Event) -> list[Unmet]:
