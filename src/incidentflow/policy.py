@@ -824,16 +824,37 @@ def _uninvited(incident: Incident, policy: Policy) -> list[str]:
     return sorted({h for r in wanted for h in incident.holders(r) if h not in invited})
 
 
+# The guards' tests read the incident's fields, not its views, and loop instead of making
+# generators: every move runs the tests of its edge's guards.
+
+
 def _root_cause_found(incident: Incident, policy: Policy) -> bool:
-    depth = policy.whys_depth_for(incident.priority)
-    return any(c.root_cause and c.depth >= depth for c in incident.why_chains.values())
+    depth = policy.whys_depth_for(incident._priority)
+    for chain in incident._why_chains.values():  # noqa: SIM110 (see above)
+        if chain.root_cause and chain.depth >= depth:
+            return True
+    return False
+
+
+def _debts_closed(incident: Incident, policy: Policy) -> bool:
+    for debt in incident._tech_debt.values():  # noqa: SIM110 (see above)
+        if debt.open:
+            return False
+    return True
+
+
+def _changes_reconciled(incident: Incident, policy: Policy) -> bool:
+    for change in incident._manual_changes.values():  # noqa: SIM110 (see above)
+        if not change.reconciled:
+            return False
+    return True
 
 
 def _impact_settled(
     incident: Incident, policy: Policy, timeline: Iterable[ev.ImpactChanged] | None = None
 ) -> bool:
     """Whether a recorded impact timeline ends operational, where the priority asks for it."""
-    if not policy.rules_for(incident.priority).operational_before_green:
+    if not policy.rules_for(incident._priority).operational_before_green:
         return True
     changes = sorted(incident._impact if timeline is None else timeline, key=_occurred)
     return not changes or changes[-1].level is ImpactLevel.OPERATIONAL
@@ -844,9 +865,9 @@ def _occurred(event: ev.Event) -> Any:
 
 
 def _customer_verified(incident: Incident, policy: Policy) -> bool:
-    if not policy.rules_for(incident.priority).customer_verification:
+    if not policy.rules_for(incident._priority).customer_verification:
         return True
-    return incident.customer_verification is not None
+    return incident._customer_verification is not None
 
 
 GUARDS: Mapping[str, Guard] = MappingProxyType(
@@ -876,13 +897,13 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
             Guard(
                 "recovery_verified",
                 "Recovery is verified with evidence since mitigation last began (step 11).",
-                lambda i, p: i.recovery is not None,
+                lambda i, p: i._recovery is not None,
                 _static("recovery has not been verified"),
             ),
             Guard(
                 "experiments_concluded",
                 "No experiment is still running.",
-                lambda i, p: not i.running_experiments,
+                lambda i, p: not i._running,
                 lambda i, p: "still running: " + ", ".join(e.id for e in i.running_experiments),
             ),
             Guard(
@@ -904,7 +925,7 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
             Guard(
                 "tech_debt_closed",
                 "Every tech-debt item is cleaned up (step 13).",
-                lambda i, p: not any(d.open for d in i.tech_debt.values()),
+                _debts_closed,
                 lambda i, p: (
                     "still open: " + ", ".join(d.id for d in i.tech_debt.values() if d.open)
                 ),
@@ -912,7 +933,7 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
             Guard(
                 "changes_reconciled",
                 "Every manual change is reverted or made permanent (step 9).",
-                lambda i, p: all(c.reconciled for c in i.manual_changes.values()),
+                _changes_reconciled,
                 lambda i, p: (
                     "not reconciled: "
                     + ", ".join(c.id for c in i.manual_changes.values() if not c.reconciled)
@@ -931,13 +952,13 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
             Guard(
                 "report_started",
                 "The incident report is started (step 14).",
-                lambda i, p: i.report is not None,
+                lambda i, p: i._report is not None,
                 _static("the incident report has not been started"),
             ),
             Guard(
                 "post_mortem_scheduled",
                 "The post-mortem meeting is scheduled (step 15).",
-                lambda i, p: i.post_mortem is not None,
+                lambda i, p: i._post_mortem is not None,
                 _static("the post-mortem has not been scheduled"),
             ),
             Guard(
