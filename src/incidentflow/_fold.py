@@ -127,12 +127,20 @@ def _link_absent(i: Incident, e: ev.LinkAbsent) -> None:
     i._absent_links[e.kind] = e
 
 
-def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
-    # The staffing table is a tuple of tuples (see roles.STAFFING_ORDER): a new one each time.
+def _staff(i: Incident, slot: int, holders: tuple[str, ...]) -> None:
+    """Give the role at ``slot`` of the staffing table these holders (see roles.STAFFING_ORDER).
+
+    The table is a tuple of tuples, made anew each time.  With nobody left in any role it is
+    the shared UNSTAFFED table again, by which the rules tell an unstaffed incident.
+    """
     table = list(i._roles)
+    table[slot] = holders
+    i._roles = tuple(table) if any(table) else UNSTAFFED
+
+
+def _assigned(i: Incident, e: ev.RoleAssigned) -> None:
     slot = SLOT[e.role]
-    table[slot] = (*table[slot], e.holder)
-    i._roles = tuple(table)
+    _staff(i, slot, (*i._roles[slot], e.holder))
     if i._unknown_roles:
         i._unknown_roles.pop(e.role, None)
 
@@ -144,10 +152,8 @@ def _role_unknown(i: Incident, e: ev.RoleUnknown) -> None:
 
 
 def _handed_off(i: Incident, e: ev.RoleHandedOff) -> None:
-    table = list(i._roles)
     slot = SLOT[e.role]
-    table[slot] = tuple(e.to_holder if h == e.from_holder else h for h in table[slot])
-    i._roles = tuple(table)
+    _staff(i, slot, tuple(e.to_holder if h == e.from_holder else h for h in i._roles[slot]))
     if e.role is Role.INCIDENT_COMMANDER:
         for key, experiment in i._running.items():
             if experiment.owner == e.from_holder:
@@ -163,11 +169,8 @@ def _handed_off(i: Incident, e: ev.RoleHandedOff) -> None:
 
 
 def _released(i: Incident, e: ev.RoleReleased) -> None:
-    table = list(i._roles)
     slot = SLOT[e.role]
-    table[slot] = tuple(h for h in table[slot] if h != e.holder)
-    # Nobody left in any role: the shared table, by which the rules tell an unstaffed incident.
-    i._roles = tuple(table) if any(table) else UNSTAFFED
+    _staff(i, slot, tuple(h for h in i._roles[slot] if h != e.holder))
 
 
 def _experiment_started(i: Incident, e: ev.ExperimentStarted) -> None:

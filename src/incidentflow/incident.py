@@ -599,7 +599,11 @@ class Incident(Commands):
         return tuple(e for e in self._corrected_record() if type(e) is ev.UpdatePosted)
 
     def _corrected_record(self) -> Sequence[ev.Event]:
-        """The history as corrected: notes and updates are read from it, not kept apart."""
+        """The history as corrected, or the log itself when nothing was corrected.
+
+        Notes, updates, ``corrected_history`` and ``when_entered`` read it (a correction always
+        records the entry it corrects, so an empty ``_corrected`` means no correction event).
+        """
         return corrected(self._events, self._corrected) if self._corrected else self._events
 
     @property
@@ -693,9 +697,7 @@ class Incident(Commands):
         Corrections themselves are left out (see :attr:`corrections`); the views, measures
         and documents read this, while :attr:`history` keeps every event as recorded.
         """
-        if not self._corrections:  # nothing amended nor retracted: the log is the record
-            return tuple(self._events)
-        return tuple(corrected(self._events, self._corrected))
+        return tuple(self._corrected_record())
 
     def measures(self) -> IncidentMeasures:
         """How the incident went, measured (see :func:`incidentflow.metrics.measure`)."""
@@ -711,8 +713,7 @@ class Incident(Commands):
         """
         if state is State.DECLARED:
             return self._declaration.occurred_at
-        record = self.corrected_history if self._corrections else self._events
-        for event in reversed(record):
+        for event in reversed(self._corrected_record()):
             if isinstance(event, ev.StateChanged) and event.target is state:
                 return event.occurred_at
         return None
