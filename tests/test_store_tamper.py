@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import incidentflow.events as ev
 from incidentflow import (
@@ -39,6 +41,8 @@ from incidentflow import (
 )
 from incidentflow.errors import InvalidHistory, Tampered
 from incidentflow.store import SQLiteStore
+from incidentflow.store._base import _find_break
+from incidentflow.store._keys import _Links
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 IDS = ("INC-1", "INC-2", "INC-3")
@@ -597,3 +601,69 @@ def test_ten_thousand_mutated_rows_raise_only_incidentflow_errors(tmp_path: Path
     assert [] == misplaced  # Tampered names the mutated row, or a later one it broke
     # The fuzz reached every stage: decoding, replaying and loading.
     assert {"Tampered from DecodeError", "Tampered from ReplayError", "loaded"} <= set(outcomes)
+
+
+# -- the load's quick check of the chain agrees with the diagnosis ------------------------
+
+_ROW_EDITS = st.sampled_from(["version", "line", "prev_hash", "hash", "swap", "drop", "copy"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    length=st.integers(0, 6),
+    keyed=st.booleans(),
+    edits=st.lists(st.tuples(_ROW_EDITS, st.integers(0, 5), st.integers(0, 5)), max_size=3),
+)
+def test_the_quick_chain_check_holds_exactly_when_no_break_is_found(
+    length: int, keyed: bool, edits: list[tuple[str, int, int]]
+) -> None:
+    """A load checks the rows in one loop (``_Links.chained``) and asks ``_find_break`` what
+    is wrong only when that fails: the two agree on every edit of a well-chained history, so
+    a load refuses exactly what verify() reports."""
+    links = _Links(b"k" * 32 if keyed else None)
+    rows: list[tuple[int, str, str, str]] = []
+    previous = links.genesis("INC-9")
+    for version in range(1, length + 1):
+        line = f'{{"n":{version}}}'
+        digest = links.link(previous, line)
+        rows.append((version, line, previous, digest))
+        previous = digest
+    for edit, first, second in edits:
+        if not rows:
+            break
+        i, j = first % len(rows), second % len(rows)
+        version, line, prev_hash, digest = rows[i]
+        if edit == "version":
+            rows[i] = (version + 1 + second, line, prev_hash, digest)
+        elif edit == "line":
+            rows[i] = (version, line + " ", prev_hash, digest)
+        elif edit == "prev_hash":
+            rows[i] = (version, line, rows[j][3], digest)
+        elif edit == "hash":
+            rows[i] = (version, line, prev_hash, rows[j][2])
+        elif edit == "swap":
+            rows[i], rows[j] = rows[j], rows[i]
+        elif edit == "drop":
+            del rows[i]
+        else:
+            rows.insert(i, rows[j])
+    found = _find_break("INC-9", rows, len(rows), links)
+    assert links.chained("INC-9", rows) is (found is None)
+
+
+def test_the_quick_chain_check_refuses_each_kind_of_break() -> None:
+    """Pinned examples: a whole chain passes; each single change of a row fails it."""
+    links = _Links(None)
+    genesis = links.genesis("INC-9")
+    one = links.link(genesis, "a")
+    two = links.link(one, "b")
+    whole = [(1, "a", genesis, one), (2, "b", one, two)]
+    assert links.chained("INC-9", whole)
+    assert links.chained("INC-9", [])
+    assert not links.chained("INC-8", whole)  # another incident's genesis
+    assert not links.chained("INC-9", [(2, "a", genesis, one), (2, "b", one, two)])
+    assert not links.chained("INC-9", [(1, "a", genesis, one), (3, "b", one, two)])
+    assert not links.chained("INC-9", [(1, "a", genesis, one), (2, "c", one, two)])
+    assert not links.chained("INC-9", [(1, "a", genesis, one), (2, "b", genesis, two)])
+    assert not links.chained("INC-9", [(1, "a", genesis, one), (2, "b", one, one)])
+    assert not links.chained("INC-9", whole[::-1])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import abc
 import contextlib
 import hmac
+import operator
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import NamedTuple, Self
+from typing import NamedTuple, Self, cast
 
 from attrs import evolve, fields, frozen
 
@@ -105,8 +106,18 @@ def chain_hash(previous: str, line: str, *, chain_key: bytes | None = None) -> s
     return _Links(chain_key).link(previous, line)
 
 
+_Stored = tuple[int, str, str, str]
+"""One stored event as the chain sees it: its version, line, previous hash and hash.
+
+A store reads them as plain tuples (no object per row beyond the one the driver makes).
+"""
+
+_LINE = operator.itemgetter(1)
+"""A stored row's line."""
+
+
 class _Row(NamedTuple):
-    """One stored event as the chain sees it, in stored (position) order."""
+    """One event a plan stores: a :data:`_Stored` with names."""
 
     version: int
     line: str
@@ -211,27 +222,29 @@ def _check_batch(incident_id: str, events: object, expected_version: int) -> lis
 
 
 def _summarize(
-    incident_id: str, before: IncidentSummary | None, events: Iterable[Event], version: int
+    incident_id: str, before: IncidentSummary | None, events: Sequence[Event], version: int
 ) -> IncidentSummary:
     """The summary after ``events`` (which end at ``version``) follow ``before``."""
-    # Read into locals and built once: a load re-derives the summary from every event.
-    known = before is not None
+    # Read into locals and built once: a load re-derives the summary from every event, by
+    # exact type (event types have no subclasses), the commonest first.
     if before is not None:
         title, priority, state = before.title, before.priority, before.state
         began, declared, updated = before.began_at, before.declared_at, before.updated_at
+    elif not events or type(events[0]) is not Declared:
+        # events were kept but their summary was removed behind our back
+        raise InvalidInput("the first event must be a declaration")
     for event in events:
-        if isinstance(event, Declared):
-            title, priority, state = event.title, event.priority, State.DECLARED
-            began, declared = event.onset, event.declared_time
-            known = True
-        elif not known:  # events were kept but their summary was removed behind our back
-            raise InvalidInput("the first event must be a declaration")
-        elif isinstance(event, PriorityChanged):
-            priority = event.priority
-        elif isinstance(event, StateChanged):
-            state = event.target
-        updated = event.recorded_at
-    assert known
+        kind = type(event)
+        if kind is StateChanged:
+            state = cast("StateChanged", event).target
+        elif kind is PriorityChanged:
+            priority = cast("PriorityChanged", event).priority
+        elif kind is Declared:
+            declaration = cast("Declared", event)
+            title, priority, state = declaration.title, declaration.priority, State.DECLARED
+            began, declared = declaration.onset, declaration.declared_time
+    if events:
+        updated = events[-1].recorded_at
     return IncidentSummary(
         incident_id=incident_id,
         title=title,
@@ -245,7 +258,7 @@ def _summarize(
 
 
 def _find_break(
-    incident_id: str, rows: Sequence[_Row], recorded: int | None, links: _Links
+    incident_id: str, rows: Sequence[_Stored], recorded: int | None, links: _Links
 ) -> ChainBreak | None:
     """The first bad event of an incident's stored rows, or None if the chain holds.
 
@@ -258,31 +271,31 @@ def _find_break(
 
     link = links.link
     hashes = [links.genesis(incident_id)]  # hashes[v] is the hash of version v
-    for index, row in enumerate(rows):
+    for index, (version, line, prev_hash, digest) in enumerate(rows):
         expected = index + 1
-        if row.version != expected:
-            if row.version < expected:
-                return broken(expected, f"inserted: a second event claims version {row.version}")
-            if any(later.version == expected for later in rows[index + 1 :]):
+        if version != expected:
+            if version < expected:
+                return broken(expected, f"inserted: a second event claims version {version}")
+            if any(later[0] == expected for later in rows[index + 1 :]):
                 if recorded is not None and recorded < len(rows):
                     # More rows than the store ever wrote: one was slipped in here.
                     return broken(expected, f"inserted: event {expected} was added later")
                 return broken(expected, f"reordered: event {expected} is stored out of order")
             return broken(expected, f"missing: event {expected} was removed")
         previous = hashes[-1]
-        actual = link(previous, row.line)
-        if actual == row.hash:
-            if row.prev_hash != previous:
+        actual = link(previous, line)
+        if actual == digest:
+            if prev_hash != previous:
                 return broken(expected, "changed: its stored previous hash was altered")
             hashes.append(actual)
             continue
-        if row.prev_hash == previous or link(row.prev_hash, row.line) != row.hash:
+        if prev_hash == previous or link(prev_hash, line) != digest:
             return broken(expected, "changed: its content does not match its hash")
         # The row is whole but does not follow the event before it.
-        if row.prev_hash in hashes[:-1]:
-            first = hashes.index(row.prev_hash) + 1
+        if prev_hash in hashes[:-1]:
+            first = hashes.index(prev_hash) + 1
             return broken(first, f"inserted: events {first} to {expected - 1} are not in the chain")
-        if any(row.prev_hash == later.hash for later in rows[index + 1 :]):
+        if any(prev_hash == later[3] for later in rows[index + 1 :]):
             return broken(expected, f"reordered: event {expected} is stored out of order")
         if expected == 1:
             return broken(1, "changed: the first event does not start this incident's chain")
@@ -514,7 +527,7 @@ class Store(abc.ABC):
     def _verified(
         self,
         incident_id: str,
-        rows: list[_Row],
+        rows: list[_Stored],
         summary: IncidentSummary | None,
         seal: str | None,
     ) -> list[Event]:
@@ -523,32 +536,36 @@ class Store(abc.ABC):
         def tampered(version: int, reason: str) -> Tampered:
             return Tampered(incident_id=incident_id, version=version, reason=reason)
 
-        found = _find_break(incident_id, rows, None if summary is None else summary.version,
-                            self._links)  # fmt: skip
-        if found is not None:
-            raise tampered(found.version, found.reason)
+        recorded = None if summary is None else summary.version
+        # The usual case first: every row in order and chained, as many as the summary says;
+        # anything else is looked at closely, to say what is wrong.
+        if recorded != len(rows) or not self._links.chained(incident_id, rows):
+            found = _find_break(incident_id, rows, recorded, self._links)
+            if found is not None:
+                raise tampered(found.version, found.reason)
         assert summary is not None  # rows without a summary are a break
         if not rows:
             raise tampered(1, f"missing: the store recorded {summary.version} events")
         # The chain holds, so every row is as it was appended, when its event was checked
         # whole: it is read by the trusted path (checks of type only).
         try:
-            events = codec._read_verified([row.line for row in rows])
+            events = codec._read_verified(list(map(_LINE, rows)))
         except DecodeError:  # say which one
-            events = [_decode(incident_id, row.version, row.line, verified=True) for row in rows]
+            events = [_decode(incident_id, row[0], row[1], verified=True) for row in rows]
         first = events[0]
-        if not isinstance(first, Declared) or first.incident_id != incident_id:
+        if type(first) is not Declared or first.incident_id != incident_id:
             raise tampered(1, "changed: it is not this incident's declaration")
         expected = _summarize(incident_id, None, events, len(events))
-        for field in fields(IncidentSummary):
-            stored, actual = getattr(summary, field.name), getattr(expected, field.name)
-            if stored != actual:
-                raise tampered(
-                    len(events),
-                    f"changed: the summary row says {field.name} {_shown(stored)}, "
-                    f"the events say {_shown(actual)}",
-                )
-        if self.keyed and seal != self._links.seal(summary, rows[-1].hash):
+        if summary != expected:
+            for field in fields(IncidentSummary):
+                stored, actual = getattr(summary, field.name), getattr(expected, field.name)
+                if stored != actual:
+                    raise tampered(
+                        len(events),
+                        f"changed: the summary row says {field.name} {_shown(stored)}, "
+                        f"the events say {_shown(actual)}",
+                    )
+        if self.keyed and seal != self._links.seal(summary, rows[-1][3]):
             raise tampered(
                 len(events) + 1,
                 f"missing: the head at version {len(events)} does not carry the store's seal "
@@ -714,7 +731,7 @@ class Store(abc.ABC):
     def _inspect(
         self,
         incident_id: str,
-        rows: list[_Row],
+        rows: list[_Stored],
         summary: IncidentSummary | None,
         seal: str | None,
         head: Head | None,
@@ -738,7 +755,7 @@ class Store(abc.ABC):
                 len(rows) + 1,
                 f"missing: the anchor holds {head.version} events, the store {len(rows)}",
             )
-        if rows[head.version - 1].hash != head.hash:
+        if rows[head.version - 1][3] != head.hash:
             return broken(
                 head.version,
                 f"changed: event {head.version} is not the one anchored (it, or an event "
@@ -757,7 +774,7 @@ class Store(abc.ABC):
         for one in self._ids():
             rows, summary, seal = self._rows(one)
             self._verified(one, rows, summary, seal)
-            heads.append(Head(incident_id=one, version=len(rows), hash=rows[-1].hash))
+            heads.append(Head(incident_id=one, version=len(rows), hash=rows[-1][3]))
         anchor = Anchor(created_at=moment, keyed=self.keyed, heads=tuple(heads))
         return evolve(anchor, mac=self._links.anchor_mac(anchor))
 
@@ -807,7 +824,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+    def _rows(self, incident_id: str) -> tuple[list[_Stored], IncidentSummary | None, str | None]:
         """The incident's rows in stored order, its summary and the summary's seal."""
 
     @abc.abstractmethod

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,6 +116,36 @@ class _Links:
         mac = self._keyed.copy()
         mac.update(data)
         return mac.hexdigest()
+
+    def chained(self, incident_id: str, rows: Iterable[tuple[int, str, str, str]]) -> bool:
+        """Whether ``rows`` are versions 1, 2, ... each linked to the one before it.
+
+        Each row is (version, line, previous hash, hash): what a load checks of every row, in
+        one loop; :func:`~incidentflow.store._base._find_break` says where it breaks.
+        """
+        previous = self.genesis(incident_id)
+        expected = 0
+        if self.key is None:
+            sha256 = hashlib.sha256
+            for version, line, prev_hash, digest in rows:
+                expected += 1
+                if version != expected or prev_hash != previous:
+                    return False
+                previous = sha256((previous + line).encode()).hexdigest()
+                if previous != digest:
+                    return False
+            return True
+        keyed = self._keyed
+        for version, line, prev_hash, digest in rows:
+            expected += 1
+            if version != expected or prev_hash != previous:
+                return False
+            mac = keyed.copy()
+            mac.update((previous + line).encode())
+            previous = mac.hexdigest()
+            if previous != digest:
+                return False
+        return True
 
     def seal(self, summary: IncidentSummary, head: str) -> str | None:
         """The MAC of an incident's head and summary row; None without a key."""

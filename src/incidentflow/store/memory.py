@@ -37,6 +37,7 @@ from ._base import (
     _order,
     _Plan,
     _Row,
+    _Stored,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _moved
 from ._keys import _Links
@@ -94,10 +95,10 @@ class InMemoryStore(Store):
             self._appended.notify_all()
             return [plan.summary.version for _, plan in planned]
 
-    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+    def _rows(self, incident_id: str) -> tuple[list[_Stored], IncidentSummary | None, str | None]:
         with self._lock:
             self._open()
-            rows = list(self._events.get(incident_id, []))
+            rows: list[_Stored] = list(self._events.get(incident_id, []))
             return rows, self._summaries.get(incident_id), self._seals.get(incident_id)
 
     def _version(self, incident_id: str) -> int:

@@ -55,7 +55,7 @@ from ._base import (
     _conflict,
     _Plan,
     _rewritten,
-    _Row,
+    _Stored,
     _unrecorded,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
@@ -849,7 +849,7 @@ class PostgresStore(Store):
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+    def _rows(self, incident_id: str) -> tuple[list[_Stored], IncidentSummary | None, str | None]:
         # One statement, so the rows and the summary are from the same snapshot: every row
         # carries the summary (read once by the server), as one JSON text.
         found = self._read(
@@ -868,7 +868,7 @@ class PostgresStore(Store):
         if text is not None:
             *columns, seal = json.loads(text)
             summary = summary_of((incident_id, *columns))
-        rows = [_Row(version, line, prev, digest) for version, line, prev, digest, _ in found]
+        rows: list[_Stored] = [row[:4] for row in found]
         return rows, summary, seal
 
     def _version(self, incident_id: str) -> int:

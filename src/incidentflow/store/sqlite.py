@@ -26,7 +26,6 @@ each other, then get :class:`~incidentflow.errors.StoreBusy`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sqlite3
 import threading
@@ -49,7 +48,7 @@ from ._base import (
     _conflict,
     _Plan,
     _rewritten,
-    _Row,
+    _Stored,
     _unrecorded,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _check_sql, _moved
@@ -503,23 +502,18 @@ class SQLiteStore(Store):
                 raise
             return [plan.summary.version for _, plan in planned]
 
-    def _rows(self, incident_id: str) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+    def _rows(self, incident_id: str) -> tuple[list[_Stored], IncidentSummary | None, str | None]:
         def query(
             connection: sqlite3.Connection,
-        ) -> tuple[list[_Row], IncidentSummary | None, str | None]:
+        ) -> tuple[list[_Stored], IncidentSummary | None, str | None]:
             # One read transaction, so the rows and the summary are from the same moment.
             connection.execute("BEGIN")
             try:
-                rows: list[_Row] = list(
-                    map(
-                        _as_row,
-                        connection.execute(
-                            "SELECT version, line, prev_hash, hash FROM events "
-                            "WHERE incident_id = ? ORDER BY position",
-                            (incident_id,),
-                        ),
-                    )
-                )
+                rows: list[_Stored] = connection.execute(
+                    "SELECT version, line, prev_hash, hash FROM events "
+                    "WHERE incident_id = ? ORDER BY position",
+                    (incident_id,),
+                ).fetchall()
                 found = connection.execute(
                     f"SELECT {SUMMARY_COLUMNS}, {self._seal_column} FROM incidents "
                     "WHERE incident_id = ?",
@@ -686,10 +680,6 @@ class _translated:
             busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
             raise (StoreBusy if busy else StoreUnavailable)(f"{self._path}: {error}") from error
         return False
-
-
-_as_row: Callable[[tuple[Any, ...]], _Row] = functools.partial(tuple.__new__, _Row)
-"""A fetched row as a ``_Row``, made in C (``_Row(*row)`` runs Python code for each row)."""
 
 
 def _close(connection: sqlite3.Connection | None, pin: int | None) -> None:
