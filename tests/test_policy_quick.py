@@ -100,7 +100,7 @@ def test_every_accepted_event_of_a_whole_life_is_vouched_for(clock: ManualClock)
     vouched = set()
     for number, event in enumerate(history):
         quick = _quick_check(DEFAULT_POLICY, type(event))
-        if quick is not None:
+        if quick is not None and number:  # the declaration records its policy: in full
             assert quick(Incident.replay(history[:number]), event), event
             vouched.add(type(event).__name__)
     expected = {
@@ -133,7 +133,6 @@ def test_every_accepted_event_of_a_whole_life_is_vouched_for(clock: ManualClock)
 @pytest.mark.parametrize(
     "kind",
     [
-        ev.Declared,
         ev.PolicyAdopted,
         ev.Amended,
         ev.Retracted,
@@ -142,8 +141,88 @@ def test_every_accepted_event_of_a_whole_life_is_vouched_for(clock: ManualClock)
     ],
 )
 def test_some_classes_are_always_checked_in_full(kind: Any) -> None:
-    """Declarations, adoptions, corrections, non-events: no quick check."""
+    """Adoptions, corrections, non-events: no quick check."""
     assert _quick_check(DEFAULT_POLICY, kind) is None
+
+
+MINUTE = timedelta(minutes=1)
+
+
+def _declaration(clock: ManualClock, **changes: Any) -> ev.Declared:
+    """A declaration in the older form (no policy recorded, no onset of its own: the impact
+    began as it was declared, at the clock's time), recorded a minute later, with ``changes``."""
+    declared = Incident.declare(
+        "INC-1", "Database is down", Priority.P1, actor="ana", clock=clock, at=clock.now()
+    ).history[0]
+    assert isinstance(declared, ev.Declared)
+    stamps = {"occurred_at": clock.now(), "recorded_at": clock.now() + MINUTE, "began": None}
+    return attrs.evolve(declared, policy=None, **(stamps | changes))
+
+
+# Each declaration's rules at their boundaries (written out from the rules, not the code):
+# not in the future (occurred_at and detected_at no later than recorded_at) and its milestones
+# in order (began <= detected_at <= the declaration's time), equal times allowed.
+_DECLARATIONS = [
+    ({}, True),
+    ({"occurred_at": MINUTE}, True),  # declared as it was recorded
+    ({"occurred_at": MINUTE + TICK}, False),  # declared after it was recorded
+    ({"began": -MINUTE}, True),
+    ({"began": timedelta(0)}, True),  # the impact began as it was declared
+    ({"began": TICK}, False),  # began after it was declared
+    ({"began": -MINUTE, "detected_at": -MINUTE}, True),  # detected as it began
+    ({"began": -MINUTE, "detected_at": timedelta(0)}, True),  # detected as it was declared
+    ({"began": -MINUTE, "detected_at": -MINUTE - TICK}, False),  # detected before it began
+    ({"began": -MINUTE, "detected_at": TICK}, False),  # detected after it was declared
+    ({"detected_at": MINUTE}, True),  # the older form's declaration time is its recording
+    ({"detected_at": MINUTE + TICK}, False),  # detected after it was recorded (and declared)
+    ({"began": -MINUTE, "occurred_at": MINUTE, "detected_at": MINUTE}, True),
+    ({"began": -MINUTE, "occurred_at": MINUTE, "detected_at": MINUTE + TICK}, False),  # future
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), _DECLARATIONS)
+def test_a_declaration_is_vouched_for_only_when_its_rules_hold(
+    clock: ManualClock, changes: dict[str, Any], expected: bool
+) -> None:
+    """The quick check says yes exactly where the full check finds nothing."""
+    start = clock.now()
+    declared = _declaration(clock, **{k: start + v for k, v in changes.items()})
+    assert declared.began is None or "began" in changes
+    quick = _quick_check(DEFAULT_POLICY, ev.Declared)
+    assert quick is not None
+    assert expected == quick(Incident(), declared)
+    assert expected == (DEFAULT_POLICY.unmet(Incident(), declared) == ())
+
+
+def test_a_declaration_recording_its_policy_or_a_second_one_goes_in_full(
+    clock: ManualClock,
+) -> None:
+    """A recorded policy is checked intact and followed by the full check; a second
+    declaration breaks ``declared_once``: neither is vouched for."""
+    declared = _declaration(clock)
+    quick = _quick_check(DEFAULT_POLICY, ev.Declared)
+    assert quick is not None
+    recording = attrs.evolve(declared, policy=DEFAULT_POLICY.recorded())
+    assert not quick(Incident(), recording)
+    assert () == DEFAULT_POLICY.unmet(Incident(), recording)
+    once = Incident.replay([declared])
+    assert not quick(once, declared)
+    assert ("declared_once",) == tuple(u.rule for u in DEFAULT_POLICY.unmet(once, declared))
+
+
+def test_a_replayed_declaration_is_folded_by_its_step(clock: ManualClock) -> None:
+    """The replay step of a declaration folds it in: the incident is declared by it."""
+    declared = _declaration(clock)
+    step = _quick_check(DEFAULT_POLICY, ev.Declared, fold=FOLD[ev.Declared])
+    assert step is not None
+    incident = Incident()
+    assert step(incident, declared)
+    assert (1, "INC-1", Priority.P1, declared) == (
+        incident.version,
+        incident.id,
+        incident.priority,
+        incident.history[0],
+    )
 
 
 def _note(incident: Incident, **changes: Any) -> tuple[Incident, ev.NoteAdded]:
@@ -316,7 +395,7 @@ def test_the_quick_checks_are_made_once_per_policy_and_class(clock: ManualClock)
     made = policy._quick[ev.NoteAdded]
     incident.note("two", actor="ana")
     assert made is policy._quick[ev.NoteAdded]
-    assert policy._quick[ev.Declared] is None
+    assert policy._quick[ev.Declared] is not None  # the declaration was checked too
 
 
 # -- the quick path against the full one ---------------------------------------------------------
@@ -340,6 +419,8 @@ def _histories(draw: Any) -> tuple[list[ev.Event], Policy]:
     policy = draw(st.one_of(st.just(DEFAULT_POLICY), policies()))
     history = list(draw(incidents(policy=policy, max_steps=30)).history)
     where = draw(st.integers(0, len(history) - 1))
+    if draw(st.booleans()):  # as written before incidents recorded their policy
+        history[0] = attrs.evolve(history[0], policy=None)
     change = draw(st.sampled_from(["none", "drop", "swap", "actor", "late", "insert"]))
     if change == "drop" and where:
         del history[where]

@@ -1355,9 +1355,10 @@ run time, by cattrs, where ``Incident`` is not defined: hence ``Any``.)"""
 
 _UNMADE: Any = object()  # no quick check made yet for a class
 
-_IN_FULL = frozenset({ev.Declared, ev.PolicyAdopted, ev.Amended, ev.Retracted})
+_IN_FULL = frozenset({ev.PolicyAdopted, ev.Amended, ev.Retracted})
 """The classes always checked in full: they change the policy in force or correct the record,
-and are few in any history."""
+and are few in any history.  (A declaration recording its policy is too: its quick check
+leaves it to the full one.)"""
 
 
 def _quick_check(
@@ -1376,7 +1377,9 @@ def _quick_check(
     ``False`` says only "check in full", which then finds every unmet rule and its
     explanation; so the quick check runs each rule the full one does, and never explains.
     A staffing command asks :meth:`Policy.authorized` itself (its own rules of who may); one
-    it refuses (handing off or releasing one's own role) is left to the full check.
+    it refuses (handing off or releasing one's own role) is left to the full check.  A
+    declaration's are its own rules (declared once, not in the future, milestones in order);
+    one recording its policy is left to the full check, which checks that policy intact.
     Generated once per policy and class, like the admission of each class, since the loops
     and lookups of the full check cost several times as much on the path of every command and
     every replayed event.  ``None`` for a class checked in full every time: the classes of
@@ -1394,6 +1397,30 @@ def _quick_check(
         "command": kind.command,
     }
     lines = ["def quick(incident, event):", "    log = incident._events"]
+    if kind is ev.Declared:
+        # The rules of a declaration (see _unmet_in_full): declared once, not in the future,
+        # its milestones in order.  One recording its policy is checked (the policy intact)
+        # and followed in full: it changes the policy in force.
+        names["milestones"] = _milestones_in_order
+        lines += [
+            "    if log or event.policy is not None:",
+            "        return False",
+            "    recorded = event.recorded_at",
+            "    if event.occurred_at > recorded:",
+            "        return False",
+            "    detected = event.detected_at",
+            "    if detected is not None and detected > recorded:",
+            "        return False",
+            "    for _ in milestones(event):",
+            "        return False",
+        ]
+        if fold is not None:
+            names["fold"] = fold
+            lines += ["    fold(incident, event)", "    log.append(event)"]
+        lines.append("    return True")
+        exec(compile("\n".join(lines), "<quick check of Declared>", "exec"), names)
+        declared: _Quick = names["quick"]
+        return declared
     if kind is ev.StateChanged:  # the record rule checks the source; the edge names the command
         names |= {"authorization": policy.authorization, "slot": SLOT}
         lines += [
