@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -189,6 +190,31 @@ def test_each_thread_gets_its_own_connection(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert seen["INC-1"] is not seen["INC-2"]
+    assert (2, 2) == (store.version("INC-1"), store.version("INC-2"))
+    store.close()
+
+
+def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_alone(
+    tmp_path: Path,
+) -> None:
+    """A store made before a fork: the child appends through a connection of its own (never
+    the parent's, which SQLite forbids sharing), closes, and the parent's connection goes on."""
+    store = SQLiteStore(tmp_path / "f.db")
+    store.append("INC-1", _incident("INC-1").history, expected_version=0)
+    parents = store._connection()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports by its exit status
+        status = 1
+        try:
+            ours = store._connection()
+            store.append("INC-2", _incident("INC-2").history, expected_version=0)
+            store.close()
+            status = 0 if ours is not parents else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    assert 0 == os.waitstatus_to_exitcode(status)
+    assert store._connection() is parents
     assert (2, 2) == (store.version("INC-1"), store.version("INC-2"))
     store.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import operator
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from cattrs.errors import BaseValidationError, CattrsError, ForbiddenExtraKeysEr
 from cattrs.gen import make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
+from ._vocabulary import Vocabulary
 from .errors import InvalidInput, PolicyError
 from .events import EVENT_TYPES, Amended, Declared, NoteAdded, RecordedPolicy, WhyAnswered
 from .roles import Role
@@ -425,6 +427,11 @@ _ADDED_LATER: dict[type[Any], tuple[str, ...]] = {
     WhyAnswered: ("depth", "branches_from"),
     Amended: ("entry",),
 }
+# A member of incidentflow's vocabularies is written as its value, read straight from the
+# member (``Enum.value`` is a Python property; this getter runs in C).
+converter.register_unstructure_hook_func(
+    lambda t: isinstance(t, type) and issubclass(t, Vocabulary), operator.attrgetter("_value_")
+)
 for _event in EVENT_TYPES.values():
     _later = ("approximate", *_ADDED_LATER.get(_event, ()))
     converter.register_unstructure_hook(

@@ -198,7 +198,9 @@ def _prepare(incident_id: object, events: object, expected_version: object) -> _
 
 def _check_batch(incident_id: str, events: object, expected_version: int) -> list[Event]:
     """The batch as a list, after every check that needs no storage."""
-    if isinstance(events, str | bytes) or not isinstance(events, Sequence):
+    if type(events) is not list and (
+        isinstance(events, str | bytes) or not isinstance(events, Sequence)
+    ):
         raise InvalidInput(f"events must be a sequence of events, not {events!r}")
     batch = list(events)
     if not batch:

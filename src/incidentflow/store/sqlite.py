@@ -149,6 +149,12 @@ def open_store(
     return SQLiteStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
 
 
+_FORKS = [0]
+"""How many times this process's ancestry forked since the module was imported: a store
+made before a fork tells it is in the child without asking the kernel for its pid."""
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
+
+
 class SQLiteStore(Store):
     """A store in one SQLite file, created with its schema by the first writer.
 
@@ -198,7 +204,7 @@ class SQLiteStore(Store):
     # -- connections -----------------------------------------------------------------------
 
     def _reset(self) -> None:
-        self._pid = os.getpid()
+        self._forks = _FORKS[0]
         self._lock = threading.Lock()
         self._local = threading.local()
         # Each thread's connection and, for an immutable reader, its lock's descriptor.
@@ -208,7 +214,7 @@ class SQLiteStore(Store):
         """The calling thread's connection, opened (and the schema checked) on first use."""
         if self._closed:
             raise StoreUnavailable(f"{self._path}: the store is closed")
-        if os.getpid() != self._pid:
+        if _FORKS[0] != self._forks:
             # A forked child must not use its parent's connections (SQLite forbids it); it
             # abandons them unclosed, so closing cannot disturb the parent's locks.
             self._reset()
@@ -442,7 +448,7 @@ class SQLiteStore(Store):
     def close(self) -> None:
         """Close every connection this store opened; further use raises StoreUnavailable."""
         self._closed = True
-        if os.getpid() != self._pid:
+        if _FORKS[0] != self._forks:
             return  # a forked child leaves its parent's connections alone
         self._drop()
 
@@ -480,7 +486,7 @@ class SQLiteStore(Store):
                     # read: the event at the expected version has the hash it chains from.
                     updated = connection.execute(
                         _UPDATE_FOLLOWING,
-                        (summary.priority.value, summary.state.value,
+                        (summary.priority._value_, summary.state._value_,
                          summary.updated_at.isoformat(), summary.version, seal,
                          summary.incident_id, summary.incident_id, current.expected_version,
                          plan.rows[0].prev_hash),
