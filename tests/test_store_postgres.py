@@ -126,6 +126,36 @@ def test_an_append_does_not_write_over_a_rewritten_declaration_in_the_summary(
             f"{incident.title!r}") == (caught.value.version, caught.value.reason)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("tampering", "versions", "reason"),
+    [
+        # The declaration's row stored after the note's: the summary rides on it all the same.
+        (
+            "UPDATE events SET position = DEFAULT WHERE version = 1",
+            [2, 1],
+            "reordered: event 1 is stored out of order",
+        ),
+        # No declaration's row: the summary is read on its own.
+        ("DELETE FROM events WHERE version = 1", [2], "missing: event 1 was removed"),
+    ],
+)
+def test_the_summary_is_read_whatever_happened_to_the_declarations_row(
+    store: PostgresStore, postgres_url: str, tampering: str, versions: list[int], reason: str
+) -> None:
+    """The rows' read carries the summary on the row of version 1: moved or removed behind
+    the store's back, the summary is still read, and the load names the break."""
+    incident = _incident()
+    store.append("INC-1", list(incident.history), expected_version=0)
+    _behind_its_back(postgres_url, tampering)
+    rows, summary, _ = store._rows("INC-1")
+    assert summary is not None
+    assert (versions, "INC-1", 2) == ([row[0] for row in rows], summary.incident_id,
+                                      summary.version)  # fmt: skip
+    with pytest.raises(Tampered) as caught:
+        store.load("INC-1")
+    assert (1, reason) == (caught.value.version, caught.value.reason)
+
+
 def test_the_store_that_appended_last_refuses_too_once_the_summary_is_removed(
     store: PostgresStore, postgres_url: str
 ) -> None:

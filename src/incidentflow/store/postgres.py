@@ -337,10 +337,14 @@ _SUMMARY_JSON = (
 """An incident's summary row (its :data:`SUMMARY_COLUMNS` after the id, then its seal)."""
 
 _ROWS = (
-    f"SELECT version, line, prev_hash, hash, ({_SUMMARY_JSON}) FROM events "
-    "WHERE incident_id = %s ORDER BY position"
+    f"SELECT version, line, prev_hash, hash, CASE WHEN version = 1 THEN ({_SUMMARY_JSON}) END "
+    "FROM events WHERE incident_id = %s ORDER BY position"
 )
-"""An incident's event rows in stored order, each with the summary, in one snapshot."""
+"""An incident's event rows in stored order, its declaration's with the summary, in one
+snapshot."""
+
+_NO_ROW: Any = object()
+"""No row of version 1 was read (so none carried the summary)."""
 
 _FEED_IN_ORDER = (
     "SELECT position, incident_id, version, line FROM events WHERE position > %s "
@@ -850,16 +854,16 @@ class PostgresStore(Store):
     # -- reading ---------------------------------------------------------------------------------
 
     def _rows(self, incident_id: str) -> tuple[list[_Stored], IncidentSummary | None, str | None]:
-        # One statement, so the rows and the summary are from the same snapshot: every row
-        # carries the summary (read once by the server), as one JSON text.
+        # One statement, so the rows and the summary are from the same snapshot: the row of
+        # version 1, first unless the rows were tampered with, carries the summary (read once
+        # by the server), as one JSON text.
         found = self._read(
             lambda connection: connection.execute(
                 _ROWS, (incident_id, incident_id), prepare=True
             ).fetchall()
         )
-        if found:
-            text = found[0][4]
-        else:  # no events: a summary alone is a break, or the incident is not there
+        text = next((row[4] for row in found if row[0] == 1), _NO_ROW)
+        if text is _NO_ROW:  # no declaration's row: a break, or the incident is not there
             row = self._read(
                 lambda connection: connection.execute(_SUMMARY_JSON, (incident_id,)).fetchone()
             )
