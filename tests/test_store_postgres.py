@@ -126,6 +126,28 @@ def test_an_append_does_not_write_over_a_rewritten_declaration_in_the_summary(
             f"{incident.title!r}") == (caught.value.version, caught.value.reason)  # fmt: skip
 
 
+def test_the_hot_reads_are_prepared_on_the_server_once(postgres_url: str) -> None:
+    """An incident's rows, its head and the feed are read by statements the server prepared
+    (planned once per connection), and nothing else is: the statements that run once or
+    rarely are not left behind on the server."""
+    with PostgresStore(postgres_url, pool_size=1) as store:
+        store.append("INC-1", list(_incident().history), expected_version=0)
+        for _ in range(3):
+            store.load("INC-1")
+            store.read_since(0, limit=10)
+        store.append("INC-1", [_incident().note("more", actor="ana")], expected_version=2)
+        prepared = store._read(
+            lambda connection: connection.execute(
+                "SELECT statement FROM pg_prepared_statements"
+            ).fetchall()
+        )
+    texts = sorted(text for (text,) in prepared)
+    assert 2 <= len(texts) <= 3  # the rows, the feed (and the head, when a check read it)
+    assert any("ORDER BY position" in text and "json_build_array" in text for text in texts)
+    assert any("WHERE position > " in text for text in texts)
+    assert not any("INSERT" in text or "pg_prepared_statements" in text for text in texts)
+
+
 @pytest.mark.parametrize(
     ("tampering", "versions", "reason"),
     [

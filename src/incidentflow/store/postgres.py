@@ -343,6 +343,10 @@ _ROWS = (
 """An incident's event rows in stored order, its declaration's with the summary, in one
 snapshot."""
 
+_NEVER_BY_COUNT = 2**62
+"""psycopg's ``prepare_threshold`` for the store's connections: no statement is prepared for
+how often it runs, only those executed with ``prepare=True``."""
+
 _NO_ROW: Any = object()
 """No row of version 1 was read (so none carried the summary)."""
 
@@ -427,12 +431,14 @@ class PostgresStore(Store):
             conninfo,
             min_size=1,
             max_size=pool_size,
-            # Server-side prepared statements only for the hot statements, which ask for it
-            # (``prepare=True``): the rest run once or rarely.
+            # Server-side prepared statements only for the hot reads, which ask for it
+            # (``prepare=True``): the rest run once or rarely.  (A threshold of None would
+            # turn ``prepare=True`` off too: each read would be planned again, which costs
+            # as much as the read of an incident's rows itself.)
             kwargs={
                 "autocommit": True,
                 "connect_timeout": max(1, round(self._timeout)),
-                "prepare_threshold": None,
+                "prepare_threshold": _NEVER_BY_COUNT,
             },
             configure=self._configure,
             timeout=self._timeout,
