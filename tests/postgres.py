@@ -63,14 +63,21 @@ class Cluster:
 
     def _run(self, *command: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
-        subprocess.run(
+        done = subprocess.run(
             [*prefix, *command],
-            check=True,
+            check=False,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             timeout=120,
         )
+        if done.returncode != 0:  # say why: pg_ctl writes it, and the server's log has more
+            log = self.log.read_text()[-2000:] if self.log.exists() else ""
+            raise RuntimeError(
+                f"{' '.join(command[:2])} exited {done.returncode}: {done.stdout.strip()}\n"
+                f"server log (end):\n{log}"
+            )
 
     def start(self) -> None:
         """initdb and start the server; wait until it accepts connections."""

@@ -344,3 +344,25 @@ def test_a_server_restart_is_unavailable_then_recovers_losing_nothing(
     # Every acknowledged version is there, once, in order; nothing else was written.
     assert [f"n{v}" for v in range(2, version + 1)] == stored
     assert sorted(set(acknowledged)) == acknowledged
+
+
+def test_a_stopped_server_is_unavailable_not_busy(
+    postgres_cluster: Cluster, postgres_url: str
+) -> None:
+    """With the server stopped, a read and an append raise StoreUnavailable with the driver's
+    error as the cause, instead of waiting the store's whole timeout for the pool (and
+    calling the server busy); once it is started again the same store object goes on."""
+    with PostgresStore(postgres_url, timeout=60) as store:
+        store.append("INC-1", [declared("INC-1")], expected_version=0)
+        postgres_cluster.pg_ctl("stop")
+        try:
+            with pytest.raises(StoreUnavailable) as reading:
+                store.version("INC-1")
+            with pytest.raises(StoreUnavailable) as appending:
+                store.append("INC-1", [note("n2")], expected_version=1)
+        finally:
+            postgres_cluster.pg_ctl("start")
+        causes = [type(caught.value.__cause__) for caught in (reading, appending)]
+        assert all(issubclass(cause, psycopg.OperationalError) for cause in causes), causes
+        assert 2 == store.append("INC-1", [note("n2")], expected_version=1)
+        assert [] == store.verify()

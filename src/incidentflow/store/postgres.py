@@ -343,6 +343,10 @@ _ROWS = (
 """An incident's event rows in stored order, its declaration's with the summary, in one
 snapshot."""
 
+_PROBE_AFTER = 0.5
+"""Seconds a read or write waits for a pooled connection before asking the server directly
+whether it can be reached (see ``PostgresStore._connection``)."""
+
 _NEVER_BY_COUNT = 2**62
 """psycopg's ``prepare_threshold`` for the store's connections: no statement is prepared for
 how often it runs, only those executed with ``prepare=True``."""
@@ -495,12 +499,35 @@ class PostgresStore(Store):
             # would wait a second or more before each retry).
             tries = self._pool.max_size + 1  # more than the pool can hold dead
             for attempt in range(tries):
-                with self._pool.connection() as connection:
+                with contextlib.ExitStack() as stack:
+                    try:
+                        connection = stack.enter_context(
+                            self._pool.connection(timeout=min(self._timeout, _PROBE_AFTER))
+                        )
+                    except PoolTimeout:
+                        # No connection yet: the pool is busy, or cannot reach the server
+                        # (stopped, restarting): a connection of its own tells which, so a
+                        # server that is down is StoreUnavailable now, not StoreBusy later.
+                        self._probe()
+                        connection = stack.enter_context(
+                            self._pool.connection(timeout=max(self._timeout - _PROBE_AFTER, 0))
+                        )
                     if attempt < tries - 1 and _closed_while_idle(connection):
                         connection.close()
                         continue
                     yield connection
                     return
+
+    def _probe(self) -> None:
+        """Connect once outside the pool: StoreUnavailable, with the cause, if that fails."""
+        try:
+            psycopg.connect(
+                self._conninfo, autocommit=True, connect_timeout=max(1, round(self._timeout))
+            ).close()
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(
+                f"{self._where_text}: the server cannot be reached: {_first_line(exc)}"
+            ) from exc
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
