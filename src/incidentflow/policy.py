@@ -1414,14 +1414,7 @@ def _quick_check(
             "    for _ in milestones(event):",
             "        return False",
         ]
-        if fold is not None:
-            names["fold"] = fold
-            lines += ["    fold(incident, event)", "    log.append(event)"]
-        lines.append("    return True")
-        exec(compile("\n".join(lines), "<quick check of Declared>", "exec"), names)
-        declared: _Quick = names["quick"]
-        return declared
-    if kind is ev.StateChanged:  # the record rule checks the source; the edge names the command
+    elif kind is ev.StateChanged:  # the record rule checks the source; the edge names the command
         names |= {"authorization": policy.authorization, "slot": SLOT}
         lines += [
             "    if not log:",
@@ -1486,7 +1479,8 @@ def _quick_check(
                 f"    if {' and '.join(held)} and not by_table(roles, actor, command):",
                 "        return False",
             ]
-    rule = None if kind is ev.StateChanged else _RECORD_RULES.get(kind)  # a move's: above
+    # A move's record rule is above; a declaration has none (its rules are above too).
+    rule = None if kind is ev.StateChanged else _RECORD_RULES.get(kind)
     if rule is not None:
         names["rule"] = rule
         if inspect.isgeneratorfunction(rule):  # a generator is true even when it yields nothing

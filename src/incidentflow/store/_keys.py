@@ -124,25 +124,17 @@ class _Links:
         one loop; :func:`~incidentflow.store._base._find_break` says where it breaks.
         """
         previous = self.genesis(incident_id)
-        expected = 0
-        if self.key is None:
-            sha256 = hashlib.sha256
-            for version, line, prev_hash, digest in rows:
-                expected += 1
-                if version != expected or prev_hash != previous:
-                    return False
-                previous = sha256((previous + line).encode()).hexdigest()
-                if previous != digest:
-                    return False
-            return True
-        keyed = self._keyed
-        for version, line, prev_hash, digest in rows:
-            expected += 1
+        sha256, keyed = hashlib.sha256, None if self.key is None else self._keyed
+        for expected, (version, line, prev_hash, digest) in enumerate(rows, start=1):
             if version != expected or prev_hash != previous:
                 return False
-            mac = keyed.copy()
-            mac.update((previous + line).encode())
-            previous = mac.hexdigest()
+            # link() inlined: a load checks every stored event.
+            if keyed is None:
+                previous = sha256((previous + line).encode()).hexdigest()
+            else:
+                mac = keyed.copy()
+                mac.update((previous + line).encode())
+                previous = mac.hexdigest()
             if previous != digest:
                 return False
         return True

@@ -508,7 +508,8 @@ class PostgresStore(Store):
                         # No connection yet: the pool is busy, or cannot reach the server
                         # (stopped, restarting): a connection of its own tells which, so a
                         # server that is down is StoreUnavailable now, not StoreBusy later.
-                        self._probe()
+                        with self._direct():
+                            pass
                         connection = stack.enter_context(
                             self._pool.connection(timeout=max(self._timeout - _PROBE_AFTER, 0))
                         )
@@ -517,17 +518,6 @@ class PostgresStore(Store):
                         continue
                     yield connection
                     return
-
-    def _probe(self) -> None:
-        """Connect once outside the pool: StoreUnavailable, with the cause, if that fails."""
-        try:
-            psycopg.connect(
-                self._conninfo, autocommit=True, connect_timeout=max(1, round(self._timeout))
-            ).close()
-        except psycopg.OperationalError as exc:
-            raise StoreUnavailable(
-                f"{self._where_text}: the server cannot be reached: {_first_line(exc)}"
-            ) from exc
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
