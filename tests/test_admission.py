@@ -193,6 +193,23 @@ def test_text_that_cannot_be_stored_is_refused() -> None:
         admit(note)
 
 
+def test_a_stamp_up_to_five_minutes_after_now_is_admitted_and_no_later() -> None:
+    """``now`` plus five minutes exactly passes; a microsecond more is refused, saying where."""
+    now = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    edge = now + timedelta(minutes=5)
+
+    def note(recorded: datetime) -> ev.NoteAdded:
+        return ev.NoteAdded(actor="ana", text="x", occurred_at=now, recorded_at=recorded)
+
+    assert note(edge) == admit(note(edge), now=now)
+    late = note(edge + timedelta(microseconds=1))
+    assert late == admit(late)  # no ``now``: no check of the future
+    with pytest.raises(
+        InvalidInput, match=r"^events\[2\]: NoteAdded\.recorded_at .* in the future"
+    ):
+        admit(late, now=now, where="events[2]: ")
+
+
 # -- the commands' builders: each value checked once -----------------------------------------
 
 _START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)

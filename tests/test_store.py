@@ -577,6 +577,28 @@ def test_append_refuses_events_no_command_could_make(store: Store, name: str) ->
     assert (3, 3) == (store.version("INC-1"), len(list(store.read_all())))
 
 
+@pytest.mark.parametrize(
+    ("incident_id", "expected_version", "words"),
+    [
+        ("", 3, "incident_id must be a non-blank string"),
+        ("   ", 3, "incident_id must be a non-blank string"),
+        (7, 3, "incident_id must be a non-blank string"),
+        ("INC-1", -1, "expected_version must be a non-negative int"),
+        ("INC-1", True, "expected_version must be a non-negative int"),
+        ("INC-1", 3.0, "expected_version must be a non-negative int"),
+    ],
+)
+def test_append_refuses_a_blank_id_or_a_negative_version_writing_nothing(
+    store: Store, incident_id: object, expected_version: object, words: str
+) -> None:
+    """The id and the expected version are checked before anything else, for every store."""
+    _saved(store, _incident())
+    note = _note()
+    with pytest.raises(InvalidInput, match=re.escape(words)):
+        store.append(incident_id, [note], expected_version=expected_version)  # type: ignore[arg-type]
+    assert (3, 3) == (store.version("INC-1"), len(list(store.read_all())))
+
+
 def test_append_accepts_a_stamp_within_the_skew(store: Store) -> None:
     """A writer whose clock runs a minute fast is not refused."""
     _saved(store, _incident())

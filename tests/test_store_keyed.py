@@ -586,5 +586,5 @@ def _reopened(store: InMemoryStore) -> InMemoryStore:
     fresh = InMemoryStore()
     for one in store.read_all():
         fresh.append(one.incident_id, [one.event], expected_version=one.version - 1)
-    fresh._replayed().clear()
+    fresh.__dict__.pop("_replayed_cache", None)
     return fresh

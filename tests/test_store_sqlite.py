@@ -20,6 +20,7 @@ from incidentflow import (
     ManualClock,
     Priority,
     Role,
+    StoreBusy,
     StoreUnavailable,
     Tampered,
     codec,
@@ -252,6 +253,30 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
     assert len(before) == store.version("INC-1")
     assert before == store.events("INC-1")
     assert [] == store.verify()
+    store.close()
+
+
+def test_an_append_while_another_writer_holds_the_file_is_busy_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Another connection's write transaction outlasting the timeout: StoreBusy, then on."""
+    path = tmp_path / "busy.db"
+    incident = _incident()
+    history = list(incident.history)
+    store = SQLiteStore(path, timeout=0.05)
+    store.append("INC-1", history[:1], expected_version=0)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        with pytest.raises(StoreBusy, match="locked") as caught:
+            store.append("INC-1", history[1:], expected_version=1)
+        assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert 1 == store.version("INC-1")
+    assert len(history) == store.append("INC-1", history[1:], expected_version=1)
+    assert history == store.events("INC-1")
     store.close()
 
 

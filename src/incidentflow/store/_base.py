@@ -8,7 +8,7 @@ import hmac
 import operator
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import NamedTuple, Self, cast
@@ -116,27 +116,21 @@ _LINE = operator.itemgetter(1)
 """A stored row's line."""
 
 
-class _Row(NamedTuple):
-    """One event a plan stores: a :data:`_Stored` with names."""
-
-    version: int
-    line: str
-    prev_hash: str
-    hash: str
-
-
 class _Plan(NamedTuple):
     """What storing a checked batch writes: its rows, chained on, and the incident's summary.
 
-    ``before`` is the summary the batch follows (None for a new incident).  The rows are
-    chained from the head the rules were checked at: if another writer appended since, the
-    first row's version is taken, and the unique key on ``(incident_id, version)`` makes the
-    write a :class:`~incidentflow.errors.Conflict`.
+    ``before`` is the summary the batch follows (None for a new incident).  The rows (each a
+    :data:`_Stored`) are chained from ``follows``, the head the rules were checked at, and
+    end at ``head``: if another writer appended since, the first row's version is taken, and
+    the unique key on ``(incident_id, version)`` makes the write a
+    :class:`~incidentflow.errors.Conflict`.
     """
 
-    rows: list[_Row]
+    rows: list[_Stored]
     before: IncidentSummary | None
     summary: IncidentSummary
+    follows: str
+    head: str
 
 
 class _Checked(NamedTuple):
@@ -148,14 +142,6 @@ class _Checked(NamedTuple):
     plan: _Plan
     policy: Policy
     incident: Incident
-
-    @property
-    def version(self) -> int:
-        return self.plan.summary.version
-
-    @property
-    def head(self) -> str:
-        return self.plan.rows[-1].hash
 
 
 _CACHED_INCIDENTS = 64
@@ -190,10 +176,17 @@ class _Batch(NamedTuple):
 
 
 def _prepare(incident_id: object, events: object, expected_version: object) -> _Batch:
-    checked_id = _check_id(incident_id)
-    version = _check_count(expected_version, "expected_version")
+    # The usual arguments pass the first test of each check without a call.
+    checked_id = (
+        incident_id if type(incident_id) is str and incident_id.strip() else _check_id(incident_id)
+    )
+    version = (
+        expected_version
+        if type(expected_version) is int and expected_version >= 0
+        else _check_count(expected_version, "expected_version")
+    )
     batch = _check_batch(checked_id, events, version)
-    return _Batch(checked_id, batch, [codec.dumps(event) for event in batch], version)
+    return _Batch(checked_id, batch, list(map(codec.dumps, batch)), version)
 
 
 def _check_batch(incident_id: str, events: object, expected_version: int) -> list[Event]:
@@ -209,7 +202,11 @@ def _check_batch(incident_id: str, events: object, expected_version: int) -> lis
     for index, event in enumerate(batch):
         if not isinstance(event, Event):
             raise InvalidInput(f"events[{index}] is not an event: {event!r}")
-        admit(event, now=now, where=f"events[{index}]: ")  # names, times, text; none rewritten
+        try:
+            admit(event, now=now)  # names, times, text; none rewritten
+        except InvalidInput:  # the same refusal again, saying which event it is
+            admit(event, now=now, where=f"events[{index}]: ")
+            raise
         version = expected_version + index + 1
         if isinstance(event, Declared):
             if version != 1:
@@ -407,12 +404,17 @@ class Store(abc.ABC):
         """
         incident_id, expected = batch.incident_id, batch.expected_version
         with _CACHE_LOCK:
-            cached = self._replayed().pop(incident_id, None)
-        if cached is not None and cached.version == expected and cached.policy is policy:
+            cache: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
+            cached = None if cache is None else cache.pop(incident_id, None)
+        if (
+            cached is not None
+            and cached.plan.summary.version == expected
+            and cached.policy is policy
+        ):
             # This store object's own last append left the incident at the version the writer
             # expects: no read, since the write's unique key checks the head again, atomically
             # (another writer's append since then makes it a Conflict).
-            incident, head = cached.incident, cached.head
+            incident, head = cached.incident, cached.plan.head
             before: IncidentSummary | None = cached.plan.summary
             for offset, event in enumerate(batch.events):
                 try:
@@ -448,18 +450,14 @@ class Store(abc.ABC):
     def _remember(self, checked: Sequence[tuple[str, _Checked]]) -> None:
         """Keep the incidents just appended, replayed, for the next append to each."""
         with _CACHE_LOCK:
-            replayed = self._replayed()
+            replayed: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
+            if replayed is None:
+                replayed = self.__dict__.setdefault("_replayed_cache", {})
             for incident_id, one in checked:
                 replayed.pop(incident_id, None)
                 replayed[incident_id] = one
                 while len(replayed) > _CACHED_INCIDENTS:
                     del replayed[next(iter(replayed))]
-
-    def _replayed(self) -> dict[str, _Checked]:
-        cache: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
-        if cache is None:
-            cache = self.__dict__.setdefault("_replayed_cache", {})
-        return cache
 
     # -- reading -------------------------------------------------------------------------
 
@@ -906,20 +904,16 @@ def _decode(incident_id: str, version: int, line: str, *, verified: bool = False
 
 def _plan(batch: _Batch, head: str, before: IncidentSummary | None, links: _Links) -> _Plan:
     """What storing ``batch`` after ``head`` (and the summary ``before``) writes."""
-    rows = _chain(head, batch.expected_version, batch.lines, links)
-    summary = _summarize(batch.incident_id, before, batch.events, rows[-1].version)
-    return _Plan(rows, before, summary)
-
-
-def _chain(head: str, version: int, lines: Iterable[str], links: _Links) -> list[_Row]:
-    """The rows storing ``lines`` after ``version``, whose hash is ``head``: numbered, chained."""
-    rows = []
-    for line in lines:
+    rows: list[_Stored] = []
+    link, follows, version = links.link, head, batch.expected_version
+    for line in batch.lines:  # numbered and chained
         version += 1
-        digest = links.link(head, line)
-        rows.append(_Row(version, line, head, digest))
+        digest = link(head, line)
+        rows.append((version, line, head, digest))
         head = digest
-    return rows
+    return _Plan(
+        rows, before, _summarize(batch.incident_id, before, batch.events, version), follows, head
+    )
 
 
 def _matches(

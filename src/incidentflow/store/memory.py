@@ -36,7 +36,6 @@ from ._base import (
     _matches,
     _order,
     _Plan,
-    _Row,
     _Stored,
 )
 from ._feed import Dialect, Transaction, _check_name, _check_position, _moved
@@ -57,7 +56,7 @@ class InMemoryStore(Store):
         self._lock = threading.RLock()
         self._appended = threading.Condition(self._lock)
         self._checkpoints: dict[str, int] = {}
-        self._events: dict[str, list[_Row]] = {}
+        self._events: dict[str, list[_Stored]] = {}
         self._summaries: dict[str, IncidentSummary] = {}
         self._seals: dict[str, str | None] = {}
         self._log: list[tuple[int, str, int, str, str]] = []
@@ -88,9 +87,9 @@ class InMemoryStore(Store):
                 rows = self._events.setdefault(batch.incident_id, [])
                 rows.extend(plan.rows)
                 self._summaries[batch.incident_id] = plan.summary
-                self._seals[batch.incident_id] = self._links.seal(plan.summary, rows[-1].hash)
-                for row in plan.rows:
-                    entry = (len(self._log) + 1, batch.incident_id, row.version, row.line, row.hash)
+                self._seals[batch.incident_id] = self._links.seal(plan.summary, plan.head)
+                for version, line, _, digest in plan.rows:
+                    entry = (len(self._log) + 1, batch.incident_id, version, line, digest)
                     self._log.append(entry)
             self._appended.notify_all()
             return [plan.summary.version for _, plan in planned]
@@ -110,7 +109,7 @@ class InMemoryStore(Store):
         with self._lock:
             self._open()
             rows = self._events.get(incident_id, [])
-            return (len(rows), rows[-1].hash) if rows else (0, None)
+            return (len(rows), rows[-1][3]) if rows else (0, None)
 
     def _ids(self) -> list[str]:
         with self._lock:
@@ -127,7 +126,7 @@ class InMemoryStore(Store):
         with self._lock:
             self._open()
             found = [
-                (summary, self._seals.get(incident_id), self._events[incident_id][-1].hash)
+                (summary, self._seals.get(incident_id), self._events[incident_id][-1][3])
                 for incident_id, summary in self._summaries.items()
                 if _matches(summary, state, priority, since, until)
             ]

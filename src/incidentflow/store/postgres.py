@@ -839,7 +839,7 @@ class PostgresStore(Store):
                     "SELECT hash FROM events WHERE incident_id = %s AND version = %s",
                     (batch.incident_id, batch.expected_version),
                 ).fetchone()
-                if batch.expected_version and (row is None or row[0] != plan.rows[0].prev_hash):
+                if batch.expected_version and (row is None or row[0] != plan.follows):
                     raise _rewritten(batch.incident_id, batch.expected_version) from exc
             last = planned[-1][0]
             raise _conflict(last.incident_id, last.expected_version, last.expected_version) from exc
@@ -851,7 +851,7 @@ class PostgresStore(Store):
         """After the connection failed mid-write: did the write commit?  Read the heads again."""
         try:
             committed = [
-                self._hash_at(batch.incident_id, plan.rows[-1].version) == plan.rows[-1].hash
+                self._hash_at(batch.incident_id, plan.summary.version) == plan.head
                 for batch, plan in planned
             ]
         except StoreUnavailable as exc:
@@ -1072,9 +1072,9 @@ def _append_arguments(planned: list[tuple[_Batch, _Plan]], links: _Links) -> tup
     summaries = [
         (
             *summary_row(plan.summary),
-            links.seal(plan.summary, plan.rows[-1].hash),
+            links.seal(plan.summary, plan.head),
             batch.expected_version,
-            plan.rows[0].prev_hash,
+            plan.follows,
         )
         for batch, plan in planned
     ]
