@@ -112,3 +112,46 @@ def test_check_is_a_documented_option() -> None:
         timeout=120,
     )
     assert "--check" in result.stdout
+
+
+LEVERS = {
+    # script: (small arguments, a line each of its sections starts with)
+    "append_levers.py": (
+        ["--events", "60", "--repeat", "1"],
+        ["synchronous=FULL:", "synchronous=OFF:", "  raw ", "  store SQL ", "  store ",
+         "  raw + arithmetic ", "  raw + reads "],
+    ),
+    "command_levers.py": (
+        ["--lifecycles", "5", "--notes", "50", "--repeat", "1"],
+        ["lifecycle: ", "note: ", "declare: ", "  builders off ", "  stamp off "],
+    ),
+    "decode_levers.py": (
+        ["--events", "200", "--incidents", "5", "--repeat", "1"],
+        ["codec.load_lines of 200 events", "store.events of 5 stored incidents",
+         "  load_lines, orjson off ", "  store.events, trusted off "],
+    ),
+    "fold_levers.py": (
+        ["--events", "200", "--incidents", "20", "--repeat", "1"],
+        ["200 events; json.loads", "every lever on ", "quick off ", "builders off "],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("script", sorted(LEVERS))
+def test_each_lever_script_runs_at_small_sizes(script: str) -> None:
+    """The scripts docs/benchmarks.md cites run and print each of their sections."""
+    arguments, starts = LEVERS[script]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=300,
+    )
+    assert (0, "") == (result.returncode, result.stderr), result.stdout
+    lines = result.stdout.splitlines()
+    assert len(lines) > 3
+    for start in starts:
+        assert any(line.startswith(start) for line in lines), (start, result.stdout)
