@@ -172,7 +172,7 @@ def admit(
     if admission is None:
         admission = _compiled(kind)
     changes = admission(event, normalize, where)
-    if now is not None and event.recorded_at > now + MAX_SKEW:  # says why:
+    if now is not None and event.recorded_at > now + MAX_SKEW:  # it words the refusal:
         require_not_future(event.recorded_at, f"{where}{kind.__name__}.recorded_at", now=now)
     return evolve(event, **changes) if changes else event
 
