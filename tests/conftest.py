@@ -25,6 +25,15 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+settings.register_profile(
+    # A hunt for new examples, by hand: five times the CI's, always drawn afresh.
+    "deep",
+    max_examples=2_000,
+    deadline=None,
+    derandomize=False,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
