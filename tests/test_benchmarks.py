@@ -31,11 +31,10 @@ BENCHMARKS = [
 RATIO_LINE = re.compile(r"^\[(\w+)\] ratio \d+\.\d+x .+ \(goal: .+\) (?:PASS|MISS)$", re.MULTILINE)
 
 
-def test_quick_run_prints_every_ratio(tmp_path: Path) -> None:
-    """`run.py --quick --json FILE` exits 0, prints a ratio line per benchmark and saves them."""
-    saved = tmp_path / "results.json"
+def _ran(script: str, *arguments: str) -> str:
+    """What ``benchmarks/SCRIPT ARGUMENTS...`` prints, after checking it exited 0, silently."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(saved)],
+        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -44,8 +43,15 @@ def test_quick_run_prints_every_ratio(tmp_path: Path) -> None:
         timeout=300,
     )
     assert (0, "") == (result.returncode, result.stderr), result.stdout
-    assert BENCHMARKS == RATIO_LINE.findall(result.stdout)
-    assert "\nSummary\nbenchmark " in result.stdout
+    return result.stdout
+
+
+def test_quick_run_prints_every_ratio(tmp_path: Path) -> None:
+    """`run.py --quick --json FILE` exits 0, prints a ratio line per benchmark and saves them."""
+    saved = tmp_path / "results.json"
+    printed = _ran("run.py", "--quick", "--json", str(saved))
+    assert BENCHMARKS == RATIO_LINE.findall(printed)
+    assert "\nSummary\nbenchmark " in printed
     assert BENCHMARKS == [r["name"] for r in json.loads(saved.read_text("utf-8"))["results"]]
 
 
@@ -141,17 +147,8 @@ LEVERS = {
 def test_each_lever_script_runs_at_small_sizes(script: str) -> None:
     """The scripts docs/benchmarks.md cites run and print each of their sections."""
     arguments, starts = LEVERS[script]
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=300,
-    )
-    assert (0, "") == (result.returncode, result.stderr), result.stdout
-    lines = result.stdout.splitlines()
+    printed = _ran(script, *arguments)
+    lines = printed.splitlines()
     assert len(lines) > 3
     for start in starts:
-        assert any(line.startswith(start) for line in lines), (start, result.stdout)
+        assert any(line.startswith(start) for line in lines), (start, printed)
