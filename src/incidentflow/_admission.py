@@ -17,7 +17,7 @@ import attrs
 from attrs import evolve
 
 from . import events as ev
-from .clock import EARLIEST, LATEST, MAX_SKEW, require_aware, require_not_future
+from .clock import EARLIEST, LATEST, require_aware, require_not_future
 from .errors import InvalidInput
 from .events import Event
 from .identities import IDENTITY_FIELDS, require_identity
@@ -168,11 +168,8 @@ def admit(
     ``now`` plus the allowed skew.  Text must be encodable.  ``where`` prefixes every message.
     """
     kind = type(event)
-    admission = _COMPILED.get(kind)
-    if admission is None:
-        admission = _compiled(kind)
-    changes = admission(event, normalize, where)
-    if now is not None and event.recorded_at > now + MAX_SKEW:  # it words the refusal:
+    changes = _compiled(kind)(event, normalize, where)
+    if now is not None:
         require_not_future(event.recorded_at, f"{where}{kind.__name__}.recorded_at", now=now)
     return evolve(event, **changes) if changes else event
 

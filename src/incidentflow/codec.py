@@ -193,18 +193,6 @@ def dumps(event: Event, *, incident_id: str | None = None) -> str:
 
     A declaration names its own incident: ``incident_id`` must then be the same.
     """
-    kind = type(event)
-    if incident_id is None and _orjson is not None and kind not in _FLOATS:
-        # The usual line (every append writes one) in one step: to_dict and _encode inlined.
-        write = _WRITERS.get(kind)
-        if write is not None:
-            try:
-                text: str = _orjson.dumps(
-                    {"schema": SCHEMA_VERSION, "type": event.type, **write(event)}
-                ).decode("utf-8")
-                return text
-            except TypeError:  # as _encode: the standard library's encoder says
-                pass
     data = to_dict(event)
     if incident_id is None:
         pass

@@ -176,15 +176,8 @@ class _Batch(NamedTuple):
 
 
 def _prepare(incident_id: object, events: object, expected_version: object) -> _Batch:
-    # The usual arguments pass the first test of each check without a call.
-    checked_id = (
-        incident_id if type(incident_id) is str and incident_id.strip() else _check_id(incident_id)
-    )
-    version = (
-        expected_version
-        if type(expected_version) is int and expected_version >= 0
-        else _check_count(expected_version, "expected_version")
-    )
+    checked_id = _check_id(incident_id)
+    version = _check_count(expected_version, "expected_version")
     batch = _check_batch(checked_id, events, version)
     return _Batch(checked_id, batch, list(map(codec.dumps, batch)), version)
 
@@ -202,11 +195,7 @@ def _check_batch(incident_id: str, events: object, expected_version: int) -> lis
     for index, event in enumerate(batch):
         if not isinstance(event, Event):
             raise InvalidInput(f"events[{index}] is not an event: {event!r}")
-        try:
-            admit(event, now=now)  # names, times, text; none rewritten
-        except InvalidInput:  # the same refusal again, saying which event it is
-            admit(event, now=now, where=f"events[{index}]: ")
-            raise
+        admit(event, now=now, where=f"events[{index}]: ")  # names, times, text; none rewritten
         version = expected_version + index + 1
         if isinstance(event, Declared):
             if version != 1:
@@ -404,8 +393,7 @@ class Store(abc.ABC):
         """
         incident_id, expected = batch.incident_id, batch.expected_version
         with _CACHE_LOCK:
-            cache: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
-            cached = None if cache is None else cache.pop(incident_id, None)
+            cached = self._replayed().pop(incident_id, None)
         if (
             cached is not None
             and cached.plan.summary.version == expected
@@ -450,14 +438,18 @@ class Store(abc.ABC):
     def _remember(self, checked: Sequence[tuple[str, _Checked]]) -> None:
         """Keep the incidents just appended, replayed, for the next append to each."""
         with _CACHE_LOCK:
-            replayed: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
-            if replayed is None:
-                replayed = self.__dict__.setdefault("_replayed_cache", {})
+            replayed = self._replayed()
             for incident_id, one in checked:
                 replayed.pop(incident_id, None)
                 replayed[incident_id] = one
                 while len(replayed) > _CACHED_INCIDENTS:
                     del replayed[next(iter(replayed))]
+
+    def _replayed(self) -> dict[str, _Checked]:
+        cache: dict[str, _Checked] | None = self.__dict__.get("_replayed_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_replayed_cache", {})
+        return cache
 
     # -- reading -------------------------------------------------------------------------
 

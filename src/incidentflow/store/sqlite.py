@@ -465,26 +465,20 @@ class SQLiteStore(Store):
         if self._read_only:
             raise StoreUnavailable(f"{self._path}: the store was opened read-only")
         connection = self._connection()
-        # Errors translated by hand, not by ``_translated``: an append runs no more Python
-        # than it must between two commits (see docs/benchmarks.md).
-        try:
+        with _translated(self._path):
             connection.execute("BEGIN IMMEDIATE")
             current = planned[0][0]
-            versions = []
             try:
                 for current, plan in planned:
                     # A version another writer took since the rules check breaks the unique
                     # key on (incident_id, version).
-                    rows = plan.rows
-                    if len(rows) == 1:
-                        connection.execute(_INSERT, (current.incident_id, *rows[0]))
-                    else:
-                        connection.executemany(
-                            _INSERT, [(current.incident_id, *row) for row in rows]
-                        )
+                    connection.executemany(
+                        "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [(current.incident_id, *row) for row in plan.rows],
+                    )
                     summary = plan.summary
-                    versions.append(summary.version)
-                    seal = None if self._links.key is None else self._links.seal(summary, plan.head)
+                    seal = self._links.seal(summary, plan.head)
                     if plan.before is None:  # a new incident
                         connection.execute(_UPSERT_SUMMARY, (*summary_row(summary), seal))
                         continue
@@ -512,9 +506,7 @@ class SQLiteStore(Store):
             except BaseException:
                 _rollback(connection)
                 raise
-        except sqlite3.Error as exc:
-            raise _translate(self._path, exc) from exc
-        return versions
+            return [plan.summary.version for _, plan in planned]
 
     def _rows(self, incident_id: str) -> tuple[list[_Stored], IncidentSummary | None, str | None]:
         def query(
@@ -690,15 +682,10 @@ class _translated:
         if isinstance(error, sqlite3.IntegrityError):
             return False  # the caller decides what a constraint failure means
         if isinstance(error, sqlite3.Error):
-            raise _translate(self._path, error) from error
+            code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            raise (StoreBusy if busy else StoreUnavailable)(f"{self._path}: {error}") from error
         return False
-
-
-def _translate(path: str, error: sqlite3.Error) -> StoreBusy | StoreUnavailable:
-    """What a ``sqlite3`` error means for the store at ``path``: busy, or unavailable."""
-    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-    busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return (StoreBusy if busy else StoreUnavailable)(f"{path}: {error}")
 
 
 def _close(connection: sqlite3.Connection | None, pin: int | None) -> None:
@@ -738,9 +725,6 @@ def _rollback(connection: sqlite3.Connection) -> None:
         with contextlib.suppress(sqlite3.Error):
             connection.execute("ROLLBACK")
 
-
-_INSERT = "INSERT INTO events (incident_id, version, line, prev_hash, hash) VALUES (?, ?, ?, ?, ?)"
-"""Store one event's row."""
 
 _HEAD_HASH = "SELECT hash FROM events WHERE incident_id = ? AND version = ?"
 """The hash of an incident's event at a version (the head an append follows)."""
