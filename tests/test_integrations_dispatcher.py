@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
+import threading
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from incidentflow import Incident, LinkKind, ManualClock, Priority, Role
-from incidentflow.errors import DispatcherRunning, InvalidInput
+from incidentflow.errors import DispatcherRunning, InvalidInput, StoreUnavailable
 from incidentflow.integrations import (
     Dispatcher,
     Outbox,
@@ -23,7 +26,9 @@ from incidentflow.integrations import (
 )
 from incidentflow.store import SQLiteStore, Store
 from integrations_helpers import START, Recorder, incident, walked
+from postgres import Cluster
 from stores import STORE_KINDS, make_store
+from waiting import wait_for
 
 HOOK = '[sinks.hooks]\ntype = "webhook"\nurl = "https://hooks.example/in"\n'
 FAST = "[retry]\nbase = 1.0\nmax_delay = 60.0\nmax_attempts = 3\n"
@@ -277,8 +282,8 @@ def test_claims_left_by_a_killed_dispatcher_are_released_on_start(tmp_path: Path
         recorder = Recorder(lambda r: httpx.Response(200))
         killed = dispatcher(store, recorder)
         killed.enqueue()
-        assert 1 == len(killed._claim())  # claimed, then "killed" before recording
-        assert [] == killed._claim()
+        assert 1 == len(killed._claim()[0])  # claimed, then "killed" before recording
+        assert [] == killed._claim()[0]
         with dispatcher(store, recorder) as restarted:
             assert Summary(delivered=1) == restarted.run_once()
 
@@ -368,6 +373,39 @@ def test_several_dispatchers_on_postgresql_share_the_work_in_order(
         assert list(range(1, 9)) == [v for i, v in seen if i == f"INC-{n}"]
 
 
+def test_outboxes_first_used_at_once_on_postgresql_create_their_tables_once(
+    postgres_cluster: Cluster,
+) -> None:
+    """Dispatchers (and `deliveries` commands) starting together on a new PostgreSQL
+    database: each creates the outbox's tables if missing, one after the other, and none
+    fails (two concurrent CREATE TABLE IF NOT EXISTS would collide in PostgreSQL's
+    catalog)."""
+    from incidentflow.store import PostgresStore
+
+    def first_use(each: Store, start: threading.Barrier, failures: list[Exception]) -> None:
+        start.wait()
+        try:
+            Outbox(each).deliveries()
+        except Exception as exc:  # kept, to be asserted on
+            failures.append(exc)
+
+    for _ in range(5):
+        url = postgres_cluster.database()  # a new database each time: no tables yet
+        stores = [PostgresStore(url) for _ in range(4)]
+        start = threading.Barrier(len(stores))
+        failures: list[Exception] = []
+        threads = [
+            threading.Thread(target=first_use, args=(each, start, failures)) for each in stores
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        for each in stores:
+            each.close()
+        assert [] == failures
+
+
 def test_run_once_waits_for_a_retry_within_max_wait(store: Store) -> None:
     """--max-wait: a retry falling due within it is waited for and delivered."""
     save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START)))
@@ -449,3 +487,235 @@ def test_a_link_the_incident_refuses_is_noted_not_fatal(store: Store) -> None:
         running.run_once()
         (done,) = running.outbox.deliveries()
     assert (Status.DELIVERED, True) == (done.status, "link not recorded" in done.response)
+
+
+class _Stop(threading.Event):
+    """A stop event that keeps every pause the follower waits on it (an outage's pauses),
+    and calls ``then`` when it is asked for pause number ``after``."""
+
+    def __init__(self, after: int = 0, then: Callable[[], None] = lambda: None) -> None:
+        super().__init__()
+        self.pauses: list[float] = []
+        self._after = after
+        self._then = then
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None
+        self.pauses.append(timeout)
+        if len(self.pauses) == self._after:
+            self._then()
+        return super().wait(timeout)
+
+
+def _outage_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "incidentflow.integrations" and "the store" in r.getMessage()
+    ]
+
+
+def test_follow_waits_out_an_unavailable_store_then_carries_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store unavailable mid-run: follow() logs it once, tries again after poll, then
+    twice as long each time up to outage_pause, sends nothing meanwhile, and when the store
+    answers delivers what came in, logging that too."""
+    caplog.set_level(logging.WARNING, "incidentflow.integrations")
+    subject = Incident.declare("INC-1", "x", Priority.P2, actor="ana", clock=ManualClock(START))
+    save(store, subject)
+    down = threading.Event()
+    real = store.read_since
+
+    def read_since(position: int, *, limit: int = 1000) -> Any:
+        if down.is_set():
+            raise StoreUnavailable("the database is restarting")
+        return real(position, limit=limit)
+
+    monkeypatch.setattr(store, "read_since", read_since)
+    recorder = Recorder(lambda r: httpx.Response(200))
+    stop = _Stop(6, down.clear)
+    summaries: list[Summary] = []
+    with Dispatcher(store, parse_config(HOOK), client=recorder.client, environ={}) as running:
+        follower = threading.Thread(
+            target=lambda: summaries.append(
+                running.follow(stop, poll=0.01, remind_every=3600, outage_pause=0.08)
+            )
+        )
+        follower.start()
+        try:
+            wait_for(lambda: 1 == len(recorder.requests), "the declaration's delivery")
+            down.set()
+            subject.note("replica promoted", actor="ana")
+            save(store, subject)  # written while the dispatcher cannot read the feed
+            wait_for(lambda: 2 == len(recorder.requests), "the note's delivery")
+        finally:
+            stop.set()
+            follower.join(10)
+    assert not follower.is_alive()
+    assert [Summary(enqueued=2, delivered=2)] == summaries
+    assert [0.01, 0.02, 0.04, 0.08, 0.08, 0.08] == stop.pauses
+    keys = [r.headers["webhook-id"] for r in recorder.requests]
+    assert [delivery_key("hooks", "INC-1", v) for v in (1, 2)] == keys
+    lines = _outage_lines(caplog)
+    assert 2 == len(lines), lines
+    assert lines[0].startswith("the store is unavailable: the database is restarting;")
+    assert lines[1].startswith("the store answers again after ")
+
+
+def test_a_long_outage_is_logged_again_while_it_lasts(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outage is logged when it begins, then again each LOG_EVERY seconds it lasts."""
+    from incidentflow.integrations import _dispatcher
+
+    caplog.set_level(logging.WARNING, "incidentflow.integrations")
+    monkeypatch.setattr(_dispatcher._Outage, "LOG_EVERY", 0.0)
+    store = make_store("memory", Path(), None)  # type: ignore[arg-type]
+    calls = iter([False, True, True, True])
+
+    def read_since(position: int, *, limit: int = 1000) -> Any:
+        if next(calls, False):
+            raise StoreUnavailable("the database is restarting")
+        return []
+
+    monkeypatch.setattr(store, "read_since", read_since)
+    stop = _Stop(3, lambda: stop.set())
+    with Dispatcher(store, parse_config(HOOK), client=Recorder().client, environ={}) as running:
+        running.follow(stop, poll=0.01, remind_every=3600)
+    lines = _outage_lines(caplog)
+    assert 3 == len(lines), lines
+    assert all(line.startswith("the store is still unavailable after ") for line in lines[1:])
+
+
+def test_a_store_unavailable_on_the_first_cycle_ends_follow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before any cycle has run, an unavailable store is more likely a wrong setting than an
+    outage: follow() raises it instead of waiting."""
+    store = make_store("memory", Path(), None)  # type: ignore[arg-type]
+
+    def read_since(position: int, *, limit: int = 1000) -> Any:
+        raise StoreUnavailable("no such database")
+
+    monkeypatch.setattr(store, "read_since", read_since)
+    stop = _Stop()
+    with (
+        Dispatcher(store, parse_config(HOOK), client=Recorder().client, environ={}) as running,
+        pytest.raises(StoreUnavailable, match="no such database"),
+    ):
+        running.follow(stop, poll=0.01)
+    assert [] == stop.pauses
+
+
+def test_a_store_lost_mid_batch_records_what_was_sent_and_lets_the_rest_go(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store fails while a batch is sent: what was sent is recorded, the rest is let go
+    at once (claimable again, not held for the lease) and not counted as an attempt; each
+    is then sent once."""
+    for n in (1, 2, 3):
+        save(store, Incident.declare(f"INC-{n}", "x", Priority.P2, actor="ana"))
+    recorder = Recorder(lambda r: httpx.Response(200))
+    dispatcher(store, recorder).enqueue()
+    real = store.events
+
+    def events(incident_id: str) -> Any:
+        if incident_id == "INC-2":
+            raise StoreUnavailable("the database is restarting")
+        return real(incident_id)
+
+    monkeypatch.setattr(store, "events", events)
+    with dispatcher(store, recorder) as cut:  # a fresh one: it reads incidents from the store
+        with pytest.raises(StoreUnavailable):
+            cut.deliver()
+        first = [r.headers["webhook-id"] for r in recorder.requests]
+        assert [delivery_key("hooks", "INC-1", 1)] == first
+        monkeypatch.setattr(store, "events", real)
+        assert Summary(delivered=1) == cut._record_unrecorded()  # counted once it answers
+        assert Summary(delivered=2) == cut.deliver()  # the same moment: not held for the lease
+    sent = [r.headers["webhook-id"] for r in recorder.requests]
+    assert [delivery_key("hooks", f"INC-{n}", 1) for n in (1, 2, 3)] == sent
+    delivered = Outbox(store).deliveries(statuses=[Status.DELIVERED])
+    assert [1, 1, 1] == [d.attempts for d in delivered]
+
+
+def test_outcomes_the_store_could_not_record_are_recorded_when_it_answers(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent, then the store fails before the outcome is written: the follower keeps the
+    outcome and writes it when the store answers again; nothing is sent twice."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
+    down = threading.Event()
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        down.set()  # the store goes away while the receiver answers
+        return httpx.Response(200)
+
+    recorder = Recorder(reply)
+    stop = _Stop(3, down.clear)
+    running = dispatcher(store, recorder)
+    real = running.outbox.begin
+
+    def begin() -> Any:
+        if down.is_set():
+            raise StoreUnavailable("the database is restarting")
+        return real()
+
+    monkeypatch.setattr(running.outbox, "begin", begin)
+    summaries: list[Summary] = []
+    with running:
+        follower = threading.Thread(
+            target=lambda: summaries.append(running.follow(stop, poll=0.01, remind_every=3600))
+        )
+        follower.start()
+        try:
+            wait_for(
+                lambda: Outbox(store).deliveries(statuses=[Status.DELIVERED]),
+                "the outcome recorded",
+            )
+        finally:
+            stop.set()
+            follower.join(10)
+    assert 3 <= len(stop.pauses)
+    assert [Summary(enqueued=1, delivered=1)] == summaries
+    assert 1 == len(recorder.requests)
+    (delivered,) = Outbox(store).deliveries(statuses=[Status.DELIVERED])
+    assert 1 == delivered.attempts
+
+
+def test_an_outcome_recorded_late_leaves_a_newer_claim_alone(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatcher that could not record an outcome until after its lease ran out writes
+    nothing over the claim another dispatcher took since: that one is still sending, so no
+    third may claim the delivery meanwhile."""
+    from incidentflow.integrations._dispatcher import LEASE_SECONDS
+
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
+    clock = ManualClock(START)
+    down = threading.Event()
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        down.set()  # the store goes away while the receiver answers
+        return httpx.Response(500)
+
+    late = dispatcher(store, Recorder(reply), clock=clock)
+    real = late.outbox.begin
+
+    def begin() -> Any:
+        if down.is_set():
+            raise StoreUnavailable("the database is restarting")
+        return real()
+
+    monkeypatch.setattr(late.outbox, "begin", begin)
+    late.enqueue()
+    with pytest.raises(StoreUnavailable):
+        late.deliver()  # sent, failed, and the failure not recorded
+    clock.advance(timedelta(seconds=LEASE_SECONDS + 1))
+    other = dispatcher(store, Recorder(), clock=clock)
+    assert 1 == len(other._claim()[0])  # the lease ran out: taken again
+    down.clear()
+    assert Summary(failed=1) == late._record_unrecorded()
+    third = dispatcher(store, Recorder(), clock=clock)
+    assert [] == third._claim()[0]  # still the other's

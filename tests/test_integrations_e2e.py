@@ -15,6 +15,7 @@ import receivers
 from incidentflow import Incident, Priority
 from incidentflow.integrations import delivery_key
 from incidentflow.store import SQLiteStore
+from postgres import Cluster
 from receivers import Receiver, running
 from test_integrations_sinks import verify_standard_webhook
 from waiting import wait_for
@@ -355,3 +356,56 @@ def test_bad_configuration_exits_2(tmp_path: Path) -> None:
     )
     done = shell.run("dispatch", "--once")
     assert (2, True) == (done.returncode, "$UNSET_VARIABLE_X (token_env) is not set" in done.stderr)
+
+
+def test_dispatch_follow_rides_out_a_postgresql_restart(
+    tmp_path: Path, postgres_cluster: Cluster
+) -> None:
+    """`dispatch --follow` on PostgreSQL while the server is stopped and started again: it
+    says once that the store is unavailable and once that it answers again (none of the
+    driver's own reconnect lines), keeps running, and delivers what was recorded before and
+    after, in order; SIGTERM still stops it with exit 0."""
+    hooks = Receiver(receivers.ok)
+    shell = Shell(tmp_path, {})
+    shell.env["INCIDENTFLOW_DB"] = postgres_cluster.database()
+    shell.config.write_text(
+        f'[sinks.hooks]\ntype = "webhook"\nurl = "{hooks.url}/in"\n', encoding="utf-8"
+    )
+    log = tmp_path / "dispatch.log"
+    with running(hooks), log.open("w", encoding="utf-8") as written:
+        shell.ok("declare", "INC-7", "--title", "Database is down", "--priority", "P2")
+        follower = subprocess.Popen(
+            shell.command("dispatch", "--follow", "--poll", "0.1"),
+            stdout=subprocess.PIPE,
+            stderr=written,
+            text=True,
+            encoding="utf-8",
+            env=shell.env,
+        )
+        try:
+            wait_for(lambda: 1 == len(hooks.delivered), "the declaration at the webhook")
+            postgres_cluster.pg_ctl("stop")
+            try:
+                wait_for(lambda: "unavailable" in log.read_text("utf-8"), "the outage logged")
+                assert follower.poll() is None  # still running
+            finally:
+                postgres_cluster.pg_ctl("start")
+            shell.ok("note", "INC-7", "replica promoted")
+            wait_for(lambda: 2 == len(set(hooks.delivered)), "the note at the webhook")
+        finally:
+            follower.send_signal(signal.SIGTERM)
+            out, _ = follower.communicate(timeout=30)
+    err = log.read_text("utf-8")
+    assert 0 == follower.returncode, err
+    assert "2 delivered" in out
+    lines = err.splitlines()
+    outage = [line for line in lines if "the store is unavailable" in line]
+    back = [line for line in lines if "the store answers again" in line]
+    assert (1, 1) == (len(outage), len(back)), err
+    assert outage[0].startswith("incidentflow dispatch: the store is unavailable: postgresql://")
+    assert [] == [line for line in lines if line not in (outage[0], back[0])], err
+    firsts: list[str] = []
+    for key in hooks.delivered:
+        if key not in firsts:
+            firsts.append(key)
+    assert [delivery_key("hooks", "INC-7", v) for v in (1, 2)] == firsts

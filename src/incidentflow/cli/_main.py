@@ -408,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     options = Options(args)
+    _quiet_driver_logs(args, options)
     try:
         return _dispatch(handler, options)
     except BrokenPipeError:  # the reader went away (e.g. piped into `head`): stop quietly
@@ -424,6 +425,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, NotFound):
             translated.message += _known_id(options, exc.incident_id)
         return _report(options, translated)
+
+
+def _quiet_driver_logs(args: argparse.Namespace, options: Options) -> None:
+    """Keep psycopg's pool from writing its own lines to stderr when a command uses PostgreSQL.
+
+    The pool logs every connection it drops and every failed reconnect (``psycopg.pool``,
+    WARNING), which Python prints when nothing is set up to take them: a server restarting
+    under ``dispatch --follow`` would write dozens.  The command line reports a store's
+    faults itself (``StoreUnavailable``, and the dispatcher's own outage lines), so those
+    records go to a handler that drops them.
+    """
+    named = (options.db, os.environ.get("INCIDENTFLOW_DB"), *(
+        getattr(args, name, None) for name in ("source", "target")
+    ))  # fmt: skip
+    if any(isinstance(db, str) and db.startswith(("postgresql://", "postgres://")) for db in named):
+        import logging
+
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def _known_id(options: Options, missing: str) -> str:

@@ -15,6 +15,7 @@ deliveries and nothing else.  Each cycle:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random as _random
@@ -34,6 +35,7 @@ from incidentflow.errors import (
     DispatcherRunning,
     IncidentFlowError,
     SinkConfigError,
+    StoreUnavailable,
 )
 from incidentflow.lifecycle import State
 
@@ -192,6 +194,7 @@ class Dispatcher:
         self._incidents = _Incidents(store)
         self._lock: Any = None
         self._states: dict[tuple[str, str], dict[str, str]] = {}
+        self._unrecorded: tuple[list[tuple[str, tuple[object, ...]]], Summary] | None = None
 
     # -- one at a time on SQLite ---------------------------------------------------------
 
@@ -258,30 +261,55 @@ class Dispatcher:
         *,
         poll: float = 1.0,
         remind_every: float = 60.0,
+        outage_pause: float = 30.0,
     ) -> Summary:
-        """Run until ``stop`` is set, waking on new events and when a retry falls due."""
+        """Run until ``stop`` is set, waking on new events and when a retry falls due.
+
+        Once the store has answered (the feed read and the outbox filled once), the store
+        becoming unavailable (a database restarting or unreachable, a lock held past the
+        store's timeout) does not end the run: the dispatcher logs it, tries again after
+        ``poll`` seconds, then twice as long each time up to ``outage_pause``, and carries
+        on when the store answers, logging that too.  A store that fails before it has
+        answered raises :class:`~incidentflow.errors.StoreUnavailable` (a setting is wrong
+        more often than not).
+        """
         self.start()
         total = Summary()
         last_reminders = float("-inf")
+        outage: _Outage | None = None
+        answered = False
         while not stop.is_set():
-            total += self.enqueue()
-            if time.monotonic() - last_reminders >= remind_every:
-                total += self.remind()
-                last_reminders = time.monotonic()
-            done = self.deliver(stop=stop)
-            total += done
-            if done.delivered or done.failed or done.dead:
+            try:
+                total += self._record_unrecorded()
+                total += self.enqueue()
+                answered = True
+                if time.monotonic() - last_reminders >= remind_every:
+                    total += self.remind()
+                    last_reminders = time.monotonic()
+                done = self.deliver(stop=stop)
+                total += done
+                if not (done.delivered or done.failed or done.dead):
+                    self._idle(poll)
+            except StoreUnavailable as exc:
+                if not answered:
+                    raise
+                outage = _Outage.next(outage, exc, poll=poll, longest=outage_pause)
+                stop.wait(outage.pause)
                 continue
-            pause = poll
-            next_due = self.next_due()
-            if next_due is not None:
-                pause = max(0.0, min(poll, (next_due - self.clock.now()).total_seconds()))
-            if pause > 0:
-                head = min(
-                    (self._checkpoint_of(name) for name in self.sinks), default=0
-                )  # any new event wakes us
-                self.store.wait(head, timeout=pause)
+            if outage is not None:
+                _LOG.warning("the store answers again after %.1f s; carrying on", outage.lasted())
+                outage = None
         return total
+
+    def _idle(self, poll: float) -> None:
+        """Wait up to ``poll`` seconds, or until the next retry falls due, for a new event."""
+        pause = poll
+        next_due = self.next_due()
+        if next_due is not None:
+            pause = max(0.0, min(poll, (next_due - self.clock.now()).total_seconds()))
+        if pause > 0:
+            head = min((self._checkpoint_of(name) for name in self.sinks), default=0)
+            self.store.wait(head, timeout=pause)  # any new event wakes us
 
     def _checkpoint_of(self, name: str) -> int:
         return self.store.checkpoint(f"sink:{name}")
@@ -433,7 +461,7 @@ class Dispatcher:
 
     # -- delivery ----------------------------------------------------------------------------
 
-    def _claim(self) -> list[tuple[Any, ...]]:
+    def _claim(self) -> tuple[list[tuple[Any, ...]], float]:
         """Claim a batch of due deliveries, in feed order, for ``LEASE_SECONDS``.
 
         A delivery is held back while an earlier one of its incident and sink waits.  Alone
@@ -441,7 +469,7 @@ class Dispatcher:
         at once and sends them in order, stopping at the first failure.  Where several may
         run (PostgreSQL), each claims only the first undelivered one of an incident and sink,
         with ``FOR UPDATE SKIP LOCKED``, so two dispatchers never send one incident's
-        deliveries to one sink side by side.
+        deliveries to one sink side by side.  Returns the rows and the end of their lease.
         """
         now = self.clock.now().timestamp()
         with self.outbox.begin() as tx:
@@ -470,24 +498,33 @@ class Dispatcher:
                     f"WHERE key IN ({', '.join('?' for _ in keys)})",
                     [until, *keys],
                 )
-        return rows
+        return rows, until
 
     def deliver(self, *, stop: threading.Event | None = None) -> Summary:
-        """Claim the deliveries due now, send them in order, and record each outcome."""
-        rows = self._claim()
+        """Claim the deliveries due now, send them in order, and record each outcome.
+
+        The store becoming unavailable midway ends the batch: what was not sent yet is let
+        go, and :class:`~incidentflow.errors.StoreUnavailable` is raised once what was sent is
+        recorded, or kept to be recorded when the store answers again (see :meth:`follow`).
+        A delivery sent but not recorded is sent again: at least once.
+        """
+        rows, until = self._claim()
         if not rows:
             return Summary()
         blocked: set[tuple[str, str]] = set()
         outcomes: list[tuple[str, tuple[object, ...]]] = []
         self._states = {}  # each incident's sink state, read once per batch
         delivered = failed = dead = 0
+        fault: StoreUnavailable | None = None
         for row in rows:
             delivery = row_to_delivery(row)
             group = (delivery.sink, delivery.incident_id)
-            if (stop is not None and stop.is_set()) or (
-                delivery.kind != "reminder" and group in blocked
+            if (
+                fault is not None
+                or (stop is not None and stop.is_set())
+                or (delivery.kind != "reminder" and group in blocked)
             ):
-                outcomes.append(("release", (delivery.key,)))
+                outcomes.append(("release", (delivery.key, until)))
                 continue
             sink = self.sinks.get(delivery.sink)
             now = self.clock.now()
@@ -498,6 +535,10 @@ class Dispatcher:
                         f"sink {delivery.sink!r} is not in the configuration", retryable=False
                     )
                 sent = self._send(sink, delivery, attempts, now)
+            except StoreUnavailable as exc:  # the store, not the sink: not an attempt
+                fault = exc
+                outcomes.append(("release", (delivery.key, until)))
+                continue
             except DeliveryFailed as failure:
                 error = failure.message if sink is None else sink.redact(failure.message)
                 give_up = not failure.retryable or self.config.retry.exhausted(attempts)
@@ -507,7 +548,7 @@ class Dispatcher:
                 )
                 next_at = now + timedelta(seconds=0 if give_up else pause)
                 params = (status.value, attempts, next_at.timestamp(), error[:500])
-                outcomes.append(("fail", (*params, now.timestamp(), delivery.key)))
+                outcomes.append(("fail", (*params, now.timestamp(), delivery.key, until)))
                 _LOG.warning(
                     "delivery %s to %s (%s %s) %s after %d attempt(s): %s",
                     delivery.key,
@@ -527,18 +568,39 @@ class Dispatcher:
                 continue
             assert sink is not None
             summary = sink.redact(sent.summary if sent is not None else "nothing to send")
-            if sent is not None and sent.state:
-                # Kept at once: a restart must not open a second thread or ticket.
-                self._save_state(
-                    [(delivery.sink, delivery.incident_id, k, v) for k, v in sent.state.items()]
-                )
-                self._states.setdefault(group, {}).update(sent.state)
-            if sent is not None and sent.links:
-                summary += self._link_back(sink, delivery.incident_id, sent.links)
-            outcomes.append(("done", (attempts, summary[:500], now.timestamp(), delivery.key)))
+            try:
+                if sent is not None and sent.state:
+                    # Kept at once: a restart must not open a second thread or ticket.
+                    self._save_state(
+                        [(delivery.sink, delivery.incident_id, k, v) for k, v in sent.state.items()]
+                    )
+                    self._states.setdefault(group, {}).update(sent.state)
+                if sent is not None and sent.links:
+                    summary += self._link_back(sink, delivery.incident_id, sent.links)
+            except StoreUnavailable as exc:  # sent, but what it made is not kept: send again
+                fault = exc
+                outcomes.append(("release", (delivery.key, until)))
+                continue
+            done = (attempts, summary[:500], now.timestamp(), delivery.key, until)
+            outcomes.append(("done", done))
             delivered += 1
-        self._record(outcomes)
-        return Summary(delivered=delivered, failed=failed, dead=dead)
+        self._unrecorded = (outcomes, Summary(delivered=delivered, failed=failed, dead=dead))
+        if fault is None:
+            return self._record_unrecorded()
+        with contextlib.suppress(StoreUnavailable):  # else kept for when the store answers
+            self._record(outcomes)
+            self._unrecorded = ([], self._unrecorded[1])  # recorded; counted when it answers
+        raise fault
+
+    def _record_unrecorded(self) -> Summary:
+        """Record the outcomes of the last batch, if they are not yet; what they count."""
+        if self._unrecorded is None:
+            return Summary()
+        outcomes, summary = self._unrecorded
+        if outcomes:
+            self._record(outcomes)
+        self._unrecorded = None
+        return summary
 
     def _send(self, sink: Sink, delivery: Any, attempts: int, now: datetime) -> Sent | None:
         try:
@@ -568,7 +630,7 @@ class Dispatcher:
                 now=now,
             )
             return sink.send(message)
-        except DeliveryFailed:
+        except (DeliveryFailed, StoreUnavailable):
             raise
         except SinkConfigError as exc:
             raise DeliveryFailed(str(exc), retryable=False) from None
@@ -594,23 +656,33 @@ class Dispatcher:
                 tx.execute(_UPSERT_STATE, row)
 
     def _record(self, outcomes: list[tuple[str, tuple[object, ...]]]) -> None:
+        """Write each outcome over its delivery, while the claim it was sent under holds.
+
+        A lease that ran out (a long outage) may have been claimed again since, by another
+        dispatcher: that claim's outcome is the one kept.
+        """
         with self.outbox.begin() as tx:
             for what, params in outcomes:
                 if what == "done":
                     tx.execute(
                         "UPDATE feed_deliveries SET status = 'delivered', attempts = ?, "
                         "response = ?, last_error = '', updated_at = ?, claimed_until = 0 "
-                        "WHERE key = ?",
+                        "WHERE key = ? AND claimed_until = ?",
                         params,
                     )
                 elif what == "fail":
                     tx.execute(
                         "UPDATE feed_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, "
-                        "last_error = ?, updated_at = ?, claimed_until = 0 WHERE key = ?",
+                        "last_error = ?, updated_at = ?, claimed_until = 0 "
+                        "WHERE key = ? AND claimed_until = ?",
                         params,
                     )
                 else:
-                    tx.execute("UPDATE feed_deliveries SET claimed_until = 0 WHERE key = ?", params)
+                    tx.execute(
+                        "UPDATE feed_deliveries SET claimed_until = 0 "
+                        "WHERE key = ? AND claimed_until = ?",
+                        params,
+                    )
 
     def _link_back(
         self, sink: Sink, incident_id: str, links: tuple[tuple[LinkKind, str], ...]
@@ -636,6 +708,46 @@ class Dispatcher:
             except CommandRefused as refused:
                 return f"; link not recorded: {refused}"
         return "; link not recorded: the incident kept changing"
+
+
+@frozen
+class _Outage:
+    """The store unavailable since ``began`` (monotonic seconds), as the follower waits it out."""
+
+    began: float
+    pause: float
+    """Seconds to wait before the next try."""
+    logged: float
+    """When the outage was last logged."""
+
+    LOG_EVERY = 60.0
+    """Seconds between two log lines of one outage."""
+
+    @classmethod
+    def next(
+        cls, outage: _Outage | None, exc: StoreUnavailable, *, poll: float, longest: float
+    ) -> _Outage:
+        """The outage after one more failed try: logged when it begins, then once a minute."""
+        now = time.monotonic()
+        cause = " ".join(str(exc).split())
+        if outage is None:
+            pause = max(poll, 0.01)
+            _LOG.warning("the store is unavailable: %s; trying again in %g s", cause, pause)
+            return cls(began=now, pause=pause, logged=now)
+        pause = min(max(longest, poll), outage.pause * 2)
+        if now - outage.logged < cls.LOG_EVERY:
+            return attrs.evolve(outage, pause=pause)
+        _LOG.warning(
+            "the store is still unavailable after %.0f s: %s; trying again in %g s",
+            now - outage.began,
+            cause,
+            pause,
+        )
+        return attrs.evolve(outage, pause=pause, logged=now)
+
+    def lasted(self) -> float:
+        """Seconds since the outage began."""
+        return time.monotonic() - self.began
 
 
 _INSERT = (

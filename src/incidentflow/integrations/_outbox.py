@@ -146,6 +146,10 @@ _SCHEMA = (
 )
 
 
+_SCHEMA_LOCK = 0x1CF_0B0C
+"""The advisory lock (PostgreSQL) under which the outbox's tables are created."""
+
+
 def row_to_delivery(row: Sequence[Any]) -> Delivery:
     """A delivery from a row of :data:`COLUMNS`."""
     return Delivery(
@@ -214,6 +218,10 @@ class Outbox:
             tx = Tx(transaction, connection)
             try:
                 if not self._ready:
+                    if tx.dialect == "postgresql":
+                        # One creator at a time: two CREATE TABLE IF NOT EXISTS side by side
+                        # collide in PostgreSQL's catalog.  Held until this transaction ends.
+                        tx.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
                     for statement in _SCHEMA:
                         tx.execute(statement)
                 yield tx
