@@ -15,7 +15,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from incidentflow import ManualClock
-from postgres import HOW_TO_ENABLE, Cluster, find_binaries
+from postgres import (
+    HOW_TO_ENABLE,
+    POOLER_HOW_TO_ENABLE,
+    Cluster,
+    Pooler,
+    find_binaries,
+    find_pooler,
+)
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
@@ -67,6 +74,26 @@ def postgres_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pooler(postgres_cluster: Cluster) -> Iterator[Pooler]:
+    """PgBouncer in transaction mode in front of the session's PostgreSQL (tests/postgres.py).
+
+    Skipped with one line saying how to enable it when PgBouncer is not installed; under CI
+    (``CI=true``) a missing PgBouncer fails instead.
+    """
+    binary = find_pooler()
+    if binary is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs PgBouncer: {POOLER_HOW_TO_ENABLE}", pytrace=False)
+        pytest.skip(POOLER_HOW_TO_ENABLE)
+    running = Pooler(binary, postgres_cluster)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture

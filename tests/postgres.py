@@ -10,6 +10,7 @@ empty database and returns its URL; ``stop()`` removes everything.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -18,6 +19,11 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+POOLER_HOW_TO_ENABLE = (
+    "PgBouncer tests skipped: no pgbouncer found; install it (Debian: apt-get install "
+    "pgbouncer) or set PGBOUNCER to the binary"
+)
 
 HOW_TO_ENABLE = (
     "PostgreSQL tests skipped: no PostgreSQL server binaries (initdb, pg_ctl) found; "
@@ -141,3 +147,75 @@ class Cluster:
             self.pg_ctl("stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def find_pooler() -> Path | None:
+    """PgBouncer's binary, or None when it is not installed."""
+    for candidate in (os.environ.get("PGBOUNCER", ""), shutil.which("pgbouncer") or ""):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    for candidate in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"):
+        if Path(candidate).exists():
+            return Path(candidate)
+    return None
+
+
+class Pooler:
+    """PgBouncer in transaction mode in front of a :class:`Cluster`, one server connection per
+    database: every client's transactions share it, as behind a busy pooler."""
+
+    def __init__(self, binary: Path, cluster: Cluster) -> None:
+        self.binary = binary
+        self.cluster = cluster
+        self.root = cluster.root / "pooler"
+        self.port = _free_port()
+
+    def start(self) -> None:
+        """Write the configuration and start PgBouncer; wait until it accepts connections."""
+        import time
+
+        import psycopg
+
+        self.root.mkdir()
+        config = self.root / "pgbouncer.ini"
+        config.write_text(
+            "[databases]\n"
+            f"* = host={self.cluster.socket_dir} port={self.cluster.port} "
+            f"user={self.cluster.superuser}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            "auth_type = any\npool_mode = transaction\ndefault_pool_size = 1\n"
+            "max_client_conn = 200\n"
+            f"logfile = {self.root / 'pgbouncer.log'}\npidfile = {self.root / 'pgbouncer.pid'}\n"
+        )
+        if self.cluster.as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(config, "postgres", "postgres")
+        self.cluster._run(str(self.binary), "-d", str(config))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(self.url("postgres"), connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def url(self, database: str) -> str:
+        """A libpq URL of ``database`` through the pooler."""
+        return f"postgresql://{self.cluster.superuser}@127.0.0.1:{self.port}/{database}"
+
+    def database(self) -> str:
+        """A new, empty database on the cluster; its URL through the pooler."""
+        direct = self.cluster.database()
+        return self.url(direct.split("?")[0].rsplit("/", 1)[1])
+
+    def stop(self) -> None:
+        """Stop PgBouncer."""
+        import signal
+
+        pid = self.root / "pgbouncer.pid"
+        if pid.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid.read_text().strip()), signal.SIGTERM)

@@ -11,8 +11,9 @@ from incidentflow import Priority
 from incidentflow import events as ev
 from incidentflow.store import InMemoryStore, SQLiteStore, Store
 
-STORE_KINDS = ["memory", "sqlite", "postgresql"]
-"""Every store implementation the behavioural tests run against."""
+STORE_KINDS = ["memory", "sqlite", "postgresql", "pgbouncer"]
+"""Every store implementation the behavioural tests run against (``pgbouncer``: PostgreSQL
+through PgBouncer in transaction mode, with one server connection every client shares)."""
 
 
 def make_store(
@@ -29,6 +30,9 @@ def make_store(
         return SQLiteStore(tmp_path / "incidents.db", chain_key=chain_key)
     from incidentflow.store import PostgresStore
 
+    if kind == "pgbouncer":
+        pooled: str = request.getfixturevalue("pooler").database()
+        return PostgresStore(pooled, chain_key=chain_key, transaction_pooler=True)
     url: str = request.getfixturevalue("postgres_url")
     return PostgresStore(url, chain_key=chain_key)
 
@@ -40,6 +44,7 @@ def reopen(store: Store, **options: object) -> Store:
     from incidentflow.store import PostgresStore
 
     assert isinstance(store, PostgresStore)
+    options.setdefault("transaction_pooler", store._pooled)
     return PostgresStore(store._conninfo, **options)  # type: ignore[arg-type]
 
 

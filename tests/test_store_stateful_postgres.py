@@ -12,7 +12,7 @@ from hypothesis import settings
 from hypothesis.stateful import rule, run_state_machine_as_test
 
 from incidentflow.store import PostgresStore
-from postgres import Cluster
+from postgres import Cluster, Pooler
 from test_store_stateful import StoresAgree
 
 
@@ -48,5 +48,46 @@ def test_postgres_and_memory_agree_through_reconnects(postgres_cluster: Cluster)
     PostgresAgrees.cluster = postgres_cluster
     run_state_machine_as_test(
         PostgresAgrees,
+        settings=settings(max_examples=25, stateful_step_count=25, deadline=None),
+    )
+
+
+class PooledAgrees(PostgresAgrees):
+    """PostgresAgrees through PgBouncer in transaction mode (one server connection shared by
+    every client), the server dropping that connection now and then."""
+
+    pooler: Pooler
+
+    def __init__(self) -> None:
+        StoresAgree.__init__(self)
+        self.sqlite.close()
+        self.url = self.pooler.database()
+        self.direct = self.cluster.url(self.url.rsplit("/", 1)[1])
+        self.sqlite = PostgresStore(self.url, transaction_pooler=True)  # type: ignore[assignment]
+
+    @rule()
+    def reopen_sqlite(self) -> None:
+        """Close the store and open a new one on the same database, through the pooler."""
+        self.sqlite.close()
+        self.sqlite = PostgresStore(self.url, transaction_pooler=True)  # type: ignore[assignment]
+
+    @rule()
+    def drop_connections(self) -> None:
+        """The server drops the pooler's connection (the pooler makes a new one)."""
+        with psycopg.connect(self.direct, autocommit=True) as raw:
+            raw.execute(
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+def test_postgres_through_a_transaction_pooler_and_memory_agree(
+    postgres_cluster: Cluster, pooler: Pooler
+) -> None:
+    """The same through PgBouncer in transaction mode: the stores agree."""
+    PooledAgrees.cluster = postgres_cluster
+    PooledAgrees.pooler = pooler
+    run_state_machine_as_test(
+        PooledAgrees,
         settings=settings(max_examples=25, stateful_step_count=25, deadline=None),
     )

@@ -114,9 +114,13 @@ class Options:
             return None
         from incidentflow.errors import StoreUnavailable
         from incidentflow.store import PostgresStore
+        from incidentflow.store.postgres import transaction_pooler_from_environment
 
+        pooled = transaction_pooler_from_environment()
         try:
-            with PostgresStore(db, read_only=True, chain_key=self.chain_key) as store:
+            with PostgresStore(
+                db, read_only=True, chain_key=self.chain_key, transaction_pooler=pooled
+            ) as store:
                 if store.schema_version < 3 or not store.identity_required:
                     return None
                 return store.person()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import select
 import threading
 import time
@@ -79,7 +80,13 @@ except ImportError as exc:  # pragma: no cover - the test extra installs them
         extra="postgres", package="psycopg and psycopg_pool", feature="the PostgreSQL store"
     ) from exc
 
-__all__ = ["SCHEMA_VERSION", "PostgresStore", "is_postgres_url"]
+__all__ = [
+    "POOLER_VARIABLE",
+    "SCHEMA_VERSION",
+    "PostgresStore",
+    "is_postgres_url",
+    "transaction_pooler_from_environment",
+]
 
 T = TypeVar("T")
 
@@ -366,8 +373,27 @@ _HORIZON = 4
 _IDENTITY = "incidentflow identity:"
 """How the database's identity trigger starts its refusals."""
 
+_LOOK_EVERY = 0.2
+"""Seconds between two looks for new events when :meth:`PostgresStore.wait` cannot listen."""
+
 _READ_TRIES = 3
 """How many times an idempotent read is tried on a fresh connection before giving up."""
+
+
+POOLER_VARIABLE = "INCIDENTFLOW_POOLER"
+"""The environment variable saying how PostgreSQL is reached: ``transaction`` behind a
+connection pooler in transaction mode, ``session`` (the default) otherwise."""
+
+
+def transaction_pooler_from_environment() -> bool:
+    """Whether ``$INCIDENTFLOW_POOLER`` says ``transaction`` (``session``, or unset: False)."""
+    mode = os.environ.get(POOLER_VARIABLE) or "session"
+    if mode not in ("session", "transaction"):
+        raise InvalidInput(
+            f"${POOLER_VARIABLE} is 'transaction' or 'session' (the mode of the connection "
+            f"pooler in front of PostgreSQL), not {mode!r}"
+        )
+    return mode == "transaction"
 
 
 def is_postgres_url(text: str) -> bool:
@@ -400,6 +426,13 @@ class PostgresStore(Store):
     every session is read-only); ``chain_key`` keys the chain as in
     :class:`~incidentflow.store.SQLiteStore`.  ``migrate=False`` refuses an old schema instead
     of migrating it.
+
+    ``transaction_pooler=True`` is for a server reached through a connection pooler in
+    transaction mode (PgBouncer before 1.21, or without ``max_prepared_statements``), which
+    hands each transaction to whichever server connection is free: the store then leaves no
+    state on a server connection (nothing prepared on the server, no session setting, no
+    ``LISTEN``), so ``read_only`` is enforced by the store alone and :meth:`wait` looks for
+    new events a few times a second instead of being woken.
     """
 
     def __init__(
@@ -411,6 +444,7 @@ class PostgresStore(Store):
         chain_key: bytes | None = None,
         pool_size: int = 4,
         migrate: bool = True,
+        transaction_pooler: bool = False,
     ) -> None:
         if type(conninfo) is not str:
             raise InvalidInput(f"conninfo must be a connection string, not {conninfo!r}")
@@ -420,6 +454,9 @@ class PostgresStore(Store):
             raise InvalidInput(f"read_only must be a bool, not {read_only!r}")
         if type(pool_size) is not int or pool_size < 1:
             raise InvalidInput(f"pool_size must be a positive int, not {pool_size!r}")
+        if type(transaction_pooler) is not bool:
+            raise InvalidInput(f"transaction_pooler must be a bool, not {transaction_pooler!r}")
+        self._pooled = transaction_pooler
         self._links = _Links(chain_key)
         self._conninfo = conninfo
         self._where_text = _describe(conninfo)
@@ -436,13 +473,13 @@ class PostgresStore(Store):
             min_size=1,
             max_size=pool_size,
             # Server-side prepared statements only for the hot reads, which ask for it
-            # (``prepare=True``): the rest run once or rarely.  (A threshold of None would
-            # turn ``prepare=True`` off too: each read would be planned again, which costs
-            # as much as the read of an incident's rows itself.)
+            # (``prepare=True``): the rest run once or rarely.  (A threshold of None turns
+            # ``prepare=True`` off too: each read is planned again, which costs as much as
+            # the read of an incident's rows itself; only behind a transaction pooler.)
             kwargs={
                 "autocommit": True,
                 "connect_timeout": max(1, round(self._timeout)),
-                "prepare_threshold": _NEVER_BY_COUNT,
+                "prepare_threshold": None if self._pooled else _NEVER_BY_COUNT,
             },
             configure=self._configure,
             timeout=self._timeout,
@@ -479,6 +516,8 @@ class PostgresStore(Store):
             connection = psycopg.connect(
                 self._conninfo, autocommit=True, connect_timeout=max(1, round(self._timeout))
             )
+        if self._pooled:
+            connection.prepare_threshold = None
         try:
             self._configure(connection)
             yield connection
@@ -486,7 +525,9 @@ class PostgresStore(Store):
             connection.close()
 
     def _configure(self, connection: psycopg.Connection[Any]) -> None:
-        if self._read_only:
+        # Behind a transaction pooler a session setting would stay on a server connection
+        # that other clients then use: their writes would fail as read-only.
+        if self._read_only and not self._pooled:
             connection.execute("SET default_transaction_read_only = on")
 
     @contextlib.contextmanager
@@ -983,6 +1024,13 @@ class PostgresStore(Store):
         if self._closed:
             raise StoreUnavailable(f"{self._where_text}: the store is closed")
         deadline = time.monotonic() + timeout
+        if self._pooled:  # no LISTEN behind a transaction pooler: look again and again
+            while not self._feed(after, 1):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                time.sleep(min(left, _LOOK_EVERY))
+            return True
         listener = self._listener()  # listening before looking: no notification is missed
         while True:
             if self._feed(after, 1):

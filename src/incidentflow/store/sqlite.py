@@ -136,16 +136,24 @@ def open_store(
     :class:`~incidentflow.store.PostgresStore` (libpq's ``PG*`` environment variables fill in
     what the URL leaves out; it needs the ``postgres`` extra); anything else is a SQLite file.
     ``chain_key`` defaults to the key in ``$INCIDENTFLOW_CHAIN_KEY`` (hex) or in the file named
-    by ``$INCIDENTFLOW_CHAIN_KEY_FILE``, if either is set.
+    by ``$INCIDENTFLOW_CHAIN_KEY_FILE``, if either is set.  ``$INCIDENTFLOW_POOLER`` set to
+    ``transaction`` opens a PostgreSQL store with ``transaction_pooler=True`` (``session``,
+    or unset, without).
     """
     if path is None:
         path = os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_PATH
     if chain_key is None:
         chain_key = chain_key_from_environment()
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresStore
+        from .postgres import PostgresStore, transaction_pooler_from_environment
 
-        return PostgresStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
+        return PostgresStore(
+            path,
+            timeout=timeout,
+            read_only=read_only,
+            chain_key=chain_key,
+            transaction_pooler=transaction_pooler_from_environment(),
+        )
     return SQLiteStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
 
 
