@@ -4,6 +4,7 @@
     python benchmarks/pg_store.py                      # the full sizes (10k x 50, 1M feed)
     python benchmarks/pg_store.py --url postgresql://... --quick   # an empty database of yours
     python benchmarks/pg_store.py --only durable_append load       # some of them
+    python benchmarks/pg_store.py --transaction-pooler --only load # the stores set for a pooler
 
 Without ``--url`` it starts a throwaway server (tests/postgres.py: initdb, a Unix socket) with
 ``fsync`` on, so a commit is as durable as a real server's.  The figures:
@@ -19,6 +20,10 @@ Without ``--url`` it starts a throwaway server (tests/postgres.py: initdb, a Uni
   raw ``INSERT`` + ``COMMIT`` on the same server (what the machine allows);
 - feed: ``read_since`` pages of 1,000 over the whole feed vs a raw paged ``SELECT`` (goal
   <= 1.5x), and vs a raw ``SELECT`` + ``codec.loads`` of each line.
+
+``--transaction-pooler`` opens every store with ``transaction_pooler=True`` (still straight to
+the server): what leaving nothing on a server connection costs (no statement prepared on the
+server, each read planned again).
 """
 
 from __future__ import annotations
@@ -75,9 +80,9 @@ def _database(admin: str, name: str) -> str:
     return admin.replace("/postgres?", f"/{name}?", 1)
 
 
-def bench_append(url: str, appends: int) -> dict[str, Any]:
+def bench_append(url: str, appends: int, *, pooled: bool = False) -> dict[str, Any]:
     first = stored_incident(0)[:1]
-    with PostgresStore(url) as store, psycopg.connect(url) as raw:
+    with PostgresStore(url, transaction_pooler=pooled) as store, psycopg.connect(url) as raw:
         raw.execute(_RAW_TABLE)
         raw.commit()
         store.append("INC-0", first, expected_version=0)
@@ -105,8 +110,8 @@ def bench_append(url: str, appends: int) -> dict[str, Any]:
     return {"ratio": mine / base, "raw": base / appends, "store": mine / appends}
 
 
-def bench_load(url: str, incidents: int) -> dict[str, Any]:
-    with PostgresStore(url) as store:
+def bench_load(url: str, incidents: int, *, pooled: bool = False) -> dict[str, Any]:
+    with PostgresStore(url, transaction_pooler=pooled) as store:
         for start in range(0, incidents, 200):
             batch = [
                 (f"INC-{n}", stored_incident(n), 0)
@@ -140,9 +145,9 @@ def bench_load(url: str, incidents: int) -> dict[str, Any]:
     return {"ratio": mine / base, "ratio_decoded": mine / decoded, "raw": base, "store": mine}
 
 
-def _writer(url: str, number: int, appends: int, start: Any, done: Any) -> None:
+def _writer(url: str, number: int, appends: int, start: Any, done: Any, pooled: bool) -> None:
     incident_id = f"INC-{number}"
-    with PostgresStore(url, pool_size=1) as store:
+    with PostgresStore(url, pool_size=1, transaction_pooler=pooled) as store:
         store.append(incident_id, stored_incident(number)[:1], expected_version=0)
         start.wait()
         version = 1
@@ -151,7 +156,7 @@ def _writer(url: str, number: int, appends: int, start: Any, done: Any) -> None:
     done.put(incident_id)
 
 
-def _raw_writer(url: str, number: int, appends: int, start: Any, done: Any) -> None:
+def _raw_writer(url: str, number: int, appends: int, start: Any, done: Any, _: bool) -> None:
     line = codec.dumps(_note(0))
     with psycopg.connect(url) as raw:
         start.wait()
@@ -165,13 +170,14 @@ def _raw_writer(url: str, number: int, appends: int, start: Any, done: Any) -> N
     done.put(number)
 
 
-def _rate(target: Callable[..., None], url: str, writers: int, appends: int) -> float:
+def _rate(target: Callable[..., None], url: str, writers: int, appends: int, pooled: bool) -> float:
     """Appends per second of ``writers`` processes running ``target`` at once."""
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(writers + 1, timeout=120)
     done = context.Queue()
     processes = [
-        context.Process(target=target, args=(url, n, appends, start, done)) for n in range(writers)
+        context.Process(target=target, args=(url, n, appends, start, done, pooled))
+        for n in range(writers)
     ]
     for process in processes:
         process.start()
@@ -185,15 +191,15 @@ def _rate(target: Callable[..., None], url: str, writers: int, appends: int) -> 
     return writers * appends / elapsed
 
 
-def bench_writers(admin: str, appends: int) -> dict[str, Any]:
+def bench_writers(admin: str, appends: int, *, pooled: bool = False) -> dict[str, Any]:
     """The store's curve, and raw INSERT + COMMIT writers' on the same server (the machine's)."""
     curve, raw_curve = {}, {}
     for writers in (1, 2, 4, 8):
         url = _database(admin, f"bench_writers_{writers}")
         with PostgresStore(url), psycopg.connect(url) as raw:
             raw.execute(_RAW_TABLE)
-        raw_curve[writers] = _rate(_raw_writer, url, writers, appends)
-        curve[writers] = _rate(_writer, url, writers, appends)
+        raw_curve[writers] = _rate(_raw_writer, url, writers, appends, pooled)
+        curve[writers] = _rate(_writer, url, writers, appends, pooled)
     return {
         "ratio": curve[8] / curve[1],
         "curve": curve,
@@ -202,8 +208,8 @@ def bench_writers(admin: str, appends: int) -> dict[str, Any]:
     }
 
 
-def bench_feed(url: str, events: int) -> dict[str, Any]:
-    with PostgresStore(url) as store, psycopg.connect(url) as raw:
+def bench_feed(url: str, events: int, *, pooled: bool = False) -> dict[str, Any]:
+    with PostgresStore(url, transaction_pooler=pooled) as store, psycopg.connect(url) as raw:
         links = _Links(None)
         per = 50
         incident_lines = [codec.dumps(event) for event in stored_incident(0)]
@@ -254,7 +260,7 @@ def bench_feed(url: str, events: int) -> dict[str, Any]:
     return {"ratio": mine / base, "ratio_decoded": mine / decoded, "raw": base, "store": mine}
 
 
-_BENCHMARKS: dict[str, tuple[str, Callable[[str, int], dict[str, Any]]]] = {
+_BENCHMARKS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     "durable_append": ("appends", bench_append),
     "load": ("incidents", bench_load),
     "writers": ("writer_appends", bench_writers),
@@ -270,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument(
         "--only", nargs="+", choices=list(_BENCHMARKS), metavar="NAME", help="run only these"
+    )
+    parser.add_argument(
+        "--transaction-pooler",
+        action="store_true",
+        help="open every store with transaction_pooler=True (nothing prepared on the server)",
     )
     args = parser.parse_args(argv)
     chosen = args.only or list(_BENCHMARKS)
@@ -290,11 +301,12 @@ def main(argv: list[str] | None = None) -> int:
         for name in chosen:
             size_key, run = _BENCHMARKS[name]
             target = admin if name == "writers" else _database(admin, f"bench_{name}")
-            results[name] = run(target, sizes[size_key])
+            results[name] = run(target, sizes[size_key], pooled=args.transaction_pooler)
     finally:
         if cluster is not None:
             cluster.stop()
-    print(f"PostgreSQL benchmarks ({'quick' if args.quick else 'full'}): {sizes}")
+    setting = ", transaction_pooler=True" if args.transaction_pooler else ""
+    print(f"PostgreSQL benchmarks ({'quick' if args.quick else 'full'}{setting}): {sizes}")
     if "durable_append" in results:
         append = results["durable_append"]
         print(

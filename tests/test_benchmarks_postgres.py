@@ -46,3 +46,24 @@ def test_only_the_benchmarks_named_run(
     assert 0 == bench.main(["--url", url, "--quick", "--only", "durable_append"])
     printed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert ["PostgreSQL", "[pg_durable_append]"] == printed
+
+
+def test_the_stores_can_be_set_for_a_transaction_pooler(
+    postgres_cluster: Cluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--transaction-pooler`` opens the stores with that setting, and says so."""
+    bench = _benchmarks()
+    url = postgres_cluster.url()
+    opened: list[object] = []
+    real = bench.PostgresStore
+
+    def store(*args: object, **options: object) -> object:
+        opened.append(options.get("transaction_pooler"))
+        return real(*args, **options)
+
+    bench.PostgresStore = store  # type: ignore[attr-defined]
+    assert 0 == bench.main(["--url", url, "--quick", "--only", "load", "--transaction-pooler"])
+    assert [True] == opened
+    out = capsys.readouterr().out
+    assert "(quick, transaction_pooler=True)" in out
+    assert "[pg_load] ratio" in out
