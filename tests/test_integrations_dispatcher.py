@@ -507,6 +507,31 @@ class _Stop(threading.Event):
         return super().wait(timeout)
 
 
+class _LostWhileSending:
+    """The store goes away while the receiver answers (with ``status``): every transaction of
+    the dispatcher's outbox fails from then on, until ``down`` is cleared."""
+
+    def __init__(self, status: int) -> None:
+        self.down = threading.Event()
+        self.status = status
+        self.recorder = Recorder(self._reply)
+
+    def _reply(self, request: httpx.Request) -> httpx.Response:
+        self.down.set()
+        return httpx.Response(self.status)
+
+    def cut(self, running: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Make ``running``'s outbox fail while the store is down."""
+        real = running.outbox.begin
+
+        def begin() -> Any:
+            if self.down.is_set():
+                raise StoreUnavailable("the database is restarting")
+            return real()
+
+        monkeypatch.setattr(running.outbox, "begin", begin)
+
+
 def _outage_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage()
@@ -646,23 +671,11 @@ def test_outcomes_the_store_could_not_record_are_recorded_when_it_answers(
     """Sent, then the store fails before the outcome is written: the follower keeps the
     outcome and writes it when the store answers again; nothing is sent twice."""
     save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
-    down = threading.Event()
-
-    def reply(request: httpx.Request) -> httpx.Response:
-        down.set()  # the store goes away while the receiver answers
-        return httpx.Response(200)
-
-    recorder = Recorder(reply)
-    stop = _Stop(3, down.clear)
+    lost = _LostWhileSending(200)
+    recorder = lost.recorder
+    stop = _Stop(3, lost.down.clear)
     running = dispatcher(store, recorder)
-    real = running.outbox.begin
-
-    def begin() -> Any:
-        if down.is_set():
-            raise StoreUnavailable("the database is restarting")
-        return real()
-
-    monkeypatch.setattr(running.outbox, "begin", begin)
+    lost.cut(running, monkeypatch)
     summaries: list[Summary] = []
     with running:
         follower = threading.Thread(
@@ -694,28 +707,16 @@ def test_an_outcome_recorded_late_leaves_a_newer_claim_alone(
 
     save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
     clock = ManualClock(START)
-    down = threading.Event()
-
-    def reply(request: httpx.Request) -> httpx.Response:
-        down.set()  # the store goes away while the receiver answers
-        return httpx.Response(500)
-
-    late = dispatcher(store, Recorder(reply), clock=clock)
-    real = late.outbox.begin
-
-    def begin() -> Any:
-        if down.is_set():
-            raise StoreUnavailable("the database is restarting")
-        return real()
-
-    monkeypatch.setattr(late.outbox, "begin", begin)
+    lost = _LostWhileSending(500)
+    late = dispatcher(store, lost.recorder, clock=clock)
+    lost.cut(late, monkeypatch)
     late.enqueue()
     with pytest.raises(StoreUnavailable):
         late.deliver()  # sent, failed, and the failure not recorded
     clock.advance(timedelta(seconds=LEASE_SECONDS + 1))
     other = dispatcher(store, Recorder(), clock=clock)
     assert 1 == len(other._claim()[0])  # the lease ran out: taken again
-    down.clear()
+    lost.down.clear()
     assert Summary(failed=1) == late._record_unrecorded()
     third = dispatcher(store, Recorder(), clock=clock)
     assert [] == third._claim()[0]  # still the other's

@@ -24,19 +24,23 @@ class PostgresAgrees(StoresAgree):
     def __init__(self) -> None:
         super().__init__()
         self.sqlite.close()  # the SQLite store of the parent is replaced by PostgreSQL
-        self.url = self.cluster.database()
-        self.sqlite = PostgresStore(self.url)  # type: ignore[assignment]
+        self.url = self.direct = self.cluster.database()
+        self.sqlite = self.open()  # type: ignore[assignment]
+
+    def open(self) -> PostgresStore:
+        """A new store object on the run's database."""
+        return PostgresStore(self.url)
 
     @rule()
     def reopen_sqlite(self) -> None:
         """Close the PostgreSQL store and open a new one on the same database."""
         self.sqlite.close()
-        self.sqlite = PostgresStore(self.url)  # type: ignore[assignment]
+        self.sqlite = self.open()  # type: ignore[assignment]
 
     @rule()
     def drop_connections(self) -> None:
         """The server drops every connection of the store (as a restart or a proxy would)."""
-        with psycopg.connect(self.url, autocommit=True) as raw:
+        with psycopg.connect(self.direct, autocommit=True) as raw:
             raw.execute(
                 "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -54,7 +58,7 @@ def test_postgres_and_memory_agree_through_reconnects(postgres_cluster: Cluster)
 
 class PooledAgrees(PostgresAgrees):
     """PostgresAgrees through PgBouncer in transaction mode (one server connection shared by
-    every client), the server dropping that connection now and then."""
+    every client); dropping connections drops the pooler's (it makes a new one)."""
 
     pooler: Pooler
 
@@ -63,22 +67,11 @@ class PooledAgrees(PostgresAgrees):
         self.sqlite.close()
         self.url = self.pooler.database()
         self.direct = self.cluster.url(self.url.rsplit("/", 1)[1])
-        self.sqlite = PostgresStore(self.url, transaction_pooler=True)  # type: ignore[assignment]
+        self.sqlite = self.open()  # type: ignore[assignment]
 
-    @rule()
-    def reopen_sqlite(self) -> None:
-        """Close the store and open a new one on the same database, through the pooler."""
-        self.sqlite.close()
-        self.sqlite = PostgresStore(self.url, transaction_pooler=True)  # type: ignore[assignment]
-
-    @rule()
-    def drop_connections(self) -> None:
-        """The server drops the pooler's connection (the pooler makes a new one)."""
-        with psycopg.connect(self.direct, autocommit=True) as raw:
-            raw.execute(
-                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+    def open(self) -> PostgresStore:
+        """A new store object on the run's database, through the pooler."""
+        return PostgresStore(self.url, transaction_pooler=True)
 
 
 def test_postgres_through_a_transaction_pooler_and_memory_agree(
