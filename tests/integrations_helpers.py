@@ -47,10 +47,10 @@ def make_sink(text: str, recorder: Recorder, environ: dict[str, str] | None = No
     return build_sink(sink_config(text), client=recorder.client, environ=environ or {})
 
 
-def incident(priority: Priority = Priority.P1) -> Incident:
-    """INC-7, declared by ana, who leads it."""
+def incident(priority: Priority = Priority.P1, incident_id: str = "INC-7") -> Incident:
+    """INC-7 (or ``incident_id``), declared by ana, who leads it."""
     clock = ManualClock(START)
-    declared = Incident.declare("INC-7", "Database is down", priority, actor="ana", clock=clock)
+    declared = Incident.declare(incident_id, "Database is down", priority, actor="ana", clock=clock)
     declared.assign(Role.LEAD, "ana", actor="ana")
     return declared
 
@@ -64,9 +64,9 @@ def message(
     )
 
 
-def walked() -> Incident:
-    """INC-7 staffed, validated, linked and moved to mitigating."""
-    subject = incident()
+def walked(incident_id: str = "INC-7") -> Incident:
+    """INC-7 (or ``incident_id``) staffed, validated, linked and moved to mitigating."""
+    subject = incident(incident_id=incident_id)
     subject.assign(Role.INCIDENT_COMMANDER, "bo", actor="ana")
     subject.assign(Role.COMMUNICATOR, "cy", actor="ana")
     subject.assign(Role.RECORDER, "di", actor="ana")

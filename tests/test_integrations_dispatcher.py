@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -720,3 +721,78 @@ def test_an_outcome_recorded_late_leaves_a_newer_claim_alone(
     assert Summary(failed=1) == late._record_unrecorded()
     third = dispatcher(store, Recorder(), clock=clock)
     assert [] == third._claim()[0]  # still the other's
+
+
+def _tamper(path: str, incident_id: str) -> None:
+    """Rewrite an incident's second stored line behind the store's back: still an event, but
+    its chain breaks, so loading the incident raises Tampered."""
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("DROP TRIGGER IF EXISTS events_no_update")
+        changed = connection.execute(
+            "UPDATE events SET line = replace(line, '\"ana\"', '\"eve\"') "
+            "WHERE incident_id = ? AND version = 2",
+            (incident_id,),
+        )
+        assert 1 == changed.rowcount
+    connection.close()
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "incidentflow.integrations" and r.levelno == logging.ERROR
+    ]
+
+
+def test_an_incident_that_does_not_load_keeps_no_one_elses_reminders(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tampered incident's reminders are passed over, said once in the log; the other
+    incidents' overdue updates are reminded as ever."""
+    caplog.set_level(logging.WARNING, "incidentflow.integrations")
+    with SQLiteStore(tmp_path / "i.db") as store:
+        for incident_id in ("INC-7", "INC-8"):
+            save(store, walked(incident_id))
+        _tamper(store.path, "INC-8")
+        text = HOOK + 'events = ["declared"]\nreminders = true\n' + FAST
+        recorder = Recorder(lambda r: httpx.Response(200))
+        with dispatcher(store, recorder, text, ManualClock(START + timedelta(hours=2))) as running:
+            running.run_once()
+            running.run_once()
+    reminders = [b["reminder"]["text"] for b in recorder.bodies() if b["type"] == "reminder"]
+    assert 1 == len(reminders)
+    assert reminders[0].startswith("INC-7: stakeholder update overdue by ")
+    (error,) = _errors(caplog)
+    assert error.startswith("INC-8 does not load, so no reminder of it is sent: Tampered: ")
+
+
+def test_an_incident_that_does_not_load_fails_its_own_filtered_deliveries_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sink filtered by state needs the incident as of each event; one whose history does
+    not load is taken, and its deliveries fail with the reason where `deliveries` shows it,
+    while the other incidents' are delivered."""
+    caplog.set_level(logging.WARNING, "incidentflow.integrations")
+    text = HOOK + 'states = ["mitigating"]\n' + FAST
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with SQLiteStore(tmp_path / "i.db") as store:
+        broken = walked("INC-8")
+        save(store, broken)
+        with dispatcher(store, recorder, text) as first:
+            first.run_once()  # its events so far, delivered while it loaded
+        sent = len(recorder.requests)
+        broken.note("replica promoted", actor="ana")
+        save(store, broken)
+        save(store, walked("INC-9"))
+        _tamper(store.path, "INC-8")
+        with dispatcher(store, recorder, text) as second:  # reads INC-8 from the store
+            second.run_once()
+        owed = Outbox(store).deliveries(statuses=[Status.FAILED, Status.DEAD])
+    assert [("INC-8", broken.version)] == [(d.incident_id, d.version) for d in owed]
+    assert owed[0].last_error.startswith("Tampered: ")
+    later = [b["incident"]["id"] for b in recorder.bodies()[sent:]]
+    assert ["INC-9"] == sorted(set(later))
+    (error,) = _errors(caplog)
+    assert error.startswith("INC-8 does not load, so its events are taken whatever the state")

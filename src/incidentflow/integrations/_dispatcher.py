@@ -195,6 +195,7 @@ class Dispatcher:
         self._lock: Any = None
         self._states: dict[tuple[str, str], dict[str, str]] = {}
         self._unrecorded: tuple[list[tuple[str, tuple[object, ...]]], Summary] | None = None
+        self._unreadable: dict[str, str] = {}  # incident id -> why it was last skipped
 
     # -- one at a time on SQLite ---------------------------------------------------------
 
@@ -390,8 +391,29 @@ class Dispatcher:
             return False
         if chosen.states is None and chosen.priorities is None:
             return True
-        incident = self._incidents.at(entry.incident_id, entry.version)
+        try:
+            incident = self._incidents.at(entry.incident_id, entry.version)
+        except StoreUnavailable:
+            raise
+        except IncidentFlowError as exc:
+            # Its history does not load (tampered, or refused by its rules): taken, so that
+            # the delivery fails with the reason where `deliveries` shows it, instead of
+            # stopping every other incident's deliveries here.
+            self._skipping(
+                entry.incident_id,
+                exc,
+                "its events are taken whatever the state and priority filters say (their "
+                "deliveries fail with this reason)",
+            )
+            return True
         return chosen.accepts(entry.event.type, incident.state, incident.priority)
+
+    def _skipping(self, incident_id: str, exc: IncidentFlowError, consequence: str) -> None:
+        """Log, once per reason, what an incident whose history does not load costs it."""
+        reason = f"{type(exc).__name__}: {exc}"
+        if self._unreadable.get(incident_id) != reason:
+            self._unreadable[incident_id] = reason
+            _LOG.error("%s does not load, so %s: %s", incident_id, consequence, reason)
 
     # -- reminders ---------------------------------------------------------------------------
 
@@ -409,7 +431,13 @@ class Dispatcher:
         for summary in self.store.incidents():
             if summary.state is State.DISMISSED:
                 continue
-            incident = self.store.load(summary.incident_id)
+            try:
+                incident = self.store.load(summary.incident_id)
+            except StoreUnavailable:
+                raise
+            except IncidentFlowError as exc:  # one broken history keeps no one else's reminders
+                self._skipping(summary.incident_id, exc, "no reminder of it is sent")
+                continue
             for obligation in incident.due(now):
                 if not obligation.overdue or obligation.due_at is None:
                     continue
