@@ -156,3 +156,42 @@ def test_an_unreachable_database_exits_5_with_its_cause(
     for command in (["list"], ["declare", INC, "--title", "x", "--priority", "P1"]):
         code, _, err = cli(*command)
         assert (5, True, False) == (code, "does not exist" in err, "Traceback" in err)
+
+
+@pytest.mark.parametrize("where", ["--db", "--to", "--from", "none"])
+def test_psycopg_pool_lines_are_kept_out_of_a_command_using_postgresql(
+    where: str,
+    tmp_path: Path,
+    postgres_url: str,
+    capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command that opens a PostgreSQL store (--db, or either side of copy) gives psycopg's
+    records a handler that drops them, so the pool's own reconnect lines never reach
+    stderr; a command on SQLite alone leaves logging as it found it."""
+    import logging
+
+    from incidentflow.cli import main
+
+    monkeypatch.delenv("INCIDENTFLOW_DB", raising=False)
+    monkeypatch.setenv("INCIDENTFLOW_ACTOR", "ana")
+    monkeypatch.setattr(logging.getLogger("psycopg"), "handlers", [])
+    sqlite = str(tmp_path / "incidents.db")
+    assert 0 == main(["declare", INC, "--title", "Down", "--priority", "P2", "--db", sqlite])
+    assert [] == logging.getLogger("psycopg").handlers
+    args = {
+        "--db": ["declare", "INC-8", "--title", "Down", "--priority", "P2", "--db", postgres_url],
+        "--to": ["copy", "--from", sqlite, "--to", postgres_url],
+        "--from": ["copy", "--from", postgres_url, "--to", str(tmp_path / "back.db")],
+        "none": ["copy", "--from", sqlite, "--to", str(tmp_path / "other.db")],
+    }[where]
+    if where == "--from":  # something to copy back
+        assert 0 == main(["copy", "--from", sqlite, "--to", postgres_url])
+        monkeypatch.setattr(logging.getLogger("psycopg"), "handlers", [])
+    assert 0 == main(args)
+    capsys.readouterr()
+    handlers = logging.getLogger("psycopg").handlers
+    if where == "none":
+        assert [] == handlers
+    else:
+        assert [logging.NullHandler] == [type(h) for h in handlers]

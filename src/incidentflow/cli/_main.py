@@ -440,9 +440,8 @@ def _quiet_driver_logs(args: argparse.Namespace, options: Options) -> None:
     faults itself (``StoreUnavailable``, and the dispatcher's own outage lines), so those
     records go to a handler that drops them.
     """
-    named = (options.db, os.environ.get("INCIDENTFLOW_DB"), *(
-        getattr(args, name, None) for name in ("source", "target")
-    ))  # fmt: skip
+    named = [options.db, os.environ.get("INCIDENTFLOW_DB")]
+    named += [getattr(args, name, None) for name in ("source", "target")]  # copy's stores
     if any(isinstance(db, str) and db.startswith(("postgresql://", "postgres://")) for db in named):
         import logging
 
