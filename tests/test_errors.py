@@ -270,6 +270,7 @@ def test_refused_move_to_a_non_neighbour(clock: ManualClock) -> None:
         errors.AlreadyExists(incident_id="INC-1", actual=4),
         errors.CheckpointConflict(name="pager", position=3, current=7),
         errors.Tampered(incident_id="INC-1", version=2, reason="changed: bad hash"),
+        errors.Tampered(incident_id="INC-1", version=2, reason="does not decode", position=9),
         errors.InvalidHistory(
             incident_id="INC-1", version=5, unmet=(Unmet("stamps_in_order", "too early"),)
         ),

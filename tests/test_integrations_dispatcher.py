@@ -796,3 +796,43 @@ def test_an_incident_that_does_not_load_fails_its_own_filtered_deliveries_only(
     assert ["INC-9"] == sorted(set(later))
     (error,) = _errors(caplog)
     assert error.startswith("INC-8 does not load, so its events are taken whatever the state")
+
+
+def test_an_event_that_does_not_decode_is_a_dead_delivery_and_the_feed_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row written into the events table behind the store's back, which does not decode,
+    no longer stops every delivery: each sink gets a dead delivery for it, naming why, the
+    events before and after it are delivered in order, and it is logged once."""
+    caplog.set_level(logging.WARNING, "incidentflow.integrations")
+    text = HOOK + '[sinks.audit]\ntype = "webhook"\nurl = "https://audit.example/in"\n' + FAST
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with SQLiteStore(tmp_path / "i.db") as store:
+        save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
+        connection = sqlite3.connect(store.path)
+        with connection:
+            connection.execute(
+                "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
+                "VALUES ('X-1', 1, 'not json', 'a', 'b')"
+            )
+        connection.close()
+        for n in (2, 3):
+            save(store, Incident.declare(f"INC-{n}", "x", Priority.P2, actor="ana"))
+        with dispatcher(store, recorder, text) as running:
+            first = running.run_once()
+            again = running.run_once()
+        dead = Outbox(store).deliveries(statuses=[Status.DEAD])
+        marks = [store.checkpoint(f"sink:{name}") for name in ("hooks", "audit")]
+    assert Summary(enqueued=6, delivered=6, dead=2) == first
+    assert Summary() == again
+    sent = [(r.url.host, r.headers["webhook-id"]) for r in recorder.requests]
+    for host, sink in (("hooks.example", "hooks"), ("audit.example", "audit")):
+        keys = [key for where, key in sent if where == host]
+        assert [delivery_key(sink, f"INC-{n}", 1) for n in (1, 2, 3)] == keys
+    assert [("hooks", "X-1", 1, "unreadable"), ("audit", "X-1", 1, "unreadable")] == sorted(
+        ((d.sink, d.incident_id, d.version, d.kind) for d in dead), reverse=True
+    )
+    assert all("(feed position 2) was tampered with" in d.last_error for d in dead)
+    assert [4, 4] == marks
+    (error,) = _errors(caplog)
+    assert error.startswith("X-1: event 1 (feed position 2) was tampered with: it does not decode")

@@ -285,15 +285,22 @@ class Tampered(StoreError):
     """Stored data was changed behind the library's back.
 
     ``version`` is the 1-based version of the first bad event; ``reason`` says what is wrong.
+    ``position`` is the bad event's place in the global feed when the feed read it
+    (:meth:`~incidentflow.store.Store.read_since`), so that a consumer can pass over it;
+    None otherwise.
     """
 
-    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "version", "reason")
+    _fields: ClassVar[tuple[str, ...]] = ("incident_id", "version", "reason", "position")
 
-    def __init__(self, *, incident_id: str, version: int, reason: str) -> None:
+    def __init__(
+        self, *, incident_id: str, version: int, reason: str, position: int | None = None
+    ) -> None:
         self.incident_id = incident_id
         self.version = version
         self.reason = reason
-        super().__init__(f"{incident_id}: event {version} was tampered with: {reason}")
+        self.position = position
+        where = "" if position is None else f" (feed position {position})"
+        super().__init__(f"{incident_id}: event {version}{where} was tampered with: {reason}")
 
 
 class InvalidHistory(StoreError):

@@ -36,6 +36,7 @@ from incidentflow.errors import (
     IncidentFlowError,
     SinkConfigError,
     StoreUnavailable,
+    Tampered,
 )
 from incidentflow.lifecycle import State
 
@@ -339,13 +340,13 @@ class Dispatcher:
         """Write a delivery row for every new event each sink takes; move the checkpoints."""
         if not self.sinks:
             return Summary()
-        count = 0
+        count = dead = 0
         while True:
             marks = {name: self._checkpoint_of(name) for name in self.sinks}
             start = min(marks.values())
-            entries = self.store.read_since(start, limit=1000)
-            if not entries:
-                return Summary(enqueued=count)
+            entries, unreadable = self._read_feed(start)
+            if not entries and unreadable is None:
+                return Summary(enqueued=count, dead=dead)
             stamp = self.clock.now().timestamp()
             rows: list[tuple[object, ...]] = []
             for entry in entries:
@@ -374,16 +375,77 @@ class Dispatcher:
                             0,
                         )
                     )
-            last = entries[-1].position
+            last = entries[-1].position if entries else start
+            passed: list[tuple[object, ...]] = []
+            if unreadable is not None:
+                passed = self._unreadable_rows(unreadable, marks, stamp)
+                last = max(last, unreadable.position or last)
             with self.outbox.begin() as tx:
                 if any(tx.checkpoint(f"sink:{n}") != marks[n] for n in self.sinks):
                     continue  # another dispatcher moved first: read again
-                for row in rows:
+                for row in rows + passed:
                     tx.execute(_INSERT, row)
                 for name in self.sinks:
                     if last > marks[name]:
                         tx.advance(f"sink:{name}", last)
             count += len(rows)
+            dead += len(passed)
+
+    def _read_feed(self, start: int) -> tuple[list[FeedEntry], Tampered | None]:
+        """The feed's next page after ``start``, and the event that ends it if it does not decode.
+
+        A page holding an event that does not decode (a row written behind the store's back)
+        is read again one entry at a time, up to that event, so that what comes before it is
+        delivered and the event itself is passed over instead of stopping every delivery.
+        """
+        try:
+            return self.store.read_since(start, limit=1000), None
+        except Tampered as exc:
+            if exc.position is None:
+                raise
+        entries: list[FeedEntry] = []
+        while True:
+            at = entries[-1].position if entries else start
+            try:
+                page = self.store.read_since(at, limit=1)
+            except Tampered as exc:
+                if exc.position is None:
+                    raise
+                return entries, exc
+            if not page:
+                return entries, None
+            entries += page
+
+    def _unreadable_rows(
+        self, exc: Tampered, marks: Mapping[str, int], stamp: float
+    ) -> list[tuple[object, ...]]:
+        """A dead delivery of an event that does not decode, for each sink not past it yet.
+
+        ``incidentflow deliveries`` shows it with the reason; the sinks go on past it.
+        """
+        assert exc.position is not None
+        _LOG.error("%s; passed over, a dead delivery for each sink", exc)
+        return [
+            (
+                delivery_key(name, exc.incident_id, exc.version),
+                name,
+                exc.incident_id,
+                exc.position,
+                exc.version,
+                "unreadable",
+                Status.DEAD.value,
+                0,
+                stamp,
+                str(exc)[:500],
+                "",
+                stamp,
+                stamp,
+                "",
+                0,
+            )
+            for name in self.sinks
+            if exc.position > marks[name]
+        ]
 
     def _accepts(self, config: SinkConfig, entry: FeedEntry) -> bool:
         chosen = config.filter

@@ -611,7 +611,7 @@ class Store(abc.ABC):
                 position=position,
                 incident_id=incident_id,
                 version=version,
-                event=_decode(incident_id, version, line),
+                event=_decode(incident_id, version, line, position=position),
                 hash=digest,
             )
 
@@ -631,7 +631,7 @@ class Store(abc.ABC):
                 position=at,
                 incident_id=incident_id,
                 version=version,
-                event=_decode(incident_id, version, line),
+                event=_decode(incident_id, version, line, position=at),
             )
             for at, incident_id, version, line in self._feed(after, count)
         ]
@@ -885,12 +885,22 @@ def _unrecorded(incident_id: str) -> Tampered:
     )
 
 
-def _decode(incident_id: str, version: int, line: str, *, verified: bool = False) -> Event:
+def _decode(
+    incident_id: str,
+    version: int,
+    line: str,
+    *,
+    verified: bool = False,
+    position: int | None = None,
+) -> Event:
     try:
         return codec._loads_verified(line) if verified else codec.loads(line)
     except DecodeError as exc:
         raise Tampered(
-            incident_id=incident_id, version=version, reason=f"it does not decode: {exc}"
+            incident_id=incident_id,
+            version=version,
+            reason=f"it does not decode: {exc}",
+            position=position,
         ) from exc
 
 
