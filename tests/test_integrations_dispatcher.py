@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from incidentflow import Incident, LinkKind, ManualClock, Priority, Role
-from incidentflow.errors import DispatcherRunning, InvalidInput, StoreUnavailable
+from incidentflow.errors import DispatcherRunning, InvalidInput, StoreUnavailable, Tampered
 from incidentflow.integrations import (
     Dispatcher,
     Outbox,
@@ -808,7 +808,8 @@ def test_an_event_that_does_not_decode_is_a_dead_delivery_and_the_feed_goes_on(
     text = HOOK + '[sinks.audit]\ntype = "webhook"\nurl = "https://audit.example/in"\n' + FAST
     recorder = Recorder(lambda r: httpx.Response(200))
     with SQLiteStore(tmp_path / "i.db") as store:
-        save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
+        for n in (1, 2):
+            save(store, Incident.declare(f"INC-{n}", "x", Priority.P2, actor="ana"))
         connection = sqlite3.connect(store.path)
         with connection:
             connection.execute(
@@ -816,23 +817,126 @@ def test_an_event_that_does_not_decode_is_a_dead_delivery_and_the_feed_goes_on(
                 "VALUES ('X-1', 1, 'not json', 'a', 'b')"
             )
         connection.close()
-        for n in (2, 3):
+        for n in (3, 4):
             save(store, Incident.declare(f"INC-{n}", "x", Priority.P2, actor="ana"))
         with dispatcher(store, recorder, text) as running:
             first = running.run_once()
             again = running.run_once()
         dead = Outbox(store).deliveries(statuses=[Status.DEAD])
         marks = [store.checkpoint(f"sink:{name}") for name in ("hooks", "audit")]
-    assert Summary(enqueued=6, delivered=6, dead=2) == first
+    assert Summary(enqueued=8, delivered=8, dead=2) == first
     assert Summary() == again
     sent = [(r.url.host, r.headers["webhook-id"]) for r in recorder.requests]
     for host, sink in (("hooks.example", "hooks"), ("audit.example", "audit")):
         keys = [key for where, key in sent if where == host]
-        assert [delivery_key(sink, f"INC-{n}", 1) for n in (1, 2, 3)] == keys
+        assert [delivery_key(sink, f"INC-{n}", 1) for n in (1, 2, 3, 4)] == keys
     assert [("hooks", "X-1", 1, "unreadable"), ("audit", "X-1", 1, "unreadable")] == sorted(
         ((d.sink, d.incident_id, d.version, d.kind) for d in dead), reverse=True
     )
-    assert all("(feed position 2) was tampered with" in d.last_error for d in dead)
-    assert [4, 4] == marks
+    assert all("(feed position 3) was tampered with" in d.last_error for d in dead)
+    assert [5, 5] == marks
     (error,) = _errors(caplog)
-    assert error.startswith("X-1: event 1 (feed position 2) was tampered with: it does not decode")
+    assert error.startswith("X-1: event 1 (feed position 3) was tampered with: it does not decode")
+
+
+def test_a_tampered_error_without_a_feed_position_is_not_passed_over(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only an event the feed names by its position can be passed over: any other Tampered
+    from reading the feed is raised as it is."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
+
+    def read_since(position: int, *, limit: int = 1000) -> Any:
+        raise Tampered(incident_id="INC-1", version=1, reason="changed")
+
+    monkeypatch.setattr(store, "read_since", read_since)
+    with dispatcher(store, Recorder()) as running, pytest.raises(Tampered, match="changed"):
+        running.enqueue()
+    assert 0 == store.checkpoint("sink:hooks")
+
+
+def test_follow_reminds_at_its_pace_and_waits_only_when_a_cycle_sent_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under follow() a cycle that sent something is followed at once by the next; one that
+    sent nothing waits for a new event (up to ``poll``); reminders are looked for once per
+    ``remind_every`` seconds, the first time at once."""
+    subject = Incident.declare("INC-1", "x", Priority.P2, actor="ana")
+    save(store, subject)
+    steps: list[str] = []
+    stop = threading.Event()
+    running = dispatcher(store, Recorder(lambda r: httpx.Response(200)))
+    deliver, remind = running.deliver, running.remind
+
+    def delivering(**options: Any) -> Summary:
+        done = deliver(**options)
+        steps.append(f"sent {done.delivered}")
+        if len(steps) > 60:
+            stop.set()  # a cycle that never waits would spin: stop it, and fail below
+        return done
+
+    def waiting(position: int, *, timeout: float) -> bool:
+        steps.append(f"wait {timeout}")
+        if sum(step.startswith("wait") for step in steps) == 2:
+            subject.note("replica promoted", actor="ana")
+            save(store, subject)  # something new: the next cycle sends it
+        if sum(step.startswith("wait") for step in steps) == 4:
+            stop.set()
+        return True
+
+    def reminding() -> Summary:
+        steps.append("remind")
+        return remind()
+
+    monkeypatch.setattr(running, "deliver", delivering)
+    monkeypatch.setattr(running, "remind", reminding)
+    monkeypatch.setattr(store, "wait", waiting)
+    with running:
+        running.follow(stop, poll=0.25, remind_every=3600)
+    assert [
+        "remind", "sent 1",  # the first cycle reminds, sends the declaration, goes on
+        "sent 0", "wait 0.25",
+        "sent 0", "wait 0.25",
+        "sent 1",  # the note
+        "sent 0", "wait 0.25",
+        "sent 0", "wait 0.25",
+    ] == steps  # fmt: skip
+
+
+def test_a_batch_of_more_than_a_hundred_claims_holds_every_one(store: Store) -> None:
+    """Claims are written a hundred at a time: each of 150 deliveries due at once is claimed,
+    sent and recorded once; nothing is left to send again."""
+    subject = Incident.declare("INC-1", "x", Priority.P2, actor="ana")
+    for n in range(149):
+        subject.note(f"note {n}", actor="ana")
+    save(store, subject)
+    recorder = Recorder(lambda r: httpx.Response(200))
+    with dispatcher(store, recorder) as running:
+        assert Summary(enqueued=150, delivered=150) == running.run_once()
+        assert Summary() == running.run_once()
+    assert 150 == len(recorder.requests)
+
+
+def test_the_store_lost_while_keeping_what_a_sink_made_lets_the_delivery_go_to_be_sent_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent, but the sink's state cannot be kept (the store went away): the delivery is let
+    go at once, not held for the lease, and sent again when the store answers."""
+    save(store, Incident.declare("INC-1", "x", Priority.P2, actor="ana"))
+    text = '[sinks.py]\ntype = "python"\nfunction = "test_integrations_dispatcher:keeper"\n'
+    SEEN.clear()
+    with dispatcher(store, Recorder(), text) as running:
+        running.enqueue()
+        real = running._save_state
+        fails = iter([True])
+
+        def save_state(states: list[tuple[str, str, str, str]]) -> None:
+            if next(fails, False):
+                raise StoreUnavailable("the database is restarting")
+            real(states)
+
+        monkeypatch.setattr(running, "_save_state", save_state)
+        with pytest.raises(StoreUnavailable):
+            running.deliver()
+        assert Summary(delivered=1) == running.deliver()  # the same moment: let go
+    assert 2 == len(SEEN)

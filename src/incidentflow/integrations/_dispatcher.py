@@ -400,9 +400,8 @@ class Dispatcher:
         """
         try:
             return self.store.read_since(start, limit=1000), None
-        except Tampered as exc:
-            if exc.position is None:
-                raise
+        except Tampered:
+            pass  # read again, one at a time
         entries: list[FeedEntry] = []
         while True:
             at = entries[-1].position if entries else start
