@@ -67,3 +67,18 @@ def declared(incident_id: str) -> ev.Declared:
 def note(text: str) -> ev.NoteAdded:
     """A note stamped :data:`AT`: whatever order racing writers land in, the history replays."""
     return ev.NoteAdded(actor="rui", occurred_at=AT, recorded_at=AT, text=text)
+
+
+def insert_undecodable(path: str, incident_id: str = "X-1") -> None:
+    """Write into a SQLite store's events, behind its back, a row that does not decode (its
+    triggers refuse updates and deletes, not inserts)."""
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute(
+            "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
+            "VALUES (?, 1, 'not json', 'a', 'b')",
+            (incident_id,),
+        )
+    connection.close()

@@ -28,7 +28,7 @@ from incidentflow.integrations import (
 from incidentflow.store import SQLiteStore, Store
 from integrations_helpers import START, Recorder, incident, walked
 from postgres import Cluster
-from stores import STORE_KINDS, make_store
+from stores import STORE_KINDS, insert_undecodable, make_store
 from waiting import wait_for
 
 HOOK = '[sinks.hooks]\ntype = "webhook"\nurl = "https://hooks.example/in"\n'
@@ -810,13 +810,7 @@ def test_an_event_that_does_not_decode_is_a_dead_delivery_and_the_feed_goes_on(
     with SQLiteStore(tmp_path / "i.db") as store:
         for n in (1, 2):
             save(store, Incident.declare(f"INC-{n}", "x", Priority.P2, actor="ana"))
-        connection = sqlite3.connect(store.path)
-        with connection:
-            connection.execute(
-                "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
-                "VALUES ('X-1', 1, 'not json', 'a', 'b')"
-            )
-        connection.close()
+        insert_undecodable(store.path)
         for n in (3, 4):
             save(store, Incident.declare(f"INC-{n}", "x", Priority.P2, actor="ana"))
         with dispatcher(store, recorder, text) as running:

@@ -20,7 +20,7 @@ from incidentflow import (
     StoreUnavailable,
 )
 from incidentflow.store import FeedEntry, SQLiteStore, Store
-from stores import STORE_KINDS, declared, make_store
+from stores import STORE_KINDS, declared, insert_undecodable, make_store
 
 START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 
@@ -267,19 +267,11 @@ def test_an_event_that_does_not_decode_is_named_by_its_feed_position(tmp_path: P
     """A row written behind the store's back that does not decode: reading the feed (or every
     stored event) over it raises Tampered naming its incident, version and feed position, so
     a consumer can pass over it; the events before and after it read as ever."""
-    import sqlite3
-
     from incidentflow.errors import Tampered
 
     with SQLiteStore(tmp_path / "incidents.db") as store:
         store.append("INC-1", [declared("INC-1")], expected_version=0)
-        connection = sqlite3.connect(store.path)
-        with connection:
-            connection.execute(
-                "INSERT INTO events (incident_id, version, line, prev_hash, hash) "
-                "VALUES ('X-1', 1, 'not json', 'a', 'b')"
-            )
-        connection.close()
+        insert_undecodable(store.path)
         store.append("INC-2", [declared("INC-2")], expected_version=0)
         with pytest.raises(Tampered) as reading:
             store.read_since(0, limit=10)
