@@ -934,3 +934,50 @@ def test_the_store_lost_while_keeping_what_a_sink_made_lets_the_delivery_go_to_b
             running.deliver()
         assert Summary(delivered=1) == running.deliver()  # the same moment: let go
     assert 2 == len(SEEN)
+
+
+@pytest.mark.parametrize(("minutes", "overdue"), [(29, None), (31, 1), (100, 70)])
+def test_a_reminder_waits_until_its_obligation_is_overdue_and_says_by_how_much(
+    minutes: int, overdue: int | None
+) -> None:
+    """The runbook's stakeholder update falls due 30 minutes after the walk: not reminded at
+    29 minutes; at 31 reminded as 1 minute overdue, at 100 as 70 (whole minutes)."""
+    store = make_store("memory", Path(), None)  # type: ignore[arg-type]
+    save(store, walked())
+    text = HOOK + 'events = ["x"]\nreminders = true\n'
+    clock = ManualClock(START + timedelta(minutes=minutes))
+    with dispatcher(store, Recorder(), text, clock) as running:
+        running.remind()
+        owed = [json.loads(d.payload) for d in running.outbox.deliveries()]
+    expected = [] if overdue is None else [("stakeholder_update", "2026-03-01T14:30:00+00:00")]
+    assert expected == [(r["kind"], r["due_at"]) for r in owed]
+    assert [overdue] * len(owed) == [r["overdue_by_minutes"] for r in owed]
+
+
+def test_the_store_unavailable_while_reminding_or_filtering_is_an_outage_not_a_broken_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """StoreUnavailable while loading an incident for its reminders, or for a sink's state
+    filter, is raised (follow() waits it out), not taken for a history that does not load."""
+    caplog.set_level(logging.WARNING, "incidentflow.integrations")
+    text = HOOK + 'states = ["mitigating"]\nreminders = true\n' + FAST
+    with SQLiteStore(tmp_path / "i.db") as store:
+        subject = walked()
+        save(store, subject)
+        with dispatcher(store, Recorder(), text) as first:
+            first.run_once()
+        subject.note("replica promoted", actor="ana")
+        save(store, subject)
+
+        def unavailable(*args: object, **options: object) -> Any:
+            raise StoreUnavailable("the database is restarting")
+
+        monkeypatch.setattr(store, "load", unavailable)
+        monkeypatch.setattr(store, "events", unavailable)
+        clock = ManualClock(START + timedelta(hours=2))
+        with dispatcher(store, Recorder(), text, clock) as second:
+            with pytest.raises(StoreUnavailable):
+                second.remind()
+            with pytest.raises(StoreUnavailable):
+                second.enqueue()  # reads the incident for the note's state
+    assert [] == _errors(caplog)
