@@ -113,14 +113,11 @@ class Options:
         if not db.startswith(("postgresql://", "postgres://")):
             return None
         from incidentflow.errors import StoreUnavailable
-        from incidentflow.store import PostgresStore
-        from incidentflow.store.postgres import transaction_pooler_from_environment
+        from incidentflow.store import PostgresStore, open_store
 
-        pooled = transaction_pooler_from_environment()
         try:
-            with PostgresStore(
-                db, read_only=True, chain_key=self.chain_key, transaction_pooler=pooled
-            ) as store:
+            with open_store(db, read_only=True, chain_key=self.chain_key) as store:
+                assert isinstance(store, PostgresStore)  # a postgresql:// URL
                 if store.schema_version < 3 or not store.identity_required:
                     return None
                 return store.person()

@@ -357,29 +357,22 @@ class Dispatcher:
                     if not self._accepts(sink.config, entry):
                         continue
                     rows.append(
-                        (
+                        _new_delivery(
                             delivery_key(name, entry.incident_id, entry.version),
                             name,
                             entry.incident_id,
                             entry.position,
                             entry.version,
                             entry.event.type,
-                            Status.PENDING.value,
-                            0,
                             stamp,
-                            "",
-                            "",
-                            stamp,
-                            stamp,
-                            "",
-                            0,
                         )
                     )
             last = entries[-1].position if entries else start
             passed: list[tuple[object, ...]] = []
             if unreadable is not None:
-                passed = self._unreadable_rows(unreadable, marks, stamp)
-                last = max(last, unreadable.position or last)
+                position, exc = unreadable
+                passed = self._unreadable_rows(exc, position, marks, stamp)
+                last = max(last, position)
             with self.outbox.begin() as tx:
                 if any(tx.checkpoint(f"sink:{n}") != marks[n] for n in self.sinks):
                     continue  # another dispatcher moved first: read again
@@ -391,8 +384,8 @@ class Dispatcher:
             count += len(rows)
             dead += len(passed)
 
-    def _read_feed(self, start: int) -> tuple[list[FeedEntry], Tampered | None]:
-        """The feed's next page after ``start``, and the event that ends it if it does not decode.
+    def _read_feed(self, start: int) -> tuple[list[FeedEntry], tuple[int, Tampered] | None]:
+        """The feed's next page after ``start``; the position and error of an event ending it.
 
         A page holding an event that does not decode (a row written behind the store's back)
         is read again one entry at a time, up to that event, so that what comes before it is
@@ -410,40 +403,33 @@ class Dispatcher:
             except Tampered as exc:
                 if exc.position is None:
                     raise
-                return entries, exc
+                return entries, (exc.position, exc)
             if not page:
                 return entries, None
             entries += page
 
     def _unreadable_rows(
-        self, exc: Tampered, marks: Mapping[str, int], stamp: float
+        self, exc: Tampered, position: int, marks: Mapping[str, int], stamp: float
     ) -> list[tuple[object, ...]]:
-        """A dead delivery of an event that does not decode, for each sink not past it yet.
+        """A dead delivery of the undecodable event at ``position`` for each sink not past it.
 
-        ``incidentflow deliveries`` shows it with the reason; the sinks go on past it.
+        ``incidentflow deliveries`` shows it with the reason.
         """
-        assert exc.position is not None
         _LOG.error("%s; passed over, a dead delivery for each sink", exc)
         return [
-            (
+            _new_delivery(
                 delivery_key(name, exc.incident_id, exc.version),
                 name,
                 exc.incident_id,
-                exc.position,
+                position,
                 exc.version,
                 "unreadable",
-                Status.DEAD.value,
-                0,
                 stamp,
-                str(exc)[:500],
-                "",
-                stamp,
-                stamp,
-                "",
-                0,
+                status=Status.DEAD,
+                last_error=str(exc)[:500],
             )
             for name in self.sinks
-            if exc.position > marks[name]
+            if position > marks[name]
         ]
 
     def _accepts(self, config: SinkConfig, entry: FeedEntry) -> bool:
@@ -519,22 +505,15 @@ class Dispatcher:
                         continue
                     stamp = now.timestamp()
                     rows.append(
-                        (
+                        _new_delivery(
                             reminder_key(sink.name, incident.id, obligation.kind, instance),
                             sink.name,
                             incident.id,
                             0,
                             incident.version,
                             "reminder",
-                            Status.PENDING.value,
-                            0,
                             stamp,
-                            "",
-                            "",
-                            stamp,
-                            stamp,
-                            json.dumps(reminder, ensure_ascii=False),
-                            0,
+                            payload=json.dumps(reminder, ensure_ascii=False),
                         )
                     )
         if not rows:
@@ -797,6 +776,26 @@ class Dispatcher:
             except CommandRefused as refused:
                 return f"; link not recorded: {refused}"
         return "; link not recorded: the incident kept changing"
+
+
+def _new_delivery(
+    key: str,
+    sink: str,
+    incident_id: str,
+    position: int,
+    version: int,
+    kind: str,
+    stamp: float,
+    *,
+    status: Status = Status.PENDING,
+    last_error: str = "",
+    payload: str = "",
+) -> tuple[object, ...]:
+    """The row :data:`_INSERT` writes for a new delivery: not tried, due at ``stamp``, unclaimed."""
+    return (
+        key, sink, incident_id, position, version, kind, status.value, 0, stamp, last_error, "",
+        stamp, stamp, payload, 0,
+    )  # fmt: skip
 
 
 @frozen

@@ -54,11 +54,12 @@ def migrate(
     if chain_key is None:
         chain_key = chain_key_from_environment()
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresStore, _found_version, transaction_pooler_from_environment
+        from .postgres import PostgresStore, _found_version
+        from .sqlite import open_store
 
-        pooled = transaction_pooler_from_environment()
         before = _found_version(path)
-        with PostgresStore(path, chain_key=chain_key, transaction_pooler=pooled) as store:
+        with open_store(path, chain_key=chain_key) as store:
+            assert isinstance(store, PostgresStore)  # a postgresql:// URL
             return Migrated(where=store.url, before=before, after=store.schema_version)
     from .sqlite import SCHEMA_VERSION, SQLiteStore
 

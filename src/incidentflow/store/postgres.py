@@ -80,13 +80,7 @@ except ImportError as exc:  # pragma: no cover - the test extra installs them
         extra="postgres", package="psycopg and psycopg_pool", feature="the PostgreSQL store"
     ) from exc
 
-__all__ = [
-    "POOLER_VARIABLE",
-    "SCHEMA_VERSION",
-    "PostgresStore",
-    "is_postgres_url",
-    "transaction_pooler_from_environment",
-]
+__all__ = ["SCHEMA_VERSION", "PostgresStore", "is_postgres_url"]
 
 T = TypeVar("T")
 
@@ -380,17 +374,17 @@ _READ_TRIES = 3
 """How many times an idempotent read is tried on a fresh connection before giving up."""
 
 
-POOLER_VARIABLE = "INCIDENTFLOW_POOLER"
+_POOLER_VARIABLE = "INCIDENTFLOW_POOLER"
 """The environment variable saying how PostgreSQL is reached: ``transaction`` behind a
 connection pooler in transaction mode, ``session`` (the default) otherwise."""
 
 
-def transaction_pooler_from_environment() -> bool:
+def _transaction_pooler_from_environment() -> bool:
     """Whether ``$INCIDENTFLOW_POOLER`` says ``transaction`` (``session``, or unset: False)."""
-    mode = os.environ.get(POOLER_VARIABLE) or "session"
+    mode = os.environ.get(_POOLER_VARIABLE) or "session"
     if mode not in ("session", "transaction"):
         raise InvalidInput(
-            f"${POOLER_VARIABLE} is 'transaction' or 'session' (the mode of the connection "
+            f"${_POOLER_VARIABLE} is 'transaction' or 'session' (the mode of the connection "
             f"pooler in front of PostgreSQL), not {mode!r}"
         )
     return mode == "transaction"

@@ -145,14 +145,14 @@ def open_store(
     if chain_key is None:
         chain_key = chain_key_from_environment()
     if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresStore, transaction_pooler_from_environment
+        from .postgres import PostgresStore, _transaction_pooler_from_environment
 
         return PostgresStore(
             path,
             timeout=timeout,
             read_only=read_only,
             chain_key=chain_key,
-            transaction_pooler=transaction_pooler_from_environment(),
+            transaction_pooler=_transaction_pooler_from_environment(),
         )
     return SQLiteStore(path, timeout=timeout, read_only=read_only, chain_key=chain_key)
 
